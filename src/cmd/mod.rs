@@ -1,0 +1,51 @@
+//! One module per subcommand, each a thin use of the pipeline, sinks and report. Errors become
+//! exit codes here and only here.
+
+pub mod list;
+pub mod report;
+pub mod run;
+
+use crate::cli::{Cli, Command};
+use anyhow::Result;
+use clap::{CommandFactory, Parser};
+use std::process::ExitCode;
+
+/// Exit codes, a public interface: scripts branch on them.
+pub const EXIT_OK: u8 = 0;
+/// Some files failed; everything else was committed.
+pub const EXIT_FILES_FAILED: u8 = 1;
+/// Usage or fatal error.
+pub const EXIT_FATAL: u8 = 2;
+
+/// The whole program: parse arguments, dispatch, map errors to exit codes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("batchimp: {e:#}");
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Report(args) => report::report(args),
+        Command::List(args) => list::list(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "batchimp", &mut std::io::stdout());
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+/// `batchimp report --json | head` ends quietly.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,84 @@
+//! Per-file failures as values: a stable snake_case `error_type` that users can group and script
+//! on, plus a human message. They go to the ledger and the report; they never stop a batch.
+
+use serde::Serialize;
+use std::fmt;
+
+/// Why one file failed. The snake_case names are a public, stable interface: they are stored in
+/// the ledger, printed in reports and matched by users' scripts. Add variants; never rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorType {
+    /// The file or ZIP member could not be read (permissions, vanished, I/O error).
+    IoError,
+    /// Zero bytes.
+    EmptyFile,
+    /// A ZIP archive or member that cannot be decoded (bad headers, CRC mismatch, bad deflate).
+    ZipCorrupt,
+    /// XML that is not well-formed.
+    XmlMalformed,
+    /// XML that ends before its root element closes.
+    XmlTruncated,
+    /// Bytes that are not valid in the declared (or default UTF-8) encoding, or an unknown encoding.
+    XmlEncoding,
+    /// An NF-e without an access key (`infNFe/@Id`).
+    NfeMissingKey,
+    /// An access key that is not 44 digits.
+    NfeInvalidKey,
+    /// A 44-digit access key whose mod-11 check digit is wrong (SEFAZ rejection 253).
+    NfeBadCheckDigit,
+    /// A field whose value does not fit its column (a letter in an amount, say).
+    NfeInvalidField,
+    /// The database refused the file's rows (a constraint, e.g. an item number repeated).
+    DbRejected,
+    /// A bug in batchimp: a parser panicked. The batch goes on.
+    InternalError,
+}
+
+impl ErrorType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorType::IoError => "io_error",
+            ErrorType::EmptyFile => "empty_file",
+            ErrorType::ZipCorrupt => "zip_corrupt",
+            ErrorType::XmlMalformed => "xml_malformed",
+            ErrorType::XmlTruncated => "xml_truncated",
+            ErrorType::XmlEncoding => "xml_encoding",
+            ErrorType::NfeMissingKey => "nfe_missing_key",
+            ErrorType::NfeInvalidKey => "nfe_invalid_key",
+            ErrorType::NfeBadCheckDigit => "nfe_bad_check_digit",
+            ErrorType::NfeInvalidField => "nfe_invalid_field",
+            ErrorType::DbRejected => "db_rejected",
+            ErrorType::InternalError => "internal_error",
+        }
+    }
+}
+
+impl fmt::Display for ErrorType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One file's failure. `message` says what is wrong; the pipeline prefixes it with the file's
+/// origin before it reaches the ledger, so parsers need not know where their bytes came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub error_type: ErrorType,
+    pub message: String,
+}
+
+impl FileError {
+    pub fn new(error_type: ErrorType, message: impl Into<String>) -> FileError {
+        FileError {
+            error_type,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error_type, self.message)
+    }
+}

@@ -1,0 +1,195 @@
+//! What a file is and what rows it yields.
+//!
+//! Each document kind is one module behind the [`Format`] trait: it declares its tables
+//! ([`Table`]), recognises itself from a file's content ([`Sniff`], never the extension) and
+//! turns bytes into [`Doc`]s: normalized rows any [`crate::sink::Sink`] can write without knowing
+//! the format. Adding a format is one file here plus one line in [`FORMATS`].
+
+pub mod nfe;
+pub mod xml;
+
+use crate::error::FileError;
+
+/// Column types, chosen so users can query naturally: codes stay text (leading zeros), counts
+/// are integers, and money and quantities are numeric so `SUM()` works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColType {
+    Text,
+    Integer,
+    /// A decimal number. Carried as its validated source text so each database stores it as
+    /// exactly as it can (SQLite: REAL/INTEGER by numeric affinity).
+    Numeric,
+}
+
+#[derive(Debug)]
+pub struct Column {
+    pub name: &'static str,
+    pub ty: ColType,
+}
+
+/// A table a format writes.
+#[derive(Debug)]
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static [Column],
+    /// Empty for child tables whose rows are identified by their parent document only.
+    pub primary_key: &'static [&'static str],
+    /// Columns that get an index of their own (a child table's link to its parent).
+    pub indexed: &'static [&'static str],
+}
+
+impl Table {
+    /// Index of a column, for use in `const` items so a typo is a compile error.
+    pub const fn col(&self, name: &str) -> usize {
+        let mut i = 0;
+        while i < self.columns.len() {
+            if const_str_eq(self.columns[i].name, name) {
+                return i;
+            }
+            i += 1;
+        }
+        panic!("no such column");
+    }
+}
+
+const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    /// Validated decimal text, e.g. `"1234.50"`.
+    Num(String),
+    Text(String),
+}
+
+impl Value {
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) | Value::Num(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// One row of `table`, values in the table's column order.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub table: &'static Table,
+    pub values: Vec<Value>,
+}
+
+/// One document (an NF-e, a CFDI...): its main row first, then its child rows. Documents are
+/// deduplicated by `key` in the main table; a file may hold several.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// The document's identity (NF-e access key, CFDI UUID): the main table's primary key.
+    pub key: String,
+    /// `rows[0]` is the main row; the rest belong to it (items, taxes...).
+    pub rows: Vec<Row>,
+    /// Something the user should know although the document was imported (e.g. an invalid
+    /// check digit accepted under `--allow-invalid-keys`). `None`: nothing to say.
+    pub warning: Option<String>,
+}
+
+/// Options that change how formats read documents.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParseOptions {
+    /// Import NF-e whose access key has a wrong check digit, flagged `chave_valida = 0`.
+    pub allow_invalid_keys: bool,
+}
+
+/// What the parser gets besides the bytes: where they came from, to fill `path`/`sha256`.
+pub struct Source<'a> {
+    pub origin: &'a str,
+    pub sha256: &'a str,
+}
+
+/// Content-based identification of a file, computed once and shown to every format.
+#[derive(Debug)]
+pub struct Sniff<'a> {
+    pub bytes: &'a [u8],
+    /// For XML: local names of the first few elements, root first (prefixes stripped).
+    pub xml_elements: Vec<xml::Name>,
+    /// A coarse kind for files no format claims: `xml`, `pdf`, `zip`, `xlsx`... or `unknown`.
+    pub generic_kind: &'static str,
+}
+
+/// A document kind batchimp imports.
+pub trait Format: Sync {
+    /// The kind name stored in the ledger and report (`nfe`).
+    fn kind(&self) -> &'static str;
+    /// Tables this format writes, created on first use.
+    fn tables(&self) -> &'static [&'static Table];
+    /// Whether this file is of this kind, from its content.
+    fn detect(&self, sniff: &Sniff) -> bool;
+    /// Parse the whole file into documents.
+    fn parse(&self, bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, FileError>;
+}
+
+/// Every format batchimp knows, in detection order.
+pub static FORMATS: &[&dyn Format] = &[&nfe::Nfe];
+
+/// Every table of every format, for migrations.
+pub fn all_tables() -> impl Iterator<Item = &'static Table> {
+    FORMATS.iter().flat_map(|f| f.tables().iter().copied())
+}
+
+/// Identify a file from its first bytes.
+///
+/// `Err` only for content that claims to be XML but breaks before its root element: that is a
+/// broken document, not an unsupported one.
+pub fn sniff(bytes: &[u8]) -> Result<Sniff<'_>, FileError> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let head = &body[start..];
+    let mut sniff = Sniff {
+        bytes,
+        xml_elements: Vec::new(),
+        generic_kind: "unknown",
+    };
+    if head.starts_with(b"<") {
+        sniff.generic_kind = "xml";
+        sniff.xml_elements = xml::first_elements(head, 4)?;
+    } else if head.starts_with(b"%PDF-") {
+        sniff.generic_kind = "pdf";
+    } else if head.starts_with(b"PK\x03\x04") {
+        // Plain ZIPs are opened by the walker; what reaches here is an office document (or a
+        // ZIP that could not be opened). Their part names are stored uncompressed.
+        sniff.generic_kind = if contains(bytes, b"xl/workbook") {
+            "xlsx"
+        } else if contains(bytes, b"word/document") {
+            "docx"
+        } else {
+            "zip"
+        };
+    } else if head.starts_with(b"\xD0\xCF\x11\xE0") {
+        sniff.generic_kind = "xls";
+    } else if !head[..head.len().min(1024)].contains(&0) {
+        sniff.generic_kind = "text";
+    }
+    Ok(sniff)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The format that claims these bytes, if any.
+pub fn detect(sniff: &Sniff) -> Option<&'static dyn Format> {
+    FORMATS.iter().copied().find(|f| f.detect(sniff))
+}

@@ -1,0 +1,241 @@
+//! XML plumbing shared by the XML formats: decoding to UTF-8 whatever the declared encoding,
+//! finding the root element for sniffing, collecting element text, and classifying errors.
+//!
+//! quick-xml's borrowing event reader is used throughout: no DOM, no per-event allocation, and
+//! no entity expansion beyond the five predefined entities and character references.
+
+use crate::error::{ErrorType, FileError};
+use quick_xml::Reader;
+use quick_xml::events::{BytesRef, Event};
+use std::borrow::Cow;
+
+/// A reader over UTF-8 bytes with the settings every batchimp XML parser uses.
+pub fn reader(bytes: &[u8]) -> Reader<&[u8]> {
+    let mut reader = Reader::from_reader(bytes);
+    let config = reader.config_mut();
+    config.check_end_names = true;
+    config.expand_empty_elements = false;
+    reader
+}
+
+/// The document as UTF-8, whatever it declared: a UTF-8 BOM is dropped, ISO-8859-1 /
+/// windows-1252 (and any other label encoding_rs knows) is transcoded. Already-UTF-8 input is
+/// borrowed, not copied.
+pub fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, FileError> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return validate_utf8(rest).map(Cow::Borrowed);
+    }
+    let encoding = match declared_encoding(bytes) {
+        None => encoding_rs::UTF_8,
+        Some(label) => encoding_rs::Encoding::for_label(label).ok_or_else(|| {
+            FileError::new(
+                ErrorType::XmlEncoding,
+                format!("unknown encoding {:?}", String::from_utf8_lossy(label)),
+            )
+        })?,
+    };
+    if encoding == encoding_rs::UTF_8 {
+        return validate_utf8(bytes).map(Cow::Borrowed);
+    }
+    match encoding.decode_without_bom_handling_and_without_replacement(bytes) {
+        Some(Cow::Borrowed(s)) => Ok(Cow::Borrowed(s.as_bytes())),
+        Some(Cow::Owned(s)) => Ok(Cow::Owned(s.into_bytes())),
+        None => Err(FileError::new(
+            ErrorType::XmlEncoding,
+            format!("bytes not valid in the declared encoding {}", encoding.name()),
+        )),
+    }
+}
+
+fn validate_utf8(bytes: &[u8]) -> Result<&[u8], FileError> {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => Ok(bytes),
+        Err(e) => Err(FileError::new(
+            ErrorType::XmlEncoding,
+            format!(
+                "invalid UTF-8 at byte {} (declare the real encoding in the XML declaration)",
+                e.valid_up_to()
+            ),
+        )),
+    }
+}
+
+/// The `encoding="..."` label of the XML declaration, if there is one.
+fn declared_encoding(bytes: &[u8]) -> Option<&[u8]> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    let decl = bytes[start..].strip_prefix(b"<?xml")?;
+    let end = find(&decl[..decl.len().min(512)], b"?>")?;
+    let decl = &decl[..end];
+    let at = find(decl, b"encoding")?;
+    let rest = &decl[at + b"encoding".len()..];
+    let rest = trim_start(rest).strip_prefix(b"=")?;
+    let rest = trim_start(rest);
+    let quote = *rest.first()?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let rest = &rest[1..];
+    let close = rest.iter().position(|&b| b == quote)?;
+    Some(&rest[..close])
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    &b[n..]
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// An element's local name, copied into a small fixed buffer so a stack of them needs no
+/// allocation and no borrow of the reader. Names longer than [`Name::MAX`] bytes are cut; no name
+/// batchimp matches is that long, so a cut name never matches one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Name {
+    len: u8,
+    buf: [u8; Name::MAX],
+}
+
+impl Name {
+    pub const MAX: usize = 31;
+
+    pub fn new(local: &[u8]) -> Name {
+        let len = local.len().min(Name::MAX);
+        let mut buf = [0u8; Name::MAX];
+        buf[..len].copy_from_slice(&local[..len]);
+        Name { len: len as u8, buf }
+    }
+
+    /// The local name of a start tag (prefix dropped).
+    pub fn of(e: &quick_xml::events::BytesStart) -> Name {
+        Name::new(local(e.name().into_inner()))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+}
+
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+/// Local names of the first `n` elements in document order (root first). Reads only as far as
+/// it needs to.
+pub fn first_elements(bytes: &[u8], n: usize) -> Result<Vec<Name>, FileError> {
+    let mut reader = reader(bytes);
+    let mut names = Vec::with_capacity(n);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                names.push(Name::of(&e));
+                if names.len() == n {
+                    return Ok(names);
+                }
+            }
+            Ok(Event::Eof) => {
+                if names.is_empty() {
+                    return Err(FileError::new(ErrorType::XmlMalformed, "no root element"));
+                }
+                return Ok(names);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                if names.is_empty() {
+                    return Err(classify(&reader, bytes.len(), &e));
+                }
+                return Ok(names);
+            }
+        }
+    }
+}
+
+/// The part of a qualified name after its prefix (`nfe:NFe` → `NFe`), borrowed from the input.
+pub fn local(qname: &[u8]) -> &[u8] {
+    match qname.iter().position(|&b| b == b':') {
+        Some(i) => &qname[i + 1..],
+        None => qname,
+    }
+}
+
+/// Turn a quick-xml error into a typed file error: an error at the very end of the input means
+/// the file was cut short.
+pub fn classify(reader: &Reader<&[u8]>, len: usize, err: &quick_xml::Error) -> FileError {
+    let pos = reader.error_position();
+    if reader.buffer_position() as usize >= len {
+        FileError::new(
+            ErrorType::XmlTruncated,
+            format!("XML ends early (at byte {len}): {err}"),
+        )
+    } else {
+        FileError::new(
+            ErrorType::XmlMalformed,
+            format!("malformed XML at byte {pos}: {err}"),
+        )
+    }
+}
+
+/// The error for a document whose elements are still open at the end of the input.
+pub fn truncated(len: usize, open: &[u8]) -> FileError {
+    FileError::new(
+        ErrorType::XmlTruncated,
+        format!(
+            "XML ends early (at byte {len}) inside <{}>",
+            String::from_utf8_lossy(open)
+        ),
+    )
+}
+
+/// Collects one element's text across text events, character references, the predefined
+/// entities and CDATA. Reused across elements to avoid allocating per field.
+#[derive(Default)]
+pub struct Text {
+    buf: String,
+}
+
+impl Text {
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    /// Append raw text (already UTF-8: the document went through [`to_utf8`]).
+    pub fn push(&mut self, raw: &[u8]) -> Result<(), FileError> {
+        match std::str::from_utf8(raw) {
+            Ok(s) => {
+                self.buf.push_str(s);
+                Ok(())
+            }
+            Err(_) => Err(FileError::new(ErrorType::XmlEncoding, "invalid UTF-8 in text")),
+        }
+    }
+
+    /// Append a `&name;` or `&#N;` reference. Anything beyond the predefined entities is an
+    /// error: batchimp never expands declared entities.
+    pub fn push_ref(&mut self, r: &BytesRef) -> Result<(), FileError> {
+        let bad = || {
+            FileError::new(
+                ErrorType::XmlMalformed,
+                format!("unknown entity &{};", String::from_utf8_lossy(r)),
+            )
+        };
+        if r.is_char_ref() {
+            match r.resolve_char_ref() {
+                Ok(Some(c)) => self.buf.push(c),
+                _ => return Err(bad()),
+            }
+        } else {
+            let name = std::str::from_utf8(r).map_err(|_| bad())?;
+            let s = quick_xml::escape::resolve_predefined_entity(name).ok_or_else(bad)?;
+            self.buf.push_str(s);
+        }
+        Ok(())
+    }
+
+    /// The collected text, trimmed.
+    pub fn get(&self) -> &str {
+        self.buf.trim()
+    }
+}

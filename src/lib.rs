@@ -1,0 +1,20 @@
+//! batchimp: load folders and ZIPs of fiscal documents (NF-e today; CFDI, catalogs and PDF next)
+//! into a database, with a per-file ledger that accounts for every file.
+//!
+//! The data flow is visible in the module names:
+//! `source` (folders, ZIPs → [`source::Item`]) → `format` (sniff, parse → [`format::Doc`]) →
+//! `pipeline` (walker thread → rayon pool → one writer) → `sink` (database + ledger) → `report`.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod error;
+pub mod format;
+pub mod ledger;
+pub mod pipeline;
+pub mod progress;
+pub mod report;
+pub mod sink;
+pub mod source;
+pub mod time;

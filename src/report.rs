@@ -1,0 +1,189 @@
+//! The batch report: JSON for machines (`batchimp report --json`, written at the end of every
+//! run) and a human summary. Both are built from the ledger, so a report printed a month later is
+//! the same as the one written at the end of the run.
+//!
+//! The JSON is streamed: one line per file, sorted by path, so a million-file report needs no
+//! memory, diffs cleanly between runs, and greps well.
+
+use crate::sink::Sink;
+use anyhow::Result;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// A batch's ledger row.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchInfo {
+    pub batch_id: i64,
+    /// `running`, `completed`, `failed` or `cancelled`.
+    pub status: String,
+    pub inputs: Vec<String>,
+    pub workers: u64,
+    pub started_at: String,
+    /// `None` while running.
+    pub finished_at: Option<String>,
+    /// `None` while running.
+    pub processing_time_seconds: Option<f64>,
+    pub files: u64,
+    pub imported: u64,
+    pub duplicate: u64,
+    pub failed: u64,
+    pub unsupported: u64,
+}
+
+/// Counts of a batch's files.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub files: u64,
+    /// Every status, zero included, so scripts can read `.totals.by_status.failed` directly.
+    pub by_status: BTreeMap<String, u64>,
+    /// Failed files by error type.
+    pub by_error_type: BTreeMap<String, u64>,
+}
+
+/// One file in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub kind: Option<String>,
+    pub status: String,
+    pub error_type: Option<String>,
+    pub error: Option<String>,
+    /// For duplicates: `identical` (same bytes as the imported copy) or `different` (same key,
+    /// other content).
+    pub duplicate: Option<String>,
+    /// For duplicates: the path the imported copy came from.
+    pub duplicate_of: Option<String>,
+    /// Imported with a caveat (e.g. an invalid check digit under `--allow-invalid-keys`).
+    pub warning: Option<String>,
+    pub duration_ms: f64,
+    pub size: u64,
+    pub sha256: Option<String>,
+    /// The document key(s) the file holds (NF-e access key), comma-separated.
+    pub key: Option<String>,
+}
+
+fn j<T: Serialize + ?Sized>(v: &T) -> serde_json::Result<String> {
+    serde_json::to_string(v)
+}
+
+/// The full JSON report.
+pub fn write_json(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo) -> Result<()> {
+    let totals = sink.totals(batch.batch_id)?;
+    writeln!(out, "{{")?;
+    writeln!(out, "  \"batch_id\": {},", batch.batch_id)?;
+    writeln!(out, "  \"status\": {},", j(&batch.status)?)?;
+    writeln!(out, "  \"inputs\": {},", j(&batch.inputs)?)?;
+    writeln!(out, "  \"workers\": {},", batch.workers)?;
+    writeln!(out, "  \"started_at\": {},", j(&batch.started_at)?)?;
+    writeln!(out, "  \"finished_at\": {},", j(&batch.finished_at)?)?;
+    writeln!(out, "  \"processing_time_seconds\": {},", j(&batch.processing_time_seconds)?)?;
+    writeln!(out, "  \"totals\": {},", j(&totals)?)?;
+    write!(out, "  \"files\": [")?;
+    let mut first = true;
+    sink.for_each_file(batch.batch_id, &mut |entry| {
+        out.write_all(if first { b"\n    " } else { b",\n    " })?;
+        first = false;
+        serde_json::to_writer(&mut *out, &entry)?;
+        Ok(())
+    })?;
+    writeln!(out, "{}]", if first { "" } else { "\n  " })?;
+    writeln!(out, "}}")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// How many failures per error type and slow files the human summary shows.
+const SHOW_FAILURES: usize = 5;
+const SHOW_SLOWEST: usize = 5;
+
+/// The human summary of `batchimp report`.
+pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo) -> Result<()> {
+    let time = batch
+        .processing_time_seconds
+        .map_or("still running".to_owned(), |s| format!("{s:.2} s"));
+    writeln!(out, "batch {}: {} ({time})", batch.batch_id, batch.status)?;
+    writeln!(out, "  started  {}", batch.started_at)?;
+    if let Some(f) = &batch.finished_at {
+        writeln!(out, "  finished {f}")?;
+    }
+    writeln!(out, "  inputs   {}", batch.inputs.join(" "))?;
+    writeln!(out, "  workers  {}", batch.workers)?;
+    writeln!(
+        out,
+        "  files    {}: {} imported, {} duplicate, {} failed, {} unsupported",
+        batch.files, batch.imported, batch.duplicate, batch.failed, batch.unsupported
+    )?;
+    let mut failures: BTreeMap<String, Vec<FileEntry>> = BTreeMap::new();
+    let mut slowest: Vec<FileEntry> = Vec::new();
+    let mut failure_counts: BTreeMap<String, u64> = BTreeMap::new();
+    sink.for_each_file(batch.batch_id, &mut |e| {
+        if let Some(t) = &e.error_type {
+            *failure_counts.entry(t.clone()).or_default() += 1;
+            let list = failures.entry(t.clone()).or_default();
+            if list.len() < SHOW_FAILURES {
+                list.push(e.clone());
+            }
+        }
+        slowest.push(e);
+        if slowest.len() > SHOW_SLOWEST * 8 {
+            keep_slowest(&mut slowest);
+        }
+        Ok(())
+    })?;
+    if !failures.is_empty() {
+        writeln!(out, "\nfailures by error type:")?;
+        for (t, list) in &failures {
+            writeln!(out, "  {t} ({})", failure_counts[t])?;
+            for e in list {
+                writeln!(out, "    {}", e.error.as_deref().unwrap_or(&e.path))?;
+            }
+            let more = failure_counts[t] as usize - list.len();
+            if more > 0 {
+                writeln!(out, "    ... and {more} more")?;
+            }
+        }
+    }
+    keep_slowest(&mut slowest);
+    if !slowest.is_empty() {
+        writeln!(out, "\nslowest files:")?;
+        for e in &slowest {
+            writeln!(out, "  {:>9.2} ms  {}", e.duration_ms, e.path)?;
+        }
+    }
+    Ok(())
+}
+
+fn keep_slowest(v: &mut Vec<FileEntry>) {
+    v.sort_by(|a, b| b.duration_ms.total_cmp(&a.duration_ms).then_with(|| a.path.cmp(&b.path)));
+    v.truncate(SHOW_SLOWEST);
+}
+
+/// `batchimp list`: one line per batch.
+pub fn write_list(out: &mut dyn Write, batches: &[BatchInfo]) -> Result<()> {
+    if batches.is_empty() {
+        writeln!(out, "no batches yet")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:>6}  {:<9}  {:<24}  {:>8}  {:>8}  {:>9}  {:>6}  {:>11}  inputs",
+        "batch", "status", "started", "files", "imported", "duplicate", "failed", "unsupported"
+    )?;
+    for b in batches {
+        writeln!(
+            out,
+            "{:>6}  {:<9}  {:<24}  {:>8}  {:>8}  {:>9}  {:>6}  {:>11}  {}",
+            b.batch_id,
+            b.status,
+            b.started_at,
+            b.files,
+            b.imported,
+            b.duplicate,
+            b.failed,
+            b.unsupported,
+            b.inputs.join(" ")
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,426 @@
+//! SQLite, the embedded default. One connection owned by the writer thread; WAL so readers
+//! (`batchimp report` while a run goes on) never block it; many files per transaction with
+//! cached prepared statements; a savepoint per file so a file the database refuses is rolled
+//! back alone while the rest of the transaction stands.
+
+use super::{BatchStart, Sink};
+use crate::error::ErrorType;
+use crate::format::{self, ColType, Table, Value};
+use crate::ledger::{BatchStatus, Counts, Outcome, Processed, Status};
+use crate::report::{BatchInfo, FileEntry, Totals};
+use anyhow::{Context, Result};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The ledger's schema. `files` has no unique constraint on origin: the same path given twice
+/// is recorded twice (the second time as a duplicate).
+const LEDGER: &str = "
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    processing_time_seconds REAL,
+    inputs TEXT NOT NULL,
+    workers INTEGER NOT NULL,
+    options TEXT NOT NULL,
+    cwd TEXT,
+    files INTEGER NOT NULL DEFAULT 0,
+    imported INTEGER NOT NULL DEFAULT 0,
+    duplicate INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    unsupported INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES batches(id),
+    origin TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT,
+    kind TEXT,
+    status TEXT NOT NULL,
+    error_type TEXT,
+    error TEXT,
+    duplicate TEXT,
+    duplicate_of TEXT,
+    warning TEXT,
+    duration_ms REAL NOT NULL,
+    key TEXT
+);
+CREATE INDEX IF NOT EXISTS files_batch_origin ON files(batch_id, origin);
+";
+
+pub struct Sqlite {
+    conn: Connection,
+    path: PathBuf,
+    /// INSERT statement text per table, built once.
+    inserts: HashMap<&'static str, String>,
+    /// SELECT of an existing document's sha256 and path by key, per main table.
+    lookups: HashMap<&'static str, String>,
+    /// Counts recorded in the open transaction, added to the batch row at commit.
+    pending: Counts,
+}
+
+impl Sqlite {
+    pub fn open(path: &Path) -> Result<Sqlite> {
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+        let mut db = Sqlite {
+            conn,
+            path: path.to_owned(),
+            inserts: HashMap::new(),
+            lookups: HashMap::new(),
+            pending: Counts::default(),
+        };
+        db.migrate()
+            .with_context(|| format!("cannot prepare SQLite database {}", path.display()))?;
+        Ok(db)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a crash of
+        // batchimp; after a power loss the last commits may be lost but the database and its
+        // ledger stay consistent with each other, so resume redoes exactly the lost files.
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        self.conn.set_prepared_statement_cache_capacity(64);
+        let mut ddl = String::from(LEDGER);
+        for table in format::all_tables() {
+            ddl.push_str(&create_table(table));
+            self.inserts.insert(table.name, insert_sql(table));
+        }
+        for f in format::FORMATS {
+            let main = f.tables()[0];
+            self.lookups.insert(
+                main.name,
+                format!(
+                    "SELECT sha256, path FROM \"{}\" WHERE \"{}\" = ?1",
+                    main.name, main.primary_key[0]
+                ),
+            );
+        }
+        self.conn.execute_batch(&ddl)?;
+        Ok(())
+    }
+
+    /// Insert a file's documents; `Ok(Err(..))` when the database refused them.
+    fn write_docs(&mut self, file: &Processed, docs: &[format::Doc]) -> Result<DocsResult> {
+        let mut result = DocsResult::default();
+        for doc in docs {
+            let main = doc.rows[0].table;
+            let existing: Option<(Option<String>, Option<String>)> = self
+                .conn
+                .prepare_cached(&self.lookups[main.name])?
+                .query_row([&doc.key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((sha, path)) = existing {
+                if result.duplicate.is_none() {
+                    let same = sha.is_some() && sha == file.sha256;
+                    result.duplicate = Some((if same { "identical" } else { "different" }, path));
+                }
+                continue;
+            }
+            for row in &doc.rows {
+                let mut stmt = self.conn.prepare_cached(&self.inserts[row.table.name])?;
+                stmt.execute(rusqlite::params_from_iter(row.values.iter().map(ToSqlValue)))?;
+            }
+            result.imported += 1;
+            if let Some(w) = &doc.warning {
+                result.warning.get_or_insert_with(|| w.clone());
+            }
+        }
+        Ok(result)
+    }
+
+    fn info(row: &rusqlite::Row) -> rusqlite::Result<BatchInfo> {
+        let inputs: String = row.get("inputs")?;
+        Ok(BatchInfo {
+            batch_id: row.get("id")?,
+            status: row.get("status")?,
+            inputs: serde_json::from_str(&inputs).unwrap_or_else(|_| vec![inputs]),
+            workers: row.get("workers")?,
+            started_at: row.get("started_at")?,
+            finished_at: row.get("finished_at")?,
+            processing_time_seconds: row.get("processing_time_seconds")?,
+            files: row.get("files")?,
+            imported: row.get("imported")?,
+            duplicate: row.get("duplicate")?,
+            failed: row.get("failed")?,
+            unsupported: row.get("unsupported")?,
+        })
+    }
+}
+
+#[derive(Default)]
+struct DocsResult {
+    imported: usize,
+    /// The first duplicate: `identical`/`different`, and the path of the imported copy.
+    duplicate: Option<(&'static str, Option<String>)>,
+    warning: Option<String>,
+}
+
+impl Sink for Sqlite {
+    fn start_batch(&mut self, start: &BatchStart) -> Result<i64> {
+        let cwd = std::env::current_dir().ok().map(|p| p.display().to_string());
+        self.conn.execute(
+            "INSERT INTO batches (status, started_at, inputs, workers, options, cwd)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                BatchStatus::Running.as_str(),
+                crate::time::now_rfc3339(),
+                serde_json::to_string(&start.inputs)?,
+                start.workers as i64,
+                start.options,
+                cwd
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    fn record(&mut self, batch: i64, file: &Processed) -> Result<Status> {
+        let mut error: Option<(ErrorType, String)> = None;
+        let mut status = Status::Failed;
+        let mut duplicate = None;
+        let mut warning = None;
+        let mut key = None;
+        self.conn.execute_batch("SAVEPOINT file")?;
+        match &file.outcome {
+            Outcome::Failed(e) => error = Some((e.error_type, e.message.clone())),
+            Outcome::Unsupported => status = Status::Unsupported,
+            Outcome::Docs(docs) => {
+                key = Some(docs.iter().map(|d| d.key.as_str()).collect::<Vec<_>>().join(","));
+                match self.write_docs(file, docs) {
+                    Ok(r) => {
+                        status = if r.imported > 0 { Status::Imported } else { Status::Duplicate };
+                        duplicate = r.duplicate;
+                        warning = r.warning;
+                    }
+                    Err(e) if is_constraint(&e) => {
+                        self.conn.execute_batch("ROLLBACK TO file")?;
+                        error = Some((ErrorType::DbRejected, format!("the database refused its rows: {e}")));
+                    }
+                    Err(e) => return Err(e.context(format!("cannot write {}", file.origin))),
+                }
+            }
+        }
+        let (error_type, message) = match error {
+            Some((t, m)) => (Some(t.as_str()), Some(format!("{}: {m}", file.origin))),
+            None => (None, None),
+        };
+        let (dup_kind, dup_of) = match duplicate {
+            Some((k, of)) => (Some(k), of),
+            None => (None, None),
+        };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO files (batch_id, origin, size, sha256, kind, status, error_type, error,
+                    duplicate, duplicate_of, warning, duration_ms, key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                batch,
+                file.origin,
+                file.size as i64,
+                file.sha256,
+                file.kind,
+                status.as_str(),
+                error_type,
+                message,
+                dup_kind,
+                dup_of,
+                warning,
+                file.duration.as_secs_f64() * 1000.0,
+                key
+            ])?;
+        self.conn.execute_batch("RELEASE file")?;
+        self.pending.add(status);
+        Ok(status)
+    }
+
+    fn commit(&mut self, batch: i64) -> Result<()> {
+        let p = std::mem::take(&mut self.pending);
+        self.conn
+            .prepare_cached(
+                "UPDATE batches SET files = files + ?2, imported = imported + ?3,
+                    duplicate = duplicate + ?4, failed = failed + ?5, unsupported = unsupported + ?6
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                batch,
+                p.files() as i64,
+                p.imported as i64,
+                p.duplicate as i64,
+                p.failed as i64,
+                p.unsupported as i64
+            ])?;
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()> {
+        // A failed run may leave a transaction open; what it held was not committed.
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        let totals = self.totals(batch)?;
+        let n = |s: Status| totals.by_status.get(s.as_str()).copied().unwrap_or(0) as i64;
+        let started: String =
+            self.conn
+                .query_row("SELECT started_at FROM batches WHERE id = ?1", [batch], |r| r.get(0))?;
+        let finished = crate::time::now_rfc3339();
+        let seconds = crate::time::seconds_between(&started, &finished);
+        self.conn.execute(
+            "UPDATE batches SET status = ?2, finished_at = ?3, processing_time_seconds = ?4,
+                files = ?5, imported = ?6, duplicate = ?7, failed = ?8, unsupported = ?9
+             WHERE id = ?1",
+            params![
+                batch,
+                status.as_str(),
+                finished,
+                seconds,
+                totals.files as i64,
+                n(Status::Imported),
+                n(Status::Duplicate),
+                n(Status::Failed),
+                n(Status::Unsupported)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn batch(&mut self, batch: i64) -> Result<Option<BatchInfo>> {
+        Ok(self
+            .conn
+            .query_row("SELECT * FROM batches WHERE id = ?1", [batch], Sqlite::info)
+            .optional()?)
+    }
+
+    fn batches(&mut self) -> Result<Vec<BatchInfo>> {
+        let mut stmt = self.conn.prepare("SELECT * FROM batches ORDER BY id DESC")?;
+        let rows = stmt.query_map([], Sqlite::info)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn totals(&mut self, batch: i64) -> Result<Totals> {
+        let mut totals = Totals::default();
+        for s in Status::ALL {
+            totals.by_status.insert(s.as_str().to_owned(), 0);
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT status, count(*) FROM files WHERE batch_id = ?1 GROUP BY status")?;
+        let mut rows = stmt.query([batch])?;
+        while let Some(r) = rows.next()? {
+            let n: i64 = r.get(1)?;
+            totals.files += n as u64;
+            totals.by_status.insert(r.get(0)?, n as u64);
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT error_type, count(*) FROM files
+             WHERE batch_id = ?1 AND error_type IS NOT NULL GROUP BY error_type",
+        )?;
+        let mut rows = stmt.query([batch])?;
+        while let Some(r) = rows.next()? {
+            let n: i64 = r.get(1)?;
+            totals.by_error_type.insert(r.get(0)?, n as u64);
+        }
+        Ok(totals)
+    }
+
+    fn for_each_file(&mut self, batch: i64, f: &mut dyn FnMut(FileEntry) -> Result<()>) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT origin, kind, status, error_type, error, duplicate, duplicate_of, warning,
+                duration_ms, size, sha256, key
+             FROM files WHERE batch_id = ?1 ORDER BY origin, id",
+        )?;
+        let mut rows = stmt.query([batch])?;
+        while let Some(r) = rows.next()? {
+            f(FileEntry {
+                path: r.get(0)?,
+                kind: r.get(1)?,
+                status: r.get(2)?,
+                error_type: r.get(3)?,
+                error: r.get(4)?,
+                duplicate: r.get(5)?,
+                duplicate_of: r.get(6)?,
+                warning: r.get(7)?,
+                duration_ms: r.get(8)?,
+                size: r.get::<_, i64>(9)? as u64,
+                sha256: r.get(10)?,
+                key: r.get(11)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+fn is_constraint(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<rusqlite::Error>(),
+        Some(rusqlite::Error::SqliteFailure(f, _)) if f.code == ErrorCode::ConstraintViolation
+    )
+}
+
+fn create_table(t: &Table) -> String {
+    let mut cols: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| {
+            let ty = match c.ty {
+                ColType::Text => "TEXT",
+                ColType::Integer => "INTEGER",
+                ColType::Numeric => "NUMERIC",
+            };
+            format!("\"{}\" {ty}", c.name)
+        })
+        .collect();
+    if !t.primary_key.is_empty() {
+        let pk: Vec<String> = t.primary_key.iter().map(|c| format!("\"{c}\"")).collect();
+        cols.push(format!("PRIMARY KEY ({})", pk.join(", ")));
+    }
+    let mut ddl = format!("CREATE TABLE IF NOT EXISTS \"{}\" ({});\n", t.name, cols.join(", "));
+    for c in t.indexed {
+        ddl.push_str(&format!(
+            "CREATE INDEX IF NOT EXISTS \"{0}_{1}\" ON \"{0}\" (\"{1}\");\n",
+            t.name, c
+        ));
+    }
+    ddl
+}
+
+fn insert_sql(t: &Table) -> String {
+    let cols: Vec<String> = t.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
+    let params: Vec<String> = (1..=t.columns.len()).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO \"{}\" ({}) VALUES ({})",
+        t.name,
+        cols.join(", "),
+        params.join(", ")
+    )
+}
+
+/// Binds a [`Value`]; numeric text goes in as text and SQLite's NUMERIC affinity stores it as an
+/// INTEGER or REAL, so `SUM()` works and whole amounts stay exact.
+struct ToSqlValue<'a>(&'a Value);
+
+impl rusqlite::ToSql for ToSqlValue<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Num(s) | Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Writes the files under fixtures/: small NF-e files (valid, duplicate, resent, encodings,
+layouts) with a broken twin for each failure batchimp types, and ZIPs (one nested).
+Run it from anywhere: python3 tests/make_fixtures.py. Output is deterministic."""
+import os, zipfile, io, shutil
+import sys
+OUT=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+for d in ('nfe','zip','other'): shutil.rmtree(os.path.join(OUT, d), ignore_errors=True)
+os.makedirs(OUT+'/nfe'); os.makedirs(OUT+'/zip'); os.makedirs(OUT+'/other')
+
+def dv(k43):
+    s=sum(int(d)*(2+i%8) for i,d in enumerate(reversed(k43)))
+    r=s%11
+    return '0' if r<2 else str(11-r)
+
+def key(uf, aamm, cnpj, mod, serie, nnf, cnf):
+    k=f"{uf}{aamm}{cnpj}{mod:02d}{serie:03d}{nnf:09d}1{cnf:08d}"
+    assert len(k)==43, k
+    return k+dv(k)
+
+def nfe(k, *, versao='4.00', mod=55, serie=1, nnf=1, emit=('12345678000195','Comércio São João Ltda','SP'),
+        dest=('CNPJ','98765432000198','Distribuidora Araújo & Filhos S.A.','MG'), items=None, prot=True,
+        prefix='', ns=True, dhemi='2026-10-05T10:15:00-03:00', natop='Venda de mercadoria', extra_ide=''):
+    items = items or [('001','7891234567895','CAFÉ TORRADO E MOÍDO 500G','09012100','5102','UN','10.0000','18.5000','185.00','33.30'),
+                      ('002','SEM GTIN','AÇÚCAR REFINADO 1KG','17019900','5102','FD','5.0000','24.9000','124.50','22.41')]
+    p = prefix
+    def t(name, body):
+        if not body.startswith('<'): body = body.replace('&','&amp;')
+        return f"<{p}{name}>{body}</{p}{name}>"
+    dets=''
+    vprod=0; vicms=0
+    for i,(cp,ean,xp,ncm,cfop,u,q,vu,vp,vi) in enumerate(items,1):
+        vprod+=float(vp); vicms+=float(vi)
+        dets+=(f'<{p}det nItem="{i}">'+t('prod', t('cProd',cp)+t('cEAN',ean)+t('xProd',xp)+t('NCM',ncm)+t('CFOP',cfop)+t('uCom',u)+t('qCom',q)+t('vUnCom',vu)+t('vProd',vp)+t('indTot','1'))
+               +t('imposto', t('ICMS', t('ICMS00', t('orig','0')+t('CST','00')+t('modBC','3')+t('vBC',vp)+t('pICMS','18.00')+t('vICMS',vi)))
+                  +t('PIS', t('PISAliq', t('CST','01')+t('vBC',vp)+t('pPIS','1.65')+t('vPIS',f"{float(vp)*0.0165:.2f}")))
+                  +t('COFINS', t('COFINSAliq', t('CST','01')+t('vBC',vp)+t('pCOFINS','7.60')+t('vCOFINS',f"{float(vp)*0.076:.2f}"))))
+               +f'</{p}det>')
+    dkind, did, dname, duf = dest if dest else (None,)*4
+    demi_tag = 'dEmi' if versao=='2.00' else 'dhEmi'
+    demi_val = dhemi[:10] if versao=='2.00' else dhemi
+    ide = t('ide', t('cUF',k[:2])+t('cNF',k[35:43])+t('natOp',natop)+t('mod',str(mod))+t('serie',str(serie))+t('nNF',str(nnf))+t(demi_tag,demi_val)+t('tpNF','1')+t('tpAmb','2')+extra_ide)
+    em = t('emit', t('CNPJ',emit[0])+t('xNome',emit[1])+t('enderEmit', t('xLgr','Rua XV de Novembro')+t('nro','100')+t('xMun','São Paulo')+t('UF',emit[2]))+t('IE','111222333444'))
+    de = t('dest', t(dkind,did)+t('xNome',dname)+t('enderDest', t('xMun','Belo Horizonte')+t('UF',duf))) if dest else ''
+    tot = t('total', t('ICMSTot', t('vBC',f"{vprod:.2f}")+t('vICMS',f"{vicms:.2f}")+t('vST','0.00')+t('vProd',f"{vprod:.2f}")+t('vFrete','0.00')+t('vSeg','0.00')+t('vDesc','0.00')+t('vII','0.00')+t('vIPI','0.00')+t('vPIS','0.00')+t('vCOFINS','0.00')+t('vOutro','0.00')+t('vNF',f"{vprod:.2f}")))
+    xmlns = ' xmlns="http://www.portalfiscal.inf.br/nfe"' if ns and not p else (f' xmlns:{p[:-1]}="http://www.portalfiscal.inf.br/nfe"' if p else '')
+    inf = f'<{p}infNFe versao="{versao}" Id="NFe{k}">'+ide+em+de+dets+tot+f'</{p}infNFe>'
+    sig = '<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo><Reference URI="#NFe'+k+'"><DigestValue>abc=</DigestValue></Reference></SignedInfo><SignatureValue>c2lnbmF0dXJl</SignatureValue></Signature>'
+    if prot:
+        body = f'<{p}nfeProc versao="{versao}"{xmlns}><{p}NFe>'+inf+sig+f'</{p}NFe>'+t('protNFe', f'<{p}infProt>'+t('tpAmb','2')+t('chNFe',k)+t('dhRecbto','2026-10-05T10:15:09-03:00')+t('nProt','135260000000001')+t('cStat','100')+t('xMotivo','Autorizado o uso da NF-e')+f'</{p}infProt>')+f'</{p}nfeProc>'
+    else:
+        body = f'<{p}NFe{xmlns}>'+inf+sig+f'</{p}NFe>'
+    return body
+
+def write(path, text, enc='utf-8', decl=True, bom=False):
+    d = f'<?xml version="1.0" encoding="{enc.upper()}"?>\n' if decl else ''
+    data = (d+text+'\n').encode(enc)
+    if bom: data = b'\xef\xbb\xbf'+data
+    open(path,'wb').write(data)
+    return data
+
+C='12345678000195'
+k1=key('35','2610',C,55,1,1001,10010010)
+k2=key('35','2610',C,55,1,1002,10020020)
+k3=key('35','2610',C,65,2,3,30030030)
+k4=key('31','1210','11222333000181',55,1,77,77007700)
+k5=key('35','2610',C,55,1,1005,10050050)
+k6=key('35','2610',C,55,1,1006,10060060)
+k7=key('35','2610',C,55,1,1007,10070070)
+k8=key('35','2610',C,55,1,1008,10080080)
+kz1=key('35','2610',C,55,1,2001,20010010)
+kz2=key('35','2610',C,55,1,2002,20020020)
+kz3=key('35','2610',C,55,1,2003,20030030)
+kz4=key('35','2610',C,55,1,2004,20040040)
+
+v1 = write(OUT+'/nfe/nfe-v4-authorized.xml', nfe(k1, nnf=1001))
+open(OUT+'/nfe/nfe-v4-authorized_copy.xml','wb').write(v1)                       # byte-identical duplicate
+write(OUT+'/nfe/nfe-v4-authorized_resent-same-key.xml', nfe(k1, nnf=1001, natop='Venda de mercadoria (reenvio)'))  # same key, other bytes
+write(OUT+'/nfe/nfe-v3.10-prefixed-unsigned.xml', nfe(k2, versao='3.10', nnf=1002, prot=False, prefix='nfe:'))
+write(OUT+'/nfe/nfce-model65.xml', nfe(k3, mod=65, serie=2, nnf=3, dest=None,
+      items=[('10','7890000000017','PÃO FRANCÊS KG','19052090','5102','KG','0.5000','15.9000','7.95','1.43')]))
+write(OUT+'/nfe/nfe-v2.00-no-namespace.xml', nfe(k4, versao='2.00', nnf=77, ns=False, emit=('11222333000181','Indústria Três Corações Ltda','MG'),
+      dest=('CPF','12345678909','José Conceição','MG')))
+write(OUT+'/nfe/nfe-iso-8859-1.xml', nfe(k5, nnf=1005), enc='iso-8859-1')
+write(OUT+'/nfe/nfe-utf8-bom.xml', nfe(k6, nnf=1006), bom=True)
+write(OUT+'/nfe/nfe-foreign-buyer.xml', nfe(k7, nnf=1007, dest=('idEstrangeiro','AR-20304050','Comercial Peñarol S.R.L.','EX')))
+good8 = nfe(k8, nnf=1008)
+# broken twins
+bad = nfe(k8, nnf=1008).replace('</nNF>', '</nNFx>', 1)
+write(OUT+'/nfe/broken-malformed.xml', bad)
+full = ('<?xml version="1.0" encoding="UTF-8"?>\n'+good8).encode()
+open(OUT+'/nfe/broken-truncated.xml','wb').write(full[:len(full)*2//3])
+badk = k8[:43] + str((int(k8[43])+1)%10)
+write(OUT+'/nfe/broken-bad-check-digit.xml', nfe(badk, nnf=1008))
+write(OUT+'/nfe/broken-missing-key.xml', nfe(k8, nnf=1008).replace(f' Id="NFe{k8}"', ''). replace(f'<chNFe>{k8}</chNFe>',''))
+write(OUT+'/nfe/broken-key-not-44-digits.xml', nfe(k8, nnf=1008).replace(k8, k8[:40]))
+write(OUT+'/nfe/broken-amount-not-a-number.xml', nfe(k8, nnf=1008).replace('<vNF>', '<vNF>R$ ', 1))
+open(OUT+'/nfe/broken-empty.xml','wb').write(b'')
+write(OUT+'/nfe/broken-invalid-utf8.xml', nfe(k8, nnf=1008)) 
+b = open(OUT+'/nfe/broken-invalid-utf8.xml','rb').read().replace('CAFÉ'.encode(), b'CAF\xc9', 1)
+open(OUT+'/nfe/broken-invalid-utf8.xml','wb').write(b)
+# wrong root: a cancellation event (unsupported, not a failure)
+write(OUT+'/other/evento-cancelamento.xml', f'<procEventoNFe versao="1.00" xmlns="http://www.portalfiscal.inf.br/nfe"><evento versao="1.00"><infEvento Id="ID110111{k1}01"><chNFe>{k1}</chNFe><tpEvento>110111</tpEvento><nSeqEvento>1</nSeqEvento></infEvento></evento></procEventoNFe>')
+open(OUT+'/other/leia-me.txt','w').write('Notas fiscais de outubro: importar com batchimp.\n')
+open(OUT+'/other/danfe.pdf','wb').write(b'%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n')
+
+def mkzip(entries):
+    bio = io.BytesIO()
+    with zipfile.ZipFile(bio, 'w', zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            zi = zipfile.ZipInfo(name, date_time=(2026,10,31,12,0,0)); zi.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(zi, data)
+    return bio.getvalue()
+x = lambda k, n: ('<?xml version="1.0" encoding="UTF-8"?>\n'+nfe(k, nnf=n)).encode()
+open(OUT+'/zip/notas-2026-10.zip','wb').write(mkzip([
+    ('2026-10/'+kz1+'-nfe.xml', x(kz1,2001)),
+    ('2026-10/'+kz2+'-nfe.xml', x(kz2,2002)),
+    ('2026-10/quebrado.xml', x(kz1,2001)[:300]),
+]))
+inner = mkzip([(kz3+'-nfe.xml', x(kz3,2003))])
+open(OUT+'/zip/nested.zip','wb').write(mkzip([
+    ('inner.zip', inner),
+    (kz4+'-nfe.xml', x(kz4,2004)),
+]))
+print("keys", k1,k2,k3,k4,k5,k6,k7,k8,kz1,kz2,kz3,kz4)
