@@ -7,7 +7,12 @@ use std::path::PathBuf;
 /// Load folders and ZIPs of fiscal documents (Brazilian NF-e/NFC-e today) into a database,
 /// accounting for every file: imported, duplicate, failed with a typed reason, or unsupported.
 #[derive(Debug, Parser)]
-#[command(name = "batchimp", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "batchimp",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -35,7 +40,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct DbArg {
     /// The database: a SQLite file path (or sqlite://PATH), created on first use.
-    #[arg(long, env = "BATCHIMP_DB", default_value = "batchimp.db", value_name = "PATH")]
+    #[arg(
+        long,
+        env = "BATCHIMP_DB",
+        default_value = "batchimp.db",
+        value_name = "PATH"
+    )]
     pub db: String,
 }
 

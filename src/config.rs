@@ -48,7 +48,9 @@ impl RunConfig {
             plan: Plan {
                 inputs: args.inputs,
                 workers,
-                walk: WalkOptions { hidden: args.hidden },
+                walk: WalkOptions {
+                    hidden: args.hidden,
+                },
                 parse: ParseOptions {
                     allow_invalid_keys: args.allow_invalid_keys,
                 },

@@ -23,7 +23,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Imported, Status::Duplicate, Status::Failed, Status::Unsupported];
+    pub const ALL: [Status; 4] = [
+        Status::Imported,
+        Status::Duplicate,
+        Status::Failed,
+        Status::Unsupported,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

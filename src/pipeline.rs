@@ -15,17 +15,17 @@
 //!   same database and report. At most [`WINDOW`] files are between the walker and the writer,
 //!   which bounds memory even when one slow file holds up the ones behind it.
 
+use crate::error::{ErrorType, FileError};
 use crate::format::{self, ParseOptions, Source};
 use crate::ledger::{Counts, Outcome, Processed};
-use crate::error::{ErrorType, FileError};
 use crate::progress::Progress;
 use crate::sink::Sink;
 use crate::source::{self, Item, WalkOptions, Walker};
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
-use std::collections::BTreeMap;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,7 +70,9 @@ pub fn run(plan: &Plan, sink: &mut dyn Sink, batch: i64, progress: &Progress) ->
         scope.spawn(|| {
             let mut seq = 0u64;
             let mut emit = |item: Item| {
-                let ok = !stop.load(Ordering::Relaxed) && credit_tx.send(()).is_ok() && item_tx.send((seq, item)).is_ok();
+                let ok = !stop.load(Ordering::Relaxed)
+                    && credit_tx.send(()).is_ok()
+                    && item_tx.send((seq, item)).is_ok();
                 seq += 1;
                 ok
             };
@@ -86,11 +88,14 @@ pub fn run(plan: &Plan, sink: &mut dyn Sink, batch: i64, progress: &Progress) ->
         scope.spawn(|| {
             let parse = plan.parse;
             pool.install(|| {
-                item_rx.into_iter().par_bridge().for_each_with(done_tx, |tx, (seq, item)| {
-                    if !stop.load(Ordering::Relaxed) {
-                        let _ = tx.send((seq, process(item, &parse)));
-                    }
-                })
+                item_rx
+                    .into_iter()
+                    .par_bridge()
+                    .for_each_with(done_tx, |tx, (seq, item)| {
+                        if !stop.load(Ordering::Relaxed) {
+                            let _ = tx.send((seq, process(item, &parse)));
+                        }
+                    })
             });
         });
         let result = write(sink, batch, done_rx, credit_rx, progress);
@@ -163,7 +168,9 @@ pub fn process(item: Item, opts: &ParseOptions) -> Processed {
         Err(e) => (None, None, Outcome::Failed(e)),
         Ok(bytes) => {
             let sha = format!("{:x}", Sha256::digest(&bytes));
-            let (kind, outcome) = match catch_unwind(AssertUnwindSafe(|| identify_and_parse(&bytes, &origin, &sha, opts))) {
+            let (kind, outcome) = match catch_unwind(AssertUnwindSafe(|| {
+                identify_and_parse(&bytes, &origin, &sha, opts)
+            })) {
                 Ok(r) => r,
                 Err(panic) => {
                     let what = panic
@@ -171,7 +178,10 @@ pub fn process(item: Item, opts: &ParseOptions) -> Processed {
                         .map(|s| s.to_string())
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_default();
-                    let e = FileError::new(ErrorType::InternalError, format!("batchimp bug: parser panicked: {what}"));
+                    let e = FileError::new(
+                        ErrorType::InternalError,
+                        format!("batchimp bug: parser panicked: {what}"),
+                    );
                     (None, Outcome::Failed(e))
                 }
             };
@@ -188,9 +198,17 @@ pub fn process(item: Item, opts: &ParseOptions) -> Processed {
     }
 }
 
-fn identify_and_parse(bytes: &[u8], origin: &str, sha256: &str, opts: &ParseOptions) -> (Option<&'static str>, Outcome) {
+fn identify_and_parse(
+    bytes: &[u8],
+    origin: &str,
+    sha256: &str,
+    opts: &ParseOptions,
+) -> (Option<&'static str>, Outcome) {
     if bytes.is_empty() {
-        return (None, Outcome::Failed(FileError::new(ErrorType::EmptyFile, "the file is empty")));
+        return (
+            None,
+            Outcome::Failed(FileError::new(ErrorType::EmptyFile, "the file is empty")),
+        );
     }
     let sniff = match format::sniff(bytes) {
         Ok(s) => s,

@@ -77,7 +77,11 @@ pub fn write_json(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo) -
     writeln!(out, "  \"workers\": {},", batch.workers)?;
     writeln!(out, "  \"started_at\": {},", j(&batch.started_at)?)?;
     writeln!(out, "  \"finished_at\": {},", j(&batch.finished_at)?)?;
-    writeln!(out, "  \"processing_time_seconds\": {},", j(&batch.processing_time_seconds)?)?;
+    writeln!(
+        out,
+        "  \"processing_time_seconds\": {},",
+        j(&batch.processing_time_seconds)?
+    )?;
     writeln!(out, "  \"totals\": {},", j(&totals)?)?;
     write!(out, "  \"files\": [")?;
     let mut first = true;
@@ -155,7 +159,11 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
 }
 
 fn keep_slowest(v: &mut Vec<FileEntry>) {
-    v.sort_by(|a, b| b.duration_ms.total_cmp(&a.duration_ms).then_with(|| a.path.cmp(&b.path)));
+    v.sort_by(|a, b| {
+        b.duration_ms
+            .total_cmp(&a.duration_ms)
+            .then_with(|| a.path.cmp(&b.path))
+    });
     v.truncate(SHOW_SLOWEST);
 }
 

@@ -104,7 +104,10 @@ impl Walker<'_> {
             return self.zip(&origin, size, file, 0);
         }
         bytes.extend_from_slice(&head[..n]);
-        let data = file.read_to_end(&mut bytes).map(|_| bytes).map_err(io_error);
+        let data = file
+            .read_to_end(&mut bytes)
+            .map(|_| bytes)
+            .map_err(io_error);
         (self.emit)(Item { origin, size, data })
     }
 
@@ -146,19 +149,28 @@ impl Walker<'_> {
                     let member_size = member.size();
                     let mut bytes = Vec::with_capacity(member_size.min(64 << 20) as usize);
                     let data = member.read_to_end(&mut bytes).map(|_| bytes).map_err(|e| {
-                        FileError::new(ErrorType::ZipCorrupt, format!("cannot read ZIP member: {e}"))
+                        FileError::new(
+                            ErrorType::ZipCorrupt,
+                            format!("cannot read ZIP member: {e}"),
+                        )
                     });
                     (member_size, data)
                 }
                 Err(e) => {
-                    let error = FileError::new(ErrorType::ZipCorrupt, format!("cannot read ZIP member: {e}"));
+                    let error = FileError::new(
+                        ErrorType::ZipCorrupt,
+                        format!("cannot read ZIP member: {e}"),
+                    );
                     (0, Err(error))
                 }
             };
             let keep_going = match data {
-                Ok(bytes) if bytes.starts_with(ZIP_MAGIC) && depth < MAX_ZIP_DEPTH => {
-                    self.zip(&member_origin, member_size, io::Cursor::new(bytes), depth + 1)
-                }
+                Ok(bytes) if bytes.starts_with(ZIP_MAGIC) && depth < MAX_ZIP_DEPTH => self.zip(
+                    &member_origin,
+                    member_size,
+                    io::Cursor::new(bytes),
+                    depth + 1,
+                ),
                 data => (self.emit)(Item {
                     origin: member_origin,
                     size: member_size,
@@ -175,7 +187,8 @@ impl Walker<'_> {
 
 /// Office Open XML and OpenDocument files are ZIPs with a manifest at the root.
 fn is_office_document<R: Read + Seek>(archive: &zip::ZipArchive<R>) -> bool {
-    archive.index_for_name("[Content_Types].xml").is_some() || archive.index_for_name("mimetype").is_some()
+    archive.index_for_name("[Content_Types].xml").is_some()
+        || archive.index_for_name("mimetype").is_some()
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {

@@ -36,7 +36,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Report(args) => report::report(args),
         Command::List(args) => list::list(args),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "batchimp", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "batchimp",
+                &mut std::io::stdout(),
+            );
             Ok(EXIT_OK)
         }
     }

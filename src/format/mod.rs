@@ -138,7 +138,8 @@ pub trait Format: Sync {
     /// Whether this file is of this kind, from its content.
     fn detect(&self, sniff: &Sniff) -> bool;
     /// Parse the whole file into documents.
-    fn parse(&self, bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, FileError>;
+    fn parse(&self, bytes: &[u8], src: &Source, opts: &ParseOptions)
+    -> Result<Vec<Doc>, FileError>;
 }
 
 /// Every format batchimp knows, in detection order.
@@ -155,7 +156,10 @@ pub fn all_tables() -> impl Iterator<Item = &'static Table> {
 /// broken document, not an unsupported one.
 pub fn sniff(bytes: &[u8]) -> Result<Sniff<'_>, FileError> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
     let head = &body[start..];
     let mut sniff = Sniff {
         bytes,

@@ -208,11 +208,19 @@ impl Format for Nfe {
         }
     }
 
-    fn parse(&self, bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, FileError> {
+    fn parse(
+        &self,
+        bytes: &[u8],
+        src: &Source,
+        opts: &ParseOptions,
+    ) -> Result<Vec<Doc>, FileError> {
         let utf8 = xml::to_utf8(bytes)?;
         let parsed = parse_xml(&utf8)?;
         if parsed.is_empty() {
-            return Err(FileError::new(ErrorType::NfeMissingKey, "no infNFe element"));
+            return Err(FileError::new(
+                ErrorType::NfeMissingKey,
+                "no infNFe element",
+            ));
         }
         parsed.into_iter().map(|b| b.finish(src, opts)).collect()
     }
@@ -287,7 +295,11 @@ fn parse_xml(bytes: &[u8]) -> Result<Vec<Builder>, FileError> {
                 } else if in_doc == Some(depth) {
                     in_doc = None;
                 } else if in_item.is_some() {
-                    let gp = if depth >= 2 { stack[depth - 2].as_bytes() } else { b"" };
+                    let gp = if depth >= 2 {
+                        stack[depth - 2].as_bytes()
+                    } else {
+                        b""
+                    };
                     if let Some(c) = item_column(gp, parent, name) {
                         docs.last_mut().expect("doc open").set_item(c, text.get());
                     }
@@ -314,7 +326,11 @@ fn parse_xml(bytes: &[u8]) -> Result<Vec<Builder>, FileError> {
                 }
                 return Ok(docs);
             }
-            Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+            Event::Empty(_)
+            | Event::Decl(_)
+            | Event::PI(_)
+            | Event::Comment(_)
+            | Event::DocType(_) => {}
         }
     }
 }
@@ -414,7 +430,14 @@ impl Builder {
 
     fn set_item(&mut self, c: usize, text: &str) {
         match typed(&NFE_ITEM, c, text) {
-            Ok(v) => *self.items.last_mut().expect("item open").get_mut(c).expect("column") = v,
+            Ok(v) => {
+                *self
+                    .items
+                    .last_mut()
+                    .expect("item open")
+                    .get_mut(c)
+                    .expect("column") = v
+            }
             Err(e) => drop(self.field_error.get_or_insert(e)),
         }
     }
@@ -427,7 +450,10 @@ impl Builder {
             field_error,
         } = self;
         let key = id.filter(|k| !k.is_empty()).ok_or_else(|| {
-            FileError::new(ErrorType::NfeMissingKey, "NF-e without an access key (infNFe/@Id)")
+            FileError::new(
+                ErrorType::NfeMissingKey,
+                "NF-e without an access key (infNFe/@Id)",
+            )
         })?;
         if key.len() != 44 || !key.bytes().all(|b| b.is_ascii_digit()) {
             return Err(FileError::new(
@@ -500,9 +526,15 @@ mod tests {
     #[test]
     fn check_digit_matches_sefaz_examples() {
         // Keys from authorized documents (their protocols prove SEFAZ accepted them).
-        assert!(check_digit_ok("35180834128745000152550010000474281920007498"));
-        assert!(check_digit_ok("42220575277525000178550030000292481295366801"));
-        assert!(!check_digit_ok("42220575277525000178550030000292481295366802"));
+        assert!(check_digit_ok(
+            "35180834128745000152550010000474281920007498"
+        ));
+        assert!(check_digit_ok(
+            "42220575277525000178550030000292481295366801"
+        ));
+        assert!(!check_digit_ok(
+            "42220575277525000178550030000292481295366802"
+        ));
     }
 
     #[test]

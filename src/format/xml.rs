@@ -42,7 +42,10 @@ pub fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, FileError> {
         Some(Cow::Owned(s)) => Ok(Cow::Owned(s.into_bytes())),
         None => Err(FileError::new(
             ErrorType::XmlEncoding,
-            format!("bytes not valid in the declared encoding {}", encoding.name()),
+            format!(
+                "bytes not valid in the declared encoding {}",
+                encoding.name()
+            ),
         )),
     }
 }
@@ -104,7 +107,10 @@ impl Name {
         let len = local.len().min(Name::MAX);
         let mut buf = [0u8; Name::MAX];
         buf[..len].copy_from_slice(&local[..len]);
-        Name { len: len as u8, buf }
+        Name {
+            len: len as u8,
+            buf,
+        }
     }
 
     /// The local name of a start tag (prefix dropped).
@@ -208,7 +214,10 @@ impl Text {
                 self.buf.push_str(s);
                 Ok(())
             }
-            Err(_) => Err(FileError::new(ErrorType::XmlEncoding, "invalid UTF-8 in text")),
+            Err(_) => Err(FileError::new(
+                ErrorType::XmlEncoding,
+                "invalid UTF-8 in text",
+            )),
         }
     }
 

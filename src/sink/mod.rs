@@ -41,7 +41,11 @@ pub trait Sink {
     /// Counts of a batch's files by status and by error type.
     fn totals(&mut self, batch: i64) -> Result<Totals>;
     /// A batch's files sorted by origin, streamed so a million-file report needs no memory.
-    fn for_each_file(&mut self, batch: i64, f: &mut dyn FnMut(FileEntry) -> Result<()>) -> Result<()>;
+    fn for_each_file(
+        &mut self,
+        batch: i64,
+        f: &mut dyn FnMut(FileEntry) -> Result<()>,
+    ) -> Result<()>;
     /// Where the database is, for messages (never includes a password).
     fn describe(&self) -> String;
 }
@@ -79,7 +83,10 @@ impl Target {
         match self {
             Target::Sqlite(path) => {
                 if !path.exists() {
-                    bail!("no database at {} (import something first, or pass --db)", path.display());
+                    bail!(
+                        "no database at {} (import something first, or pass --db)",
+                        path.display()
+                    );
                 }
                 self.open()
             }

@@ -124,7 +124,9 @@ impl Sqlite {
             }
             for row in &doc.rows {
                 let mut stmt = self.conn.prepare_cached(&self.inserts[row.table.name])?;
-                stmt.execute(rusqlite::params_from_iter(row.values.iter().map(ToSqlValue)))?;
+                stmt.execute(rusqlite::params_from_iter(
+                    row.values.iter().map(ToSqlValue),
+                ))?;
             }
             result.imported += 1;
             if let Some(w) = &doc.warning {
@@ -163,7 +165,9 @@ struct DocsResult {
 
 impl Sink for Sqlite {
     fn start_batch(&mut self, start: &BatchStart) -> Result<i64> {
-        let cwd = std::env::current_dir().ok().map(|p| p.display().to_string());
+        let cwd = std::env::current_dir()
+            .ok()
+            .map(|p| p.display().to_string());
         self.conn.execute(
             "INSERT INTO batches (status, started_at, inputs, workers, options, cwd)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -195,16 +199,28 @@ impl Sink for Sqlite {
             Outcome::Failed(e) => error = Some((e.error_type, e.message.clone())),
             Outcome::Unsupported => status = Status::Unsupported,
             Outcome::Docs(docs) => {
-                key = Some(docs.iter().map(|d| d.key.as_str()).collect::<Vec<_>>().join(","));
+                key = Some(
+                    docs.iter()
+                        .map(|d| d.key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
                 match self.write_docs(file, docs) {
                     Ok(r) => {
-                        status = if r.imported > 0 { Status::Imported } else { Status::Duplicate };
+                        status = if r.imported > 0 {
+                            Status::Imported
+                        } else {
+                            Status::Duplicate
+                        };
                         duplicate = r.duplicate;
                         warning = r.warning;
                     }
                     Err(e) if is_constraint(&e) => {
                         self.conn.execute_batch("ROLLBACK TO file")?;
-                        error = Some((ErrorType::DbRejected, format!("the database refused its rows: {e}")));
+                        error = Some((
+                            ErrorType::DbRejected,
+                            format!("the database refused its rows: {e}"),
+                        ));
                     }
                     Err(e) => return Err(e.context(format!("cannot write {}", file.origin))),
                 }
@@ -271,9 +287,11 @@ impl Sink for Sqlite {
         }
         let totals = self.totals(batch)?;
         let n = |s: Status| totals.by_status.get(s.as_str()).copied().unwrap_or(0) as i64;
-        let started: String =
-            self.conn
-                .query_row("SELECT started_at FROM batches WHERE id = ?1", [batch], |r| r.get(0))?;
+        let started: String = self.conn.query_row(
+            "SELECT started_at FROM batches WHERE id = ?1",
+            [batch],
+            |r| r.get(0),
+        )?;
         let finished = crate::time::now_rfc3339();
         let seconds = crate::time::seconds_between(&started, &finished);
         self.conn.execute(
@@ -303,7 +321,9 @@ impl Sink for Sqlite {
     }
 
     fn batches(&mut self) -> Result<Vec<BatchInfo>> {
-        let mut stmt = self.conn.prepare("SELECT * FROM batches ORDER BY id DESC")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT * FROM batches ORDER BY id DESC")?;
         let rows = stmt.query_map([], Sqlite::info)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -313,9 +333,9 @@ impl Sink for Sqlite {
         for s in Status::ALL {
             totals.by_status.insert(s.as_str().to_owned(), 0);
         }
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT status, count(*) FROM files WHERE batch_id = ?1 GROUP BY status")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT status, count(*) FROM files WHERE batch_id = ?1 GROUP BY status",
+        )?;
         let mut rows = stmt.query([batch])?;
         while let Some(r) = rows.next()? {
             let n: i64 = r.get(1)?;
@@ -334,7 +354,11 @@ impl Sink for Sqlite {
         Ok(totals)
     }
 
-    fn for_each_file(&mut self, batch: i64, f: &mut dyn FnMut(FileEntry) -> Result<()>) -> Result<()> {
+    fn for_each_file(
+        &mut self,
+        batch: i64,
+        f: &mut dyn FnMut(FileEntry) -> Result<()>,
+    ) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT origin, kind, status, error_type, error, duplicate, duplicate_of, warning,
                 duration_ms, size, sha256, key
@@ -389,7 +413,11 @@ fn create_table(t: &Table) -> String {
         let pk: Vec<String> = t.primary_key.iter().map(|c| format!("\"{c}\"")).collect();
         cols.push(format!("PRIMARY KEY ({})", pk.join(", ")));
     }
-    let mut ddl = format!("CREATE TABLE IF NOT EXISTS \"{}\" ({});\n", t.name, cols.join(", "));
+    let mut ddl = format!(
+        "CREATE TABLE IF NOT EXISTS \"{}\" ({});\n",
+        t.name,
+        cols.join(", ")
+    );
     for c in t.indexed {
         ddl.push_str(&format!(
             "CREATE INDEX IF NOT EXISTS \"{0}_{1}\" ON \"{0}\" (\"{1}\");\n",
@@ -400,7 +428,11 @@ fn create_table(t: &Table) -> String {
 }
 
 fn insert_sql(t: &Table) -> String {
-    let cols: Vec<String> = t.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
+    let cols: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| format!("\"{}\"", c.name))
+        .collect();
     let params: Vec<String> = (1..=t.columns.len()).map(|i| format!("?{i}")).collect();
     format!(
         "INSERT INTO \"{}\" ({}) VALUES ({})",

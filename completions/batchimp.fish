@@ -1,0 +1,56 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_batchimp_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_batchimp_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_batchimp_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_batchimp_using_subcommand
+    set -l cmd (__fish_batchimp_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c batchimp -n "__fish_batchimp_needs_command" -s h -l help -d 'Print help'
+complete -c batchimp -n "__fish_batchimp_needs_command" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "report" -d 'Show what happened to every file of a batch'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "list" -d 'List batches, newest first'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to the database]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l hidden -d 'Also import hidden files and folders (names starting with a dot)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l allow-invalid-keys -d 'Import NF-e whose access key has a wrong check digit, flagged chave_valida = 0'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s q -l quiet -d 'No progress bar; only the one-line summary at the end'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l json -d 'Print the full JSON report instead of the summary'
+complete -c batchimp -n "__fish_batchimp_using_subcommand report" -s h -l help -d 'Print help'
+complete -c batchimp -n "__fish_batchimp_using_subcommand report" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l json -d 'Print the batches as JSON'
+complete -c batchimp -n "__fish_batchimp_using_subcommand list" -s h -l help -d 'Print help'
+complete -c batchimp -n "__fish_batchimp_using_subcommand list" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run report list completions help" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run report list completions help" -f -a "report" -d 'Show what happened to every file of a batch'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run report list completions help" -f -a "list" -d 'List batches, newest first'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run report list completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run report list completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,114 @@
+//! `report`, `list`, `--help` and completions.
+
+use crate::helpers::{Env, fixture};
+
+#[test]
+fn report_summary_list_and_missing_batches() {
+    let env = Env::new();
+    env.run(&[&fixture("nfe/nfe-v4-authorized.xml")]);
+    env.run(&[&fixture("")]);
+    let out = env
+        .cmd()
+        .args(["report", "--db"])
+        .arg(env.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("batch 2: completed"),
+        "latest by default: {text}"
+    );
+    assert!(
+        text.contains("25: 10 imported, 3 duplicate, 9 failed, 3 unsupported"),
+        "{text}"
+    );
+    assert!(text.contains("failures by error type:"), "{text}");
+    assert!(text.contains("  xml_truncated (2)"), "{text}");
+    assert!(
+        text.contains("broken-truncated.xml: XML ends early"),
+        "{text}"
+    );
+    assert!(text.contains("slowest files:"), "{text}");
+
+    let out = env
+        .cmd()
+        .args(["list", "--db"])
+        .arg(env.db())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[1].trim_start().starts_with("2  completed"),
+        "newest first: {text}"
+    );
+    assert!(lines[2].trim_start().starts_with("1  completed"), "{text}");
+
+    let out = env
+        .cmd()
+        .args(["list", "--json", "--db"])
+        .arg(env.db())
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["batch_id"], 2);
+    assert_eq!(list[1]["imported"], 1);
+
+    let out = env
+        .cmd()
+        .args(["report", "99", "--db"])
+        .arg(env.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no batch 99"));
+    let out = env
+        .cmd()
+        .args(["report", "--db", "missing.db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        !env.path("missing.db").exists(),
+        "report never creates a database"
+    );
+}
+
+#[test]
+fn completions_are_current() {
+    let env = Env::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    for (shell, file) in [
+        ("bash", "batchimp.bash"),
+        ("zsh", "_batchimp"),
+        ("fish", "batchimp.fish"),
+    ] {
+        let out = env.cmd().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let committed = std::fs::read(root.join(file)).unwrap_or_default();
+        assert!(
+            out.stdout == committed,
+            "completions/{file} is stale: run `cargo run -- completions {shell} > completions/{file}`"
+        );
+    }
+}
+
+#[test]
+fn help_documents_every_run_option() {
+    let env = Env::new();
+    let out = env.cmd().args(["run", "--help"]).output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for opt in [
+        "--db",
+        "--workers",
+        "--hidden",
+        "--allow-invalid-keys",
+        "--report",
+        "--quiet",
+        "Exit status",
+    ] {
+        assert!(help.contains(opt), "{opt} in:\n{help}");
+    }
+}

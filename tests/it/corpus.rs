@@ -1,0 +1,186 @@
+//! Conformance on the real NF-e and other samples in ../shared/corpus (run when it exists).
+//!
+//! Expected values come from an independent, deliberately naive reading of each XML (plain text
+//! search for the tags), so the streaming parser is checked against something it does not share
+//! code with.
+
+use crate::helpers::Env;
+use std::path::{Path, PathBuf};
+
+/// Fixtures whose keys their authors edited, so the check digit is wrong (see corpus/NOTES.md).
+const BAD_CHECK_DIGIT: &[&str] = &[
+    "br_danfe__v2.00__nfe_with_ns.xml",
+    "br_danfe__v2.00__nfe_without_ns.xml",
+    "br_danfe__v3.10__nfe_simples_nacional_authorized.xml",
+    "br_danfe__v4.00__nfce-authorized.xml",
+    "sped-da__mod55-nfe-veiculo.xml",
+    "sped-nfe__nfce_com_qrcode.xml",
+    "sped-nfe__nfe_4.0.xml",
+];
+/// A schema example with placeholder values: not a document.
+const PLACEHOLDER: &str = "sped-nfe__nfe_v4.00_PL_009q.xml";
+
+fn corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: no corpus at {}", dir.display());
+        None
+    }
+}
+
+fn nfe_files(corpus: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus.join("nfe"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// What a naive reading of the XML says the NF-e holds.
+#[derive(Debug)]
+struct Expected {
+    key: String,
+    /// The issuer's CNPJ, or CPF for an individual.
+    emit_id: String,
+    v_nf: f64,
+    items: i64,
+}
+
+fn expected(path: &Path) -> Expected {
+    let xml = std::fs::read(path).unwrap();
+    let xml = String::from_utf8_lossy(&xml);
+    let inf = xml.find("infNFe").expect("infNFe");
+    let id_at = inf + xml[inf..].find("Id=\"").expect("Id") + 4;
+    let id = &xml[id_at..id_at + xml[id_at..].find('"').unwrap()];
+    // From <emit> to </emit>: both end in "emit>".
+    let start = xml.find("emit>").expect("emit");
+    let end = start + 5 + xml[start + 5..].find("emit>").expect("</emit>");
+    let emit = &xml[start..end];
+    Expected {
+        key: id.trim_start_matches("NFe").to_owned(),
+        emit_id: tag_text(emit, "CNPJ")
+            .or_else(|| tag_text(emit, "CPF"))
+            .expect("issuer id"),
+        v_nf: tag_text(&xml, "vNF").expect("vNF").parse().unwrap(),
+        items: xml.matches("det nItem=").count() as i64,
+    }
+}
+
+/// Text of the first `<name>` or `<prefix:name>` element.
+fn tag_text(xml: &str, name: &str) -> Option<String> {
+    let mut from = 0;
+    while let Some(i) = xml[from..].find(&format!("{name}>")) {
+        let at = from + i;
+        let before = xml[..at].rfind('<')?;
+        let between = &xml[before + 1..at];
+        if !between.starts_with('/') && (between.is_empty() || between.ends_with(':')) {
+            let start = at + name.len() + 1;
+            let end = start + xml[start..].find('<')?;
+            return Some(xml[start..end].trim().to_owned());
+        }
+        from = at + 1;
+    }
+    None
+}
+
+fn check_imported(env: &Env, path: &Path, valid_key: bool) {
+    let e = expected(path);
+    let conn = env.conn();
+    let (cnpj, v_nf, valid): (String, f64, i64) = conn
+        .query_row(
+            "SELECT coalesce(emit_cnpj, emit_cpf), v_nf, chave_valida FROM nfe WHERE chave = ?1",
+            [&e.key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap_or_else(|err| panic!("{}: key {} not imported: {err}", path.display(), e.key));
+    let items: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM nfe_item WHERE chave = ?1",
+            [&e.key],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(cnpj, e.emit_id, "{}", path.display());
+    assert_eq!(v_nf, e.v_nf, "{}", path.display());
+    assert_eq!(items, e.items, "{}", path.display());
+    assert_eq!(valid == 1, valid_key, "{}", path.display());
+}
+
+#[test]
+fn every_corpus_nfe_imports_with_its_key_issuer_total_and_items() {
+    let Some(corpus) = corpus() else { return };
+    let env = Env::new();
+    let run = env.run(&[corpus.join("nfe").to_str().unwrap()]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    for path in nfe_files(&corpus) {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let f = run.file(&format!("/{name}"));
+        if BAD_CHECK_DIGIT.contains(&name) {
+            assert_eq!(f["error_type"], "nfe_bad_check_digit", "{name}: {f}");
+        } else if name == PLACEHOLDER {
+            assert_eq!(f["status"], "failed", "{name}");
+            assert!(
+                f["error_type"].as_str().unwrap().starts_with("nfe_"),
+                "{name}: {f}"
+            );
+        } else if f["status"] == "duplicate" {
+            // Two corpus files carry the same key as another (a resend, a bare NFe and its
+            // nfeProc): the first in walk order is imported.
+            assert_eq!(f["duplicate"], "different", "{name}: {f}");
+            assert_eq!(f["key"].as_str().unwrap(), expected(&path).key);
+        } else {
+            assert_eq!(f["status"], "imported", "{name}: {f}");
+            check_imported(&env, &path, true);
+        }
+    }
+
+    // Under --allow-invalid-keys the edited keys import, flagged, with the right values.
+    let env = Env::new();
+    let run = env.run(&[corpus.join("nfe").to_str().unwrap(), "--allow-invalid-keys"]);
+    for name in BAD_CHECK_DIGIT {
+        let f = run.file(&format!("/{name}"));
+        assert_eq!(f["status"], "imported", "{name}: {f}");
+        assert!(
+            f["warning"].as_str().unwrap().contains("check digit"),
+            "{name}"
+        );
+        check_imported(&env, &corpus.join("nfe").join(name), false);
+    }
+}
+
+#[test]
+fn every_corpus_file_is_accounted_for() {
+    let Some(corpus) = corpus() else { return };
+    let env = Env::new();
+    let run = env.run(&[corpus.to_str().unwrap(), "--workers", "2"]);
+    assert_eq!(
+        run.code(),
+        1,
+        "some corpus files are broken on purpose: {}",
+        run.stderr()
+    );
+    let on_disk = walkdir::WalkDir::new(&corpus)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && !e.file_name().to_string_lossy().starts_with('.'))
+        .count();
+    let files = run.report()["files"].as_array().unwrap();
+    assert_eq!(files.len(), on_disk, "one report entry per file");
+    assert!(files.iter().all(|f| f["error_type"] != "internal_error"));
+    let by_kind = |kind: &str| files.iter().filter(|f| f["kind"] == kind).count();
+    assert_eq!(by_kind("pdf"), 12);
+    assert!(
+        by_kind("xlsx") >= 5,
+        "spreadsheets are documents, not archives to walk"
+    );
+    // CFDI and NF-e events are not imported yet: unsupported, never failed.
+    for f in files {
+        let path = f["path"].as_str().unwrap();
+        if path.contains("/cfdi") || path.contains("/nfe-events/") || path.contains("/pdf/") {
+            assert_eq!(f["status"], "unsupported", "{f}");
+        }
+    }
+}

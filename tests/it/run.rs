@@ -1,0 +1,636 @@
+//! `batchimp run` end to end on the project's fixtures.
+
+use crate::helpers::{Env, fixture, fixtures};
+use std::fs;
+
+/// Every fixture and what must happen to it: (path suffix, status, error_type).
+const FIXTURE_OUTCOMES: &[(&str, &str, Option<&str>)] = &[
+    (
+        "nfe/broken-amount-not-a-number.xml",
+        "failed",
+        Some("nfe_invalid_field"),
+    ),
+    (
+        "nfe/broken-bad-check-digit.xml",
+        "failed",
+        Some("nfe_bad_check_digit"),
+    ),
+    ("nfe/broken-empty.xml", "failed", Some("empty_file")),
+    (
+        "nfe/broken-invalid-utf8.xml",
+        "failed",
+        Some("xml_encoding"),
+    ),
+    (
+        "nfe/broken-key-not-44-digits.xml",
+        "failed",
+        Some("nfe_invalid_key"),
+    ),
+    ("nfe/broken-malformed.xml", "failed", Some("xml_malformed")),
+    (
+        "nfe/broken-missing-key.xml",
+        "failed",
+        Some("nfe_missing_key"),
+    ),
+    ("nfe/broken-truncated.xml", "failed", Some("xml_truncated")),
+    ("nfe/nfce-model65.xml", "imported", None),
+    ("nfe/nfe-foreign-buyer.xml", "imported", None),
+    ("nfe/nfe-iso-8859-1.xml", "imported", None),
+    ("nfe/nfe-utf8-bom.xml", "imported", None),
+    ("nfe/nfe-v2.00-no-namespace.xml", "imported", None),
+    ("nfe/nfe-v3.10-prefixed-unsigned.xml", "imported", None),
+    ("nfe/nfe-v4-authorized.xml", "imported", None),
+    ("nfe/nfe-v4-authorized_copy.xml", "duplicate", None),
+    (
+        "nfe/nfe-v4-authorized_resent-same-key.xml",
+        "duplicate",
+        None,
+    ),
+    ("other/danfe.pdf", "unsupported", None),
+    ("other/evento-cancelamento.xml", "unsupported", None),
+    ("other/leia-me.txt", "unsupported", None),
+    (
+        "nested.zip!/35261012345678000195550010000020041200400405-nfe.xml",
+        "imported",
+        None,
+    ),
+    (
+        "nested.zip!/inner.zip!/35261012345678000195550010000020031200300306-nfe.xml",
+        "imported",
+        None,
+    ),
+    (
+        "notas-2026-10.zip!/2026-10/35261012345678000195550010000020011200100108-nfe.xml",
+        "imported",
+        None,
+    ),
+    (
+        "notas-2026-10.zip!/2026-10/35261012345678000195550010000020021200200207-nfe.xml",
+        "imported",
+        None,
+    ),
+    (
+        "notas-2026-10.zip!/2026-10/quebrado.xml",
+        "failed",
+        Some("xml_truncated"),
+    ),
+];
+
+const K_AUTHORIZED: &str = "35261012345678000195550010000010011100100101";
+
+#[test]
+fn every_fixture_gets_its_status_and_error_type() {
+    let env = Env::new();
+    let run = env.run(&[&fixture("")]);
+    assert_eq!(
+        run.code(),
+        1,
+        "some files failed: exit 1; stderr: {}",
+        run.stderr()
+    );
+    let files = run.report()["files"].as_array().unwrap();
+    assert_eq!(
+        files.len(),
+        FIXTURE_OUTCOMES.len(),
+        "one entry per file: {files:#?}"
+    );
+    for (suffix, status, error_type) in FIXTURE_OUTCOMES {
+        let f = run.file(suffix);
+        assert_eq!(f["status"], *status, "{suffix}: {f}");
+        assert_eq!(f["error_type"].as_str(), *error_type, "{suffix}: {f}");
+        if error_type.is_some() {
+            let msg = f["error"].as_str().unwrap();
+            assert!(
+                msg.contains(f["path"].as_str().unwrap()),
+                "message names the file: {msg}"
+            );
+        }
+    }
+    let totals = &run.report()["totals"];
+    assert_eq!(totals["files"], 25);
+    assert_eq!(run.total("imported"), 11);
+    assert_eq!(run.total("duplicate"), 2);
+    assert_eq!(run.total("failed"), 9);
+    assert_eq!(run.total("unsupported"), 3);
+    assert_eq!(totals["by_error_type"]["xml_truncated"], 2);
+    assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 1);
+
+    // The database holds exactly the imported documents, and the ledger agrees with the report.
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), 11);
+    assert_eq!(
+        env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
+        11
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 9"),
+        1
+    );
+}
+
+#[test]
+fn columns_hold_the_documents_values() {
+    let env = Env::new();
+    env.run(&[&fixture("nfe")]);
+    let row = |sql: &str| env.text(sql);
+    // nfeProc 4.00 with protocol.
+    let k = K_AUTHORIZED;
+    assert_eq!(
+        row(&format!("SELECT emit_nome FROM nfe WHERE chave = '{k}'")).unwrap(),
+        "Comércio São João Ltda"
+    );
+    assert_eq!(
+        row(&format!("SELECT dest_nome FROM nfe WHERE chave = '{k}'")).unwrap(),
+        "Distribuidora Araújo & Filhos S.A."
+    );
+    assert_eq!(
+        row(&format!("SELECT n_prot FROM nfe WHERE chave = '{k}'")).unwrap(),
+        "135260000000001"
+    );
+    assert_eq!(
+        env.count(&format!("SELECT c_stat FROM nfe WHERE chave = '{k}'")),
+        100
+    );
+    assert_eq!(
+        env.count(&format!("SELECT n_nf FROM nfe WHERE chave = '{k}'")),
+        1001
+    );
+    assert_eq!(
+        env.count(&format!("SELECT mod FROM nfe WHERE chave = '{k}'")),
+        55
+    );
+    assert_eq!(
+        row(&format!("SELECT emit_uf FROM nfe WHERE chave = '{k}'")).unwrap(),
+        "SP"
+    );
+    assert_eq!(
+        row(&format!("SELECT dh_emi FROM nfe WHERE chave = '{k}'")).unwrap(),
+        "2026-10-05T10:15:00-03:00"
+    );
+    // Amounts are numbers a user can add up.
+    let v_nf: f64 = env
+        .conn()
+        .query_row(
+            &format!("SELECT v_nf FROM nfe WHERE chave = '{k}'"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(v_nf, 309.5);
+    let items: f64 = env
+        .conn()
+        .query_row(
+            &format!("SELECT sum(v_prod) FROM nfe_item WHERE chave = '{k}'"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(items, 309.5);
+    assert_eq!(
+        env.count(&format!(
+            "SELECT count(*) FROM nfe_item WHERE chave = '{k}'"
+        )),
+        2
+    );
+    assert_eq!(
+        row(&format!(
+            "SELECT x_prod FROM nfe_item WHERE chave = '{k}' AND n_item = 1"
+        ))
+        .unwrap(),
+        "CAFÉ TORRADO E MOÍDO 500G"
+    );
+    assert_eq!(
+        row(&format!(
+            "SELECT ncm FROM nfe_item WHERE chave = '{k}' AND n_item = 2"
+        ))
+        .unwrap(),
+        "17019900"
+    );
+    let v_icms: f64 = env
+        .conn()
+        .query_row(
+            &format!("SELECT v_icms FROM nfe_item WHERE chave = '{k}' AND n_item = 1"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(v_icms, 33.3);
+    assert!(
+        row(&format!("SELECT path FROM nfe WHERE chave = '{k}'"))
+            .unwrap()
+            .ends_with("nfe/nfe-v4-authorized.xml")
+    );
+    assert_eq!(
+        row(&format!("SELECT sha256 FROM nfe WHERE chave = '{k}'"))
+            .unwrap()
+            .len(),
+        64
+    );
+
+    // Accents right whatever the encoding: ISO-8859-1 and a UTF-8 BOM.
+    for k in [
+        "35261012345678000195550010000010051100500508",
+        "35261012345678000195550010000010061100600607",
+    ] {
+        assert_eq!(
+            row(&format!(
+                "SELECT x_prod FROM nfe_item WHERE chave = '{k}' AND n_item = 2"
+            ))
+            .unwrap(),
+            "AÇÚCAR REFINADO 1KG"
+        );
+    }
+    // Layout 2.00 without a namespace: dEmi, a CPF buyer.
+    let k = "31121011222333000181550010000000771770077000";
+    assert_eq!(
+        row(&format!("SELECT dh_emi FROM nfe WHERE chave = '{k}'")).unwrap(),
+        "2026-10-05"
+    );
+    assert_eq!(
+        row(&format!("SELECT dest_cpf FROM nfe WHERE chave = '{k}'")).unwrap(),
+        "12345678909"
+    );
+    assert_eq!(
+        row(&format!("SELECT emit_nome FROM nfe WHERE chave = '{k}'")).unwrap(),
+        "Indústria Três Corações Ltda"
+    );
+    // `nfe:` prefix on every element, unsigned and without protocol.
+    let k = "35261012345678000195550010000010021100200200";
+    assert_eq!(
+        row(&format!("SELECT versao FROM nfe WHERE chave = '{k}'")).unwrap(),
+        "3.10"
+    );
+    assert_eq!(
+        row(&format!("SELECT n_prot FROM nfe WHERE chave = '{k}'")),
+        None
+    );
+    assert_eq!(
+        env.count(&format!(
+            "SELECT count(*) FROM nfe_item WHERE chave = '{k}'"
+        )),
+        2
+    );
+    // NFC-e without dest.
+    let k = "35261012345678000195650020000000031300300308";
+    assert_eq!(
+        env.count(&format!("SELECT mod FROM nfe WHERE chave = '{k}'")),
+        65
+    );
+    assert_eq!(
+        row(&format!("SELECT dest_nome FROM nfe WHERE chave = '{k}'")),
+        None
+    );
+    // Foreign buyer.
+    let k = "35261012345678000195550010000010071100700706";
+    assert_eq!(
+        row(&format!(
+            "SELECT dest_id_estrangeiro FROM nfe WHERE chave = '{k}'"
+        ))
+        .unwrap(),
+        "AR-20304050"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM nfe WHERE chave_valida = 1"),
+        7
+    );
+}
+
+#[test]
+fn duplicates_are_never_imported_twice_across_batches() {
+    let env = Env::new();
+    let first = env.run(&[&fixture("nfe/nfe-v4-authorized.xml")]);
+    assert_eq!(first.code(), 0);
+    assert_eq!(first.file("nfe-v4-authorized.xml")["status"], "imported");
+
+    let second = env.run(&[&fixture("nfe")]);
+    let copy = second.file("nfe-v4-authorized_copy.xml");
+    assert_eq!(copy["status"], "duplicate");
+    assert_eq!(copy["duplicate"], "identical");
+    let again = second.file("nfe/nfe-v4-authorized.xml");
+    assert_eq!(again["status"], "duplicate", "seen in the earlier batch");
+    assert_eq!(again["duplicate"], "identical");
+    assert!(
+        again["duplicate_of"]
+            .as_str()
+            .unwrap()
+            .ends_with("nfe/nfe-v4-authorized.xml")
+    );
+    let resent = second.file("nfe-v4-authorized_resent-same-key.xml");
+    assert_eq!(resent["status"], "duplicate");
+    assert_eq!(resent["duplicate"], "different");
+    assert_eq!(resent["key"], K_AUTHORIZED);
+
+    assert_eq!(
+        env.count(&format!(
+            "SELECT count(*) FROM nfe WHERE chave = '{K_AUTHORIZED}'"
+        )),
+        1
+    );
+    assert_eq!(
+        env.count(&format!(
+            "SELECT count(*) FROM nfe_item WHERE chave = '{K_AUTHORIZED}'"
+        )),
+        2
+    );
+    // The first import's content is kept.
+    assert_eq!(
+        env.text(&format!(
+            "SELECT nat_op FROM nfe WHERE chave = '{K_AUTHORIZED}'"
+        ))
+        .unwrap(),
+        "Venda de mercadoria"
+    );
+
+    // A third run of the same folder imports nothing new.
+    let before = env.count("SELECT count(*) FROM nfe");
+    let third = env.run(&[&fixture("nfe")]);
+    assert_eq!(third.total("imported"), 0);
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), before);
+    assert_eq!(env.count("SELECT count(*) FROM batches"), 3);
+}
+
+#[test]
+fn zip_given_directly_nested_zip_and_several_inputs_in_one_batch() {
+    let env = Env::new();
+    let run = env.run(&[
+        &fixture("zip/nested.zip"),
+        &fixture("zip/notas-2026-10.zip"),
+        &fixture("nfe/nfce-model65.xml"),
+    ]);
+    assert_eq!(run.code(), 1, "quebrado.xml fails");
+    let inner =
+        run.file("nested.zip!/inner.zip!/35261012345678000195550010000020031200300306-nfe.xml");
+    assert_eq!(inner["status"], "imported");
+    assert_eq!(inner["key"], "35261012345678000195550010000020031200300306");
+    assert_eq!(run.total("imported"), 5);
+    assert_eq!(run.report()["inputs"].as_array().unwrap().len(), 3);
+    assert_eq!(env.count("SELECT count(*) FROM batches"), 1);
+    let path = env
+        .text("SELECT path FROM nfe WHERE chave = '35261012345678000195550010000020031200300306'")
+        .unwrap();
+    assert!(
+        path.ends_with(
+            "zip/nested.zip!/inner.zip!/35261012345678000195550010000020031200300306-nfe.xml"
+        ),
+        "{path}"
+    );
+    // Read in place: nothing extracted next to the archives or in the workspace.
+    let entries: Vec<_> = fs::read_dir(fixtures().join("zip")).unwrap().collect();
+    assert_eq!(entries.len(), 2);
+}
+
+#[test]
+fn zip_inside_a_folder_is_read_and_hidden_files_are_skipped_unless_asked() {
+    let env = Env::new();
+    let dir = env.path("downloads/2026");
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(
+        fixtures().join("zip/notas-2026-10.zip"),
+        dir.join("notas.zip"),
+    )
+    .unwrap();
+    fs::copy(
+        fixtures().join("nfe/nfe-v4-authorized.xml"),
+        dir.join(".rascunho.xml"),
+    )
+    .unwrap();
+    fs::create_dir_all(dir.join(".cache")).unwrap();
+    fs::copy(
+        fixtures().join("nfe/nfce-model65.xml"),
+        dir.join(".cache/nfce.xml"),
+    )
+    .unwrap();
+
+    let run = env.run(&["downloads"]);
+    assert_eq!(
+        run.file("downloads/2026/notas.zip!/2026-10/quebrado.xml")["error_type"],
+        "xml_truncated"
+    );
+    assert_eq!(run.total("imported"), 2);
+    assert_eq!(run.report()["totals"]["files"], 3, "hidden files skipped");
+
+    let run = env.run(&["downloads", "--hidden"]);
+    assert_eq!(run.report()["totals"]["files"], 5);
+    assert_eq!(run.file(".rascunho.xml")["status"], "imported");
+    assert_eq!(run.file(".cache/nfce.xml")["status"], "imported");
+}
+
+#[test]
+fn corrupt_zips_fail_alone_and_readable_members_still_import() {
+    let env = Env::new();
+    let good = fs::read(fixtures().join("zip/notas-2026-10.zip")).unwrap();
+    // Not a ZIP past its magic number.
+    fs::write(
+        env.path("lixo.zip"),
+        b"PK\x03\x04 this is not a zip archive at all",
+    )
+    .unwrap();
+    // A member whose compressed bytes are damaged: its CRC (or inflate) fails, the others read.
+    let mut damaged = good.clone();
+    let at = find(
+        &damaged,
+        b"35261012345678000195550010000020011200100108-nfe.xml",
+    )
+    .unwrap()
+        + 60;
+    for b in &mut damaged[at..at + 40] {
+        *b ^= 0x5a;
+    }
+    fs::write(env.path("danificado.zip"), &damaged).unwrap();
+
+    let run = env.run(&["lixo.zip", "danificado.zip"]);
+    assert_eq!(run.code(), 1);
+    assert_eq!(run.file("lixo.zip")["error_type"], "zip_corrupt");
+    assert_eq!(
+        run.file("danificado.zip!/2026-10/35261012345678000195550010000020011200100108-nfe.xml")["error_type"],
+        "zip_corrupt"
+    );
+    assert_eq!(
+        run.file("danificado.zip!/2026-10/35261012345678000195550010000020021200200207-nfe.xml")["status"],
+        "imported"
+    );
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[test]
+fn invalid_check_digits_import_flagged_only_when_allowed() {
+    let env = Env::new();
+    let bad = fixture("nfe/broken-bad-check-digit.xml");
+    let run = env.run(&[&bad]);
+    assert_eq!(run.code(), 1);
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), 0);
+
+    let run = env.run(&[&bad, "--allow-invalid-keys"]);
+    assert_eq!(run.code(), 0);
+    let f = run.file("broken-bad-check-digit.xml");
+    assert_eq!(f["status"], "imported");
+    assert!(
+        f["warning"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-invalid-keys")
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM nfe WHERE chave_valida = 0"),
+        1
+    );
+}
+
+#[test]
+fn exit_codes_and_fatal_errors() {
+    let env = Env::new();
+    // All good: 0.
+    assert_eq!(env.run(&[&fixture("nfe/nfe-v4-authorized.xml")]).code(), 0);
+    // Only unsupported and duplicate files: still 0.
+    assert_eq!(
+        env.run(&[
+            &fixture("other"),
+            &fixture("nfe/nfe-v4-authorized_copy.xml")
+        ])
+        .code(),
+        0
+    );
+    // A missing input: 2, one clear line, no batch opened.
+    let out = env
+        .cmd()
+        .args(["run", "no/such/folder", "--db"])
+        .arg(env.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("batchimp: cannot read input no/such/folder"),
+        "{err}"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM batches"), 2);
+    // A database that cannot be opened: 2.
+    let out = env
+        .cmd()
+        .args(["run", &fixture("nfe"), "--db", "/nonexistent-dir/x.db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("cannot open SQLite database /nonexistent-dir/x.db")
+    );
+    // Usage errors: 2.
+    assert_eq!(
+        env.cmd().args(["run"]).output().unwrap().status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        env.cmd()
+            .args(["run", ".", "--workers", "0"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn summary_line_and_default_report_path() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .args(["run", &fixture("nfe"), "--workers", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Not a terminal: no bar, one summary line.
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "batch 1 completed: 17 files, 7 imported, 2 duplicate, 8 failed, 0 unsupported"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("report: batchimp-report-1.json"), "{err}");
+    // The default database and report land in the working directory.
+    assert!(env.path("batchimp.db").exists());
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(env.path("batchimp-report-1.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["batch_id"], 1);
+    assert_eq!(report["workers"], 2);
+    assert_eq!(report["status"], "completed");
+}
+
+#[test]
+fn report_to_stdout_matches_report_command() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .args(["run", &fixture(""), "--report", "-", "--db"])
+        .arg(env.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let from_run: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let out = env
+        .cmd()
+        .args(["report", "1", "--json", "--db"])
+        .arg(env.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let from_report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(from_run, from_report);
+    // Sorted by path, every field present.
+    let paths: Vec<&str> = from_run["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    for field in [
+        "path",
+        "kind",
+        "status",
+        "error_type",
+        "error",
+        "duration_ms",
+        "size",
+        "sha256",
+        "key",
+    ] {
+        assert!(from_run["files"][0].get(field).is_some(), "{field}");
+    }
+    for field in [
+        "batch_id",
+        "inputs",
+        "started_at",
+        "finished_at",
+        "totals",
+        "processing_time_seconds",
+    ] {
+        assert!(from_run.get(field).is_some(), "{field}");
+    }
+    assert!(from_run["processing_time_seconds"].as_f64().unwrap() >= 0.0);
+}
+
+#[test]
+fn symlink_loops_are_detected_not_followed_forever() {
+    let env = Env::new();
+    let dir = env.path("notas");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    fs::copy(
+        fixtures().join("nfe/nfe-v4-authorized.xml"),
+        dir.join("sub/a.xml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("sub/loop")).unwrap();
+    let run = env.run(&["notas"]);
+    assert_eq!(run.code(), 0);
+    assert_eq!(run.report()["totals"]["files"], 1);
+    assert!(run.stderr().contains("symlink loop"), "{}", run.stderr());
+}
