@@ -3,7 +3,7 @@
 //! through here so they do not tear the bar.
 
 use crate::ledger::{Counts, Status};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::sync::Mutex;
 
 pub struct Progress {
@@ -18,9 +18,12 @@ impl Progress {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} {elapsed_precise} [{bar:28}] {human_pos}/{human_len} files  {per_sec}  ETA {eta}  {msg}",
+                    "{spinner} {elapsed} [{bar:24}] {human_pos}/{human_len} files {rate} ETA {eta} | {msg}",
                 )
                 .expect("valid template")
+                .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", s.per_sec());
+                })
                 .progress_chars("=> "),
             );
             bar
@@ -53,7 +56,7 @@ impl Progress {
             }
             bar.inc(1);
             bar.set_message(format!(
-                "imported {} · duplicate {} · failed {} · unsupported {}",
+                "{} imported, {} duplicate, {} failed, {} unsupported",
                 counts.imported, counts.duplicate, counts.failed, counts.unsupported
             ));
         }
