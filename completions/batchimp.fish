@@ -27,18 +27,40 @@ end
 complete -c batchimp -n "__fish_batchimp_needs_command" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_needs_command" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "resume" -d 'Finish an interrupted batch: files already committed are skipped, the rest imported'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "report" -d 'Show what happened to every file of a batch'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "list" -d 'List batches, newest first'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-file-size -d 'Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-archive-size -d 'Most bytes one ZIP may inflate to, nested ZIPs included (zip_bomb past it)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l file-timeout -d 'Longest one file may take to read and parse (e.g. 60s, 500ms); slower files fail with error_type timeout' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l retries -d 'Retries of a transient error (an interrupted read, a busy database), with exponential backoff and jitter. Parse errors are never retried' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to the database]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l resume -d 'Finish the latest unfinished batch over the same inputs and options instead of starting a new one (a new batch when there is none, so cron can always pass it)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l hidden -d 'Also import hidden files and folders (names starting with a dot)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l allow-invalid-keys -d 'Import NF-e whose access key has a wrong check digit, flagged chave_valida = 0'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s q -l quiet -d 'No progress bar; only the one-line summary at the end'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to the database]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s q -l quiet -d 'No progress bar; only the one-line summary at the end'
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s h -l help -d 'Print help'
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to the database]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s q -l quiet -d 'No progress bar; only the one-line summary at the end'
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s h -l help -d 'Print help'
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l json -d 'Print the full JSON report instead of the summary'
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -s h -l help -d 'Print help'
@@ -49,8 +71,10 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand list" -s h -l help -d 
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run report list completions help" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run report list completions help" -f -a "report" -d 'Show what happened to every file of a batch'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run report list completions help" -f -a "list" -d 'List batches, newest first'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run report list completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run report list completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list completions help" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list completions help" -f -a "resume" -d 'Finish an interrupted batch: files already committed are skipped, the rest imported'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list completions help" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list completions help" -f -a "report" -d 'Show what happened to every file of a batch'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list completions help" -f -a "list" -d 'List batches, newest first'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

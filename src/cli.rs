@@ -24,8 +24,12 @@ pub enum Command {
     ///
     /// Folders are walked recursively, ZIPs (nested ones too) are read in place, and each file's
     /// kind is detected from its content. Exit status: 0 when no file failed, 1 when some files
-    /// failed (everything else is committed), 2 on a usage or fatal error.
+    /// failed (everything else is committed), 2 on a usage or fatal error, 130 when interrupted.
     Run(RunArgs),
+    /// Finish an interrupted batch: files already committed are skipped, the rest imported.
+    Resume(ResumeArgs),
+    /// Reprocess only the failed files of a batch (after a fix or a schema change).
+    Retry(ResumeArgs),
     /// Show what happened to every file of a batch.
     Report(ReportArgs),
     /// List batches, newest first.
@@ -49,26 +53,15 @@ pub struct DbArg {
     pub db: String,
 }
 
+/// How a batch is executed: none of these change what ends up in the database.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Files, folders and .zip archives to import.
-    #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<PathBuf>,
-
+pub struct ExecArgs {
     #[command(flatten)]
     pub db: DbArg,
 
     /// Parser threads [default: the number of CPU cores].
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
     pub workers: Option<u16>,
-
-    /// Also import hidden files and folders (names starting with a dot).
-    #[arg(long)]
-    pub hidden: bool,
-
-    /// Import NF-e whose access key has a wrong check digit, flagged chave_valida = 0.
-    #[arg(long)]
-    pub allow_invalid_keys: bool,
 
     /// Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next
     /// to the database].
@@ -78,6 +71,68 @@ pub struct RunArgs {
     /// No progress bar; only the one-line summary at the end.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Fail at once if another batchimp is writing to the database, instead of waiting for it.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+/// Options that change what a batch imports; stored with the batch and reused by resume/retry.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Also import hidden files and folders (names starting with a dot).
+    #[arg(long)]
+    pub hidden: bool,
+
+    /// Import NF-e whose access key has a wrong check digit, flagged chave_valida = 0.
+    #[arg(long)]
+    pub allow_invalid_keys: bool,
+
+    /// Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB).
+    #[arg(long, value_name = "SIZE", default_value = "50MiB", value_parser = crate::config::parse_size)]
+    pub max_file_size: u64,
+
+    /// Most bytes one ZIP may inflate to, nested ZIPs included (zip_bomb past it).
+    #[arg(long, value_name = "SIZE", default_value = "16GiB", value_parser = crate::config::parse_size)]
+    pub max_archive_size: u64,
+
+    /// Longest one file may take to read and parse (e.g. 60s, 500ms); slower files fail with
+    /// error_type timeout.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub file_timeout: std::time::Duration,
+
+    /// Retries of a transient error (an interrupted read, a busy database), with exponential
+    /// backoff and jitter. Parse errors are never retried.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Files, folders and .zip archives to import.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Finish the latest unfinished batch over the same inputs and options instead of starting
+    /// a new one (a new batch when there is none, so cron can always pass it).
+    #[arg(long)]
+    pub resume: bool,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
+
+    #[command(flatten)]
+    pub exec: ExecArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// Batch id, or "latest".
+    #[arg(value_name = "BATCH")]
+    pub batch: String,
+
+    #[command(flatten)]
+    pub exec: ExecArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,14 +1,16 @@
-//! Validated, resolved settings for a run: everything that can be wrong with what the user typed
-//! is found here, before a batch is opened.
+//! Validated, resolved settings: everything that can be wrong with what the user typed is found
+//! here, before a batch is opened.
 
-use crate::cli::RunArgs;
+use crate::cli::{BatchArgs, ExecArgs};
 use crate::format::ParseOptions;
 use crate::pipeline::Plan;
 use crate::sink::Target;
-use crate::source::WalkOptions;
+use crate::source::{Limits, WalkOptions};
 use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Where the JSON report goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,54 +21,140 @@ pub enum ReportDest {
     File(PathBuf),
 }
 
+/// The options that decide what a batch imports, stored with it (as JSON) so that `resume` and
+/// `retry` treat the remaining files exactly as the first run treated the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchOptions {
+    pub hidden: bool,
+    pub allow_invalid_keys: bool,
+    pub max_file_size: u64,
+    pub max_archive_size: u64,
+    pub file_timeout_ms: u64,
+    pub retries: u32,
+}
+
+impl BatchOptions {
+    pub fn from_args(a: &BatchArgs) -> BatchOptions {
+        BatchOptions {
+            hidden: a.hidden,
+            allow_invalid_keys: a.allow_invalid_keys,
+            max_file_size: a.max_file_size,
+            max_archive_size: a.max_archive_size,
+            file_timeout_ms: a.file_timeout.as_millis() as u64,
+            retries: a.retries,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("plain struct")
+    }
+
+    pub fn from_json(s: &str) -> Result<BatchOptions> {
+        Ok(serde_json::from_str(s)?)
+    }
+}
+
+/// Everything a run, resume or retry needs.
 #[derive(Debug, Clone)]
-pub struct RunConfig {
-    pub plan: Plan,
+pub struct ExecConfig {
     pub target: Target,
+    pub workers: usize,
     pub report: ReportDest,
     /// Draw a progress bar (stderr is a terminal and not `--quiet`).
     pub progress: bool,
+    pub no_wait: bool,
 }
 
-impl RunConfig {
-    pub fn new(args: RunArgs) -> Result<RunConfig> {
-        for input in &args.inputs {
-            if let Err(e) = std::fs::metadata(input) {
-                bail!("cannot read input {}: {e}", input.display());
-            }
-        }
-        let workers = match args.workers {
+impl ExecConfig {
+    pub fn new(a: &ExecArgs) -> Result<ExecConfig> {
+        let workers = match a.workers {
             Some(n) => usize::from(n),
             None => std::thread::available_parallelism().map_or(2, |n| n.get()),
         };
-        let report = match args.report {
+        let report = match &a.report {
             None => ReportDest::Default,
             Some(p) if p.as_os_str() == "-" => ReportDest::Stdout,
-            Some(p) => ReportDest::File(p),
+            Some(p) => ReportDest::File(p.clone()),
         };
-        Ok(RunConfig {
-            plan: Plan {
-                inputs: args.inputs,
-                workers,
-                walk: WalkOptions {
-                    hidden: args.hidden,
-                },
-                parse: ParseOptions {
-                    allow_invalid_keys: args.allow_invalid_keys,
-                },
-            },
-            target: Target::parse(&args.db.db)?,
+        Ok(ExecConfig {
+            target: Target::parse(&a.db.db)?,
+            workers,
             report,
-            progress: !args.quiet && std::io::stderr().is_terminal(),
+            progress: !a.quiet && std::io::stderr().is_terminal(),
+            no_wait: a.no_wait,
         })
     }
+}
 
-    /// The options that change results, as stored with the batch.
-    pub fn options_json(&self) -> String {
-        serde_json::json!({
-            "allow_invalid_keys": self.plan.parse.allow_invalid_keys,
-            "hidden": self.plan.walk.hidden,
-        })
-        .to_string()
+/// The pipeline's plan for these inputs under these options.
+pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, workers: usize) -> Plan {
+    Plan {
+        inputs,
+        workers,
+        walk: WalkOptions {
+            hidden: opts.hidden,
+            limits: Limits {
+                max_file_size: opts.max_file_size,
+                max_archive_size: opts.max_archive_size,
+                retries: opts.retries,
+                ..Limits::default()
+            },
+        },
+        parse: ParseOptions {
+            allow_invalid_keys: opts.allow_invalid_keys,
+        },
+        file_timeout: Duration::from_millis(opts.file_timeout_ms),
+    }
+}
+
+/// Every input must exist before a batch starts.
+pub fn check_inputs(inputs: &[PathBuf]) -> Result<()> {
+    for input in inputs {
+        if let Err(e) = std::fs::metadata(input) {
+            bail!("cannot read input {}: {e}", input.display());
+        }
+    }
+    Ok(())
+}
+
+/// A size as users write it: `1048576`, `512KiB`, `50MiB`, `2GB`, `16G`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("not a size: {s:?} (try 50MiB)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        "t" | "tb" => 1_000_000_000_000,
+        "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} (use KiB, MiB, GiB, KB, MB, GB)"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size too large: {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("50MiB"), Ok(50 << 20));
+        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_size("123"), Ok(123));
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("MiB").is_err());
     }
 }

@@ -15,6 +15,20 @@ pub enum ErrorType {
     EmptyFile,
     /// A ZIP archive or member that cannot be decoded (bad headers, CRC mismatch, bad deflate).
     ZipCorrupt,
+    /// A ZIP member that inflates past its declared size, the size limits, or a sane ratio.
+    ZipBomb,
+    /// A ZIP member named to escape a folder (`..`, absolute, NUL): reported, never read.
+    ZipBadName,
+    /// An encrypted ZIP member.
+    ZipEncrypted,
+    /// A file or member over `--max-file-size`.
+    TooLarge,
+    /// A file that took longer than `--file-timeout`.
+    Timeout,
+    /// XML with a DOCTYPE or entity declarations: rejected, never expanded.
+    XmlDoctypeRejected,
+    /// XML nested deeper than batchimp's limit.
+    XmlTooDeep,
     /// XML that is not well-formed.
     XmlMalformed,
     /// XML that ends before its root element closes.
@@ -29,8 +43,6 @@ pub enum ErrorType {
     NfeBadCheckDigit,
     /// A field whose value does not fit its column (a letter in an amount, say).
     NfeInvalidField,
-    /// The database refused the file's rows (a constraint, e.g. an item number repeated).
-    DbRejected,
     /// A bug in batchimp: a parser panicked. The batch goes on.
     InternalError,
 }
@@ -41,6 +53,13 @@ impl ErrorType {
             ErrorType::IoError => "io_error",
             ErrorType::EmptyFile => "empty_file",
             ErrorType::ZipCorrupt => "zip_corrupt",
+            ErrorType::ZipBomb => "zip_bomb",
+            ErrorType::ZipBadName => "zip_bad_name",
+            ErrorType::ZipEncrypted => "zip_encrypted",
+            ErrorType::TooLarge => "too_large",
+            ErrorType::Timeout => "timeout",
+            ErrorType::XmlDoctypeRejected => "xml_doctype_rejected",
+            ErrorType::XmlTooDeep => "xml_too_deep",
             ErrorType::XmlMalformed => "xml_malformed",
             ErrorType::XmlTruncated => "xml_truncated",
             ErrorType::XmlEncoding => "xml_encoding",
@@ -48,7 +67,6 @@ impl ErrorType {
             ErrorType::NfeInvalidKey => "nfe_invalid_key",
             ErrorType::NfeBadCheckDigit => "nfe_bad_check_digit",
             ErrorType::NfeInvalidField => "nfe_invalid_field",
-            ErrorType::DbRejected => "db_rejected",
             ErrorType::InternalError => "internal_error",
         }
     }

@@ -100,6 +100,8 @@ pub struct Processed {
     /// when there was nothing to look at (unreadable or empty).
     pub kind: Option<&'static str>,
     pub outcome: Outcome,
+    /// Transient errors overcome by retrying.
+    pub retries: u32,
     /// Time spent reading and parsing.
     pub duration: Duration,
 }

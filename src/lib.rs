@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod config;
 pub mod error;
 pub mod format;
+pub mod interrupt;
 pub mod ledger;
 pub mod pipeline;
 pub mod progress;

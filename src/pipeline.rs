@@ -1,26 +1,27 @@
 //! The import pipeline, three stages joined by bounded channels:
 //!
 //! ```text
-//! walker thread ──items──▶ rayon pool (--workers) ──processed──▶ writer (this thread, owns the sink)
+//! walker thread ──jobs──▶ rayon pool (--workers) ──processed──▶ writer (this thread, owns the sink)
 //! ```
 //!
-//! - The walker reads files and ZIP members in a stable order. Its channel holds a few items per
-//!   worker: enough to keep workers busy, little enough that memory stays flat.
-//! - Workers hash, sniff and parse: the CPU-bound part, in parallel.
+//! - The walker enumerates folders and ZIP central directories; it reads no contents.
+//! - Workers read (files, ZIP members), hash, sniff and parse: the costly part, in parallel.
 //! - One writer owns the database connection and commits many files per transaction (up to
 //!   [`FILES_PER_TX`] files or [`TX_MAX_AGE`], whichever comes first), so a crash loses at most one
 //!   transaction of work, and the ledger says exactly which files are in.
 //! - The writer records files in walk order, whatever order workers finish them in: the first
 //!   copy of a document in walk order is the one imported, so the same inputs always give the
-//!   same database and report. At most [`WINDOW`] files are between the walker and the writer,
-//!   which bounds memory even when one slow file holds up the ones behind it.
+//!   same database and report, and a resumed run ends exactly like an uninterrupted one. At most
+//!   [`WINDOW`] jobs are between the walker and the writer, which bounds memory even when one slow
+//!   file holds up the ones behind it.
 
 use crate::error::{ErrorType, FileError};
 use crate::format::{self, ParseOptions, Source};
-use crate::ledger::{Counts, Outcome, Processed};
+use crate::interrupt;
+use crate::ledger::{Outcome, Processed};
 use crate::progress::Progress;
 use crate::sink::Sink;
-use crate::source::{self, Item, WalkOptions, Walker};
+use crate::source::{self, Filter, Item, Job, WalkOptions, Walker};
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 use rayon::prelude::*;
@@ -35,8 +36,7 @@ use std::time::{Duration, Instant};
 pub const FILES_PER_TX: usize = 2000;
 /// Longest a transaction stays open, so the ledger (and `batchimp list`) keep up with a slow run.
 pub const TX_MAX_AGE: Duration = Duration::from_millis(500);
-
-/// Most files walked but not yet recorded.
+/// Most jobs walked but not yet recorded.
 pub const WINDOW: usize = 256;
 
 /// What a run needs to know, already validated.
@@ -46,80 +46,123 @@ pub struct Plan {
     pub workers: usize,
     pub walk: WalkOptions,
     pub parse: ParseOptions,
+    pub file_timeout: Duration,
 }
 
-/// Import every file of the plan into `batch`. `Err` means the database failed: what was
-/// committed stays committed and recorded, and the batch should be marked failed.
-pub fn run(plan: &Plan, sink: &mut dyn Sink, batch: i64, progress: &Progress) -> Result<Counts> {
-    let (item_tx, item_rx) = bounded::<(u64, Item)>(plan.workers * 4);
-    let (done_tx, done_rx) = bounded::<(u64, Processed)>(plan.workers * 16);
-    // One credit per file in flight: the walker takes one before emitting, the writer returns it
+/// Which files of the plan to process, and how to record them.
+pub struct Scope<'a> {
+    pub filter: &'a Filter,
+    /// Retry: each file replaces its earlier `failed` ledger row.
+    pub replace_failed: bool,
+}
+
+/// How the walk ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Every file was recorded.
+    Completed,
+    /// Ctrl-C: files walked so far were recorded, the rest were not taken.
+    Cancelled,
+}
+
+/// Import the plan's files into `batch`. `Err` means the database failed: what was committed
+/// stays committed and recorded, and the batch can be resumed.
+pub fn run(
+    plan: &Plan,
+    scope: &Scope,
+    sink: &mut dyn Sink,
+    batch: i64,
+    progress: &Progress,
+) -> Result<Ended> {
+    let (job_tx, job_rx) = bounded::<(u64, Job)>(plan.workers * 2);
+    let (done_tx, done_rx) = bounded::<(u64, Vec<Processed>)>(plan.workers * 8);
+    // One credit per job in flight: the walker takes one before emitting, the writer returns it
     // after recording.
     let (credit_tx, credit_rx) = bounded::<()>(WINDOW);
     let stop = AtomicBool::new(false);
+    let cancelled = AtomicBool::new(false);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(plan.workers)
-        .thread_name(|i| format!("batchimp-parse-{i}"))
+        .thread_name(|i| format!("batchimp-worker-{i}"))
         .build()
         .context("cannot start the worker threads")?;
 
-    std::thread::scope(|scope| {
+    std::thread::scope(|scope_| {
         if progress.is_visible() {
-            scope.spawn(|| progress.set_total(source::count(&plan.inputs, plan.walk)));
+            scope_.spawn(|| progress.set_total(source::count(&plan.inputs, plan.walk)));
         }
-        scope.spawn(|| {
-            let mut seq = 0u64;
-            let mut emit = |item: Item| {
-                let ok = !stop.load(Ordering::Relaxed)
-                    && credit_tx.send(()).is_ok()
-                    && item_tx.send((seq, item)).is_ok();
-                seq += 1;
-                ok
-            };
-            let mut warn = |msg: String| progress.println(&format!("batchimp: {msg}"));
-            Walker {
-                opts: plan.walk,
-                emit: &mut emit,
-                warn: &mut warn,
-            }
-            .walk(&plan.inputs);
-            drop(item_tx);
-        });
-        scope.spawn(|| {
-            let parse = plan.parse;
+        std::thread::Builder::new()
+            .name("batchimp-walker".into())
+            .spawn_scoped(scope_, || {
+                let mut seq = 0u64;
+                let mut emit = |job: Job| {
+                    if interrupt::requested() {
+                        cancelled.store(true, Ordering::Relaxed);
+                        return false;
+                    }
+                    let ok = !stop.load(Ordering::Relaxed)
+                        && credit_tx.send(()).is_ok()
+                        && job_tx.send((seq, job)).is_ok();
+                    seq += 1;
+                    ok
+                };
+                let mut warn = |msg: String| progress.println(&format!("batchimp: {msg}"));
+                Walker {
+                    opts: plan.walk,
+                    filter: scope.filter,
+                    emit: &mut emit,
+                    warn: &mut warn,
+                }
+                .walk(&plan.inputs);
+                drop(job_tx);
+            })
+            .expect("spawn walker");
+        scope_.spawn(|| {
             pool.install(|| {
-                item_rx
+                job_rx
                     .into_iter()
                     .par_bridge()
-                    .for_each_with(done_tx, |tx, (seq, item)| {
+                    .for_each_with(done_tx, |tx, (seq, job)| {
                         if !stop.load(Ordering::Relaxed) {
-                            let _ = tx.send((seq, process(item, &parse)));
+                            let _ = tx.send((seq, process_job(job, plan, scope.filter)));
                         }
                     })
             });
         });
-        let result = write(sink, batch, done_rx, credit_rx, progress);
+        let result = write(
+            sink,
+            batch,
+            scope.replace_failed,
+            done_rx,
+            credit_rx,
+            progress,
+        );
         if result.is_err() {
-            // The receivers are gone with `write`, which unblocks the walker and the workers.
+            // The receivers went with `write`, which unblocks the walker and the workers.
             stop.store(true, Ordering::Relaxed);
         }
         result
     })?;
-    Ok(progress.counts())
+    Ok(if cancelled.load(Ordering::Relaxed) {
+        Ended::Cancelled
+    } else {
+        Ended::Completed
+    })
 }
 
-/// The writer: record each processed file in walk order, committing in batches.
+/// The writer: record each job's files in walk order, committing in batches.
 fn write(
     sink: &mut dyn Sink,
     batch: i64,
-    rx: Receiver<(u64, Processed)>,
+    replace_failed: bool,
+    rx: Receiver<(u64, Vec<Processed>)>,
     credits: Receiver<()>,
     progress: &Progress,
 ) -> Result<()> {
     let mut open = 0usize;
     let mut opened_at = Instant::now();
     let mut next = 0u64;
-    let mut waiting: BTreeMap<u64, Processed> = BTreeMap::new();
+    let mut waiting: BTreeMap<u64, Vec<Processed>> = BTreeMap::new();
     loop {
         let received = if open == 0 {
             rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
@@ -127,19 +170,21 @@ fn write(
             rx.recv_timeout(TX_MAX_AGE.saturating_sub(opened_at.elapsed()))
         };
         match received {
-            Ok((seq, file)) => {
-                waiting.insert(seq, file);
-                while let Some(file) = waiting.remove(&next) {
-                    if open == 0 {
-                        sink.begin()?;
-                        opened_at = Instant::now();
+            Ok((seq, files)) => {
+                waiting.insert(seq, files);
+                while let Some(files) = waiting.remove(&next) {
+                    for file in files {
+                        if open == 0 {
+                            sink.begin()?;
+                            opened_at = Instant::now();
+                        }
+                        let status = sink.record(batch, &file, replace_failed)?;
+                        progress.record(status);
+                        open += 1;
                     }
-                    let status = sink.record(batch, &file)?;
-                    progress.record(status);
                     let _ = credits.try_recv();
                     next += 1;
-                    open += 1;
-                    if open >= FILES_PER_TX || opened_at.elapsed() >= TX_MAX_AGE {
+                    if open >= FILES_PER_TX || (open > 0 && opened_at.elapsed() >= TX_MAX_AGE) {
                         sink.commit(batch)?;
                         open = 0;
                     }
@@ -152,38 +197,66 @@ fn write(
             Err(RecvTimeoutError::Disconnected) => break,
         }
     }
-    debug_assert!(waiting.is_empty(), "every walked file reaches the writer");
+    debug_assert!(waiting.is_empty(), "every walked job reaches the writer");
     if open > 0 {
         sink.commit(batch)?;
     }
     Ok(())
 }
 
-/// Everything done to one file off the writer thread: hash, identify, parse. Never panics: a
-/// panic in a parser becomes the file's `internal_error`.
-pub fn process(item: Item, opts: &ParseOptions) -> Processed {
+/// Everything done to one job off the writer thread: read, then for each file hash, identify
+/// and parse.
+fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
     let start = Instant::now();
-    let Item { origin, size, data } = item;
+    let items = source::load(job, &plan.walk.limits, filter, plan.walk.hidden);
+    let per_file = start.elapsed() / items.len().max(1) as u32;
+    items
+        .into_iter()
+        .map(|item| {
+            let mut p = process(item, &plan.parse, plan.file_timeout);
+            p.duration += per_file;
+            p
+        })
+        .collect()
+}
+
+/// Hash, identify and parse one file. Never panics: a panic in a parser becomes the file's
+/// `internal_error`. A file still parsing after `timeout` fails with `timeout`.
+pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed {
+    let start = Instant::now();
+    let Item {
+        origin,
+        size,
+        data,
+        retries,
+    } = item;
     let (sha256, kind, outcome) = match data {
         Err(e) => (None, None, Outcome::Failed(e)),
         Ok(bytes) => {
             let sha = format!("{:x}", Sha256::digest(&bytes));
-            let (kind, outcome) = match catch_unwind(AssertUnwindSafe(|| {
-                identify_and_parse(&bytes, &origin, &sha, opts)
-            })) {
-                Ok(r) => r,
-                Err(panic) => {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    let e = FileError::new(
-                        ErrorType::InternalError,
-                        format!("batchimp bug: parser panicked: {what}"),
-                    );
-                    (None, Outcome::Failed(e))
+            let src = Source {
+                origin: &origin,
+                sha256: &sha,
+                deadline: start + timeout,
+            };
+            let parsed = catch_unwind(AssertUnwindSafe(|| identify_and_parse(&bytes, &src, opts)));
+            let (kind, outcome) = parsed.unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let e = FileError::new(
+                    ErrorType::InternalError,
+                    format!("batchimp bug: parser panicked: {what}"),
+                );
+                (None, Outcome::Failed(e))
+            });
+            let outcome = match outcome {
+                Outcome::Docs(_) if start.elapsed() > timeout => {
+                    Outcome::Failed(src.timeout_error())
                 }
+                o => o,
             };
             (Some(sha), kind, outcome)
         }
@@ -194,14 +267,14 @@ pub fn process(item: Item, opts: &ParseOptions) -> Processed {
         sha256,
         kind,
         outcome,
+        retries,
         duration: start.elapsed(),
     }
 }
 
 fn identify_and_parse(
     bytes: &[u8],
-    origin: &str,
-    sha256: &str,
+    src: &Source,
     opts: &ParseOptions,
 ) -> (Option<&'static str>, Outcome) {
     if bytes.is_empty() {
@@ -217,8 +290,7 @@ fn identify_and_parse(
     let Some(f) = format::detect(&sniff) else {
         return (Some(sniff.generic_kind), Outcome::Unsupported);
     };
-    let src = Source { origin, sha256 };
-    let outcome = match f.parse(bytes, &src, opts) {
+    let outcome = match f.parse(bytes, src, opts) {
         Ok(docs) => Outcome::Docs(docs),
         Err(e) => Outcome::Failed(e),
     };

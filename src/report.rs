@@ -29,6 +29,12 @@ pub struct BatchInfo {
     pub duplicate: u64,
     pub failed: u64,
     pub unsupported: u64,
+    /// The options that decide what the batch imports (JSON), reused by resume and retry.
+    #[serde(skip)]
+    pub options: String,
+    /// The working folder the inputs are relative to.
+    #[serde(skip)]
+    pub cwd: Option<String>,
 }
 
 /// Counts of a batch's files.
@@ -61,6 +67,8 @@ pub struct FileEntry {
     pub sha256: Option<String>,
     /// The document key(s) the file holds (NF-e access key), comma-separated.
     pub key: Option<String>,
+    /// Transient errors (an interrupted read) overcome by retrying.
+    pub retries: u32,
 }
 
 fn j<T: Serialize + ?Sized>(v: &T) -> serde_json::Result<String> {

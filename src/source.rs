@@ -1,14 +1,28 @@
 //! Where files come from: folders (walked recursively), ZIP archives (read in place, nested ones
-//! too) and single files, all turned into [`Item`]s with an origin users recognise:
-//! `folder/file.xml` or `archive.zip!/inner/path.xml`.
+//! too) and single files, with origins users recognise: `folder/file.xml` or
+//! `archive.zip!/inner/path.xml`.
 //!
-//! The walker runs on one thread and feeds a bounded channel, so memory stays flat however many
-//! files there are. Problems reading one file become that file's error, not the batch's.
+//! Work is split in two so that the expensive part runs in parallel:
+//! - the [`Walker`] (one thread) only enumerates: folder entries, and the members of each ZIP
+//!   from its central directory. It emits cheap [`Job`]s and reads no file contents.
+//! - [`load`] (on the worker pool) reads a job's bytes: a file from disk, or a ZIP member inflated
+//!   through a per-job clone of the archive handle (positional reads on one shared file
+//!   descriptor), so members of one archive inflate on every worker at once. A ZIP found inside
+//!   a ZIP, or a ZIP without a `.zip` name, is expanded in memory by the worker that read it.
+//!
+//! Every limit is enforced here, while reading, never trusting sizes an archive declares:
+//! `too_large`, `zip_bomb`, `zip_bad_name`, `zip_encrypted`, `zip_corrupt`, `io_error`.
 
 use crate::error::{ErrorType, FileError};
+use std::collections::HashSet;
 use std::fs::File;
-use std::io::{self, Read, Seek};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// One file's bytes (or why they could not be read), with its origin.
 #[derive(Debug)]
@@ -18,25 +32,144 @@ pub struct Item {
     /// Size in bytes as found on disk or in the archive.
     pub size: u64,
     pub data: Result<Vec<u8>, FileError>,
+    /// Transient read errors overcome by retrying.
+    pub retries: u32,
 }
 
-/// How to walk.
-#[derive(Debug, Clone, Copy, Default)]
+/// A unit of work from the walker: a file or ZIP member to read, or a failure found while walking.
+pub struct Job {
+    pub origin: String,
+    pub size: u64,
+    pub source: JobSource,
+}
+
+pub enum JobSource {
+    File(PathBuf),
+    Member {
+        archive: Arc<Archive>,
+        index: usize,
+    },
+    /// A member recovered by streaming a damaged archive.
+    Bytes(Vec<u8>),
+    Failed(FileError),
+}
+
+/// An open ZIP shared by the workers reading its members.
+pub struct Archive {
+    zip: zip::ZipArchive<SharedFile>,
+    budget: Budget,
+}
+
+/// Uncompressed bytes read so far from one top-level archive (nested ones count toward it).
+#[derive(Clone, Default)]
+struct Budget(Arc<AtomicU64>);
+
+/// How to walk and what to refuse.
+#[derive(Debug, Clone, Copy)]
 pub struct WalkOptions {
     /// Include files and folders whose names start with a dot.
     pub hidden: bool,
+    pub limits: Limits,
+}
+
+/// Size limits, each with its own error type.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest file or member, uncompressed (`too_large`).
+    pub max_file_size: u64,
+    /// Most uncompressed bytes from one archive, nested archives included (`zip_bomb`).
+    pub max_archive_size: u64,
+    /// Highest compression ratio of a member past its first MiB (`zip_bomb`).
+    pub max_ratio: u64,
+    /// Transient read errors retried per file, with exponential backoff and jitter.
+    pub retries: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_file_size: 50 << 20,
+            max_archive_size: 16 << 30,
+            max_ratio: 250,
+            retries: 3,
+        }
+    }
+}
+
+impl Default for WalkOptions {
+    fn default() -> WalkOptions {
+        WalkOptions {
+            hidden: false,
+            limits: Limits::default(),
+        }
+    }
 }
 
 /// ZIP files start with a local file header.
 pub const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
 /// How deep ZIPs may nest inside ZIPs before a member is taken as an opaque file.
 const MAX_ZIP_DEPTH: usize = 8;
+/// A member's ratio is judged only past this many bytes: tiny files compress oddly.
+const RATIO_GRACE: u64 = 1 << 20;
 
-/// Walks inputs in a stable order (sorted by name), calling `emit` for each file found and
-/// `warn` for things that are not files (a symlink loop). Stops early when `emit` returns false.
+/// Origins to leave alone (already in the ledger), as 128-bit hashes: 16 bytes per file however
+/// long its path, with no realistic chance of a collision.
+#[derive(Default)]
+pub struct OriginSet(HashSet<u128>);
+
+impl OriginSet {
+    fn key(origin: &str) -> u128 {
+        let half = |salt: u8| {
+            let mut h = DefaultHasher::new();
+            salt.hash(&mut h);
+            origin.hash(&mut h);
+            h.finish()
+        };
+        (u128::from(half(1)) << 64) | u128::from(half(2))
+    }
+
+    pub fn insert(&mut self, origin: &str) {
+        self.0.insert(OriginSet::key(origin));
+    }
+
+    pub fn contains(&self, origin: &str) -> bool {
+        self.0.contains(&OriginSet::key(origin))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Which files a walk yields.
+pub enum Filter {
+    All,
+    /// Every file except these (resume: they are already in the ledger).
+    Except(OriginSet),
+    /// Only these (retry of failed files).
+    Only(OriginSet),
+}
+
+impl Filter {
+    pub fn wants(&self, origin: &str) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Except(set) => !set.contains(origin),
+            Filter::Only(set) => set.contains(origin),
+        }
+    }
+}
+
+/// Walks inputs in a stable order (sorted by name), calling `emit` for each job and `warn` for
+/// things that are not files (a symlink loop). Stops early when `emit` returns false.
 pub struct Walker<'a> {
     pub opts: WalkOptions,
-    pub emit: &'a mut dyn FnMut(Item) -> bool,
+    pub filter: &'a Filter,
+    pub emit: &'a mut dyn FnMut(Job) -> bool,
     pub warn: &'a mut dyn FnMut(String),
 }
 
@@ -47,13 +180,7 @@ impl Walker<'_> {
     }
 
     fn walk_input(&mut self, input: &Path) -> bool {
-        let hidden = self.opts.hidden;
-        let walker = walkdir::WalkDir::new(input)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(move |e| hidden || e.depth() == 0 || !is_hidden(e.file_name()));
-        for entry in walker {
+        for entry in walk_dir(input, self.opts.hidden) {
             let entry = match entry {
                 Ok(e) => e,
                 Err(err) => {
@@ -66,116 +193,30 @@ impl Walker<'_> {
                         continue;
                     }
                     let origin = err.path().unwrap_or(input).display().to_string();
-                    let error = FileError::new(ErrorType::IoError, io_message(err.into()));
-                    if !(self.emit)(failed(origin, 0, error)) {
+                    let error = io_error(err.into());
+                    if !self.send(origin, 0, JobSource::Failed(error)) {
                         return false;
                     }
                     continue;
                 }
             };
-            if entry.file_type().is_dir() {
+            let ft = entry.file_type();
+            if ft.is_dir() {
                 continue;
             }
-            if !self.file(entry.path()) {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// One file on disk: a ZIP is expanded in place, anything else is emitted whole.
-    fn file(&mut self, path: &Path) -> bool {
-        let origin = path.display().to_string();
-        let mut file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) => return (self.emit)(failed(origin, 0, io_error(e))),
-        };
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let mut bytes = Vec::with_capacity(size as usize);
-        let mut head = [0u8; 4];
-        let n = match read_up_to(&mut file, &mut head) {
-            Ok(n) => n,
-            Err(e) => return (self.emit)(failed(origin, size, io_error(e))),
-        };
-        if &head[..n] == ZIP_MAGIC {
-            if let Err(e) = file.rewind() {
-                return (self.emit)(failed(origin, size, io_error(e)));
-            }
-            return self.zip(&origin, size, file, 0);
-        }
-        bytes.extend_from_slice(&head[..n]);
-        let data = file
-            .read_to_end(&mut bytes)
-            .map(|_| bytes)
-            .map_err(io_error);
-        (self.emit)(Item { origin, size, data })
-    }
-
-    /// Every member of an archive, recursing into ZIPs inside it.
-    fn zip<R: Read + Seek>(&mut self, origin: &str, size: u64, reader: R, depth: usize) -> bool {
-        let mut archive = match zip::ZipArchive::new(reader) {
-            Ok(a) => a,
-            Err(e) => {
-                let error = FileError::new(ErrorType::ZipCorrupt, format!("cannot open ZIP: {e}"));
-                return (self.emit)(failed(origin.to_owned(), size, error));
-            }
-        };
-        if is_office_document(&archive) {
-            // An .xlsx/.docx/.odt is a ZIP container, but one document: emit it whole.
-            let mut reader = archive.into_inner();
-            let mut bytes = Vec::with_capacity(size as usize);
-            let data = reader
-                .rewind()
-                .and_then(|_| reader.read_to_end(&mut bytes))
-                .map(|_| bytes)
-                .map_err(io_error);
-            return (self.emit)(Item {
-                origin: origin.to_owned(),
-                size,
-                data,
-            });
-        }
-        for i in 0..archive.len() {
-            let name = archive.name_for_index(i).unwrap_or("?").to_owned();
-            let member_origin = format!("{origin}!/{name}");
-            if !self.opts.hidden && name.split('/').any(|c| is_hidden(c.as_ref())) {
-                continue;
-            }
-            let (member_size, data) = match archive.by_index(i) {
-                Ok(mut member) => {
-                    if member.is_dir() {
-                        continue;
-                    }
-                    let member_size = member.size();
-                    let mut bytes = Vec::with_capacity(member_size.min(64 << 20) as usize);
-                    let data = member.read_to_end(&mut bytes).map(|_| bytes).map_err(|e| {
-                        FileError::new(
-                            ErrorType::ZipCorrupt,
-                            format!("cannot read ZIP member: {e}"),
-                        )
-                    });
-                    (member_size, data)
-                }
-                Err(e) => {
-                    let error = FileError::new(
-                        ErrorType::ZipCorrupt,
-                        format!("cannot read ZIP member: {e}"),
-                    );
-                    (0, Err(error))
-                }
-            };
-            let keep_going = match data {
-                Ok(bytes) if bytes.starts_with(ZIP_MAGIC) && depth < MAX_ZIP_DEPTH => self.zip(
-                    &member_origin,
-                    member_size,
-                    io::Cursor::new(bytes),
-                    depth + 1,
-                ),
-                data => (self.emit)(Item {
-                    origin: member_origin,
-                    size: member_size,
-                    data,
-                }),
+            let path = entry.path();
+            let origin = path.display().to_string();
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            let keep_going = if !ft.is_file() {
+                let error = FileError::new(
+                    ErrorType::IoError,
+                    "not a regular file (a FIFO, socket or device); not read",
+                );
+                self.send(origin, size, JobSource::Failed(error))
+            } else if looks_like_archive(path, size, self.opts.limits.max_file_size) {
+                self.archive(origin, size, path)
+            } else {
+                self.send(origin, size, JobSource::File(path.to_owned()))
             };
             if !keep_going {
                 return false;
@@ -183,77 +224,532 @@ impl Walker<'_> {
         }
         true
     }
+
+    fn send(&mut self, origin: String, size: u64, source: JobSource) -> bool {
+        if !self.filter.wants(&origin) {
+            return true;
+        }
+        (self.emit)(Job {
+            origin,
+            size,
+            source,
+        })
+    }
+
+    /// A ZIP on disk: one job per member, read later on the workers.
+    fn archive(&mut self, origin: String, size: u64, path: &Path) -> bool {
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) => return self.send(origin, size, JobSource::Failed(io_error(e))),
+        };
+        let shared = SharedFile::new(file, size);
+        let zip = match zip::ZipArchive::new(shared.clone()) {
+            Ok(z) => z,
+            Err(e) => return self.damaged_archive(origin, size, shared, &e),
+        };
+        if is_office_document(&zip) {
+            return self.send(origin, size, JobSource::File(path.to_owned()));
+        }
+        let archive = Arc::new(Archive {
+            zip,
+            budget: Budget::default(),
+        });
+        for index in 0..archive.zip.len() {
+            let name = archive.zip.name_for_index(index).unwrap_or("?");
+            if name.ends_with('/') || (!self.opts.hidden && is_hidden_member(name)) {
+                continue;
+            }
+            let member_origin = format!("{origin}!/{name}");
+            let source = match bad_name(name) {
+                Some(e) => JobSource::Failed(e),
+                None => JobSource::Member {
+                    archive: Arc::clone(&archive),
+                    index,
+                },
+            };
+            if !self.send(member_origin, 0, source) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// An archive whose central directory cannot be read (truncated, say): it is recorded as
+    /// `zip_corrupt`, and its members are recovered by reading local headers from the start.
+    fn damaged_archive(
+        &mut self,
+        origin: String,
+        size: u64,
+        mut file: SharedFile,
+        err: &zip::result::ZipError,
+    ) -> bool {
+        let limits = self.opts.limits;
+        let budget = Budget::default();
+        let mut recovered = Vec::new();
+        let _ = file.seek(SeekFrom::Start(0));
+        let mut reader = io::BufReader::new(file);
+        while let Ok(Some(member)) = zip::read::read_zipfile_from_stream(&mut reader) {
+            let name = member.name().to_owned();
+            if name.ends_with('/') || (!self.opts.hidden && is_hidden_member(&name)) {
+                continue;
+            }
+            let member_origin = format!("{origin}!/{name}");
+            let size = member.size();
+            let source = if let Some(e) = bad_name(&name) {
+                JobSource::Failed(e)
+            } else if member.encrypted() {
+                JobSource::Failed(encrypted())
+            } else {
+                let compressed = member.compressed_size();
+                match read_capped(member, size, compressed, &limits, &budget) {
+                    Ok(bytes) => JobSource::Bytes(bytes),
+                    // The stream cannot be followed past a member it could not read.
+                    Err(e) => {
+                        recovered.push((member_origin, size, JobSource::Failed(e)));
+                        break;
+                    }
+                }
+            };
+            recovered.push((member_origin, size, source));
+        }
+        let error = FileError::new(
+            ErrorType::ZipCorrupt,
+            format!(
+                "damaged ZIP ({err}); {} member(s) recovered from its local headers",
+                recovered.len()
+            ),
+        );
+        if !self.send(origin, size, JobSource::Failed(error)) {
+            return false;
+        }
+        recovered
+            .into_iter()
+            .all(|(origin, size, source)| self.send(origin, size, source))
+    }
 }
 
-/// Office Open XML and OpenDocument files are ZIPs with a manifest at the root.
+fn walk_dir(
+    input: &Path,
+    hidden: bool,
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    walkdir::WalkDir::new(input)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(move |e| hidden || e.depth() == 0 || !is_hidden(e.file_name()))
+}
+
+/// Archives are fanned out by the walker when they say they are ZIPs (`.zip`), or when they are
+/// too large to be read whole and start like one. Any other ZIP is found by its content when a
+/// worker reads it.
+fn looks_like_archive(path: &Path, size: u64, max_file_size: u64) -> bool {
+    let named_zip = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    named_zip || (size > max_file_size && starts_with_zip_magic(path))
+}
+
+fn starts_with_zip_magic(path: &Path) -> bool {
+    let mut head = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|_| &head == ZIP_MAGIC)
+}
+
+/// Read a job's bytes on a worker. Usually one item; a ZIP read from disk or from inside
+/// another ZIP expands to one item per member.
+pub fn load(job: Job, limits: &Limits, filter: &Filter, hidden: bool) -> Vec<Item> {
+    let Job {
+        origin,
+        size,
+        source,
+    } = job;
+    let mut retries = 0;
+    let (size, data, budget) = match source {
+        JobSource::Failed(e) => (size, Err(e), None),
+        JobSource::Bytes(bytes) => (size, Ok(bytes), None),
+        JobSource::File(path) => {
+            let data = if size > limits.max_file_size {
+                Err(too_large(size, limits))
+            } else {
+                with_retries(limits.retries, &mut retries, || read_file(&path, limits))
+            };
+            (size, data, None)
+        }
+        JobSource::Member { archive, index } => {
+            let mut zip = archive.zip.clone();
+            let (size, data) = read_member(&mut zip, index, limits, &archive.budget);
+            (size, data, Some(archive.budget.clone()))
+        }
+    };
+    let item = Item {
+        origin,
+        size,
+        data,
+        retries,
+    };
+    let mut out = Vec::with_capacity(1);
+    expand(
+        item,
+        limits,
+        filter,
+        hidden,
+        budget.unwrap_or_default(),
+        1,
+        &mut out,
+    );
+    out
+}
+
+/// Push `item`, or its members when it is a ZIP archive (not an office document).
+fn expand(
+    item: Item,
+    limits: &Limits,
+    filter: &Filter,
+    hidden: bool,
+    budget: Budget,
+    depth: usize,
+    out: &mut Vec<Item>,
+) {
+    let bytes = match &item.data {
+        Ok(b) if b.starts_with(ZIP_MAGIC) && depth <= MAX_ZIP_DEPTH => b,
+        _ => return out.push(item),
+    };
+    let mut zip = match zip::ZipArchive::new(io::Cursor::new(bytes.as_slice())) {
+        Ok(z) if !is_office_document(&z) => z,
+        Ok(_) => return out.push(item),
+        Err(e) => {
+            let error = FileError::new(ErrorType::ZipCorrupt, format!("cannot open ZIP: {e}"));
+            return out.push(Item {
+                data: Err(error),
+                ..item
+            });
+        }
+    };
+    for index in 0..zip.len() {
+        let name = zip.name_for_index(index).unwrap_or("?").to_owned();
+        if name.ends_with('/') || (!hidden && is_hidden_member(&name)) {
+            continue;
+        }
+        let origin = format!("{}!/{name}", item.origin);
+        if !filter.wants(&origin) {
+            continue;
+        }
+        let (size, data) = match bad_name(&name) {
+            Some(e) => (0, Err(e)),
+            None => read_member(&mut zip, index, limits, &budget),
+        };
+        let member = Item {
+            origin,
+            size,
+            data,
+            retries: 0,
+        };
+        expand(
+            member,
+            limits,
+            filter,
+            hidden,
+            budget.clone(),
+            depth + 1,
+            out,
+        );
+    }
+}
+
+/// One member, inflated under the limits.
+fn read_member<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    index: usize,
+    limits: &Limits,
+    budget: &Budget,
+) -> (u64, Result<Vec<u8>, FileError>) {
+    match zip.by_index_raw(index) {
+        Ok(raw) if raw.encrypted() => return (raw.size(), Err(encrypted())),
+        Ok(_) => {}
+        Err(e) => return (0, Err(corrupt_member(e))),
+    }
+    match zip.by_index(index) {
+        Ok(member) => {
+            let (size, compressed) = (member.size(), member.compressed_size());
+            (size, read_capped(member, size, compressed, limits, budget))
+        }
+        Err(e) => (0, Err(corrupt_member(e))),
+    }
+}
+
+/// Inflate a member, checking while streaming: its size against `max_file_size` (and against
+/// what it declared), its ratio, and the archive's total.
+fn read_capped(
+    mut r: impl Read,
+    declared: u64,
+    compressed: u64,
+    limits: &Limits,
+    budget: &Budget,
+) -> Result<Vec<u8>, FileError> {
+    if declared > limits.max_file_size {
+        return Err(too_large(declared, limits));
+    }
+    let mut buf = Vec::with_capacity(declared.min(limits.max_file_size) as usize);
+    let mut chunk = [0u8; 64 * 1024];
+    loop {
+        let n = match r.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(FileError::new(
+                    ErrorType::ZipCorrupt,
+                    format!("cannot read ZIP member: {e}"),
+                ));
+            }
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        let out = buf.len() as u64;
+        if out > limits.max_file_size {
+            return Err(FileError::new(
+                ErrorType::ZipBomb,
+                format!(
+                    "member declared {declared} bytes but inflates past the {} byte limit",
+                    limits.max_file_size
+                ),
+            ));
+        }
+        if out > RATIO_GRACE && out / compressed.max(1) > limits.max_ratio {
+            return Err(FileError::new(
+                ErrorType::ZipBomb,
+                format!(
+                    "member inflates more than {}:1 ({compressed} compressed bytes gave over {out})",
+                    limits.max_ratio
+                ),
+            ));
+        }
+        let total = budget.0.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        if total > limits.max_archive_size {
+            return Err(FileError::new(
+                ErrorType::ZipBomb,
+                format!(
+                    "archive inflates past --max-archive-size ({} bytes)",
+                    limits.max_archive_size
+                ),
+            ));
+        }
+    }
+    Ok(buf)
+}
+
+fn read_file(path: &Path, limits: &Limits) -> io::Result<Result<Vec<u8>, FileError>> {
+    let mut file = File::open(path)?;
+    let mut bytes = Vec::new();
+    // Read one byte past the limit to notice a file that grew since it was listed.
+    (&mut file)
+        .take(limits.max_file_size + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limits.max_file_size {
+        return Ok(Err(too_large(bytes.len() as u64, limits)));
+    }
+    Ok(Ok(bytes))
+}
+
+/// Run `f`, retrying transient I/O errors with exponential backoff and jitter.
+fn with_retries<T>(
+    max: u32,
+    retries: &mut u32,
+    mut f: impl FnMut() -> io::Result<Result<T, FileError>>,
+) -> Result<T, FileError> {
+    loop {
+        match f() {
+            Ok(r) => return r,
+            Err(e) if is_transient(&e) && *retries < max => {
+                *retries += 1;
+                std::thread::sleep(backoff(*retries));
+            }
+            Err(e) => return Err(io_error(e)),
+        }
+    }
+}
+
+/// Errors worth a second try: the read may succeed when repeated.
+pub fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::Interrupted
+            | io::ErrorKind::TimedOut
+            | io::ErrorKind::WouldBlock
+            | io::ErrorKind::ResourceBusy
+    )
+}
+
+/// 50 ms, 100 ms, 200 ms... plus up to 50% jitter, so retries from several workers spread out.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = 50u64 << attempt.saturating_sub(1).min(8);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Duration::from_millis(base + u64::from(nanos) % (base / 2 + 1))
+}
+
+/// Office Open XML and OpenDocument files are ZIPs with a manifest at the root: one document.
 fn is_office_document<R: Read + Seek>(archive: &zip::ZipArchive<R>) -> bool {
     archive.index_for_name("[Content_Types].xml").is_some()
         || archive.index_for_name("mimetype").is_some()
+}
+
+/// A member name that would escape an extraction folder (`..`, absolute, a drive letter) or
+/// hides a NUL. batchimp never extracts, but such an archive is hostile and is reported.
+fn bad_name(name: &str) -> Option<FileError> {
+    let bytes = name.as_bytes();
+    let absolute = name.starts_with('/') || name.starts_with('\\');
+    let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    let parent = name.split(['/', '\\']).any(|c| c == "..");
+    (absolute || drive || parent || name.contains('\0')).then(|| {
+        FileError::new(
+            ErrorType::ZipBadName,
+            format!("unsafe member name {name:?} (absolute, \"..\" or NUL); not read"),
+        )
+    })
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.as_encoded_bytes().first() == Some(&b'.')
 }
 
-fn failed(origin: String, size: u64, error: FileError) -> Item {
-    Item {
-        origin,
-        size,
-        data: Err(error),
-    }
+fn is_hidden_member(name: &str) -> bool {
+    name.split('/')
+        .any(|c| c.starts_with('.') && c != "." && c != "..")
+}
+
+fn encrypted() -> FileError {
+    FileError::new(
+        ErrorType::ZipEncrypted,
+        "encrypted ZIP member; batchimp reads no passwords",
+    )
+}
+
+fn corrupt_member(e: zip::result::ZipError) -> FileError {
+    FileError::new(
+        ErrorType::ZipCorrupt,
+        format!("cannot read ZIP member: {e}"),
+    )
+}
+
+fn too_large(size: u64, limits: &Limits) -> FileError {
+    FileError::new(
+        ErrorType::TooLarge,
+        format!(
+            "{size} bytes, over --max-file-size ({} bytes)",
+            limits.max_file_size
+        ),
+    )
 }
 
 fn io_error(e: io::Error) -> FileError {
-    FileError::new(ErrorType::IoError, io_message(e))
+    FileError::new(ErrorType::IoError, format!("cannot read: {e}"))
 }
 
-fn io_message(e: io::Error) -> String {
-    format!("cannot read: {e}")
+/// A file read with positional reads, so clones share one descriptor without sharing a cursor:
+/// each worker reading a member of the same archive has its own position.
+#[derive(Clone)]
+pub struct SharedFile {
+    file: Arc<File>,
+    len: u64,
+    pos: u64,
 }
 
-/// Read into `buf` until it is full or the file ends, retrying interrupted reads.
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+impl SharedFile {
+    fn new(file: File, len: u64) -> SharedFile {
+        SharedFile {
+            file: Arc::new(file),
+            len,
+            pos: 0,
         }
     }
-    Ok(n)
 }
 
-/// Counts the files a walk will produce, without reading them (ZIP members from the central
-/// directory). Used only to give the progress bar a total; nested ZIPs count as one file.
+impl Read for SharedFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for SharedFile {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = pos
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.pos)
+    }
+}
+
+/// Counts the jobs a walk will produce, without reading files (ZIP members from the central
+/// directory). Only gives the progress bar a total; nested ZIPs count as one.
 pub fn count(inputs: &[PathBuf], opts: WalkOptions) -> u64 {
     let mut total = 0;
     for input in inputs {
-        let walker = walkdir::WalkDir::new(input)
-            .follow_links(true)
-            .into_iter()
-            .filter_entry(|e| opts.hidden || e.depth() == 0 || !is_hidden(e.file_name()));
-        for entry in walker.flatten() {
+        for entry in walk_dir(input, opts.hidden).flatten() {
             if entry.file_type().is_dir() {
                 continue;
             }
-            total += zip_members(entry.path()).unwrap_or(1);
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            total += if looks_like_archive(entry.path(), size, opts.limits.max_file_size) {
+                zip_members(entry.path(), opts.hidden).unwrap_or(1)
+            } else {
+                1
+            };
         }
     }
     total
 }
 
-fn zip_members(path: &Path) -> Option<u64> {
-    let mut file = File::open(path).ok()?;
-    let mut head = [0u8; 4];
-    if read_up_to(&mut file, &mut head).ok()? != 4 || &head != ZIP_MAGIC {
-        return None;
-    }
-    file.rewind().ok()?;
-    let archive = zip::ZipArchive::new(file).ok()?;
+fn zip_members(path: &Path, hidden: bool) -> Option<u64> {
+    let archive = zip::ZipArchive::new(File::open(path).ok()?).ok()?;
     if is_office_document(&archive) {
-        return None;
+        return Some(1);
     }
-    Some(archive.file_names().filter(|n| !n.ends_with('/')).count() as u64)
+    let members = archive
+        .file_names()
+        .filter(|n| !n.ends_with('/') && (hidden || !is_hidden_member(n)))
+        .count();
+    Some(members as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_member_names() {
+        for bad in [
+            "../x.xml",
+            "a/../../x.xml",
+            "/etc/passwd",
+            "C:\\x.xml",
+            "a\\..\\b",
+            "a\0b",
+        ] {
+            assert_eq!(
+                bad_name(bad).map(|e| e.error_type),
+                Some(ErrorType::ZipBadName),
+                "{bad:?}"
+            );
+        }
+        for good in ["a.xml", "2026/10/a.xml", "a..b.xml", "..a.xml"] {
+            assert!(bad_name(good).is_none(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn origin_sets() {
+        let mut set = OriginSet::default();
+        set.insert("a.zip!/x.xml");
+        assert!(set.contains("a.zip!/x.xml"));
+        assert!(!set.contains("a.zip!/y.xml"));
+        assert!(Filter::Except(set).wants("b.xml"));
+    }
 }

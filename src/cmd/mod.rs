@@ -3,6 +3,7 @@
 
 pub mod list;
 pub mod report;
+pub mod resume;
 pub mod run;
 
 use crate::cli::{Cli, Command};
@@ -19,6 +20,7 @@ pub const EXIT_FATAL: u8 = 2;
 
 /// The whole program: parse arguments, dispatch, map errors to exit codes.
 pub fn main() -> ExitCode {
+    quiet_worker_panics();
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
@@ -33,6 +35,8 @@ pub fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Resume(args) => resume::resume(args),
+        Command::Retry(args) => resume::retry(args),
         Command::Report(args) => report::report(args),
         Command::List(args) => list::list(args),
         Command::Completions { shell } => {
@@ -45,6 +49,20 @@ fn dispatch(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// A panic in a worker is caught and recorded as the file's `internal_error`; printing it too
+/// would tear the progress bar. Panics anywhere else still print.
+fn quiet_worker_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let worker = std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("batchimp-worker"));
+        if !worker {
+            default(info);
+        }
+    }));
 }
 
 /// `batchimp report --json | head` ends quietly.

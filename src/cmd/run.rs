@@ -1,63 +1,101 @@
-//! `batchimp run`: one batch over the given inputs, then its report.
+//! `batchimp run` (a new batch, or `--resume` an unfinished one), and the execution shared with
+//! `resume` and `retry`: open the batch, run the pipeline, close it, write the report.
 
 use super::{EXIT_FILES_FAILED, EXIT_OK};
 use crate::cli::RunArgs;
-use crate::config::{ReportDest, RunConfig};
+use crate::config::{self, BatchOptions, ExecConfig, ReportDest};
+use crate::interrupt::{self, EXIT_INTERRUPTED};
 use crate::ledger::BatchStatus;
-use crate::pipeline;
+use crate::pipeline::{self, Ended, Plan, Scope};
 use crate::progress::Progress;
-use crate::report;
+use crate::report::{self, BatchInfo};
 use crate::sink::{BatchStart, Sink, Target};
+use crate::source::Filter;
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::PathBuf;
 
 pub fn run(args: RunArgs) -> Result<u8> {
-    let cfg = RunConfig::new(args)?;
-    let mut sink = cfg.target.open()?;
+    config::check_inputs(&args.inputs)?;
+    let exec = ExecConfig::new(&args.exec)?;
+    let options = BatchOptions::from_args(&args.batch);
     let start = BatchStart {
-        inputs: cfg
-            .plan
+        inputs: args
             .inputs
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
-        workers: cfg.plan.workers,
-        options: cfg.options_json(),
+        workers: exec.workers,
+        options: options.to_json(),
     };
+    let _lock = exec
+        .target
+        .lock_writer(exec.no_wait, &|m| eprintln!("{m}"))?;
+    let mut sink = exec.target.open()?;
+    let plan = config::plan(args.inputs, &options, exec.workers);
+    if args.resume {
+        let cwd = std::env::current_dir()?.display().to_string();
+        if let Some(batch) = sink.find_unfinished(&start, &cwd)? {
+            eprintln!("batchimp: resuming batch {batch}");
+            let done = sink.recorded_origins(batch)?;
+            sink.reopen_batch(batch)?;
+            return execute(
+                &exec,
+                &plan,
+                sink.as_mut(),
+                batch,
+                &Filter::Except(done),
+                false,
+            );
+        }
+    }
     let batch = sink.start_batch(&start)?;
-    let progress = Progress::new(cfg.progress);
-    let result = pipeline::run(&cfg.plan, sink.as_mut(), batch, &progress);
-    progress.finish();
-    let status = if result.is_ok() {
-        BatchStatus::Completed
-    } else {
-        BatchStatus::Failed
+    execute(&exec, &plan, sink.as_mut(), batch, &Filter::All, false)
+}
+
+/// Run the pipeline over `filter`'s share of the plan into `batch`, close the batch, write its
+/// report and say how it went. The exit status: 0, 1 (some files failed), 130 (interrupted);
+/// `Err` (exit 2) when the database failed.
+pub fn execute(
+    exec: &ExecConfig,
+    plan: &Plan,
+    sink: &mut dyn Sink,
+    batch: i64,
+    filter: &Filter,
+    replace_failed: bool,
+) -> Result<u8> {
+    interrupt::install();
+    let progress = Progress::new(exec.progress);
+    let scope = Scope {
+        filter,
+        replace_failed,
     };
+    let result = pipeline::run(plan, &scope, sink, batch, &progress);
+    progress.finish();
+    let status = match &result {
+        Ok(Ended::Completed) => BatchStatus::Completed,
+        Ok(Ended::Cancelled) => BatchStatus::Cancelled,
+        Err(_) => BatchStatus::Failed,
+    };
+    let resume_hint = format!("batchimp resume {batch} --db {}", exec.target.display());
+    if let Err(e) = result {
+        // Best effort: the ledger is already true (nothing uncommitted is recorded), this only
+        // labels the batch. A full disk may refuse even that; resume works either way.
+        let _ = sink.finish_batch(batch, status);
+        return Err(e.context(format!(
+            "batch {batch} stopped; files committed so far are in the ledger; once the cause is fixed, finish it with: {resume_hint}"
+        )));
+    }
     sink.finish_batch(batch, status)?;
     let info = sink
         .batch(batch)?
         .context("the batch vanished from the ledger")?;
-
-    let report_path = write_report(&cfg, sink.as_mut(), &info)?;
-    let seconds = info.processing_time_seconds.unwrap_or(0.0);
-    let rate = if seconds > 0.0 {
-        info.files as f64 / seconds
-    } else {
-        0.0
-    };
-    let mut line = format!(
-        "batchimp: batch {batch} {}: {} files, {} imported, {} duplicate, {} failed, {} unsupported in {seconds:.2} s ({rate:.0} files/s)",
-        info.status, info.files, info.imported, info.duplicate, info.failed, info.unsupported
-    );
-    if let Some(path) = report_path {
-        line.push_str(&format!("; report: {}", path.display()));
+    let report_path = write_report(exec, sink, &info)?;
+    eprintln!("{}", summary_line(&info, report_path.as_ref()));
+    if status == BatchStatus::Cancelled {
+        eprintln!("batchimp: batch {batch} interrupted; finish it with: {resume_hint}");
+        return Ok(EXIT_INTERRUPTED);
     }
-    eprintln!("{line}");
-
-    result.with_context(|| {
-        format!("batch {batch} stopped; files committed so far are in the ledger (batchimp report {batch})")
-    })?;
     Ok(if info.failed > 0 {
         EXIT_FILES_FAILED
     } else {
@@ -65,13 +103,36 @@ pub fn run(args: RunArgs) -> Result<u8> {
     })
 }
 
+fn summary_line(info: &BatchInfo, report: Option<&PathBuf>) -> String {
+    let seconds = info.processing_time_seconds.unwrap_or(0.0);
+    let rate = if seconds > 0.0 {
+        info.files as f64 / seconds
+    } else {
+        0.0
+    };
+    let mut line = format!(
+        "batchimp: batch {} {}: {} files, {} imported, {} duplicate, {} failed, {} unsupported in {seconds:.2} s ({rate:.0} files/s)",
+        info.batch_id,
+        info.status,
+        info.files,
+        info.imported,
+        info.duplicate,
+        info.failed,
+        info.unsupported
+    );
+    if let Some(path) = report {
+        line.push_str(&format!("; report: {}", path.display()));
+    }
+    line
+}
+
 /// Write the JSON report where the user asked; the path written, `None` for stdout.
 fn write_report(
-    cfg: &RunConfig,
+    exec: &ExecConfig,
     sink: &mut dyn Sink,
-    info: &report::BatchInfo,
+    info: &BatchInfo,
 ) -> Result<Option<PathBuf>> {
-    let path = match &cfg.report {
+    let path = match &exec.report {
         ReportDest::Stdout => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
@@ -81,7 +142,7 @@ fn write_report(
         }
         ReportDest::File(p) => p.clone(),
         ReportDest::Default => {
-            let Target::Sqlite(db) = &cfg.target;
+            let Target::Sqlite(db) = &exec.target;
             let dir = db.parent().map(PathBuf::from).unwrap_or_default();
             dir.join(format!("batchimp-report-{}.json", info.batch_id))
         }

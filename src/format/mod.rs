@@ -113,10 +113,29 @@ pub struct ParseOptions {
     pub allow_invalid_keys: bool,
 }
 
-/// What the parser gets besides the bytes: where they came from, to fill `path`/`sha256`.
+/// What the parser gets besides the bytes: where they came from, to fill `path`/`sha256`, and
+/// until when it may work.
 pub struct Source<'a> {
     pub origin: &'a str,
     pub sha256: &'a str,
+    pub deadline: std::time::Instant,
+}
+
+impl Source<'_> {
+    /// `Err(timeout)` once the deadline has passed. Parsers call it every few thousand events.
+    pub fn check_deadline(&self) -> Result<(), FileError> {
+        if std::time::Instant::now() > self.deadline {
+            return Err(self.timeout_error());
+        }
+        Ok(())
+    }
+
+    pub fn timeout_error(&self) -> FileError {
+        FileError::new(
+            crate::error::ErrorType::Timeout,
+            "took longer than --file-timeout; skipped",
+        )
+    }
 }
 
 /// Content-based identification of a file, computed once and shown to every format.

@@ -215,7 +215,7 @@ impl Format for Nfe {
         opts: &ParseOptions,
     ) -> Result<Vec<Doc>, FileError> {
         let utf8 = xml::to_utf8(bytes)?;
-        let parsed = parse_xml(&utf8)?;
+        let parsed = parse_xml(&utf8, src)?;
         if parsed.is_empty() {
             return Err(FileError::new(
                 ErrorType::NfeMissingKey,
@@ -246,7 +246,7 @@ struct Prot {
     dh_recbto: Option<String>,
 }
 
-fn parse_xml(bytes: &[u8]) -> Result<Vec<Builder>, FileError> {
+fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
     let mut reader = xml::reader(bytes);
     let mut stack: Vec<Name> = Vec::with_capacity(16);
     let mut text = Text::default();
@@ -255,7 +255,12 @@ fn parse_xml(bytes: &[u8]) -> Result<Vec<Builder>, FileError> {
     let mut in_doc: Option<usize> = None;
     let mut in_item: Option<usize> = None;
     let mut prot: Option<Prot> = None;
+    let mut events = 0u32;
     loop {
+        events = events.wrapping_add(1);
+        if events % 4096 == 0 {
+            src.check_deadline()?;
+        }
         let event = match reader.read_event() {
             Ok(e) => e,
             Err(e) => return Err(xml::classify(&reader, bytes.len(), &e)),
@@ -278,6 +283,9 @@ fn parse_xml(bytes: &[u8]) -> Result<Vec<Builder>, FileError> {
                     }
                     b"infProt" => prot = Some(Prot::default()),
                     _ => {}
+                }
+                if stack.len() >= xml::MAX_DEPTH {
+                    return Err(xml::too_deep());
                 }
                 stack.push(name);
                 text.clear();

@@ -9,6 +9,24 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesRef, Event};
 use std::borrow::Cow;
 
+/// Deepest element nesting accepted (`xml_too_deep` past it). Real fiscal documents stay under 20.
+pub const MAX_DEPTH: usize = 256;
+
+pub fn too_deep() -> FileError {
+    FileError::new(
+        ErrorType::XmlTooDeep,
+        format!("elements nested deeper than {MAX_DEPTH} levels"),
+    )
+}
+
+/// DOCTYPEs are where entity bombs and external entities live; fiscal XML never needs one.
+pub fn doctype_rejected() -> FileError {
+    FileError::new(
+        ErrorType::XmlDoctypeRejected,
+        "XML with a DOCTYPE (entity declarations are never expanded)",
+    )
+}
+
 /// A reader over UTF-8 bytes with the settings every batchimp XML parser uses.
 pub fn reader(bytes: &[u8]) -> Reader<&[u8]> {
     let mut reader = Reader::from_reader(bytes);
@@ -142,6 +160,7 @@ pub fn first_elements(bytes: &[u8], n: usize) -> Result<Vec<Name>, FileError> {
                     return Ok(names);
                 }
             }
+            Ok(Event::DocType(_)) => return Err(doctype_rejected()),
             Ok(Event::Eof) => {
                 if names.is_empty() {
                     return Err(FileError::new(ErrorType::XmlMalformed, "no root element"));

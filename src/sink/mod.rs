@@ -8,7 +8,8 @@ pub mod sqlite;
 
 use crate::ledger::{BatchStatus, Processed, Status};
 use crate::report::{BatchInfo, FileEntry, Totals};
-use anyhow::{Result, bail};
+use crate::source::OriginSet;
+use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 
 /// What a batch was started with, stored so reports (and resumes) can show it.
@@ -26,14 +27,23 @@ pub trait Sink {
     fn start_batch(&mut self, start: &BatchStart) -> Result<i64>;
     /// Start a transaction; every `record` until `commit` is part of it.
     fn begin(&mut self) -> Result<()>;
-    /// Write one file's documents (deduplicated by key) and its ledger row, atomically.
-    /// Returns the status recorded. `Err` is fatal to the batch (the database failed); a file
-    /// the database refuses is recorded as failed, not returned as `Err`.
-    fn record(&mut self, batch: i64, file: &Processed) -> Result<Status>;
+    /// Write one file's documents (deduplicated by key) and its ledger row, in the open
+    /// transaction. Returns the status recorded. `Err` is fatal to the batch (the database
+    /// failed) and the open transaction must not be committed. With `replace_failed`, the file's
+    /// earlier `failed` row in this batch is replaced (retry).
+    fn record(&mut self, batch: i64, file: &Processed, replace_failed: bool) -> Result<Status>;
     /// Commit the open transaction, with the batch's running counts.
     fn commit(&mut self, batch: i64) -> Result<()>;
     /// Close a batch: final counts from the ledger, end time, status.
     fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()>;
+    /// Mark a batch `running` again (resume, retry).
+    fn reopen_batch(&mut self, batch: i64) -> Result<()>;
+    /// The latest batch not `completed` with exactly these inputs, options and working folder.
+    fn find_unfinished(&mut self, start: &BatchStart, cwd: &str) -> Result<Option<i64>>;
+    /// Origins already recorded in a batch: what a resume skips.
+    fn recorded_origins(&mut self, batch: i64) -> Result<OriginSet>;
+    /// Origins of a batch's failed files: what a retry redoes.
+    fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>>;
     /// One batch's ledger row; `None` if there is no such batch.
     fn batch(&mut self, batch: i64) -> Result<Option<BatchInfo>>;
     /// Batches, newest first.
@@ -48,6 +58,11 @@ pub trait Sink {
     ) -> Result<()>;
     /// Where the database is, for messages (never includes a password).
     fn describe(&self) -> String;
+}
+
+/// Held while a batch writes; released on drop (or when the process dies).
+pub struct WriterLock {
+    _file: std::fs::File,
 }
 
 /// Where the data goes, as the user named it: a path or `sqlite://path`.
@@ -68,6 +83,66 @@ impl Target {
             bail!("--db is empty");
         }
         Ok(Target::Sqlite(PathBuf::from(s)))
+    }
+
+    /// Take the writer lock: one batchimp writes to a database at a time. Waits for the current
+    /// writer (saying so) unless `no_wait`. Held until the returned lock is dropped.
+    pub fn lock_writer(&self, no_wait: bool, say: &dyn Fn(&str)) -> Result<WriterLock> {
+        match self {
+            Target::Sqlite(path) => {
+                let mut lock_path = path.clone().into_os_string();
+                lock_path.push(".lock");
+                let lock_path = PathBuf::from(lock_path);
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&lock_path)
+                    .with_context(|| {
+                        format!(
+                            "cannot open SQLite database {}: cannot create {}",
+                            path.display(),
+                            lock_path.display()
+                        )
+                    })?;
+                match file.try_lock() {
+                    Ok(()) => {}
+                    Err(std::fs::TryLockError::WouldBlock) => {
+                        if no_wait {
+                            bail!(
+                                "another batchimp is writing to {} (--no-wait given)",
+                                path.display()
+                            );
+                        }
+                        say(&format!(
+                            "batchimp: another batchimp is writing to {}; waiting for it to finish (--no-wait to fail instead)",
+                            path.display()
+                        ));
+                        file.lock()
+                            .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+                    }
+                    Err(std::fs::TryLockError::Error(e)) => {
+                        return Err(e)
+                            .with_context(|| format!("cannot lock {}", lock_path.display()));
+                    }
+                }
+                Ok(WriterLock { _file: file })
+            }
+        }
+    }
+
+    /// The same database named by an absolute path (before changing the working folder).
+    pub fn absolute(&self) -> Result<Target> {
+        match self {
+            Target::Sqlite(path) => Ok(Target::Sqlite(std::path::absolute(path)?)),
+        }
+    }
+
+    /// For messages and hints: how the user would name it on the command line.
+    pub fn display(&self) -> String {
+        match self {
+            Target::Sqlite(path) => path.display().to_string(),
+        }
     }
 
     /// Open (creating and migrating when needed).

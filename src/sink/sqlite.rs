@@ -1,15 +1,17 @@
 //! SQLite, the embedded default. One connection owned by the writer thread; WAL so readers
 //! (`batchimp report` while a run goes on) never block it; many files per transaction with
-//! cached prepared statements; a savepoint per file so a file the database refuses is rolled
-//! back alone while the rest of the transaction stands.
+//! cached prepared statements. A file's rows and its ledger row go into the same transaction;
+//! any database error is fatal to the batch and the transaction is rolled back, so a file is
+//! never half-written.
 
 use super::{BatchStart, Sink};
 use crate::error::ErrorType;
 use crate::format::{self, ColType, Table, Value};
 use crate::ledger::{BatchStatus, Counts, Outcome, Processed, Status};
 use crate::report::{BatchInfo, FileEntry, Totals};
+use crate::source::OriginSet;
 use anyhow::{Context, Result};
-use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -46,6 +48,7 @@ CREATE TABLE IF NOT EXISTS files (
     duplicate_of TEXT,
     warning TEXT,
     duration_ms REAL NOT NULL,
+    retries INTEGER NOT NULL DEFAULT 0,
     key TEXT
 );
 CREATE INDEX IF NOT EXISTS files_batch_origin ON files(batch_id, origin);
@@ -151,6 +154,8 @@ impl Sqlite {
             duplicate: row.get("duplicate")?,
             failed: row.get("failed")?,
             unsupported: row.get("unsupported")?,
+            options: row.get("options")?,
+            cwd: row.get("cwd")?,
         })
     }
 }
@@ -188,15 +193,14 @@ impl Sink for Sqlite {
         Ok(())
     }
 
-    fn record(&mut self, batch: i64, file: &Processed) -> Result<Status> {
-        let mut error: Option<(ErrorType, String)> = None;
+    fn record(&mut self, batch: i64, file: &Processed, replace_failed: bool) -> Result<Status> {
+        let mut error: Option<(ErrorType, &str)> = None;
         let mut status = Status::Failed;
         let mut duplicate = None;
         let mut warning = None;
         let mut key = None;
-        self.conn.execute_batch("SAVEPOINT file")?;
         match &file.outcome {
-            Outcome::Failed(e) => error = Some((e.error_type, e.message.clone())),
+            Outcome::Failed(e) => error = Some((e.error_type, &e.message)),
             Outcome::Unsupported => status = Status::Unsupported,
             Outcome::Docs(docs) => {
                 key = Some(
@@ -205,26 +209,27 @@ impl Sink for Sqlite {
                         .collect::<Vec<_>>()
                         .join(","),
                 );
-                match self.write_docs(file, docs) {
-                    Ok(r) => {
-                        status = if r.imported > 0 {
-                            Status::Imported
-                        } else {
-                            Status::Duplicate
-                        };
-                        duplicate = r.duplicate;
-                        warning = r.warning;
-                    }
-                    Err(e) if is_constraint(&e) => {
-                        self.conn.execute_batch("ROLLBACK TO file")?;
-                        error = Some((
-                            ErrorType::DbRejected,
-                            format!("the database refused its rows: {e}"),
-                        ));
-                    }
-                    Err(e) => return Err(e.context(format!("cannot write {}", file.origin))),
-                }
+                let r = self
+                    .write_docs(file, docs)
+                    .with_context(|| format!("cannot write {}", file.origin))?;
+                status = if r.imported > 0 {
+                    Status::Imported
+                } else {
+                    Status::Duplicate
+                };
+                duplicate = r.duplicate;
+                warning = r.warning;
             }
+        }
+        if replace_failed {
+            let gone = self
+                .conn
+                .prepare_cached(
+                    "DELETE FROM files WHERE batch_id = ?1 AND origin = ?2 AND status = 'failed'",
+                )?
+                .execute(params![batch, file.origin])?;
+            // The batch's counts are recomputed when it finishes; keep the running ones honest.
+            self.pending.failed = self.pending.failed.wrapping_sub(gone as u64);
         }
         let (error_type, message) = match error {
             Some((t, m)) => (Some(t.as_str()), Some(format!("{}: {m}", file.origin))),
@@ -237,8 +242,8 @@ impl Sink for Sqlite {
         self.conn
             .prepare_cached(
                 "INSERT INTO files (batch_id, origin, size, sha256, kind, status, error_type, error,
-                    duplicate, duplicate_of, warning, duration_ms, key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    duplicate, duplicate_of, warning, duration_ms, retries, key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
             .execute(params![
                 batch,
@@ -253,9 +258,9 @@ impl Sink for Sqlite {
                 dup_of,
                 warning,
                 file.duration.as_secs_f64() * 1000.0,
+                file.retries,
                 key
             ])?;
-        self.conn.execute_batch("RELEASE file")?;
         self.pending.add(status);
         Ok(status)
     }
@@ -313,6 +318,46 @@ impl Sink for Sqlite {
         Ok(())
     }
 
+    fn reopen_batch(&mut self, batch: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE batches SET status = ?2, finished_at = NULL, processing_time_seconds = NULL WHERE id = ?1",
+            params![batch, BatchStatus::Running.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn find_unfinished(&mut self, start: &BatchStart, cwd: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM batches WHERE status != 'completed' AND inputs = ?1 AND options = ?2
+                    AND cwd = ?3 ORDER BY id DESC LIMIT 1",
+                params![serde_json::to_string(&start.inputs)?, start.options, cwd],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn recorded_origins(&mut self, batch: i64) -> Result<OriginSet> {
+        let mut set = OriginSet::default();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT origin FROM files WHERE batch_id = ?1")?;
+        let mut rows = stmt.query([batch])?;
+        while let Some(r) = rows.next()? {
+            set.insert(r.get_ref(0)?.as_str()?);
+        }
+        Ok(set)
+    }
+
+    fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT origin FROM files WHERE batch_id = ?1 AND status = 'failed' ORDER BY origin",
+        )?;
+        let rows = stmt.query_map([batch], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn batch(&mut self, batch: i64) -> Result<Option<BatchInfo>> {
         Ok(self
             .conn
@@ -361,7 +406,7 @@ impl Sink for Sqlite {
     ) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT origin, kind, status, error_type, error, duplicate, duplicate_of, warning,
-                duration_ms, size, sha256, key
+                duration_ms, size, sha256, key, retries
              FROM files WHERE batch_id = ?1 ORDER BY origin, id",
         )?;
         let mut rows = stmt.query([batch])?;
@@ -379,6 +424,7 @@ impl Sink for Sqlite {
                 size: r.get::<_, i64>(9)? as u64,
                 sha256: r.get(10)?,
                 key: r.get(11)?,
+                retries: r.get(12)?,
             })?;
         }
         Ok(())
@@ -387,13 +433,6 @@ impl Sink for Sqlite {
     fn describe(&self) -> String {
         self.path.display().to_string()
     }
-}
-
-fn is_constraint(e: &anyhow::Error) -> bool {
-    matches!(
-        e.downcast_ref::<rusqlite::Error>(),
-        Some(rusqlite::Error::SqliteFailure(f, _)) if f.code == ErrorCode::ConstraintViolation
-    )
 }
 
 fn create_table(t: &Table) -> String {

@@ -1,0 +1,82 @@
+//! `batchimp resume` (finish an interrupted batch) and `batchimp retry` (redo its failed files).
+//! Both reuse the batch's own inputs, options and working folder, so the files they process are
+//! treated exactly as the first run treated the others.
+
+use super::report::resolve_batch;
+use super::run::execute;
+use crate::cli::ResumeArgs;
+use crate::config::{self, BatchOptions, ExecConfig};
+use crate::source::{Filter, OriginSet};
+use anyhow::{Context, Result, bail};
+use std::path::PathBuf;
+
+pub fn resume(args: ResumeArgs) -> Result<u8> {
+    reprocess(args, false)
+}
+
+pub fn retry(args: ResumeArgs) -> Result<u8> {
+    reprocess(args, true)
+}
+
+fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
+    let mut exec = ExecConfig::new(&args.exec)?;
+    // Inputs are relative to the batch's working folder: resolve the database path before
+    // moving there.
+    let _lock = exec
+        .target
+        .lock_writer(exec.no_wait, &|m| eprintln!("{m}"))?;
+    let mut sink = exec.target.open()?;
+    let batch = resolve_batch(sink.as_mut(), &args.batch)?;
+    let info = sink
+        .batch(batch)?
+        .with_context(|| format!("no batch {batch} in {}", sink.describe()))?;
+    let options = BatchOptions::from_json(&info.options).with_context(|| {
+        format!("batch {batch} was written by another batchimp version; start a new batch")
+    })?;
+    exec.target = exec.target.absolute()?;
+    if let Some(cwd) = &info.cwd {
+        std::env::set_current_dir(cwd)
+            .with_context(|| format!("batch {batch} ran in {cwd}, which is gone"))?;
+    }
+    let inputs: Vec<PathBuf> = info.inputs.iter().map(PathBuf::from).collect();
+    config::check_inputs(&inputs)?;
+    let plan = config::plan(inputs, &options, exec.workers);
+    let filter = if retry {
+        let failed = sink.failed_origins(batch)?;
+        if failed.is_empty() {
+            eprintln!("batchimp: batch {batch} has no failed files");
+        }
+        Filter::Only(with_archives(&failed))
+    } else {
+        Filter::Except(sink.recorded_origins(batch)?)
+    };
+    match (retry, info.status.as_str()) {
+        (true, "completed") => {}
+        (true, status) => {
+            bail!("batch {batch} is {status}; resume it before retrying its failures")
+        }
+        (false, "completed") => {
+            eprintln!(
+                "batchimp: batch {batch} is already completed; checking that every file is recorded"
+            )
+        }
+        (false, status) => eprintln!("batchimp: resuming batch {batch} ({status})"),
+    }
+    sink.reopen_batch(batch)?;
+    execute(&exec, &plan, sink.as_mut(), batch, &filter, retry)
+}
+
+/// The origins, plus every archive they sit in (`a.zip!/b.zip` for `a.zip!/b.zip!/c.xml`), so a
+/// walk reaches members of nested archives.
+fn with_archives(origins: &[String]) -> OriginSet {
+    let mut set = OriginSet::default();
+    for origin in origins {
+        set.insert(origin);
+        let mut at = 0;
+        while let Some(i) = origin[at..].find("!/") {
+            set.insert(&origin[..at + i]);
+            at += i + 2;
+        }
+    }
+    set
+}
