@@ -65,7 +65,7 @@ pub struct Archive {
 struct Budget(Arc<AtomicU64>);
 
 /// How to walk and what to refuse.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct WalkOptions {
     /// Include files and folders whose names start with a dot.
     pub hidden: bool,
@@ -92,15 +92,6 @@ impl Default for Limits {
             max_archive_size: 16 << 30,
             max_ratio: 250,
             retries: 3,
-        }
-    }
-}
-
-impl Default for WalkOptions {
-    fn default() -> WalkOptions {
-        WalkOptions {
-            hidden: false,
-            limits: Limits::default(),
         }
     }
 }

@@ -258,7 +258,7 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
     let mut events = 0u32;
     loop {
         events = events.wrapping_add(1);
-        if events % 4096 == 0 {
+        if events.is_multiple_of(4096) {
             src.check_deadline()?;
         }
         let event = match reader.read_event() {
