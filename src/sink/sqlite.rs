@@ -63,6 +63,8 @@ pub struct Sqlite {
     lookups: HashMap<&'static str, String>,
     /// Counts recorded in the open transaction, added to the batch row at commit.
     pending: Counts,
+    /// Failed rows replaced by a retry in the open transaction, taken off at commit.
+    pending_replaced: u64,
 }
 
 impl Sqlite {
@@ -75,6 +77,7 @@ impl Sqlite {
             inserts: HashMap::new(),
             lookups: HashMap::new(),
             pending: Counts::default(),
+            pending_replaced: 0,
         };
         db.migrate()
             .with_context(|| format!("cannot prepare SQLite database {}", path.display()))?;
@@ -228,8 +231,7 @@ impl Sink for Sqlite {
                     "DELETE FROM files WHERE batch_id = ?1 AND origin = ?2 AND status = 'failed'",
                 )?
                 .execute(params![batch, file.origin])?;
-            // The batch's counts are recomputed when it finishes; keep the running ones honest.
-            self.pending.failed = self.pending.failed.wrapping_sub(gone as u64);
+            self.pending_replaced += gone as u64;
         }
         let (error_type, message) = match error {
             Some((t, m)) => (Some(t.as_str()), Some(format!("{}: {m}", file.origin))),
@@ -267,10 +269,11 @@ impl Sink for Sqlite {
 
     fn commit(&mut self, batch: i64) -> Result<()> {
         let p = std::mem::take(&mut self.pending);
+        let replaced = std::mem::take(&mut self.pending_replaced);
         self.conn
             .prepare_cached(
-                "UPDATE batches SET files = files + ?2, imported = imported + ?3,
-                    duplicate = duplicate + ?4, failed = failed + ?5, unsupported = unsupported + ?6
+                "UPDATE batches SET files = files + ?2 - ?7, imported = imported + ?3,
+                    duplicate = duplicate + ?4, failed = failed + ?5 - ?7, unsupported = unsupported + ?6
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -279,7 +282,8 @@ impl Sink for Sqlite {
                 p.imported as i64,
                 p.duplicate as i64,
                 p.failed as i64,
-                p.unsupported as i64
+                p.unsupported as i64,
+                replaced as i64
             ])?;
         self.conn.execute_batch("COMMIT")?;
         Ok(())

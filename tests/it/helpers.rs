@@ -75,6 +75,16 @@ impl Env {
         self.conn().query_row(sql, [], |r| r.get(0)).expect(sql)
     }
 
+    /// Like [`Env::count`], but 0 while the database or its tables do not exist yet.
+    pub fn count_or_zero(&self, sql: &str) -> i64 {
+        if !self.db().exists() {
+            return 0;
+        }
+        Connection::open(self.db())
+            .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
+            .unwrap_or(0)
+    }
+
     pub fn text(&self, sql: &str) -> Option<String> {
         self.conn().query_row(sql, [], |r| r.get(0)).expect(sql)
     }

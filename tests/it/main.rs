@@ -4,4 +4,6 @@
 mod cli;
 mod corpus;
 mod helpers;
+mod reliability;
 mod run;
+mod testdata;

@@ -1,0 +1,377 @@
+//! Never lose a file: kill -9 and Ctrl-C at random points, resume, retry, the writer lock, a
+//! full disk. Each ends by comparing the database with an uninterrupted run's, table by table.
+
+use crate::helpers::Env;
+use crate::testdata;
+use rusqlite::Connection;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Everything a run leaves that must not depend on interruptions: the data tables whole, and
+/// the ledger without timings and ids.
+fn snapshot(db: &Path) -> Vec<String> {
+    let conn = Connection::open(db).unwrap();
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT * FROM nfe ORDER BY chave",
+        "SELECT * FROM nfe_item ORDER BY chave, n_item, rowid",
+        "SELECT origin, size, sha256, kind, status, error_type, error, duplicate, duplicate_of, warning, key
+         FROM files ORDER BY origin",
+        "SELECT status, files, imported, duplicate, failed, unsupported, inputs, options FROM batches",
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                let cells: Vec<String> = (0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect();
+                Ok(cells.join("|"))
+            })
+            .unwrap();
+        out.extend(rows.map(Result::unwrap));
+    }
+    out
+}
+
+fn assert_same(expected: &[String], got: &[String], what: &str) {
+    assert_eq!(expected.len(), got.len(), "{what}: row count");
+    for (e, g) in expected.iter().zip(got) {
+        assert_eq!(e, g, "{what}");
+    }
+}
+
+/// xorshift: enough randomness for kill points, reproducible from the printed seed.
+struct Rng(u64);
+
+impl Rng {
+    fn new() -> Rng {
+        let seed = std::env::var("BATCHIMP_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap();
+                now.as_nanos() as u64 ^ u64::from(std::process::id()) << 32
+            });
+        eprintln!("kill points seed: {seed} (BATCHIMP_TEST_SEED={seed} to repeat)");
+        Rng(seed.max(1))
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+fn spawn(env: &Env, args: &[&str]) -> Child {
+    Command::new(env.cmd().get_program())
+        .args(args)
+        .arg("--db")
+        .arg(env.db())
+        .arg("--quiet")
+        .arg("--report")
+        .arg(env.path("report.json"))
+        .current_dir(env.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn batch_status(env: &Env) -> Option<String> {
+    if !env.db().exists() {
+        return None;
+    }
+    Connection::open(env.db())
+        .ok()?
+        .query_row("SELECT status FROM batches ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .ok()
+}
+
+#[test]
+fn kill_9_at_random_points_then_resume_matches_an_uninterrupted_run() {
+    let data = Env::new();
+    let files = testdata::dataset(&data.path("notas"), 2500);
+    let input = data.path("notas").display().to_string();
+
+    let clean = Env::new();
+    let started = Instant::now();
+    let run = clean.run(&[&input, "--workers", "2"]);
+    let clean_time = started.elapsed();
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert_eq!(run.report()["totals"]["files"], files);
+    let expected = snapshot(&clean.db());
+
+    let mut rng = Rng::new();
+    let mut kills = 0;
+    // Chains of kill-and-resume until at least 24 kills landed mid-run, each chain checked.
+    let mut chain = 0;
+    while kills < 24 || chain < 3 {
+        chain += 1;
+        assert!(
+            chain <= 20,
+            "only {kills} kill points landed in {chain} chains"
+        );
+        let env = Env::new();
+        // Kill points spread over the whole run, from before the batch exists to its very end.
+        loop {
+            let mut child = spawn(&env, &["run", &input, "--resume", "--workers", "2"]);
+            let delay = rng.below(clean_time.as_millis() as u64 * 7 / 10 + 20);
+            std::thread::sleep(Duration::from_millis(delay));
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap();
+                kills += 1;
+            }
+            child.wait().unwrap();
+            if batch_status(&env).as_deref() == Some("completed") {
+                break;
+            }
+            assert!(kills < 200, "no progress after {kills} kills");
+        }
+        assert_same(&expected, &snapshot(&env.db()), &format!("chain {chain}"));
+    }
+    eprintln!("{kills} kill points in {chain} chains");
+}
+
+#[test]
+fn ctrl_c_cancels_cleanly_and_resume_finishes_the_batch() {
+    let data = Env::new();
+    testdata::dataset(&data.path("notas"), 3000);
+    let input = data.path("notas").display().to_string();
+    let clean = Env::new();
+    clean.run(&[&input, "--workers", "1"]);
+
+    let env = Env::new();
+    let mut child = spawn(&env, &["run", &input, "--workers", "1"]);
+    // Wait until the batch is committing, then press Ctrl-C once.
+    let t0 = Instant::now();
+    while env.count_or_zero("SELECT count(*) FROM files") < 100
+        && t0.elapsed() < Duration::from_secs(20)
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("batch 1 cancelled"), "{err}");
+    assert!(
+        err.contains(&format!("batchimp resume 1 --db {}", env.db().display())),
+        "{err}"
+    );
+    assert_eq!(batch_status(&env).as_deref(), Some("cancelled"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("report.json")).unwrap()).unwrap();
+    assert_eq!(report["status"], "cancelled");
+    let recorded = env.count("SELECT count(*) FROM files");
+    assert_eq!(report["totals"]["files"], recorded);
+    assert!(recorded < 3200, "stopped taking files");
+
+    let out = env
+        .cmd()
+        .args(["resume", "1", "--db"])
+        .arg(env.db())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same(&snapshot(&clean.db()), &snapshot(&env.db()), "after resume");
+}
+
+#[test]
+fn resume_of_a_completed_batch_does_nothing_and_run_resume_starts_new_batches() {
+    let env = Env::new();
+    let input = crate::helpers::fixture("nfe");
+    env.run(&[&input]);
+    let before = snapshot(&env.db());
+    let out = env
+        .cmd()
+        .args(["resume", "latest", "--db"])
+        .arg(env.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the batch has failures");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already completed"));
+    assert_same(&before, &snapshot(&env.db()), "nothing redone");
+    // --resume with nothing unfinished: a new batch.
+    let run = env.run(&[&input, "--resume"]);
+    assert_eq!(run.report()["batch_id"], 2);
+    assert_eq!(run.total("imported"), 0);
+}
+
+#[test]
+fn retry_redoes_only_failed_files() {
+    let env = Env::new();
+    let dir = env.path("in");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.xml"), testdata::nfe(1, 2, "Venda")).unwrap();
+    let full = testdata::nfe(2, 2, "Venda");
+    std::fs::write(dir.join("b.xml"), &full[..100]).unwrap();
+    std::fs::write(dir.join("c.xml"), "<NFe><broken").unwrap();
+    let run = env.run(&["in"]);
+    assert_eq!(run.total("failed"), 2);
+
+    // The sender fixes b.xml; c.xml stays broken.
+    std::fs::write(dir.join("b.xml"), &full).unwrap();
+    let out = env
+        .cmd()
+        .args(["retry", "1", "--db"])
+        .arg(env.db())
+        .arg("--report")
+        .arg("retry.json")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("retry.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["totals"]["files"], 3,
+        "one ledger row per file, the failed ones replaced"
+    );
+    assert_eq!(report["totals"]["by_status"]["imported"], 2);
+    assert_eq!(report["totals"]["by_status"]["failed"], 1);
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), 2);
+    assert_eq!(env.count("SELECT imported FROM batches WHERE id = 1"), 2);
+    assert_eq!(
+        env.count("SELECT count(*) FROM files WHERE origin = 'in/a.xml'"),
+        1,
+        "a.xml not redone"
+    );
+}
+
+#[test]
+fn a_second_writer_waits_or_fails_with_no_wait() {
+    let data = Env::new();
+    testdata::dataset(&data.path("notas"), 2000);
+    let input = data.path("notas").display().to_string();
+    let env = Env::new();
+    let mut first = spawn(&env, &["run", &input, "--workers", "1"]);
+    let t0 = Instant::now();
+    while batch_status(&env).is_none() && t0.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = env
+        .cmd()
+        .args(["run", &crate::helpers::fixture("nfe"), "--no-wait", "--db"])
+        .arg(env.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another batchimp is writing to"));
+    let second = env
+        .cmd()
+        .args([
+            "run",
+            &crate::helpers::fixture("nfe/nfe-v4-authorized.xml"),
+            "-q",
+            "--db",
+        ])
+        .arg(env.db())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&second.stderr).contains("waiting for it to finish"));
+    assert_eq!(second.status.code(), Some(0));
+    first.wait().unwrap();
+    assert_eq!(
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed'"),
+        2
+    );
+    let ok = env
+        .conn()
+        .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
+
+#[test]
+fn disk_full_stops_cleanly_and_resume_completes_once_space_is_back() {
+    let data = Env::new();
+    testdata::dataset(&data.path("notas"), 1500);
+    let input = data.path("notas").display().to_string();
+    let clean = Env::new();
+    clean.run(&[&input]);
+
+    let env = Env::new();
+    let mnt = env.path("small-disk");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&mnt)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipping: cannot mount a small tmpfs here (needs root)");
+        return;
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _guard = Unmount(&mnt);
+    let db = mnt.join("full.db");
+    let out = env
+        .cmd()
+        .args(["run", &input, "-q", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("full"), "names the cause: {err}");
+    assert!(
+        err.contains("batchimp resume 1"),
+        "says how to finish: {err}"
+    );
+    let conn = Connection::open(&db).unwrap();
+    let (files, ledger): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM nfe)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(
+        files < 1700 && ledger <= files,
+        "stopped early, ledger consistent"
+    );
+    drop(conn);
+
+    Command::new("mount")
+        .args(["-o", "remount,size=64m"])
+        .arg(&mnt)
+        .status()
+        .unwrap();
+    let out = env
+        .cmd()
+        .args(["resume", "1", "-q", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same(&snapshot(&clean.db()), &snapshot(&db), "after resume");
+}
