@@ -469,8 +469,9 @@ fn read_member<R: Read + Seek>(
     }
 }
 
-/// Inflate a member, checking while streaming: its size against `max_file_size` (and against
-/// what it declared), its ratio, and the archive's total.
+/// Inflate a member under the limits: its declared ratio and size first, then while streaming,
+/// never trusting the header: output past the declared size (so past `max_file_size` too), the
+/// ratio, and the archive's total.
 fn read_capped(
     mut r: impl Read,
     declared: u64,
@@ -478,6 +479,9 @@ fn read_capped(
     limits: &Limits,
     budget: &Budget,
 ) -> Result<Vec<u8>, FileError> {
+    if declared > RATIO_GRACE && declared / compressed.max(1) > limits.max_ratio {
+        return Err(ratio_bomb(declared, compressed, limits));
+    }
     if declared > limits.max_file_size {
         return Err(too_large(declared, limits));
     }
@@ -497,23 +501,14 @@ fn read_capped(
         };
         buf.extend_from_slice(&chunk[..n]);
         let out = buf.len() as u64;
-        if out > limits.max_file_size {
+        if out > declared {
             return Err(FileError::new(
                 ErrorType::ZipBomb,
-                format!(
-                    "member declared {declared} bytes but inflates past the {} byte limit",
-                    limits.max_file_size
-                ),
+                format!("member inflates past its declared size ({declared} bytes)"),
             ));
         }
         if out > RATIO_GRACE && out / compressed.max(1) > limits.max_ratio {
-            return Err(FileError::new(
-                ErrorType::ZipBomb,
-                format!(
-                    "member inflates more than {}:1 ({compressed} compressed bytes gave over {out})",
-                    limits.max_ratio
-                ),
-            ));
+            return Err(ratio_bomb(out, compressed, limits));
         }
         let total = budget.0.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         if total > limits.max_archive_size {
@@ -608,6 +603,16 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 fn is_hidden_member(name: &str) -> bool {
     name.split('/')
         .any(|c| c.starts_with('.') && c != "." && c != "..")
+}
+
+fn ratio_bomb(size: u64, compressed: u64, limits: &Limits) -> FileError {
+    FileError::new(
+        ErrorType::ZipBomb,
+        format!(
+            "member inflates more than {}:1 ({compressed} compressed bytes to {size})",
+            limits.max_ratio
+        ),
+    )
 }
 
 fn encrypted() -> FileError {

@@ -123,3 +123,62 @@ open(OUT+'/zip/nested.zip','wb').write(mkzip([
     (kz4+'-nfe.xml', x(kz4,2004)),
 ]))
 print("keys", k1,k2,k3,k4,k5,k6,k7,k8,kz1,kz2,kz3,kz4)
+
+# ---- hostile inputs: each must fail alone with its own error_type ----
+import struct, zlib
+H = OUT + '/hostile'
+shutil.rmtree(H, ignore_errors=True); os.makedirs(H)
+
+def zeros_zip(size):
+    bio = io.BytesIO()
+    with zipfile.ZipFile(bio, 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        zi = zipfile.ZipInfo('zeros.xml', date_time=(2026,10,31,12,0,0)); zi.compress_type = zipfile.ZIP_DEFLATED
+        with z.open(zi, 'w', force_zip64=True) as f:
+            chunk = b'\0' * (1 << 20)
+            for _ in range(size >> 20): f.write(chunk)
+    return bio.getvalue()
+
+# 10 GB from a few KB: ten ZIPs of 1 GiB of zeros each, inside one ZIP.
+inner = zeros_zip(1 << 30)
+open(H+'/bomb-10gb.zip','wb').write(mkzip([(f'layer-{i}.zip', inner) for i in range(10)]))
+
+def patch_all(data, sig, offset, fmt, value):
+    data = bytearray(data); i = 0
+    while True:
+        i = data.find(sig, i)
+        if i < 0: return bytes(data)
+        struct.pack_into(fmt, data, i + offset, value); i += 4
+
+# A member that says it is 1,000 bytes and inflates to 60 MiB.
+liar = mkzip([('nota.xml', b'\0' * (60 << 20))])
+liar = patch_all(liar, b'PK\x03\x04', 22, '<I', 1000)
+liar = patch_all(liar, b'PK\x01\x02', 24, '<I', 1000)
+open(H+'/lying-size.zip','wb').write(liar)
+
+# Names that would escape an extraction folder, beside a good document.
+open(H+'/zip-slip.zip','wb').write(mkzip([
+    ('../../etc/cron.d/nota.xml', x(kz1, 2001)),
+    ('/tmp/nota.xml', x(kz1, 2001)),
+    ('ok/' + kz2 + '-nfe.xml', x(kz2, 2002)),
+]))
+
+# A member flagged as encrypted (general purpose bit 0).
+enc = bytearray(mkzip([('secreta.xml', x(kz2, 2002))]))
+for sig, off in ((b'PK\x03\x04', 6), (b'PK\x01\x02', 8)):
+    i = enc.find(sig); enc[i + off] |= 1
+open(H+'/encrypted.zip','wb').write(bytes(enc))
+
+# An archive cut short: no central directory; the first member is whole.
+whole = open(OUT+'/zip/notas-2026-10.zip','rb').read()
+second = whole.find(b'PK\x03\x04', 4)
+open(H+'/truncated.zip','wb').write(whole[:second + 200])
+
+# Billion laughs: entity declarations that would expand to gigabytes.
+lol = '<?xml version="1.0"?>\n<!DOCTYPE nfeProc [\n<!ENTITY lol "lol">\n'
+lol += ''.join(f'<!ENTITY lol{i} "{("&lol" + (str(i-1) if i > 1 else "") + ";") * 10}">\n' for i in range(1, 10))
+lol += ']>\n<nfeProc><NFe><infNFe Id="NFe' + k1 + '"><ide><natOp>&lol9;</natOp></ide></infNFe></NFe></nfeProc>\n'
+open(H+'/billion-laughs.xml','w').write(lol)
+
+# Nesting far deeper than any fiscal document.
+deep = '<?xml version="1.0"?>\n<nfeProc><NFe><infNFe Id="NFe' + k1 + '">' + '<a>' * 5000 + '</a>' * 5000 + '</infNFe></NFe></nfeProc>\n'
+open(H+'/deep-nesting.xml','w').write(deep)

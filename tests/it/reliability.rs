@@ -147,7 +147,7 @@ fn ctrl_c_cancels_cleanly_and_resume_finishes_the_batch() {
     clean.run(&[&input, "--workers", "1"]);
 
     let env = Env::new();
-    let mut child = spawn(&env, &["run", &input, "--workers", "1"]);
+    let child = spawn(&env, &["run", &input, "--workers", "1"]);
     // Wait until the batch is committing, then press Ctrl-C once.
     let t0 = Instant::now();
     while env.count_or_zero("SELECT count(*) FROM files") < 100

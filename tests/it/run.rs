@@ -3,78 +3,64 @@
 use crate::helpers::{Env, fixture, fixtures};
 use std::fs;
 
-/// Every fixture and what must happen to it: (path suffix, status, error_type).
-const FIXTURE_OUTCOMES: &[(&str, &str, Option<&str>)] = &[
-    (
-        "nfe/broken-amount-not-a-number.xml",
-        "failed",
-        Some("nfe_invalid_field"),
-    ),
-    (
-        "nfe/broken-bad-check-digit.xml",
-        "failed",
-        Some("nfe_bad_check_digit"),
-    ),
-    ("nfe/broken-empty.xml", "failed", Some("empty_file")),
-    (
-        "nfe/broken-invalid-utf8.xml",
-        "failed",
-        Some("xml_encoding"),
-    ),
-    (
-        "nfe/broken-key-not-44-digits.xml",
-        "failed",
-        Some("nfe_invalid_key"),
-    ),
-    ("nfe/broken-malformed.xml", "failed", Some("xml_malformed")),
-    (
-        "nfe/broken-missing-key.xml",
-        "failed",
-        Some("nfe_missing_key"),
-    ),
-    ("nfe/broken-truncated.xml", "failed", Some("xml_truncated")),
-    ("nfe/nfce-model65.xml", "imported", None),
-    ("nfe/nfe-foreign-buyer.xml", "imported", None),
-    ("nfe/nfe-iso-8859-1.xml", "imported", None),
-    ("nfe/nfe-utf8-bom.xml", "imported", None),
-    ("nfe/nfe-v2.00-no-namespace.xml", "imported", None),
-    ("nfe/nfe-v3.10-prefixed-unsigned.xml", "imported", None),
-    ("nfe/nfe-v4-authorized.xml", "imported", None),
-    ("nfe/nfe-v4-authorized_copy.xml", "duplicate", None),
-    (
-        "nfe/nfe-v4-authorized_resent-same-key.xml",
-        "duplicate",
-        None,
-    ),
-    ("other/danfe.pdf", "unsupported", None),
-    ("other/evento-cancelamento.xml", "unsupported", None),
-    ("other/leia-me.txt", "unsupported", None),
-    (
-        "nested.zip!/35261012345678000195550010000020041200400405-nfe.xml",
-        "imported",
-        None,
-    ),
-    (
-        "nested.zip!/inner.zip!/35261012345678000195550010000020031200300306-nfe.xml",
-        "imported",
-        None,
-    ),
-    (
-        "notas-2026-10.zip!/2026-10/35261012345678000195550010000020011200100108-nfe.xml",
-        "imported",
-        None,
-    ),
-    (
-        "notas-2026-10.zip!/2026-10/35261012345678000195550010000020021200200207-nfe.xml",
-        "imported",
-        None,
-    ),
-    (
-        "notas-2026-10.zip!/2026-10/quebrado.xml",
-        "failed",
-        Some("xml_truncated"),
-    ),
-];
+/// Every fixture and what must happen to it: path suffix, status, error_type.
+const FIXTURE_OUTCOMES: &str = "
+    hostile/billion-laughs.xml                        failed      xml_doctype_rejected
+    hostile/bomb-10gb.zip!/layer-0.zip!/zeros.xml     failed      zip_bomb
+    hostile/bomb-10gb.zip!/layer-1.zip!/zeros.xml     failed      zip_bomb
+    hostile/bomb-10gb.zip!/layer-2.zip!/zeros.xml     failed      zip_bomb
+    hostile/bomb-10gb.zip!/layer-3.zip!/zeros.xml     failed      zip_bomb
+    hostile/bomb-10gb.zip!/layer-4.zip!/zeros.xml     failed      zip_bomb
+    hostile/bomb-10gb.zip!/layer-5.zip!/zeros.xml     failed      zip_bomb
+    hostile/bomb-10gb.zip!/layer-6.zip!/zeros.xml     failed      zip_bomb
+    hostile/bomb-10gb.zip!/layer-7.zip!/zeros.xml     failed      zip_bomb
+    hostile/bomb-10gb.zip!/layer-8.zip!/zeros.xml     failed      zip_bomb
+    hostile/bomb-10gb.zip!/layer-9.zip!/zeros.xml     failed      zip_bomb
+    hostile/deep-nesting.xml                          failed      xml_too_deep
+    hostile/encrypted.zip!/secreta.xml                failed      zip_encrypted
+    hostile/lying-size.zip!/nota.xml                  failed      zip_bomb
+    hostile/truncated.zip                             failed      zip_corrupt
+    hostile/truncated.zip!/2026-10/35261012345678000195550010000020011200100108-nfe.xml imported -
+    hostile/truncated.zip!/2026-10/35261012345678000195550010000020021200200207-nfe.xml failed zip_corrupt
+    hostile/zip-slip.zip!/../../etc/cron.d/nota.xml   failed      zip_bad_name
+    hostile/zip-slip.zip!//tmp/nota.xml               failed      zip_bad_name
+    hostile/zip-slip.zip!/ok/35261012345678000195550010000020021200200207-nfe.xml imported -
+    nfe/broken-amount-not-a-number.xml                failed      nfe_invalid_field
+    nfe/broken-bad-check-digit.xml                    failed      nfe_bad_check_digit
+    nfe/broken-empty.xml                              failed      empty_file
+    nfe/broken-invalid-utf8.xml                       failed      xml_encoding
+    nfe/broken-key-not-44-digits.xml                  failed      nfe_invalid_key
+    nfe/broken-malformed.xml                          failed      xml_malformed
+    nfe/broken-missing-key.xml                        failed      nfe_missing_key
+    nfe/broken-truncated.xml                          failed      xml_truncated
+    nfe/nfce-model65.xml                              imported    -
+    nfe/nfe-foreign-buyer.xml                         imported    -
+    nfe/nfe-iso-8859-1.xml                            imported    -
+    nfe/nfe-utf8-bom.xml                              imported    -
+    nfe/nfe-v2.00-no-namespace.xml                    imported    -
+    nfe/nfe-v3.10-prefixed-unsigned.xml               imported    -
+    nfe/nfe-v4-authorized.xml                         imported    -
+    nfe/nfe-v4-authorized_copy.xml                    duplicate   -
+    nfe/nfe-v4-authorized_resent-same-key.xml         duplicate   -
+    other/danfe.pdf                                   unsupported -
+    other/evento-cancelamento.xml                     unsupported -
+    other/leia-me.txt                                 unsupported -
+    zip/nested.zip!/35261012345678000195550010000020041200400405-nfe.xml imported -
+    zip/nested.zip!/inner.zip!/35261012345678000195550010000020031200300306-nfe.xml imported -
+    zip/notas-2026-10.zip!/2026-10/35261012345678000195550010000020011200100108-nfe.xml duplicate -
+    zip/notas-2026-10.zip!/2026-10/35261012345678000195550010000020021200200207-nfe.xml duplicate -
+    zip/notas-2026-10.zip!/2026-10/quebrado.xml       failed      xml_truncated
+";
+
+fn fixture_outcomes() -> impl Iterator<Item = (&'static str, &'static str, Option<&'static str>)> {
+    FIXTURE_OUTCOMES
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            (cols[0], cols[1], Some(cols[2]).filter(|t| *t != "-"))
+        })
+}
 
 const K_AUTHORIZED: &str = "35261012345678000195550010000010011100100101";
 
@@ -91,13 +77,13 @@ fn every_fixture_gets_its_status_and_error_type() {
     let files = run.report()["files"].as_array().unwrap();
     assert_eq!(
         files.len(),
-        FIXTURE_OUTCOMES.len(),
+        fixture_outcomes().count(),
         "one entry per file: {files:#?}"
     );
-    for (suffix, status, error_type) in FIXTURE_OUTCOMES {
+    for (suffix, status, error_type) in fixture_outcomes() {
         let f = run.file(suffix);
-        assert_eq!(f["status"], *status, "{suffix}: {f}");
-        assert_eq!(f["error_type"].as_str(), *error_type, "{suffix}: {f}");
+        assert_eq!(f["status"], status, "{suffix}: {f}");
+        assert_eq!(f["error_type"].as_str(), error_type, "{suffix}: {f}");
         if error_type.is_some() {
             let msg = f["error"].as_str().unwrap();
             assert!(
@@ -107,12 +93,14 @@ fn every_fixture_gets_its_status_and_error_type() {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 25);
+    assert_eq!(totals["files"], 45);
+    // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
     assert_eq!(run.total("imported"), 11);
-    assert_eq!(run.total("duplicate"), 2);
-    assert_eq!(run.total("failed"), 9);
+    assert_eq!(run.total("duplicate"), 4);
+    assert_eq!(run.total("failed"), 27);
     assert_eq!(run.total("unsupported"), 3);
     assert_eq!(totals["by_error_type"]["xml_truncated"], 2);
+    assert_eq!(totals["by_error_type"]["zip_bomb"], 11);
     assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 1);
 
     // The database holds exactly the imported documents, and the ledger agrees with the report.
@@ -122,7 +110,7 @@ fn every_fixture_gets_its_status_and_error_type() {
         11
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 9"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 27"),
         1
     );
 }
@@ -633,4 +621,64 @@ fn symlink_loops_are_detected_not_followed_forever() {
     assert_eq!(run.code(), 0);
     assert_eq!(run.report()["totals"]["files"], 1);
     assert!(run.stderr().contains("symlink loop"), "{}", run.stderr());
+}
+
+#[test]
+fn unreadable_files_size_limits_and_timeouts_fail_alone() {
+    let env = Env::new();
+    let dir = env.path("in");
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(
+        fixtures().join("nfe/nfe-v4-authorized.xml"),
+        dir.join("a-ok.xml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.join("gone.xml"), dir.join("b-dangling.xml")).unwrap();
+    let fifo = dir.join("c-fifo.xml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let locked = dir.join("d-locked.xml");
+    fs::copy(fixtures().join("nfe/nfce-model65.xml"), &locked).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    let root_reads_anyway = fs::read(&locked).is_ok();
+    // One NF-e with 20,000 items: slow enough to trip a 1 ms timeout.
+    fs::write(
+        dir.join("e-huge.xml"),
+        crate::testdata::nfe(7, 20_000, "Venda"),
+    )
+    .unwrap();
+
+    let run = env.run(&["in", "--file-timeout", "1ms", "--max-file-size", "2MiB"]);
+    assert_eq!(run.file("a-ok.xml")["status"], "imported");
+    assert_eq!(run.file("b-dangling.xml")["error_type"], "io_error");
+    let fifo = run.file("c-fifo.xml");
+    assert_eq!(fifo["error_type"], "io_error", "never blocks on a FIFO");
+    assert!(
+        fifo["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file")
+    );
+    if !root_reads_anyway {
+        assert_eq!(run.file("d-locked.xml")["error_type"], "io_error");
+    }
+    assert_eq!(run.file("e-huge.xml")["error_type"], "too_large");
+
+    let run = env.run(&["in/e-huge.xml", "--file-timeout", "1ms"]);
+    assert_eq!(run.file("e-huge.xml")["error_type"], "timeout");
+    let run = env.run(&["in/e-huge.xml"]);
+    assert_eq!(run.file("e-huge.xml")["status"], "imported");
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM nfe_item WHERE chave = (SELECT chave FROM nfe WHERE n_nf = 7)"
+        ),
+        20_000
+    );
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o644)).unwrap();
 }
