@@ -20,7 +20,7 @@ use crate::format::{self, ParseOptions, Source};
 use crate::interrupt;
 use crate::ledger::{Outcome, Processed};
 use crate::progress::Progress;
-use crate::sink::Sink;
+use crate::sink::{self, Sink};
 use crate::source::{self, Filter, Item, Job, WalkOptions, Walker};
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
@@ -129,16 +129,16 @@ pub fn run(
                     })
             });
         });
-        let result = write(
+        let writer = Writer {
             sink,
             batch,
-            scope.replace_failed,
-            done_rx,
-            credit_rx,
+            replace_failed: scope.replace_failed,
+            retries: plan.walk.limits.retries,
             progress,
-        );
+        };
+        let result = writer.run(done_rx, credit_rx);
         if result.is_err() {
-            // The receivers went with `write`, which unblocks the walker and the workers.
+            // The receivers went with the writer, which unblocks the walker and the workers.
             stop.store(true, Ordering::Relaxed);
         }
         result
@@ -150,58 +150,83 @@ pub fn run(
     })
 }
 
-/// The writer: record each job's files in walk order, committing in batches.
-fn write(
-    sink: &mut dyn Sink,
+/// The writer: records each job's files in walk order, committing in batches.
+struct Writer<'a> {
+    sink: &'a mut dyn Sink,
     batch: i64,
     replace_failed: bool,
-    rx: Receiver<(u64, Vec<Processed>)>,
-    credits: Receiver<()>,
-    progress: &Progress,
-) -> Result<()> {
-    let mut open = 0usize;
-    let mut opened_at = Instant::now();
-    let mut next = 0u64;
-    let mut waiting: BTreeMap<u64, Vec<Processed>> = BTreeMap::new();
-    loop {
-        let received = if open == 0 {
-            rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
-        } else {
-            rx.recv_timeout(TX_MAX_AGE.saturating_sub(opened_at.elapsed()))
-        };
-        match received {
-            Ok((seq, files)) => {
-                waiting.insert(seq, files);
-                while let Some(files) = waiting.remove(&next) {
-                    for file in files {
-                        if open == 0 {
-                            sink.begin()?;
-                            opened_at = Instant::now();
+    retries: u32,
+    progress: &'a Progress,
+}
+
+impl Writer<'_> {
+    fn run(mut self, rx: Receiver<(u64, Vec<Processed>)>, credits: Receiver<()>) -> Result<()> {
+        let mut open = 0usize;
+        let mut opened_at = Instant::now();
+        let mut next = 0u64;
+        let mut waiting: BTreeMap<u64, Vec<Processed>> = BTreeMap::new();
+        loop {
+            let received = if open == 0 {
+                rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            } else {
+                rx.recv_timeout(TX_MAX_AGE.saturating_sub(opened_at.elapsed()))
+            };
+            match received {
+                Ok((seq, files)) => {
+                    waiting.insert(seq, files);
+                    while let Some(files) = waiting.remove(&next) {
+                        for file in files {
+                            if open == 0 {
+                                self.retrying("begin a transaction", |s| s.begin())?;
+                                opened_at = Instant::now();
+                            }
+                            let status =
+                                self.sink.record(self.batch, &file, self.replace_failed)?;
+                            self.progress.record(status);
+                            open += 1;
                         }
-                        let status = sink.record(batch, &file, replace_failed)?;
-                        progress.record(status);
-                        open += 1;
-                    }
-                    let _ = credits.try_recv();
-                    next += 1;
-                    if open >= FILES_PER_TX || (open > 0 && opened_at.elapsed() >= TX_MAX_AGE) {
-                        sink.commit(batch)?;
-                        open = 0;
+                        let _ = credits.try_recv();
+                        next += 1;
+                        if open >= FILES_PER_TX || (open > 0 && opened_at.elapsed() >= TX_MAX_AGE) {
+                            self.commit()?;
+                            open = 0;
+                        }
                     }
                 }
+                Err(RecvTimeoutError::Timeout) => {
+                    self.commit()?;
+                    open = 0;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
             }
-            Err(RecvTimeoutError::Timeout) => {
-                sink.commit(batch)?;
-                open = 0;
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
         }
+        debug_assert!(waiting.is_empty(), "every walked job reaches the writer");
+        if open > 0 {
+            self.commit()?;
+        }
+        Ok(())
     }
-    debug_assert!(waiting.is_empty(), "every walked job reaches the writer");
-    if open > 0 {
-        sink.commit(batch)?;
+
+    fn commit(&mut self) -> Result<()> {
+        let batch = self.batch;
+        self.retrying("commit", |s| s.commit(batch))
     }
-    Ok(())
+
+    /// Run a database step, retrying transient failures (busy) with backoff and jitter.
+    fn retrying(
+        &mut self,
+        what: &str,
+        step: impl FnMut(&mut dyn Sink) -> Result<()>,
+    ) -> Result<()> {
+        let progress = self.progress;
+        sink::retrying(
+            &mut *self.sink,
+            self.retries,
+            what,
+            &|m| progress.println(m),
+            step,
+        )
+    }
 }
 
 /// Everything done to one job off the writer thread: read, then for each file hash, identify

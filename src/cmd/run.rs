@@ -9,7 +9,7 @@ use crate::ledger::BatchStatus;
 use crate::pipeline::{self, Ended, Plan, Scope};
 use crate::progress::Progress;
 use crate::report::{self, BatchInfo};
-use crate::sink::{BatchStart, Sink, Target};
+use crate::sink::{self, BatchStart, Sink, Target};
 use crate::source::Filter;
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -49,7 +49,13 @@ pub fn run(args: RunArgs) -> Result<u8> {
             );
         }
     }
-    let batch = sink.start_batch(&start)?;
+    let batch = sink::retrying(
+        sink.as_mut(),
+        options.retries,
+        "start a batch",
+        &|m| eprintln!("{m}"),
+        |s| s.start_batch(&start),
+    )?;
     execute(&exec, &plan, sink.as_mut(), batch, &Filter::All, false)
 }
 

@@ -58,6 +58,33 @@ pub trait Sink {
     ) -> Result<()>;
     /// Where the database is, for messages (never includes a password).
     fn describe(&self) -> String;
+    /// Whether an error from `begin` or `commit` may go away when tried again (the database is
+    /// busy with another program's transaction).
+    fn is_transient(&self, e: &anyhow::Error) -> bool;
+}
+
+/// Run a database step, retrying transient failures (another program's transaction) with
+/// exponential backoff and jitter; `say` reports each retry.
+pub fn retrying<T>(
+    sink: &mut dyn Sink,
+    retries: u32,
+    what: &str,
+    say: &dyn Fn(&str),
+    mut step: impl FnMut(&mut dyn Sink) -> Result<T>,
+) -> Result<T> {
+    let mut attempt = 0;
+    loop {
+        match step(&mut *sink) {
+            Err(e) if attempt < retries && sink.is_transient(&e) => {
+                attempt += 1;
+                say(&format!(
+                    "batchimp: cannot {what} ({e:#}); retry {attempt} of {retries}"
+                ));
+                std::thread::sleep(crate::source::backoff(attempt));
+            }
+            r => return r.with_context(|| format!("cannot {what}")),
+        }
+    }
 }
 
 /// Held while a batch writes; released on drop (or when the process dies).

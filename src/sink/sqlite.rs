@@ -85,12 +85,8 @@ impl Sqlite {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a crash of
-        // batchimp; after a power loss the last commits may be lost but the database and its
-        // ledger stay consistent with each other, so resume redoes exactly the lost files.
-        self.conn.pragma_update(None, "journal_mode", "WAL")?;
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        self.conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // Another program's transaction: wait this long, then callers retry with backoff.
+        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
         self.conn.set_prepared_statement_cache_capacity(64);
         let mut ddl = String::from(LEDGER);
         for table in format::all_tables() {
@@ -107,7 +103,22 @@ impl Sqlite {
                 ),
             );
         }
-        self.conn.execute_batch(&ddl)?;
+        // The schema is only written when it changed, so opening a database another program is
+        // writing to needs no lock. The version is a hash of the DDL itself.
+        let version = schema_version(&ddl);
+        let current: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current != version {
+            // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a crash
+            // of batchimp; after a power loss the last commits may be lost, but the data and the
+            // ledger stay consistent with each other, so resume redoes exactly the lost files.
+            self.conn.pragma_update(None, "journal_mode", "WAL")?;
+            ddl.push_str(&format!("PRAGMA user_version = {version};"));
+            self.conn
+                .execute_batch(&format!("BEGIN IMMEDIATE; {ddl} COMMIT;"))?;
+        }
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(())
     }
 
@@ -437,6 +448,25 @@ impl Sink for Sqlite {
     fn describe(&self) -> String {
         self.path.display().to_string()
     }
+
+    fn is_transient(&self, e: &anyhow::Error) -> bool {
+        e.chain().any(|c| {
+            matches!(
+                c.downcast_ref::<rusqlite::Error>(),
+                Some(rusqlite::Error::SqliteFailure(f, _))
+                    if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            )
+        })
+    }
+}
+
+/// A stable 31-bit hash of the schema's DDL (FNV-1a), stored as SQLite's `user_version`.
+fn schema_version(ddl: &str) -> i64 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in ddl.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    i64::from(h >> 1)
 }
 
 fn create_table(t: &Table) -> String {

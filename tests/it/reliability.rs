@@ -375,3 +375,28 @@ fn disk_full_stops_cleanly_and_resume_completes_once_space_is_back() {
     );
     assert_same(&snapshot(&clean.db()), &snapshot(&db), "after resume");
 }
+
+#[test]
+fn a_database_busy_with_another_program_is_waited_for() {
+    let env = Env::new();
+    env.run(&[&crate::helpers::fixture("nfe/nfce-model65.xml")]);
+    // Another program holds the write lock for a while.
+    let holder = Connection::open(env.db()).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let child = spawn(
+        &env,
+        &[
+            "run",
+            &crate::helpers::fixture("nfe/nfe-v4-authorized.xml"),
+            "--retries",
+            "5",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(7000));
+    holder.execute_batch("COMMIT").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("retry 1 of 5"), "{err}");
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), 2);
+}
