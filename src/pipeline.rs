@@ -264,7 +264,7 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
                 sha256: &sha,
                 deadline: start + timeout,
             };
-            let parsed = catch_unwind(AssertUnwindSafe(|| identify_and_parse(&bytes, &src, opts)));
+            let parsed = catch_unwind(AssertUnwindSafe(|| format::read(&bytes, &src, opts)));
             let (kind, outcome) = parsed.unwrap_or_else(|panic| {
                 let what = panic
                     .downcast_ref::<&str>()
@@ -295,29 +295,4 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
         retries,
         duration: start.elapsed(),
     }
-}
-
-fn identify_and_parse(
-    bytes: &[u8],
-    src: &Source,
-    opts: &ParseOptions,
-) -> (Option<&'static str>, Outcome) {
-    if bytes.is_empty() {
-        return (
-            None,
-            Outcome::Failed(FileError::new(ErrorType::EmptyFile, "the file is empty")),
-        );
-    }
-    let sniff = match format::sniff(bytes) {
-        Ok(s) => s,
-        Err(e) => return (Some("xml"), Outcome::Failed(e)),
-    };
-    let Some(f) = format::detect(&sniff) else {
-        return (Some(sniff.generic_kind), Outcome::Unsupported);
-    };
-    let outcome = match f.parse(bytes, src, opts) {
-        Ok(docs) => Outcome::Docs(docs),
-        Err(e) => Outcome::Failed(e),
-    };
-    (Some(f.kind()), outcome)
 }

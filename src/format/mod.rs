@@ -9,6 +9,7 @@ pub mod nfe;
 pub mod xml;
 
 use crate::error::FileError;
+use crate::ledger::Outcome;
 
 /// Column types, chosen so users can query naturally: codes stay text (leading zeros), counts
 /// are integers, and money and quantities are numeric so `SUM()` works.
@@ -215,4 +216,26 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// The format that claims these bytes, if any.
 pub fn detect(sniff: &Sniff) -> Option<&'static dyn Format> {
     FORMATS.iter().copied().find(|f| f.detect(sniff))
+}
+
+/// Identify a file from its content and parse it with the format that claims it: the kind
+/// (`None` for an empty file) and the outcome. May panic only through a parser bug; the
+/// pipeline catches that, the fuzz targets look for it.
+pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static str>, Outcome) {
+    if bytes.is_empty() {
+        let e = FileError::new(crate::error::ErrorType::EmptyFile, "the file is empty");
+        return (None, Outcome::Failed(e));
+    }
+    let sniff = match sniff(bytes) {
+        Ok(s) => s,
+        Err(e) => return (Some("xml"), Outcome::Failed(e)),
+    };
+    let Some(f) = detect(&sniff) else {
+        return (Some(sniff.generic_kind), Outcome::Unsupported);
+    };
+    let outcome = match f.parse(bytes, src, opts) {
+        Ok(docs) => Outcome::Docs(docs),
+        Err(e) => Outcome::Failed(e),
+    };
+    (Some(f.kind()), outcome)
 }

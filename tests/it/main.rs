@@ -3,6 +3,7 @@
 
 mod cli;
 mod corpus;
+mod fuzz;
 mod helpers;
 mod reliability;
 mod run;

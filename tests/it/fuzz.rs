@@ -1,0 +1,170 @@
+//! A mutation fuzzer on stable Rust, run by `cargo test`: the project's fixtures (and the corpus
+//! when present) are flipped, cut, spliced and stuffed with XML and ZIP syntax, then read by the
+//! kind detector, the parsers and the in-memory ZIP reader directly, with no panic catching in
+//! between. Coverage-guided fuzzing of the same entry points is in `fuzz/` (cargo fuzz).
+
+use batchimp::format::{self, ParseOptions, Source};
+use batchimp::source::{self, Filter, Job, JobSource, Limits};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn seeds() -> Vec<Vec<u8>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut seeds = Vec::new();
+    for dir in [
+        "fixtures",
+        "../shared/corpus/nfe",
+        "../shared/corpus/nfe-events",
+    ] {
+        for entry in walkdir::WalkDir::new(root.join(dir)).into_iter().flatten() {
+            if entry.file_type().is_file() && entry.metadata().unwrap().len() < 200_000 {
+                seeds.push(std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+    seeds
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const TOKENS: &[&[u8]] = &[
+    b"<",
+    b">",
+    b"</",
+    b"/>",
+    b"&",
+    b"&amp;",
+    b"&#",
+    b"&#x110000;",
+    b"<![CDATA[",
+    b"]]>",
+    b"<!--",
+    b"-->",
+    b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>",
+    b"<!DOCTYPE a [<!ENTITY b \"c\">]>",
+    b"<infNFe Id=\"NFe\">",
+    b"<det nItem=\"x\">",
+    b"<infProt>",
+    b"</infProt>",
+    b"<nfeProc>",
+    b"<NFe>",
+    b"nfe:",
+    b"\xEF\xBB\xBF",
+    b"\xFF\xFE",
+    b"\0",
+    b"PK\x03\x04",
+    b"PK\x01\x02",
+    b"PK\x05\x06",
+    b"\xC3",
+    b"99999999999999999999999",
+];
+
+fn mutate(rng: &mut Rng, seed: &[u8], seeds: &[Vec<u8>]) -> Vec<u8> {
+    let mut data = seed.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(data.len() + 1);
+        match rng.below(6) {
+            0 if !data.is_empty() => {
+                let i = rng.below(data.len());
+                data[i] ^= 1 << rng.below(8);
+            }
+            1 => data.truncate(at),
+            2 => {
+                let t = TOKENS[rng.below(TOKENS.len())];
+                data.splice(at..at, t.iter().copied());
+            }
+            3 if !data.is_empty() => {
+                let end = (at + rng.below(64)).min(data.len());
+                data.drain(at.min(end)..end);
+            }
+            4 => {
+                let other = &seeds[rng.below(seeds.len())];
+                let from = rng.below(other.len());
+                let len = rng.below(256).min(other.len() - from);
+                data.splice(at..at, other[from..from + len].iter().copied());
+            }
+            _ => {
+                let end = (at + rng.below(32)).min(data.len());
+                let chunk = data[at.min(end)..end].to_vec();
+                data.splice(
+                    at..at,
+                    chunk
+                        .iter()
+                        .copied()
+                        .cycle()
+                        .take(chunk.len() * rng.below(8)),
+                );
+            }
+        }
+    }
+    data
+}
+
+#[test]
+fn no_input_panics_the_detector_the_parsers_or_the_zip_reader() {
+    let seeds = seeds();
+    assert!(seeds.len() > 20);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut rng = Rng(seed);
+    let limits = Limits {
+        max_file_size: 1 << 20,
+        max_archive_size: 8 << 20,
+        ..Limits::default()
+    };
+    let started = Instant::now();
+    let mut runs = 0;
+    while started.elapsed() < Duration::from_secs(4) {
+        let pick = rng.below(seeds.len());
+        let input = mutate(&mut rng, &seeds[pick], &seeds);
+        let check = |bytes: &[u8]| {
+            let src = Source {
+                origin: "fuzz.xml",
+                sha256: "0",
+                deadline: Instant::now() + Duration::from_secs(60),
+            };
+            for allow_invalid_keys in [false, true] {
+                let _ = format::read(bytes, &src, &ParseOptions { allow_invalid_keys });
+            }
+        };
+        let result = std::panic::catch_unwind(|| {
+            check(&input);
+            let job = Job {
+                origin: "fuzz.zip".into(),
+                size: input.len() as u64,
+                source: JobSource::Bytes(input.clone()),
+            };
+            for item in source::load(job, &limits, &Filter::All, true) {
+                if let Ok(bytes) = item.data {
+                    check(&bytes);
+                }
+            }
+        });
+        if result.is_err() {
+            let path = std::env::temp_dir().join(format!("batchimp-fuzz-crash-{seed}.bin"));
+            std::fs::write(&path, &input).unwrap();
+            panic!(
+                "input saved to {} panicked; add it under fixtures/ as a regression",
+                path.display()
+            );
+        }
+        runs += 1;
+    }
+    eprintln!("{runs} mutated inputs, seed {seed}");
+}
