@@ -590,6 +590,7 @@ fn report_to_stdout_matches_report_command() {
         "size",
         "sha256",
         "key",
+        "retries",
     ] {
         assert!(from_run["files"][0].get(field).is_some(), "{field}");
     }
