@@ -37,7 +37,7 @@ pub const FILES_PER_TX: usize = 2000;
 /// Longest a transaction stays open, so the ledger (and `batchimp list`) keep up with a slow run.
 pub const TX_MAX_AGE: Duration = Duration::from_millis(500);
 /// Most jobs walked but not yet recorded.
-pub const WINDOW: usize = 256;
+pub const WINDOW: usize = 1024;
 
 /// What a run needs to know, already validated.
 #[derive(Debug, Clone)]

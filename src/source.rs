@@ -363,7 +363,9 @@ pub fn load(job: Job, limits: &Limits, filter: &Filter, hidden: bool) -> Vec<Ite
             let data = if size > limits.max_file_size {
                 Err(too_large(size, limits))
             } else {
-                with_retries(limits.retries, &mut retries, || read_file(&path, limits))
+                with_retries(limits.retries, &mut retries, || {
+                    read_file(&path, size, limits)
+                })
             };
             (size, data, None)
         }
@@ -524,9 +526,10 @@ fn read_capped(
     Ok(buf)
 }
 
-fn read_file(path: &Path, limits: &Limits) -> io::Result<Result<Vec<u8>, FileError>> {
+fn read_file(path: &Path, size: u64, limits: &Limits) -> io::Result<Result<Vec<u8>, FileError>> {
     let mut file = File::open(path)?;
-    let mut bytes = Vec::new();
+    // Sized from the walk, so the file is read in one call (plus the one that sees its end).
+    let mut bytes = Vec::with_capacity(size as usize + 1);
     // Read one byte past the limit to notice a file that grew since it was listed.
     (&mut file)
         .take(limits.max_file_size + 1)

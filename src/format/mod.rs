@@ -17,8 +17,7 @@ use crate::ledger::Outcome;
 pub enum ColType {
     Text,
     Integer,
-    /// A decimal number. Carried as its validated source text so each database stores it as
-    /// exactly as it can (SQLite: REAL/INTEGER by numeric affinity).
+    /// A decimal number (money, quantities): SQLite stores it as REAL, or INTEGER when whole.
     Numeric,
 }
 
@@ -73,15 +72,15 @@ const fn const_str_eq(a: &str, b: &str) -> bool {
 pub enum Value {
     Null,
     Int(i64),
-    /// Validated decimal text, e.g. `"1234.50"`.
-    Num(String),
+    /// A decimal, parsed on the worker threads so the writer only copies it.
+    Num(f64),
     Text(String),
 }
 
 impl Value {
     pub fn as_text(&self) -> Option<&str> {
         match self {
-            Value::Text(s) | Value::Num(s) => Some(s),
+            Value::Text(s) => Some(s),
             _ => None,
         }
     }

@@ -399,7 +399,7 @@ fn typed(table: &Table, c: usize, s: &str) -> Result<Value, FileError> {
             if !is_decimal(s) {
                 return Err(bad());
             }
-            Value::Num(s.to_owned())
+            Value::Num(s.parse().map_err(|_| bad())?)
         }
     })
 }

@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS files (
     retries INTEGER NOT NULL DEFAULT 0,
     key TEXT
 );
-CREATE INDEX IF NOT EXISTS files_batch_origin ON files(batch_id, origin);
+CREATE INDEX IF NOT EXISTS files_batch ON files(batch_id);
 ";
 
 pub struct Sqlite {
@@ -122,24 +122,31 @@ impl Sqlite {
         Ok(())
     }
 
-    /// Insert a file's documents; `Ok(Err(..))` when the database refused them.
+    /// Insert a file's documents; a document whose key is already in its main table is a
+    /// duplicate and none of its rows are written.
     fn write_docs(&mut self, file: &Processed, docs: &[format::Doc]) -> Result<DocsResult> {
         let mut result = DocsResult::default();
         for doc in docs {
-            let main = doc.rows[0].table;
-            let existing: Option<(Option<String>, Option<String>)> = self
+            let (main, children) = doc.rows.split_first().expect("a document has its main row");
+            // One probe of the key's index: the insert itself says whether the key was new.
+            let inserted = self
                 .conn
-                .prepare_cached(&self.lookups[main.name])?
-                .query_row([&doc.key], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            if let Some((sha, path)) = existing {
+                .prepare_cached(&self.inserts[main.table.name])?
+                .execute(rusqlite::params_from_iter(
+                    main.values.iter().map(ToSqlValue),
+                ))?;
+            if inserted == 0 {
                 if result.duplicate.is_none() {
+                    let (sha, path): (Option<String>, Option<String>) = self
+                        .conn
+                        .prepare_cached(&self.lookups[main.table.name])?
+                        .query_row([&doc.key], |r| Ok((r.get(0)?, r.get(1)?)))?;
                     let same = sha.is_some() && sha == file.sha256;
                     result.duplicate = Some((if same { "identical" } else { "different" }, path));
                 }
                 continue;
             }
-            for row in &doc.rows {
+            for row in children {
                 let mut stmt = self.conn.prepare_cached(&self.inserts[row.table.name])?;
                 stmt.execute(rusqlite::params_from_iter(
                     row.values.iter().map(ToSqlValue),
@@ -500,6 +507,8 @@ fn create_table(t: &Table) -> String {
     ddl
 }
 
+/// The insert of one row; for a table with a key, a row whose key exists already is skipped
+/// (the caller sees 0 rows changed).
 fn insert_sql(t: &Table) -> String {
     let cols: Vec<String> = t
         .columns
@@ -507,16 +516,21 @@ fn insert_sql(t: &Table) -> String {
         .map(|c| format!("\"{}\"", c.name))
         .collect();
     let params: Vec<String> = (1..=t.columns.len()).map(|i| format!("?{i}")).collect();
+    let on_conflict = if t.primary_key.is_empty() {
+        ""
+    } else {
+        " ON CONFLICT DO NOTHING"
+    };
     format!(
-        "INSERT INTO \"{}\" ({}) VALUES ({})",
+        "INSERT INTO \"{}\" ({}) VALUES ({}){on_conflict}",
         t.name,
         cols.join(", "),
         params.join(", ")
     )
 }
 
-/// Binds a [`Value`]; numeric text goes in as text and SQLite's NUMERIC affinity stores it as an
-/// INTEGER or REAL, so `SUM()` works and whole amounts stay exact.
+/// Binds a [`Value`]; a number goes in as REAL and SQLite's NUMERIC affinity stores a whole one
+/// as INTEGER.
 struct ToSqlValue<'a>(&'a Value);
 
 impl rusqlite::ToSql for ToSqlValue<'_> {
@@ -525,7 +539,8 @@ impl rusqlite::ToSql for ToSqlValue<'_> {
         Ok(match self.0 {
             Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
             Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
-            Value::Num(s) | Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Num(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
         })
     }
 }
