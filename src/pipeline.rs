@@ -24,7 +24,6 @@ use crate::sink::{self, Sink};
 use crate::source::{self, Filter, Item, Job, WalkOptions, Walker};
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -36,8 +35,10 @@ use std::time::{Duration, Instant};
 pub const FILES_PER_TX: usize = 2000;
 /// Longest a transaction stays open, so the ledger (and `batchimp list`) keep up with a slow run.
 pub const TX_MAX_AGE: Duration = Duration::from_millis(500);
-/// Most jobs walked but not yet recorded.
+/// Most jobs walked but not yet recorded: enough to keep workers busy while the writer commits.
 pub const WINDOW: usize = 1024;
+/// Jobs travel in chunks, so channel hand-offs cost little per file.
+pub const CHUNK: usize = 16;
 
 /// What a run needs to know, already validated.
 #[derive(Debug, Clone)]
@@ -74,11 +75,11 @@ pub fn run(
     batch: i64,
     progress: &Progress,
 ) -> Result<Ended> {
-    let (job_tx, job_rx) = bounded::<(u64, Job)>(plan.workers * 2);
-    let (done_tx, done_rx) = bounded::<(u64, Vec<Processed>)>(plan.workers * 8);
-    // One credit per job in flight: the walker takes one before emitting, the writer returns it
+    let (job_tx, job_rx) = bounded::<(u64, Vec<Job>)>(plan.workers * 2);
+    let (done_tx, done_rx) = bounded::<(u64, Vec<Processed>)>(plan.workers * 4);
+    // One credit per chunk in flight: the walker takes one before sending, the writer returns it
     // after recording.
-    let (credit_tx, credit_rx) = bounded::<()>(WINDOW);
+    let (credit_tx, credit_rx) = bounded::<()>(WINDOW / CHUNK);
     let stop = AtomicBool::new(false);
     let cancelled = AtomicBool::new(false);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -95,16 +96,22 @@ pub fn run(
             .name("batchimp-walker".into())
             .spawn_scoped(scope_, || {
                 let mut seq = 0u64;
+                let mut chunk = Vec::with_capacity(CHUNK);
+                let mut send = |chunk: Vec<Job>| {
+                    let ok = !stop.load(Ordering::Relaxed)
+                        && credit_tx.send(()).is_ok()
+                        && job_tx.send((seq, chunk)).is_ok();
+                    seq += 1;
+                    ok
+                };
                 let mut emit = |job: Job| {
                     if interrupt::requested() {
                         cancelled.store(true, Ordering::Relaxed);
                         return false;
                     }
-                    let ok = !stop.load(Ordering::Relaxed)
-                        && credit_tx.send(()).is_ok()
-                        && job_tx.send((seq, job)).is_ok();
-                    seq += 1;
-                    ok
+                    chunk.push(job);
+                    chunk.len() < CHUNK
+                        || send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
                 };
                 let mut warn = |msg: String| progress.println(&format!("batchimp: {msg}"));
                 Walker {
@@ -114,20 +121,30 @@ pub fn run(
                     warn: &mut warn,
                 }
                 .walk(&plan.inputs);
+                // The last, partial chunk (jobs walked before a Ctrl-C included: they are cheap).
+                if !chunk.is_empty() {
+                    send(chunk);
+                }
                 drop(job_tx);
             })
             .expect("spawn walker");
         scope_.spawn(|| {
-            pool.install(|| {
-                job_rx
-                    .into_iter()
-                    .par_bridge()
-                    .for_each_with(done_tx, |tx, (seq, job)| {
-                        if !stop.load(Ordering::Relaxed) {
-                            let _ = tx.send((seq, process_job(job, plan, scope.filter)));
-                        }
-                    })
+            // Every pool thread pulls chunks from the channel until the walker is done.
+            pool.broadcast(|_| {
+                for (seq, chunk) in job_rx.iter() {
+                    if stop.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    let files = chunk
+                        .into_iter()
+                        .flat_map(|job| process_job(job, plan, scope.filter))
+                        .collect();
+                    if done_tx.send((seq, files)).is_err() {
+                        break;
+                    }
+                }
             });
+            drop(done_tx);
         });
         let writer = Writer {
             sink,

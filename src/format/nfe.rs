@@ -290,8 +290,8 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                 stack.push(name);
                 text.clear();
             }
-            Event::Text(t) => text.push(&t)?,
-            Event::CData(t) => text.push(&t)?,
+            Event::Text(t) => text.push(t.into_inner())?,
+            Event::CData(t) => text.push(t.into_inner())?,
             Event::GeneralRef(r) => text.push_ref(&r)?,
             Event::End(_) => {
                 let name = stack.pop().expect("quick-xml checks end names");
@@ -302,6 +302,12 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                     in_item = None;
                 } else if in_doc == Some(depth) {
                     in_doc = None;
+                } else if name == b"infProt" {
+                    if let Some(p) = prot.take() {
+                        attach(&mut docs, p)?;
+                    }
+                } else if text.is_empty() {
+                    // An element holding elements (or nothing): no column takes it.
                 } else if in_item.is_some() {
                     let gp = if depth >= 2 {
                         stack[depth - 2].as_bytes()
@@ -309,20 +315,21 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                         b""
                     };
                     if let Some(c) = item_column(gp, parent, name) {
-                        docs.last_mut().expect("doc open").set_item(c, text.get());
+                        docs.last_mut().expect("doc open").set_item(c, text.get()?);
                     }
                 } else if in_doc.is_some() {
                     if let Some(c) = header_column(parent, name) {
-                        docs.last_mut().expect("doc open").set_header(c, text.get());
+                        docs.last_mut()
+                            .expect("doc open")
+                            .set_header(c, text.get()?);
                     }
-                } else if let Some(p) = prot.as_mut() {
-                    let v = || Some(text.get().to_owned());
-                    match (parent, name) {
-                        (b"infProt", b"chNFe") => p.ch_nfe = v(),
-                        (b"infProt", b"nProt") => p.n_prot = v(),
-                        (b"infProt", b"cStat") => p.c_stat = v(),
-                        (b"infProt", b"dhRecbto") => p.dh_recbto = v(),
-                        (_, b"infProt") => attach(&mut docs, prot.take().expect("prot open"))?,
+                } else if let (Some(p), b"infProt") = (prot.as_mut(), parent) {
+                    let v = Some(text.get()?.to_owned());
+                    match name {
+                        b"chNFe" => p.ch_nfe = v,
+                        b"nProt" => p.n_prot = v,
+                        b"cStat" => p.c_stat = v,
+                        b"dhRecbto" => p.dh_recbto = v,
                         _ => {}
                     }
                 }

@@ -214,30 +214,50 @@ pub fn truncated(len: usize, open: &[u8]) -> FileError {
     )
 }
 
-/// Collects one element's text across text events, character references, the predefined
-/// entities and CDATA. Reused across elements to avoid allocating per field.
+/// One element's text, across text events, character references, the predefined entities and
+/// CDATA. The common case, a single run of plain text, stays a slice of the input: nothing is
+/// copied or validated until a parser asks for a field's value.
 #[derive(Default)]
-pub struct Text {
-    buf: String,
+pub struct Text<'a> {
+    /// The text so far while it is one borrowed run.
+    run: Option<&'a [u8]>,
+    /// The text once it needed assembling (several runs, a reference).
+    assembled: Option<String>,
 }
 
-impl Text {
+impl<'a> Text<'a> {
     pub fn clear(&mut self) {
-        self.buf.clear();
+        self.run = None;
+        if let Some(s) = &mut self.assembled {
+            s.clear();
+        }
+        self.assembled = None;
     }
 
-    /// Append raw text (already UTF-8: the document went through [`to_utf8`]).
-    pub fn push(&mut self, raw: &[u8]) -> Result<(), FileError> {
-        match std::str::from_utf8(raw) {
-            Ok(s) => {
-                self.buf.push_str(s);
-                Ok(())
+    /// Whether there is no text (an element that only holds elements, or an empty one).
+    pub fn is_empty(&self) -> bool {
+        self.run.is_none() && self.assembled.as_ref().is_none_or(String::is_empty)
+    }
+
+    /// Append a text or CDATA event's content.
+    pub fn push(&mut self, content: Cow<'a, [u8]>) -> Result<(), FileError> {
+        match (content, &self.run, &self.assembled) {
+            (Cow::Borrowed(b), None, None) => self.run = Some(b),
+            (content, _, _) => {
+                let s = utf8(&content)?;
+                self.assembling().push_str(s);
             }
-            Err(_) => Err(FileError::new(
-                ErrorType::XmlEncoding,
-                "invalid UTF-8 in text",
-            )),
         }
+        Ok(())
+    }
+
+    fn assembling(&mut self) -> &mut String {
+        let run = self.run.take();
+        self.assembled.get_or_insert_with(|| {
+            // The run was validated as part of the whole document; it is copied once here.
+            run.map(|r| String::from_utf8_lossy(r).into_owned())
+                .unwrap_or_default()
+        })
     }
 
     /// Append a `&name;` or `&#N;` reference. Anything beyond the predefined entities is an
@@ -251,19 +271,29 @@ impl Text {
         };
         if r.is_char_ref() {
             match r.resolve_char_ref() {
-                Ok(Some(c)) => self.buf.push(c),
+                Ok(Some(c)) => self.assembling().push(c),
                 _ => return Err(bad()),
             }
         } else {
             let name = std::str::from_utf8(r).map_err(|_| bad())?;
             let s = quick_xml::escape::resolve_predefined_entity(name).ok_or_else(bad)?;
-            self.buf.push_str(s);
+            self.assembling().push_str(s);
         }
         Ok(())
     }
 
-    /// The collected text, trimmed.
-    pub fn get(&self) -> &str {
-        self.buf.trim()
+    /// The text, trimmed.
+    pub fn get(&self) -> Result<&str, FileError> {
+        let s = match (&self.assembled, self.run) {
+            (Some(s), _) => s.as_str(),
+            (None, Some(run)) => utf8(run)?,
+            (None, None) => "",
+        };
+        Ok(s.trim())
     }
+}
+
+fn utf8(b: &[u8]) -> Result<&str, FileError> {
+    std::str::from_utf8(b)
+        .map_err(|_| FileError::new(ErrorType::XmlEncoding, "invalid UTF-8 in text"))
 }
