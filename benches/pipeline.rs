@@ -1,0 +1,335 @@
+//! The end-to-end benchmark: `cargo bench --bench pipeline [-- --count N --runs R --no-ref]`.
+//!
+//! Generates N realistic NF-e (batchimp's own deterministic generator, as a folder and as a ZIP)
+//! under target/bench-data, then measures in one run, side by side: the read floor (every byte
+//! read once, one thread, measured here), batchimp on the folder, on the ZIP, a resume of the
+//! completed batch, and ../shared/bench/ref_import.py when python3 + lxml are present. It checks
+//! every import against the generator's manifest and prints a Markdown table of wall times
+//! (median), files/s, MB/s, rows/s, peak RSS and the ratios the targets are stated in.
+
+#[path = "support/nfe_gen.rs"]
+mod nfe_gen;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Args {
+    count: u64,
+    runs: usize,
+    reference: bool,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        count: 100_000,
+        runs: 3,
+        reference: true,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--count" => a.count = it.next().and_then(|v| v.parse().ok()).expect("--count N"),
+            "--runs" => a.runs = it.next().and_then(|v| v.parse().ok()).expect("--runs R"),
+            "--no-ref" => a.reference = false,
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    a
+}
+
+struct Measure {
+    what: String,
+    wall: Duration,
+    rss_kb: Option<u64>,
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Run a command `runs` times (after `prepare` each time); median wall and the largest peak RSS
+/// (from GNU time when installed).
+fn measure(
+    what: &str,
+    runs: usize,
+    mut prepare: impl FnMut(),
+    mut cmd: impl FnMut() -> Command,
+) -> Measure {
+    let gnu_time = Path::new("/usr/bin/time").exists();
+    let mut walls = Vec::new();
+    let mut rss = None;
+    for _ in 0..runs {
+        prepare();
+        let c = cmd();
+        let mut run = if gnu_time {
+            let mut t = Command::new("/usr/bin/time");
+            t.arg("-f")
+                .arg("__rss_kb=%M")
+                .arg(c.get_program())
+                .args(c.get_args());
+            if let Some(dir) = c.get_current_dir() {
+                t.current_dir(dir);
+            }
+            t
+        } else {
+            c
+        };
+        let started = Instant::now();
+        let out = run.output().expect("runs");
+        walls.push(started.elapsed());
+        let err = String::from_utf8_lossy(&out.stderr);
+        if let Some(kb) = err
+            .lines()
+            .filter_map(|l| l.strip_prefix("__rss_kb="))
+            .next_back()
+        {
+            rss = rss.max(kb.trim().parse::<u64>().ok());
+        }
+        let code = out.status.code();
+        assert!(
+            matches!(code, Some(0) | Some(1)),
+            "{what} failed ({code:?}): {err}"
+        );
+    }
+    Measure {
+        what: what.to_owned(),
+        wall: median(walls),
+        rss_kb: rss,
+    }
+}
+
+fn read_floor(dir: &Path, runs: usize) -> Measure {
+    let mut walls = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let mut bytes = 0u64;
+        for e in walkdir::WalkDir::new(dir).into_iter().flatten() {
+            if e.file_type().is_file() {
+                bytes += std::fs::read(e.path()).expect("read").len() as u64;
+            }
+        }
+        std::hint::black_box(bytes);
+        walls.push(started.elapsed());
+    }
+    Measure {
+        what: "read every byte, one thread (the floor)".into(),
+        wall: median(walls),
+        rss_kb: None,
+    }
+}
+
+fn check(db: &Path, m: &nfe_gen::Manifest, what: &str) {
+    let conn = rusqlite::Connection::open(db).expect("db");
+    let docs: u64 = conn
+        .query_row("SELECT count(*) FROM nfe", [], |r| r.get(0))
+        .unwrap();
+    let items: u64 = conn
+        .query_row("SELECT count(*) FROM nfe_item", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        (docs, items),
+        (m.unique_docs, m.items),
+        "{what}: rows differ from the manifest"
+    );
+}
+
+fn rm_db(db: &Path) {
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+}
+
+fn main() {
+    let a = args();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    let data = root.join(format!("bench-data/nfe-{}", a.count));
+    let zip = root.join(format!("bench-data/nfe-{}.zip", a.count));
+    let tmp = root.join("bench-tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let opts = nfe_gen::GenOptions {
+        count: a.count,
+        out: Some(data.clone()),
+        zip: Some(zip.clone()),
+        ..Default::default()
+    };
+    let manifest_path = nfe_gen::manifest_path(&data);
+    let manifest = if manifest_path.exists() && zip.exists() {
+        // Same seed and count: the same files; regenerate only to learn the manifest.
+        nfe_gen::generate(&nfe_gen::GenOptions {
+            out: None,
+            zip: None,
+            ..opts.clone()
+        })
+        .unwrap()
+    } else {
+        eprintln!(
+            "generating {} NF-e into {} and {}",
+            a.count,
+            data.display(),
+            zip.display()
+        );
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(zip.parent().unwrap()).unwrap();
+        let m = nfe_gen::generate(&opts).unwrap();
+        std::fs::write(&manifest_path, m.to_json()).unwrap();
+        m
+    };
+    let bin = env!("CARGO_BIN_EXE_batchimp");
+    let db = tmp.join("bench.db");
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+
+    read_floor(&data, 1); // warm the page cache
+    let floor = read_floor(&data, a.runs);
+    let batchimp = |input: &Path| {
+        let mut c = Command::new(bin);
+        c.arg("run")
+            .arg(input)
+            .arg("--db")
+            .arg(&db)
+            .arg("-q")
+            .arg("--report")
+            .arg(tmp.join("report.json"));
+        c
+    };
+    let folder = measure(
+        "batchimp run FOLDER",
+        a.runs,
+        || rm_db(&db),
+        || batchimp(&data),
+    );
+    check(&db, &manifest, "folder");
+    let resume = measure(
+        "batchimp resume (completed batch: nothing to do)",
+        a.runs,
+        || {},
+        || {
+            let mut c = Command::new(bin);
+            c.arg("resume")
+                .arg("latest")
+                .arg("--db")
+                .arg(&db)
+                .arg("-q")
+                .arg("--report")
+                .arg(tmp.join("report.json"));
+            c
+        },
+    );
+    let zipped = measure("batchimp run ZIP", a.runs, || rm_db(&db), || batchimp(&zip));
+    check(&db, &manifest, "zip");
+    let mut rows = vec![floor, folder, zipped, resume];
+
+    let ref_py = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/ref_import.py");
+    let lxml = Command::new("python3")
+        .args(["-c", "import lxml"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let ref_db = tmp.join("ref.db");
+    if a.reference && ref_py.exists() && lxml {
+        rows.push(measure(
+            &format!("ref_import.py --workers {workers}"),
+            1.max(a.runs / 3),
+            || rm_db(&ref_db),
+            || {
+                let mut c = Command::new("python3");
+                c.arg(&ref_py)
+                    .arg(&data)
+                    .arg("--db")
+                    .arg(&ref_db)
+                    .arg("--workers")
+                    .arg(workers.to_string());
+                c
+            },
+        ));
+    } else {
+        eprintln!("ref_import.py skipped (needs ../shared/bench and python3 with lxml)");
+    }
+
+    let mb = manifest.bytes as f64 / 1e6;
+    let row_count = (manifest.unique_docs + manifest.items + manifest.files) as f64;
+    let floor_s = rows[0].wall.as_secs_f64();
+    println!(
+        "\n{} NF-e, {:.0} MB, {} unique documents, {} items; {workers} cores; median of {} runs\n",
+        manifest.files, mb, manifest.unique_docs, manifest.items, a.runs
+    );
+    println!("| what | wall | files/s | MB/s | rows/s | peak RSS | × floor |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for r in &rows {
+        let s = r.wall.as_secs_f64();
+        let rss = r.rss_kb.map_or("-".to_owned(), |kb| {
+            format!("{:.0} MiB", kb as f64 / 1024.0)
+        });
+        let rows_s = if r.what.starts_with("batchimp run") {
+            format!("{:.0}", row_count / s)
+        } else {
+            "-".into()
+        };
+        println!(
+            "| {} | {s:.2} s | {:.0} | {:.0} | {rows_s} | {rss} | {:.2} |",
+            r.what,
+            manifest.files as f64 / s,
+            mb / s,
+            s / floor_s
+        );
+    }
+    let t = |name: &str| {
+        rows.iter()
+            .find(|r| r.what.starts_with(name))
+            .map(|r| r.wall.as_secs_f64())
+    };
+    let (folder_s, zip_s, resume_s) = (
+        t("batchimp run FOLDER").unwrap(),
+        t("batchimp run ZIP").unwrap(),
+        t("batchimp resume").unwrap(),
+    );
+    println!("\n| target | measured | met |");
+    println!("| --- | --- | --- |");
+    let line = |what: &str, got: f64, goal: &str, ok: bool| {
+        println!(
+            "| {what} {goal} | {got:.2} | {} |",
+            if ok { "yes" } else { "no" }
+        )
+    };
+    line(
+        "folder / floor",
+        folder_s / floor_s,
+        "≤ 2.0",
+        folder_s / floor_s <= 2.0,
+    );
+    line(
+        "zip / folder",
+        zip_s / folder_s,
+        "≤ 1.3",
+        zip_s / folder_s <= 1.3,
+    );
+    line(
+        "resume of a completed batch / floor",
+        resume_s / floor_s,
+        "≤ 0.5",
+        resume_s / floor_s <= 0.5,
+    );
+    if let Some(r) = t("ref_import.py") {
+        line(
+            "ref_import.py / batchimp folder",
+            r / folder_s,
+            "≥ 7",
+            r / folder_s >= 7.0,
+        );
+    }
+    if let Some(kb) = rows
+        .iter()
+        .filter(|r| r.what.starts_with("batchimp run"))
+        .filter_map(|r| r.rss_kb)
+        .max()
+    {
+        line(
+            "peak RSS of batchimp (MiB)",
+            kb as f64 / 1024.0,
+            "≤ 64",
+            kb <= 64 * 1024,
+        );
+    }
+}
