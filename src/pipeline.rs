@@ -140,7 +140,9 @@ pub fn run(
                         .flat_map(|job| process_job(job, plan, scope.filter))
                         .collect();
                     if done_tx.send((seq, files)).is_err() {
-                        break;
+                        // The writer stopped. Keep draining (without work) so the walker,
+                        // which sees `stop`, is never left blocked on a full channel.
+                        stop.store(true, Ordering::Relaxed);
                     }
                 }
             });

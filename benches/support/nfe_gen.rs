@@ -4,6 +4,9 @@
 //! The same seed and count always give the same bytes; a manifest says what a correct import
 //! yields. Used by `examples/gen.rs` and `benches/pipeline.rs`.
 
+// Shared by the example and the benches; each uses a part.
+#![allow(dead_code)]
+
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
@@ -308,11 +311,9 @@ pub fn generate(o: &GenOptions) -> std::io::Result<Manifest> {
         .map(|_| (party(&mut r, true), b64(&mut r, 1600)))
         .collect();
     let mut zip = match &o.zip {
-        Some(p) => Some(zip::ZipWriter::new(fs::File::create(p)?)),
+        Some(p) => Some(ZipOut::create(p)?),
         None => None,
     };
-    let zip_opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
     let mut m = Manifest::default();
     let mut last: Option<(String, String)> = None;
     for i in 0..o.count {
@@ -389,8 +390,7 @@ pub fn generate(o: &GenOptions) -> std::io::Result<Manifest> {
             fs::write(path, &bytes)?;
         }
         if let Some(z) = &mut zip {
-            z.start_file(rel, zip_opts)?;
-            z.write_all(&bytes)?;
+            z.add(&rel, &bytes)?;
         }
         m.files += 1;
         m.bytes += bytes.len() as u64;
@@ -406,4 +406,143 @@ pub fn manifest_path(dir: &Path) -> PathBuf {
     let mut p = dir.as_os_str().to_owned();
     p.push(".manifest.json");
     PathBuf::from(p)
+}
+
+/// A minimal streaming ZIP writer (deflate, ZIP64 end records past 65,535 entries) with one
+/// reused compressor: the zip crate's writer allocates a compressor per entry, which fragments
+/// the heap to gigabytes over 100,000 entries.
+struct ZipOut {
+    out: std::io::BufWriter<fs::File>,
+    offset: u64,
+    central: Vec<u8>,
+    entries: u64,
+    deflate: flate2::Compress,
+    buf: Vec<u8>,
+}
+
+impl ZipOut {
+    fn create(path: &Path) -> std::io::Result<ZipOut> {
+        Ok(ZipOut {
+            out: std::io::BufWriter::new(fs::File::create(path)?),
+            offset: 0,
+            central: Vec::new(),
+            entries: 0,
+            deflate: flate2::Compress::new(flate2::Compression::new(6), false),
+            buf: Vec::new(),
+        })
+    }
+
+    fn add(&mut self, name: &str, data: &[u8]) -> std::io::Result<()> {
+        self.deflate.reset();
+        self.buf.clear();
+        self.buf.reserve(data.len() / 2 + 1024);
+        loop {
+            let before = self.deflate.total_in() as usize;
+            self.deflate
+                .compress_vec(
+                    &data[before..],
+                    &mut self.buf,
+                    flate2::FlushCompress::Finish,
+                )
+                .map_err(std::io::Error::other)?;
+            if self.deflate.total_in() as usize == data.len()
+                && self.buf.len() < self.buf.capacity()
+            {
+                break;
+            }
+            self.buf.reserve(64 * 1024);
+        }
+        let crc = crc32fast::hash(data);
+        let (csize, usize_) = (self.buf.len() as u32, data.len() as u32);
+        // DOS time 12:00, date 2026-10-31.
+        let (time, date) = (12u16 << 11, ((2026 - 1980) << 9 | 10 << 5 | 31) as u16);
+        let mut local = Vec::with_capacity(30 + name.len());
+        for (v, n) in [
+            (0x04034b50u64, 4),
+            (20, 2),
+            (0, 2),
+            (8, 2),
+            (u64::from(time), 2),
+            (u64::from(date), 2),
+            (u64::from(crc), 4),
+            (u64::from(csize), 4),
+            (u64::from(usize_), 4),
+            (name.len() as u64, 2),
+            (0, 2),
+        ] {
+            local.extend_from_slice(&v.to_le_bytes()[..n]);
+        }
+        local.extend_from_slice(name.as_bytes());
+        for (v, n) in [
+            (0x02014b50u64, 4),
+            (20, 2),
+            (20, 2),
+            (0, 2),
+            (8, 2),
+            (u64::from(time), 2),
+            (u64::from(date), 2),
+            (u64::from(crc), 4),
+            (u64::from(csize), 4),
+            (u64::from(usize_), 4),
+            (name.len() as u64, 2),
+            (0, 2),
+            (0, 2),
+            (0, 2),
+            (0, 2),
+            (0, 4),
+            (self.offset, 4),
+        ] {
+            self.central.extend_from_slice(&v.to_le_bytes()[..n]);
+        }
+        self.central.extend_from_slice(name.as_bytes());
+        self.out.write_all(&local)?;
+        self.out.write_all(&self.buf)?;
+        self.offset += (local.len() + self.buf.len()) as u64;
+        self.entries += 1;
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        let cd_offset = self.offset;
+        self.out.write_all(&self.central)?;
+        let cd_size = self.central.len() as u64;
+        let zip64 = self.entries > 0xFFFF;
+        let mut end = Vec::new();
+        if zip64 {
+            let eocd64 = cd_offset + cd_size;
+            for (v, n) in [
+                (0x06064b50u64, 4),
+                (44, 8),
+                (45, 2),
+                (45, 2),
+                (0, 4),
+                (0, 4),
+                (self.entries, 8),
+                (self.entries, 8),
+                (cd_size, 8),
+                (cd_offset, 8),
+                (0x07064b50, 4),
+                (0, 4),
+                (eocd64, 8),
+                (1, 4),
+            ] {
+                end.extend_from_slice(&v.to_le_bytes()[..n]);
+            }
+        }
+        let count = if zip64 { 0xFFFF } else { self.entries };
+        for (v, n) in [
+            (0x06054b50u64, 4),
+            (0, 2),
+            (0, 2),
+            (count, 2),
+            (count, 2),
+            (cd_size, 4),
+            (cd_offset, 4),
+            (0, 2),
+        ] {
+            end.extend_from_slice(&v.to_le_bytes()[..n]);
+        }
+        self.out.write_all(&end)?;
+        self.out.flush()
+    }
 }

@@ -43,6 +43,8 @@ impl Env {
             }
         }
         cmd.current_dir(self.dir.path());
+        // A hang is a failure, not a stuck CI run.
+        cmd.timeout(std::time::Duration::from_secs(180));
         cmd
     }
 
