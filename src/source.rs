@@ -197,6 +197,10 @@ impl Walker<'_> {
             }
             let path = entry.path();
             let origin = path.display().to_string();
+            if !named_zip(path) && !self.filter.wants(&origin) {
+                // Already in the ledger (resume): not even a stat.
+                continue;
+            }
             let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
             let keep_going = if !ft.is_file() {
                 let error = FileError::new(
@@ -334,10 +338,12 @@ fn walk_dir(
 /// too large to be read whole and start like one. Any other ZIP is found by its content when a
 /// worker reads it.
 fn looks_like_archive(path: &Path, size: u64, max_file_size: u64) -> bool {
-    let named_zip = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
-    named_zip || (size > max_file_size && starts_with_zip_magic(path))
+    named_zip(path) || (size > max_file_size && starts_with_zip_magic(path))
+}
+
+fn named_zip(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
 }
 
 fn starts_with_zip_magic(path: &Path) -> bool {

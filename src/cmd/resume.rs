@@ -55,14 +55,13 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
         (true, status) => {
             bail!("batch {batch} is {status}; resume it before retrying its failures")
         }
-        (false, "completed") => {
-            eprintln!(
-                "batchimp: batch {batch} is already completed; checking that every file is recorded"
-            )
-        }
+        (false, "completed") => {}
         (false, status) => eprintln!("batchimp: resuming batch {batch} ({status})"),
     }
-    sink.reopen_batch(batch)?;
+    // A complete batch stays complete while it is checked; anything else runs again.
+    if retry || info.status != "completed" {
+        sink.reopen_batch(batch)?;
+    }
     execute(&exec, &plan, sink.as_mut(), batch, &filter, retry)
 }
 

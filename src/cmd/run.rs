@@ -70,6 +70,9 @@ pub fn execute(
     filter: &Filter,
     replace_failed: bool,
 ) -> Result<u8> {
+    let was_complete = sink
+        .batch(batch)?
+        .is_some_and(|b| b.status == BatchStatus::Completed.as_str());
     interrupt::install();
     let progress = Progress::new(exec.progress);
     let scope = Scope {
@@ -91,6 +94,21 @@ pub fn execute(
         return Err(e.context(format!(
             "batch {batch} stopped; files committed so far are in the ledger; once the cause is fixed, finish it with: {resume_hint}"
         )));
+    }
+    let untouched =
+        was_complete && status == BatchStatus::Completed && progress.counts().files() == 0;
+    if untouched && exec.report == ReportDest::Default {
+        // Resuming a complete batch found every file recorded: its ledger and report stand.
+        let info = sink
+            .batch(batch)?
+            .context("the batch vanished from the ledger")?;
+        eprintln!("batchimp: batch {batch} is complete; nothing to do");
+        eprintln!("{}", summary_line(&info, None));
+        return Ok(if info.failed > 0 {
+            EXIT_FILES_FAILED
+        } else {
+            EXIT_OK
+        });
     }
     sink.finish_batch(batch, status)?;
     let info = sink

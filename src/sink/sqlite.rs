@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS files (
     retries INTEGER NOT NULL DEFAULT 0,
     key TEXT
 );
-CREATE INDEX IF NOT EXISTS files_batch ON files(batch_id);
+CREATE INDEX IF NOT EXISTS files_batch_origin ON files(batch_id, origin);
 ";
 
 pub struct Sqlite {

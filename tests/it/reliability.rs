@@ -203,7 +203,7 @@ fn resume_of_a_completed_batch_does_nothing_and_run_resume_starts_new_batches() 
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "the batch has failures");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("already completed"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is complete; nothing to do"));
     assert_same(&before, &snapshot(&env.db()), "nothing redone");
     // --resume with nothing unfinished: a new batch.
     let run = env.run(&[&input, "--resume"]);
