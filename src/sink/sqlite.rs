@@ -59,6 +59,8 @@ pub struct Sqlite {
     path: PathBuf,
     /// INSERT statement text per table, built once.
     inserts: HashMap<&'static str, String>,
+    /// Multi-row INSERT statement text per (table, rows), built on first use.
+    multi_inserts: HashMap<(&'static str, usize), String>,
     /// SELECT of an existing document's sha256 and path by key, per main table.
     lookups: HashMap<&'static str, String>,
     /// Counts recorded in the open transaction, added to the batch row at commit.
@@ -75,6 +77,7 @@ impl Sqlite {
             conn,
             path: path.to_owned(),
             inserts: HashMap::new(),
+            multi_inserts: HashMap::new(),
             lookups: HashMap::new(),
             pending: Counts::default(),
             pending_replaced: 0,
@@ -146,18 +149,42 @@ impl Sqlite {
                 }
                 continue;
             }
-            for row in children {
-                let mut stmt = self.conn.prepare_cached(&self.inserts[row.table.name])?;
-                stmt.execute(rusqlite::params_from_iter(
-                    row.values.iter().map(ToSqlValue),
-                ))?;
-            }
+            self.insert_children(children)?;
             result.imported += 1;
             if let Some(w) = &doc.warning {
                 result.warning.get_or_insert_with(|| w.clone());
             }
         }
         Ok(result)
+    }
+
+    /// Child rows (a document's items), consecutive rows of one table going in together: a
+    /// statement inserts up to [`ROWS_PER_INSERT`] rows, so ten items cost two statements, not
+    /// ten.
+    fn insert_children(&mut self, mut rows: &[format::Row]) -> Result<()> {
+        while let Some(first) = rows.first() {
+            let same = rows
+                .iter()
+                .take_while(|r| std::ptr::eq(r.table, first.table))
+                .count();
+            let k = [ROWS_PER_INSERT, 8, 4, 2, 1]
+                .into_iter()
+                .find(|&k| k <= same)
+                .expect("1 fits");
+            let table = first.table;
+            let sql = self
+                .multi_inserts
+                .entry((table.name, k))
+                .or_insert_with(|| insert_rows_sql(table, k));
+            let values = rows[..k]
+                .iter()
+                .flat_map(|r| r.values.iter().map(ToSqlValue));
+            self.conn
+                .prepare_cached(sql)?
+                .execute(rusqlite::params_from_iter(values))?;
+            rows = &rows[k..];
+        }
+        Ok(())
     }
 
     fn info(row: &rusqlite::Row) -> rusqlite::Result<BatchInfo> {
@@ -505,6 +532,31 @@ fn create_table(t: &Table) -> String {
         ));
     }
     ddl
+}
+
+/// Most child rows one statement inserts (items have 16 columns: 256 parameters).
+const ROWS_PER_INSERT: usize = 16;
+
+/// An insert of `k` rows at once, for child tables (no key, no conflict).
+fn insert_rows_sql(t: &Table, k: usize) -> String {
+    let cols: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| format!("\"{}\"", c.name))
+        .collect();
+    let n = t.columns.len();
+    let rows: Vec<String> = (0..k)
+        .map(|r| {
+            let ps: Vec<String> = (1..=n).map(|i| format!("?{}", r * n + i)).collect();
+            format!("({})", ps.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO \"{}\" ({}) VALUES {}",
+        t.name,
+        cols.join(", "),
+        rows.join(", ")
+    )
 }
 
 /// The insert of one row; for a table with a key, a row whose key exists already is skipped
