@@ -126,14 +126,6 @@ impl OriginSet {
     pub fn contains(&self, origin: &str) -> bool {
         self.0.contains(&OriginSet::key(origin))
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// Which files a walk yields.

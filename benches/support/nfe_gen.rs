@@ -7,6 +7,7 @@
 // Shared by the example and the benches; each uses a part.
 #![allow(dead_code)]
 
+use batchimp::format::nfe::check_digit;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
@@ -154,19 +155,6 @@ struct Party {
     cpf: bool,
     name: String,
     uf: &'static (&'static str, &'static str, &'static str, &'static str),
-}
-
-fn check_digit(d43: &str) -> u8 {
-    let sum: u32 = d43
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * (2 + (i as u32 % 8)))
-        .sum();
-    match sum % 11 {
-        0 | 1 => 0,
-        r => (11 - r) as u8,
-    }
 }
 
 fn esc(s: &str) -> String {

@@ -77,15 +77,6 @@ pub enum Value {
     Text(String),
 }
 
-impl Value {
-    pub fn as_text(&self) -> Option<&str> {
-        match self {
-            Value::Text(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
 /// One row of `table`, values in the table's column order.
 #[derive(Debug, Clone)]
 pub struct Row {
