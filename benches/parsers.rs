@@ -111,6 +111,7 @@ fn writer_1000_docs(bencher: Bencher) {
                 size: bytes.len() as u64,
                 data: Ok(bytes.clone()),
                 retries: 0,
+                mtime: None,
             };
             pipeline::process(item, &ParseOptions::default(), Duration::from_secs(60))
         })

@@ -41,6 +41,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l db -d 'The dat
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to the database]' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l resume -d 'Finish the latest unfinished batch over the same inputs and options instead of starting a new one (a new batch when there is none, so cron can always pass it)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l verify -d 'With --resume: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l hidden -d 'Also import hidden files and folders (names starting with a dot)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l allow-invalid-keys -d 'Import NF-e whose access key has a wrong check digit, flagged chave_valida = 0'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s q -l quiet -d 'No progress bar; only the one-line summary at the end'
@@ -50,6 +51,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s V -l version -
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to the database]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s q -l quiet -d 'No progress bar; only the one-line summary at the end'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s h -l help -d 'Print help'
@@ -57,6 +59,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s V -l versio
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to the database]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s q -l quiet -d 'No progress bar; only the one-line summary at the end'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s h -l help -d 'Print help'

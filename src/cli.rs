@@ -118,6 +118,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub resume: bool,
 
+    /// With --resume: re-hash files the ledger already holds and redo those whose bytes changed
+    /// (without it, an unchanged size and modification time is taken as unchanged).
+    #[arg(long, requires = "resume")]
+    pub verify: bool,
+
     #[command(flatten)]
     pub batch: BatchArgs,
 
@@ -130,6 +135,11 @@ pub struct ResumeArgs {
     /// Batch id, or "latest".
     #[arg(value_name = "BATCH")]
     pub batch: String,
+
+    /// Resume only: re-hash files the ledger already holds and redo those whose bytes changed
+    /// (without it, an unchanged size and modification time is taken as unchanged).
+    #[arg(long)]
+    pub verify: bool,
 
     #[command(flatten)]
     pub exec: ExecArgs,

@@ -102,6 +102,8 @@ pub struct Processed {
     pub outcome: Outcome,
     /// Transient errors overcome by retrying.
     pub retries: u32,
+    /// Modification time (ns since the epoch) of a file on disk; `None` for ZIP members.
+    pub mtime: Option<i64>,
     /// Time spent reading and parsing.
     pub duration: Duration,
 }

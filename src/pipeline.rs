@@ -50,11 +50,10 @@ pub struct Plan {
     pub file_timeout: Duration,
 }
 
-/// Which files of the plan to process, and how to record them.
+/// Which files of the plan to process (all, the rest of a batch, its failed ones). A file the
+/// ledger already holds for the batch replaces its row.
 pub struct Scope<'a> {
     pub filter: &'a Filter,
-    /// Retry: each file replaces its earlier `failed` ledger row.
-    pub replace_failed: bool,
 }
 
 /// How the walk ended.
@@ -151,7 +150,7 @@ pub fn run(
         let writer = Writer {
             sink,
             batch,
-            replace_failed: scope.replace_failed,
+            filter: scope.filter,
             retries: plan.walk.limits.retries,
             progress,
         };
@@ -173,7 +172,7 @@ pub fn run(
 struct Writer<'a> {
     sink: &'a mut dyn Sink,
     batch: i64,
-    replace_failed: bool,
+    filter: &'a Filter,
     retries: u32,
     progress: &'a Progress,
 }
@@ -199,8 +198,11 @@ impl Writer<'_> {
                                 self.retrying("begin a transaction", |s| s.begin())?;
                                 opened_at = Instant::now();
                             }
-                            let status =
-                                self.sink.record(self.batch, &file, self.replace_failed)?;
+                            let status = self.sink.record(
+                                self.batch,
+                                &file,
+                                self.filter.replaces(&file.origin),
+                            )?;
                             self.progress.record(status);
                             open += 1;
                         }
@@ -252,7 +254,17 @@ impl Writer<'_> {
 /// and parse.
 fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
     let start = Instant::now();
+    let verify = job.verify.clone();
     let items = source::load(job, &plan.walk.limits, filter, plan.walk.hidden);
+    if let (Some(expected), [item]) = (&verify, items.as_slice())
+        && item
+            .data
+            .as_ref()
+            .is_ok_and(|b| &format!("{:x}", Sha256::digest(b)) == expected)
+    {
+        // Resume --verify: the bytes the ledger recorded, unchanged. Nothing to record.
+        return Vec::new();
+    }
     let per_file = start.elapsed() / items.len().max(1) as u32;
     items
         .into_iter()
@@ -273,6 +285,7 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
         size,
         data,
         retries,
+        mtime,
     } = item;
     let (sha256, kind, outcome) = match data {
         Err(e) => (None, None, Outcome::Failed(e)),
@@ -312,6 +325,7 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
         kind,
         outcome,
         retries,
+        mtime,
         duration: start.elapsed(),
     }
 }

@@ -14,7 +14,7 @@
 //! `too_large`, `zip_bomb`, `zip_bad_name`, `zip_encrypted`, `zip_corrupt`, `io_error`.
 
 use crate::error::{ErrorType, FileError};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -34,12 +34,19 @@ pub struct Item {
     pub data: Result<Vec<u8>, FileError>,
     /// Transient read errors overcome by retrying.
     pub retries: u32,
+    /// Modification time (ns since the epoch) of a file on disk.
+    pub mtime: Option<i64>,
 }
 
 /// A unit of work from the walker: a file or ZIP member to read, or a failure found while walking.
 pub struct Job {
     pub origin: String,
     pub size: u64,
+    /// Modification time (ns since the epoch) of a file on disk.
+    pub mtime: Option<i64>,
+    /// Resume `--verify`: the digest the ledger recorded; the job records nothing when the
+    /// bytes still hash to it.
+    pub verify: Option<String>,
     pub source: JobSource,
 }
 
@@ -103,10 +110,20 @@ const MAX_ZIP_DEPTH: usize = 8;
 /// A member's ratio is judged only past this many bytes: tiny files compress oddly.
 const RATIO_GRACE: u64 = 1 << 20;
 
-/// Origins to leave alone (already in the ledger), as 128-bit hashes: 16 bytes per file however
-/// long its path, with no realistic chance of a collision.
+/// Origins the ledger holds for a batch, keyed by a 128-bit hash (16 bytes per file however long
+/// its path, with no realistic chance of a collision), with what was recorded about each.
 #[derive(Default)]
-pub struct OriginSet(HashSet<u128>);
+pub struct OriginSet(HashMap<u128, Recorded>);
+
+/// What the ledger says about a recorded file.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    pub size: u64,
+    /// Modification time (ns since the epoch) of a file on disk; `None` for ZIP members.
+    pub mtime: Option<i64>,
+    /// Loaded only for `--verify`.
+    pub sha256: Option<String>,
+}
 
 impl OriginSet {
     fn key(origin: &str) -> u128 {
@@ -119,30 +136,78 @@ impl OriginSet {
         (u128::from(half(1)) << 64) | u128::from(half(2))
     }
 
-    pub fn insert(&mut self, origin: &str) {
-        self.0.insert(OriginSet::key(origin));
+    pub fn insert(&mut self, origin: &str, recorded: Recorded) {
+        self.0.insert(OriginSet::key(origin), recorded);
+    }
+
+    pub fn get(&self, origin: &str) -> Option<&Recorded> {
+        self.0.get(&OriginSet::key(origin))
     }
 
     pub fn contains(&self, origin: &str) -> bool {
-        self.0.contains(&OriginSet::key(origin))
+        self.0.contains_key(&OriginSet::key(origin))
     }
 }
 
 /// Which files a walk yields.
 pub enum Filter {
     All,
-    /// Every file except these (resume: they are already in the ledger).
-    Except(OriginSet),
-    /// Only these (retry of failed files).
+    /// Resume: files the ledger already holds are skipped when their size and modification time
+    /// match what was recorded (and, with `verify`, their bytes still hash the same); a file that
+    /// changed is processed again and replaces its ledger row.
+    Except {
+        recorded: OriginSet,
+        verify: bool,
+    },
+    /// Retry: only these (failed) files, each replacing its ledger row.
     Only(OriginSet),
+}
+
+/// What the walk does with one origin.
+enum Take {
+    Yes,
+    No,
+    /// Recorded and unchanged by size and time; re-hash and compare with this digest.
+    Verify(String),
 }
 
 impl Filter {
     pub fn wants(&self, origin: &str) -> bool {
         match self {
             Filter::All => true,
-            Filter::Except(set) => !set.contains(origin),
+            Filter::Except { recorded, .. } => !recorded.contains(origin),
             Filter::Only(set) => set.contains(origin),
+        }
+    }
+
+    /// Whether a processed file takes the place of a row the ledger already has for it.
+    pub fn replaces(&self, origin: &str) -> bool {
+        match self {
+            Filter::All => false,
+            Filter::Except { recorded, .. } => recorded.contains(origin),
+            Filter::Only(set) => set.contains(origin),
+        }
+    }
+
+    /// The decision for an origin; `stat` gives its size and modification time when needed.
+    fn take(&self, origin: &str, stat: impl FnOnce() -> (u64, Option<i64>)) -> Take {
+        match self {
+            Filter::All => Take::Yes,
+            Filter::Only(set) => {
+                if set.contains(origin) {
+                    Take::Yes
+                } else {
+                    Take::No
+                }
+            }
+            Filter::Except { recorded, verify } => match recorded.get(origin) {
+                None => Take::Yes,
+                Some(r) if r.mtime.is_some() && stat() != (r.size, r.mtime) => Take::Yes,
+                Some(r) => match (verify, &r.sha256) {
+                    (true, Some(sha)) => Take::Verify(sha.clone()),
+                    _ => Take::No,
+                },
+            },
         }
     }
 }
@@ -177,7 +242,7 @@ impl Walker<'_> {
                     }
                     let origin = err.path().unwrap_or(input).display().to_string();
                     let error = io_error(err.into());
-                    if !self.send(origin, 0, JobSource::Failed(error)) {
+                    if !self.send(origin, 0, None, JobSource::Failed(error)) {
                         return false;
                     }
                     continue;
@@ -189,21 +254,22 @@ impl Walker<'_> {
             }
             let path = entry.path();
             let origin = path.display().to_string();
-            if !named_zip(path) && !self.filter.wants(&origin) {
-                // Already in the ledger (resume): not even a stat.
-                continue;
-            }
-            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            let meta = entry.metadata().ok();
+            let size = meta.as_ref().map_or(0, |m| m.len());
+            let mtime = meta
+                .as_ref()
+                .and_then(|m| m.modified().ok())
+                .and_then(nanos);
             let keep_going = if !ft.is_file() {
                 let error = FileError::new(
                     ErrorType::IoError,
                     "not a regular file (a FIFO, socket or device); not read",
                 );
-                self.send(origin, size, JobSource::Failed(error))
+                self.send(origin, size, mtime, JobSource::Failed(error))
             } else if looks_like_archive(path, size, self.opts.limits.max_file_size) {
                 self.archive(origin, size, path)
             } else {
-                self.send(origin, size, JobSource::File(path.to_owned()))
+                self.send(origin, size, mtime, JobSource::File(path.to_owned()))
             };
             if !keep_going {
                 return false;
@@ -212,13 +278,17 @@ impl Walker<'_> {
         true
     }
 
-    fn send(&mut self, origin: String, size: u64, source: JobSource) -> bool {
-        if !self.filter.wants(&origin) {
-            return true;
-        }
+    fn send(&mut self, origin: String, size: u64, mtime: Option<i64>, source: JobSource) -> bool {
+        let verify = match self.filter.take(&origin, || (size, mtime)) {
+            Take::No => return true,
+            Take::Yes => None,
+            Take::Verify(sha) => Some(sha),
+        };
         (self.emit)(Job {
             origin,
             size,
+            mtime,
+            verify,
             source,
         })
     }
@@ -227,7 +297,7 @@ impl Walker<'_> {
     fn archive(&mut self, origin: String, size: u64, path: &Path) -> bool {
         let file = match File::open(path) {
             Ok(f) => f,
-            Err(e) => return self.send(origin, size, JobSource::Failed(io_error(e))),
+            Err(e) => return self.send(origin, size, None, JobSource::Failed(io_error(e))),
         };
         let shared = SharedFile::new(file, size);
         let zip = match zip::ZipArchive::new(shared.clone()) {
@@ -235,7 +305,7 @@ impl Walker<'_> {
             Err(e) => return self.damaged_archive(origin, size, shared, &e),
         };
         if is_office_document(&zip) {
-            return self.send(origin, size, JobSource::File(path.to_owned()));
+            return self.send(origin, size, None, JobSource::File(path.to_owned()));
         }
         let archive = Arc::new(Archive {
             zip,
@@ -254,7 +324,7 @@ impl Walker<'_> {
                     index,
                 },
             };
-            if !self.send(member_origin, 0, source) {
+            if !self.send(member_origin, 0, None, source) {
                 return false;
             }
         }
@@ -306,13 +376,19 @@ impl Walker<'_> {
                 recovered.len()
             ),
         );
-        if !self.send(origin, size, JobSource::Failed(error)) {
+        if !self.send(origin, size, None, JobSource::Failed(error)) {
             return false;
         }
         recovered
             .into_iter()
-            .all(|(origin, size, source)| self.send(origin, size, source))
+            .all(|(origin, size, source)| self.send(origin, size, None, source))
     }
+}
+
+/// A modification time as nanoseconds since the epoch (what the ledger stores).
+fn nanos(t: std::time::SystemTime) -> Option<i64> {
+    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_nanos()).ok()
 }
 
 fn walk_dir(
@@ -351,7 +427,9 @@ pub fn load(job: Job, limits: &Limits, filter: &Filter, hidden: bool) -> Vec<Ite
     let Job {
         origin,
         size,
+        mtime,
         source,
+        ..
     } = job;
     let mut retries = 0;
     let (size, data, budget) = match source {
@@ -378,6 +456,7 @@ pub fn load(job: Job, limits: &Limits, filter: &Filter, hidden: bool) -> Vec<Ite
         size,
         data,
         retries,
+        mtime,
     };
     let mut out = Vec::with_capacity(1);
     expand(
@@ -435,6 +514,7 @@ fn expand(
             size,
             data,
             retries: 0,
+            mtime: None,
         };
         expand(
             member,
@@ -744,9 +824,14 @@ mod tests {
     #[test]
     fn origin_sets() {
         let mut set = OriginSet::default();
-        set.insert("a.zip!/x.xml");
+        set.insert("a.zip!/x.xml", Recorded::default());
         assert!(set.contains("a.zip!/x.xml"));
         assert!(!set.contains("a.zip!/y.xml"));
-        assert!(Filter::Except(set).wants("b.xml"));
+        let filter = Filter::Except {
+            recorded: set,
+            verify: false,
+        };
+        assert!(filter.wants("b.xml"));
+        assert!(filter.replaces("a.zip!/x.xml"));
     }
 }

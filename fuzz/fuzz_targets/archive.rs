@@ -16,6 +16,8 @@ fuzz_target!(|data: &[u8]| {
     let job = Job {
         origin: "fuzz.zip".into(),
         size: data.len() as u64,
+        mtime: None,
+        verify: None,
         source: JobSource::Bytes(data.to_vec()),
     };
     for item in source::load(job, &limits, &Filter::All, true) {

@@ -6,7 +6,7 @@ use super::report::resolve_batch;
 use super::run::execute;
 use crate::cli::ResumeArgs;
 use crate::config::{self, BatchOptions, ExecConfig};
-use crate::source::{Filter, OriginSet};
+use crate::source::{Filter, OriginSet, Recorded};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 
@@ -48,7 +48,10 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
         }
         Filter::Only(with_archives(&failed))
     } else {
-        Filter::Except(sink.recorded_origins(batch)?)
+        Filter::Except {
+            recorded: sink.recorded_origins(batch, args.verify)?,
+            verify: args.verify,
+        }
     };
     match (retry, info.status.as_str()) {
         (true, "completed") => {}
@@ -62,7 +65,7 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
     if retry || info.status != "completed" {
         sink.reopen_batch(batch)?;
     }
-    execute(&exec, &plan, sink.as_mut(), batch, &filter, retry)
+    execute(&exec, &plan, sink.as_mut(), batch, &filter)
 }
 
 /// The origins, plus every archive they sit in (`a.zip!/b.zip` for `a.zip!/b.zip!/c.xml`), so a
@@ -70,10 +73,10 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
 fn with_archives(origins: &[String]) -> OriginSet {
     let mut set = OriginSet::default();
     for origin in origins {
-        set.insert(origin);
+        set.insert(origin, Recorded::default());
         let mut at = 0;
         while let Some(i) = origin[at..].find("!/") {
-            set.insert(&origin[..at + i]);
+            set.insert(&origin[..at + i], Recorded::default());
             at += i + 2;
         }
     }

@@ -37,16 +37,12 @@ pub fn run(args: RunArgs) -> Result<u8> {
         let cwd = std::env::current_dir()?.display().to_string();
         if let Some(batch) = sink.find_unfinished(&start, &cwd)? {
             eprintln!("batchimp: resuming batch {batch}");
-            let done = sink.recorded_origins(batch)?;
+            let filter = Filter::Except {
+                recorded: sink.recorded_origins(batch, args.verify)?,
+                verify: args.verify,
+            };
             sink.reopen_batch(batch)?;
-            return execute(
-                &exec,
-                &plan,
-                sink.as_mut(),
-                batch,
-                &Filter::Except(done),
-                false,
-            );
+            return execute(&exec, &plan, sink.as_mut(), batch, &filter);
         }
     }
     let batch = sink::retrying(
@@ -56,7 +52,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
         &|m| eprintln!("{m}"),
         |s| s.start_batch(&start),
     )?;
-    execute(&exec, &plan, sink.as_mut(), batch, &Filter::All, false)
+    execute(&exec, &plan, sink.as_mut(), batch, &Filter::All)
 }
 
 /// Run the pipeline over `filter`'s share of the plan into `batch`, close the batch, write its
@@ -68,17 +64,13 @@ pub fn execute(
     sink: &mut dyn Sink,
     batch: i64,
     filter: &Filter,
-    replace_failed: bool,
 ) -> Result<u8> {
     let was_complete = sink
         .batch(batch)?
         .is_some_and(|b| b.status == BatchStatus::Completed.as_str());
     interrupt::install();
     let progress = Progress::new(exec.progress);
-    let scope = Scope {
-        filter,
-        replace_failed,
-    };
+    let scope = Scope { filter };
     let result = pipeline::run(plan, &scope, sink, batch, &progress);
     progress.finish();
     let status = match &result {

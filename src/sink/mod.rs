@@ -29,9 +29,9 @@ pub trait Sink {
     fn begin(&mut self) -> Result<()>;
     /// Write one file's documents (deduplicated by key) and its ledger row, in the open
     /// transaction. Returns the status recorded. `Err` is fatal to the batch (the database
-    /// failed) and the open transaction must not be committed. With `replace_failed`, the file's
-    /// earlier `failed` row in this batch is replaced (retry).
-    fn record(&mut self, batch: i64, file: &Processed, replace_failed: bool) -> Result<Status>;
+    /// failed) and the open transaction must not be committed. With `replace`, the file's earlier
+    /// row in this batch is replaced (retry of a failure, resume of a file that changed).
+    fn record(&mut self, batch: i64, file: &Processed, replace: bool) -> Result<Status>;
     /// Commit the open transaction, with the batch's running counts.
     fn commit(&mut self, batch: i64) -> Result<()>;
     /// Close a batch: final counts from the ledger, end time, status.
@@ -40,8 +40,9 @@ pub trait Sink {
     fn reopen_batch(&mut self, batch: i64) -> Result<()>;
     /// The latest batch not `completed` with exactly these inputs, options and working folder.
     fn find_unfinished(&mut self, start: &BatchStart, cwd: &str) -> Result<Option<i64>>;
-    /// Origins already recorded in a batch: what a resume skips.
-    fn recorded_origins(&mut self, batch: i64) -> Result<OriginSet>;
+    /// Origins already recorded in a batch, with size and modification time (and the digest
+    /// when `with_sha256`): what a resume skips.
+    fn recorded_origins(&mut self, batch: i64, with_sha256: bool) -> Result<OriginSet>;
     /// Origins of a batch's failed files: what a retry redoes.
     fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>>;
     /// One batch's ledger row; `None` if there is no such batch.

@@ -9,7 +9,7 @@ use crate::error::ErrorType;
 use crate::format::{self, ColType, Table, Value};
 use crate::ledger::{BatchStatus, Counts, Outcome, Processed, Status};
 use crate::report::{BatchInfo, FileEntry, Totals};
-use crate::source::OriginSet;
+use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -49,10 +49,19 @@ CREATE TABLE IF NOT EXISTS files (
     warning TEXT,
     duration_ms REAL NOT NULL,
     retries INTEGER NOT NULL DEFAULT 0,
+    mtime INTEGER,
     key TEXT
 );
-CREATE INDEX IF NOT EXISTS files_batch_origin ON files(batch_id, origin);
+-- Covers resume: a batch's origins with the size and time they had, read from the index alone.
+DROP INDEX IF EXISTS files_batch_origin;
+CREATE INDEX IF NOT EXISTS files_batch_origin_stat ON files(batch_id, origin, size, mtime);
 ";
+
+/// Ledger columns added after the first schema, for databases created before them.
+const LEDGER_ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("files", "retries", "INTEGER NOT NULL DEFAULT 0"),
+    ("files", "mtime", "INTEGER"),
+];
 
 pub struct Sqlite {
     conn: Connection,
@@ -65,8 +74,9 @@ pub struct Sqlite {
     lookups: HashMap<&'static str, String>,
     /// Counts recorded in the open transaction, added to the batch row at commit.
     pending: Counts,
-    /// Failed rows replaced by a retry in the open transaction, taken off at commit.
-    pending_replaced: u64,
+    /// Rows replaced (retry, resume of a changed file) in the open transaction, by their old
+    /// status, taken off at commit.
+    pending_removed: Counts,
 }
 
 impl Sqlite {
@@ -80,7 +90,7 @@ impl Sqlite {
             multi_inserts: HashMap::new(),
             lookups: HashMap::new(),
             pending: Counts::default(),
-            pending_replaced: 0,
+            pending_removed: Counts::default(),
         };
         db.migrate()
             .with_context(|| format!("cannot prepare SQLite database {}", path.display()))?;
@@ -117,11 +127,40 @@ impl Sqlite {
             // of batchimp; after a power loss the last commits may be lost, but the data and the
             // ledger stay consistent with each other, so resume redoes exactly the lost files.
             self.conn.pragma_update(None, "journal_mode", "WAL")?;
-            ddl.push_str(&format!("PRAGMA user_version = {version};"));
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.conn.execute_batch(&ddl)?;
+            self.add_missing_columns()?;
             self.conn
-                .execute_batch(&format!("BEGIN IMMEDIATE; {ddl} COMMIT;"))?;
+                .execute_batch(&format!("PRAGMA user_version = {version}; COMMIT;"))?;
         }
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(())
+    }
+
+    /// Tables created by an earlier batchimp get the columns added since (`CREATE TABLE IF NOT
+    /// EXISTS` leaves an existing table as it is).
+    fn add_missing_columns(&self) -> Result<()> {
+        let mut wanted: Vec<(&str, String, String)> = LEDGER_ADDED_COLUMNS
+            .iter()
+            .map(|(t, c, ty)| (*t, c.to_string(), ty.to_string()))
+            .collect();
+        for t in format::all_tables() {
+            for c in t.columns {
+                wanted.push((t.name, c.name.to_owned(), sql_type(c.ty).to_owned()));
+            }
+        }
+        for (table, column, ty) in wanted {
+            let exists: bool = self.conn.query_row(
+                "SELECT count(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+                params![table, column],
+                |r| r.get(0),
+            )?;
+            if !exists {
+                self.conn.execute_batch(&format!(
+                    "ALTER TABLE \"{table}\" ADD COLUMN \"{column}\" {ty}"
+                ))?;
+            }
+        }
         Ok(())
     }
 
@@ -241,7 +280,7 @@ impl Sink for Sqlite {
         Ok(())
     }
 
-    fn record(&mut self, batch: i64, file: &Processed, replace_failed: bool) -> Result<Status> {
+    fn record(&mut self, batch: i64, file: &Processed, replace: bool) -> Result<Status> {
         let mut error: Option<(ErrorType, &str)> = None;
         let mut status = Status::Failed;
         let mut duplicate = None;
@@ -269,14 +308,19 @@ impl Sink for Sqlite {
                 warning = r.warning;
             }
         }
-        if replace_failed {
-            let gone = self
-                .conn
-                .prepare_cached(
-                    "DELETE FROM files WHERE batch_id = ?1 AND origin = ?2 AND status = 'failed'",
-                )?
-                .execute(params![batch, file.origin])?;
-            self.pending_replaced += gone as u64;
+        if replace {
+            let mut stmt = self.conn.prepare_cached(
+                "DELETE FROM files WHERE batch_id = ?1 AND origin = ?2 RETURNING status",
+            )?;
+            let mut gone = stmt.query(params![batch, file.origin])?;
+            while let Some(row) = gone.next()? {
+                if let Some(s) = Status::ALL
+                    .into_iter()
+                    .find(|s| row.get_ref(0).ok().and_then(|v| v.as_str().ok()) == Some(s.as_str()))
+                {
+                    self.pending_removed.add(s);
+                }
+            }
         }
         let (error_type, message) = match error {
             Some((t, m)) => (Some(t.as_str()), Some(format!("{}: {m}", file.origin))),
@@ -289,8 +333,8 @@ impl Sink for Sqlite {
         self.conn
             .prepare_cached(
                 "INSERT INTO files (batch_id, origin, size, sha256, kind, status, error_type, error,
-                    duplicate, duplicate_of, warning, duration_ms, retries, key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    duplicate, duplicate_of, warning, duration_ms, retries, mtime, key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
             .execute(params![
                 batch,
@@ -306,6 +350,7 @@ impl Sink for Sqlite {
                 warning,
                 file.duration.as_secs_f64() * 1000.0,
                 file.retries,
+                file.mtime,
                 key
             ])?;
         self.pending.add(status);
@@ -314,21 +359,21 @@ impl Sink for Sqlite {
 
     fn commit(&mut self, batch: i64) -> Result<()> {
         let p = std::mem::take(&mut self.pending);
-        let replaced = std::mem::take(&mut self.pending_replaced);
+        let r = std::mem::take(&mut self.pending_removed);
+        let d = |a: u64, b: u64| a as i64 - b as i64;
         self.conn
             .prepare_cached(
-                "UPDATE batches SET files = files + ?2 - ?7, imported = imported + ?3,
-                    duplicate = duplicate + ?4, failed = failed + ?5 - ?7, unsupported = unsupported + ?6
+                "UPDATE batches SET files = files + ?2, imported = imported + ?3,
+                    duplicate = duplicate + ?4, failed = failed + ?5, unsupported = unsupported + ?6
                  WHERE id = ?1",
             )?
             .execute(params![
                 batch,
-                p.files() as i64,
-                p.imported as i64,
-                p.duplicate as i64,
-                p.failed as i64,
-                p.unsupported as i64,
-                replaced as i64
+                d(p.files(), r.files()),
+                d(p.imported, r.imported),
+                d(p.duplicate, r.duplicate),
+                d(p.failed, r.failed),
+                d(p.unsupported, r.unsupported)
             ])?;
         self.conn.execute_batch("COMMIT")?;
         Ok(())
@@ -387,14 +432,22 @@ impl Sink for Sqlite {
             .optional()?)
     }
 
-    fn recorded_origins(&mut self, batch: i64) -> Result<OriginSet> {
+    fn recorded_origins(&mut self, batch: i64, with_sha256: bool) -> Result<OriginSet> {
         let mut set = OriginSet::default();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT origin FROM files WHERE batch_id = ?1")?;
+        let sql = if with_sha256 {
+            "SELECT origin, size, mtime, sha256 FROM files WHERE batch_id = ?1"
+        } else {
+            "SELECT origin, size, mtime, NULL FROM files WHERE batch_id = ?1"
+        };
+        let mut stmt = self.conn.prepare(sql)?;
         let mut rows = stmt.query([batch])?;
         while let Some(r) = rows.next()? {
-            set.insert(r.get_ref(0)?.as_str()?);
+            let recorded = Recorded {
+                size: r.get::<_, i64>(1)? as u64,
+                mtime: r.get(2)?,
+                sha256: r.get(3)?,
+            };
+            set.insert(r.get_ref(0)?.as_str()?, recorded);
         }
         Ok(set)
     }
@@ -503,18 +556,19 @@ fn schema_version(ddl: &str) -> i64 {
     i64::from(h >> 1)
 }
 
+fn sql_type(ty: ColType) -> &'static str {
+    match ty {
+        ColType::Text => "TEXT",
+        ColType::Integer => "INTEGER",
+        ColType::Numeric => "NUMERIC",
+    }
+}
+
 fn create_table(t: &Table) -> String {
     let mut cols: Vec<String> = t
         .columns
         .iter()
-        .map(|c| {
-            let ty = match c.ty {
-                ColType::Text => "TEXT",
-                ColType::Integer => "INTEGER",
-                ColType::Numeric => "NUMERIC",
-            };
-            format!("\"{}\" {ty}", c.name)
-        })
+        .map(|c| format!("\"{}\" {}", c.name, sql_type(c.ty)))
         .collect();
     if !t.primary_key.is_empty() {
         let pk: Vec<String> = t.primary_key.iter().map(|c| format!("\"{c}\"")).collect();

@@ -148,6 +148,8 @@ fn no_input_panics_the_detector_the_parsers_or_the_zip_reader() {
             let job = Job {
                 origin: "fuzz.zip".into(),
                 size: input.len() as u64,
+                mtime: None,
+                verify: None,
                 source: JobSource::Bytes(input.clone()),
             };
             for item in source::load(job, &limits, &Filter::All, true) {

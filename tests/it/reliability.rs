@@ -400,3 +400,77 @@ fn a_database_busy_with_another_program_is_waited_for() {
     assert!(err.contains("retry 1 of 5"), "{err}");
     assert_eq!(env.count("SELECT count(*) FROM nfe"), 2);
 }
+
+#[test]
+fn resume_redoes_files_that_changed_and_verify_catches_same_size_edits() {
+    let env = Env::new();
+    let dir = env.path("in");
+    std::fs::create_dir_all(&dir).unwrap();
+    for n in 1..=3 {
+        std::fs::write(dir.join(format!("{n}.xml")), testdata::nfe(n, 2, "Venda")).unwrap();
+    }
+    let run = env.run(&["in"]);
+    assert_eq!(run.total("imported"), 3);
+    let sha = |origin: &str| {
+        env.text(&format!(
+            "SELECT sha256 FROM files WHERE origin = '{origin}'"
+        ))
+        .unwrap()
+    };
+    let resume = |extra: &[&str]| {
+        let out = env
+            .cmd()
+            .args(["resume", "1", "-q", "--db"])
+            .arg(env.db())
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+
+    // 1.xml is replaced by a new document: other size and time, so resume redoes it.
+    let before = sha("in/1.xml");
+    std::fs::write(dir.join("1.xml"), testdata::nfe(11, 3, "Venda")).unwrap();
+    resume(&[]);
+    assert_ne!(sha("in/1.xml"), before);
+    assert_eq!(
+        env.count("SELECT count(*) FROM files WHERE origin = 'in/1.xml'"),
+        1,
+        "its row replaced"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), 4);
+    assert_eq!(env.count("SELECT files FROM batches WHERE id = 1"), 3);
+
+    // 2.xml is edited in place: same size, modification time put back. Only --verify sees it.
+    let path = dir.join("2.xml");
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let edited = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen("Cliente 2", "Cliente X", 1);
+    std::fs::write(&path, edited).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let before = sha("in/2.xml");
+    assert!(resume(&[]).contains("nothing to do"));
+    assert_eq!(sha("in/2.xml"), before, "size and time unchanged: skipped");
+    resume(&["--verify"]);
+    assert_ne!(sha("in/2.xml"), before, "--verify re-hashed it");
+    let row = env
+        .text("SELECT duplicate FROM files WHERE origin = 'in/2.xml'")
+        .unwrap();
+    assert_eq!(
+        row, "different",
+        "same key, other bytes: a duplicate of the first import"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM files"), 3);
+}
