@@ -3,7 +3,7 @@
 //!     cargo bench --bench parsers
 //!
 //! Parsers run on the project's fixtures and, when ../shared/corpus exists, on every real NF-e
-//! there; the writer records 1,000 generated documents into a fresh database per sample.
+//! and CFDI there; the writer records 1,000 generated documents into a fresh database per sample.
 
 #[path = "support/nfe_gen.rs"]
 mod nfe_gen;
@@ -26,7 +26,15 @@ fn main() {
 static FILES: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for dir in ["fixtures/nfe", "../shared/corpus/nfe"] {
+    for dir in [
+        "fixtures/nfe",
+        "fixtures/cfdi",
+        "../shared/corpus/nfe",
+        "../shared/corpus/cfdi33",
+        "../shared/corpus/cfdi40",
+        "../shared/corpus/cfdi-pagos",
+        "../shared/corpus/cfdi-nomina",
+    ] {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };
@@ -34,8 +42,9 @@ static FILES: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
         paths.sort();
         for p in paths {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let kind = if dir.contains("cfdi") { "cfdi" } else { "nfe" };
             if !name.starts_with("broken") {
-                files.push((name, std::fs::read(&p).unwrap()));
+                files.push((format!("{kind}/{name}"), std::fs::read(&p).unwrap()));
             }
         }
     }
@@ -50,9 +59,9 @@ fn bytes_of(name: &str) -> &'static [u8] {
     &FILES.iter().find(|(n, _)| n == name).unwrap().1
 }
 
-/// Sniff and parse one file, as the workers do.
+/// Sniff and parse one file (NF-e or CFDI), as the workers do.
 #[divan::bench(args = names())]
-fn read_nfe(bencher: Bencher, name: &str) {
+fn read(bencher: Bencher, name: &str) {
     let bytes = bytes_of(name);
     let opts = ParseOptions {
         allow_invalid_keys: true,

@@ -43,6 +43,16 @@ pub enum ErrorType {
     NfeBadCheckDigit,
     /// A field whose value does not fit its column (a letter in an amount, say).
     NfeInvalidField,
+    /// A CFDI without a PAC's stamp (`TimbreFiscalDigital` with a UUID): not a fiscal document yet.
+    CfdiNotStamped,
+    /// A CFDI whose stamp UUID is not 8-4-4-4-12 hexadecimal digits.
+    CfdiInvalidUuid,
+    /// A CFDI whose issuer or receiver RFC is missing or not an RFC.
+    CfdiInvalidRfc,
+    /// A CFDI value that does not fit its column (a letter in an amount, say).
+    CfdiInvalidField,
+    /// A CFDI of a version batchimp does not read (before 3.2).
+    CfdiUnsupportedVersion,
     /// A bug in batchimp: a parser panicked. The batch goes on.
     InternalError,
 }
@@ -67,6 +77,11 @@ impl ErrorType {
             ErrorType::NfeInvalidKey => "nfe_invalid_key",
             ErrorType::NfeBadCheckDigit => "nfe_bad_check_digit",
             ErrorType::NfeInvalidField => "nfe_invalid_field",
+            ErrorType::CfdiNotStamped => "cfdi_not_stamped",
+            ErrorType::CfdiInvalidUuid => "cfdi_invalid_uuid",
+            ErrorType::CfdiInvalidRfc => "cfdi_invalid_rfc",
+            ErrorType::CfdiInvalidField => "cfdi_invalid_field",
+            ErrorType::CfdiUnsupportedVersion => "cfdi_unsupported_version",
             ErrorType::InternalError => "internal_error",
         }
     }

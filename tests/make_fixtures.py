@@ -5,8 +5,8 @@ Run it from anywhere: python3 tests/make_fixtures.py. Output is deterministic.""
 import os, zipfile, io, shutil
 import sys
 OUT=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
-for d in ('nfe','zip','other'): shutil.rmtree(os.path.join(OUT, d), ignore_errors=True)
-os.makedirs(OUT+'/nfe'); os.makedirs(OUT+'/zip'); os.makedirs(OUT+'/other')
+for d in ('nfe','zip','other','cfdi'): shutil.rmtree(os.path.join(OUT, d), ignore_errors=True)
+os.makedirs(OUT+'/nfe'); os.makedirs(OUT+'/zip'); os.makedirs(OUT+'/other'); os.makedirs(OUT+'/cfdi')
 
 def dv(k43):
     s=sum(int(d)*(2+i%8) for i,d in enumerate(reversed(k43)))
@@ -104,6 +104,130 @@ write(OUT+'/other/evento-cancelamento.xml', f'<procEventoNFe versao="1.00" xmlns
 open(OUT+'/other/leia-me.txt','w').write('Notas fiscais de outubro: importar com batchimp.\n')
 open(OUT+'/other/danfe.pdf','wb').write(b'%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n')
 
+# ---- CFDI (Mexico) ----
+from xml.sax.saxutils import quoteattr as qa
+def attrs(d): return ''.join(f' {k}={qa(str(v))}' for k, v in d.items())
+def cfdi(version='4.0', uuid='9b1f0c7e-3a52-4d8e-9f10-2c4b6a8d0e11', *, tipo='I', emisor=('EKU9003173C9','ESCUELA KEMPER URGATE','601'),
+         receptor=('MCI7306249Y1','MINDS CORP & ASOCIADOS','G03','06300','601'), conceptos=None, complemento='', relacionados='',
+         stamp=True, addenda='', extra_ns='', total=None, moneda='MXN'):
+    """A CFDI 3.3/4.0 (or 3.2 with version='3.2', lower-case attributes)."""
+    v32 = version == '3.2'
+    ns = 'http://www.sat.gob.mx/cfd/3' if version in ('3.2','3.3') else 'http://www.sat.gob.mx/cfd/4'
+    conceptos = conceptos if conceptos is not None else [
+        ('43211503','LAP-01','2','H87','Pieza','Computadora portátil 14"','12000.00','24000.00','02',[('traslado','24000.00','002','Tasa','0.160000','3840.00')]),
+        ('81112101','SRV-7','1','E48','Servicio','Instalación y configuración','1500.00','1500.00','02',[('traslado','1500.00','002','Tasa','0.160000','240.00'),('retencion','1500.00','001','Tasa','0.100000','150.00')]),
+    ]
+    sub = sum(float(c[7]) for c in conceptos)
+    tras = sum(float(t[5]) for c in conceptos for t in c[9] if t[0]=='traslado')
+    ret = sum(float(t[5]) for c in conceptos for t in c[9] if t[0]=='retencion')
+    tot = total if total is not None else f'{sub+tras-ret:.2f}'
+    if v32:
+        head = dict(version='3.2', serie='A', folio='77', fecha='2016-03-01T09:30:00', formaDePago='PAGO EN UNA SOLA EXHIBICION', subTotal=f'{sub:.2f}', total=tot,
+                    tipoDeComprobante='ingreso', metodoDePago='Transferencia', LugarExpedicion='Monterrey, Nuevo León', Moneda='MXN', noCertificado='20001000000200001428')
+    else:
+        head = dict(Version=version, Serie='F', Folio='1024', Fecha='2026-10-14T12:30:00', FormaPago='03', NoCertificado='30001000000400002434', SubTotal=f'{sub:.2f}',
+                    Moneda=moneda, Total=tot, TipoDeComprobante=tipo, MetodoPago='PUE' if tipo=='I' else None, LugarExpedicion='42501')
+        if version == '4.0': head['Exportacion'] = '01'
+        if tipo in ('P',): head.pop('FormaPago'); head.pop('MetodoPago'); head['SubTotal']='0'; head['Total']='0'; head['Moneda']='XXX'
+        if tipo == 'N': head.pop('MetodoPago'); head['FormaPago']='99'
+    head = {k: v for k, v in head.items() if v is not None}
+    x = f'<cfdi:Comprobante xmlns:cfdi="{ns}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"{extra_ns}{attrs(head)} Sello="c2VsbG8=" Certificado="Y2VydA==">'
+    x += relacionados
+    if v32:
+        x += f'<cfdi:Emisor{attrs(dict(rfc=emisor[0], nombre=emisor[1]))}><cfdi:DomicilioFiscal calle="Av. Juárez" pais="México" codigoPostal="64000"/><cfdi:RegimenFiscal Regimen="{emisor[2]}"/></cfdi:Emisor>'
+        x += f'<cfdi:Receptor{attrs(dict(rfc=receptor[0], nombre=receptor[1]))}/>'
+    else:
+        x += f'<cfdi:Emisor{attrs(dict(Rfc=emisor[0], Nombre=emisor[1], RegimenFiscal=emisor[2]))}/>'
+        r = dict(Rfc=receptor[0], Nombre=receptor[1], UsoCFDI=receptor[2])
+        if version == '4.0': r.update(DomicilioFiscalReceptor=receptor[3], RegimenFiscalReceptor=receptor[4])
+        x += f'<cfdi:Receptor{attrs(r)}/>'
+    x += '<cfdi:Conceptos>'
+    for (cps, noid, cant, cu, uni, desc, vu, imp, obj, taxes) in conceptos:
+        if v32:
+            c = dict(cantidad=cant, unidad=uni, noIdentificacion=noid, descripcion=desc, valorUnitario=vu, importe=imp)
+        else:
+            c = dict(ClaveProdServ=cps, NoIdentificacion=noid, Cantidad=cant, ClaveUnidad=cu, Unidad=uni, Descripcion=desc, ValorUnitario=vu, Importe=imp)
+            if version == '4.0': c['ObjetoImp'] = obj
+        if v32 or not taxes:
+            x += f'<cfdi:Concepto{attrs(c)}/>'
+            continue
+        x += f'<cfdi:Concepto{attrs(c)}><cfdi:Impuestos>'
+        for kind in ('traslado','retencion'):
+            ts = [t for t in taxes if t[0]==kind]
+            if ts:
+                group = 'Traslados' if kind=='traslado' else 'Retenciones'
+                el = 'Traslado' if kind=='traslado' else 'Retencion'
+                x += f'<cfdi:{group}>' + ''.join(f'<cfdi:{el}{attrs(dict(Base=t[1], Impuesto=t[2], TipoFactor=t[3], TasaOCuota=t[4], Importe=t[5]))}/>' for t in ts) + f'</cfdi:{group}>'
+        x += '</cfdi:Impuestos></cfdi:Concepto>'
+    x += '</cfdi:Conceptos>'
+    if v32:
+        x += f'<cfdi:Impuestos totalImpuestosTrasladados="{tras:.2f}"><cfdi:Traslados><cfdi:Traslado impuesto="IVA" tasa="16.00" importe="{tras:.2f}"/></cfdi:Traslados></cfdi:Impuestos>'
+    elif tras or ret:
+        x += '<cfdi:Impuestos' + (f' TotalImpuestosRetenidos="{ret:.2f}"' if ret else '') + f' TotalImpuestosTrasladados="{tras:.2f}">'
+        if ret: x += f'<cfdi:Retenciones><cfdi:Retencion Impuesto="001" Importe="{ret:.2f}"/></cfdi:Retenciones>'
+        x += f'<cfdi:Traslados><cfdi:Traslado Base="{sub:.2f}" Impuesto="002" TipoFactor="Tasa" TasaOCuota="0.160000" Importe="{tras:.2f}"/></cfdi:Traslados></cfdi:Impuestos>'
+    tfd = ''
+    if stamp:
+        tv = '1.0' if v32 or version=='3.3' else '1.1'
+        ta = dict(version=tv) if v32 else dict(Version=tv)
+        ta.update(UUID=uuid, FechaTimbrado='2026-10-14T12:31:07', RfcProvCertif='SPR190613I52', SelloCFD='c2VsbG8=', NoCertificadoSAT='30001000000400002495', SelloSAT='c2F0')
+        if v32 or version == '3.3': ta.pop('RfcProvCertif')
+        tfd = f'<tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital"{attrs(ta)}/>'
+    if tfd or complemento:
+        x += '<cfdi:Complemento>' + complemento + tfd + '</cfdi:Complemento>'
+    x += addenda + '</cfdi:Comprobante>'
+    return x
+
+U40 = '9b1f0c7e-3a52-4d8e-9f10-2c4b6a8d0e11'
+U33 = 'C0FFEE00-1234-4ABC-8DEF-0123456789AB'
+U32 = '5E2A4C10-7B3D-4F61-9A2E-D4C3B2A19080'
+UPAGO = 'A1B2C3D4-E5F6-4789-8ABC-DEF012345678'
+UNOM = 'D00DFEED-0000-4000-8000-000000000012'
+UBOM = 'B0B0B0B0-1111-4222-8333-444455556666'
+UZIP = 'FACE0000-AAAA-4BBB-8CCC-DDDDEEEEFFFF'
+rel = '<cfdi:CfdiRelacionados TipoRelacion="04"><cfdi:CfdiRelacionado UUID="0e7d6c5b-4a39-4281-9f0e-d1c2b3a49586"/></cfdi:CfdiRelacionados>'
+addenda = '<cfdi:Addenda><ext:Pedido xmlns:ext="http://example.com/addenda/pedidos" numero="PO-5521"><ext:Entrega>Almacén 3</ext:Entrega></ext:Pedido></cfdi:Addenda>'
+c40 = write(OUT+'/cfdi/cfdi40-ingreso.xml', cfdi('4.0', U40, relacionados=rel, addenda=addenda, extra_ns=' xmlns:sinuso="http://example.com/unused"'))
+write(OUT+'/cfdi/cfdi40-ingreso_resent.xml', cfdi('4.0', U40.upper(), relacionados=rel))                 # same UUID, other bytes
+write(OUT+'/cfdi/cfdi33-ingreso.xml', cfdi('3.3', U33, emisor=(' AAA010101AAA','Tienda La Esperanza SA de CV','601'),
+      receptor=('XAXX010101000','PUBLICO EN GENERAL','P01','',''),
+      conceptos=[('50202306','REF-600','6','H87','Pieza','Refresco 600 ml','15.00','90.00','02',[('traslado','90.00','002','Tasa','0.160000','14.40')])]))
+write(OUT+'/cfdi/cfdi32-ingreso.xml', cfdi('3.2', U32, emisor=('E&Ñ831019M53','Exportadora Ñandú','Régimen General de Ley Personas Morales'),
+      receptor=('GOMJ800101AB1','Juan Gómez Martínez','','',''),
+      conceptos=[('','CAB-1','3','','Pieza','Cable HDMI 2 m','150.00','450.00','',[('traslado','450.00','002','Tasa','0.160000','72.00')])]))
+pagos20 = ('<pago20:Pagos xmlns:pago20="http://www.sat.gob.mx/Pagos20" Version="2.0"><pago20:Totales MontoTotalPagos="20000.00" TotalTrasladosBaseIVA16="17241.38" TotalTrasladosImpuestoIVA16="2758.62"/>'
+    '<pago20:Pago FechaPago="2026-10-20T10:00:00" FormaDePagoP="03" MonedaP="MXN" TipoCambioP="1" Monto="20000.00">'
+    f'<pago20:DoctoRelacionado IdDocumento="{U40}" Serie="F" Folio="1024" MonedaDR="MXN" EquivalenciaDR="1" NumParcialidad="1" ImpSaldoAnt="29430.00" ImpPagado="19745.60" ImpSaldoInsoluto="9684.40" ObjetoImpDR="02">'
+    '<pago20:ImpuestosDR><pago20:TrasladosDR><pago20:TrasladoDR BaseDR="17151.38" ImpuestoDR="002" TipoFactorDR="Tasa" TasaOCuotaDR="0.160000" ImporteDR="2744.22"/></pago20:TrasladosDR></pago20:ImpuestosDR></pago20:DoctoRelacionado>'
+    f'<pago20:DoctoRelacionado IdDocumento="{U33}" MonedaDR="MXN" EquivalenciaDR="1" NumParcialidad="1" ImpSaldoAnt="104.40" ImpPagado="104.40" ImpSaldoInsoluto="0.00" ObjetoImpDR="01"/>'
+    '<pago20:ImpuestosP><pago20:TrasladosP><pago20:TrasladoP BaseP="17241.38" ImpuestoP="002" TipoFactorP="Tasa" TasaOCuotaP="0.160000" ImporteP="2758.62"/></pago20:TrasladosP></pago20:ImpuestosP>'
+    '</pago20:Pago>'
+    '<pago20:Pago FechaPago="2026-11-05T16:45:00" FormaDePagoP="02" MonedaP="MXN" Monto="9684.40">'
+    f'<pago20:DoctoRelacionado IdDocumento="{U40}" MonedaDR="MXN" EquivalenciaDR="1" NumParcialidad="2" ImpSaldoAnt="9684.40" ImpPagado="9684.40" ImpSaldoInsoluto="0.00" ObjetoImpDR="01"/>'
+    '</pago20:Pago></pago20:Pagos>')
+write(OUT+'/cfdi/cfdi40-pagos20.xml', cfdi('4.0', UPAGO, tipo='P', receptor=('MCI7306249Y1','MINDS CORP & ASOCIADOS','CP01','06300','601'),
+      conceptos=[('84111506','','1','ACT','','Pago','0','0','01',[])], complemento=pagos20))
+nomina12 = ('<nomina12:Nomina xmlns:nomina12="http://www.sat.gob.mx/nomina12" Version="1.2" TipoNomina="O" FechaPago="2026-10-15" FechaInicialPago="2026-10-01" FechaFinalPago="2026-10-15" NumDiasPagados="15.000" TotalPercepciones="12500.00" TotalDeducciones="1875.40" TotalOtrosPagos="0.00">'
+    '<nomina12:Emisor RegistroPatronal="B5510768108"/>'
+    '<nomina12:Receptor Curp="GOMJ800101HNLMRN09" NumSeguridadSocial="12345678901" FechaInicioRelLaboral="2019-02-01" Antigüedad="P403W" TipoContrato="01" TipoRegimen="02" NumEmpleado="0042" PeriodicidadPago="04" ClaveEntFed="NLE" SalarioDiarioIntegrado="880.00"/>'
+    '<nomina12:Percepciones TotalSueldos="12500.00" TotalGravado="12000.00" TotalExento="500.00">'
+    '<nomina12:Percepcion TipoPercepcion="001" Clave="P001" Concepto="Sueldo" ImporteGravado="12000.00" ImporteExento="0.00"/>'
+    '<nomina12:Percepcion TipoPercepcion="029" Clave="P029" Concepto="Vales de despensa" ImporteGravado="0.00" ImporteExento="500.00"/></nomina12:Percepciones>'
+    '<nomina12:Deducciones TotalOtrasDeducciones="420.00" TotalImpuestosRetenidos="1455.40">'
+    '<nomina12:Deduccion TipoDeduccion="002" Clave="D002" Concepto="ISR" Importe="1455.40"/>'
+    '<nomina12:Deduccion TipoDeduccion="001" Clave="D001" Concepto="IMSS" Importe="420.00"/></nomina12:Deducciones>'
+    '<nomina12:OtrosPagos><nomina12:OtroPago TipoOtroPago="002" Clave="O002" Concepto="Subsidio para el empleo" Importe="0.00"><nomina12:SubsidioAlEmpleo SubsidioCausado="0.00"/></nomina12:OtroPago></nomina12:OtrosPagos>'
+    '</nomina12:Nomina>')
+write(OUT+'/cfdi/cfdi40-nomina12.xml', cfdi('4.0', UNOM, tipo='N', receptor=('GOMJ800101AB1','JUAN GOMEZ MARTINEZ','CN01','64000','605'),
+      conceptos=[('84111505','','1','ACT','','Pago de nómina','12500.00','12500.00','01',[])], total='10624.60', complemento=nomina12))
+write(OUT+'/cfdi/cfdi40-utf8-bom.xml', cfdi('4.0', UBOM), bom=True)
+# broken twins, one per CFDI error type
+write(OUT+'/cfdi/broken-cfdi-not-stamped.xml', cfdi('4.0', stamp=False))
+write(OUT+'/cfdi/broken-cfdi-bad-rfc.xml', cfdi('4.0', '11111111-2222-4333-8444-555555555555', emisor=('EKU-9003173C9','ESCUELA KEMPER URGATE','601')))
+write(OUT+'/cfdi/broken-cfdi-amount-not-a-number.xml', cfdi('4.0', '22222222-3333-4444-8555-666666666666', total='$29,580.00'))
+write(OUT+'/cfdi/broken-cfdi-bad-uuid.xml', cfdi('4.0', 'no-es-un-uuid'))
+write(OUT+'/cfdi/broken-cfdi-version-2.2.xml', cfdi('3.3', '33333333-4444-4555-8666-777777777777').replace('Version="3.3"', 'Version="2.2"', 1))
+
 def mkzip(entries):
     bio = io.BytesIO()
     with zipfile.ZipFile(bio, 'w', zipfile.ZIP_DEFLATED) as z:
@@ -121,6 +245,11 @@ inner = mkzip([(kz3+'-nfe.xml', x(kz3,2003))])
 open(OUT+'/zip/nested.zip','wb').write(mkzip([
     ('inner.zip', inner),
     (kz4+'-nfe.xml', x(kz4,2004)),
+]))
+kz5=key('35','2610',C,55,1,2005,20050050)
+open(OUT+'/zip/mixto.zip','wb').write(mkzip([
+    ('nfe/'+kz5+'-nfe.xml', x(kz5,2005)),
+    ('cfdi/'+UZIP+'.xml', ('<?xml version="1.0" encoding="UTF-8"?>\n'+cfdi('4.0', UZIP)).encode()),
 ]))
 print("keys", k1,k2,k3,k4,k5,k6,k7,k8,kz1,kz2,kz3,kz4)
 

@@ -5,6 +5,7 @@
 //! turns bytes into [`Doc`]s: normalized rows any [`crate::sink::Sink`] can write without knowing
 //! the format. Adding a format is one file here plus one line in [`FORMATS`].
 
+pub mod cfdi;
 pub mod nfe;
 pub mod xml;
 
@@ -97,6 +98,46 @@ pub struct Doc {
     pub warning: Option<String>,
 }
 
+/// A cell of column `c` from a field's text, typed by the column; empty text is NULL. A value
+/// that does not fit (a letter in an amount) is an `invalid` error naming the column.
+pub fn typed(
+    table: &Table,
+    c: usize,
+    s: &str,
+    invalid: crate::error::ErrorType,
+) -> Result<Value, FileError> {
+    if s.is_empty() {
+        return Ok(Value::Null);
+    }
+    let column = &table.columns[c];
+    let bad = || {
+        FileError::new(
+            invalid,
+            format!("{}.{} is not a number: {s:?}", table.name, column.name),
+        )
+    };
+    Ok(match column.ty {
+        ColType::Text => Value::Text(s.to_owned()),
+        ColType::Integer => Value::Int(s.parse().map_err(|_| bad())?),
+        ColType::Numeric => {
+            if !is_decimal(s) {
+                return Err(bad());
+            }
+            Value::Num(s.parse().map_err(|_| bad())?)
+        }
+    })
+}
+
+/// `-?digits(.digits)?`, the only number shape the fiscal schemas allow.
+fn is_decimal(s: &str) -> bool {
+    let s = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !(s.contains('.') && frac.is_empty())
+}
+
 /// Options that change how formats read documents.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ParseOptions {
@@ -153,7 +194,7 @@ pub trait Format: Sync {
 }
 
 /// Every format batchimp knows, in detection order.
-pub static FORMATS: &[&dyn Format] = &[&nfe::Nfe];
+pub static FORMATS: &[&dyn Format] = &[&nfe::Nfe, &cfdi::Cfdi];
 
 /// Every table of every format, for migrations.
 pub fn all_tables() -> impl Iterator<Item = &'static Table> {
@@ -228,4 +269,15 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         Err(e) => Outcome::Failed(e),
     };
     (Some(f.kind()), outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals() {
+        assert!(is_decimal("10.00") && is_decimal("0") && is_decimal("-1.5"));
+        assert!(!is_decimal("1,5") && !is_decimal("") && !is_decimal("1.") && !is_decimal("abc"));
+    }
 }

@@ -7,7 +7,7 @@
 //! attached to the document whose key it names.
 
 use super::xml::{self, Name, Text};
-use super::{ColType, Column, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value};
+use super::{ColType, Column, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, typed};
 use crate::error::{ErrorType, FileError};
 use quick_xml::events::{BytesStart, Event};
 
@@ -247,7 +247,7 @@ struct Prot {
 }
 
 fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
-    let mut reader = xml::reader(bytes);
+    let mut events = xml::Events::new(bytes);
     let mut stack: Vec<Name> = Vec::with_capacity(16);
     let mut text = Text::default();
     let mut docs: Vec<Builder> = Vec::new();
@@ -255,17 +255,8 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
     let mut in_doc: Option<usize> = None;
     let mut in_item: Option<usize> = None;
     let mut prot: Option<Prot> = None;
-    let mut events = 0u32;
     loop {
-        events = events.wrapping_add(1);
-        if events.is_multiple_of(4096) {
-            src.check_deadline()?;
-        }
-        let event = match reader.read_event() {
-            Ok(e) => e,
-            Err(e) => return Err(xml::classify(&reader, bytes.len(), &e)),
-        };
-        match event {
+        match events.next(src)? {
             Event::Start(e) => {
                 let name = Name::of(&e);
                 match name.as_bytes() {
@@ -276,7 +267,7 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                     b"det" if in_doc.is_some() && in_item.is_none() => {
                         let doc = docs.last_mut().expect("doc open");
                         doc.items.push(vec![Value::Null; NFE_ITEM.columns.len()]);
-                        if let Some(n) = attr(&e, b"nItem")? {
+                        if let Some(n) = xml::attr(&e, b"nItem")? {
                             doc.set_item(I_N_ITEM, &n);
                         }
                         in_item = Some(stack.len());
@@ -284,10 +275,7 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                     b"infProt" => prot = Some(Prot::default()),
                     _ => {}
                 }
-                if stack.len() >= xml::MAX_DEPTH {
-                    return Err(xml::too_deep());
-                }
-                stack.push(name);
+                xml::push(&mut stack, name)?;
                 text.clear();
             }
             Event::Text(t) => text.push(t.into_inner())?,
@@ -336,16 +324,11 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                 text.clear();
             }
             Event::Eof => {
-                if let Some(open) = stack.last() {
-                    return Err(xml::truncated(bytes.len(), open.as_bytes()));
-                }
+                events.finish(&stack)?;
                 return Ok(docs);
             }
-            Event::Empty(_)
-            | Event::Decl(_)
-            | Event::PI(_)
-            | Event::Comment(_)
-            | Event::DocType(_) => {}
+            Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::DocType(_) => return Err(xml::doctype_rejected()),
         }
     }
 }
@@ -367,67 +350,21 @@ fn attach(docs: &mut [Builder], p: Prot) -> Result<(), FileError> {
     let h = &mut doc.header;
     h[H_N_PROT] = p.n_prot.map_or(Value::Null, Value::Text);
     h[H_C_STAT] = match p.c_stat {
-        Some(s) => typed(&NFE, H_C_STAT, &s)?,
+        Some(s) => typed(&NFE, H_C_STAT, &s, ErrorType::NfeInvalidField)?,
         None => Value::Null,
     };
     h[H_DH_RECBTO] = p.dh_recbto.map_or(Value::Null, Value::Text);
     Ok(())
 }
 
-fn attr(e: &BytesStart, name: &[u8]) -> Result<Option<String>, FileError> {
-    for a in e.attributes() {
-        let a = a.map_err(|err| FileError::new(ErrorType::XmlMalformed, err.to_string()))?;
-        if xml::local(a.key.into_inner()) == name {
-            let v = a
-                .unescape_value()
-                .map_err(|err| FileError::new(ErrorType::XmlMalformed, err.to_string()))?;
-            return Ok(Some(v.trim().to_owned()));
-        }
-    }
-    Ok(None)
-}
-
-/// A cell of column `c` from element text, typed by the column; empty text is NULL.
-fn typed(table: &Table, c: usize, s: &str) -> Result<Value, FileError> {
-    if s.is_empty() {
-        return Ok(Value::Null);
-    }
-    let column = &table.columns[c];
-    let bad = || {
-        FileError::new(
-            ErrorType::NfeInvalidField,
-            format!("{}.{} is not a number: {s:?}", table.name, column.name),
-        )
-    };
-    Ok(match column.ty {
-        ColType::Text => Value::Text(s.to_owned()),
-        ColType::Integer => Value::Int(s.parse().map_err(|_| bad())?),
-        ColType::Numeric => {
-            if !is_decimal(s) {
-                return Err(bad());
-            }
-            Value::Num(s.parse().map_err(|_| bad())?)
-        }
-    })
-}
-
-/// `-?digits(.digits)?`, the only number shape the NF-e schema allows.
-fn is_decimal(s: &str) -> bool {
-    let s = s.strip_prefix('-').unwrap_or(s);
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.bytes().all(|b| b.is_ascii_digit())
-        && !(s.contains('.') && frac.is_empty())
-}
-
 impl Builder {
     fn start(e: &BytesStart) -> Result<Builder, FileError> {
         let mut header = vec![Value::Null; NFE.columns.len()];
-        if let Some(v) = attr(e, b"versao")? {
+        if let Some(v) = xml::attr(e, b"versao")? {
             header[H_VERSAO] = Value::Text(v);
         }
-        let id = attr(e, b"Id")?.map(|id| id.strip_prefix("NFe").map(str::to_owned).unwrap_or(id));
+        let id =
+            xml::attr(e, b"Id")?.map(|id| id.strip_prefix("NFe").map(str::to_owned).unwrap_or(id));
         Ok(Builder {
             header,
             items: Vec::new(),
@@ -437,14 +374,14 @@ impl Builder {
     }
 
     fn set_header(&mut self, c: usize, text: &str) {
-        match typed(&NFE, c, text) {
+        match typed(&NFE, c, text, ErrorType::NfeInvalidField) {
             Ok(v) => self.header[c] = v,
             Err(e) => drop(self.field_error.get_or_insert(e)),
         }
     }
 
     fn set_item(&mut self, c: usize, text: &str) {
-        match typed(&NFE_ITEM, c, text) {
+        match typed(&NFE_ITEM, c, text, ErrorType::NfeInvalidField) {
             Ok(v) => {
                 *self
                     .items
@@ -550,11 +487,5 @@ mod tests {
         assert!(!check_digit_ok(
             "42220575277525000178550030000292481295366802"
         ));
-    }
-
-    #[test]
-    fn decimals() {
-        assert!(is_decimal("10.00") && is_decimal("0") && is_decimal("-1.5"));
-        assert!(!is_decimal("1,5") && !is_decimal("") && !is_decimal("1.") && !is_decimal("abc"));
     }
 }

@@ -36,6 +36,54 @@ pub fn reader(bytes: &[u8]) -> Reader<&[u8]> {
     reader
 }
 
+/// The event loop every batchimp XML parser runs: events of a reader over UTF-8 bytes, errors
+/// typed (`xml_truncated` / `xml_malformed`), a DOCTYPE refused, and the file's deadline checked
+/// every 4,096 events.
+pub struct Events<'a> {
+    reader: Reader<&'a [u8]>,
+    len: usize,
+    count: u32,
+}
+
+impl<'a> Events<'a> {
+    pub fn new(bytes: &'a [u8]) -> Events<'a> {
+        Events {
+            reader: reader(bytes),
+            len: bytes.len(),
+            count: 0,
+        }
+    }
+
+    pub fn next(&mut self, src: &super::Source) -> Result<Event<'a>, FileError> {
+        self.count = self.count.wrapping_add(1);
+        if self.count.is_multiple_of(4096) {
+            src.check_deadline()?;
+        }
+        match self.reader.read_event() {
+            Ok(Event::DocType(_)) => Err(doctype_rejected()),
+            Ok(e) => Ok(e),
+            Err(e) => Err(classify(&self.reader, self.len, &e)),
+        }
+    }
+
+    /// At the end of the input: an element still open means the file was cut short.
+    pub fn finish(&self, stack: &[Name]) -> Result<(), FileError> {
+        match stack.last() {
+            Some(open) => Err(truncated(self.len, open.as_bytes())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Open an element: push its name, refusing nesting deeper than [`MAX_DEPTH`].
+pub fn push(stack: &mut Vec<Name>, name: Name) -> Result<(), FileError> {
+    if stack.len() >= MAX_DEPTH {
+        return Err(too_deep());
+    }
+    stack.push(name);
+    Ok(())
+}
+
 /// The document as UTF-8, whatever it declared: a UTF-8 BOM is dropped, ISO-8859-1 /
 /// windows-1252 (and any other label encoding_rs knows) is transcoded. Already-UTF-8 input is
 /// borrowed, not copied.
@@ -184,6 +232,20 @@ pub fn local(qname: &[u8]) -> &[u8] {
         Some(i) => &qname[i + 1..],
         None => qname,
     }
+}
+
+/// The trimmed value of the attribute whose local name is `name` (exactly); `None` when absent.
+pub fn attr(e: &quick_xml::events::BytesStart, name: &[u8]) -> Result<Option<String>, FileError> {
+    for a in e.attributes() {
+        let a = a.map_err(|err| FileError::new(ErrorType::XmlMalformed, err.to_string()))?;
+        if local(a.key.into_inner()) == name {
+            let v = a
+                .unescape_value()
+                .map_err(|err| FileError::new(ErrorType::XmlMalformed, err.to_string()))?;
+            return Ok(Some(v.trim().to_owned()));
+        }
+    }
+    Ok(None)
 }
 
 /// Turn a quick-xml error into a typed file error: an error at the very end of the input means

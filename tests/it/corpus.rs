@@ -176,11 +176,150 @@ fn every_corpus_file_is_accounted_for() {
         by_kind("xlsx") >= 5,
         "spreadsheets are documents, not archives to walk"
     );
-    // CFDI and NF-e events are not imported yet: unsupported, never failed.
+    // NF-e events are not imported yet: unsupported, never failed. CFDI are read in full.
     for f in files {
         let path = f["path"].as_str().unwrap();
-        if path.contains("/cfdi") || path.contains("/nfe-events/") || path.contains("/pdf/") {
+        if path.contains("/nfe-events/") || path.contains("/pdf/") {
             assert_eq!(f["status"], "unsupported", "{f}");
         }
+        if path.contains("/cfdi") {
+            assert_eq!(f["kind"], "cfdi", "{f}");
+        }
     }
+}
+
+/// What a naive reading of a CFDI says it holds: the stamp's UUID, the issuer's RFC, the total,
+/// and how many concepts and related payment documents it lists.
+#[derive(Debug)]
+struct ExpectedCfdi {
+    uuid: Option<String>,
+    emisor_rfc: String,
+    total: f64,
+    conceptos: i64,
+    doctos: i64,
+}
+
+/// The value of attribute `name` (any case) in the first element whose local name is `element`.
+fn attr_of(xml: &str, element: &str, name: &str) -> Option<String> {
+    let mut from = 0;
+    while let Some(i) = xml[from..].find(element) {
+        let at = from + i;
+        from = at + 1;
+        let before = xml[..at].rfind('<')?;
+        let between = &xml[before + 1..at];
+        let after = xml[at + element.len()..].chars().next()?;
+        if between.starts_with('/') || !(between.is_empty() || between.ends_with(':')) {
+            continue;
+        }
+        if !after.is_whitespace() && after != '>' && after != '/' {
+            continue;
+        }
+        let end = at + xml[at..].find('>')?;
+        let tag = &xml[at..end];
+        let lower = tag.to_ascii_lowercase();
+        let needle = format!(" {}=\"", name.to_ascii_lowercase());
+        let needle_nl = |c: char| format!("{c}{}=\"", name.to_ascii_lowercase());
+        let pos = lower
+            .find(&needle)
+            .or_else(|| lower.find(&needle_nl('\n')))
+            .or_else(|| lower.find(&needle_nl('\t')))?;
+        let start = pos + needle.len();
+        let len = tag[start..].find('"')?;
+        return Some(tag[start..start + len].trim().replace("&amp;", "&"));
+    }
+    None
+}
+
+/// How many elements with this local name (`<cfdi:Concepto ` or `<Concepto>`...).
+fn elements(xml: &str, element: &str) -> i64 {
+    xml.match_indices(element)
+        .filter(|(at, _)| {
+            let before = &xml[..*at];
+            let open = before.rfind('<').unwrap_or(0);
+            let between = &before[open + 1..];
+            let next = xml[at + element.len()..].chars().next().unwrap_or(' ');
+            !between.starts_with('/')
+                && (between.is_empty() || (between.ends_with(':') && !between.contains(' ')))
+                && (next.is_whitespace() || next == '>' || next == '/')
+        })
+        .count() as i64
+}
+
+fn expected_cfdi(path: &Path) -> ExpectedCfdi {
+    let xml = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+    ExpectedCfdi {
+        uuid: attr_of(&xml, "TimbreFiscalDigital", "UUID").map(|u| u.to_ascii_uppercase()),
+        emisor_rfc: attr_of(&xml, "Emisor", "rfc").unwrap_or_default(),
+        total: attr_of(&xml, "Comprobante", "total")
+            .unwrap()
+            .parse()
+            .unwrap(),
+        conceptos: elements(&xml, "Concepto"),
+        doctos: elements(&xml, "DoctoRelacionado"),
+    }
+}
+
+#[test]
+fn every_corpus_cfdi_imports_with_its_uuid_issuer_total_concepts_and_payments() {
+    let Some(corpus) = corpus() else { return };
+    let (mut imported, mut pagos, mut nomina_11) = (0, 0, 0);
+    // One database per folder: samples in different folders were copied from one another and
+    // share UUIDs, and each folder's documents are what is checked.
+    for dir in ["cfdi33", "cfdi40", "cfdi-pagos", "cfdi-nomina"] {
+        let env = Env::new();
+        let run = env.run(&[corpus.join(dir).to_str().unwrap()]);
+        assert_eq!(run.code(), 1, "unstamped samples fail: {}", run.stderr());
+        let conn = env.conn();
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(corpus.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let name = format!("{dir}/{}", path.file_name().unwrap().to_str().unwrap());
+            let f = run.file(&name);
+            let e = expected_cfdi(&path);
+            let Some(uuid) = &e.uuid else {
+                assert_eq!(f["error_type"], "cfdi_not_stamped", "{name}: {f}");
+                continue;
+            };
+            assert_eq!(f["key"].as_str(), Some(uuid.as_str()), "{name}: {f}");
+            if f["status"] == "duplicate" {
+                // Samples copied from one another share a UUID: the first in walk order wins.
+                continue;
+            }
+            assert_eq!(f["status"], "imported", "{name}: {f}");
+            imported += 1;
+            let (rfc, total): (String, f64) = conn
+                .query_row(
+                    "SELECT emisor_rfc, total FROM cfdi WHERE uuid = ?1",
+                    [uuid],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap_or_else(|err| panic!("{name}: {uuid} not imported: {err}"));
+            assert_eq!(rfc, e.emisor_rfc, "{name}");
+            assert_eq!(total, e.total, "{name}");
+            let count = |table: &str| -> i64 {
+                conn.query_row(
+                    &format!("SELECT count(*) FROM {table} WHERE uuid = ?1"),
+                    [uuid],
+                    |r| r.get(0),
+                )
+                .unwrap()
+            };
+            assert_eq!(count("cfdi_concepto"), e.conceptos, "{name}");
+            assert_eq!(count("cfdi_pago_docto"), e.doctos, "{name}");
+            if e.doctos > 0 {
+                pagos += 1;
+                assert!(count("cfdi_pago") > 0, "{name}: payments land");
+            }
+        }
+        nomina_11 += env.count_or_zero(
+            "SELECT count(*) FROM cfdi_nomina n JOIN cfdi_nomina_linea l USING (uuid)
+             WHERE n.version = '1.1'",
+        );
+    }
+    assert!(imported >= 12, "only {imported} corpus CFDI imported");
+    assert!(pagos >= 2, "Pagos 1.0 and 2.0 samples land their payments");
+    assert!(nomina_11 > 5, "the 3.2 payroll sample lands its lines");
 }

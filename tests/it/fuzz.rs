@@ -15,6 +15,9 @@ fn seeds() -> Vec<Vec<u8>> {
         "fixtures",
         "../shared/corpus/nfe",
         "../shared/corpus/nfe-events",
+        "../shared/corpus/cfdi40",
+        "../shared/corpus/cfdi-pagos",
+        "../shared/corpus/cfdi-nomina",
     ] {
         for entry in walkdir::WalkDir::new(root.join(dir)).into_iter().flatten() {
             if entry.file_type().is_file() && entry.metadata().unwrap().len() < 200_000 {
@@ -62,6 +65,13 @@ const TOKENS: &[&[u8]] = &[
     b"<nfeProc>",
     b"<NFe>",
     b"nfe:",
+    b"<cfdi:Comprobante xmlns:cfdi=\"http://www.sat.gob.mx/cfd/4\" Version=\"4.0\">",
+    b"<tfd:TimbreFiscalDigital UUID=\"",
+    b"<cfdi:Complemento>",
+    b"<pago20:Pago Monto=\"",
+    b"<nomina12:Nomina>",
+    b"<cfdi:Concepto/>",
+    b" Rfc=\"",
     b"\xEF\xBB\xBF",
     b"\xFF\xFE",
     b"\0",

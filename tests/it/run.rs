@@ -5,6 +5,18 @@ use std::fs;
 
 /// Every fixture and what must happen to it: path suffix, status, error_type.
 const FIXTURE_OUTCOMES: &str = "
+    cfdi/broken-cfdi-amount-not-a-number.xml          failed      cfdi_invalid_field
+    cfdi/broken-cfdi-bad-rfc.xml                      failed      cfdi_invalid_rfc
+    cfdi/broken-cfdi-bad-uuid.xml                     failed      cfdi_invalid_uuid
+    cfdi/broken-cfdi-not-stamped.xml                  failed      cfdi_not_stamped
+    cfdi/broken-cfdi-version-2.2.xml                  failed      cfdi_unsupported_version
+    cfdi/cfdi32-ingreso.xml                           imported    -
+    cfdi/cfdi33-ingreso.xml                           imported    -
+    cfdi/cfdi40-ingreso.xml                           imported    -
+    cfdi/cfdi40-ingreso_resent.xml                    duplicate   -
+    cfdi/cfdi40-nomina12.xml                          imported    -
+    cfdi/cfdi40-pagos20.xml                           imported    -
+    cfdi/cfdi40-utf8-bom.xml                          imported    -
     hostile/billion-laughs.xml                        failed      xml_doctype_rejected
     hostile/bomb-10gb.zip!/layer-0.zip!/zeros.xml     failed      zip_bomb
     hostile/bomb-10gb.zip!/layer-1.zip!/zeros.xml     failed      zip_bomb
@@ -45,6 +57,8 @@ const FIXTURE_OUTCOMES: &str = "
     other/danfe.pdf                                   unsupported -
     other/evento-cancelamento.xml                     unsupported -
     other/leia-me.txt                                 unsupported -
+    zip/mixto.zip!/cfdi/FACE0000-AAAA-4BBB-8CCC-DDDDEEEEFFFF.xml imported -
+    zip/mixto.zip!/nfe/35261012345678000195550010000020051200500504-nfe.xml imported -
     zip/nested.zip!/35261012345678000195550010000020041200400405-nfe.xml imported -
     zip/nested.zip!/inner.zip!/35261012345678000195550010000020031200300306-nfe.xml imported -
     zip/notas-2026-10.zip!/2026-10/35261012345678000195550010000020011200100108-nfe.xml duplicate -
@@ -93,24 +107,25 @@ fn every_fixture_gets_its_status_and_error_type() {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 45);
+    assert_eq!(totals["files"], 59);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 11);
-    assert_eq!(run.total("duplicate"), 4);
-    assert_eq!(run.total("failed"), 27);
+    assert_eq!(run.total("imported"), 19);
+    assert_eq!(run.total("duplicate"), 5);
+    assert_eq!(run.total("failed"), 32);
     assert_eq!(run.total("unsupported"), 3);
     assert_eq!(totals["by_error_type"]["xml_truncated"], 2);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 11);
     assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 1);
 
     // The database holds exactly the imported documents, and the ledger agrees with the report.
-    assert_eq!(env.count("SELECT count(*) FROM nfe"), 11);
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), 12);
+    assert_eq!(env.count("SELECT count(*) FROM cfdi"), 7);
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        11
+        19
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 27"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 32"),
         1
     );
 }
@@ -363,7 +378,7 @@ fn zip_given_directly_nested_zip_and_several_inputs_in_one_batch() {
     );
     // Read in place: nothing extracted next to the archives or in the workspace.
     let entries: Vec<_> = fs::read_dir(fixtures().join("zip")).unwrap().collect();
-    assert_eq!(entries.len(), 2);
+    assert_eq!(entries.len(), 3, "the three fixture ZIPs only");
 }
 
 #[test]

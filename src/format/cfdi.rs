@@ -1,0 +1,795 @@
+//! Mexican CFDI (Comprobante Fiscal Digital por Internet): versions 3.2, 3.3 and 4.0, with the
+//! Pagos 1.0/2.0 and Nómina 1.1/1.2 complements.
+//!
+//! A CFDI keeps its data in attributes, so one streaming pass reads the attributes of the
+//! elements it knows, recognised by their path from the root (local names only: any prefix, any
+//! namespace declaration, and whatever sits in `Addenda` or an unknown complement is skipped).
+//! 3.2 spells its attributes in lower camel case (`version`, `rfc`, `formaDePago`): attribute
+//! names are matched without regard to case, with the 3.2 spellings listed beside the current
+//! ones. Values are trimmed (real files carry `Rfc=" AAA010101AAA"`).
+//!
+//! A document's identity is its stamp (`Complemento/TimbreFiscalDigital/@UUID`, upper-cased): a
+//! CFDI without one is not a fiscal document yet and fails `cfdi_not_stamped`.
+
+use super::xml::{self, Name};
+use super::{ColType, Column, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, typed};
+use crate::error::{ErrorType, FileError};
+use quick_xml::events::{BytesStart, Event};
+
+const fn col(name: &'static str, ty: ColType) -> Column {
+    Column { name, ty }
+}
+
+use ColType::{Integer as I, Numeric as N, Text as T};
+
+/// `cfdi`: one row per stamped UUID.
+pub static CFDI: Table = Table {
+    name: "cfdi",
+    columns: &[
+        col("uuid", T),
+        col("version", T),
+        col("serie", T),
+        col("folio", T),
+        col("fecha", T),
+        col("fecha_timbrado", T),
+        col("tipo_de_comprobante", T),
+        col("moneda", T),
+        col("tipo_cambio", N),
+        col("sub_total", N),
+        col("descuento", N),
+        col("total", N),
+        col("forma_pago", T),
+        col("metodo_pago", T),
+        col("lugar_expedicion", T),
+        col("exportacion", T),
+        col("emisor_rfc", T),
+        col("emisor_nombre", T),
+        col("emisor_regimen_fiscal", T),
+        col("receptor_rfc", T),
+        col("receptor_nombre", T),
+        col("receptor_uso_cfdi", T),
+        col("receptor_domicilio_fiscal", T),
+        col("receptor_regimen_fiscal", T),
+        col("total_impuestos_trasladados", N),
+        col("total_impuestos_retenidos", N),
+        col("no_certificado", T),
+        col("no_certificado_sat", T),
+        col("rfc_prov_certif", T),
+        col("path", T),
+        col("sha256", T),
+    ],
+    primary_key: &["uuid"],
+    indexed: &[],
+};
+
+/// `cfdi_concepto`: the document's lines, `n` counting from 1.
+pub static CONCEPTO: Table = Table {
+    name: "cfdi_concepto",
+    columns: &[
+        col("uuid", T),
+        col("n", I),
+        col("clave_prod_serv", T),
+        col("no_identificacion", T),
+        col("cantidad", N),
+        col("clave_unidad", T),
+        col("unidad", T),
+        col("descripcion", T),
+        col("valor_unitario", N),
+        col("importe", N),
+        col("descuento", N),
+        col("objeto_imp", T),
+    ],
+    primary_key: &[],
+    indexed: &["uuid"],
+};
+
+/// `cfdi_impuesto`: transferred (`traslado`) and withheld (`retencion`) taxes, per concept
+/// (`concepto` = its `n`) and for the whole document (`concepto` NULL).
+pub static IMPUESTO: Table = Table {
+    name: "cfdi_impuesto",
+    columns: &[
+        col("uuid", T),
+        col("concepto", I),
+        col("tipo", T),
+        col("base", N),
+        col("impuesto", T),
+        col("tipo_factor", T),
+        col("tasa_o_cuota", N),
+        col("importe", N),
+    ],
+    primary_key: &[],
+    indexed: &["uuid"],
+};
+
+/// `cfdi_relacionado`: documents this one relates to (credit notes, substitutions, payments).
+pub static RELACIONADO: Table = Table {
+    name: "cfdi_relacionado",
+    columns: &[
+        col("uuid", T),
+        col("tipo_relacion", T),
+        col("uuid_relacionado", T),
+    ],
+    primary_key: &[],
+    indexed: &["uuid", "uuid_relacionado"],
+};
+
+/// `cfdi_pago`: payments of a Pagos 1.0/2.0 complement, `n` counting from 1.
+pub static PAGO: Table = Table {
+    name: "cfdi_pago",
+    columns: &[
+        col("uuid", T),
+        col("n", I),
+        col("fecha_pago", T),
+        col("forma_de_pago_p", T),
+        col("moneda_p", T),
+        col("tipo_cambio_p", N),
+        col("monto", N),
+    ],
+    primary_key: &[],
+    indexed: &["uuid"],
+};
+
+/// `cfdi_pago_docto`: the invoices a payment settles (`id_documento` is their UUID, upper-cased
+/// so it joins `cfdi.uuid`). `equivalencia_dr` is Pagos 2.0's `EquivalenciaDR`, or 1.0's
+/// `TipoCambioDR`.
+pub static PAGO_DOCTO: Table = Table {
+    name: "cfdi_pago_docto",
+    columns: &[
+        col("uuid", T),
+        col("n_pago", I),
+        col("id_documento", T),
+        col("serie", T),
+        col("folio", T),
+        col("moneda_dr", T),
+        col("equivalencia_dr", N),
+        col("num_parcialidad", I),
+        col("imp_saldo_ant", N),
+        col("imp_pagado", N),
+        col("imp_saldo_insoluto", N),
+    ],
+    primary_key: &[],
+    indexed: &["uuid", "id_documento"],
+};
+
+/// `cfdi_nomina`: payroll complements (1.1 and 1.2), `n` counting from 1. For 1.1, which has no
+/// document totals, `total_percepciones` and `total_deducciones` are the sums of their groups'
+/// taxed and exempt totals.
+pub static NOMINA: Table = Table {
+    name: "cfdi_nomina",
+    columns: &[
+        col("uuid", T),
+        col("n", I),
+        col("version", T),
+        col("tipo_nomina", T),
+        col("fecha_pago", T),
+        col("fecha_inicial_pago", T),
+        col("fecha_final_pago", T),
+        col("num_dias_pagados", N),
+        col("total_percepciones", N),
+        col("total_deducciones", N),
+        col("total_otros_pagos", N),
+        col("registro_patronal", T),
+        col("curp", T),
+        col("num_empleado", T),
+    ],
+    primary_key: &[],
+    indexed: &["uuid"],
+};
+
+/// `cfdi_nomina_linea`: payroll lines, `clase` = `percepcion`, `deduccion` or `otro_pago`.
+/// `importe` is the line's amount; when the line only has taxed and exempt parts (percepciones,
+/// 1.1 deducciones) it is their sum.
+pub static NOMINA_LINEA: Table = Table {
+    name: "cfdi_nomina_linea",
+    columns: &[
+        col("uuid", T),
+        col("n_nomina", I),
+        col("clase", T),
+        col("tipo", T),
+        col("clave", T),
+        col("concepto", T),
+        col("importe_gravado", N),
+        col("importe_exento", N),
+        col("importe", N),
+    ],
+    primary_key: &[],
+    indexed: &["uuid"],
+};
+
+/// Attribute (lower-cased local name) → column, for one kind of element.
+type Attrs = &'static [(&'static str, usize)];
+
+macro_rules! attrs {
+    ($table:ident: $($attr:literal => $col:literal),* $(,)?) => {
+        &[$(($attr, const { $table.col($col) })),*]
+    };
+}
+
+static HEADER: Attrs = attrs!(CFDI:
+    "version" => "version", "serie" => "serie", "folio" => "folio", "fecha" => "fecha",
+    "tipodecomprobante" => "tipo_de_comprobante", "moneda" => "moneda",
+    "tipocambio" => "tipo_cambio", "subtotal" => "sub_total", "descuento" => "descuento",
+    "total" => "total", "formapago" => "forma_pago", "formadepago" => "forma_pago",
+    "metodopago" => "metodo_pago", "metododepago" => "metodo_pago",
+    "lugarexpedicion" => "lugar_expedicion", "exportacion" => "exportacion",
+    "nocertificado" => "no_certificado",
+);
+static EMISOR: Attrs = attrs!(CFDI:
+    "rfc" => "emisor_rfc", "nombre" => "emisor_nombre",
+    "regimenfiscal" => "emisor_regimen_fiscal",
+);
+/// 3.2: `Emisor/RegimenFiscal/@Regimen` (the first one).
+static EMISOR_REGIMEN: Attrs = attrs!(CFDI: "regimen" => "emisor_regimen_fiscal");
+static RECEPTOR: Attrs = attrs!(CFDI:
+    "rfc" => "receptor_rfc", "nombre" => "receptor_nombre", "usocfdi" => "receptor_uso_cfdi",
+    "domiciliofiscalreceptor" => "receptor_domicilio_fiscal",
+    "regimenfiscalreceptor" => "receptor_regimen_fiscal",
+);
+static IMPUESTOS_TOTALES: Attrs = attrs!(CFDI:
+    "totalimpuestostrasladados" => "total_impuestos_trasladados",
+    "totalimpuestosretenidos" => "total_impuestos_retenidos",
+);
+static TIMBRE: Attrs = attrs!(CFDI:
+    "uuid" => "uuid", "fechatimbrado" => "fecha_timbrado",
+    "nocertificadosat" => "no_certificado_sat", "rfcprovcertif" => "rfc_prov_certif",
+);
+static CONCEPTO_ATTRS: Attrs = attrs!(CONCEPTO:
+    "claveprodserv" => "clave_prod_serv", "noidentificacion" => "no_identificacion",
+    "cantidad" => "cantidad", "claveunidad" => "clave_unidad", "unidad" => "unidad",
+    "descripcion" => "descripcion", "valorunitario" => "valor_unitario", "importe" => "importe",
+    "descuento" => "descuento", "objetoimp" => "objeto_imp",
+);
+static IMPUESTO_ATTRS: Attrs = attrs!(IMPUESTO:
+    "base" => "base", "impuesto" => "impuesto", "tipofactor" => "tipo_factor",
+    "tasaocuota" => "tasa_o_cuota", "tasa" => "tasa_o_cuota", "importe" => "importe",
+);
+static PAGO_ATTRS: Attrs = attrs!(PAGO:
+    "fechapago" => "fecha_pago", "formadepagop" => "forma_de_pago_p", "monedap" => "moneda_p",
+    "tipocambiop" => "tipo_cambio_p", "monto" => "monto",
+);
+static DOCTO_ATTRS: Attrs = attrs!(PAGO_DOCTO:
+    "iddocumento" => "id_documento", "serie" => "serie", "folio" => "folio",
+    "monedadr" => "moneda_dr", "equivalenciadr" => "equivalencia_dr",
+    "tipocambiodr" => "equivalencia_dr", "numparcialidad" => "num_parcialidad",
+    "impsaldoant" => "imp_saldo_ant", "imppagado" => "imp_pagado",
+    "impsaldoinsoluto" => "imp_saldo_insoluto",
+);
+static NOMINA_ATTRS: Attrs = attrs!(NOMINA:
+    "version" => "version", "tiponomina" => "tipo_nomina", "fechapago" => "fecha_pago",
+    "fechainicialpago" => "fecha_inicial_pago", "fechafinalpago" => "fecha_final_pago",
+    "numdiaspagados" => "num_dias_pagados", "totalpercepciones" => "total_percepciones",
+    "totaldeducciones" => "total_deducciones", "totalotrospagos" => "total_otros_pagos",
+    // 1.1 keeps these on Nomina itself; 1.2 moved them to Nomina/Emisor and Nomina/Receptor.
+    "registropatronal" => "registro_patronal", "curp" => "curp", "numempleado" => "num_empleado",
+);
+static NOMINA_EMISOR: Attrs = attrs!(NOMINA: "registropatronal" => "registro_patronal");
+static NOMINA_RECEPTOR: Attrs = attrs!(NOMINA: "curp" => "curp", "numempleado" => "num_empleado");
+static LINEA_ATTRS: Attrs = attrs!(NOMINA_LINEA:
+    "tipopercepcion" => "tipo", "tipodeduccion" => "tipo", "tipootropago" => "tipo",
+    "clave" => "clave", "concepto" => "concepto", "importegravado" => "importe_gravado",
+    "importeexento" => "importe_exento", "importe" => "importe",
+);
+
+const H_UUID: usize = CFDI.col("uuid");
+const H_VERSION: usize = CFDI.col("version");
+const H_EMISOR_RFC: usize = CFDI.col("emisor_rfc");
+const H_EMISOR_REGIMEN: usize = CFDI.col("emisor_regimen_fiscal");
+const H_RECEPTOR_RFC: usize = CFDI.col("receptor_rfc");
+const H_PATH: usize = CFDI.col("path");
+const H_SHA256: usize = CFDI.col("sha256");
+const C_N: usize = CONCEPTO.col("n");
+const X_CONCEPTO: usize = IMPUESTO.col("concepto");
+const X_TIPO: usize = IMPUESTO.col("tipo");
+const R_TIPO: usize = RELACIONADO.col("tipo_relacion");
+const R_UUID: usize = RELACIONADO.col("uuid_relacionado");
+const P_N: usize = PAGO.col("n");
+const D_N_PAGO: usize = PAGO_DOCTO.col("n_pago");
+const D_ID: usize = PAGO_DOCTO.col("id_documento");
+const M_N: usize = NOMINA.col("n");
+const M_PERCEPCIONES: usize = NOMINA.col("total_percepciones");
+const M_DEDUCCIONES: usize = NOMINA.col("total_deducciones");
+const L_N_NOMINA: usize = NOMINA_LINEA.col("n_nomina");
+const L_CLASE: usize = NOMINA_LINEA.col("clase");
+const L_GRAVADO: usize = NOMINA_LINEA.col("importe_gravado");
+const L_EXENTO: usize = NOMINA_LINEA.col("importe_exento");
+const L_IMPORTE: usize = NOMINA_LINEA.col("importe");
+
+/// The CFDI format.
+pub struct Cfdi;
+
+impl Format for Cfdi {
+    fn kind(&self) -> &'static str {
+        "cfdi"
+    }
+
+    fn tables(&self) -> &'static [&'static Table] {
+        static TABLES: [&Table; 8] = [
+            &CFDI,
+            &CONCEPTO,
+            &IMPUESTO,
+            &RELACIONADO,
+            &PAGO,
+            &PAGO_DOCTO,
+            &NOMINA,
+            &NOMINA_LINEA,
+        ];
+        &TABLES
+    }
+
+    /// A CFDI is an XML document whose root is `Comprobante` and which declares SAT's CFDI
+    /// namespace (`http://www.sat.gob.mx/cfd/3` or `/4`), under any prefix.
+    fn detect(&self, sniff: &Sniff) -> bool {
+        sniff
+            .xml_elements
+            .first()
+            .is_some_and(|root| root.as_bytes() == b"Comprobante")
+            && contains(
+                &sniff.bytes[..sniff.bytes.len().min(64 * 1024)],
+                b"www.sat.gob.mx/cfd/",
+            )
+    }
+
+    fn parse(
+        &self,
+        bytes: &[u8],
+        src: &Source,
+        _opts: &ParseOptions,
+    ) -> Result<Vec<Doc>, FileError> {
+        let utf8 = xml::to_utf8(bytes)?;
+        let builder = parse_xml(&utf8, src)?;
+        Ok(vec![builder.finish(src)?])
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// One CFDI being read: the header row and the child rows by table, so each table's rows reach
+/// the writer together.
+struct Builder {
+    header: Vec<Value>,
+    conceptos: Vec<Vec<Value>>,
+    impuestos: Vec<Vec<Value>>,
+    relacionados: Vec<Vec<Value>>,
+    pagos: Vec<Vec<Value>>,
+    doctos: Vec<Vec<Value>>,
+    nominas: Vec<Vec<Value>>,
+    lineas: Vec<Vec<Value>>,
+    /// `TipoRelacion` of the open `CfdiRelacionados`.
+    tipo_relacion: Value,
+    /// Whether a `TimbreFiscalDigital` was seen (with or without a UUID).
+    stamp_seen: bool,
+    /// The first value that did not fit its column; reported after the stamp is checked.
+    field_error: Option<FileError>,
+}
+
+fn row(table: &Table) -> Vec<Value> {
+    vec![Value::Null; table.columns.len()]
+}
+
+/// Fill `row` from the element's attributes named in `attrs`.
+fn fill(
+    e: &BytesStart,
+    table: &Table,
+    attrs: Attrs,
+    row: &mut [Value],
+    field_error: &mut Option<FileError>,
+) -> Result<(), FileError> {
+    for a in e.attributes() {
+        let a = a.map_err(|err| FileError::new(ErrorType::XmlMalformed, err.to_string()))?;
+        let key = xml::local(a.key.into_inner());
+        let Some(&(_, c)) = attrs
+            .iter()
+            .find(|(name, _)| key.eq_ignore_ascii_case(name.as_bytes()))
+        else {
+            continue;
+        };
+        let v = a
+            .unescape_value()
+            .map_err(|err| FileError::new(ErrorType::XmlMalformed, err.to_string()))?;
+        match typed(table, c, v.trim(), ErrorType::CfdiInvalidField) {
+            Ok(v) => row[c] = v,
+            Err(e) => drop(field_error.get_or_insert(e)),
+        }
+    }
+    Ok(())
+}
+
+/// The sum of the numeric attributes named (case-insensitively) in `names`; `None` if none is
+/// present or one is not a number.
+fn sum_attrs(e: &BytesStart, names: &[&str]) -> Result<Option<f64>, FileError> {
+    let mut sum = None;
+    for a in e.attributes() {
+        let a = a.map_err(|err| FileError::new(ErrorType::XmlMalformed, err.to_string()))?;
+        let key = xml::local(a.key.into_inner());
+        if names.iter().any(|n| key.eq_ignore_ascii_case(n.as_bytes())) {
+            let v = a
+                .unescape_value()
+                .map_err(|err| FileError::new(ErrorType::XmlMalformed, err.to_string()))?;
+            match v.trim().parse::<f64>() {
+                Ok(x) => sum = Some(sum.unwrap_or(0.0) + x),
+                Err(_) => return Ok(None),
+            }
+        }
+    }
+    Ok(sum)
+}
+
+/// Whether the open elements are exactly `path` (local names from the root).
+fn at(stack: &[Name], path: &[&[u8]]) -> bool {
+    stack.len() == path.len() && stack.iter().zip(path).all(|(n, p)| n.as_bytes() == *p)
+}
+
+impl Builder {
+    fn new() -> Builder {
+        Builder {
+            header: row(&CFDI),
+            conceptos: Vec::new(),
+            impuestos: Vec::new(),
+            relacionados: Vec::new(),
+            pagos: Vec::new(),
+            doctos: Vec::new(),
+            nominas: Vec::new(),
+            lineas: Vec::new(),
+            tipo_relacion: Value::Null,
+            stamp_seen: false,
+            field_error: None,
+        }
+    }
+
+    /// An element opens (or an empty one appears) below the open elements `stack`.
+    fn element(&mut self, stack: &[Name], e: &BytesStart) -> Result<(), FileError> {
+        const C: &[u8] = b"Comprobante";
+        let name = Name::of(e);
+        let name = name.as_bytes();
+        let err = &mut self.field_error;
+        match (stack.len(), name) {
+            (0, b"Comprobante") => fill(e, &CFDI, HEADER, &mut self.header, err)?,
+            (1, b"Emisor") => fill(e, &CFDI, EMISOR, &mut self.header, err)?,
+            (1, b"Receptor") => fill(e, &CFDI, RECEPTOR, &mut self.header, err)?,
+            (1, b"Impuestos") => fill(e, &CFDI, IMPUESTOS_TOTALES, &mut self.header, err)?,
+            (1, b"CfdiRelacionados") => {
+                self.tipo_relacion = xml::attr(e, b"TipoRelacion")?.map_or(Value::Null, Value::Text)
+            }
+            (2, b"RegimenFiscal")
+                if at(stack, &[C, b"Emisor"]) && self.header[H_EMISOR_REGIMEN] == Value::Null =>
+            {
+                fill(e, &CFDI, EMISOR_REGIMEN, &mut self.header, err)?
+            }
+            (2, b"Concepto") if at(stack, &[C, b"Conceptos"]) => {
+                let mut r = row(&CONCEPTO);
+                fill(e, &CONCEPTO, CONCEPTO_ATTRS, &mut r, err)?;
+                r[C_N] = Value::Int(self.conceptos.len() as i64 + 1);
+                self.conceptos.push(r);
+            }
+            (2, b"CfdiRelacionado") if at(stack, &[C, b"CfdiRelacionados"]) => {
+                let mut r = row(&RELACIONADO);
+                r[R_TIPO] = self.tipo_relacion.clone();
+                r[R_UUID] = xml::attr(e, b"UUID")?
+                    .map_or(Value::Null, |u| Value::Text(u.to_ascii_uppercase()));
+                self.relacionados.push(r);
+            }
+            (2, b"TimbreFiscalDigital") if at(stack, &[C, b"Complemento"]) => {
+                self.stamp_seen = true;
+                fill(e, &CFDI, TIMBRE, &mut self.header, err)?;
+            }
+            (2, b"Nomina") if at(stack, &[C, b"Complemento"]) => {
+                let mut r = row(&NOMINA);
+                fill(e, &NOMINA, NOMINA_ATTRS, &mut r, err)?;
+                r[M_N] = Value::Int(self.nominas.len() as i64 + 1);
+                self.nominas.push(r);
+            }
+            (3, b"Traslado" | b"Retencion") if at(stack, &[C, b"Impuestos", &plural(name)]) => {
+                self.impuesto(e, name, None)?
+            }
+            (3, b"Pago") if at(stack, &[C, b"Complemento", b"Pagos"]) => {
+                let mut r = row(&PAGO);
+                fill(e, &PAGO, PAGO_ATTRS, &mut r, err)?;
+                r[P_N] = Value::Int(self.pagos.len() as i64 + 1);
+                self.pagos.push(r);
+            }
+            (3, b"Emisor" | b"Receptor" | b"Percepciones" | b"Deducciones")
+                if at(stack, &[C, b"Complemento", b"Nomina"]) =>
+            {
+                let nomina = self.nominas.last_mut().expect("Nomina open");
+                match name {
+                    b"Emisor" => fill(e, &NOMINA, NOMINA_EMISOR, nomina, err)?,
+                    b"Receptor" => fill(e, &NOMINA, NOMINA_RECEPTOR, nomina, err)?,
+                    b"Percepciones" if nomina[M_PERCEPCIONES] == Value::Null => {
+                        let sum = sum_attrs(e, &["TotalGravado", "TotalExento"])?;
+                        nomina[M_PERCEPCIONES] = sum.map_or(Value::Null, Value::Num);
+                    }
+                    b"Deducciones" if nomina[M_DEDUCCIONES] == Value::Null => {
+                        let sum = sum_attrs(
+                            e,
+                            &[
+                                "TotalGravado",
+                                "TotalExento",
+                                "TotalOtrasDeducciones",
+                                "TotalImpuestosRetenidos",
+                            ],
+                        )?;
+                        nomina[M_DEDUCCIONES] = sum.map_or(Value::Null, Value::Num);
+                    }
+                    _ => {}
+                }
+            }
+            (4, b"DoctoRelacionado") if at(stack, &[C, b"Complemento", b"Pagos", b"Pago"]) => {
+                let mut r = row(&PAGO_DOCTO);
+                fill(e, &PAGO_DOCTO, DOCTO_ATTRS, &mut r, err)?;
+                r[D_N_PAGO] = Value::Int(self.pagos.len() as i64);
+                if let Value::Text(id) = &mut r[D_ID] {
+                    id.make_ascii_uppercase();
+                }
+                self.doctos.push(r);
+            }
+            (4, b"Percepcion" | b"Deduccion" | b"OtroPago")
+                if stack[..3]
+                    == [
+                        Name::new(C),
+                        Name::new(b"Complemento"),
+                        Name::new(b"Nomina"),
+                    ]
+                    && stack[3].as_bytes() == group_of(name) =>
+            {
+                let mut r = row(&NOMINA_LINEA);
+                fill(e, &NOMINA_LINEA, LINEA_ATTRS, &mut r, err)?;
+                r[L_N_NOMINA] = Value::Int(self.nominas.len() as i64);
+                r[L_CLASE] = Value::Text(
+                    match name {
+                        b"Percepcion" => "percepcion",
+                        b"Deduccion" => "deduccion",
+                        _ => "otro_pago",
+                    }
+                    .to_owned(),
+                );
+                if r[L_IMPORTE] == Value::Null {
+                    let part = |v: &Value| match v {
+                        Value::Num(x) => Some(*x),
+                        Value::Int(i) => Some(*i as f64),
+                        _ => None,
+                    };
+                    let (g, x) = (part(&r[L_GRAVADO]), part(&r[L_EXENTO]));
+                    if g.is_some() || x.is_some() {
+                        r[L_IMPORTE] = Value::Num(g.unwrap_or(0.0) + x.unwrap_or(0.0));
+                    }
+                }
+                self.lineas.push(r);
+            }
+            (5, b"Traslado" | b"Retencion")
+                if at(
+                    stack,
+                    &[C, b"Conceptos", b"Concepto", b"Impuestos", &plural(name)],
+                ) =>
+            {
+                let n = self.conceptos.len() as i64;
+                self.impuesto(e, name, Some(n))?
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn impuesto(
+        &mut self,
+        e: &BytesStart,
+        name: &[u8],
+        concepto: Option<i64>,
+    ) -> Result<(), FileError> {
+        let mut r = row(&IMPUESTO);
+        fill(e, &IMPUESTO, IMPUESTO_ATTRS, &mut r, &mut self.field_error)?;
+        r[X_CONCEPTO] = concepto.map_or(Value::Null, Value::Int);
+        r[X_TIPO] = Value::Text(
+            if name == b"Traslado" {
+                "traslado"
+            } else {
+                "retencion"
+            }
+            .to_owned(),
+        );
+        self.impuestos.push(r);
+        Ok(())
+    }
+
+    fn finish(self, src: &Source) -> Result<Doc, FileError> {
+        let mut header = self.header;
+        let version = match &header[H_VERSION] {
+            Value::Text(v) => v.clone(),
+            _ => String::new(),
+        };
+        if !matches!(version.as_str(), "3.2" | "3.3" | "4.0") {
+            return Err(FileError::new(
+                ErrorType::CfdiUnsupportedVersion,
+                format!("CFDI version {version:?} (batchimp reads 3.2, 3.3 and 4.0)"),
+            ));
+        }
+        let uuid = match &header[H_UUID] {
+            Value::Text(u) => u.to_ascii_uppercase(),
+            _ => {
+                let why = if self.stamp_seen {
+                    "its TimbreFiscalDigital has no UUID"
+                } else {
+                    "no TimbreFiscalDigital in Complemento"
+                };
+                return Err(FileError::new(
+                    ErrorType::CfdiNotStamped,
+                    format!("CFDI {version} not stamped by a PAC: {why}"),
+                ));
+            }
+        };
+        if !is_uuid(&uuid) {
+            return Err(FileError::new(
+                ErrorType::CfdiInvalidUuid,
+                format!("stamp UUID {uuid:?} is not a UUID (8-4-4-4-12 hexadecimal digits)"),
+            ));
+        }
+        for (c, who) in [(H_EMISOR_RFC, "issuer"), (H_RECEPTOR_RFC, "receiver")] {
+            match &header[c] {
+                Value::Text(rfc) if is_rfc(rfc) => {}
+                Value::Text(rfc) => {
+                    return Err(FileError::new(
+                        ErrorType::CfdiInvalidRfc,
+                        format!(
+                            "{who} RFC {rfc:?} is not an RFC (3-4 letters, a yymmdd date, 3 characters)"
+                        ),
+                    ));
+                }
+                _ => {
+                    return Err(FileError::new(
+                        ErrorType::CfdiInvalidRfc,
+                        format!("no {who} RFC"),
+                    ));
+                }
+            }
+        }
+        if let Some(e) = self.field_error {
+            return Err(e);
+        }
+        header[H_UUID] = Value::Text(uuid.clone());
+        header[H_PATH] = Value::Text(src.origin.to_owned());
+        header[H_SHA256] = Value::Text(src.sha256.to_owned());
+        let mut rows = vec![Row {
+            table: &CFDI,
+            values: header,
+        }];
+        let children = [
+            (&CONCEPTO, self.conceptos),
+            (&IMPUESTO, self.impuestos),
+            (&RELACIONADO, self.relacionados),
+            (&PAGO, self.pagos),
+            (&PAGO_DOCTO, self.doctos),
+            (&NOMINA, self.nominas),
+            (&NOMINA_LINEA, self.lineas),
+        ];
+        for (table, table_rows) in children {
+            for mut values in table_rows {
+                values[0] = Value::Text(uuid.clone());
+                rows.push(Row { table, values });
+            }
+        }
+        Ok(Doc {
+            key: uuid,
+            rows,
+            warning: None,
+        })
+    }
+}
+
+/// `Traslados` for `Traslado`, `Retenciones` for `Retencion`.
+fn plural(name: &[u8]) -> Vec<u8> {
+    if name == b"Traslado" {
+        b"Traslados".to_vec()
+    } else {
+        b"Retenciones".to_vec()
+    }
+}
+
+/// The group element a payroll line sits in.
+fn group_of(line: &[u8]) -> &'static [u8] {
+    match line {
+        b"Percepcion" => b"Percepciones",
+        b"Deduccion" => b"Deducciones",
+        _ => b"OtrosPagos",
+    }
+}
+
+fn parse_xml(bytes: &[u8], src: &Source) -> Result<Builder, FileError> {
+    let mut events = xml::Events::new(bytes);
+    let mut stack: Vec<Name> = Vec::with_capacity(16);
+    let mut doc = Builder::new();
+    loop {
+        match events.next(src)? {
+            Event::Start(e) => {
+                doc.element(&stack, &e)?;
+                xml::push(&mut stack, Name::of(&e))?;
+            }
+            Event::Empty(e) => doc.element(&stack, &e)?,
+            Event::End(_) => {
+                stack.pop();
+            }
+            Event::Eof => {
+                events.finish(&stack)?;
+                return Ok(doc);
+            }
+            // A CFDI's data is in attributes; text (addenda, stray whitespace) is not read.
+            _ => {}
+        }
+    }
+}
+
+/// 8-4-4-4-12 hexadecimal digits.
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// SAT's RFC shape (`t_RFC` in the CFDI schemas): 3 letters (companies) or 4 (people) from
+/// A-Z, Ñ and &; a yymmdd date; two letters or digits and a digit or `A`.
+pub fn is_rfc(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len();
+    if n != 12 && n != 13 {
+        return false;
+    }
+    let (letters, rest) = chars.split_at(n - 9);
+    let (date, homoclave) = rest.split_at(6);
+    let digits = |cs: &[char]| -> Option<u32> {
+        cs.iter()
+            .try_fold(0u32, |acc, c| c.to_digit(10).map(|d| acc * 10 + d))
+    };
+    let (Some(month), Some(day), Some(_)) =
+        (digits(&date[2..4]), digits(&date[4..6]), digits(&date[..2]))
+    else {
+        return false;
+    };
+    letters
+        .iter()
+        .all(|c| c.is_ascii_uppercase() || matches!(c, 'Ñ' | '&'))
+        && (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && homoclave[..2]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && (homoclave[2].is_ascii_digit() || homoclave[2] == 'A')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc_shapes() {
+        for ok in [
+            "AAA010101AAA",
+            "E&Ñ831019M53",
+            "XIQB891116QE4",
+            "XAXX010101000",
+        ] {
+            assert!(is_rfc(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "AAA010101AA",
+            "aaa010101AAA",
+            "AAA011301AAA",
+            "AAA010132AAA",
+            "AAA010101AAB",
+            "A1A010101AAA",
+            "AAAAA010101AAA",
+        ] {
+            assert!(!is_rfc(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uuids() {
+        assert!(is_uuid("ED1752FE-E865-4FF2-BFE1-0F552E770DC9"));
+        assert!(!is_uuid("ED1752FE-E865-4FF2-BFE1-0F552E770DC"));
+        assert!(!is_uuid("ED1752FEXE865-4FF2-BFE1-0F552E770DC9"));
+    }
+}

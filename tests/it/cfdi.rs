@@ -1,0 +1,261 @@
+//! CFDI on the fixtures batchimp writes (tests/make_fixtures.py): every table's values, 3.2's
+//! lower-case attributes, Pagos and Nómina, duplicates by UUID, and a ZIP mixing NF-e and CFDI.
+
+use crate::helpers::{Env, fixture};
+
+const U40: &str = "9B1F0C7E-3A52-4D8E-9F10-2C4B6A8D0E11";
+const U33: &str = "C0FFEE00-1234-4ABC-8DEF-0123456789AB";
+const U32: &str = "5E2A4C10-7B3D-4F61-9A2E-D4C3B2A19080";
+const UPAGO: &str = "A1B2C3D4-E5F6-4789-8ABC-DEF012345678";
+const UNOM: &str = "D00DFEED-0000-4000-8000-000000000012";
+
+fn imported() -> Env {
+    let env = Env::new();
+    let run = env.run(&[&fixture("cfdi")]);
+    assert_eq!(run.code(), 1, "broken twins fail: {}", run.stderr());
+    env
+}
+
+#[test]
+fn cfdi_40_header_concepts_taxes_and_related_documents() {
+    let env = imported();
+    let text = |sql: &str| env.text(sql).unwrap_or_default();
+    let header = text(&format!(
+        "SELECT version || '|' || serie || '|' || folio || '|' || fecha || '|' || fecha_timbrado
+            || '|' || tipo_de_comprobante || '|' || moneda || '|' || sub_total || '|' || total
+            || '|' || forma_pago || '|' || metodo_pago || '|' || lugar_expedicion || '|' || exportacion
+            || '|' || emisor_rfc || '|' || emisor_nombre || '|' || emisor_regimen_fiscal
+            || '|' || receptor_rfc || '|' || receptor_nombre || '|' || receptor_uso_cfdi
+            || '|' || receptor_domicilio_fiscal || '|' || receptor_regimen_fiscal
+            || '|' || total_impuestos_trasladados || '|' || total_impuestos_retenidos
+            || '|' || no_certificado || '|' || no_certificado_sat || '|' || rfc_prov_certif
+         FROM cfdi WHERE uuid = '{U40}'"
+    ));
+    assert_eq!(
+        header,
+        "4.0|F|1024|2026-10-14T12:30:00|2026-10-14T12:31:07|I|MXN|25500|29430|03|PUE|42501|01\
+         |EKU9003173C9|ESCUELA KEMPER URGATE|601|MCI7306249Y1|MINDS CORP & ASOCIADOS|G03|06300|601\
+         |4080|150|30001000000400002434|30001000000400002495|SPR190613I52"
+    );
+    assert!(
+        text(&format!("SELECT path FROM cfdi WHERE uuid = '{U40}'"))
+            .ends_with("cfdi/cfdi40-ingreso.xml")
+    );
+    let concepts = text(&format!(
+        "SELECT group_concat(n || ':' || clave_prod_serv || ':' || no_identificacion || ':'
+            || cantidad || ':' || clave_unidad || ':' || unidad || ':' || descripcion || ':'
+            || valor_unitario || ':' || importe || ':' || objeto_imp, ' / ')
+         FROM (SELECT * FROM cfdi_concepto WHERE uuid = '{U40}' ORDER BY n)"
+    ));
+    assert_eq!(
+        concepts,
+        "1:43211503:LAP-01:2:H87:Pieza:Computadora portátil 14\":12000:24000:02 / \
+         2:81112101:SRV-7:1:E48:Servicio:Instalación y configuración:1500:1500:02"
+    );
+    let taxes = text(&format!(
+        "SELECT group_concat(coalesce(concepto, '-') || ':' || tipo || ':' || coalesce(base, '')
+            || ':' || impuesto || ':' || coalesce(tipo_factor, '') || ':'
+            || coalesce(tasa_o_cuota, '') || ':' || importe, ' / ')
+         FROM (SELECT * FROM cfdi_impuesto WHERE uuid = '{U40}'
+               ORDER BY concepto IS NULL, concepto, tipo DESC)"
+    ));
+    assert_eq!(
+        taxes,
+        "1:traslado:24000:002:Tasa:0.16:3840 / 2:traslado:1500:002:Tasa:0.16:240 / \
+         2:retencion:1500:001:Tasa:0.1:150 / -:traslado:25500:002:Tasa:0.16:4080 / \
+         -:retencion::001:::150"
+    );
+    // Related documents keep their type; UUIDs are upper-cased so they join.
+    assert_eq!(
+        text(&format!(
+            "SELECT tipo_relacion || ':' || uuid_relacionado FROM cfdi_relacionado WHERE uuid = '{U40}'"
+        )),
+        "04:0E7D6C5B-4A39-4281-9F0E-D1C2B3A49586"
+    );
+}
+
+#[test]
+fn stray_spaces_are_trimmed_and_32_lower_case_attributes_are_read() {
+    let env = imported();
+    let text = |sql: &str| env.text(sql).unwrap_or_default();
+    assert_eq!(
+        text(&format!(
+            "SELECT emisor_rfc || '|' || receptor_rfc || '|' || total FROM cfdi WHERE uuid = '{U33}'"
+        )),
+        "AAA010101AAA|XAXX010101000|104.4",
+        "Rfc=\" AAA010101AAA\" is stored trimmed"
+    );
+    assert_eq!(
+        text(&format!(
+            "SELECT version || '|' || serie || '|' || folio || '|' || forma_pago || '|' || metodo_pago
+                || '|' || tipo_de_comprobante || '|' || sub_total || '|' || total || '|' || emisor_rfc
+                || '|' || emisor_nombre || '|' || emisor_regimen_fiscal || '|' || receptor_rfc
+                || '|' || total_impuestos_trasladados || '|' || no_certificado_sat
+             FROM cfdi WHERE uuid = '{U32}'"
+        )),
+        "3.2|A|77|PAGO EN UNA SOLA EXHIBICION|Transferencia|ingreso|450|522|E&Ñ831019M53\
+         |Exportadora Ñandú|Régimen General de Ley Personas Morales|GOMJ800101AB1|72|30001000000400002495"
+    );
+    assert_eq!(
+        text(&format!(
+            "SELECT cantidad || ':' || unidad || ':' || descripcion || ':' || valor_unitario || ':' || importe
+             FROM cfdi_concepto WHERE uuid = '{U32}'"
+        )),
+        "3:Pieza:Cable HDMI 2 m:150:450"
+    );
+    assert_eq!(
+        text(&format!(
+            "SELECT impuesto || ':' || tasa_o_cuota || ':' || importe FROM cfdi_impuesto WHERE uuid = '{U32}'"
+        )),
+        "IVA:16:72",
+        "3.2's tasa goes to tasa_o_cuota"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM cfdi WHERE uuid = 'B0B0B0B0-1111-4222-8333-444455556666'"),
+        1,
+        "a file with a UTF-8 BOM imports"
+    );
+}
+
+#[test]
+fn pagos_20_land_payments_and_the_invoices_they_settle() {
+    let env = imported();
+    let text = |sql: &str| env.text(sql).unwrap_or_default();
+    assert_eq!(
+        text(&format!(
+            "SELECT group_concat(n || ':' || fecha_pago || ':' || forma_de_pago_p || ':' || moneda_p
+                || ':' || coalesce(tipo_cambio_p, '') || ':' || monto, ' / ')
+             FROM (SELECT * FROM cfdi_pago WHERE uuid = '{UPAGO}' ORDER BY n)"
+        )),
+        "1:2026-10-20T10:00:00:03:MXN:1:20000 / 2:2026-11-05T16:45:00:02:MXN::9684.4"
+    );
+    assert_eq!(
+        text(&format!(
+            "SELECT group_concat(n_pago || ':' || id_documento || ':' || num_parcialidad || ':'
+                || imp_saldo_ant || ':' || imp_pagado || ':' || imp_saldo_insoluto || ':'
+                || equivalencia_dr, ' / ')
+             FROM (SELECT * FROM cfdi_pago_docto WHERE uuid = '{UPAGO}' ORDER BY n_pago, id_documento)"
+        )),
+        format!(
+            "1:{U40}:1:29430:19745.6:9684.4:1 / 1:{U33}:1:104.4:104.4:0:1 / 2:{U40}:2:9684.4:9684.4:0:1"
+        )
+    );
+    // What a user asks: how much of each invoice is paid, and what is left.
+    let paid = text(
+        "SELECT group_concat(uuid || '=' || paid || '/' || total || '/' || left, ' ')
+         FROM (SELECT c.uuid, printf('%.2f', sum(d.imp_pagado)) AS paid,
+                      printf('%.2f', c.total) AS total,
+                      printf('%.2f', min(d.imp_saldo_insoluto)) AS left
+               FROM cfdi c JOIN cfdi_pago_docto d ON d.id_documento = c.uuid
+               GROUP BY c.uuid ORDER BY c.uuid)",
+    );
+    assert_eq!(
+        paid,
+        format!("{U40}=29430.00/29430.00/0.00 {U33}=104.40/104.40/0.00")
+    );
+}
+
+#[test]
+fn nomina_12_lands_its_totals_employee_and_lines() {
+    let env = imported();
+    let text = |sql: &str| env.text(sql).unwrap_or_default();
+    assert_eq!(
+        text(&format!(
+            "SELECT n || '|' || version || '|' || tipo_nomina || '|' || fecha_pago || '|'
+                || fecha_inicial_pago || '|' || fecha_final_pago || '|' || num_dias_pagados || '|'
+                || total_percepciones || '|' || total_deducciones || '|' || total_otros_pagos || '|'
+                || registro_patronal || '|' || curp || '|' || num_empleado
+             FROM cfdi_nomina WHERE uuid = '{UNOM}'"
+        )),
+        "1|1.2|O|2026-10-15|2026-10-01|2026-10-15|15|12500|1875.4|0|B5510768108|GOMJ800101HNLMRN09|0042"
+    );
+    assert_eq!(
+        text(&format!(
+            "SELECT group_concat(clase || ':' || tipo || ':' || clave || ':' || concepto || ':'
+                || coalesce(importe_gravado, '') || ':' || coalesce(importe_exento, '') || ':' || importe, ' / ')
+             FROM (SELECT * FROM cfdi_nomina_linea WHERE uuid = '{UNOM}' ORDER BY rowid)"
+        )),
+        "percepcion:001:P001:Sueldo:12000:0:12000 / percepcion:029:P029:Vales de despensa:0:500:500 / \
+         deduccion:002:D002:ISR:::1455.4 / deduccion:001:D001:IMSS:::420 / \
+         otro_pago:002:O002:Subsidio para el empleo:::0"
+    );
+    assert_eq!(
+        env.count(&format!(
+            "SELECT count(*) FROM cfdi_concepto WHERE uuid = '{UNOM}'"
+        )),
+        1
+    );
+}
+
+#[test]
+fn the_same_uuid_again_is_a_duplicate_and_broken_ones_write_nothing() {
+    let env = Env::new();
+    let run = env.run(&[&fixture("cfdi")]);
+    let resent = run.file("cfdi/cfdi40-ingreso_resent.xml");
+    assert_eq!(resent["status"], "duplicate");
+    assert_eq!(resent["duplicate"], "different");
+    assert!(
+        resent["duplicate_of"]
+            .as_str()
+            .unwrap()
+            .ends_with("cfdi/cfdi40-ingreso.xml")
+    );
+    assert_eq!(resent["key"], U40);
+    // One row set per UUID: the resent copy added no concepts.
+    assert_eq!(
+        env.count(&format!(
+            "SELECT count(*) FROM cfdi_concepto WHERE uuid = '{U40}'"
+        )),
+        2
+    );
+    // Nothing of a failed file is written.
+    for uuid in [
+        "11111111-2222-4333-8444-555555555555",
+        "22222222-3333-4444-8555-666666666666",
+        "33333333-4444-4555-8666-777777777777",
+    ] {
+        assert_eq!(
+            env.count(&format!("SELECT count(*) FROM cfdi WHERE uuid = '{uuid}'")),
+            0
+        );
+        assert_eq!(
+            env.count(&format!(
+                "SELECT count(*) FROM cfdi_concepto WHERE uuid = '{uuid}'"
+            )),
+            0
+        );
+    }
+
+    // A second batch over the same folder: every stamped document is a duplicate now.
+    let again = env.run(&[&fixture("cfdi")]);
+    assert_eq!(again.total("imported"), 0);
+    assert_eq!(again.total("duplicate"), 7);
+    assert_eq!(
+        again.file("cfdi/cfdi40-ingreso.xml")["duplicate"],
+        "identical"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM cfdi"), 6);
+}
+
+#[test]
+fn one_zip_mixing_nfe_and_cfdi_imports_both_kinds() {
+    let env = Env::new();
+    let run = env.run(&[&fixture("zip/mixto.zip")]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let cfdi = run.file("mixto.zip!/cfdi/FACE0000-AAAA-4BBB-8CCC-DDDDEEEEFFFF.xml");
+    assert_eq!(cfdi["kind"], "cfdi");
+    assert_eq!(cfdi["status"], "imported");
+    assert_eq!(cfdi["key"], "FACE0000-AAAA-4BBB-8CCC-DDDDEEEEFFFF");
+    let nfe = run.file("mixto.zip!/nfe/35261012345678000195550010000020051200500504-nfe.xml");
+    assert_eq!(nfe["kind"], "nfe");
+    assert_eq!(nfe["status"], "imported");
+    assert_eq!(
+        env.text("SELECT path FROM cfdi").unwrap(),
+        format!(
+            "{}!/cfdi/FACE0000-AAAA-4BBB-8CCC-DDDDEEEEFFFF.xml",
+            fixture("zip/mixto.zip")
+        )
+    );
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), 1);
+    assert_eq!(env.count("SELECT count(*) FROM cfdi_concepto"), 2);
+}
