@@ -9,7 +9,7 @@
 mod nfe_gen;
 
 use batchimp::format::{self, ParseOptions, Source};
-use batchimp::ledger::Processed;
+use batchimp::ledger::{OnConflict, Processed};
 use batchimp::pipeline;
 use batchimp::sink::{BatchStart, Sink, sqlite::Sqlite};
 use batchimp::source::Item;
@@ -142,7 +142,7 @@ fn writer_1000_docs(bencher: Bencher) {
         .bench_local_values(|(mut sink, batch)| {
             sink.begin().unwrap();
             for p in &parsed {
-                sink.record(batch, p, false).unwrap();
+                sink.record(batch, p, false, OnConflict::Skip).unwrap();
             }
             sink.commit(batch).unwrap();
         });

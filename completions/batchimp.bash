@@ -301,7 +301,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__run)
-            opts="-j -q -h -V --resume --verify --hidden --allow-invalid-keys --max-file-size --max-archive-size --file-timeout --retries --db --workers --report --quiet --no-wait --help --version"
+            opts="-j -q -h -V --resume --verify --hidden --allow-invalid-keys --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --workers --report --quiet --no-wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -321,6 +321,10 @@ _batchimp() {
                     ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-conflict)
+                    COMPREPLY=($(compgen -W "skip replace fail" -- "${cur}"))
                     return 0
                     ;;
                 --db)

@@ -37,6 +37,9 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-file-size 
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-archive-size -d 'Most bytes one ZIP may inflate to, nested ZIPs included (zip_bomb past it)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l file-timeout -d 'Longest one file may take to read and parse (e.g. 60s, 500ms); slower files fail with error_type timeout' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l retries -d 'Retries of a transient error (an interrupted read, a busy database), with exponential backoff and jitter. Parse errors are never retried' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l on-conflict -d 'What to do with a document whose key is stored already with other content: skip it (a duplicate; a copy that only adds a missing protocol enriches the stored one), replace the stored copy, or fail the file (key_conflict). Byte-identical copies are always duplicates' -r -f -a "skip\t'Keep the stored copy; the file is a `duplicate` (`different`). A copy that only adds what the stored one lacks (the protocol of an NF-e first seen unsigned) enriches it'
+replace\t'The new copy replaces the stored one, rows of every table included'
+fail\t'The file fails with `key_conflict` and writes nothing (enriching still applies)'"
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to the database]' -r -F

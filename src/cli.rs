@@ -1,6 +1,7 @@
 //! What the user typed, as clap types. Nothing below `config` sees these: they are validated and
 //! resolved there first, so no thread fails on user input once work starts.
 
+use crate::ledger::OnConflict;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -105,6 +106,12 @@ pub struct BatchArgs {
     /// backoff and jitter. Parse errors are never retried.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
+
+    /// What to do with a document whose key is stored already with other content: skip it (a
+    /// duplicate; a copy that only adds a missing protocol enriches the stored one), replace the
+    /// stored copy, or fail the file (key_conflict). Byte-identical copies are always duplicates.
+    #[arg(long, value_name = "POLICY", value_enum, default_value_t = OnConflict::Skip)]
+    pub on_conflict: OnConflict,
 }
 
 #[derive(Debug, Args)]

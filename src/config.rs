@@ -3,6 +3,7 @@
 
 use crate::cli::{BatchArgs, ExecArgs};
 use crate::format::ParseOptions;
+use crate::ledger::OnConflict;
 use crate::pipeline::Plan;
 use crate::sink::Target;
 use crate::source::{Limits, WalkOptions};
@@ -31,6 +32,9 @@ pub struct BatchOptions {
     pub max_archive_size: u64,
     pub file_timeout_ms: u64,
     pub retries: u32,
+    /// Absent in batches recorded before the option existed: `skip`, what they did.
+    #[serde(default)]
+    pub on_conflict: OnConflict,
 }
 
 impl BatchOptions {
@@ -42,6 +46,7 @@ impl BatchOptions {
             max_archive_size: a.max_archive_size,
             file_timeout_ms: a.file_timeout.as_millis() as u64,
             retries: a.retries,
+            on_conflict: a.on_conflict,
         }
     }
 
@@ -104,6 +109,7 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, workers: usize) -> Plan {
             allow_invalid_keys: opts.allow_invalid_keys,
         },
         file_timeout: Duration::from_millis(opts.file_timeout_ms),
+        on_conflict: opts.on_conflict,
     }
 }
 

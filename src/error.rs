@@ -53,6 +53,8 @@ pub enum ErrorType {
     CfdiInvalidField,
     /// A CFDI of a version batchimp does not read (before 3.2).
     CfdiUnsupportedVersion,
+    /// A document whose key is already stored with other content, under `--on-conflict fail`.
+    KeyConflict,
     /// A bug in batchimp: a parser panicked. The batch goes on.
     InternalError,
 }
@@ -82,6 +84,7 @@ impl ErrorType {
             ErrorType::CfdiInvalidRfc => "cfdi_invalid_rfc",
             ErrorType::CfdiInvalidField => "cfdi_invalid_field",
             ErrorType::CfdiUnsupportedVersion => "cfdi_unsupported_version",
+            ErrorType::KeyConflict => "key_conflict",
             ErrorType::InternalError => "internal_error",
         }
     }

@@ -40,6 +40,48 @@ impl Status {
     }
 }
 
+/// What happens to a document whose key is already in the database with other content.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OnConflict {
+    /// Keep the stored copy; the file is a `duplicate` (`different`). A copy that only adds
+    /// what the stored one lacks (the protocol of an NF-e first seen unsigned) enriches it.
+    #[default]
+    Skip,
+    /// The new copy replaces the stored one, rows of every table included.
+    Replace,
+    /// The file fails with `key_conflict` and writes nothing (enriching still applies).
+    Fail,
+}
+
+/// How a file's document met the copy already stored, when it was not simply new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// The stored copy lacked what this one has (a protocol), and now has it.
+    Enriched,
+    /// This copy replaced the stored one (`--on-conflict replace`).
+    Replaced,
+}
+
+impl Conflict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conflict::Enriched => "enriched",
+            Conflict::Replaced => "replaced",
+        }
+    }
+}
+
 /// A batch's life: `running` until it ends `completed` (every file accounted for), `failed` (a
 /// fatal error stopped it) or `cancelled` (interrupted by the user).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,7 +18,7 @@
 use crate::error::{ErrorType, FileError};
 use crate::format::{self, ParseOptions, Source};
 use crate::interrupt;
-use crate::ledger::{Outcome, Processed};
+use crate::ledger::{OnConflict, Outcome, Processed};
 use crate::progress::Progress;
 use crate::sink::{self, Sink};
 use crate::source::{self, Filter, Item, Job, WalkOptions, Walker};
@@ -48,6 +48,8 @@ pub struct Plan {
     pub walk: WalkOptions,
     pub parse: ParseOptions,
     pub file_timeout: Duration,
+    /// What to do with a document stored already with other content.
+    pub on_conflict: OnConflict,
 }
 
 /// Which files of the plan to process (all, the rest of a batch, its failed ones). A file the
@@ -152,6 +154,7 @@ pub fn run(
             batch,
             filter: scope.filter,
             retries: plan.walk.limits.retries,
+            on_conflict: plan.on_conflict,
             progress,
         };
         let result = writer.run(done_rx, credit_rx);
@@ -174,6 +177,7 @@ struct Writer<'a> {
     batch: i64,
     filter: &'a Filter,
     retries: u32,
+    on_conflict: OnConflict,
     progress: &'a Progress,
 }
 
@@ -202,6 +206,7 @@ impl Writer<'_> {
                                 self.batch,
                                 &file,
                                 self.filter.replaces(&file.origin),
+                                self.on_conflict,
                             )?;
                             self.progress.record(status);
                             open += 1;

@@ -58,15 +58,21 @@ pub struct FileEntry {
     /// For duplicates: `identical` (same bytes as the imported copy) or `different` (same key,
     /// other content).
     pub duplicate: Option<String>,
-    /// For duplicates: the path the imported copy came from.
+    /// For duplicates: the path the imported copy came from. For an `enriched` or `replaced`
+    /// document too: the path of the copy it met.
     pub duplicate_of: Option<String>,
+    /// How an imported document met a stored copy with the same key: `enriched` (it filled
+    /// what the stored copy lacked, a protocol) or `replaced` (`--on-conflict replace`).
+    pub conflict: Option<String>,
     /// Imported with a caveat (e.g. an invalid check digit under `--allow-invalid-keys`).
     pub warning: Option<String>,
     pub duration_ms: f64,
     pub size: u64,
     pub sha256: Option<String>,
-    /// The document key(s) the file holds (NF-e access key), comma-separated.
+    /// The document key(s) the file holds (NF-e access key, CFDI UUID...), comma-separated.
     pub key: Option<String>,
+    /// The same keys as a list: every document the file produced (a wrapper holds several).
+    pub keys: Vec<String>,
     /// Transient errors (an interrupted read) overcome by retrying.
     pub retries: u32,
 }

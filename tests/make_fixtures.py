@@ -5,11 +5,11 @@ Run it from anywhere: python3 tests/make_fixtures.py. Output is deterministic.""
 import os, zipfile, io, shutil
 import sys
 OUT=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
-for d in ('nfe','zip','other','cfdi'): shutil.rmtree(os.path.join(OUT, d), ignore_errors=True)
-os.makedirs(OUT+'/nfe'); os.makedirs(OUT+'/zip'); os.makedirs(OUT+'/other'); os.makedirs(OUT+'/cfdi')
+for d in ('nfe','zip','other','cfdi','eventos'): shutil.rmtree(os.path.join(OUT, d), ignore_errors=True)
+os.makedirs(OUT+'/nfe'); os.makedirs(OUT+'/zip'); os.makedirs(OUT+'/other'); os.makedirs(OUT+'/cfdi'); os.makedirs(OUT+'/eventos')
 
 def dv(k43):
-    s=sum(int(d)*(2+i%8) for i,d in enumerate(reversed(k43)))
+    s=sum((ord(d)-48)*(2+i%8) for i,d in enumerate(reversed(k43)))  # letters of an alphanumeric CNPJ count as ASCII-48
     r=s%11
     return '0' if r<2 else str(11-r)
 
@@ -20,7 +20,8 @@ def key(uf, aamm, cnpj, mod, serie, nnf, cnf):
 
 def nfe(k, *, versao='4.00', mod=55, serie=1, nnf=1, emit=('12345678000195','Comércio São João Ltda','SP'),
         dest=('CNPJ','98765432000198','Distribuidora Araújo & Filhos S.A.','MG'), items=None, prot=True,
-        prefix='', ns=True, dhemi='2026-10-05T10:15:00-03:00', natop='Venda de mercadoria', extra_ide=''):
+        prefix='', ns=True, dhemi='2026-10-05T10:15:00-03:00', natop='Venda de mercadoria', extra_ide='',
+        imposto_extra='', after_total='', supl='', c_stat='100'):
     items = items or [('001','7891234567895','CAFÉ TORRADO E MOÍDO 500G','09012100','5102','UN','10.0000','18.5000','185.00','33.30'),
                       ('002','SEM GTIN','AÇÚCAR REFINADO 1KG','17019900','5102','FD','5.0000','24.9000','124.50','22.41')]
     p = prefix
@@ -34,7 +35,7 @@ def nfe(k, *, versao='4.00', mod=55, serie=1, nnf=1, emit=('12345678000195','Com
         dets+=(f'<{p}det nItem="{i}">'+t('prod', t('cProd',cp)+t('cEAN',ean)+t('xProd',xp)+t('NCM',ncm)+t('CFOP',cfop)+t('uCom',u)+t('qCom',q)+t('vUnCom',vu)+t('vProd',vp)+t('indTot','1'))
                +t('imposto', t('ICMS', t('ICMS00', t('orig','0')+t('CST','00')+t('modBC','3')+t('vBC',vp)+t('pICMS','18.00')+t('vICMS',vi)))
                   +t('PIS', t('PISAliq', t('CST','01')+t('vBC',vp)+t('pPIS','1.65')+t('vPIS',f"{float(vp)*0.0165:.2f}")))
-                  +t('COFINS', t('COFINSAliq', t('CST','01')+t('vBC',vp)+t('pCOFINS','7.60')+t('vCOFINS',f"{float(vp)*0.076:.2f}"))))
+                  +t('COFINS', t('COFINSAliq', t('CST','01')+t('vBC',vp)+t('pCOFINS','7.60')+t('vCOFINS',f"{float(vp)*0.076:.2f}")))+imposto_extra)
                +f'</{p}det>')
     dkind, did, dname, duf = dest if dest else (None,)*4
     demi_tag = 'dEmi' if versao=='2.00' else 'dhEmi'
@@ -44,10 +45,10 @@ def nfe(k, *, versao='4.00', mod=55, serie=1, nnf=1, emit=('12345678000195','Com
     de = t('dest', t(dkind,did)+t('xNome',dname)+t('enderDest', t('xMun','Belo Horizonte')+t('UF',duf))) if dest else ''
     tot = t('total', t('ICMSTot', t('vBC',f"{vprod:.2f}")+t('vICMS',f"{vicms:.2f}")+t('vST','0.00')+t('vProd',f"{vprod:.2f}")+t('vFrete','0.00')+t('vSeg','0.00')+t('vDesc','0.00')+t('vII','0.00')+t('vIPI','0.00')+t('vPIS','0.00')+t('vCOFINS','0.00')+t('vOutro','0.00')+t('vNF',f"{vprod:.2f}")))
     xmlns = ' xmlns="http://www.portalfiscal.inf.br/nfe"' if ns and not p else (f' xmlns:{p[:-1]}="http://www.portalfiscal.inf.br/nfe"' if p else '')
-    inf = f'<{p}infNFe versao="{versao}" Id="NFe{k}">'+ide+em+de+dets+tot+f'</{p}infNFe>'
+    inf = f'<{p}infNFe versao="{versao}" Id="NFe{k}">'+ide+em+de+dets+tot+after_total+f'</{p}infNFe>'+supl
     sig = '<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo><Reference URI="#NFe'+k+'"><DigestValue>abc=</DigestValue></Reference></SignedInfo><SignatureValue>c2lnbmF0dXJl</SignatureValue></Signature>'
     if prot:
-        body = f'<{p}nfeProc versao="{versao}"{xmlns}><{p}NFe>'+inf+sig+f'</{p}NFe>'+t('protNFe', f'<{p}infProt>'+t('tpAmb','2')+t('chNFe',k)+t('dhRecbto','2026-10-05T10:15:09-03:00')+t('nProt','135260000000001')+t('cStat','100')+t('xMotivo','Autorizado o uso da NF-e')+f'</{p}infProt>')+f'</{p}nfeProc>'
+        body = f'<{p}nfeProc versao="{versao}"{xmlns}><{p}NFe>'+inf+sig+f'</{p}NFe>'+t('protNFe', f'<{p}infProt>'+t('tpAmb','2')+t('chNFe',k)+t('dhRecbto','2026-10-05T10:15:09-03:00')+t('nProt','135260000000001')+t('cStat',c_stat)+t('xMotivo','Autorizado o uso da NF-e')+f'</{p}infProt>')+f'</{p}nfeProc>'
     else:
         body = f'<{p}NFe{xmlns}>'+inf+sig+f'</{p}NFe>'
     return body
@@ -76,15 +77,88 @@ kz4=key('35','2610',C,55,1,2004,20040040)
 v1 = write(OUT+'/nfe/nfe-v4-authorized.xml', nfe(k1, nnf=1001))
 open(OUT+'/nfe/nfe-v4-authorized_copy.xml','wb').write(v1)                       # byte-identical duplicate
 write(OUT+'/nfe/nfe-v4-authorized_resent-same-key.xml', nfe(k1, nnf=1001, natop='Venda de mercadoria (reenvio)'))  # same key, other bytes
-write(OUT+'/nfe/nfe-v3.10-prefixed-unsigned.xml', nfe(k2, versao='3.10', nnf=1002, prot=False, prefix='nfe:'))
+pag310 = '<nfe:pag><nfe:tPag>01</nfe:tPag><nfe:vPag>309.50</nfe:vPag></nfe:pag>'   # layout 3.10: pag itself repeats
+write(OUT+'/nfe/nfe-v3.10-prefixed-unsigned.xml', nfe(k2, versao='3.10', nnf=1002, prot=False, prefix='nfe:', after_total=pag310))
+# the same NF-e, now with its protocol: enriches the bare copy imported just before it
+write(OUT+'/nfe/nfe-v3.10-prefixed-unsigned_authorized.xml', nfe(k2, versao='3.10', nnf=1002, prefix='nfe:', after_total=pag310))
+supl = (f'<infNFeSupl><qrCode><![CDATA[https://www.homologacao.nfce.fazenda.sp.gov.br/qrcode?p={k3}|2|2|1|3A5F]]></qrCode>'
+        '<urlChave>https://www.homologacao.nfce.fazenda.sp.gov.br/consulta</urlChave></infNFeSupl>')
+pag65 = ('<pag><detPag><indPag>0</indPag><tPag>03</tPag><vPag>5.00</vPag><card><tpIntegra>1</tpIntegra><CNPJ>01027058000191</CNPJ>'
+         '<tBand>01</tBand><cAut>A1B2C3</cAut></card></detPag><detPag><tPag>01</tPag><vPag>5.00</vPag></detPag><vTroco>2.05</vTroco></pag>')
 write(OUT+'/nfe/nfce-model65.xml', nfe(k3, mod=65, serie=2, nnf=3, dest=None,
-      items=[('10','7890000000017','PÃO FRANCÊS KG','19052090','5102','KG','0.5000','15.9000','7.95','1.43')]))
+      items=[('10','7890000000017','PÃO FRANCÊS KG','19052090','5102','KG','0.5000','15.9000','7.95','1.43')], after_total=pag65, supl=supl))
 write(OUT+'/nfe/nfe-v2.00-no-namespace.xml', nfe(k4, versao='2.00', nnf=77, ns=False, emit=('11222333000181','Indústria Três Corações Ltda','MG'),
       dest=('CPF','12345678909','José Conceição','MG')))
 write(OUT+'/nfe/nfe-iso-8859-1.xml', nfe(k5, nnf=1005), enc='iso-8859-1')
 write(OUT+'/nfe/nfe-utf8-bom.xml', nfe(k6, nnf=1006), bom=True)
 write(OUT+'/nfe/nfe-foreign-buyer.xml', nfe(k7, nnf=1007, dest=('idEstrangeiro','AR-20304050','Comercial Peñarol S.R.L.','EX')))
 good8 = nfe(k8, nnf=1008)
+# NF-e in full: transport, installments, payments, additional info, 2026 IBS/CBS item taxes, and an
+# issuer with the 2026 alphanumeric CNPJ (in the key too)
+CA = '12ABC34501DE35'
+kp = key('35','2610',CA,55,1,1010,10100100)
+ibscbs = ('<IBSCBS><CST>000</CST><cClassTrib>000001</cClassTrib><gIBSCBS><vBC>185.00</vBC><gIBSUF><pIBSUF>0.10</pIBSUF><vIBSUF>0.19</vIBSUF></gIBSUF>'
+          '<gIBSMun><pIBSMun>0.00</pIBSMun><vIBSMun>0.00</vIBSMun></gIBSMun><vIBS>0.19</vIBS><gCBS><pCBS>0.90</pCBS><vCBS>1.67</vCBS></gCBS></gIBSCBS></IBSCBS>'
+          '<vTotTrib>58.10</vTotTrib>')
+full = ('<transp><modFrete>0</modFrete><transporta><CNPJ>49929194000284</CNPJ><xNome>Transportes Rápidos &amp; Cia</xNome><UF>SP</UF></transporta>'
+        '<vol><qVol>3</qVol></vol></transp>'
+        '<cobr><fat><nFat>1010</nFat><vOrig>309.50</vOrig><vLiq>309.50</vLiq></fat><dup><nDup>001</nDup><dVenc>2026-11-05</dVenc><vDup>103.17</vDup></dup>'
+        '<dup><nDup>002</nDup><dVenc>2026-12-05</dVenc><vDup>103.17</vDup></dup><dup><nDup>003</nDup><dVenc>2027-01-05</dVenc><vDup>103.16</vDup></dup></cobr>'
+        '<pag><detPag><indPag>1</indPag><tPag>15</tPag><vPag>309.50</vPag></detPag></pag>'
+        '<infAdic><infCpl>Pedido 4471; entregar no depósito 2.</infCpl></infAdic>')
+write(OUT+'/nfe/nfe-v4-full-alphanumeric-cnpj.xml', nfe(kp, nnf=1010, emit=(CA,'Atacadista Alfa Numérica S.A.','SP'), imposto_extra=ibscbs, after_total=full))
+# an NF-e cancelled by an event that sorts before it (eventos/ comes before nfe/)
+kc = key('35','2610',C,55,1,1009,10090090)
+write(OUT+'/nfe/nfe-v4-cancelled-by-event.xml', nfe(kc, nnf=1009))
+# a wrapper with three NF-e
+kw = [key('35','2610',C,55,3,n,n*10007) for n in (11,12,13)]
+envi = '<enviNFe versao="4.00" xmlns="http://www.portalfiscal.inf.br/nfe"><idLote>202610050001</idLote><indSinc>0</indSinc>' + ''.join(
+    nfe(k, serie=3, nnf=n, prot=False, ns=False) for k, n in zip(kw, (11,12,13))) + '</enviNFe>'
+write(OUT+'/nfe/enviNFe-three-documents.xml', envi)
+
+# ---- NF-e events, summaries, voiding ----
+NS = 'http://www.portalfiscal.inf.br/nfe'
+def evento(k, tp, seq, desc, det='', cnpj=C):
+    return (f'<evento versao="1.00"><infEvento Id="ID{tp}{k}{seq:02d}"><cOrgao>35</cOrgao><tpAmb>2</tpAmb><CNPJ>{cnpj}</CNPJ><chNFe>{k}</chNFe>'
+            f'<dhEvento>2026-10-06T09:00:00-03:00</dhEvento><tpEvento>{tp}</tpEvento><nSeqEvento>{seq}</nSeqEvento><verEvento>1.00</verEvento>'
+            f'<detEvento versao="1.00"><descEvento>{desc}</descEvento>{det}</detEvento></infEvento>'
+            '<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignatureValue>c2ln</SignatureValue></Signature></evento>')
+def ret(k, tp, seq, cstat, nprot, desc='', motivo='Evento registrado e vinculado a NF-e'):
+    return (f'<retEvento versao="1.00"><infEvento><tpAmb>2</tpAmb><verAplic>SP_EVENTOS_PL_100</verAplic><cOrgao>35</cOrgao><cStat>{cstat}</cStat>'
+            f'<xMotivo>{motivo}</xMotivo><chNFe>{k}</chNFe><tpEvento>{tp}</tpEvento><xEvento>{desc}</xEvento><nSeqEvento>{seq}</nSeqEvento>'
+            f'<dhRegEvento>2026-10-06T09:00:05-03:00</dhRegEvento><nProt>{nprot}</nProt></infEvento></retEvento>')
+def proc(ev, r): return f'<procEventoNFe versao="1.00" xmlns="{NS}">{ev}{r}</procEventoNFe>'
+E = OUT+'/eventos'
+write(E+'/cancelamento-antes-da-nfe.xml', proc(evento(kc, 110111, 1, 'Cancelamento', '<nProt>135260000000001</nProt><xJust>Pedido cancelado pelo cliente antes do envio</xJust>'),
+      ret(kc, 110111, 1, 135, '135260000009001', 'Cancelamento registrado')))
+write(E+'/cce-nfe-autorizada.xml', proc(evento(k1, 110110, 1, 'Carta de Correcao', '<xCorrecao>Endereço de entrega: Rua das Flores, 200</xCorrecao>'
+      '<xCondUso>A Carta de Correcao e disciplinada pelo paragrafo 1o-A do art. 7o do Convenio S/N</xCondUso>'), ret(k1, 110110, 1, 135, '135260000009002', 'Carta de Correcao registrada')))
+# a request only (nothing says SEFAZ registered it): stored, never cancels its NF-e
+write(E+'/pedido-cancelamento-sem-retorno.xml', f'<nfeDadosMsg xmlns="http://www.portalfiscal.inf.br/nfe/wsdl/NFeRecepcaoEvento4"><envEvento versao="1.00" xmlns="{NS}"><idLote>77</idLote>'
+      + evento(k2, 110111, 1, 'Cancelamento', '<nProt>135260000000001</nProt><xJust>Erro na emissao da nota fiscal</xJust>') + '</envEvento></nfeDadosMsg>')
+# SEFAZ's answer to a batch, alone: one cancellation registered (for the first NF-e of the wrapper), one rejected
+write(E+'/retorno-lote-eventos.xml', f'<retEnvEvento versao="1.00" xmlns="{NS}"><idLote>78</idLote><tpAmb>2</tpAmb><verAplic>SP_EVENTOS_PL_100</verAplic><cOrgao>35</cOrgao>'
+      '<cStat>128</cStat><xMotivo>Lote de Evento Processado</xMotivo>'
+      + ret(kw[0], 110111, 1, 135, '135260000009003', 'Cancelamento registrado') + ret(kw[1], 110111, 1, 573, '', 'Cancelamento', 'Rejeicao: Duplicidade de evento')
+      + '</retEnvEvento>')
+# an event of a type batchimp does not know, for an NF-e that never arrives
+kx = key('41','2609','99888777000166',55,1,5,50000005)
+write(E+'/evento-tipo-desconhecido.xml', f'<evento versao="1.00" xmlns="{NS}">' + evento(kx, 999999, 1, 'Evento Futuro', '<xDado>qualquer</xDado>')[len('<evento versao="1.00">'):])
+# distribution summaries and voiding
+write(E+'/resumo-nfe.xml', f'<resNFe versao="1.01" xmlns="{NS}"><chNFe>{k1}</chNFe><CNPJ>{C}</CNPJ><xNome>Comércio São João Ltda</xNome><IE>111222333444</IE>'
+      '<dhEmi>2026-10-05T10:15:00-03:00</dhEmi><tpNF>1</tpNF><vNF>999.99</vNF><digVal>abc=</digVal><dhRecbto>2026-10-05T10:15:09-03:00</dhRecbto>'
+      '<nProt>135260000000001</nProt><cSitNFe>1</cSitNFe></resNFe>')
+write(E+'/resumo-evento.xml', f'<resEvento versao="1.01" xmlns="{NS}"><cOrgao>35</cOrgao><CNPJ>{C}</CNPJ><chNFe>{kx}</chNFe><dhEvento>2026-10-06T09:00:00-03:00</dhEvento>'
+      '<tpEvento>210200</tpEvento><nSeqEvento>1</nSeqEvento><xEvento>Confirmacao da Operacao</xEvento><dhRecbto>2026-10-06T09:00:05-03:00</dhRecbto>'
+      '<nProt>135260000009004</nProt></resEvento>')
+inut = ('<inutNFe versao="4.00"><infInut Id="ID35261234567800019555001000002000000002010"><tpAmb>2</tpAmb><xServ>INUTILIZAR</xServ><cUF>35</cUF><ano>26</ano>'
+        f'<CNPJ>{C}</CNPJ><mod>55</mod><serie>1</serie><nNFIni>2000</nNFIni><nNFFin>2010</nNFFin><xJust>Falha no sistema pulou a numeracao</xJust></infInut></inutNFe>')
+write(E+'/inutilizacao.xml', f'<procInutNFe versao="4.00" xmlns="{NS}">{inut}<retInutNFe versao="4.00"><infInut><tpAmb>2</tpAmb><verAplic>SP_NFE_PL009_V4</verAplic>'
+      f'<cStat>102</cStat><xMotivo>Inutilizacao de numero homologado</xMotivo><cUF>35</cUF><ano>26</ano><CNPJ>{C}</CNPJ><mod>55</mod><serie>1</serie>'
+      '<nNFIni>2000</nNFIni><nNFFin>2010</nNFFin><dhRecbto>2026-10-07T08:00:00-03:00</dhRecbto><nProt>135260000009005</nProt></infInut></retInutNFe></procInutNFe>')
+write(E+'/broken-evento-sem-chave.xml', proc(evento(kc, 110110, 2, 'Carta de Correcao', '<xCorrecao>x</xCorrecao>').replace(f'<chNFe>{kc}</chNFe>', ''), ''))
+badkc = kc[:43] + str((int(kc[43])+1)%10)
+write(E+'/broken-evento-digito-verificador.xml', proc(evento(badkc, 110111, 1, 'Cancelamento', '<xJust>Chave com digito errado</xJust>'), ret(badkc, 110111, 1, 135, '135260000009006')))
 # broken twins
 bad = nfe(k8, nnf=1008).replace('</nNF>', '</nNFx>', 1)
 write(OUT+'/nfe/broken-malformed.xml', bad)
@@ -99,8 +173,8 @@ open(OUT+'/nfe/broken-empty.xml','wb').write(b'')
 write(OUT+'/nfe/broken-invalid-utf8.xml', nfe(k8, nnf=1008)) 
 b = open(OUT+'/nfe/broken-invalid-utf8.xml','rb').read().replace('CAFÉ'.encode(), b'CAF\xc9', 1)
 open(OUT+'/nfe/broken-invalid-utf8.xml','wb').write(b)
-# wrong root: a cancellation event (unsupported, not a failure)
-write(OUT+'/other/evento-cancelamento.xml', f'<procEventoNFe versao="1.00" xmlns="http://www.portalfiscal.inf.br/nfe"><evento versao="1.00"><infEvento Id="ID110111{k1}01"><chNFe>{k1}</chNFe><tpEvento>110111</tpEvento><nSeqEvento>1</nSeqEvento></infEvento></evento></procEventoNFe>')
+# wrong root: a CT-e event (unsupported, not a failure)
+write(OUT+'/other/cte-evento.xml', '<procEventoCTe versao="3.00" xmlns="http://www.portalfiscal.inf.br/cte"><eventoCTe versao="3.00"><infEvento Id="ID110111352610123456780001955700100000000110000000101"><tpEvento>110111</tpEvento></infEvento></eventoCTe></procEventoCTe>')
 open(OUT+'/other/leia-me.txt','w').write('Notas fiscais de outubro: importar com batchimp.\n')
 open(OUT+'/other/danfe.pdf','wb').write(b'%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n')
 

@@ -12,13 +12,9 @@
 //! CFDI without one is not a fiscal document yet and fails `cfdi_not_stamped`.
 
 use super::xml::{self, Name};
-use super::{ColType, Column, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, typed};
+use super::{ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col, typed};
 use crate::error::{ErrorType, FileError};
 use quick_xml::events::{BytesStart, Event};
-
-const fn col(name: &'static str, ty: ColType) -> Column {
-    Column { name, ty }
-}
 
 use ColType::{Integer as I, Numeric as N, Text as T};
 
@@ -59,7 +55,7 @@ pub static CFDI: Table = Table {
         col("sha256", T),
     ],
     primary_key: &["uuid"],
-    indexed: &[],
+    ..Table::BASE
 };
 
 /// `cfdi_concepto`: the document's lines, `n` counting from 1.
@@ -79,8 +75,9 @@ pub static CONCEPTO: Table = Table {
         col("descuento", N),
         col("objeto_imp", T),
     ],
-    primary_key: &[],
     indexed: &["uuid"],
+    parent: Some(&CFDI),
+    ..Table::BASE
 };
 
 /// `cfdi_impuesto`: transferred (`traslado`) and withheld (`retencion`) taxes, per concept
@@ -97,8 +94,9 @@ pub static IMPUESTO: Table = Table {
         col("tasa_o_cuota", N),
         col("importe", N),
     ],
-    primary_key: &[],
     indexed: &["uuid"],
+    parent: Some(&CFDI),
+    ..Table::BASE
 };
 
 /// `cfdi_relacionado`: documents this one relates to (credit notes, substitutions, payments).
@@ -109,8 +107,9 @@ pub static RELACIONADO: Table = Table {
         col("tipo_relacion", T),
         col("uuid_relacionado", T),
     ],
-    primary_key: &[],
     indexed: &["uuid", "uuid_relacionado"],
+    parent: Some(&CFDI),
+    ..Table::BASE
 };
 
 /// `cfdi_pago`: payments of a Pagos 1.0/2.0 complement, `n` counting from 1.
@@ -125,8 +124,9 @@ pub static PAGO: Table = Table {
         col("tipo_cambio_p", N),
         col("monto", N),
     ],
-    primary_key: &[],
     indexed: &["uuid"],
+    parent: Some(&CFDI),
+    ..Table::BASE
 };
 
 /// `cfdi_pago_docto`: the invoices a payment settles (`id_documento` is their UUID, upper-cased
@@ -147,8 +147,9 @@ pub static PAGO_DOCTO: Table = Table {
         col("imp_pagado", N),
         col("imp_saldo_insoluto", N),
     ],
-    primary_key: &[],
     indexed: &["uuid", "id_documento"],
+    parent: Some(&CFDI),
+    ..Table::BASE
 };
 
 /// `cfdi_nomina`: payroll complements (1.1 and 1.2), `n` counting from 1. For 1.1, which has no
@@ -172,8 +173,9 @@ pub static NOMINA: Table = Table {
         col("curp", T),
         col("num_empleado", T),
     ],
-    primary_key: &[],
     indexed: &["uuid"],
+    parent: Some(&CFDI),
+    ..Table::BASE
 };
 
 /// `cfdi_nomina_linea`: payroll lines, `clase` = `percepcion`, `deduccion` or `otro_pago`.
@@ -192,8 +194,9 @@ pub static NOMINA_LINEA: Table = Table {
         col("importe_exento", N),
         col("importe", N),
     ],
-    primary_key: &[],
     indexed: &["uuid"],
+    parent: Some(&CFDI),
+    ..Table::BASE
 };
 
 /// Attribute (lower-cased local name) → column, for one kind of element.

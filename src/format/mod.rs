@@ -28,6 +28,11 @@ pub struct Column {
     pub ty: ColType,
 }
 
+/// A column, for table definitions: `col("v_nf", ColType::Numeric)`.
+pub const fn col(name: &'static str, ty: ColType) -> Column {
+    Column { name, ty }
+}
+
 /// A table a format writes.
 #[derive(Debug)]
 pub struct Table {
@@ -37,9 +42,31 @@ pub struct Table {
     pub primary_key: &'static [&'static str],
     /// Columns that get an index of their own (a child table's link to its parent).
     pub indexed: &'static [&'static str],
+    /// For a child table: the document table its rows belong to, linked by this table's first
+    /// column (the parent's key). Replacing a document deletes its rows here too.
+    pub parent: Option<&'static Table>,
+    /// Columns a later copy of a document may fill when the stored copy left them empty (the
+    /// protocol of an NF-e first seen unsigned). The first one decides: the stored row is
+    /// enriched when it is NULL there and the new copy is not.
+    pub enrich: &'static [&'static str],
+    /// SQL run after a row of this table is written (inserted, enriched or replaced), with `?1`
+    /// bound to the row's first column: state that depends on other documents (an NF-e's
+    /// cancellation by an event that may arrive before or after it).
+    pub after_write: &'static [&'static str],
 }
 
 impl Table {
+    /// The defaults for the fields a table rarely sets: `..Table::BASE`.
+    pub const BASE: Table = Table {
+        name: "",
+        columns: &[],
+        primary_key: &[],
+        indexed: &[],
+        parent: None,
+        enrich: &[],
+        after_write: &[],
+    };
+
     /// Index of a column, for use in `const` items so a typo is a compile error.
     pub const fn col(&self, name: &str) -> usize {
         let mut i = 0;

@@ -6,7 +6,7 @@
 
 pub mod sqlite;
 
-use crate::ledger::{BatchStatus, Processed, Status};
+use crate::ledger::{BatchStatus, OnConflict, Processed, Status};
 use crate::report::{BatchInfo, FileEntry, Totals};
 use crate::source::OriginSet;
 use anyhow::{Context, Result, bail};
@@ -31,7 +31,14 @@ pub trait Sink {
     /// transaction. Returns the status recorded. `Err` is fatal to the batch (the database
     /// failed) and the open transaction must not be committed. With `replace`, the file's earlier
     /// row in this batch is replaced (retry of a failure, resume of a file that changed).
-    fn record(&mut self, batch: i64, file: &Processed, replace: bool) -> Result<Status>;
+    /// `on_conflict` says what to do with a document whose key is stored with other content.
+    fn record(
+        &mut self,
+        batch: i64,
+        file: &Processed,
+        replace: bool,
+        on_conflict: OnConflict,
+    ) -> Result<Status>;
     /// Commit the open transaction, with the batch's running counts.
     fn commit(&mut self, batch: i64) -> Result<()>;
     /// Close a batch: final counts from the ledger, end time, status.

@@ -7,7 +7,7 @@
 use super::{BatchStart, Sink};
 use crate::error::ErrorType;
 use crate::format::{self, ColType, Table, Value};
-use crate::ledger::{BatchStatus, Counts, Outcome, Processed, Status};
+use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Outcome, Processed, Status};
 use crate::report::{BatchInfo, FileEntry, Totals};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result};
@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS files (
     duration_ms REAL NOT NULL,
     retries INTEGER NOT NULL DEFAULT 0,
     mtime INTEGER,
-    key TEXT
+    key TEXT,
+    conflict TEXT
 );
 -- Covers resume: a batch's origins with the size and time they had, read from the index alone.
 DROP INDEX IF EXISTS files_batch_origin;
@@ -61,6 +62,7 @@ CREATE INDEX IF NOT EXISTS files_batch_origin_stat ON files(batch_id, origin, si
 const LEDGER_ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("files", "retries", "INTEGER NOT NULL DEFAULT 0"),
     ("files", "mtime", "INTEGER"),
+    ("files", "conflict", "TEXT"),
 ];
 
 pub struct Sqlite {
@@ -70,8 +72,8 @@ pub struct Sqlite {
     inserts: HashMap<&'static str, String>,
     /// Multi-row INSERT statement text per (table, rows), built on first use.
     multi_inserts: HashMap<(&'static str, usize), String>,
-    /// SELECT of an existing document's sha256 and path by key, per main table.
-    lookups: HashMap<&'static str, String>,
+    /// Per document table: how to find, enrich and delete a stored copy.
+    docs: HashMap<&'static str, DocSql>,
     /// Counts recorded in the open transaction, added to the batch row at commit.
     pending: Counts,
     /// Rows replaced (retry, resume of a changed file) in the open transaction, by their old
@@ -88,7 +90,7 @@ impl Sqlite {
             path: path.to_owned(),
             inserts: HashMap::new(),
             multi_inserts: HashMap::new(),
-            lookups: HashMap::new(),
+            docs: HashMap::new(),
             pending: Counts::default(),
             pending_removed: Counts::default(),
         };
@@ -106,15 +108,10 @@ impl Sqlite {
             ddl.push_str(&create_table(table));
             self.inserts.insert(table.name, insert_sql(table));
         }
-        for f in format::FORMATS {
-            let main = f.tables()[0];
-            self.lookups.insert(
-                main.name,
-                format!(
-                    "SELECT sha256, path FROM \"{}\" WHERE \"{}\" = ?1",
-                    main.name, main.primary_key[0]
-                ),
-            );
+        for table in format::all_tables() {
+            if !table.primary_key.is_empty() {
+                self.docs.insert(table.name, DocSql::new(table));
+            }
         }
         // The schema is only written when it changed, so opening a database another program is
         // writing to needs no lock. The version is a hash of the DDL itself.
@@ -164,37 +161,120 @@ impl Sqlite {
         Ok(())
     }
 
-    /// Insert a file's documents; a document whose key is already in its main table is a
-    /// duplicate and none of its rows are written.
-    fn write_docs(&mut self, file: &Processed, docs: &[format::Doc]) -> Result<DocsResult> {
+    /// Write a file's documents. A document whose key is new is inserted with its child rows;
+    /// one whose key is stored already is a duplicate (same bytes, or `on_conflict` skip), enriches
+    /// the stored copy, replaces it, or makes the file fail (`key_conflict`).
+    fn write_docs(
+        &mut self,
+        file: &Processed,
+        docs: &[format::Doc],
+        on_conflict: OnConflict,
+    ) -> Result<DocsResult> {
         let mut result = DocsResult::default();
         for doc in docs {
             let (main, children) = doc.rows.split_first().expect("a document has its main row");
+            let table = main.table;
             // One probe of the key's index: the insert itself says whether the key was new.
             let inserted = self
                 .conn
-                .prepare_cached(&self.inserts[main.table.name])?
+                .prepare_cached(&self.inserts[table.name])?
                 .execute(rusqlite::params_from_iter(
                     main.values.iter().map(ToSqlValue),
                 ))?;
-            if inserted == 0 {
-                if result.duplicate.is_none() {
-                    let (sha, path): (Option<String>, Option<String>) = self
-                        .conn
-                        .prepare_cached(&self.lookups[main.table.name])?
-                        .query_row([&doc.key], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                    let same = sha.is_some() && sha == file.sha256;
-                    result.duplicate = Some((if same { "identical" } else { "different" }, path));
+            if inserted == 1 {
+                self.insert_children(children)?;
+                self.after_write(main)?;
+                result.imported += 1;
+                if let Some(w) = &doc.warning {
+                    result.warning.get_or_insert_with(|| w.clone());
                 }
                 continue;
             }
-            self.insert_children(children)?;
-            result.imported += 1;
-            if let Some(w) = &doc.warning {
-                result.warning.get_or_insert_with(|| w.clone());
+            let sql = &self.docs[table.name];
+            let key = sql.key_of(main);
+            let (sha, path): (Option<String>, Option<String>) = self
+                .conn
+                .prepare_cached(&sql.lookup)?
+                .query_row(rusqlite::params_from_iter(key.clone()), |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            let identical = sha.is_some() && sha == file.sha256;
+            let conflict = if identical {
+                None
+            } else if on_conflict == OnConflict::Replace {
+                for delete in &sql.delete_children {
+                    self.conn.prepare_cached(delete)?.execute([key[0]])?;
+                }
+                self.conn
+                    .prepare_cached(&sql.delete)?
+                    .execute(rusqlite::params_from_iter(key.clone()))?;
+                self.conn
+                    .prepare_cached(&self.inserts[table.name])?
+                    .execute(rusqlite::params_from_iter(
+                        main.values.iter().map(ToSqlValue),
+                    ))?;
+                self.insert_children(children)?;
+                Some(Conflict::Replaced)
+            } else if self.enrich(main)? {
+                Some(Conflict::Enriched)
+            } else if on_conflict == OnConflict::Fail {
+                result.key_conflict.get_or_insert_with(|| {
+                    format!(
+                        "{} {} is stored already with other content (from {}); --on-conflict fail",
+                        table.name,
+                        doc.key,
+                        path.as_deref().unwrap_or("an earlier file")
+                    )
+                });
+                None
+            } else {
+                None
+            };
+            match conflict {
+                Some(c) => {
+                    self.after_write(main)?;
+                    result.imported += 1;
+                    result.conflict.get_or_insert(c);
+                    result.duplicate_of.get_or_insert(path);
+                }
+                None if result.duplicate.is_none() => {
+                    result.duplicate = Some(if identical { "identical" } else { "different" });
+                    result.duplicate_of.get_or_insert(path);
+                }
+                None => {}
             }
         }
         Ok(result)
+    }
+
+    /// Fill the stored copy's empty enrich columns from `row`; whether it changed.
+    fn enrich(&mut self, row: &format::Row) -> Result<bool> {
+        let sql = &self.docs[row.table.name];
+        let Some((update, columns)) = &sql.enrich else {
+            return Ok(false);
+        };
+        if row.values[columns[0]] == Value::Null {
+            return Ok(false);
+        }
+        let values = columns
+            .iter()
+            .map(|&c| ToSqlValue(&row.values[c]))
+            .chain(sql.key_of(row));
+        let changed = self
+            .conn
+            .prepare_cached(update)?
+            .execute(rusqlite::params_from_iter(values))?;
+        Ok(changed == 1)
+    }
+
+    /// Run the table's `after_write` statements for a row just written.
+    fn after_write(&mut self, row: &format::Row) -> Result<()> {
+        for sql in row.table.after_write {
+            self.conn
+                .prepare_cached(sql)?
+                .execute([ToSqlValue(&row.values[0])])?;
+        }
+        Ok(())
     }
 
     /// Child rows (a document's items), consecutive rows of one table going in together: a
@@ -249,10 +329,96 @@ impl Sqlite {
 
 #[derive(Default)]
 struct DocsResult {
+    /// Documents written (new, enriched or replaced).
     imported: usize,
-    /// The first duplicate: `identical`/`different`, and the path of the imported copy.
-    duplicate: Option<(&'static str, Option<String>)>,
+    /// The first duplicate: `identical` or `different`.
+    duplicate: Option<&'static str>,
+    /// The first enriched or replaced document.
+    conflict: Option<Conflict>,
+    /// The path of the stored copy the first duplicate or conflict met.
+    duplicate_of: Option<Option<String>>,
+    /// Under `--on-conflict fail`: why the file fails.
+    key_conflict: Option<String>,
     warning: Option<String>,
+}
+
+/// Statements on one document table (a table with a primary key), built once.
+struct DocSql {
+    /// Column indexes of the primary key.
+    key: Vec<usize>,
+    /// `SELECT sha256, path` of the stored copy, by key.
+    lookup: String,
+    /// Delete the stored copy's child rows, by the first key column.
+    delete_children: Vec<String>,
+    /// Delete the stored copy's row, by key.
+    delete: String,
+    /// `UPDATE` of the enrich columns (then the key as parameters) where the first is NULL,
+    /// with those columns' indexes; `None` when the table has none.
+    enrich: Option<(String, Vec<usize>)>,
+}
+
+impl DocSql {
+    fn new(t: &'static Table) -> DocSql {
+        let key: Vec<usize> = t.primary_key.iter().map(|c| t.col(c)).collect();
+        let by_key = |first: usize| -> String {
+            t.primary_key
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("\"{c}\" = ?{}", first + i))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        let delete_children: Vec<String> = format::all_tables()
+            .filter(|c| c.parent.is_some_and(|p| std::ptr::eq(p, t)))
+            .map(|c| {
+                format!(
+                    "DELETE FROM \"{}\" WHERE \"{}\" = ?1",
+                    c.name, c.columns[0].name
+                )
+            })
+            .collect();
+        let delete = format!("DELETE FROM \"{}\" WHERE {}", t.name, by_key(1));
+        let enrich = (!t.enrich.is_empty()).then(|| {
+            let mut columns: Vec<&str> = t.enrich.to_vec();
+            columns.extend(
+                ["path", "sha256"]
+                    .iter()
+                    .filter(|c| t.columns.iter().any(|x| x.name == **c)),
+            );
+            let set: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("\"{c}\" = ?{}", i + 1))
+                .collect();
+            let sql = format!(
+                "UPDATE \"{}\" SET {} WHERE {} AND \"{}\" IS NULL",
+                t.name,
+                set.join(", "),
+                by_key(columns.len() + 1),
+                t.enrich[0]
+            );
+            (sql, columns.iter().map(|c| t.col(c)).collect())
+        });
+        DocSql {
+            lookup: format!(
+                "SELECT sha256, path FROM \"{}\" WHERE {}",
+                t.name,
+                by_key(1)
+            ),
+            key,
+            delete_children,
+            delete,
+            enrich,
+        }
+    }
+
+    /// The key's values in a row of this table, as statement parameters.
+    fn key_of<'a>(&self, row: &'a format::Row) -> Vec<ToSqlValue<'a>> {
+        self.key
+            .iter()
+            .map(|&c| ToSqlValue(&row.values[c]))
+            .collect()
+    }
 }
 
 impl Sink for Sqlite {
@@ -280,12 +446,18 @@ impl Sink for Sqlite {
         Ok(())
     }
 
-    fn record(&mut self, batch: i64, file: &Processed, replace: bool) -> Result<Status> {
+    fn record(
+        &mut self,
+        batch: i64,
+        file: &Processed,
+        replace: bool,
+        on_conflict: OnConflict,
+    ) -> Result<Status> {
         let mut error: Option<(ErrorType, &str)> = None;
         let mut status = Status::Failed;
-        let mut duplicate = None;
-        let mut warning = None;
+        let mut result = DocsResult::default();
         let mut key = None;
+        let key_conflict;
         match &file.outcome {
             Outcome::Failed(e) => error = Some((e.error_type, &e.message)),
             Outcome::Unsupported => status = Status::Unsupported,
@@ -296,16 +468,30 @@ impl Sink for Sqlite {
                         .collect::<Vec<_>>()
                         .join(","),
                 );
-                let r = self
-                    .write_docs(file, docs)
+                // Under `fail`, a conflict found after some of the file's documents were
+                // written takes them back: a failed file writes nothing.
+                let guarded = on_conflict == OnConflict::Fail;
+                if guarded {
+                    self.conn.execute_batch("SAVEPOINT file")?;
+                }
+                result = self
+                    .write_docs(file, docs, on_conflict)
                     .with_context(|| format!("cannot write {}", file.origin))?;
-                status = if r.imported > 0 {
-                    Status::Imported
+                if let Some(msg) = result.key_conflict.take() {
+                    self.conn.execute_batch("ROLLBACK TO file; RELEASE file")?;
+                    key_conflict = msg;
+                    error = Some((ErrorType::KeyConflict, &key_conflict));
+                    result = DocsResult::default();
                 } else {
-                    Status::Duplicate
-                };
-                duplicate = r.duplicate;
-                warning = r.warning;
+                    if guarded {
+                        self.conn.execute_batch("RELEASE file")?;
+                    }
+                    status = if result.imported > 0 {
+                        Status::Imported
+                    } else {
+                        Status::Duplicate
+                    };
+                }
             }
         }
         if replace {
@@ -326,15 +512,14 @@ impl Sink for Sqlite {
             Some((t, m)) => (Some(t.as_str()), Some(format!("{}: {m}", file.origin))),
             None => (None, None),
         };
-        let (dup_kind, dup_of) = match duplicate {
-            Some((k, of)) => (Some(k), of),
-            None => (None, None),
-        };
+        // A duplicate names the copy it duplicates; so does an enriched or replaced document.
+        let dup_kind = result.duplicate.filter(|_| status == Status::Duplicate);
+        let dup_of = result.duplicate_of.flatten();
         self.conn
             .prepare_cached(
                 "INSERT INTO files (batch_id, origin, size, sha256, kind, status, error_type, error,
-                    duplicate, duplicate_of, warning, duration_ms, retries, mtime, key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    duplicate, duplicate_of, warning, duration_ms, retries, mtime, key, conflict)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?
             .execute(params![
                 batch,
@@ -347,11 +532,12 @@ impl Sink for Sqlite {
                 message,
                 dup_kind,
                 dup_of,
-                warning,
+                result.warning,
                 file.duration.as_secs_f64() * 1000.0,
                 file.retries,
                 file.mtime,
-                key
+                key,
+                result.conflict.map(Conflict::as_str)
             ])?;
         self.pending.add(status);
         Ok(status)
@@ -508,11 +694,16 @@ impl Sink for Sqlite {
     ) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT origin, kind, status, error_type, error, duplicate, duplicate_of, warning,
-                duration_ms, size, sha256, key, retries
+                duration_ms, size, sha256, key, retries, conflict
              FROM files WHERE batch_id = ?1 ORDER BY origin, id",
         )?;
         let mut rows = stmt.query([batch])?;
         while let Some(r) = rows.next()? {
+            let key: Option<String> = r.get(11)?;
+            let keys = key
+                .as_deref()
+                .map(|k| k.split(',').map(str::to_owned).collect())
+                .unwrap_or_default();
             f(FileEntry {
                 path: r.get(0)?,
                 kind: r.get(1)?,
@@ -525,8 +716,10 @@ impl Sink for Sqlite {
                 duration_ms: r.get(8)?,
                 size: r.get::<_, i64>(9)? as u64,
                 sha256: r.get(10)?,
-                key: r.get(11)?,
+                key,
+                keys,
                 retries: r.get(12)?,
+                conflict: r.get(13)?,
             })?;
         }
         Ok(())
@@ -637,6 +830,7 @@ fn insert_sql(t: &Table) -> String {
 
 /// Binds a [`Value`]; a number goes in as REAL and SQLite's NUMERIC affinity stores a whole one
 /// as INTEGER.
+#[derive(Clone, Copy)]
 struct ToSqlValue<'a>(&'a Value);
 
 impl rusqlite::ToSql for ToSqlValue<'_> {

@@ -176,14 +176,17 @@ fn every_corpus_file_is_accounted_for() {
         by_kind("xlsx") >= 5,
         "spreadsheets are documents, not archives to walk"
     );
-    // NF-e events are not imported yet: unsupported, never failed. CFDI are read in full.
+    // PDFs are not imported (yet): unsupported, never failed. NF-e events and CFDI are read.
     for f in files {
         let path = f["path"].as_str().unwrap();
-        if path.contains("/nfe-events/") || path.contains("/pdf/") {
+        if path.contains("/pdf/") {
             assert_eq!(f["status"], "unsupported", "{f}");
         }
         if path.contains("/cfdi") {
             assert_eq!(f["kind"], "cfdi", "{f}");
+        }
+        if path.contains("/nfe-events/") {
+            assert_eq!(f["kind"], "nfe", "{f}");
         }
     }
 }
@@ -322,4 +325,126 @@ fn every_corpus_cfdi_imports_with_its_uuid_issuer_total_concepts_and_payments() 
     assert!(imported >= 12, "only {imported} corpus CFDI imported");
     assert!(pagos >= 2, "Pagos 1.0 and 2.0 samples land their payments");
     assert!(nomina_11 > 5, "the 3.2 payroll sample lands its lines");
+}
+
+/// Every key a file names (`chNFe`), read naively.
+fn ch_nfe(xml: &str) -> Vec<String> {
+    xml.match_indices("<chNFe>")
+        .map(|(at, _)| {
+            let start = at + "<chNFe>".len();
+            xml[start..start + xml[start..].find('<').unwrap()]
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn every_corpus_event_imports_and_cancellations_hold_in_either_order() {
+    let Some(corpus) = corpus() else { return };
+    let events_dir = corpus.join("nfe-events");
+    let nfe_dir = corpus.join("nfe");
+    let mut events: Vec<PathBuf> = std::fs::read_dir(&events_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    events.sort();
+
+    // By default a file naming a key with a wrong check digit fails with that type, and only
+    // those fail; under --allow-invalid-keys every one imports.
+    let env = Env::new();
+    let run = env.run(&[events_dir.to_str().unwrap()]);
+    for path in &events {
+        let xml = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let f = run.file(&format!("/{name}"));
+        let keys = ch_nfe(&xml);
+        let bad = keys
+            .iter()
+            .any(|k| !batchimp::format::nfe::check_digit_ok(k));
+        if bad {
+            assert_eq!(f["error_type"], "nfe_bad_check_digit", "{name}: {f}");
+        } else {
+            assert_eq!(f["status"], "imported", "{name}: {f}");
+        }
+    }
+    let env = Env::new();
+    let run = env.run(&[events_dir.to_str().unwrap(), "--allow-invalid-keys"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.total("imported") as usize, events.len());
+    // The unknown event type is stored.
+    assert_eq!(
+        env.count("SELECT count(*) FROM nfe_evento WHERE tp_evento = '123456'"),
+        1
+    );
+    assert_eq!(env.count("SELECT count(*) FROM nfe_inutilizacao"), 1);
+
+    // Registered cancellations (110111 answered 135), read naively.
+    let mut cancelled: Vec<String> = Vec::new();
+    let mut requested: Vec<String> = Vec::new();
+    for path in &events {
+        let xml = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+        if xml.contains("<tpEvento>110111</tpEvento>") {
+            if xml.contains("<cStat>135</cStat>") {
+                cancelled.push(ch_nfe(&xml)[0].clone());
+            } else {
+                requested.push(ch_nfe(&xml)[0].clone());
+            }
+        }
+    }
+    assert_eq!(cancelled.len(), 3, "{cancelled:?}");
+    assert!(!requested.is_empty());
+
+    // Separate batches, NF-e first and events first: the same outcome.
+    for order in [[&nfe_dir, &events_dir], [&events_dir, &nfe_dir]] {
+        let env = Env::new();
+        for dir in order {
+            env.run(&[dir.to_str().unwrap(), "--allow-invalid-keys"]);
+        }
+        for k in &cancelled {
+            assert_eq!(
+                env.text(&format!("SELECT situacao FROM nfe WHERE chave = '{k}'")),
+                Some("cancelada".to_owned()),
+                "{k} after {order:?}"
+            );
+        }
+        for k in &requested {
+            assert_ne!(
+                env.text(&format!(
+                    "SELECT (SELECT situacao FROM nfe WHERE chave = '{k}')"
+                )),
+                Some("cancelada".to_owned()),
+                "a request never cancels {k}"
+            );
+        }
+        assert_eq!(
+            env.count("SELECT count(*) FROM nfe WHERE situacao = 'cancelada'"),
+            cancelled.len() as i64,
+            "nothing else is cancelled"
+        );
+    }
+}
+
+#[test]
+fn corpus_tax_reform_nfe_keeps_its_ibs_and_cbs() {
+    let Some(corpus) = corpus() else { return };
+    let env = Env::new();
+    let run = env.run(&[corpus
+        .join("nfe/nfelib__nfe_reforma_tributaria.xml")
+        .to_str()
+        .unwrap()]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        env.text("SELECT CAST(v_ibs AS TEXT) || '|' || CAST(v_cbs AS TEXT) FROM nfe"),
+        Some("50|87.29".to_owned())
+    );
+    assert_eq!(
+        env.text(
+            "SELECT ibs_cbs_cst || '|' || c_class_trib || '|' || ibs_cbs_v_bc || '|' || v_cbs
+             FROM nfe_item WHERE n_item = 1"
+        ),
+        Some("000|000001|800|101".to_owned())
+    );
+    assert_eq!(env.count("SELECT count(*) FROM nfe_duplicata"), 3);
+    assert_eq!(env.count("SELECT count(*) FROM nfe_pagamento"), 1);
 }

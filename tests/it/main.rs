@@ -6,6 +6,7 @@ mod cli;
 mod corpus;
 mod fuzz;
 mod helpers;
+mod nfe;
 mod reliability;
 mod run;
 mod testdata;

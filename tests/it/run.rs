@@ -17,6 +17,16 @@ const FIXTURE_OUTCOMES: &str = "
     cfdi/cfdi40-nomina12.xml                          imported    -
     cfdi/cfdi40-pagos20.xml                           imported    -
     cfdi/cfdi40-utf8-bom.xml                          imported    -
+    eventos/broken-evento-digito-verificador.xml      failed      nfe_bad_check_digit
+    eventos/broken-evento-sem-chave.xml               failed      nfe_missing_key
+    eventos/cancelamento-antes-da-nfe.xml             imported    -
+    eventos/cce-nfe-autorizada.xml                    imported    -
+    eventos/evento-tipo-desconhecido.xml              imported    -
+    eventos/inutilizacao.xml                          imported    -
+    eventos/pedido-cancelamento-sem-retorno.xml       imported    -
+    eventos/resumo-evento.xml                         imported    -
+    eventos/resumo-nfe.xml                            imported    -
+    eventos/retorno-lote-eventos.xml                  imported    -
     hostile/billion-laughs.xml                        failed      xml_doctype_rejected
     hostile/bomb-10gb.zip!/layer-0.zip!/zeros.xml     failed      zip_bomb
     hostile/bomb-10gb.zip!/layer-1.zip!/zeros.xml     failed      zip_bomb
@@ -32,11 +42,11 @@ const FIXTURE_OUTCOMES: &str = "
     hostile/encrypted.zip!/secreta.xml                failed      zip_encrypted
     hostile/lying-size.zip!/nota.xml                  failed      zip_bomb
     hostile/truncated.zip                             failed      zip_corrupt
-    hostile/truncated.zip!/2026-10/35261012345678000195550010000020011200100108-nfe.xml imported -
-    hostile/truncated.zip!/2026-10/35261012345678000195550010000020021200200207-nfe.xml failed zip_corrupt
+    hostile/truncated.zip!/2026-10/35261012345678000195550010000020011200100108-nfe.xml imported    -
+    hostile/truncated.zip!/2026-10/35261012345678000195550010000020021200200207-nfe.xml failed      zip_corrupt
     hostile/zip-slip.zip!/../../etc/cron.d/nota.xml   failed      zip_bad_name
     hostile/zip-slip.zip!//tmp/nota.xml               failed      zip_bad_name
-    hostile/zip-slip.zip!/ok/35261012345678000195550010000020021200200207-nfe.xml imported -
+    hostile/zip-slip.zip!/ok/35261012345678000195550010000020021200200207-nfe.xml imported    -
     nfe/broken-amount-not-a-number.xml                failed      nfe_invalid_field
     nfe/broken-bad-check-digit.xml                    failed      nfe_bad_check_digit
     nfe/broken-empty.xml                              failed      empty_file
@@ -45,24 +55,28 @@ const FIXTURE_OUTCOMES: &str = "
     nfe/broken-malformed.xml                          failed      xml_malformed
     nfe/broken-missing-key.xml                        failed      nfe_missing_key
     nfe/broken-truncated.xml                          failed      xml_truncated
+    nfe/enviNFe-three-documents.xml                   imported    -
     nfe/nfce-model65.xml                              imported    -
     nfe/nfe-foreign-buyer.xml                         imported    -
     nfe/nfe-iso-8859-1.xml                            imported    -
     nfe/nfe-utf8-bom.xml                              imported    -
     nfe/nfe-v2.00-no-namespace.xml                    imported    -
     nfe/nfe-v3.10-prefixed-unsigned.xml               imported    -
+    nfe/nfe-v3.10-prefixed-unsigned_authorized.xml    imported    -
     nfe/nfe-v4-authorized.xml                         imported    -
     nfe/nfe-v4-authorized_copy.xml                    duplicate   -
     nfe/nfe-v4-authorized_resent-same-key.xml         duplicate   -
+    nfe/nfe-v4-cancelled-by-event.xml                 imported    -
+    nfe/nfe-v4-full-alphanumeric-cnpj.xml             imported    -
+    other/cte-evento.xml                              unsupported -
     other/danfe.pdf                                   unsupported -
-    other/evento-cancelamento.xml                     unsupported -
     other/leia-me.txt                                 unsupported -
-    zip/mixto.zip!/cfdi/FACE0000-AAAA-4BBB-8CCC-DDDDEEEEFFFF.xml imported -
-    zip/mixto.zip!/nfe/35261012345678000195550010000020051200500504-nfe.xml imported -
-    zip/nested.zip!/35261012345678000195550010000020041200400405-nfe.xml imported -
-    zip/nested.zip!/inner.zip!/35261012345678000195550010000020031200300306-nfe.xml imported -
-    zip/notas-2026-10.zip!/2026-10/35261012345678000195550010000020011200100108-nfe.xml duplicate -
-    zip/notas-2026-10.zip!/2026-10/35261012345678000195550010000020021200200207-nfe.xml duplicate -
+    zip/mixto.zip!/cfdi/FACE0000-AAAA-4BBB-8CCC-DDDDEEEEFFFF.xml imported    -
+    zip/mixto.zip!/nfe/35261012345678000195550010000020051200500504-nfe.xml imported    -
+    zip/nested.zip!/35261012345678000195550010000020041200400405-nfe.xml imported    -
+    zip/nested.zip!/inner.zip!/35261012345678000195550010000020031200300306-nfe.xml imported    -
+    zip/notas-2026-10.zip!/2026-10/35261012345678000195550010000020011200100108-nfe.xml duplicate   -
+    zip/notas-2026-10.zip!/2026-10/35261012345678000195550010000020021200200207-nfe.xml duplicate   -
     zip/notas-2026-10.zip!/2026-10/quebrado.xml       failed      xml_truncated
 ";
 
@@ -107,25 +121,27 @@ fn every_fixture_gets_its_status_and_error_type() {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 59);
+    assert_eq!(totals["files"], 73);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 19);
+    assert_eq!(run.total("imported"), 31);
     assert_eq!(run.total("duplicate"), 5);
-    assert_eq!(run.total("failed"), 32);
+    assert_eq!(run.total("failed"), 34);
     assert_eq!(run.total("unsupported"), 3);
     assert_eq!(totals["by_error_type"]["xml_truncated"], 2);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 11);
-    assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 1);
+    assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 2);
 
     // The database holds exactly the imported documents, and the ledger agrees with the report.
-    assert_eq!(env.count("SELECT count(*) FROM nfe"), 12);
+    // 12 + the three of the wrapper + the full one + the one cancelled by an event; the bare
+    // NF-e enriched by its nfeProc stays one row.
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), 17);
     assert_eq!(env.count("SELECT count(*) FROM cfdi"), 7);
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        19
+        31
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 32"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 34"),
         1
     );
 }
@@ -256,15 +272,12 @@ fn columns_hold_the_documents_values() {
         row(&format!("SELECT emit_nome FROM nfe WHERE chave = '{k}'")).unwrap(),
         "Indústria Três Corações Ltda"
     );
-    // `nfe:` prefix on every element, unsigned and without protocol.
+    // `nfe:` prefix on every element, first unsigned without protocol, then enriched by its
+    // nfeProc (tests/it/nfe.rs has the details).
     let k = "35261012345678000195550010000010021100200200";
     assert_eq!(
         row(&format!("SELECT versao FROM nfe WHERE chave = '{k}'")).unwrap(),
         "3.10"
-    );
-    assert_eq!(
-        row(&format!("SELECT n_prot FROM nfe WHERE chave = '{k}'")),
-        None
     );
     assert_eq!(
         env.count(&format!(
@@ -293,7 +306,7 @@ fn columns_hold_the_documents_values() {
     );
     assert_eq!(
         env.count("SELECT count(*) FROM nfe WHERE chave_valida = 1"),
-        7
+        12
     );
 }
 
@@ -550,7 +563,7 @@ fn summary_line_and_default_report_path() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains(
-            "batch 1 completed: 17 files, 7 imported, 2 duplicate, 8 failed, 0 unsupported"
+            "batch 1 completed: 21 files, 11 imported, 2 duplicate, 8 failed, 0 unsupported"
         ),
         "{err}"
     );

@@ -1,0 +1,429 @@
+//! The messages that travel with NF-e: events (`procEventoNFe`, a bare `evento`, the
+//! `envEvento` request and `retEnvEvento` response batches), distribution summaries (`resNFe`,
+//! `resEvento`) and number-range voiding (`inutNFe`, `procInutNFe`, `retInutNFe`).
+//!
+//! Each is a flat record of leaf elements. A request part (`evento/infEvento`,
+//! `inutNFe/infInut`) and SEFAZ's answer (`retEvento/infEvento`, `retInutNFe/infInut`) are read
+//! as separate records and joined by their key, so a request alone, an answer alone or both
+//! together all make one row. Only a homologated answer (cStat 135/136/155) makes a
+//! cancellation count: a request is not a fact.
+
+use super::super::xml::{self, Name, Text};
+use super::super::{ColType, Doc, ParseOptions, Row, Source, Table, Value, col, typed};
+use super::nota::MARK_CANCELLED;
+use crate::error::{ErrorType, FileError};
+use quick_xml::events::Event;
+
+use ColType::{Integer as I, Text as T};
+
+/// `nfe_evento`: one row per (chave, tp_evento, n_seq_evento). Whatever the type: unknown types
+/// are stored too. `c_stat`, `n_prot`, `dh_reg_evento` come from SEFAZ's answer and are NULL for
+/// a request alone (a later copy with the answer fills them in).
+pub static NFE_EVENTO: Table = Table {
+    name: "nfe_evento",
+    columns: &[
+        col("chave", T),
+        col("tp_evento", T),
+        col("n_seq_evento", I),
+        col("chave_valida", I),
+        col("desc_evento", T),
+        col("dh_evento", T),
+        col("c_orgao", T),
+        col("tp_amb", I),
+        col("autor_cnpj", T),
+        col("autor_cpf", T),
+        col("x_just", T),
+        col("x_correcao", T),
+        col("c_stat", I),
+        col("x_motivo", T),
+        col("n_prot", T),
+        col("dh_reg_evento", T),
+        col("path", T),
+        col("sha256", T),
+    ],
+    primary_key: &["chave", "tp_evento", "n_seq_evento"],
+    enrich: &["c_stat", "x_motivo", "n_prot", "dh_reg_evento"],
+    after_write: &[MARK_CANCELLED],
+    ..Table::BASE
+};
+
+/// `nfe_resumo`: `resNFe` distribution summaries, one row per key. A separate table, so a
+/// summary never overwrites (or blocks) the full NF-e.
+pub static NFE_RESUMO: Table = Table {
+    name: "nfe_resumo",
+    columns: &[
+        col("chave", T),
+        col("chave_valida", I),
+        col("cnpj", T),
+        col("cpf", T),
+        col("x_nome", T),
+        col("ie", T),
+        col("dh_emi", T),
+        col("tp_nf", I),
+        col("v_nf", ColType::Numeric),
+        col("dig_val", T),
+        col("dh_recbto", T),
+        col("n_prot", T),
+        col("c_sit_nfe", I),
+        col("path", T),
+        col("sha256", T),
+    ],
+    primary_key: &["chave"],
+    ..Table::BASE
+};
+
+/// `nfe_evento_resumo`: `resEvento` distribution summaries of events.
+pub static NFE_EVENTO_RESUMO: Table = Table {
+    name: "nfe_evento_resumo",
+    columns: &[
+        col("chave", T),
+        col("tp_evento", T),
+        col("n_seq_evento", I),
+        col("chave_valida", I),
+        col("x_evento", T),
+        col("c_orgao", T),
+        col("cnpj", T),
+        col("cpf", T),
+        col("dh_evento", T),
+        col("dh_recbto", T),
+        col("n_prot", T),
+        col("path", T),
+        col("sha256", T),
+    ],
+    primary_key: &["chave", "tp_evento", "n_seq_evento"],
+    ..Table::BASE
+};
+
+/// `nfe_inutilizacao`: voided number ranges, one row per `id` (SEFAZ's `ID` + UF, year, CNPJ,
+/// model, series and range).
+pub static NFE_INUTILIZACAO: Table = Table {
+    name: "nfe_inutilizacao",
+    columns: &[
+        col("id", T),
+        col("c_uf", T),
+        col("ano", T),
+        col("cnpj", T),
+        col("mod", I),
+        col("serie", I),
+        col("n_nf_ini", I),
+        col("n_nf_fin", I),
+        col("x_just", T),
+        col("tp_amb", I),
+        col("c_stat", I),
+        col("x_motivo", T),
+        col("n_prot", T),
+        col("dh_recbto", T),
+        col("path", T),
+        col("sha256", T),
+    ],
+    primary_key: &["id"],
+    enrich: &["c_stat", "x_motivo", "n_prot", "dh_recbto"],
+    ..Table::BASE
+};
+
+/// The kinds of record, each a table and the part of it it fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `evento/infEvento`.
+    EventRequest,
+    /// `retEvento/infEvento`.
+    EventAnswer,
+    Summary,
+    EventSummary,
+    /// `inutNFe/infInut`.
+    VoidRequest,
+    /// `retInutNFe/infInut`.
+    VoidAnswer,
+}
+
+impl Kind {
+    /// The record an element starts, by its name and its parent's.
+    fn of(parent: &[u8], name: &[u8]) -> Option<Kind> {
+        Some(match (parent, name) {
+            (b"evento", b"infEvento") => Kind::EventRequest,
+            (b"retEvento", b"infEvento") => Kind::EventAnswer,
+            (_, b"resNFe") => Kind::Summary,
+            (_, b"resEvento") => Kind::EventSummary,
+            (b"inutNFe", b"infInut") => Kind::VoidRequest,
+            (b"retInutNFe", b"infInut") => Kind::VoidAnswer,
+            _ => return None,
+        })
+    }
+
+    fn table(self) -> &'static Table {
+        match self {
+            Kind::EventRequest | Kind::EventAnswer => &NFE_EVENTO,
+            Kind::Summary => &NFE_RESUMO,
+            Kind::EventSummary => &NFE_EVENTO_RESUMO,
+            Kind::VoidRequest | Kind::VoidAnswer => &NFE_INUTILIZACAO,
+        }
+    }
+
+    /// The column a leaf fills: `direct` says whether its parent is the record element itself
+    /// (else it is `detEvento` or another group inside).
+    fn column(self, direct: bool, parent: &[u8], name: &[u8]) -> Option<&'static str> {
+        Some(match (self, direct, name) {
+            (Kind::EventRequest | Kind::EventAnswer, true, n) => match n {
+                b"chNFe" => "chave",
+                b"tpEvento" => "tp_evento",
+                b"nSeqEvento" => "n_seq_evento",
+                b"dhEvento" => "dh_evento",
+                b"cOrgao" => "c_orgao",
+                b"tpAmb" => "tp_amb",
+                b"CNPJ" if self == Kind::EventRequest => "autor_cnpj",
+                b"CPF" if self == Kind::EventRequest => "autor_cpf",
+                b"cStat" if self == Kind::EventAnswer => "c_stat",
+                b"xMotivo" if self == Kind::EventAnswer => "x_motivo",
+                b"nProt" if self == Kind::EventAnswer => "n_prot",
+                b"dhRegEvento" if self == Kind::EventAnswer => "dh_reg_evento",
+                b"xEvento" if self == Kind::EventAnswer => "desc_evento",
+                _ => return None,
+            },
+            (Kind::EventRequest, false, n) if parent == b"detEvento" => match n {
+                b"descEvento" => "desc_evento",
+                b"xJust" => "x_just",
+                b"xCorrecao" => "x_correcao",
+                _ => return None,
+            },
+            (Kind::Summary, true, n) => match n {
+                b"chNFe" => "chave",
+                b"CNPJ" => "cnpj",
+                b"CPF" => "cpf",
+                b"xNome" => "x_nome",
+                b"IE" => "ie",
+                b"dhEmi" => "dh_emi",
+                b"tpNF" => "tp_nf",
+                b"vNF" => "v_nf",
+                b"digVal" => "dig_val",
+                b"dhRecbto" => "dh_recbto",
+                b"nProt" => "n_prot",
+                b"cSitNFe" => "c_sit_nfe",
+                _ => return None,
+            },
+            (Kind::EventSummary, true, n) => match n {
+                b"chNFe" => "chave",
+                b"tpEvento" => "tp_evento",
+                b"nSeqEvento" => "n_seq_evento",
+                b"xEvento" => "x_evento",
+                b"cOrgao" => "c_orgao",
+                b"CNPJ" => "cnpj",
+                b"CPF" => "cpf",
+                b"dhEvento" => "dh_evento",
+                b"dhRecbto" => "dh_recbto",
+                b"nProt" => "n_prot",
+                _ => return None,
+            },
+            (Kind::VoidRequest | Kind::VoidAnswer, true, n) => match n {
+                b"cUF" => "c_uf",
+                b"ano" => "ano",
+                b"CNPJ" => "cnpj",
+                b"mod" => "mod",
+                b"serie" => "serie",
+                b"nNFIni" => "n_nf_ini",
+                b"nNFFin" => "n_nf_fin",
+                b"tpAmb" => "tp_amb",
+                b"xJust" if self == Kind::VoidRequest => "x_just",
+                b"cStat" if self == Kind::VoidAnswer => "c_stat",
+                b"xMotivo" if self == Kind::VoidAnswer => "x_motivo",
+                b"nProt" if self == Kind::VoidAnswer => "n_prot",
+                b"dhRecbto" if self == Kind::VoidAnswer => "dh_recbto",
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// One record being read.
+struct Record {
+    kind: Kind,
+    values: Vec<Value>,
+}
+
+impl Record {
+    fn get(&self, column: &str) -> &Value {
+        &self.values[self.kind.table().col(column)]
+    }
+
+    fn text(&self, column: &str) -> Option<&str> {
+        match self.get(column) {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Parse a file of the NF-e message family (already UTF-8).
+pub fn parse(bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, FileError> {
+    let mut events = xml::Events::new(bytes);
+    let mut stack: Vec<Name> = Vec::with_capacity(16);
+    let mut text = Text::default();
+    let mut records: Vec<Record> = Vec::new();
+    // The open record and its depth in `stack`.
+    let mut open: Option<(Record, usize)> = None;
+    let mut field_error: Option<FileError> = None;
+    loop {
+        match events.next(src)? {
+            Event::Start(e) => {
+                let name = Name::of(&e);
+                if open.is_none() {
+                    let parent = stack.last().map_or(&b""[..], Name::as_bytes);
+                    if let Some(kind) = Kind::of(parent, name.as_bytes()) {
+                        let values = vec![Value::Null; kind.table().columns.len()];
+                        open = Some((Record { kind, values }, stack.len()));
+                    }
+                }
+                xml::push(&mut stack, name)?;
+                text.clear();
+            }
+            Event::Text(t) => text.push(t.into_inner())?,
+            Event::CData(t) => text.push(t.into_inner())?,
+            Event::GeneralRef(r) => text.push_ref(&r)?,
+            Event::End(_) => {
+                let name = stack.pop().expect("quick-xml checks end names");
+                let depth = stack.len();
+                if let Some((_, at)) = &open
+                    && *at == depth
+                {
+                    records.push(open.take().expect("open").0);
+                } else if let Some((record, at)) = &mut open
+                    && !text.is_empty()
+                {
+                    let parent = stack.last().map_or(&b""[..], Name::as_bytes);
+                    let direct = depth == *at + 1;
+                    if let Some(column) = record.kind.column(direct, parent, name.as_bytes()) {
+                        let table = record.kind.table();
+                        let c = table.col(column);
+                        match typed(table, c, text.get()?, ErrorType::NfeInvalidField) {
+                            Ok(v) => record.values[c] = v,
+                            Err(e) => drop(field_error.get_or_insert(e)),
+                        }
+                    }
+                }
+                text.clear();
+            }
+            Event::Eof => {
+                events.finish(&stack)?;
+                break;
+            }
+            Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::DocType(_) => return Err(xml::doctype_rejected()),
+        }
+    }
+    let records = join_answers(records);
+    if records.is_empty() {
+        return Err(FileError::new(
+            ErrorType::NfeMissingKey,
+            "no event, summary or voiding record (infEvento, resNFe, resEvento, infInut)",
+        ));
+    }
+    let docs = records
+        .into_iter()
+        .map(|r| finish(r, src, opts))
+        .collect::<Result<Vec<Doc>, FileError>>()?;
+    if let Some(e) = field_error {
+        return Err(e);
+    }
+    Ok(docs)
+}
+
+/// Fill each request with the answer that names it (same key, type and sequence); an answer
+/// that names no request in the file stands alone.
+fn join_answers(records: Vec<Record>) -> Vec<Record> {
+    let (answers, mut out): (Vec<Record>, Vec<Record>) = records
+        .into_iter()
+        .partition(|r| matches!(r.kind, Kind::EventAnswer | Kind::VoidAnswer));
+    for answer in answers {
+        let request = match answer.kind {
+            Kind::EventAnswer => out.iter_mut().find(|r| {
+                r.kind == Kind::EventRequest
+                    && ["chave", "tp_evento", "n_seq_evento"]
+                        .iter()
+                        .all(|c| r.get(c) == answer.get(c))
+            }),
+            _ => {
+                let requests = out.iter().filter(|r| r.kind == Kind::VoidRequest).count();
+                out.iter_mut().find(|r| {
+                    r.kind == Kind::VoidRequest && (requests == 1 || void_id(r) == void_id(&answer))
+                })
+            }
+        };
+        match request {
+            Some(request) => {
+                for (v, a) in request.values.iter_mut().zip(answer.values) {
+                    if *v == Value::Null {
+                        *v = a;
+                    }
+                }
+                // The answer's status is what counts, not anything the request said.
+            }
+            None => out.push(answer),
+        }
+    }
+    out
+}
+
+/// SEFAZ's identifier of a voided range: `ID` + UF, year, CNPJ, model, series (3 digits), first
+/// and last number (9 digits each).
+fn void_id(r: &Record) -> Option<String> {
+    let t = |c| r.text(c);
+    let n = |c| match r.get(c) {
+        Value::Int(i) => Some(*i),
+        _ => None,
+    };
+    Some(format!(
+        "ID{}{:0>2}{}{:02}{:03}{:09}{:09}",
+        t("c_uf")?,
+        t("ano")?,
+        t("cnpj")?,
+        n("mod")?,
+        n("serie")?,
+        n("n_nf_ini")?,
+        n("n_nf_fin")?
+    ))
+}
+
+fn finish(mut r: Record, src: &Source, opts: &ParseOptions) -> Result<Doc, FileError> {
+    let table = r.kind.table();
+    let mut warning = None;
+    let key = if table.primary_key == ["id"] {
+        let id = void_id(&r).ok_or_else(|| {
+            FileError::new(
+                ErrorType::NfeMissingKey,
+                "number-range voiding without its UF, year, CNPJ, model, series or range",
+            )
+        })?;
+        r.values[table.col("id")] = Value::Text(id.clone());
+        id
+    } else {
+        let chave = r
+            .text("chave")
+            .map(str::to_owned)
+            .ok_or_else(|| FileError::new(ErrorType::NfeMissingKey, "record without chNFe"))?;
+        let (valid, w) = super::check_key(&chave, opts)?;
+        warning = w;
+        r.values[table.col("chave_valida")] = Value::Int(valid as i64);
+        if table.primary_key.len() == 1 {
+            chave
+        } else {
+            let (Some(tp), Value::Int(seq)) = (r.text("tp_evento"), r.get("n_seq_evento")) else {
+                return Err(FileError::new(
+                    ErrorType::NfeMissingKey,
+                    format!("event for {chave} without tpEvento or nSeqEvento"),
+                ));
+            };
+            // SEFAZ's event identifier.
+            format!("ID{tp}{chave}{seq:02}")
+        }
+    };
+    r.values[table.col("path")] = Value::Text(src.origin.to_owned());
+    r.values[table.col("sha256")] = Value::Text(src.sha256.to_owned());
+    Ok(Doc {
+        key,
+        rows: vec![Row {
+            table,
+            values: r.values,
+        }],
+        warning,
+    })
+}

@@ -1,0 +1,196 @@
+//! Brazilian NF-e and NFC-e (models 55 and 65; layouts 2.00, 3.10 and 4.00) and the messages
+//! that travel with them in a SEFAZ download: events (cancellation, CC-e, manifestation...),
+//! distribution summaries (`resNFe`, `resEvento`) and number-range voiding (`inutNFe`).
+//!
+//! A file is one family, told by its first NF-e element (after any `nfeDadosMsg`/SOAP
+//! wrapper): documents are read by [`nota`], the other messages by [`evento`]. Both match
+//! elements by local name, so namespaces and prefixes such as `nfe:` do not matter.
+
+pub mod evento;
+pub mod nota;
+
+use super::xml::{self, Name};
+use super::{Doc, Format, ParseOptions, Sniff, Source, Table};
+use crate::error::{ErrorType, FileError};
+
+pub use nota::{NFE, NFE_DUPLICATA, NFE_ITEM, NFE_PAGAMENTO};
+
+/// What a file holds, from its first NF-e element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// `nfeProc`, `NFe`, `enviNFe`: fiscal documents.
+    Nota,
+    /// Events, summaries and voiding.
+    Message,
+}
+
+fn family(name: &[u8]) -> Option<Family> {
+    match name {
+        b"nfeProc" | b"NFe" | b"enviNFe" => Some(Family::Nota),
+        b"procEventoNFe" | b"evento" | b"envEvento" | b"retEnvEvento" | b"retEvento"
+        | b"resNFe" | b"resEvento" | b"inutNFe" | b"procInutNFe" | b"retInutNFe" => {
+            Some(Family::Message)
+        }
+        _ => None,
+    }
+}
+
+/// The family of the first elements of a file: the root, or what a transport wrapper holds.
+fn family_of(elements: &[Name]) -> Option<Family> {
+    let mut els = elements.iter().map(Name::as_bytes);
+    match els.next()? {
+        b"nfeDadosMsg" | b"nfeResultMsg" | b"Envelope" => els
+            .find(|n| {
+                !matches!(
+                    *n,
+                    b"Header" | b"Body" | b"nfeDadosMsg" | b"nfeResultMsg" | b"idLote"
+                )
+            })
+            .and_then(family),
+        root => family(root),
+    }
+}
+
+/// The NF-e format.
+pub struct Nfe;
+
+impl Format for Nfe {
+    fn kind(&self) -> &'static str {
+        "nfe"
+    }
+
+    fn tables(&self) -> &'static [&'static Table] {
+        static TABLES: [&Table; 8] = [
+            &NFE,
+            &NFE_ITEM,
+            &NFE_PAGAMENTO,
+            &NFE_DUPLICATA,
+            &evento::NFE_EVENTO,
+            &evento::NFE_RESUMO,
+            &evento::NFE_EVENTO_RESUMO,
+            &evento::NFE_INUTILIZACAO,
+        ];
+        &TABLES
+    }
+
+    fn detect(&self, sniff: &Sniff) -> bool {
+        family_of(&sniff.xml_elements).is_some()
+    }
+
+    fn parse(
+        &self,
+        bytes: &[u8],
+        src: &Source,
+        opts: &ParseOptions,
+    ) -> Result<Vec<Doc>, FileError> {
+        let utf8 = xml::to_utf8(bytes)?;
+        let first = xml::first_elements(&utf8, 4)?;
+        match family_of(&first) {
+            Some(Family::Message) => evento::parse(&utf8, src, opts),
+            _ => nota::parse(&utf8, src, opts),
+        }
+    }
+}
+
+/// Check an access key (of a document, or the one an event or summary names): 44 characters,
+/// digits except the issuer's CNPJ, which may be alphanumeric from 2026; and the mod-11 check
+/// digit. Returns whether the check digit is right, and the warning to report when it is not
+/// but `--allow-invalid-keys` lets the document in.
+pub fn check_key(key: &str, opts: &ParseOptions) -> Result<(bool, Option<String>), FileError> {
+    if !is_key_shape(key) {
+        return Err(FileError::new(
+            ErrorType::NfeInvalidKey,
+            format!("access key {key:?} is not 44 digits (the CNPJ part may be alphanumeric)"),
+        ));
+    }
+    if check_digit_ok(key) {
+        return Ok((true, None));
+    }
+    let msg = format!(
+        "access key {key} has a wrong check digit (expected {}, SEFAZ rejection 253)",
+        check_digit(&key[..43])
+    );
+    if !opts.allow_invalid_keys {
+        return Err(FileError::new(ErrorType::NfeBadCheckDigit, msg));
+    }
+    Ok((
+        false,
+        Some(format!("{msg}; imported under --allow-invalid-keys")),
+    ))
+}
+
+/// Positions 7-18 (the CNPJ's root and branch) may hold A-Z from the 2026 alphanumeric CNPJ;
+/// every other position, the CNPJ's own check digits included, is a digit.
+fn is_key_shape(key: &str) -> bool {
+    key.len() == 44
+        && key
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_digit() || ((6..18).contains(&i) && b.is_ascii_uppercase()))
+}
+
+/// The mod-11 check digit SEFAZ computes over the first 43 characters of an access key: weights
+/// 2..9 from the right, repeating; a remainder of 0 or 1 gives 0. A character counts as its
+/// ASCII code minus 48 (digits as themselves, `A` as 17), the rule for alphanumeric CNPJ.
+pub fn check_digit(first43: &str) -> u8 {
+    let sum: u32 = first43
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| u32::from(b.wrapping_sub(b'0')) * (2 + (i as u32 % 8)))
+        .sum();
+    match sum % 11 {
+        0 | 1 => 0,
+        r => (11 - r) as u8,
+    }
+}
+
+/// Whether a 44-character key's last digit is its check digit.
+pub fn check_digit_ok(key: &str) -> bool {
+    key.len() == 44 && check_digit(&key[..43]) == key.as_bytes()[43].wrapping_sub(b'0')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_digit_matches_sefaz_examples() {
+        // Keys from authorized documents (their protocols prove SEFAZ accepted them).
+        assert!(check_digit_ok(
+            "35180834128745000152550010000474281920007498"
+        ));
+        assert!(check_digit_ok(
+            "42220575277525000178550030000292481295366801"
+        ));
+        assert!(!check_digit_ok(
+            "42220575277525000178550030000292481295366802"
+        ));
+    }
+
+    #[test]
+    fn alphanumeric_cnpj_keys() {
+        // CNPJ 12ABC34501DE35 (the Receita Federal's example): letters count as ASCII - 48.
+        let first43 = [
+            "35",
+            "2610",
+            "12ABC34501DE35",
+            "55",
+            "001",
+            "000001001",
+            "1",
+            "10010010",
+        ]
+        .concat();
+        let first43 = first43.as_str();
+        assert_eq!(first43.len(), 43);
+        let key = format!("{first43}{}", check_digit(first43));
+        assert!(is_key_shape(&key), "{key}");
+        assert!(check_digit_ok(&key));
+        let opts = ParseOptions::default();
+        assert_eq!(check_key(&key, &opts), Ok((true, None)));
+        // Letters outside the CNPJ, or lower case, are not a key.
+        assert!(!is_key_shape(&key.replace("3526", "35A6")));
+        assert!(!is_key_shape(&key.to_ascii_lowercase()));
+    }
+}
