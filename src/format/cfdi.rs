@@ -712,7 +712,7 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Builder, FileError> {
                 stack.pop();
             }
             Event::Eof => {
-                events.finish(&stack)?;
+                events.finish(stack.last())?;
                 return Ok(doc);
             }
             // A CFDI's data is in attributes; text (addenda, stray whitespace) is not read.

@@ -49,10 +49,20 @@ pub struct Table {
     /// protocol of an NF-e first seen unsigned). The first one decides: the stored row is
     /// enriched when it is NULL there and the new copy is not.
     pub enrich: &'static [&'static str],
-    /// SQL run after a row of this table is written (inserted, enriched or replaced), with `?1`
-    /// bound to the row's first column: state that depends on other documents (an NF-e's
-    /// cancellation by an event that may arrive before or after it).
-    pub after_write: &'static [&'static str],
+    /// Statements run after a row of this table is written (inserted, enriched or replaced):
+    /// state that depends on other documents (an NF-e's cancellation by an event that may
+    /// arrive before or after it).
+    pub after_write: &'static [AfterWrite],
+}
+
+/// A statement run after a row of a table is written (see [`Table::after_write`]).
+#[derive(Debug)]
+pub struct AfterWrite {
+    /// SQL with `?1` bound to the written row's first column (its document key).
+    pub sql: &'static str,
+    /// The document table the statement depends on: while it holds no rows the statement
+    /// cannot change anything and is skipped (most batches hold NF-e and no events).
+    pub reads: &'static str,
 }
 
 impl Table {
@@ -146,23 +156,50 @@ pub fn typed(
     Ok(match column.ty {
         ColType::Text => Value::Text(s.to_owned()),
         ColType::Integer => Value::Int(s.parse().map_err(|_| bad())?),
-        ColType::Numeric => {
-            if !is_decimal(s) {
-                return Err(bad());
-            }
-            Value::Num(s.parse().map_err(|_| bad())?)
-        }
+        ColType::Numeric => Value::Num(parse_decimal(s).ok_or_else(bad)?),
     })
 }
 
-/// `-?digits(.digits)?`, the only number shape the fiscal schemas allow.
-fn is_decimal(s: &str) -> bool {
-    let s = s.strip_prefix('-').unwrap_or(s);
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.bytes().all(|b| b.is_ascii_digit())
-        && !(s.contains('.') && frac.is_empty())
+/// A number of the only shape the fiscal schemas allow, `-?digits(.digits)?`, in one pass.
+/// Up to 15 significant digits (every amount and quantity in practice) the value is the exact
+/// mantissa divided by an exact power of ten, which IEEE division rounds correctly: the same
+/// result as `str::parse`, which handles the rest.
+fn parse_decimal(s: &str) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let mut mantissa: u64 = 0;
+    let mut int_digits = 0usize;
+    let mut frac_digits: Option<usize> = None;
+    for b in digits.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa
+                    .saturating_mul(10)
+                    .saturating_add(u64::from(b - b'0'));
+                match &mut frac_digits {
+                    Some(n) => *n += 1,
+                    None => int_digits += 1,
+                }
+            }
+            b'.' if frac_digits.is_none() => frac_digits = Some(0),
+            _ => return None,
+        }
+    }
+    if int_digits == 0 || frac_digits == Some(0) {
+        return None;
+    }
+    let scale = frac_digits.unwrap_or(0);
+    let value = if mantissa < (1 << 53) && scale < POW10.len() {
+        mantissa as f64 / POW10[scale]
+    } else {
+        digits.parse().ok()?
+    };
+    Some(if negative { -value } else { value })
 }
 
 /// Options that change how formats read documents.
@@ -304,7 +341,47 @@ mod tests {
 
     #[test]
     fn decimals() {
-        assert!(is_decimal("10.00") && is_decimal("0") && is_decimal("-1.5"));
-        assert!(!is_decimal("1,5") && !is_decimal("") && !is_decimal("1.") && !is_decimal("abc"));
+        for ok in [
+            "10.00",
+            "0",
+            "-1.5",
+            "007",
+            "0.1",
+            "309.50",
+            "9999999999.9999999999",
+        ] {
+            assert_eq!(parse_decimal(ok), Some(ok.parse::<f64>().unwrap()), "{ok}");
+        }
+        for bad in [
+            "1,5", "", "1.", ".5", "abc", "-", "1.2.3", "+1", "1e5", " 1",
+        ] {
+            assert_eq!(parse_decimal(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals_round_like_the_standard_parser() {
+        // A deterministic sweep of mantissas and scales, compared bit for bit.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = 1 + (x % 17) as usize;
+            let mantissa = (x >> 8) % 10u64.pow(digits as u32);
+            let scale = ((x >> 4) % 16) as usize;
+            let text = format!("{mantissa:0>width$}", width = scale + 1);
+            let (int, frac) = text.split_at(text.len() - scale);
+            let s = if scale == 0 {
+                int.to_owned()
+            } else {
+                format!("{int}.{frac}")
+            };
+            assert_eq!(
+                parse_decimal(&s).map(f64::to_bits),
+                Some(s.parse::<f64>().unwrap().to_bits()),
+                "{s}"
+            );
+        }
     }
 }

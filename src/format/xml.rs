@@ -54,6 +54,7 @@ impl<'a> Events<'a> {
         }
     }
 
+    #[inline(always)]
     pub fn next(&mut self, src: &super::Source) -> Result<Event<'a>, FileError> {
         self.count = self.count.wrapping_add(1);
         if self.count.is_multiple_of(4096) {
@@ -66,9 +67,10 @@ impl<'a> Events<'a> {
         }
     }
 
-    /// At the end of the input: an element still open means the file was cut short.
-    pub fn finish(&self, stack: &[Name]) -> Result<(), FileError> {
-        match stack.last() {
+    /// At the end of the input: an element still open (`innermost`) means the file was cut
+    /// short.
+    pub fn finish(&self, innermost: Option<&Name>) -> Result<(), FileError> {
+        match innermost {
             Some(open) => Err(truncated(self.len, open.as_bytes())),
             None => Ok(()),
         }

@@ -74,6 +74,9 @@ pub struct Sqlite {
     multi_inserts: HashMap<(&'static str, usize), String>,
     /// Per document table: how to find, enrich and delete a stored copy.
     docs: HashMap<&'static str, DocSql>,
+    /// Whether a table `after_write` statements read has rows, learnt on first need and set
+    /// when a row goes in.
+    has_rows: HashMap<&'static str, bool>,
     /// Counts recorded in the open transaction, added to the batch row at commit.
     pending: Counts,
     /// Rows replaced (retry, resume of a changed file) in the open transaction, by their old
@@ -91,6 +94,7 @@ impl Sqlite {
             inserts: HashMap::new(),
             multi_inserts: HashMap::new(),
             docs: HashMap::new(),
+            has_rows: HashMap::new(),
             pending: Counts::default(),
             pending_removed: Counts::default(),
         };
@@ -175,12 +179,10 @@ impl Sqlite {
             let (main, children) = doc.rows.split_first().expect("a document has its main row");
             let table = main.table;
             // One probe of the key's index: the insert itself says whether the key was new.
-            let inserted = self
-                .conn
-                .prepare_cached(&self.inserts[table.name])?
-                .execute(rusqlite::params_from_iter(
-                    main.values.iter().map(ToSqlValue),
-                ))?;
+            let inserted = execute_rows(
+                &mut self.conn.prepare_cached(&self.inserts[table.name])?,
+                std::slice::from_ref(main),
+            )?;
             if inserted == 1 {
                 self.insert_children(children)?;
                 self.after_write(main)?;
@@ -208,11 +210,10 @@ impl Sqlite {
                 self.conn
                     .prepare_cached(&sql.delete)?
                     .execute(rusqlite::params_from_iter(key.clone()))?;
-                self.conn
-                    .prepare_cached(&self.inserts[table.name])?
-                    .execute(rusqlite::params_from_iter(
-                        main.values.iter().map(ToSqlValue),
-                    ))?;
+                execute_rows(
+                    &mut self.conn.prepare_cached(&self.inserts[table.name])?,
+                    std::slice::from_ref(main),
+                )?;
                 self.insert_children(children)?;
                 Some(Conflict::Replaced)
             } else if self.enrich(main)? {
@@ -267,12 +268,30 @@ impl Sqlite {
         Ok(changed == 1)
     }
 
-    /// Run the table's `after_write` statements for a row just written.
+    /// Note that a document table got a row, then run the table's `after_write` statements
+    /// whose table has rows.
     fn after_write(&mut self, row: &format::Row) -> Result<()> {
-        for sql in row.table.after_write {
-            self.conn
-                .prepare_cached(sql)?
-                .execute([ToSqlValue(&row.values[0])])?;
+        if let Some(has) = self.has_rows.get_mut(row.table.name) {
+            *has = true;
+        }
+        for hook in row.table.after_write {
+            let has = match self.has_rows.get(hook.reads) {
+                Some(&has) => has,
+                None => {
+                    let has: bool = self.conn.query_row(
+                        &format!("SELECT EXISTS (SELECT 1 FROM \"{}\")", hook.reads),
+                        [],
+                        |r| r.get(0),
+                    )?;
+                    self.has_rows.insert(hook.reads, has);
+                    has
+                }
+            };
+            if has {
+                self.conn
+                    .prepare_cached(hook.sql)?
+                    .execute([ToSqlValue(&row.values[0])])?;
+            }
         }
         Ok(())
     }
@@ -295,12 +314,7 @@ impl Sqlite {
                 .multi_inserts
                 .entry((table.name, k))
                 .or_insert_with(|| insert_rows_sql(table, k));
-            let values = rows[..k]
-                .iter()
-                .flat_map(|r| r.values.iter().map(ToSqlValue));
-            self.conn
-                .prepare_cached(sql)?
-                .execute(rusqlite::params_from_iter(values))?;
+            execute_rows(&mut self.conn.prepare_cached(sql)?, &rows[..k])?;
             rows = &rows[k..];
         }
         Ok(())
@@ -826,6 +840,20 @@ fn insert_sql(t: &Table) -> String {
         cols.join(", "),
         params.join(", ")
     )
+}
+
+/// Execute an INSERT of `rows` (their values in parameter order). Only non-NULL values are
+/// bound: a statement from the cache comes with every parameter NULL (rusqlite clears the
+/// bindings when it takes a statement back), and most fiscal columns are empty in any one
+/// document, so this skips most of the binding work of wide tables.
+fn execute_rows(stmt: &mut rusqlite::CachedStatement, rows: &[format::Row]) -> Result<usize> {
+    let values = rows.iter().flat_map(|r| r.values.iter());
+    for (i, v) in values.enumerate() {
+        if *v != Value::Null {
+            stmt.raw_bind_parameter(i + 1, ToSqlValue(v))?;
+        }
+    }
+    Ok(stmt.raw_execute()?)
 }
 
 /// Binds a [`Value`]; a number goes in as REAL and SQLite's NUMERIC affinity stores a whole one

@@ -10,7 +10,7 @@
 
 use super::super::xml::{self, Name, Text};
 use super::super::{ColType, Doc, ParseOptions, Row, Source, Table, Value, col, typed};
-use super::nota::MARK_CANCELLED;
+use super::nota::CANCELS_STORED_NFE;
 use crate::error::{ErrorType, FileError};
 use quick_xml::events::Event;
 
@@ -43,7 +43,7 @@ pub static NFE_EVENTO: Table = Table {
     ],
     primary_key: &["chave", "tp_evento", "n_seq_evento"],
     enrich: &["c_stat", "x_motivo", "n_prot", "dh_reg_evento"],
-    after_write: &[MARK_CANCELLED],
+    after_write: &[CANCELS_STORED_NFE],
     ..Table::BASE
 };
 
@@ -303,7 +303,7 @@ pub fn parse(bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>
                 text.clear();
             }
             Event::Eof => {
-                events.finish(&stack)?;
+                events.finish(stack.last())?;
                 break;
             }
             Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}

@@ -7,7 +7,7 @@
 //! or name.
 
 use super::super::xml::{self, Name, Text};
-use super::super::{ColType, Doc, ParseOptions, Row, Source, Table, Value, col, typed};
+use super::super::{AfterWrite, ColType, Doc, ParseOptions, Row, Source, Table, Value, col, typed};
 use crate::error::{ErrorType, FileError};
 use quick_xml::events::{BytesStart, Event};
 
@@ -16,10 +16,22 @@ use ColType::{Integer as I, Numeric as N, Text as T};
 /// Marks an NF-e `cancelada` when a homologated cancellation event for its key is stored. Run
 /// after an NF-e is written and after an event is written, so the order they arrive in (same
 /// batch or not) does not matter. 110112 is the cancellation by substitution (NFC-e).
-pub const MARK_CANCELLED: &str = "UPDATE nfe SET situacao = 'cancelada'
+const MARK_CANCELLED: &str = "UPDATE nfe SET situacao = 'cancelada'
     WHERE chave = ?1 AND situacao IS NOT 'cancelada' AND EXISTS (
         SELECT 1 FROM nfe_evento e WHERE e.chave = ?1 AND e.tp_evento IN ('110111', '110112')
             AND e.c_stat IN (135, 136, 155))";
+
+/// After an NF-e is written: cancelled if its cancellation event came first.
+pub const CANCELLED_BY_EARLIER_EVENT: AfterWrite = AfterWrite {
+    sql: MARK_CANCELLED,
+    reads: "nfe_evento",
+};
+
+/// After an event is written: the NF-e it cancels, if already stored.
+pub const CANCELS_STORED_NFE: AfterWrite = AfterWrite {
+    sql: MARK_CANCELLED,
+    reads: "nfe",
+};
 
 /// The `nfe` table: one row per access key.
 pub static NFE: Table = Table {
@@ -80,7 +92,7 @@ pub static NFE: Table = Table {
     primary_key: &["chave"],
     // A bare NFe imported first gets its protocol from the nfeProc that follows.
     enrich: &["n_prot", "c_stat", "dh_recbto", "situacao"],
-    after_write: &[MARK_CANCELLED],
+    after_write: &[CANCELLED_BY_EARLIER_EVENT],
     ..Table::BASE
 };
 
@@ -205,27 +217,170 @@ const I_CHAVE: usize = NFE_ITEM.col("chave");
 const I_N_ITEM: usize = NFE_ITEM.col("n_item");
 const P_N: usize = NFE_PAGAMENTO.col("n");
 
-/// The header column a leaf element fills, by its parent and its own local name.
-fn header_column(parent: &[u8], name: &[u8]) -> Option<usize> {
-    let c = match (parent, name) {
-        (b"ide", b"mod") => h!("mod"),
-        (b"ide", b"serie") => h!("serie"),
-        (b"ide", b"nNF") => h!("n_nf"),
-        (b"ide", b"dhEmi" | b"dEmi") => h!("dh_emi"),
-        (b"ide", b"tpNF") => h!("tp_nf"),
-        (b"ide", b"tpAmb") => h!("tp_amb"),
-        (b"ide", b"natOp") => h!("nat_op"),
-        (b"emit", b"CNPJ") => h!("emit_cnpj"),
-        (b"emit", b"CPF") => h!("emit_cpf"),
-        (b"emit", b"IE") => h!("emit_ie"),
-        (b"emit", b"xNome") => h!("emit_nome"),
-        (b"enderEmit", b"UF") => h!("emit_uf"),
-        (b"dest", b"CNPJ") => h!("dest_cnpj"),
-        (b"dest", b"CPF") => h!("dest_cpf"),
-        (b"dest", b"idEstrangeiro") => h!("dest_id_estrangeiro"),
-        (b"dest", b"xNome") => h!("dest_nome"),
-        (b"enderDest", b"UF") => h!("dest_uf"),
-        (b"ICMSTot", n) => match n {
+/// Where an element sits in an NF-e, worked out when it opens from where its parent sits and its
+/// own name. A closing leaf is then matched only against the few fields of its group, and
+/// subtrees batchimp does not read (signatures, addresses, volumes) cost one comparison per
+/// element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// Outside any document: wrappers (`nfeProc`, `enviNFe`, `NFe`, `protNFe`...).
+    Outside,
+    /// Inside a document, in a part nothing is read from.
+    Skipped,
+    Doc,
+    Ide,
+    Emit,
+    EnderEmit,
+    Dest,
+    EnderDest,
+    Total,
+    IcmsTot,
+    IbsCbsTot,
+    IbsTot,
+    CbsTot,
+    Transp,
+    Transporta,
+    Cobr,
+    Dup,
+    Pag,
+    DetPag,
+    Card,
+    InfAdic,
+    Det,
+    Prod,
+    Imposto,
+    Icms,
+    /// `ICMS00`, `ICMSSN102`...: the ICMS group's fields.
+    IcmsGroup,
+    Ipi,
+    IpiGroup,
+    Pis,
+    PisGroup,
+    Cofins,
+    CofinsGroup,
+    IbsCbs,
+    GIbsCbs,
+    GIbsUf,
+    GIbsMun,
+    GCbs,
+    /// `infNFeSupl`: the NFC-e's QR code, after `infNFe`.
+    Supl,
+    /// `protNFe/infProt`.
+    Prot,
+}
+
+impl At {
+    /// Where a child named `name` of an element sitting at `self` sits.
+    fn child(self, name: &[u8]) -> At {
+        use At::*;
+        match self {
+            Outside => match name {
+                b"infNFe" => Doc,
+                b"infProt" => Prot,
+                b"infNFeSupl" => Supl,
+                _ => Outside,
+            },
+            Doc => match name {
+                b"ide" => Ide,
+                b"emit" => Emit,
+                b"dest" => Dest,
+                b"det" => Det,
+                b"total" => Total,
+                b"transp" => Transp,
+                b"cobr" => Cobr,
+                b"pag" => Pag,
+                b"infAdic" => InfAdic,
+                _ => Skipped,
+            },
+            Emit if name == b"enderEmit" => EnderEmit,
+            Dest if name == b"enderDest" => EnderDest,
+            Total => match name {
+                b"ICMSTot" => IcmsTot,
+                b"IBSCBSTot" => IbsCbsTot,
+                _ => Skipped,
+            },
+            IbsCbsTot => match name {
+                b"gIBS" => IbsTot,
+                b"gCBS" => CbsTot,
+                _ => Skipped,
+            },
+            Transp if name == b"transporta" => Transporta,
+            Cobr if name == b"dup" => Dup,
+            Pag => match name {
+                b"detPag" => DetPag,
+                b"card" => Card,
+                _ => Skipped,
+            },
+            DetPag if name == b"card" => Card,
+            Det => match name {
+                b"prod" => Prod,
+                b"imposto" => Imposto,
+                _ => Skipped,
+            },
+            Imposto => match name {
+                b"ICMS" => Icms,
+                b"IPI" => Ipi,
+                b"PIS" => Pis,
+                b"COFINS" => Cofins,
+                b"IBSCBS" => IbsCbs,
+                _ => Skipped,
+            },
+            Icms => IcmsGroup,
+            Ipi => IpiGroup,
+            Pis => PisGroup,
+            Cofins => CofinsGroup,
+            IbsCbs if name == b"gIBSCBS" => GIbsCbs,
+            GIbsCbs => match name {
+                b"gIBSUF" => GIbsUf,
+                b"gIBSMun" => GIbsMun,
+                b"gCBS" => GCbs,
+                _ => Skipped,
+            },
+            _ => Skipped,
+        }
+    }
+}
+
+/// The field a leaf named `name` fills when its parent sits at `parent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Header(usize),
+    Item(usize),
+    Payment(usize),
+    Installment(usize),
+}
+
+fn field(parent: At, name: &[u8]) -> Option<Field> {
+    use At::*;
+    use Field::{Header as H, Installment, Item as It, Payment as P};
+    Some(match (parent, name) {
+        (Ide, n) => H(match n {
+            b"mod" => h!("mod"),
+            b"serie" => h!("serie"),
+            b"nNF" => h!("n_nf"),
+            b"dhEmi" | b"dEmi" => h!("dh_emi"),
+            b"tpNF" => h!("tp_nf"),
+            b"tpAmb" => h!("tp_amb"),
+            b"natOp" => h!("nat_op"),
+            _ => return None,
+        }),
+        (Emit, n) => H(match n {
+            b"CNPJ" => h!("emit_cnpj"),
+            b"CPF" => h!("emit_cpf"),
+            b"IE" => h!("emit_ie"),
+            b"xNome" => h!("emit_nome"),
+            _ => return None,
+        }),
+        (EnderEmit, b"UF") => H(h!("emit_uf")),
+        (Dest, n) => H(match n {
+            b"CNPJ" => h!("dest_cnpj"),
+            b"CPF" => h!("dest_cpf"),
+            b"idEstrangeiro" => h!("dest_id_estrangeiro"),
+            b"xNome" => h!("dest_nome"),
+            _ => return None,
+        }),
+        (EnderDest, b"UF") => H(h!("dest_uf")),
+        (IcmsTot, n) => H(match n {
             b"vBC" => h!("v_bc"),
             b"vICMS" => h!("v_icms"),
             b"vST" => h!("v_st"),
@@ -241,99 +396,100 @@ fn header_column(parent: &[u8], name: &[u8]) -> Option<usize> {
             b"vNF" => h!("v_nf"),
             b"vTotTrib" => h!("v_tot_trib"),
             _ => return None,
-        },
-        // 2026 tax reform totals (IBSCBSTot/gIBS/vIBS, IBSCBSTot/gCBS/vCBS).
-        (b"gIBS", b"vIBS") => h!("v_ibs"),
-        (b"gCBS", b"vCBS") => h!("v_cbs"),
-        (b"transp", b"modFrete") => h!("mod_frete"),
-        (b"transporta", b"CNPJ") => h!("transp_cnpj"),
-        (b"transporta", b"CPF") => h!("transp_cpf"),
-        (b"transporta", b"xNome") => h!("transp_nome"),
-        (b"transporta", b"UF") => h!("transp_uf"),
-        (b"pag", b"vTroco") => h!("v_troco"),
-        (b"infAdic", b"infCpl") => h!("inf_cpl"),
-        (b"infNFeSupl", b"qrCode") => h!("qr_code"),
-        (b"infNFeSupl", b"urlChave") => h!("url_chave"),
-        _ => return None,
-    };
-    Some(c)
-}
-
-/// The item column a leaf element inside `det` fills. Taxes sit one group deeper
-/// (`imposto/ICMS/ICMS00/vICMS`), so the grandparent names the tax.
-fn item_column(grandparent: &[u8], parent: &[u8], name: &[u8]) -> Option<usize> {
-    let c = match (parent, name) {
-        (b"prod", b"cProd") => i!("c_prod"),
-        (b"prod", b"cEAN") => i!("c_ean"),
-        (b"prod", b"xProd") => i!("x_prod"),
-        (b"prod", b"NCM") => i!("ncm"),
-        (b"prod", b"CFOP") => i!("cfop"),
-        (b"prod", b"uCom") => i!("u_com"),
-        (b"prod", b"qCom") => i!("q_com"),
-        (b"prod", b"vUnCom") => i!("v_un_com"),
-        (b"prod", b"vProd") => i!("v_prod"),
-        (b"prod", b"vDesc") => i!("v_desc"),
-        (b"imposto", b"vTotTrib") => i!("v_tot_trib"),
-        // 2026 tax reform (IBS and CBS), kept when present.
-        (b"IBSCBS", b"CST") => i!("ibs_cbs_cst"),
-        (b"IBSCBS", b"cClassTrib") => i!("c_class_trib"),
-        (b"gIBSCBS", b"vBC") => i!("ibs_cbs_v_bc"),
-        (b"gIBSCBS", b"vIBS") => i!("v_ibs"),
-        (b"gIBSUF", b"pIBSUF") => i!("p_ibs_uf"),
-        (b"gIBSUF", b"vIBSUF") => i!("v_ibs_uf"),
-        (b"gIBSMun", b"pIBSMun") => i!("p_ibs_mun"),
-        (b"gIBSMun", b"vIBSMun") => i!("v_ibs_mun"),
-        (b"gCBS", b"pCBS") => i!("p_cbs"),
-        (b"gCBS", b"vCBS") => i!("v_cbs"),
-        _ => match (grandparent, name) {
-            (b"ICMS", b"orig") => i!("orig"),
-            (b"ICMS", b"CST") => i!("cst"),
-            (b"ICMS", b"CSOSN") => i!("csosn"),
-            (b"ICMS", b"vBC") => i!("v_bc"),
-            (b"ICMS", b"pICMS") => i!("p_icms"),
-            (b"ICMS", b"vICMS") => i!("v_icms"),
-            (b"ICMS", b"vICMSST") => i!("v_icms_st"),
-            (b"IPI", b"CST") => i!("ipi_cst"),
-            (b"IPI", b"vBC") => i!("ipi_v_bc"),
-            (b"IPI", b"pIPI") => i!("p_ipi"),
-            (b"IPI", b"vIPI") => i!("v_ipi"),
-            (b"PIS", b"CST") => i!("pis_cst"),
-            (b"PIS", b"vBC") => i!("pis_v_bc"),
-            (b"PIS", b"pPIS") => i!("p_pis"),
-            (b"PIS", b"vPIS") => i!("v_pis"),
-            (b"COFINS", b"CST") => i!("cofins_cst"),
-            (b"COFINS", b"vBC") => i!("cofins_v_bc"),
-            (b"COFINS", b"pCOFINS") => i!("p_cofins"),
-            (b"COFINS", b"vCOFINS") => i!("v_cofins"),
+        }),
+        // 2026 tax reform totals.
+        (IbsTot, b"vIBS") => H(h!("v_ibs")),
+        (CbsTot, b"vCBS") => H(h!("v_cbs")),
+        (Transp, b"modFrete") => H(h!("mod_frete")),
+        (Transporta, n) => H(match n {
+            b"CNPJ" => h!("transp_cnpj"),
+            b"CPF" => h!("transp_cpf"),
+            b"xNome" => h!("transp_nome"),
+            b"UF" => h!("transp_uf"),
             _ => return None,
-        },
-    };
-    Some(c)
-}
-
-/// The payment column a leaf fills: `detPag/*` (or `pag/*` in layout 3.10) and `card/*`.
-fn payment_column(parent: &[u8], name: &[u8]) -> Option<usize> {
-    let c = match (parent, name) {
-        (b"detPag" | b"pag", b"indPag") => p!("ind_pag"),
-        (b"detPag" | b"pag", b"tPag") => p!("t_pag"),
-        (b"detPag" | b"pag", b"xPag") => p!("x_pag"),
-        (b"detPag" | b"pag", b"vPag") => p!("v_pag"),
-        (b"card", b"tpIntegra") => p!("tp_integra"),
-        (b"card", b"CNPJ") => p!("card_cnpj"),
-        (b"card", b"tBand") => p!("t_band"),
-        (b"card", b"cAut") => p!("c_aut"),
+        }),
+        (InfAdic, b"infCpl") => H(h!("inf_cpl")),
+        (Supl, b"qrCode") => H(h!("qr_code")),
+        (Supl, b"urlChave") => H(h!("url_chave")),
+        (Pag, b"vTroco") => H(h!("v_troco")),
+        // Layout 3.10 repeats `pag` itself; 4.00 has `pag/detPag`.
+        (Pag | DetPag, n) => P(match n {
+            b"indPag" => p!("ind_pag"),
+            b"tPag" => p!("t_pag"),
+            b"xPag" => p!("x_pag"),
+            b"vPag" => p!("v_pag"),
+            _ => return None,
+        }),
+        (Card, n) => P(match n {
+            b"tpIntegra" => p!("tp_integra"),
+            b"CNPJ" => p!("card_cnpj"),
+            b"tBand" => p!("t_band"),
+            b"cAut" => p!("c_aut"),
+            _ => return None,
+        }),
+        (Dup, n) => Installment(match n {
+            b"nDup" => const { NFE_DUPLICATA.col("n_dup") },
+            b"dVenc" => const { NFE_DUPLICATA.col("d_venc") },
+            b"vDup" => const { NFE_DUPLICATA.col("v_dup") },
+            _ => return None,
+        }),
+        (Prod, n) => It(match n {
+            b"cProd" => i!("c_prod"),
+            b"cEAN" => i!("c_ean"),
+            b"xProd" => i!("x_prod"),
+            b"NCM" => i!("ncm"),
+            b"CFOP" => i!("cfop"),
+            b"uCom" => i!("u_com"),
+            b"qCom" => i!("q_com"),
+            b"vUnCom" => i!("v_un_com"),
+            b"vProd" => i!("v_prod"),
+            b"vDesc" => i!("v_desc"),
+            _ => return None,
+        }),
+        (Imposto, b"vTotTrib") => It(i!("v_tot_trib")),
+        (IcmsGroup, n) => It(match n {
+            b"orig" => i!("orig"),
+            b"CST" => i!("cst"),
+            b"CSOSN" => i!("csosn"),
+            b"vBC" => i!("v_bc"),
+            b"pICMS" => i!("p_icms"),
+            b"vICMS" => i!("v_icms"),
+            b"vICMSST" => i!("v_icms_st"),
+            _ => return None,
+        }),
+        (IpiGroup, n) => It(match n {
+            b"CST" => i!("ipi_cst"),
+            b"vBC" => i!("ipi_v_bc"),
+            b"pIPI" => i!("p_ipi"),
+            b"vIPI" => i!("v_ipi"),
+            _ => return None,
+        }),
+        (PisGroup, n) => It(match n {
+            b"CST" => i!("pis_cst"),
+            b"vBC" => i!("pis_v_bc"),
+            b"pPIS" => i!("p_pis"),
+            b"vPIS" => i!("v_pis"),
+            _ => return None,
+        }),
+        (CofinsGroup, n) => It(match n {
+            b"CST" => i!("cofins_cst"),
+            b"vBC" => i!("cofins_v_bc"),
+            b"pCOFINS" => i!("p_cofins"),
+            b"vCOFINS" => i!("v_cofins"),
+            _ => return None,
+        }),
+        // 2026 tax reform (IBS and CBS), kept when present.
+        (IbsCbs, b"CST") => It(i!("ibs_cbs_cst")),
+        (IbsCbs, b"cClassTrib") => It(i!("c_class_trib")),
+        (GIbsCbs, b"vBC") => It(i!("ibs_cbs_v_bc")),
+        (GIbsCbs, b"vIBS") => It(i!("v_ibs")),
+        (GIbsUf, b"pIBSUF") => It(i!("p_ibs_uf")),
+        (GIbsUf, b"vIBSUF") => It(i!("v_ibs_uf")),
+        (GIbsMun, b"pIBSMun") => It(i!("p_ibs_mun")),
+        (GIbsMun, b"vIBSMun") => It(i!("v_ibs_mun")),
+        (GCbs, b"pCBS") => It(i!("p_cbs")),
+        (GCbs, b"vCBS") => It(i!("v_cbs")),
         _ => return None,
-    };
-    Some(c)
-}
-
-/// The installment column a leaf inside `cobr/dup` fills.
-fn installment_column(name: &[u8]) -> Option<usize> {
-    NFE_DUPLICATA.columns.iter().position(|c| {
-        matches!(
-            (c.name, name),
-            ("n_dup", b"nDup") | ("d_venc", b"dVenc") | ("v_dup", b"vDup")
-        )
     })
 }
 
@@ -384,12 +540,10 @@ struct Prot {
 
 fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
     let mut events = xml::Events::new(bytes);
-    let mut stack: Vec<Name> = Vec::with_capacity(16);
+    // The open elements: their names (for messages) and where they sit.
+    let mut stack: Vec<(Name, At)> = Vec::with_capacity(16);
     let mut text = Text::default();
     let mut docs: Vec<Builder> = Vec::new();
-    // Depth of the open infNFe / det in `stack`, when one is open.
-    let mut in_doc: Option<usize> = None;
-    let mut in_item: Option<usize> = None;
     let mut prot: Option<Prot> = None;
     // Layout 3.10 repeats `pag` itself; 4.00 repeats `pag/detPag`. A row opened for a `pag`
     // that turns out to hold `detPag`s is dropped.
@@ -398,103 +552,81 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
         match events.next(src)? {
             Event::Start(e) => {
                 let name = Name::of(&e);
-                match name.as_bytes() {
-                    b"infNFe" if in_doc.is_none() => {
-                        docs.push(Builder::start(&e)?);
-                        in_doc = Some(stack.len());
-                    }
-                    b"det" if in_doc.is_some() && in_item.is_none() => {
+                let parent = stack.last().map_or(At::Outside, |&(_, at)| at);
+                let at = parent.child(name.as_bytes());
+                match at {
+                    At::Doc => docs.push(Builder::start(&e)?),
+                    At::Det => {
                         let doc = docs.last_mut().expect("doc open");
                         doc.items.push(vec![Value::Null; NFE_ITEM.columns.len()]);
                         if let Some(n) = xml::attr(&e, b"nItem")? {
-                            doc.set(&NFE_ITEM, I_N_ITEM, &n);
+                            doc.set(Field::Item(I_N_ITEM), &n);
                         }
-                        in_item = Some(stack.len());
                     }
-                    b"pag" if in_doc.is_some() => {
+                    At::Pag => {
                         let doc = docs.last_mut().expect("doc open");
                         pag_row = Some(doc.payments.len());
                         doc.payments.push(doc.payment_row());
                     }
-                    b"detPag" if in_doc.is_some() => {
+                    At::DetPag => {
                         let doc = docs.last_mut().expect("doc open");
                         if let Some(r) = pag_row.take() {
                             doc.payments.truncate(r);
                         }
                         doc.payments.push(doc.payment_row());
                     }
-                    b"dup" if in_doc.is_some() => {
+                    At::Dup => {
                         let doc = docs.last_mut().expect("doc open");
                         doc.installments
                             .push(vec![Value::Null; NFE_DUPLICATA.columns.len()]);
                     }
-                    b"infProt" => prot = Some(Prot::default()),
+                    At::Prot => prot = Some(Prot::default()),
                     _ => {}
                 }
-                xml::push(&mut stack, name)?;
+                if stack.len() >= xml::MAX_DEPTH {
+                    return Err(xml::too_deep());
+                }
+                stack.push((name, at));
                 text.clear();
             }
             Event::Text(t) => text.push(t.into_inner())?,
             Event::CData(t) => text.push(t.into_inner())?,
             Event::GeneralRef(r) => text.push_ref(&r)?,
             Event::End(_) => {
-                let name = stack.pop().expect("quick-xml checks end names");
-                let name = name.as_bytes();
-                let depth = stack.len();
-                let parent = stack.last().map_or(&b""[..], Name::as_bytes);
-                if in_item == Some(depth) {
-                    in_item = None;
-                } else if in_doc == Some(depth) {
-                    in_doc = None;
-                } else if name == b"infProt" {
-                    if let Some(p) = prot.take() {
-                        attach(&mut docs, p)?;
+                let (name, at) = stack.pop().expect("quick-xml checks end names");
+                let parent = stack.last().map_or(At::Outside, |&(_, at)| at);
+                match at {
+                    At::Prot => {
+                        if let Some(p) = prot.take() {
+                            attach(&mut docs, p)?;
+                        }
                     }
-                } else if name == b"pag" {
-                    pag_row = None;
-                } else if text.is_empty() {
-                    // An element holding elements (or nothing): no column takes it.
-                } else if in_item.is_some() {
-                    let gp = if depth >= 2 {
-                        stack[depth - 2].as_bytes()
-                    } else {
-                        b""
-                    };
-                    if let Some(c) = item_column(gp, parent, name) {
-                        docs.last_mut()
-                            .expect("doc open")
-                            .set(&NFE_ITEM, c, text.get()?);
+                    At::Pag => pag_row = None,
+                    _ if text.is_empty() => {}
+                    _ if parent == At::Prot => {
+                        if let Some(p) = prot.as_mut() {
+                            let v = Some(text.get()?.to_owned());
+                            match name.as_bytes() {
+                                b"chNFe" => p.ch_nfe = v,
+                                b"nProt" => p.n_prot = v,
+                                b"cStat" => p.c_stat = v,
+                                b"dhRecbto" => p.dh_recbto = v,
+                                _ => {}
+                            }
+                        }
                     }
-                } else if in_doc.is_some() || parent == b"infNFeSupl" {
-                    // infNFeSupl (the NFC-e's QR code) follows infNFe, inside NFe.
-                    let Some(doc) = docs.last_mut() else {
-                        text.clear();
-                        continue;
-                    };
-                    let text = text.get()?;
-                    if let Some(c) = header_column(parent, name) {
-                        doc.set(&NFE, c, text);
-                    } else if let Some(c) = payment_column(parent, name) {
-                        doc.set(&NFE_PAGAMENTO, c, text);
-                    } else if parent == b"dup"
-                        && let Some(c) = installment_column(name)
-                    {
-                        doc.set(&NFE_DUPLICATA, c, text);
-                    }
-                } else if let (Some(p), b"infProt") = (prot.as_mut(), parent) {
-                    let v = Some(text.get()?.to_owned());
-                    match name {
-                        b"chNFe" => p.ch_nfe = v,
-                        b"nProt" => p.n_prot = v,
-                        b"cStat" => p.c_stat = v,
-                        b"dhRecbto" => p.dh_recbto = v,
-                        _ => {}
+                    _ => {
+                        if let Some(f) = field(parent, name.as_bytes())
+                            && let Some(doc) = docs.last_mut()
+                        {
+                            doc.set(f, text.get()?);
+                        }
                     }
                 }
                 text.clear();
             }
             Event::Eof => {
-                events.finish(&stack)?;
+                events.finish(stack.last().map(|(name, _)| name))?;
                 return Ok(docs);
             }
             Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
@@ -555,16 +687,13 @@ impl Builder {
         row
     }
 
-    /// Set column `c` of the header, or of the last row of a child table.
-    fn set(&mut self, table: &'static Table, c: usize, text: &str) {
-        let row = if std::ptr::eq(table, &NFE) {
-            Some(&mut self.header)
-        } else if std::ptr::eq(table, &NFE_ITEM) {
-            self.items.last_mut()
-        } else if std::ptr::eq(table, &NFE_PAGAMENTO) {
-            self.payments.last_mut()
-        } else {
-            self.installments.last_mut()
+    /// Set a field: a column of the header, or of the last row of a child table.
+    fn set(&mut self, field: Field, text: &str) {
+        let (table, c, row) = match field {
+            Field::Header(c) => (&NFE, c, Some(&mut self.header)),
+            Field::Item(c) => (&NFE_ITEM, c, self.items.last_mut()),
+            Field::Payment(c) => (&NFE_PAGAMENTO, c, self.payments.last_mut()),
+            Field::Installment(c) => (&NFE_DUPLICATA, c, self.installments.last_mut()),
         };
         // A payment leaf outside any `pag` group (malformed, but harmless) has no row.
         let Some(row) = row else { return };
