@@ -339,7 +339,17 @@ impl Walker<'_> {
             zip,
             budget: Budget::default(),
         });
-        for index in 0..archive.zip.len() {
+        // Members in name order, as a folder is walked: the same documents come in the same
+        // order whether zipped or not, and keys that sort together reach the database together
+        // (a download's members are often in no order, and inserting keys at random places in
+        // the indexes doubled the writer's work).
+        let name_of = |i: usize| archive.zip.name_for_index(i).unwrap_or("?").as_bytes();
+        let mut order: Vec<u32> = (0..archive.zip.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            name_of(a as usize).cmp(name_of(b as usize)).then(a.cmp(&b))
+        });
+        for index in order {
+            let index = index as usize;
             let name = archive.zip.name_for_index(index).unwrap_or("?");
             if name.ends_with('/') || (!self.opts.hidden && is_hidden_member(name)) {
                 continue;

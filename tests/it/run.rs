@@ -395,6 +395,36 @@ fn zip_given_directly_nested_zip_and_several_inputs_in_one_batch() {
 }
 
 #[test]
+fn zip_members_are_taken_in_name_order_like_a_folder() {
+    // Two copies of one NF-e, stored in the archive in reverse name order: as in a folder, the
+    // first by name is imported and the other is its duplicate.
+    let env = Env::new();
+    let original = fs::read(fixture("nfe/nfe-v4-authorized.xml")).unwrap();
+    let resent = fs::read(fixture("nfe/nfe-v4-authorized_resent-same-key.xml")).unwrap();
+    let path = env.path("download.zip");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, body) in [("b-resent.xml", &resent), ("a-original.xml", &original)] {
+        zip.start_file(name, opts).unwrap();
+        std::io::Write::write_all(&mut zip, body).unwrap();
+    }
+    zip.finish().unwrap();
+    let run = env.run(&[path.to_str().unwrap()]);
+    assert_eq!(
+        run.file("download.zip!/a-original.xml")["status"],
+        "imported"
+    );
+    let resent = run.file("download.zip!/b-resent.xml");
+    assert_eq!(resent["status"], "duplicate");
+    assert!(
+        resent["duplicate_of"]
+            .as_str()
+            .unwrap()
+            .ends_with("download.zip!/a-original.xml")
+    );
+}
+
+#[test]
 fn zip_inside_a_folder_is_read_and_hidden_files_are_skipped_unless_asked() {
     let env = Env::new();
     let dir = env.path("downloads/2026");
