@@ -371,6 +371,14 @@ for sig, off in ((b'PK\x03\x04', 6), (b'PK\x01\x02', 8)):
     i = enc.find(sig); enc[i + off] |= 1
 open(H+'/encrypted.zip','wb').write(bytes(enc))
 
+# A stored member whose bytes were damaged after it was written: its CRC-32 no longer matches.
+bio = io.BytesIO()
+with zipfile.ZipFile(bio, 'w', zipfile.ZIP_STORED) as z:
+    zi = zipfile.ZipInfo('nota-danificada.xml', date_time=(2026,10,31,12,0,0)); z.writestr(zi, x(kz2, 2002))
+crc = bytearray(bio.getvalue())
+i = crc.find(b'<nNF>'); crc[i + 5] = ord('9') if crc[i + 5] != ord('9') else ord('8')
+open(H+'/crc-mismatch.zip','wb').write(bytes(crc))
+
 # An archive cut short: no central directory; the first member is whole.
 whole = open(OUT+'/zip/notas-2026-10.zip','rb').read()
 second = whole.find(b'PK\x03\x04', 4)

@@ -31,6 +31,16 @@ fn seeds() -> Vec<Vec<u8>> {
 struct Rng(u64);
 
 impl Rng {
+    /// Seeded from the clock (the seed is printed by the tests, to replay a failure).
+    fn from_clock() -> (u64, Rng) {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1;
+        (seed, Rng(seed))
+    }
+
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
@@ -134,12 +144,7 @@ fn mutate(rng: &mut Rng, seed: &[u8], seeds: &[Vec<u8>]) -> Vec<u8> {
 fn no_input_panics_the_detector_the_parsers_or_the_zip_reader() {
     let seeds = seeds();
     assert!(seeds.len() > 20);
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    let mut rng = Rng(seed);
+    let (seed, mut rng) = Rng::from_clock();
     let limits = Limits {
         max_file_size: 1 << 20,
         max_archive_size: 8 << 20,
@@ -186,4 +191,56 @@ fn no_input_panics_the_detector_the_parsers_or_the_zip_reader() {
         runs += 1;
     }
     eprintln!("{runs} mutated inputs, seed {seed}");
+}
+
+/// ZIPs on disk go through batchimp's own central directory reader (not the in-memory path
+/// above): mutated archives, written to a folder and imported in one run, must each be
+/// accounted for with a typed outcome, and nothing may panic.
+#[test]
+fn mutated_zip_files_on_disk_are_each_accounted_for() {
+    let seeds: Vec<Vec<u8>> = walkdir::WalkDir::new(crate::helpers::fixtures())
+        .into_iter()
+        .flatten()
+        .filter(|e| {
+            e.path().extension().is_some_and(|x| x == "zip")
+                && e.metadata().is_ok_and(|m| m.len() < 200_000)
+        })
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    assert!(seeds.len() >= 5);
+    let (seed, mut rng) = Rng::from_clock();
+    let env = crate::helpers::Env::new();
+    let dir = env.path("mutated");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..300 {
+        let pick = rng.below(seeds.len());
+        let input = mutate(&mut rng, &seeds[pick], &seeds);
+        std::fs::write(dir.join(format!("m{i:03}.zip")), input).unwrap();
+    }
+    let run = env.run(&[dir.to_str().unwrap(), "--max-archive-size", "8MiB"]);
+    assert!(
+        matches!(run.code(), 0 | 1),
+        "seed {seed}: exit {}: {}",
+        run.code(),
+        run.stderr()
+    );
+    assert!(
+        !run.stderr().contains("panicked"),
+        "seed {seed}: {}",
+        run.stderr()
+    );
+    let files = run.report()["files"].as_array().unwrap();
+    for i in 0..300 {
+        let name = format!("/m{i:03}.zip");
+        assert!(
+            files
+                .iter()
+                .any(|f| f["path"].as_str().unwrap().contains(&name)),
+            "seed {seed}: {name} not in the report"
+        );
+    }
+    assert!(
+        files.iter().all(|f| f["error_type"] != "internal_error"),
+        "seed {seed}"
+    );
 }

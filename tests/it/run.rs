@@ -38,6 +38,7 @@ const FIXTURE_OUTCOMES: &str = "
     hostile/bomb-10gb.zip!/layer-7.zip!/zeros.xml     failed      zip_bomb
     hostile/bomb-10gb.zip!/layer-8.zip!/zeros.xml     failed      zip_bomb
     hostile/bomb-10gb.zip!/layer-9.zip!/zeros.xml     failed      zip_bomb
+    hostile/crc-mismatch.zip!/nota-danificada.xml     failed      zip_corrupt
     hostile/deep-nesting.xml                          failed      xml_too_deep
     hostile/encrypted.zip!/secreta.xml                failed      zip_encrypted
     hostile/lying-size.zip!/nota.xml                  failed      zip_bomb
@@ -121,11 +122,11 @@ fn every_fixture_gets_its_status_and_error_type() {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 73);
+    assert_eq!(totals["files"], 74);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
     assert_eq!(run.total("imported"), 31);
     assert_eq!(run.total("duplicate"), 5);
-    assert_eq!(run.total("failed"), 34);
+    assert_eq!(run.total("failed"), 35);
     assert_eq!(run.total("unsupported"), 3);
     assert_eq!(totals["by_error_type"]["xml_truncated"], 2);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 11);
@@ -141,7 +142,7 @@ fn every_fixture_gets_its_status_and_error_type() {
         31
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 34"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 35"),
         1
     );
 }

@@ -5,13 +5,15 @@
 //! Work is split in two so that the expensive part runs in parallel:
 //! - the [`Walker`] (one thread) only enumerates: folder entries, and the members of each ZIP
 //!   from its central directory. It emits cheap [`Job`]s and reads no file contents.
-//! - [`load`] (on the worker pool) reads a job's bytes: a file from disk, or a ZIP member inflated
-//!   through a per-job clone of the archive handle (positional reads on one shared file
-//!   descriptor), so members of one archive inflate on every worker at once. A ZIP found inside
+//! - [`load`] (on the worker pool) reads a job's bytes: a file from disk, or a ZIP member
+//!   inflated with positional reads on the archive's one shared file descriptor
+//!   ([`zipdir`]), so members of one archive inflate on every worker at once. A ZIP found inside
 //!   a ZIP, or a ZIP without a `.zip` name, is expanded in memory by the worker that read it.
 //!
 //! Every limit is enforced here, while reading, never trusting sizes an archive declares:
 //! `too_large`, `zip_bomb`, `zip_bad_name`, `zip_encrypted`, `zip_corrupt`, `io_error`.
+
+mod zipdir;
 
 use crate::error::{ErrorType, FileError};
 use std::collections::{HashMap, HashSet};
@@ -55,7 +57,8 @@ pub enum JobSource {
     File(PathBuf),
     Member {
         archive: Arc<Archive>,
-        index: usize,
+        /// Offset of the member's central directory record.
+        record: u64,
     },
     /// A member recovered by streaming a damaged archive.
     Bytes(Vec<u8>),
@@ -64,7 +67,7 @@ pub enum JobSource {
 
 /// An open ZIP shared by the workers reading its members.
 pub struct Archive {
-    zip: zip::ZipArchive<SharedFile>,
+    file: File,
     budget: Budget,
 }
 
@@ -321,46 +324,84 @@ impl Walker<'_> {
         })
     }
 
-    /// A ZIP on disk: one job per member, read later on the workers.
+    /// A ZIP on disk: one job per member, read later on the workers. The central directory is
+    /// streamed, not loaded: what stays per member until the jobs are sent is its name (to
+    /// order members by name, as a folder is walked) and its record's offset.
     fn archive(&mut self, origin: String, size: u64, path: &Path) -> bool {
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) => return self.send(origin, size, None, JobSource::Failed(io_error(e))),
         };
-        let shared = SharedFile::new(file, size);
-        let zip = match zip::ZipArchive::new(shared.clone()) {
-            Ok(z) => z,
-            Err(e) => return self.damaged_archive(origin, size, shared, &e),
-        };
-        if is_office_document(&zip) {
+        let mut names = String::new();
+        // (start of the name in `names`, its length, offset of the member's record)
+        let mut members: Vec<(usize, usize, u64)> = Vec::new();
+        let mut office = false;
+        let hidden = self.opts.hidden;
+        let listed = zipdir::locate(&file, size).and_then(|dir| {
+            zipdir::for_each(&file, &dir, |record, entry| {
+                let name = entry.name;
+                if name == "[Content_Types].xml" || name == "mimetype" {
+                    office = true;
+                    return false;
+                }
+                if !name.ends_with('/') && (hidden || !is_hidden_member(&name)) {
+                    members.push((names.len(), name.len(), record));
+                    names.push_str(&name);
+                }
+                true
+            })
+        });
+        match listed {
+            Ok(()) => {}
+            Err(zipdir::Error::Io(e)) => {
+                return self.send(origin, size, None, JobSource::Failed(io_error(e)));
+            }
+            Err(zipdir::Error::Damaged(why)) => {
+                let shared = SharedFile::new(file, size);
+                return self.damaged_archive(origin, size, shared, &why);
+            }
+        }
+        if office {
             return self.send(origin, size, None, JobSource::File(path.to_owned()));
         }
-        let archive = Arc::new(Archive {
-            zip,
-            budget: Budget::default(),
-        });
         // Members in name order, as a folder is walked: the same documents come in the same
         // order whether zipped or not, and keys that sort together reach the database together
         // (a download's members are often in no order, and inserting keys at random places in
         // the indexes doubled the writer's work).
-        let name_of = |i: usize| archive.zip.name_for_index(i).unwrap_or("?").as_bytes();
-        let mut order: Vec<u32> = (0..archive.zip.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            name_of(a as usize).cmp(name_of(b as usize)).then(a.cmp(&b))
+        let name_of =
+            |&(start, len, _): &(usize, usize, u64)| &names.as_bytes()[start..start + len];
+        members.sort_unstable_by(|a, b| name_of(a).cmp(name_of(b)).then(a.2.cmp(&b.2)));
+        // From here on, 8 bytes a member: each name is read again from its record (in the page
+        // cache) when its job is sent.
+        let records: Vec<u64> = members.into_iter().map(|(_, _, record)| record).collect();
+        drop(names);
+        let archive = Arc::new(Archive {
+            file,
+            budget: Budget::default(),
         });
-        for index in order {
-            let index = index as usize;
-            let name = archive.zip.name_for_index(index).unwrap_or("?");
-            if name.ends_with('/') || (!self.opts.hidden && is_hidden_member(name)) {
-                continue;
-            }
-            let member_origin = format!("{origin}!/{name}");
-            let source = match bad_name(name) {
-                Some(e) => JobSource::Failed(e),
-                None => JobSource::Member {
-                    archive: Arc::clone(&archive),
-                    index,
-                },
+        for record in records {
+            let (member_origin, source) = match zipdir::entry_at(&archive.file, record) {
+                Ok(entry) => {
+                    let origin = format!("{origin}!/{}", entry.name);
+                    match bad_name(&entry.name) {
+                        Some(e) => (origin, JobSource::Failed(e)),
+                        None => (
+                            origin,
+                            JobSource::Member {
+                                archive: Arc::clone(&archive),
+                                record,
+                            },
+                        ),
+                    }
+                }
+                // Read a moment ago; a file changing under batchimp fails as unreadable.
+                Err(_) => (
+                    format!("{origin}!/(record at byte {record})"),
+                    JobSource::Failed(FileError::new(
+                        ErrorType::IoError,
+                        "the archive changed while it was being read",
+                    )),
+                ),
             };
             if !self.send(member_origin, 0, None, source) {
                 return false;
@@ -376,7 +417,7 @@ impl Walker<'_> {
         origin: String,
         size: u64,
         mut file: SharedFile,
-        err: &zip::result::ZipError,
+        err: &str,
     ) -> bool {
         let limits = self.opts.limits;
         let budget = Budget::default();
@@ -484,9 +525,8 @@ pub fn load(job: Job, limits: &Limits, filter: &Filter, hidden: bool) -> Vec<Ite
             };
             (size, data, None)
         }
-        JobSource::Member { archive, index } => {
-            let mut zip = archive.zip.clone();
-            let (size, data) = read_member(&mut zip, index, limits, &archive.budget);
+        JobSource::Member { archive, record } => {
+            let (size, data) = read_disk_member(&archive, record, limits);
             (size, data, Some(archive.budget.clone()))
         }
     };
@@ -586,6 +626,44 @@ fn read_member<R: Read + Seek>(
         }
         Err(e) => (0, Err(corrupt_member(e))),
     }
+}
+
+/// A member of a ZIP on disk, from its central directory record, inflated under the limits and
+/// checked against its CRC-32.
+fn read_disk_member(
+    archive: &Archive,
+    record: u64,
+    limits: &Limits,
+) -> (u64, Result<Vec<u8>, FileError>) {
+    let damaged = |e: zipdir::Error| match e {
+        zipdir::Error::Io(e) => io_error(e),
+        zipdir::Error::Damaged(why) => FileError::new(
+            ErrorType::ZipCorrupt,
+            format!("cannot read ZIP member: {why}"),
+        ),
+    };
+    let entry = match zipdir::entry_at(&archive.file, record) {
+        Ok(e) => e,
+        Err(e) => return (0, Err(damaged(e))),
+    };
+    if entry.encrypted() {
+        return (entry.size, Err(encrypted()));
+    }
+    let data = zipdir::data_offset(&archive.file, &entry)
+        .and_then(|start| zipdir::inflate(&archive.file, &entry, start))
+        .map_err(damaged)
+        .and_then(|r| read_capped(r, entry.size, entry.compressed, limits, &archive.budget))
+        .and_then(|bytes| {
+            if crc32fast::hash(&bytes) == entry.crc32 {
+                Ok(bytes)
+            } else {
+                Err(FileError::new(
+                    ErrorType::ZipCorrupt,
+                    "cannot read ZIP member: its CRC-32 does not match (damaged data)",
+                ))
+            }
+        });
+    (entry.size, data)
 }
 
 /// Inflate a member under the limits: its declared ratio and size first, then while streaming,
@@ -824,15 +902,18 @@ pub fn count(inputs: &[PathBuf], opts: WalkOptions) -> u64 {
 }
 
 fn zip_members(path: &Path, hidden: bool) -> Option<u64> {
-    let archive = zip::ZipArchive::new(File::open(path).ok()?).ok()?;
-    if is_office_document(&archive) {
-        return Some(1);
-    }
-    let members = archive
-        .file_names()
-        .filter(|n| !n.ends_with('/') && (hidden || !is_hidden_member(n)))
-        .count();
-    Some(members as u64)
+    let file = File::open(path).ok()?;
+    let dir = zipdir::locate(&file, file.metadata().ok()?.len()).ok()?;
+    let (mut members, mut office) = (0, false);
+    zipdir::for_each(&file, &dir, |_, entry| {
+        office = entry.name == "[Content_Types].xml" || entry.name == "mimetype";
+        if !entry.name.ends_with('/') && (hidden || !is_hidden_member(&entry.name)) {
+            members += 1;
+        }
+        !office
+    })
+    .ok()?;
+    Some(if office { 1 } else { members })
 }
 
 #[cfg(test)]
