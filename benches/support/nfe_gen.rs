@@ -444,6 +444,7 @@ impl ZipOut {
         let (csize, usize_) = (self.buf.len() as u32, data.len() as u32);
         // DOS time 12:00, date 2026-10-31.
         let (time, date) = (12u16 << 11, ((2026 - 1980) << 9 | 10 << 5 | 31) as u16);
+        let far = self.offset >= 0xFFFF_FFFF;
         let mut local = Vec::with_capacity(30 + name.len());
         for (v, n) in [
             (0x04034b50u64, 4),
@@ -473,16 +474,22 @@ impl ZipOut {
             (u64::from(csize), 4),
             (u64::from(usize_), 4),
             (name.len() as u64, 2),
-            (0, 2),
+            // A local header past 4 GiB: its offset goes in a ZIP64 extra field.
+            (if far { 12 } else { 0 }, 2),
             (0, 2),
             (0, 2),
             (0, 2),
             (0, 4),
-            (self.offset, 4),
+            (if far { 0xFFFF_FFFF } else { self.offset }, 4),
         ] {
             self.central.extend_from_slice(&v.to_le_bytes()[..n]);
         }
         self.central.extend_from_slice(name.as_bytes());
+        if far {
+            self.central.extend_from_slice(&1u16.to_le_bytes());
+            self.central.extend_from_slice(&8u16.to_le_bytes());
+            self.central.extend_from_slice(&self.offset.to_le_bytes());
+        }
         self.out.write_all(&local)?;
         self.out.write_all(&self.buf)?;
         self.offset += (local.len() + self.buf.len()) as u64;
@@ -494,7 +501,7 @@ impl ZipOut {
         let cd_offset = self.offset;
         self.out.write_all(&self.central)?;
         let cd_size = self.central.len() as u64;
-        let zip64 = self.entries > 0xFFFF;
+        let zip64 = self.entries > 0xFFFF || cd_offset + cd_size >= 0xFFFF_FFFF;
         let mut end = Vec::new();
         if zip64 {
             let eocd64 = cd_offset + cd_size;
@@ -524,8 +531,8 @@ impl ZipOut {
             (0, 2),
             (count, 2),
             (count, 2),
-            (cd_size, 4),
-            (cd_offset, 4),
+            (if zip64 { 0xFFFF_FFFF } else { cd_size }, 4),
+            (if zip64 { 0xFFFF_FFFF } else { cd_offset }, 4),
             (0, 2),
         ] {
             end.extend_from_slice(&v.to_le_bytes()[..n]);

@@ -16,7 +16,7 @@
 mod zipdir;
 
 use crate::error::{ErrorType, FileError};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -70,6 +70,10 @@ pub struct Archive {
     file: File,
     budget: Budget,
 }
+
+/// Most ZIP members the walker holds in order at once (see `Walker::archive`): ~20 MiB of
+/// names at the longest names SEFAZ and SAT downloads use.
+const SORT_CHUNK: usize = 1 << 18;
 
 /// Uncompressed bytes read so far from one top-level archive (nested ones count toward it).
 #[derive(Clone, Default)]
@@ -324,35 +328,22 @@ impl Walker<'_> {
         })
     }
 
-    /// A ZIP on disk: one job per member, read later on the workers. The central directory is
-    /// streamed, not loaded: what stays per member until the jobs are sent is its name (to
-    /// order members by name, as a folder is walked) and its record's offset.
+    /// A ZIP on disk: one job per member, read later on the workers.
+    ///
+    /// Members go out in name order, as a folder is walked: the same documents come in the same
+    /// order whether zipped or not, and keys that sort together reach the database together (a
+    /// download's members are often in no order, and inserting keys at random places in the
+    /// indexes doubled the writer's work). The central directory is streamed, never held: each
+    /// pass keeps the next [`SORT_CHUNK`] names in order (a bounded heap), sends them, and the
+    /// next pass starts after the last one sent. One pass for most archives; a million members
+    /// take four, and memory stays what one chunk needs.
     fn archive(&mut self, origin: String, size: u64, path: &Path) -> bool {
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) => return self.send(origin, size, None, JobSource::Failed(io_error(e))),
         };
-        let mut names = String::new();
-        // (start of the name in `names`, its length, offset of the member's record)
-        let mut members: Vec<(usize, usize, u64)> = Vec::new();
-        let mut office = false;
-        let hidden = self.opts.hidden;
-        let listed = zipdir::locate(&file, size).and_then(|dir| {
-            zipdir::for_each(&file, &dir, |record, entry| {
-                let name = entry.name;
-                if name == "[Content_Types].xml" || name == "mimetype" {
-                    office = true;
-                    return false;
-                }
-                if !name.ends_with('/') && (hidden || !is_hidden_member(&name)) {
-                    members.push((names.len(), name.len(), record));
-                    names.push_str(&name);
-                }
-                true
-            })
-        });
-        match listed {
-            Ok(()) => {}
+        let dir = match zipdir::locate(&file, size) {
+            Ok(dir) => dir,
             Err(zipdir::Error::Io(e)) => {
                 return self.send(origin, size, None, JobSource::Failed(io_error(e)));
             }
@@ -360,54 +351,44 @@ impl Walker<'_> {
                 let shared = SharedFile::new(file, size);
                 return self.damaged_archive(origin, size, shared, &why);
             }
-        }
-        if office {
-            return self.send(origin, size, None, JobSource::File(path.to_owned()));
-        }
-        // Members in name order, as a folder is walked: the same documents come in the same
-        // order whether zipped or not, and keys that sort together reach the database together
-        // (a download's members are often in no order, and inserting keys at random places in
-        // the indexes doubled the writer's work).
-        let name_of =
-            |&(start, len, _): &(usize, usize, u64)| &names.as_bytes()[start..start + len];
-        members.sort_unstable_by(|a, b| name_of(a).cmp(name_of(b)).then(a.2.cmp(&b.2)));
-        // From here on, 8 bytes a member: each name is read again from its record (in the page
-        // cache) when its job is sent.
-        let records: Vec<u64> = members.into_iter().map(|(_, _, record)| record).collect();
-        drop(names);
+        };
         let archive = Arc::new(Archive {
             file,
             budget: Budget::default(),
         });
-        for record in records {
-            let (member_origin, source) = match zipdir::entry_at(&archive.file, record) {
-                Ok(entry) => {
-                    let origin = format!("{origin}!/{}", entry.name);
-                    match bad_name(&entry.name) {
-                        Some(e) => (origin, JobSource::Failed(e)),
-                        None => (
-                            origin,
-                            JobSource::Member {
-                                archive: Arc::clone(&archive),
-                                record,
-                            },
-                        ),
-                    }
-                }
-                // Read a moment ago; a file changing under batchimp fails as unreadable.
-                Err(_) => (
-                    format!("{origin}!/(record at byte {record})"),
-                    JobSource::Failed(FileError::new(
-                        ErrorType::IoError,
-                        "the archive changed while it was being read",
-                    )),
-                ),
-            };
-            if !self.send(member_origin, 0, None, source) {
-                return false;
+        let hidden = self.opts.hidden;
+        let mut stopped = false;
+        let listed =
+            members_in_name_order(&archive.file, &dir, hidden, SORT_CHUNK, |name, record| {
+                let member_origin = format!("{origin}!/{name}");
+                let source = match bad_name(&name) {
+                    Some(e) => JobSource::Failed(e),
+                    None => JobSource::Member {
+                        archive: Arc::clone(&archive),
+                        record,
+                    },
+                };
+                stopped = !self.send(member_origin, 0, None, source);
+                !stopped
+            });
+        match listed {
+            Ok(Listing::Members) => !stopped,
+            Ok(Listing::Office) => self.send(origin, size, None, JobSource::File(path.to_owned())),
+            Err((true, zipdir::Error::Damaged(why))) => match archive.file.try_clone() {
+                Ok(f) => self.damaged_archive(origin, size, SharedFile::new(f, size), &why),
+                Err(e) => self.send(origin, size, None, JobSource::Failed(io_error(e))),
+            },
+            Err((_, zipdir::Error::Io(e))) => {
+                self.send(origin, size, None, JobSource::Failed(io_error(e)))
+            }
+            Err((false, zipdir::Error::Damaged(why))) => {
+                let e = FileError::new(
+                    ErrorType::IoError,
+                    format!("the archive changed while it was being read ({why})"),
+                );
+                self.send(origin, size, None, JobSource::Failed(e))
             }
         }
-        true
     }
 
     /// An archive whose central directory cannot be read (truncated, say): it is recorded as
@@ -461,6 +442,77 @@ impl Walker<'_> {
         recovered
             .into_iter()
             .all(|(origin, size, source)| self.send(origin, size, None, source))
+    }
+}
+
+/// What listing a ZIP found.
+#[derive(Debug, PartialEq, Eq)]
+enum Listing {
+    /// Its members, all given (or until the callback asked to stop).
+    Members,
+    /// An office document (`[Content_Types].xml`, `mimetype`): one document, not an archive.
+    Office,
+}
+
+/// Give `f` every member of a ZIP (not folders; hidden ones only with `hidden`) in name order,
+/// ties by record offset, holding at most `chunk` names at once: each pass over the central
+/// directory keeps the next `chunk` members in order in a bounded heap. `f` returns false to
+/// stop. An error says whether it came on the first pass (the archive is damaged) or a later
+/// one (it changed while being read).
+fn members_in_name_order(
+    file: &File,
+    dir: &zipdir::Directory,
+    hidden: bool,
+    chunk: usize,
+    mut f: impl FnMut(String, u64) -> bool,
+) -> Result<Listing, (bool, zipdir::Error)> {
+    // The last member given, by (name, record offset).
+    let mut after: Option<(Vec<u8>, u64)> = None;
+    loop {
+        let first_pass = after.is_none();
+        let mut office = false;
+        let mut next: BinaryHeap<(Vec<u8>, u64)> = BinaryHeap::with_capacity(chunk.min(4096));
+        zipdir::for_each(file, dir, |record, entry| {
+            let name = entry.name;
+            if name == "[Content_Types].xml" || name == "mimetype" {
+                office = true;
+                return false;
+            }
+            if name.ends_with('/') || (!hidden && is_hidden_member(&name)) {
+                return true;
+            }
+            let key = (name.into_bytes(), record);
+            if after.as_ref().is_some_and(|last| key <= *last) {
+                return true;
+            }
+            if next.len() < chunk {
+                next.push(key);
+            } else if next.peek().is_some_and(|largest| key < *largest) {
+                next.pop();
+                next.push(key);
+            }
+            true
+        })
+        .map_err(|e| (first_pass, e))?;
+        if office {
+            return Ok(Listing::Office);
+        }
+        let sorted = next.into_sorted_vec();
+        let full = sorted.len() == chunk;
+        let Some(last) = sorted.last().cloned() else {
+            return Ok(Listing::Members);
+        };
+        for (name, record) in sorted {
+            let name = String::from_utf8(name)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            if !f(name, record) {
+                return Ok(Listing::Members);
+            }
+        }
+        if !full {
+            return Ok(Listing::Members);
+        }
+        after = Some(last);
     }
 }
 
@@ -919,6 +971,58 @@ fn zip_members(path: &Path, hidden: bool) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zip_members_in_name_order_whatever_the_chunk() {
+        // "a.xmm" becomes a second "a.xml" once written (the zip crate refuses a repeated
+        // name; hostile archives have them).
+        let names = [
+            "m/3.xml", "a.xml", "z/1.xml", "m/1.xml", ".h/x.xml", "b/", "a.xmm", "k.xml",
+        ];
+        let mut tmp = tempfile::NamedTempFile::new().unwrap();
+        {
+            let mut zip = zip::ZipWriter::new(tmp.as_file_mut());
+            let opts = zip::write::SimpleFileOptions::default();
+            for n in names {
+                if n.ends_with('/') {
+                    zip.add_directory(n, opts).unwrap();
+                } else {
+                    zip.start_file(n, opts).unwrap();
+                    io::Write::write_all(&mut zip, n.as_bytes()).unwrap();
+                }
+            }
+            zip.finish().unwrap();
+        }
+        let mut patched = std::fs::read(tmp.path()).unwrap();
+        for i in 0..patched.len().saturating_sub(4) {
+            if &patched[i..i + 5] == b"a.xmm" {
+                patched[i + 4] = b'l';
+            }
+        }
+        std::fs::write(tmp.path(), &patched).unwrap();
+        let file = File::open(tmp.path()).unwrap();
+        let Ok(dir) = zipdir::locate(&file, patched.len() as u64) else {
+            panic!("a ZIP")
+        };
+        let expected = ["a.xml", "a.xml", "k.xml", "m/1.xml", "m/3.xml", "z/1.xml"];
+        for chunk in [1, 2, 3, 5, 6, 100] {
+            let mut got = Vec::new();
+            let listed = members_in_name_order(&file, &dir, false, chunk, |name, record| {
+                got.push((name, record));
+                true
+            });
+            assert_eq!(listed.ok(), Some(Listing::Members), "chunk {chunk}");
+            let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(names, expected, "chunk {chunk}");
+            assert!(got[0].1 < got[1].1, "same names in record order");
+        }
+        let mut with_hidden = 0;
+        let _ = members_in_name_order(&file, &dir, true, 2, |_, _| {
+            with_hidden += 1;
+            true
+        });
+        assert_eq!(with_hidden, 7);
+    }
 
     #[test]
     fn unsafe_member_names() {
