@@ -5,8 +5,9 @@ use crate::ledger::OnConflict;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-/// Load folders and ZIPs of fiscal documents (Brazilian NF-e/NFC-e today) into a database,
-/// accounting for every file: imported, duplicate, failed with a typed reason, or unsupported.
+/// Load folders and ZIPs of fiscal documents (Brazilian NF-e/NFC-e and their events, Mexican
+/// CFDI) into a database, accounting for every file: imported, duplicate, failed with a typed
+/// reason, or unsupported.
 #[derive(Debug, Parser)]
 #[command(
     name = "batchimp",
@@ -85,7 +86,8 @@ pub struct BatchArgs {
     #[arg(long)]
     pub hidden: bool,
 
-    /// Import NF-e whose access key has a wrong check digit, flagged chave_valida = 0.
+    /// Import NF-e (and events and summaries naming them) whose access key has a wrong check
+    /// digit, flagged chave_valida = 0.
     #[arg(long)]
     pub allow_invalid_keys: bool,
 
