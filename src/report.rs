@@ -45,6 +45,8 @@ pub struct Totals {
     pub by_status: BTreeMap<String, u64>,
     /// Failed files by error type.
     pub by_error_type: BTreeMap<String, u64>,
+    /// Imported files whose document met a stored copy: `enriched`, `replaced`.
+    pub by_conflict: BTreeMap<String, u64>,
 }
 
 /// One file in the report.
@@ -132,6 +134,19 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
         "  files    {}: {} imported, {} duplicate, {} failed, {} unsupported",
         batch.files, batch.imported, batch.duplicate, batch.failed, batch.unsupported
     )?;
+    let totals = sink.totals(batch.batch_id)?;
+    if !totals.by_conflict.is_empty() {
+        let list: Vec<String> = totals
+            .by_conflict
+            .iter()
+            .map(|(c, n)| format!("{n} {c}"))
+            .collect();
+        writeln!(
+            out,
+            "  stored copies met: {} (see --on-conflict)",
+            list.join(", ")
+        )?;
+    }
     let mut failures: BTreeMap<String, Vec<FileEntry>> = BTreeMap::new();
     let mut slowest: Vec<FileEntry> = Vec::new();
     let mut failure_counts: BTreeMap<String, u64> = BTreeMap::new();

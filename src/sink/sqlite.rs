@@ -320,6 +320,25 @@ impl Sqlite {
         Ok(())
     }
 
+    /// A batch's files counted by the values of a ledger column (NULLs left out).
+    fn count_by(
+        &self,
+        batch: i64,
+        column: &str,
+    ) -> Result<std::collections::BTreeMap<String, u64>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT \"{column}\", count(*) FROM files
+             WHERE batch_id = ?1 AND \"{column}\" IS NOT NULL GROUP BY \"{column}\""
+        ))?;
+        let mut rows = stmt.query([batch])?;
+        let mut counts = std::collections::BTreeMap::new();
+        while let Some(r) = rows.next()? {
+            let n: i64 = r.get(1)?;
+            counts.insert(r.get(0)?, n as u64);
+        }
+        Ok(counts)
+    }
+
     fn info(row: &rusqlite::Row) -> rusqlite::Result<BatchInfo> {
         let inputs: String = row.get("inputs")?;
         Ok(BatchInfo {
@@ -689,15 +708,8 @@ impl Sink for Sqlite {
             totals.files += n as u64;
             totals.by_status.insert(r.get(0)?, n as u64);
         }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT error_type, count(*) FROM files
-             WHERE batch_id = ?1 AND error_type IS NOT NULL GROUP BY error_type",
-        )?;
-        let mut rows = stmt.query([batch])?;
-        while let Some(r) = rows.next()? {
-            let n: i64 = r.get(1)?;
-            totals.by_error_type.insert(r.get(0)?, n as u64);
-        }
+        totals.by_error_type = self.count_by(batch, "error_type")?;
+        totals.by_conflict = self.count_by(batch, "conflict")?;
         Ok(totals)
     }
 

@@ -243,6 +243,18 @@ fn a_bare_nfe_is_enriched_by_its_nfeproc() {
     assert_eq!(f["conflict"], "enriched");
     assert_eq!(f["duplicate"], serde_json::Value::Null);
     assert_eq!(f["duplicate_of"], bare.as_str());
+    assert_eq!(second.report()["totals"]["by_conflict"]["enriched"], 1);
+    let summary = env
+        .cmd()
+        .args(["report", "--db"])
+        .arg(env.db())
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&summary.stdout);
+    assert!(
+        summary.contains("stored copies met: 1 enriched"),
+        "{summary}"
+    );
     assert_eq!(
         env.text(&format!(
             "SELECT n_prot || '|' || c_stat || '|' || dh_recbto || '|' || situacao || '|' || path
@@ -292,6 +304,7 @@ fn on_conflict_replace_swaps_the_document_and_fail_writes_nothing() {
     let f = run.file("resent-same-key.xml");
     assert_eq!(f["status"], "imported");
     assert_eq!(f["conflict"], "replaced");
+    assert_eq!(run.report()["totals"]["by_conflict"]["replaced"], 1);
     assert_eq!(f["duplicate_of"], original.as_str());
     assert_eq!(nat_op(&env).unwrap(), "Venda de mercadoria (reenvio)");
     assert_eq!(
