@@ -334,11 +334,11 @@ impl Format for Cfdi {
 
     fn parse(
         &self,
-        bytes: &[u8],
+        sniff: &Sniff,
         src: &Source,
         _opts: &ParseOptions,
     ) -> Result<Vec<Doc>, FileError> {
-        let utf8 = xml::to_utf8(bytes)?;
+        let utf8 = xml::to_utf8(sniff.bytes)?;
         let builder = parse_xml(&utf8, src)?;
         Ok(vec![builder.finish(src)?])
     }

@@ -252,9 +252,13 @@ pub trait Format: Sync {
     fn tables(&self) -> &'static [&'static Table];
     /// Whether this file is of this kind, from its content.
     fn detect(&self, sniff: &Sniff) -> bool;
-    /// Parse the whole file into documents.
-    fn parse(&self, bytes: &[u8], src: &Source, opts: &ParseOptions)
-    -> Result<Vec<Doc>, FileError>;
+    /// Parse the whole file (`sniff.bytes`) into documents; `sniff` is what `detect` saw.
+    fn parse(
+        &self,
+        sniff: &Sniff,
+        src: &Source,
+        opts: &ParseOptions,
+    ) -> Result<Vec<Doc>, FileError>;
 }
 
 /// Every format batchimp knows, in detection order.
@@ -328,7 +332,7 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
     let Some(f) = detect(&sniff) else {
         return (Some(sniff.generic_kind), Outcome::Unsupported);
     };
-    let outcome = match f.parse(bytes, src, opts) {
+    let outcome = match f.parse(&sniff, src, opts) {
         Ok(docs) => Outcome::Docs(docs),
         Err(e) => Outcome::Failed(e),
     };

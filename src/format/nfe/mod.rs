@@ -79,13 +79,12 @@ impl Format for Nfe {
 
     fn parse(
         &self,
-        bytes: &[u8],
+        sniff: &Sniff,
         src: &Source,
         opts: &ParseOptions,
     ) -> Result<Vec<Doc>, FileError> {
-        let utf8 = xml::to_utf8(bytes)?;
-        let first = xml::first_elements(&utf8, 4)?;
-        match family_of(&first) {
+        let utf8 = xml::to_utf8(sniff.bytes)?;
+        match family_of(&sniff.xml_elements) {
             Some(Family::Message) => evento::parse(&utf8, src, opts),
             _ => nota::parse(&utf8, src, opts),
         }
