@@ -445,45 +445,38 @@ impl ZipOut {
         // DOS time 12:00, date 2026-10-31.
         let (time, date) = (12u16 << 11, ((2026 - 1980) << 9 | 10 << 5 | 31) as u16);
         let far = self.offset >= 0xFFFF_FFFF;
+        // Method (deflate), time, date, CRC, sizes and name length: the same in both headers.
+        let common = [
+            (8, 2),
+            (u64::from(time), 2),
+            (u64::from(date), 2),
+            (u64::from(crc), 4),
+            (u64::from(csize), 4),
+            (u64::from(usize_), 4),
+            (name.len() as u64, 2),
+        ];
         let mut local = Vec::with_capacity(30 + name.len());
-        for (v, n) in [
-            (0x04034b50u64, 4),
-            (20, 2),
-            (0, 2),
-            (8, 2),
-            (u64::from(time), 2),
-            (u64::from(date), 2),
-            (u64::from(crc), 4),
-            (u64::from(csize), 4),
-            (u64::from(usize_), 4),
-            (name.len() as u64, 2),
-            (0, 2),
-        ] {
-            local.extend_from_slice(&v.to_le_bytes()[..n]);
-        }
+        put(&mut local, &[(0x04034b50, 4), (20, 2), (0, 2)]);
+        put(&mut local, &common);
+        put(&mut local, &[(0, 2)]);
         local.extend_from_slice(name.as_bytes());
-        for (v, n) in [
-            (0x02014b50u64, 4),
-            (20, 2),
-            (20, 2),
-            (0, 2),
-            (8, 2),
-            (u64::from(time), 2),
-            (u64::from(date), 2),
-            (u64::from(crc), 4),
-            (u64::from(csize), 4),
-            (u64::from(usize_), 4),
-            (name.len() as u64, 2),
-            // A local header past 4 GiB: its offset goes in a ZIP64 extra field.
-            (if far { 12 } else { 0 }, 2),
-            (0, 2),
-            (0, 2),
-            (0, 2),
-            (0, 4),
-            (if far { 0xFFFF_FFFF } else { self.offset }, 4),
-        ] {
-            self.central.extend_from_slice(&v.to_le_bytes()[..n]);
-        }
+        put(
+            &mut self.central,
+            &[(0x02014b50, 4), (20, 2), (20, 2), (0, 2)],
+        );
+        put(&mut self.central, &common);
+        put(
+            &mut self.central,
+            &[
+                // A local header past 4 GiB: its offset goes in a ZIP64 extra field.
+                (if far { 12 } else { 0 }, 2),
+                (0, 2),
+                (0, 2),
+                (0, 2),
+                (0, 4),
+                (if far { 0xFFFF_FFFF } else { self.offset }, 4),
+            ],
+        );
         self.central.extend_from_slice(name.as_bytes());
         if far {
             self.central.extend_from_slice(&1u16.to_le_bytes());
@@ -505,39 +498,48 @@ impl ZipOut {
         let mut end = Vec::new();
         if zip64 {
             let eocd64 = cd_offset + cd_size;
-            for (v, n) in [
-                (0x06064b50u64, 4),
-                (44, 8),
-                (45, 2),
-                (45, 2),
-                (0, 4),
-                (0, 4),
-                (self.entries, 8),
-                (self.entries, 8),
-                (cd_size, 8),
-                (cd_offset, 8),
-                (0x07064b50, 4),
-                (0, 4),
-                (eocd64, 8),
-                (1, 4),
-            ] {
-                end.extend_from_slice(&v.to_le_bytes()[..n]);
-            }
+            put(
+                &mut end,
+                &[
+                    (0x06064b50u64, 4),
+                    (44, 8),
+                    (45, 2),
+                    (45, 2),
+                    (0, 4),
+                    (0, 4),
+                    (self.entries, 8),
+                    (self.entries, 8),
+                    (cd_size, 8),
+                    (cd_offset, 8),
+                    (0x07064b50, 4),
+                    (0, 4),
+                    (eocd64, 8),
+                    (1, 4),
+                ],
+            );
         }
         let count = if zip64 { 0xFFFF } else { self.entries };
-        for (v, n) in [
-            (0x06054b50u64, 4),
-            (0, 2),
-            (0, 2),
-            (count, 2),
-            (count, 2),
-            (if zip64 { 0xFFFF_FFFF } else { cd_size }, 4),
-            (if zip64 { 0xFFFF_FFFF } else { cd_offset }, 4),
-            (0, 2),
-        ] {
-            end.extend_from_slice(&v.to_le_bytes()[..n]);
-        }
+        put(
+            &mut end,
+            &[
+                (0x06054b50u64, 4),
+                (0, 2),
+                (0, 2),
+                (count, 2),
+                (count, 2),
+                (if zip64 { 0xFFFF_FFFF } else { cd_size }, 4),
+                (if zip64 { 0xFFFF_FFFF } else { cd_offset }, 4),
+                (0, 2),
+            ],
+        );
         self.out.write_all(&end)?;
         self.out.flush()
+    }
+}
+
+/// Append little-endian fields, each `(value, width in bytes)`.
+fn put(out: &mut Vec<u8>, fields: &[(u64, usize)]) {
+    for &(v, n) in fields {
+        out.extend_from_slice(&v.to_le_bytes()[..n]);
     }
 }

@@ -12,7 +12,9 @@
 //! CFDI without one is not a fiscal document yet and fails `cfdi_not_stamped`.
 
 use super::xml::{self, Name};
-use super::{ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col, typed};
+use super::{
+    ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col, contains, typed,
+};
 use crate::error::{ErrorType, FileError};
 use quick_xml::events::{BytesStart, Event};
 
@@ -344,10 +346,6 @@ impl Format for Cfdi {
     }
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 /// One CFDI being read: the header row and the child rows by table, so each table's rows reach
 /// the writer together.
 struct Builder {
@@ -483,7 +481,7 @@ impl Builder {
                 r[M_N] = Value::Int(self.nominas.len() as i64 + 1);
                 self.nominas.push(r);
             }
-            (3, b"Traslado" | b"Retencion") if at(stack, &[C, b"Impuestos", &plural(name)]) => {
+            (3, b"Traslado" | b"Retencion") if at(stack, &[C, b"Impuestos", plural(name)]) => {
                 self.impuesto(e, name, None)?
             }
             (3, b"Pago") if at(stack, &[C, b"Complemento", b"Pagos"]) => {
@@ -528,12 +526,7 @@ impl Builder {
                 self.doctos.push(r);
             }
             (4, b"Percepcion" | b"Deduccion" | b"OtroPago")
-                if stack[..3]
-                    == [
-                        Name::new(C),
-                        Name::new(b"Complemento"),
-                        Name::new(b"Nomina"),
-                    ]
+                if at(&stack[..3], &[C, b"Complemento", b"Nomina"])
                     && stack[3].as_bytes() == group_of(name) =>
             {
                 let mut r = row(&NOMINA_LINEA);
@@ -563,7 +556,7 @@ impl Builder {
             (5, b"Traslado" | b"Retencion")
                 if at(
                     stack,
-                    &[C, b"Conceptos", b"Concepto", b"Impuestos", &plural(name)],
+                    &[C, b"Conceptos", b"Concepto", b"Impuestos", plural(name)],
                 ) =>
             {
                 let n = self.conceptos.len() as i64;
@@ -680,11 +673,11 @@ impl Builder {
 }
 
 /// `Traslados` for `Traslado`, `Retenciones` for `Retencion`.
-fn plural(name: &[u8]) -> Vec<u8> {
+fn plural(name: &[u8]) -> &'static [u8] {
     if name == b"Traslado" {
-        b"Traslados".to_vec()
+        b"Traslados"
     } else {
-        b"Retenciones".to_vec()
+        b"Retenciones"
     }
 }
 

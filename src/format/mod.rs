@@ -308,7 +308,8 @@ pub fn sniff(bytes: &[u8]) -> Result<Sniff<'_>, FileError> {
     Ok(sniff)
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+/// Whether `needle` occurs in `haystack`.
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 

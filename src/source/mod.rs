@@ -407,7 +407,7 @@ impl Walker<'_> {
         let mut reader = io::BufReader::new(file);
         while let Ok(Some(member)) = zip::read::read_zipfile_from_stream(&mut reader) {
             let name = member.name().to_owned();
-            if name.ends_with('/') || (!self.opts.hidden && is_hidden_member(&name)) {
+            if !listed(&name, self.opts.hidden) {
                 continue;
             }
             let member_origin = format!("{origin}!/{name}");
@@ -474,11 +474,11 @@ fn members_in_name_order(
         let mut next: BinaryHeap<(Vec<u8>, u64)> = BinaryHeap::with_capacity(chunk.min(4096));
         zipdir::for_each(file, dir, |record, entry| {
             let name = entry.name;
-            if name == "[Content_Types].xml" || name == "mimetype" {
+            if OFFICE_MANIFESTS.contains(&name.as_str()) {
                 office = true;
                 return false;
             }
-            if name.ends_with('/') || (!hidden && is_hidden_member(&name)) {
+            if !listed(&name, hidden) {
                 return true;
             }
             let key = (name.into_bytes(), record);
@@ -629,7 +629,7 @@ fn expand(
     };
     for index in 0..zip.len() {
         let name = zip.name_for_index(index).unwrap_or("?").to_owned();
-        if name.ends_with('/') || (!hidden && is_hidden_member(&name)) {
+        if !listed(&name, hidden) {
             continue;
         }
         let origin = format!("{}!/{name}", item.origin);
@@ -825,10 +825,19 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(base + u64::from(nanos) % (base / 2 + 1))
 }
 
-/// Office Open XML and OpenDocument files are ZIPs with a manifest at the root: one document.
+/// The manifests at the root of Office Open XML and OpenDocument files: a ZIP holding one is one
+/// document, not an archive to walk.
+const OFFICE_MANIFESTS: [&str; 2] = ["[Content_Types].xml", "mimetype"];
+
 fn is_office_document<R: Read + Seek>(archive: &zip::ZipArchive<R>) -> bool {
-    archive.index_for_name("[Content_Types].xml").is_some()
-        || archive.index_for_name("mimetype").is_some()
+    OFFICE_MANIFESTS
+        .iter()
+        .any(|m| archive.index_for_name(m).is_some())
+}
+
+/// Whether a member is listed at all: not a folder entry, and not hidden unless `hidden`.
+fn listed(name: &str, hidden: bool) -> bool {
+    !name.ends_with('/') && (hidden || !is_hidden_member(name))
 }
 
 /// A member name that would escape an extraction folder (`..`, absolute, a drive letter) or
@@ -958,8 +967,8 @@ fn zip_members(path: &Path, hidden: bool) -> Option<u64> {
     let dir = zipdir::locate(&file, file.metadata().ok()?.len()).ok()?;
     let (mut members, mut office) = (0, false);
     zipdir::for_each(&file, &dir, |_, entry| {
-        office = entry.name == "[Content_Types].xml" || entry.name == "mimetype";
-        if !entry.name.ends_with('/') && (hidden || !is_hidden_member(&entry.name)) {
+        office = OFFICE_MANIFESTS.contains(&entry.name.as_str());
+        if listed(&entry.name, hidden) {
             members += 1;
         }
         !office

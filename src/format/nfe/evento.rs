@@ -386,7 +386,7 @@ fn void_id(r: &Record) -> Option<String> {
 fn finish(mut r: Record, src: &Source, opts: &ParseOptions) -> Result<Doc, FileError> {
     let table = r.kind.table();
     let mut warning = None;
-    let key = if table.primary_key == ["id"] {
+    let key = if matches!(r.kind, Kind::VoidRequest | Kind::VoidAnswer) {
         let id = void_id(&r).ok_or_else(|| {
             FileError::new(
                 ErrorType::NfeMissingKey,
