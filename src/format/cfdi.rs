@@ -11,12 +11,11 @@
 //! A document's identity is its stamp (`Complemento/TimbreFiscalDigital/@UUID`, upper-cased): a
 //! CFDI without one is not a fiscal document yet and fails `cfdi_not_stamped`.
 
-use super::xml::{self, Name};
+use super::xml::{self, Event, Tag};
 use super::{
     ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col, contains, typed,
 };
 use crate::error::{ErrorType, FileError};
-use quick_xml::events::{BytesStart, Event};
 
 use ColType::{Integer as I, Numeric as N, Text as T};
 
@@ -371,24 +370,22 @@ fn row(table: &Table) -> Vec<Value> {
 
 /// Fill `row` from the element's attributes named in `attrs`.
 fn fill(
-    e: &BytesStart,
+    e: &Tag,
     table: &Table,
     attrs: Attrs,
     row: &mut [Value],
     field_error: &mut Option<FileError>,
 ) -> Result<(), FileError> {
     for a in e.attributes() {
-        let a = a.map_err(|err| FileError::new(ErrorType::XmlMalformed, err.to_string()))?;
-        let key = xml::local(a.key.into_inner());
+        let a = a?;
+        let key = a.local();
         let Some(&(_, c)) = attrs
             .iter()
             .find(|(name, _)| key.eq_ignore_ascii_case(name.as_bytes()))
         else {
             continue;
         };
-        let v = a
-            .unescape_value()
-            .map_err(|err| FileError::new(ErrorType::XmlMalformed, err.to_string()))?;
+        let v = a.value()?;
         match typed(table, c, v.trim(), ErrorType::CfdiInvalidField) {
             Ok(v) => row[c] = v,
             Err(e) => drop(field_error.get_or_insert(e)),
@@ -399,15 +396,13 @@ fn fill(
 
 /// The sum of the numeric attributes named (case-insensitively) in `names`; `None` if none is
 /// present or one is not a number.
-fn sum_attrs(e: &BytesStart, names: &[&str]) -> Result<Option<f64>, FileError> {
+fn sum_attrs(e: &Tag, names: &[&str]) -> Result<Option<f64>, FileError> {
     let mut sum = None;
     for a in e.attributes() {
-        let a = a.map_err(|err| FileError::new(ErrorType::XmlMalformed, err.to_string()))?;
-        let key = xml::local(a.key.into_inner());
+        let a = a?;
+        let key = a.local();
         if names.iter().any(|n| key.eq_ignore_ascii_case(n.as_bytes())) {
-            let v = a
-                .unescape_value()
-                .map_err(|err| FileError::new(ErrorType::XmlMalformed, err.to_string()))?;
+            let v = a.value()?;
             match v.trim().parse::<f64>() {
                 Ok(x) => sum = Some(sum.unwrap_or(0.0) + x),
                 Err(_) => return Ok(None),
@@ -418,8 +413,8 @@ fn sum_attrs(e: &BytesStart, names: &[&str]) -> Result<Option<f64>, FileError> {
 }
 
 /// Whether the open elements are exactly `path` (local names from the root).
-fn at(stack: &[Name], path: &[&[u8]]) -> bool {
-    stack.len() == path.len() && stack.iter().zip(path).all(|(n, p)| n.as_bytes() == *p)
+fn at(stack: &[&[u8]], path: &[&[u8]]) -> bool {
+    stack == path
 }
 
 impl Builder {
@@ -440,10 +435,9 @@ impl Builder {
     }
 
     /// An element opens (or an empty one appears) below the open elements `stack`.
-    fn element(&mut self, stack: &[Name], e: &BytesStart) -> Result<(), FileError> {
+    fn element(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError> {
         const C: &[u8] = b"Comprobante";
-        let name = Name::of(e);
-        let name = name.as_bytes();
+        let name = e.local();
         let err = &mut self.field_error;
         match (stack.len(), name) {
             (0, b"Comprobante") => fill(e, &CFDI, HEADER, &mut self.header, err)?,
@@ -451,7 +445,7 @@ impl Builder {
             (1, b"Receptor") => fill(e, &CFDI, RECEPTOR, &mut self.header, err)?,
             (1, b"Impuestos") => fill(e, &CFDI, IMPUESTOS_TOTALES, &mut self.header, err)?,
             (1, b"CfdiRelacionados") => {
-                self.tipo_relacion = xml::attr(e, b"TipoRelacion")?.map_or(Value::Null, Value::Text)
+                self.tipo_relacion = e.attr(b"TipoRelacion")?.map_or(Value::Null, Value::Text)
             }
             (2, b"RegimenFiscal")
                 if at(stack, &[C, b"Emisor"]) && self.header[H_EMISOR_REGIMEN] == Value::Null =>
@@ -467,7 +461,8 @@ impl Builder {
             (2, b"CfdiRelacionado") if at(stack, &[C, b"CfdiRelacionados"]) => {
                 let mut r = row(&RELACIONADO);
                 r[R_TIPO] = self.tipo_relacion.clone();
-                r[R_UUID] = xml::attr(e, b"UUID")?
+                r[R_UUID] = e
+                    .attr(b"UUID")?
                     .map_or(Value::Null, |u| Value::Text(u.to_ascii_uppercase()));
                 self.relacionados.push(r);
             }
@@ -527,7 +522,7 @@ impl Builder {
             }
             (4, b"Percepcion" | b"Deduccion" | b"OtroPago")
                 if at(&stack[..3], &[C, b"Complemento", b"Nomina"])
-                    && stack[3].as_bytes() == group_of(name) =>
+                    && stack[3] == group_of(name) =>
             {
                 let mut r = row(&NOMINA_LINEA);
                 fill(e, &NOMINA_LINEA, LINEA_ATTRS, &mut r, err)?;
@@ -567,12 +562,7 @@ impl Builder {
         Ok(())
     }
 
-    fn impuesto(
-        &mut self,
-        e: &BytesStart,
-        name: &[u8],
-        concepto: Option<i64>,
-    ) -> Result<(), FileError> {
+    fn impuesto(&mut self, e: &Tag, name: &[u8], concepto: Option<i64>) -> Result<(), FileError> {
         let mut r = row(&IMPUESTO);
         fill(e, &IMPUESTO, IMPUESTO_ATTRS, &mut r, &mut self.field_error)?;
         r[X_CONCEPTO] = concepto.map_or(Value::Null, Value::Int);
@@ -692,22 +682,19 @@ fn group_of(line: &[u8]) -> &'static [u8] {
 
 fn parse_xml(bytes: &[u8], src: &Source) -> Result<Builder, FileError> {
     let mut events = xml::Events::new(bytes);
-    let mut stack: Vec<Name> = Vec::with_capacity(16);
+    let mut stack: Vec<&[u8]> = Vec::with_capacity(16);
     let mut doc = Builder::new();
     loop {
         match events.next(src)? {
             Event::Start(e) => {
                 doc.element(&stack, &e)?;
-                xml::push(&mut stack, Name::of(&e))?;
+                stack.push(e.local());
             }
             Event::Empty(e) => doc.element(&stack, &e)?,
-            Event::End(_) => {
+            Event::End => {
                 stack.pop();
             }
-            Event::Eof => {
-                events.finish(stack.last())?;
-                return Ok(doc);
-            }
+            Event::Eof => return Ok(doc),
             // A CFDI's data is in attributes; text (addenda, stray whitespace) is not read.
             _ => {}
         }

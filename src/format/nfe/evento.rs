@@ -8,11 +8,10 @@
 //! together all make one row. Only a homologated answer (cStat 135/136/155) makes a
 //! cancellation count: a request is not a fact.
 
-use super::super::xml::{self, Name, Text};
+use super::super::xml::{self, Event, Text};
 use super::super::{ColType, Doc, ParseOptions, Row, Source, Table, Value, col, typed};
 use super::nota::CANCELS_STORED_NFE;
 use crate::error::{ErrorType, FileError};
-use quick_xml::events::Event;
 
 use ColType::{Integer as I, Text as T};
 
@@ -256,7 +255,7 @@ impl Record {
 /// Parse a file of the NF-e message family (already UTF-8).
 pub fn parse(bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, FileError> {
     let mut events = xml::Events::new(bytes);
-    let mut stack: Vec<Name> = Vec::with_capacity(16);
+    let mut stack: Vec<&[u8]> = Vec::with_capacity(16);
     let mut text = Text::default();
     let mut records: Vec<Record> = Vec::new();
     // The open record and its depth in `stack`.
@@ -265,22 +264,21 @@ pub fn parse(bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>
     loop {
         match events.next(src)? {
             Event::Start(e) => {
-                let name = Name::of(&e);
+                let name = e.local();
                 if open.is_none() {
-                    let parent = stack.last().map_or(&b""[..], Name::as_bytes);
-                    if let Some(kind) = Kind::of(parent, name.as_bytes()) {
+                    let parent = stack.last().copied().unwrap_or_default();
+                    if let Some(kind) = Kind::of(parent, name) {
                         let values = vec![Value::Null; kind.table().columns.len()];
                         open = Some((Record { kind, values }, stack.len()));
                     }
                 }
-                xml::push(&mut stack, name)?;
+                stack.push(name);
                 text.clear();
             }
-            Event::Text(t) => text.push(t.into_inner())?,
-            Event::CData(t) => text.push(t.into_inner())?,
-            Event::GeneralRef(r) => text.push_ref(&r)?,
-            Event::End(_) => {
-                let name = stack.pop().expect("quick-xml checks end names");
+            Event::Text(t) => text.push(t)?,
+            Event::CData(t) => text.push_verbatim(t)?,
+            Event::End => {
+                let name = stack.pop().expect("the scanner checks end tags");
                 let depth = stack.len();
                 if let Some((_, at)) = &open
                     && *at == depth
@@ -289,9 +287,9 @@ pub fn parse(bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>
                 } else if let Some((record, at)) = &mut open
                     && !text.is_empty()
                 {
-                    let parent = stack.last().map_or(&b""[..], Name::as_bytes);
+                    let parent = stack.last().copied().unwrap_or_default();
                     let direct = depth == *at + 1;
-                    if let Some(column) = record.kind.column(direct, parent, name.as_bytes()) {
+                    if let Some(column) = record.kind.column(direct, parent, name) {
                         let table = record.kind.table();
                         let c = table.col(column);
                         match typed(table, c, text.get()?, ErrorType::NfeInvalidField) {
@@ -302,12 +300,8 @@ pub fn parse(bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>
                 }
                 text.clear();
             }
-            Event::Eof => {
-                events.finish(stack.last())?;
-                break;
-            }
-            Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            Event::DocType(_) => return Err(xml::doctype_rejected()),
+            Event::Eof => break,
+            Event::Empty(_) => {}
         }
     }
     let records = join_answers(records);

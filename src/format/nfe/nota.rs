@@ -6,10 +6,9 @@
 //! a protocol (`infProt`) and the NFC-e's `infNFeSupl` are attached to the document they follow
 //! or name.
 
-use super::super::xml::{self, Name, Text};
+use super::super::xml::{self, Event, Tag, Text};
 use super::super::{AfterWrite, ColType, Doc, ParseOptions, Row, Source, Table, Value, col, typed};
 use crate::error::{ErrorType, FileError};
-use quick_xml::events::{BytesStart, Event};
 
 use ColType::{Integer as I, Numeric as N, Text as T};
 
@@ -541,7 +540,7 @@ struct Prot {
 fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
     let mut events = xml::Events::new(bytes);
     // The open elements: their names (for messages) and where they sit.
-    let mut stack: Vec<(Name, At)> = Vec::with_capacity(16);
+    let mut stack: Vec<(&[u8], At)> = Vec::with_capacity(16);
     let mut text = Text::default();
     let mut docs: Vec<Builder> = Vec::new();
     let mut prot: Option<Prot> = None;
@@ -551,15 +550,15 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
     loop {
         match events.next(src)? {
             Event::Start(e) => {
-                let name = Name::of(&e);
+                let name = e.local();
                 let parent = stack.last().map_or(At::Outside, |&(_, at)| at);
-                let at = parent.child(name.as_bytes());
+                let at = parent.child(name);
                 match at {
                     At::Doc => docs.push(Builder::start(&e)?),
                     At::Det => {
                         let doc = docs.last_mut().expect("doc open");
                         doc.items.push(vec![Value::Null; NFE_ITEM.columns.len()]);
-                        if let Some(n) = xml::attr(&e, b"nItem")? {
+                        if let Some(n) = e.attr(b"nItem")? {
                             doc.set(Field::Item(I_N_ITEM), &n);
                         }
                     }
@@ -583,17 +582,13 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                     At::Prot => prot = Some(Prot::default()),
                     _ => {}
                 }
-                if stack.len() >= xml::MAX_DEPTH {
-                    return Err(xml::too_deep());
-                }
                 stack.push((name, at));
                 text.clear();
             }
-            Event::Text(t) => text.push(t.into_inner())?,
-            Event::CData(t) => text.push(t.into_inner())?,
-            Event::GeneralRef(r) => text.push_ref(&r)?,
-            Event::End(_) => {
-                let (name, at) = stack.pop().expect("quick-xml checks end names");
+            Event::Text(t) => text.push(t)?,
+            Event::CData(t) => text.push_verbatim(t)?,
+            Event::End => {
+                let (name, at) = stack.pop().expect("the scanner checks end tags");
                 let parent = stack.last().map_or(At::Outside, |&(_, at)| at);
                 match at {
                     At::Prot => {
@@ -606,7 +601,7 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                     _ if parent == At::Prot => {
                         if let Some(p) = prot.as_mut() {
                             let v = Some(text.get()?.to_owned());
-                            match name.as_bytes() {
+                            match name {
                                 b"chNFe" => p.ch_nfe = v,
                                 b"nProt" => p.n_prot = v,
                                 b"cStat" => p.c_stat = v,
@@ -616,7 +611,7 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                         }
                     }
                     _ => {
-                        if let Some(f) = field(parent, name.as_bytes())
+                        if let Some(f) = field(parent, name)
                             && let Some(doc) = docs.last_mut()
                         {
                             doc.set(f, text.get()?);
@@ -625,12 +620,8 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                 }
                 text.clear();
             }
-            Event::Eof => {
-                events.finish(stack.last().map(|(name, _)| name))?;
-                return Ok(docs);
-            }
-            Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            Event::DocType(_) => return Err(xml::doctype_rejected()),
+            Event::Eof => return Ok(docs),
+            Event::Empty(_) => {}
         }
     }
 }
@@ -664,13 +655,14 @@ fn attach(docs: &mut [Builder], p: Prot) -> Result<(), FileError> {
 }
 
 impl Builder {
-    fn start(e: &BytesStart) -> Result<Builder, FileError> {
+    fn start(e: &Tag) -> Result<Builder, FileError> {
         let mut header = vec![Value::Null; NFE.columns.len()];
-        if let Some(v) = xml::attr(e, b"versao")? {
+        if let Some(v) = e.attr(b"versao")? {
             header[H_VERSAO] = Value::Text(v);
         }
-        let id =
-            xml::attr(e, b"Id")?.map(|id| id.strip_prefix("NFe").map(str::to_owned).unwrap_or(id));
+        let id = e
+            .attr(b"Id")?
+            .map(|id| id.strip_prefix("NFe").map(str::to_owned).unwrap_or(id));
         Ok(Builder {
             header,
             items: Vec::new(),
