@@ -127,6 +127,10 @@ impl Sqlite {
             // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a crash
             // of batchimp; after a power loss the last commits may be lost, but the data and the
             // ledger stay consistent with each other, so resume redoes exactly the lost files.
+            // 16 KiB pages for a new database (an existing one keeps its own): a bulk load
+            // of wide rows splits and rebalances a quarter as many b-tree pages, and writes a
+            // quarter as many WAL frames (BENCHMARKS.md: 20-25% less writer time).
+            self.conn.pragma_update(None, "page_size", 16384)?;
             self.conn.pragma_update(None, "journal_mode", "WAL")?;
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.conn.execute_batch(&ddl)?;
@@ -818,17 +822,15 @@ fn insert_rows_sql(t: &Table, k: usize) -> String {
         .map(|c| format!("\"{}\"", c.name))
         .collect();
     let n = t.columns.len();
-    let rows: Vec<String> = (0..k)
-        .map(|r| {
-            let ps: Vec<String> = (1..=n).map(|i| format!("?{}", r * n + i)).collect();
-            format!("({})", ps.join(", "))
-        })
-        .collect();
+    // Anonymous parameters, numbered in order by SQLite: the statement cache hashes and
+    // compares this text on every use, and `?NNN, ` would triple its length.
+    let row = format!("({})", vec!["?"; n].join(","));
+    let rows = vec![row; k];
     format!(
         "INSERT INTO \"{}\" ({}) VALUES {}",
         t.name,
         cols.join(", "),
-        rows.join(", ")
+        rows.join(",")
     )
 }
 
@@ -840,7 +842,7 @@ fn insert_sql(t: &Table) -> String {
         .iter()
         .map(|c| format!("\"{}\"", c.name))
         .collect();
-    let params: Vec<String> = (1..=t.columns.len()).map(|i| format!("?{i}")).collect();
+    let params = vec!["?"; t.columns.len()];
     let on_conflict = if t.primary_key.is_empty() {
         ""
     } else {

@@ -312,6 +312,34 @@ fn columns_hold_the_documents_values() {
 }
 
 #[test]
+fn new_databases_get_16k_pages_and_existing_ones_keep_theirs() {
+    let env = Env::new();
+    assert_eq!(env.run(&[&fixture("nfe/nfe-v4-authorized.xml")]).code(), 0);
+    assert_eq!(env.count("PRAGMA page_size"), 16384);
+    assert_eq!(env.text("PRAGMA journal_mode").as_deref(), Some("wal"));
+
+    // A database made elsewhere with SQLite's default 4 KiB pages is used as it is.
+    let old = Env::new();
+    let conn = old.conn();
+    conn.execute_batch(
+        "PRAGMA page_size = 4096; CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('kept');",
+    )
+    .unwrap();
+    drop(conn);
+    let run = old.run(&[&fixture("nfe")]);
+    assert_eq!(run.code(), 1, "the folder holds broken files");
+    assert_eq!(old.count("PRAGMA page_size"), 4096);
+    assert_eq!(old.text("SELECT x FROM notes").as_deref(), Some("kept"));
+    let fresh = Env::new();
+    fresh.run(&[&fixture("nfe")]);
+    for table in ["nfe", "nfe_item"] {
+        let sql = format!("SELECT count(*) FROM {table}");
+        assert!(fresh.count(&sql) > 0);
+        assert_eq!(old.count(&sql), fresh.count(&sql), "{table}");
+    }
+}
+
+#[test]
 fn duplicates_are_never_imported_twice_across_batches() {
     let env = Env::new();
     let first = env.run(&[&fixture("nfe/nfe-v4-authorized.xml")]);
