@@ -1,6 +1,6 @@
 //! NF-e and NFC-e documents: `nfeProc`, a bare `NFe`, or several in an `enviNFe` batch.
 //!
-//! One streaming pass with quick-xml: a stack of element local names (borrowed from the input,
+//! One streaming pass of the XML scanner (`format::xml`): a stack of element local names (borrowed from the input,
 //! so namespaces and prefixes do not matter), and each closing leaf element mapped by its parent
 //! (and for taxes its grandparent) straight to a column index. Every `infNFe` starts a document;
 //! a protocol (`infProt`) and the NFC-e's `infNFeSupl` are attached to the document they follow
