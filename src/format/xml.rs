@@ -16,7 +16,7 @@ use std::borrow::Cow;
 /// Deepest element nesting accepted (`xml_too_deep` past it). Real fiscal documents stay under 20.
 pub const MAX_DEPTH: usize = 256;
 
-pub fn too_deep() -> FileError {
+fn too_deep() -> FileError {
     FileError::new(
         ErrorType::XmlTooDeep,
         format!("elements nested deeper than {MAX_DEPTH} levels"),
@@ -24,7 +24,7 @@ pub fn too_deep() -> FileError {
 }
 
 /// DOCTYPEs are where entity bombs and external entities live; fiscal XML never needs one.
-pub fn doctype_rejected() -> FileError {
+fn doctype_rejected() -> FileError {
     FileError::new(
         ErrorType::XmlDoctypeRejected,
         "XML with a DOCTYPE (entity declarations are never expanded)",
@@ -455,9 +455,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// An element's local name, copied into a small fixed buffer so a stack of them needs no
-/// allocation and no borrow of the reader. Names longer than [`Name::MAX`] bytes are cut; no name
-/// batchimp matches is that long, so a cut name never matches one.
+/// An element's local name, copied into a small fixed buffer: what sniffing keeps of a file's
+/// first elements without holding on to its bytes. Names longer than [`Name::MAX`] bytes are
+/// cut; no name batchimp matches is that long, so a cut name never matches one.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Name {
     len: u8,
@@ -494,7 +494,7 @@ impl std::fmt::Debug for Name {
 }
 
 /// The part of a qualified name after its prefix (`nfe:NFe` → `NFe`), borrowed from the input.
-pub fn local(qname: &[u8]) -> &[u8] {
+fn local(qname: &[u8]) -> &[u8] {
     match qname.iter().position(|&b| b == b':') {
         Some(i) => &qname[i + 1..],
         None => qname,
@@ -502,7 +502,7 @@ pub fn local(qname: &[u8]) -> &[u8] {
 }
 
 /// The error for a document whose elements are still open at the end of the input.
-pub fn truncated(len: usize, open: &[u8]) -> FileError {
+fn truncated(len: usize, open: &[u8]) -> FileError {
     FileError::new(
         ErrorType::XmlTruncated,
         format!(
