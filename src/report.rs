@@ -149,10 +149,8 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
     }
     let mut failures: BTreeMap<String, Vec<FileEntry>> = BTreeMap::new();
     let mut slowest: Vec<FileEntry> = Vec::new();
-    let mut failure_counts: BTreeMap<String, u64> = BTreeMap::new();
     sink.for_each_file(batch.batch_id, &mut |e| {
         if let Some(t) = &e.error_type {
-            *failure_counts.entry(t.clone()).or_default() += 1;
             let list = failures.entry(t.clone()).or_default();
             if list.len() < SHOW_FAILURES {
                 list.push(e.clone());
@@ -167,11 +165,17 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
     if !failures.is_empty() {
         writeln!(out, "\nfailures by error type:")?;
         for (t, list) in &failures {
-            writeln!(out, "  {t} ({})", failure_counts[t])?;
+            // Counted by the same ledger; a run still writing may have added files in between.
+            let count = totals
+                .by_error_type
+                .get(t)
+                .map_or(0, |&n| n as usize)
+                .max(list.len());
+            writeln!(out, "  {t} ({count})")?;
             for e in list {
                 writeln!(out, "    {}", e.error.as_deref().unwrap_or(&e.path))?;
             }
-            let more = failure_counts[t] as usize - list.len();
+            let more = count - list.len();
             if more > 0 {
                 writeln!(out, "    ... and {more} more")?;
             }

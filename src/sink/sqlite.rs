@@ -703,15 +703,8 @@ impl Sink for Sqlite {
         for s in Status::ALL {
             totals.by_status.insert(s.as_str().to_owned(), 0);
         }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT status, count(*) FROM files WHERE batch_id = ?1 GROUP BY status",
-        )?;
-        let mut rows = stmt.query([batch])?;
-        while let Some(r) = rows.next()? {
-            let n: i64 = r.get(1)?;
-            totals.files += n as u64;
-            totals.by_status.insert(r.get(0)?, n as u64);
-        }
+        totals.by_status.extend(self.count_by(batch, "status")?);
+        totals.files = totals.by_status.values().sum();
         totals.by_error_type = self.count_by(batch, "error_type")?;
         totals.by_conflict = self.count_by(batch, "conflict")?;
         Ok(totals)
@@ -814,7 +807,8 @@ fn create_table(t: &Table) -> String {
 /// Most child rows one statement inserts (items have 16 columns: 256 parameters).
 const ROWS_PER_INSERT: usize = 16;
 
-/// An insert of `k` rows at once, for child tables (no key, no conflict).
+/// An insert of `k` rows at once (child tables: no key, no conflict; [`insert_sql`] adds the
+/// conflict clause for one row of a keyed table).
 fn insert_rows_sql(t: &Table, k: usize) -> String {
     let cols: Vec<String> = t
         .columns
@@ -837,23 +831,12 @@ fn insert_rows_sql(t: &Table, k: usize) -> String {
 /// The insert of one row; for a table with a key, a row whose key exists already is skipped
 /// (the caller sees 0 rows changed).
 fn insert_sql(t: &Table) -> String {
-    let cols: Vec<String> = t
-        .columns
-        .iter()
-        .map(|c| format!("\"{}\"", c.name))
-        .collect();
-    let params = vec!["?"; t.columns.len()];
     let on_conflict = if t.primary_key.is_empty() {
         ""
     } else {
         " ON CONFLICT DO NOTHING"
     };
-    format!(
-        "INSERT INTO \"{}\" ({}) VALUES ({}){on_conflict}",
-        t.name,
-        cols.join(", "),
-        params.join(", ")
-    )
+    format!("{}{on_conflict}", insert_rows_sql(t, 1))
 }
 
 /// Execute an INSERT of `rows` (their values in parameter order). Only non-NULL values are

@@ -7,12 +7,7 @@ fn report_summary_list_and_missing_batches() {
     let env = Env::new();
     env.run(&[&fixture("nfe/nfe-v4-authorized.xml")]);
     env.run(&[&fixture("")]);
-    let out = env
-        .cmd()
-        .args(["report", "--db"])
-        .arg(env.db())
-        .output()
-        .unwrap();
+    let out = env.on_db(&["report"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
@@ -31,12 +26,7 @@ fn report_summary_list_and_missing_batches() {
     );
     assert!(text.contains("slowest files:"), "{text}");
 
-    let out = env
-        .cmd()
-        .args(["list", "--db"])
-        .arg(env.db())
-        .output()
-        .unwrap();
+    let out = env.on_db(&["list"]);
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
@@ -46,22 +36,12 @@ fn report_summary_list_and_missing_batches() {
     );
     assert!(lines[2].trim_start().starts_with("1  completed"), "{text}");
 
-    let out = env
-        .cmd()
-        .args(["list", "--json", "--db"])
-        .arg(env.db())
-        .output()
-        .unwrap();
+    let out = env.on_db(&["list", "--json"]);
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list[0]["batch_id"], 2);
     assert_eq!(list[1]["imported"], 1);
 
-    let out = env
-        .cmd()
-        .args(["report", "99", "--db"])
-        .arg(env.db())
-        .output()
-        .unwrap();
+    let out = env.on_db(&["report", "99"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no batch 99"));
     let out = env

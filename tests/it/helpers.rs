@@ -69,6 +69,16 @@ impl Env {
         Run { output, report }
     }
 
+    /// `batchimp ARGS... --db test.db`: a command run against this environment's database.
+    pub fn on_db(&self, args: &[&str]) -> Output {
+        self.cmd()
+            .args(args)
+            .arg("--db")
+            .arg(self.db())
+            .output()
+            .expect("runs")
+    }
+
     pub fn conn(&self) -> Connection {
         Connection::open(self.db()).expect("db opens")
     }

@@ -244,12 +244,7 @@ fn a_bare_nfe_is_enriched_by_its_nfeproc() {
     assert_eq!(f["duplicate"], serde_json::Value::Null);
     assert_eq!(f["duplicate_of"], bare.as_str());
     assert_eq!(second.report()["totals"]["by_conflict"]["enriched"], 1);
-    let summary = env
-        .cmd()
-        .args(["report", "--db"])
-        .arg(env.db())
-        .output()
-        .unwrap();
+    let summary = env.on_db(&["report"]);
     let summary = String::from_utf8_lossy(&summary.stdout);
     assert!(
         summary.contains("stored copies met: 1 enriched"),

@@ -175,12 +175,7 @@ fn ctrl_c_cancels_cleanly_and_resume_finishes_the_batch() {
     assert_eq!(report["totals"]["files"], recorded);
     assert!(recorded < 3200, "stopped taking files");
 
-    let out = env
-        .cmd()
-        .args(["resume", "1", "--db"])
-        .arg(env.db())
-        .output()
-        .unwrap();
+    let out = env.on_db(&["resume", "1"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -196,12 +191,7 @@ fn resume_of_a_completed_batch_does_nothing_and_run_resume_starts_new_batches() 
     let input = crate::helpers::fixture("nfe");
     env.run(&[&input]);
     let before = snapshot(&env.db());
-    let out = env
-        .cmd()
-        .args(["resume", "latest", "--db"])
-        .arg(env.db())
-        .output()
-        .unwrap();
+    let out = env.on_db(&["resume", "latest"]);
     assert_eq!(out.status.code(), Some(1), "the batch has failures");
     assert!(String::from_utf8_lossy(&out.stderr).contains("is complete; nothing to do"));
     assert_same(&before, &snapshot(&env.db()), "nothing redone");
@@ -267,12 +257,7 @@ fn a_second_writer_waits_or_fails_with_no_wait() {
     while batch_status(&env).is_none() && t0.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let out = env
-        .cmd()
-        .args(["run", &crate::helpers::fixture("nfe"), "--no-wait", "--db"])
-        .arg(env.db())
-        .output()
-        .unwrap();
+    let out = env.on_db(&["run", &crate::helpers::fixture("nfe"), "--no-wait"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("another batchimp is writing to"));
     let second = env

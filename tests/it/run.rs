@@ -568,12 +568,7 @@ fn exit_codes_and_fatal_errors() {
         0
     );
     // A missing input: 2, one clear line, no batch opened.
-    let out = env
-        .cmd()
-        .args(["run", "no/such/folder", "--db"])
-        .arg(env.db())
-        .output()
-        .unwrap();
+    let out = env.on_db(&["run", "no/such/folder"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -640,20 +635,10 @@ fn summary_line_and_default_report_path() {
 #[test]
 fn report_to_stdout_matches_report_command() {
     let env = Env::new();
-    let out = env
-        .cmd()
-        .args(["run", &fixture(""), "--report", "-", "--db"])
-        .arg(env.db())
-        .output()
-        .unwrap();
+    let out = env.on_db(&["run", &fixture(""), "--report", "-"]);
     assert_eq!(out.status.code(), Some(1));
     let from_run: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
-    let out = env
-        .cmd()
-        .args(["report", "1", "--json", "--db"])
-        .arg(env.db())
-        .output()
-        .unwrap();
+    let out = env.on_db(&["report", "1", "--json"]);
     assert_eq!(out.status.code(), Some(0));
     let from_report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(from_run, from_report);
