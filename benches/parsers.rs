@@ -121,6 +121,7 @@ fn writer_1000_docs(bencher: Bencher) {
                 data: Ok(bytes.clone()),
                 retries: 0,
                 mtime: None,
+                stream: None,
             };
             pipeline::process(item, &ParseOptions::default(), Duration::from_secs(60))
         })

@@ -53,6 +53,18 @@ pub enum ErrorType {
     CfdiInvalidField,
     /// A CFDI of a version batchimp does not read (before 3.2).
     CfdiUnsupportedVersion,
+    /// A catalog row without a SKU.
+    CatalogMissingSku,
+    /// A catalog row without a product name.
+    CatalogMissingName,
+    /// A catalog row whose price is missing, negative or not a number like `1234.56`.
+    CatalogBadPrice,
+    /// A catalog row whose stock or lead time is not a number.
+    CatalogBadNumber,
+    /// A catalog row with more or fewer fields than its header (an unquoted delimiter).
+    CatalogFieldCount,
+    /// A catalog none of whose rows is valid.
+    CatalogNoValidRows,
     /// A document whose key is already stored with other content, under `--on-conflict fail`.
     KeyConflict,
     /// A bug in batchimp: a parser panicked. The batch goes on.
@@ -84,6 +96,12 @@ impl ErrorType {
             ErrorType::CfdiInvalidRfc => "cfdi_invalid_rfc",
             ErrorType::CfdiInvalidField => "cfdi_invalid_field",
             ErrorType::CfdiUnsupportedVersion => "cfdi_unsupported_version",
+            ErrorType::CatalogMissingSku => "catalog_missing_sku",
+            ErrorType::CatalogMissingName => "catalog_missing_name",
+            ErrorType::CatalogBadPrice => "catalog_bad_price",
+            ErrorType::CatalogBadNumber => "catalog_bad_number",
+            ErrorType::CatalogFieldCount => "catalog_field_count",
+            ErrorType::CatalogNoValidRows => "catalog_no_valid_rows",
             ErrorType::KeyConflict => "key_conflict",
             ErrorType::InternalError => "internal_error",
         }

@@ -154,6 +154,8 @@ pub struct Processed {
 #[derive(Debug)]
 pub enum Outcome {
     Docs(Vec<Doc>),
+    /// A product catalog, streamed into the database by the writer (see `format::catalog`).
+    Catalog(crate::format::catalog::Load),
     Unsupported,
     Failed(FileError),
 }

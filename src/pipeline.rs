@@ -16,7 +16,7 @@
 //!   file holds up the ones behind it.
 
 use crate::error::{ErrorType, FileError};
-use crate::format::{self, ParseOptions, Source};
+use crate::format::{self, ParseOptions, Source, catalog};
 use crate::interrupt;
 use crate::ledger::{OnConflict, Outcome, Processed};
 use crate::progress::Progress;
@@ -262,10 +262,11 @@ fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
     let verify = job.verify.clone();
     let items = source::load(job, &plan.walk.limits, filter, plan.walk.hidden);
     if let (Some(expected), [item]) = (&verify, items.as_slice())
-        && item
-            .data
-            .as_ref()
-            .is_ok_and(|b| &format!("{:x}", Sha256::digest(b)) == expected)
+        && match (&item.stream, &item.data) {
+            (Some(path), Ok(_)) => hash_file(path).is_ok_and(|sha| &sha == expected),
+            (None, Ok(bytes)) => &format!("{:x}", Sha256::digest(bytes)) == expected,
+            (_, Err(_)) => false,
+        }
     {
         // Resume --verify: the bytes the ledger recorded, unchanged. Nothing to record.
         return Vec::new();
@@ -291,10 +292,25 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
         data,
         retries,
         mtime,
+        stream,
     } = item;
-    let (sha256, kind, outcome) = match data {
-        Err(e) => (None, None, Outcome::Failed(e)),
-        Ok(bytes) => {
+    let (sha256, kind, outcome) = match (data, stream) {
+        (Err(e), _) => (None, None, Outcome::Failed(e)),
+        (Ok(head), Some(path)) => {
+            // A catalog too large to hold: hashed here as it streams by, imported by the writer.
+            let header = format::catalog_head(&head).expect("the walker saw a catalog header");
+            match hash_file(&path) {
+                Ok(sha) => {
+                    let load = catalog::Load {
+                        header,
+                        data: catalog::Data::File(path),
+                    };
+                    (Some(sha), Some(catalog::KIND), Outcome::Catalog(load))
+                }
+                Err(e) => (None, Some(catalog::KIND), Outcome::Failed(e)),
+            }
+        }
+        (Ok(bytes), None) => {
             let sha = format!("{:x}", Sha256::digest(&bytes));
             let src = Source {
                 origin: &origin,
@@ -333,4 +349,15 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
         mtime,
         duration: start.elapsed(),
     }
+}
+
+/// Hex SHA-256 of a file read in blocks, for files too large to hold.
+fn hash_file(path: &std::path::Path) -> Result<String, FileError> {
+    let io = |e: std::io::Error| {
+        FileError::new(ErrorType::IoError, format!("cannot read the file: {e}"))
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(io)?;
+    Ok(format!("{:x}", hasher.finalize()))
 }

@@ -47,6 +47,9 @@ pub struct Totals {
     pub by_error_type: BTreeMap<String, u64>,
     /// Imported files whose document met a stored copy: `enriched`, `replaced`.
     pub by_conflict: BTreeMap<String, u64>,
+    /// Catalog rows written, and rejected by validation (see each file's `rejected_rows`).
+    pub rows: u64,
+    pub rows_rejected: u64,
 }
 
 /// One file in the report.
@@ -77,6 +80,22 @@ pub struct FileEntry {
     pub keys: Vec<String>,
     /// Transient errors (an interrupted read) overcome by retrying.
     pub retries: u32,
+    /// For a catalog: the rows written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    /// For a catalog: the rows rejected by validation, each listed in `rejected_rows`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_rejected: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected_rows: Vec<RejectedRow>,
+}
+
+/// A catalog row that failed validation.
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectedRow {
+    pub line: u64,
+    pub error_type: String,
+    pub error: String,
 }
 
 fn j<T: Serialize + ?Sized>(v: &T) -> serde_json::Result<String> {

@@ -5,7 +5,9 @@
 //! turns bytes into [`Doc`]s: normalized rows any [`crate::sink::Sink`] can write without knowing
 //! the format. Adding a format is one file here plus one line in [`FORMATS`].
 
+pub mod catalog;
 pub mod cfdi;
+pub mod csv;
 pub mod nfe;
 pub mod xml;
 
@@ -164,7 +166,7 @@ pub fn typed(
 /// Up to 15 significant digits (every amount and quantity in practice) the value is the exact
 /// mantissa divided by an exact power of ten, which IEEE division rounds correctly: the same
 /// result as `str::parse`, which handles the rest.
-fn parse_decimal(s: &str) -> Option<f64> {
+pub(crate) fn parse_decimal(s: &str) -> Option<f64> {
     const POW10: [f64; 16] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
@@ -266,7 +268,10 @@ pub static FORMATS: &[&dyn Format] = &[&nfe::Nfe, &cfdi::Cfdi];
 
 /// Every table of every format, for migrations.
 pub fn all_tables() -> impl Iterator<Item = &'static Table> {
-    FORMATS.iter().flat_map(|f| f.tables().iter().copied())
+    FORMATS
+        .iter()
+        .flat_map(|f| f.tables().iter().copied())
+        .chain(catalog::TABLES.iter().copied())
 }
 
 /// Identify a file from its first bytes.
@@ -318,6 +323,16 @@ pub fn detect(sniff: &Sniff) -> Option<&'static dyn Format> {
     FORMATS.iter().copied().find(|f| f.detect(sniff))
 }
 
+/// A catalog's header, for a file too large to read whole: its first bytes are text that no
+/// other format claims, with a catalog's header.
+pub fn catalog_head(head: &[u8]) -> Option<catalog::Header> {
+    let sniff = sniff(head).ok()?;
+    if sniff.generic_kind != "text" || detect(&sniff).is_some() {
+        return None;
+    }
+    catalog::detect(&head[..head.len().min(catalog::HEAD)])
+}
+
 /// Identify a file from its content and parse it with the format that claims it: the kind
 /// (`None` for an empty file) and the outcome. May panic only through a parser bug; the
 /// pipeline catches that, the fuzz targets look for it.
@@ -331,6 +346,15 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         Err(e) => return (Some("xml"), Outcome::Failed(e)),
     };
     let Some(f) = detect(&sniff) else {
+        if sniff.generic_kind == "text"
+            && let Some(header) = catalog::detect(&bytes[..bytes.len().min(catalog::HEAD)])
+        {
+            let load = catalog::Load {
+                header,
+                data: catalog::Data::Bytes(bytes.to_vec()),
+            };
+            return (Some(catalog::KIND), Outcome::Catalog(load));
+        }
         return (Some(sniff.generic_kind), Outcome::Unsupported);
     };
     let outcome = match f.parse(&sniff, src, opts) {

@@ -6,9 +6,9 @@
 
 use super::{BatchStart, Sink};
 use crate::error::ErrorType;
-use crate::format::{self, ColType, Table, Value};
+use crate::format::{self, ColType, Table, Value, catalog};
 use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Outcome, Processed, Status};
-use crate::report::{BatchInfo, FileEntry, Totals};
+use crate::report::{BatchInfo, FileEntry, RejectedRow, Totals};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -51,8 +51,19 @@ CREATE TABLE IF NOT EXISTS files (
     retries INTEGER NOT NULL DEFAULT 0,
     mtime INTEGER,
     key TEXT,
-    conflict TEXT
+    conflict TEXT,
+    rows INTEGER,
+    rows_rejected INTEGER
 );
+-- Catalog rows that failed validation; file_id is their file's files.id (written just before it,
+-- in the same transaction, hence no REFERENCES clause).
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    file_id INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    error_type TEXT NOT NULL,
+    error TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rejected_rows_file ON rejected_rows(file_id);
 -- Covers resume: a batch's origins with the size and time they had, read from the index alone.
 DROP INDEX IF EXISTS files_batch_origin;
 CREATE INDEX IF NOT EXISTS files_batch_origin_stat ON files(batch_id, origin, size, mtime);
@@ -63,6 +74,8 @@ const LEDGER_ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("files", "retries", "INTEGER NOT NULL DEFAULT 0"),
     ("files", "mtime", "INTEGER"),
     ("files", "conflict", "TEXT"),
+    ("files", "rows", "INTEGER"),
+    ("files", "rows_rejected", "INTEGER"),
 ];
 
 pub struct Sqlite {
@@ -72,6 +85,8 @@ pub struct Sqlite {
     inserts: HashMap<&'static str, String>,
     /// Multi-row INSERT statement text per (table, rows), built on first use.
     multi_inserts: HashMap<(&'static str, usize), String>,
+    /// Multi-row upsert statement text per (table, rows), built on first use.
+    upserts: HashMap<(&'static str, usize), String>,
     /// Per document table: how to find, enrich and delete a stored copy.
     docs: HashMap<&'static str, DocSql>,
     /// Whether a table `after_write` statements read has rows, learnt on first need and set
@@ -93,6 +108,7 @@ impl Sqlite {
             path: path.to_owned(),
             inserts: HashMap::new(),
             multi_inserts: HashMap::new(),
+            upserts: HashMap::new(),
             docs: HashMap::new(),
             has_rows: HashMap::new(),
             pending: Counts::default(),
@@ -252,6 +268,102 @@ impl Sqlite {
         Ok(result)
     }
 
+    /// Stream a catalog into `product`, upserting by SKU: the latest catalog that lists a SKU
+    /// sets its row. A catalog whose bytes were imported before writes nothing. A catalog that
+    /// fails half-way (no valid row, a read error) takes back what it wrote.
+    /// With `replace`, the file's own earlier row in this batch (about to be replaced) does not
+    /// count as an earlier import.
+    fn write_catalog(
+        &mut self,
+        batch: i64,
+        file: &Processed,
+        load: &catalog::Load,
+        replace: bool,
+    ) -> Result<CatalogResult> {
+        let mut result = CatalogResult::default();
+        if let Some(sha) = &file.sha256 {
+            result.duplicate_of = self
+                .conn
+                .prepare_cached(
+                    "SELECT origin FROM files WHERE sha256 = ?1 AND kind = ?2 AND status = 'imported'
+                        AND NOT (?3 AND batch_id = ?4 AND origin = ?5)
+                     ORDER BY id LIMIT 1",
+                )?
+                .query_row(
+                    params![sha, catalog::KIND, replace, batch, file.origin],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if result.duplicate_of.is_some() {
+                return Ok(result);
+            }
+        }
+        // The writer lock and the open transaction make this id the file's own until commit.
+        let file_id: i64 =
+            self.conn
+                .query_row("SELECT coalesce(max(id), 0) + 1 FROM files", [], |r| {
+                    r.get(0)
+                })?;
+        result.file_id = Some(file_id);
+        self.conn.execute_batch("SAVEPOINT catalog")?;
+        let origin = &file.origin;
+        let streamed = catalog::stream(load, file_id, &mut |chunk| {
+            self.upsert_chunk(chunk)?;
+            let mut reject = self.conn.prepare_cached(
+                "INSERT INTO rejected_rows (file_id, line, error_type, error) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for r in &chunk.rejects {
+                reject.execute(params![
+                    file_id,
+                    r.line as i64,
+                    r.error_type.as_str(),
+                    format!("{origin}: {}", r.message)
+                ])?;
+            }
+            anyhow::Ok(())
+        })?;
+        match streamed {
+            Ok(summary) => {
+                self.conn.execute_batch("RELEASE catalog")?;
+                result.written = true;
+                result.summary = summary;
+            }
+            Err(e) => {
+                self.conn
+                    .execute_batch("ROLLBACK TO catalog; RELEASE catalog")?;
+                result.error = Some(e);
+            }
+        }
+        Ok(result)
+    }
+
+    /// Insert a chunk of catalog rows, a row whose SKU is stored already replacing its values:
+    /// [`ROWS_PER_INSERT`] rows a statement, binding only non-NULL cells (see [`execute_rows`]).
+    fn upsert_chunk(&mut self, chunk: &catalog::Chunk) -> Result<()> {
+        let table = &catalog::PRODUCT;
+        let (mut done, rows) = (0, chunk.rows());
+        while done < rows {
+            let k = if rows - done >= ROWS_PER_INSERT {
+                ROWS_PER_INSERT
+            } else {
+                1
+            };
+            let sql = self
+                .upserts
+                .entry((table.name, k))
+                .or_insert_with(|| upsert_sql(table, k));
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            for (i, cell) in chunk.cells(done..done + k).enumerate() {
+                if cell != catalog::CellRef::Null {
+                    stmt.raw_bind_parameter(i + 1, ToSqlCell(cell))?;
+                }
+            }
+            stmt.raw_execute()?;
+            done += k;
+        }
+        Ok(())
+    }
+
     /// Fill the stored copy's empty enrich columns from `row`; whether it changed.
     fn enrich(&mut self, row: &format::Row) -> Result<bool> {
         let sql = &self.docs[row.table.name];
@@ -362,6 +474,20 @@ impl Sqlite {
             cwd: row.get("cwd")?,
         })
     }
+}
+
+/// What writing a catalog did.
+#[derive(Default)]
+struct CatalogResult {
+    /// The ledger id its rows and rejected rows point to; the file's row gets it.
+    file_id: Option<i64>,
+    /// The earlier file with the same bytes, when it was imported already: nothing was written.
+    duplicate_of: Option<String>,
+    /// Why nothing was written (no valid row, a read error).
+    error: Option<crate::error::FileError>,
+    /// Whether its rows were written (`summary` counts them).
+    written: bool,
+    summary: catalog::Summary,
 }
 
 #[derive(Default)]
@@ -495,9 +621,34 @@ impl Sink for Sqlite {
         let mut result = DocsResult::default();
         let mut key = None;
         let key_conflict;
+        let mut catalog = CatalogResult::default();
+        let catalog_error;
         match &file.outcome {
             Outcome::Failed(e) => error = Some((e.error_type, &e.message)),
             Outcome::Unsupported => status = Status::Unsupported,
+            Outcome::Catalog(load) => {
+                catalog = self
+                    .write_catalog(batch, file, load, replace)
+                    .with_context(|| format!("cannot write {}", file.origin))?;
+                if let Some(origin) = catalog.duplicate_of.take() {
+                    status = Status::Duplicate;
+                    result.duplicate = Some("identical");
+                    result.duplicate_of = Some(Some(origin));
+                } else if let Some(e) = catalog.error.take() {
+                    catalog_error = e;
+                    error = Some((catalog_error.error_type, &catalog_error.message));
+                } else {
+                    status = Status::Imported;
+                    let rejected = catalog.summary.rejected_total();
+                    if rejected > 0 {
+                        result.warning = Some(format!(
+                            "{rejected} of {} rows rejected ({}); see rejected_rows",
+                            catalog.summary.rows + rejected,
+                            catalog::describe_rejected(&catalog.summary.rejected)
+                        ));
+                    }
+                }
+            }
             Outcome::Docs(docs) => {
                 key = Some(
                     docs.iter()
@@ -532,6 +683,12 @@ impl Sink for Sqlite {
             }
         }
         if replace {
+            self.conn
+                .prepare_cached(
+                    "DELETE FROM rejected_rows WHERE file_id IN
+                        (SELECT id FROM files WHERE batch_id = ?1 AND origin = ?2)",
+                )?
+                .execute(params![batch, file.origin])?;
             let mut stmt = self.conn.prepare_cached(
                 "DELETE FROM files WHERE batch_id = ?1 AND origin = ?2 RETURNING status",
             )?;
@@ -554,11 +711,14 @@ impl Sink for Sqlite {
         let dup_of = result.duplicate_of.flatten();
         self.conn
             .prepare_cached(
-                "INSERT INTO files (batch_id, origin, size, sha256, kind, status, error_type, error,
-                    duplicate, duplicate_of, warning, duration_ms, retries, mtime, key, conflict)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                "INSERT INTO files (id, batch_id, origin, size, sha256, kind, status, error_type,
+                    error, duplicate, duplicate_of, warning, duration_ms, retries, mtime, key,
+                    conflict, rows, rows_rejected)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18, ?19)",
             )?
             .execute(params![
+                catalog.file_id,
                 batch,
                 file.origin,
                 file.size as i64,
@@ -574,7 +734,11 @@ impl Sink for Sqlite {
                 file.retries,
                 file.mtime,
                 key,
-                result.conflict.map(Conflict::as_str)
+                result.conflict.map(Conflict::as_str),
+                catalog.written.then_some(catalog.summary.rows as i64),
+                catalog
+                    .written
+                    .then_some(catalog.summary.rejected_total() as i64)
             ])?;
         self.pending.add(status);
         Ok(status)
@@ -707,6 +871,12 @@ impl Sink for Sqlite {
         totals.files = totals.by_status.values().sum();
         totals.by_error_type = self.count_by(batch, "error_type")?;
         totals.by_conflict = self.count_by(batch, "conflict")?;
+        (totals.rows, totals.rows_rejected) = self.conn.query_row(
+            "SELECT coalesce(sum(rows), 0), coalesce(sum(rows_rejected), 0) FROM files
+             WHERE batch_id = ?1",
+            [batch],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )?;
         Ok(totals)
     }
 
@@ -717,11 +887,28 @@ impl Sink for Sqlite {
     ) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT origin, kind, status, error_type, error, duplicate, duplicate_of, warning,
-                duration_ms, size, sha256, key, retries, conflict
+                duration_ms, size, sha256, key, retries, conflict, rows, rows_rejected, id
              FROM files WHERE batch_id = ?1 ORDER BY origin, id",
+        )?;
+        let mut rejected = self.conn.prepare_cached(
+            "SELECT line, error_type, error FROM rejected_rows WHERE file_id = ?1 ORDER BY line",
         )?;
         let mut rows = stmt.query([batch])?;
         while let Some(r) = rows.next()? {
+            let rows_rejected: Option<i64> = r.get(15)?;
+            let rejected_rows = if rows_rejected.unwrap_or(0) > 0 {
+                rejected
+                    .query_map([r.get::<_, i64>(16)?], |x| {
+                        Ok(RejectedRow {
+                            line: x.get::<_, i64>(0)? as u64,
+                            error_type: x.get(1)?,
+                            error: x.get(2)?,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<_>>()?
+            } else {
+                Vec::new()
+            };
             let key: Option<String> = r.get(11)?;
             let keys = key
                 .as_deref()
@@ -743,6 +930,9 @@ impl Sink for Sqlite {
                 keys,
                 retries: r.get(12)?,
                 conflict: r.get(13)?,
+                rows: r.get::<_, Option<i64>>(14)?.map(|n| n as u64),
+                rows_rejected: rows_rejected.map(|n| n as u64),
+                rejected_rows,
             })?;
         }
         Ok(())
@@ -839,6 +1029,24 @@ fn insert_sql(t: &Table) -> String {
     format!("{}{on_conflict}", insert_rows_sql(t, 1))
 }
 
+/// An insert of `k` rows into a keyed table where a row whose key is stored already replaces
+/// the stored values.
+fn upsert_sql(t: &Table, k: usize) -> String {
+    let set: Vec<String> = t
+        .columns
+        .iter()
+        .filter(|c| !t.primary_key.contains(&c.name))
+        .map(|c| format!("\"{0}\" = excluded.\"{0}\"", c.name))
+        .collect();
+    let key: Vec<String> = t.primary_key.iter().map(|c| format!("\"{c}\"")).collect();
+    format!(
+        "{} ON CONFLICT ({}) DO UPDATE SET {}",
+        insert_rows_sql(t, k),
+        key.join(", "),
+        set.join(", ")
+    )
+}
+
 /// Execute an INSERT of `rows` (their values in parameter order). Only non-NULL values are
 /// bound: a statement from the cache comes with every parameter NULL (rusqlite clears the
 /// bindings when it takes a statement back), and most fiscal columns are empty in any one
@@ -867,5 +1075,21 @@ impl rusqlite::ToSql for ToSqlValue<'_> {
             Value::Num(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
         })
+    }
+}
+
+/// Binds a catalog cell, like [`ToSqlValue`].
+struct ToSqlCell<'a>(catalog::CellRef<'a>);
+
+impl rusqlite::ToSql for ToSqlCell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use catalog::CellRef;
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            CellRef::Null => ValueRef::Null,
+            CellRef::Int(i) => ValueRef::Integer(i),
+            CellRef::Num(f) => ValueRef::Real(f),
+            CellRef::Text(s) => ValueRef::Text(s.as_bytes()),
+        }))
     }
 }

@@ -16,6 +16,7 @@
 mod zipdir;
 
 use crate::error::{ErrorType, FileError};
+use crate::format::catalog;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -39,6 +40,9 @@ pub struct Item {
     pub retries: u32,
     /// Modification time (ns since the epoch) of a file on disk.
     pub mtime: Option<i64>,
+    /// A product catalog over `--max-file-size`, streamed from this path rather than held in
+    /// memory: `data` holds only its first bytes, enough to recognise it.
+    pub stream: Option<PathBuf>,
 }
 
 /// A unit of work from the walker: a file or ZIP member to read, or a failure found while walking.
@@ -564,11 +568,26 @@ pub fn load(job: Job, limits: &Limits, filter: &Filter, hidden: bool) -> Vec<Ite
         ..
     } = job;
     let mut retries = 0;
+    let mut stream = None;
     let (size, data, budget) = match source {
         JobSource::Failed(e) => (size, Err(e), None),
         JobSource::Bytes(bytes) => (size, Ok(bytes), None),
         JobSource::File(path) => {
-            let data = if size > limits.max_file_size {
+            // A large catalog is streamed from disk by the writer rather than held in memory
+            // (and `--max-file-size`, a memory bound, does not apply to it).
+            let head = if size > catalog::STREAM_ABOVE {
+                match with_retries(limits.retries, &mut retries, || read_head(&path)) {
+                    Ok(head) => Some(head),
+                    Err(e) => return vec![failed_item(origin, size, retries, mtime, e)],
+                }
+            } else {
+                None
+            };
+            let data = if let Some(head) = head.filter(|h| crate::format::catalog_head(h).is_some())
+            {
+                stream = Some(path.clone());
+                Ok(head)
+            } else if size > limits.max_file_size {
                 Err(too_large(size, limits))
             } else {
                 with_retries(limits.retries, &mut retries, || {
@@ -588,6 +607,7 @@ pub fn load(job: Job, limits: &Limits, filter: &Filter, hidden: bool) -> Vec<Ite
         data,
         retries,
         mtime,
+        stream,
     };
     let mut out = Vec::with_capacity(1);
     expand(
@@ -646,6 +666,7 @@ fn expand(
             data,
             retries: 0,
             mtime: None,
+            stream: None,
         };
         expand(
             member,
@@ -771,6 +792,26 @@ fn read_capped(
         }
     }
     Ok(buf)
+}
+
+fn failed_item(origin: String, size: u64, retries: u32, mtime: Option<i64>, e: FileError) -> Item {
+    Item {
+        origin,
+        size,
+        data: Err(e),
+        retries,
+        mtime,
+        stream: None,
+    }
+}
+
+/// The first bytes of a file, enough to tell a catalog's header.
+fn read_head(path: &Path) -> io::Result<Result<Vec<u8>, FileError>> {
+    let mut head = Vec::with_capacity(crate::format::catalog::HEAD);
+    File::open(path)?
+        .take(crate::format::catalog::HEAD as u64)
+        .read_to_end(&mut head)?;
+    Ok(Ok(head))
 }
 
 fn read_file(path: &Path, size: u64, limits: &Limits) -> io::Result<Result<Vec<u8>, FileError>> {

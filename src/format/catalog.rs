@@ -1,0 +1,782 @@
+//! Product catalogs: CSV files whose header names a SKU, a product name and a price, in English,
+//! Portuguese or Spanish (`sku`/`codigo`/`clave`, `name`/`nome`/`nombre`, `price`/`preco`/
+//! `precio`...), separated by `,`, `;`, tabs or `|`, in UTF-8 or Latin-1.
+//!
+//! A catalog is not a fiscal document: it is one file of up to millions of rows, and a later
+//! catalog updates the products an earlier one loaded. So it does not go through [`super::Doc`]:
+//! a worker only recognises it ([`detect`]) and hashes it, and the writer streams it when its
+//! turn comes ([`stream`]): a helper thread reads and validates rows while the writer upserts the
+//! previous chunk by SKU, so memory stays flat whatever the catalog's size. A row that fails
+//! validation is rejected with its line number and a typed reason; the others go in.
+//!
+//! Reference tables that look like catalogs (SAT's product and unit codes, the NCM table) have
+//! no price column, so they are not catalogs: they are `unsupported`.
+
+use crate::error::{ErrorType, FileError};
+use crate::format::csv::{Record, Records};
+use crate::format::{ColType, Table, col};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+
+/// The kind name catalogs get in the ledger and report.
+pub const KIND: &str = "catalog";
+
+/// Products, one row per SKU: the latest catalog that listed a SKU wrote its row.
+pub static PRODUCT: Table = Table {
+    name: "product",
+    columns: &[
+        col("sku", ColType::Text),
+        col("name", ColType::Text),
+        col("description", ColType::Text),
+        col("category", ColType::Text),
+        col("unit", ColType::Text),
+        col("price", ColType::Numeric),
+        col("stock", ColType::Numeric),
+        col("supplier_id", ColType::Text),
+        col("sanitary_certificate", ColType::Text),
+        col("lead_time_days", ColType::Integer),
+        // The ledger row (`files.id`) of the catalog that wrote this row, and its line there.
+        col("file_id", ColType::Integer),
+        col("line", ColType::Integer),
+    ],
+    primary_key: &["sku"],
+    ..Table::BASE
+};
+
+pub static TABLES: &[&Table] = &[&PRODUCT];
+
+const SKU: usize = PRODUCT.col("sku");
+const NAME: usize = PRODUCT.col("name");
+const PRICE: usize = PRODUCT.col("price");
+const FILE_ID: usize = PRODUCT.col("file_id");
+const LINE: usize = PRODUCT.col("line");
+
+/// Header names each column is recognised by, after [`normalize`] (lower case, no accents,
+/// words joined by `_`).
+const ALIASES: &[(usize, &[&str])] = &[
+    (
+        SKU,
+        &[
+            "sku",
+            "codigo",
+            "cod",
+            "codigo_produto",
+            "cod_produto",
+            "codigo_producto",
+            "clave",
+            "clave_producto",
+            "product_code",
+            "item_code",
+        ],
+    ),
+    (
+        NAME,
+        &[
+            "name",
+            "product_name",
+            "nome",
+            "nome_produto",
+            "produto",
+            "nombre",
+            "nombre_producto",
+            "producto",
+        ],
+    ),
+    (
+        PRODUCT.col("description"),
+        &["description", "descricao", "descripcion"],
+    ),
+    (
+        PRODUCT.col("category"),
+        &["category", "categories", "categoria", "categorias"],
+    ),
+    (
+        PRODUCT.col("unit"),
+        &["unit", "uom", "unidade", "unidad", "un", "unid"],
+    ),
+    (
+        PRICE,
+        &[
+            "price",
+            "regular_price",
+            "unit_price",
+            "preco",
+            "preco_venda",
+            "preco_de_venda",
+            "precio_venta",
+            "precio_de_venta",
+            "preco_unitario",
+            "valor_unitario",
+            "precio",
+            "precio_unitario",
+        ],
+    ),
+    (
+        PRODUCT.col("stock"),
+        &[
+            "stock",
+            "qty",
+            "quantity",
+            "estoque",
+            "quantidade",
+            "existencia",
+            "existencias",
+            "cantidad",
+        ],
+    ),
+    (
+        PRODUCT.col("supplier_id"),
+        &["supplier_id", "supplier", "fornecedor", "proveedor"],
+    ),
+    (
+        PRODUCT.col("sanitary_certificate"),
+        &[
+            "sanitary_certificate",
+            "registro_anvisa",
+            "anvisa",
+            "registro_sanitario",
+        ],
+    ),
+    (
+        PRODUCT.col("lead_time_days"),
+        &[
+            "lead_time_days",
+            "lead_time",
+            "prazo_entrega",
+            "tiempo_entrega",
+        ],
+    ),
+];
+
+/// Files on disk larger than this are streamed from disk when they are catalogs; smaller ones
+/// are read whole by a worker, like any file.
+pub const STREAM_ABOVE: u64 = 1 << 20;
+/// How much of a file [`detect`] looks at: the header must start within it.
+pub const HEAD: usize = 64 * 1024;
+/// Lines above the header batchimp looks past (a title, a blank line).
+const MAX_LINES_BEFORE_HEADER: usize = 5;
+/// Rows handed to the writer at once.
+pub const CHUNK_ROWS: usize = 4096;
+
+/// Where a catalog's header is and what its fields hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub delimiter: u8,
+    /// Byte offset of the line after the header: where rows start.
+    pub body: u64,
+    /// The header's line number (1-based), so rows are numbered as in an editor.
+    pub line: u64,
+    /// For each field of a row: the `product` column it fills, if any.
+    pub fields: Vec<Option<usize>>,
+}
+
+/// Whether these first bytes of a text file are a catalog's: a header within the first lines
+/// that names a SKU, a name and a price.
+pub fn detect(head: &[u8]) -> Option<Header> {
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let mut offset = bom;
+    let mut seen = 0;
+    for (i, raw) in head[bom..].split_inclusive(|&b| b == b'\n').enumerate() {
+        offset += raw.len();
+        let line = raw.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        seen += 1;
+        if seen > MAX_LINES_BEFORE_HEADER + 1 {
+            break;
+        }
+        if line.contains(&0) {
+            return None;
+        }
+        if let Some((delimiter, fields)) = header_fields(line) {
+            return Some(Header {
+                delimiter,
+                body: offset as u64,
+                line: i as u64 + 1,
+                fields,
+            });
+        }
+    }
+    None
+}
+
+/// The delimiter and column mapping of a header line, if it names SKU, name and price.
+fn header_fields(line: &[u8]) -> Option<(u8, Vec<Option<usize>>)> {
+    let delimiter = *[b',', b';', b'\t', b'|']
+        .iter()
+        .max_by_key(|d| line.iter().filter(|b| b == d).count())?;
+    let mut record = Record::default();
+    if !Records::new(line, delimiter, 1).read(&mut record).ok()? {
+        return None;
+    }
+    let mut fields = Vec::with_capacity(record.len());
+    let mut taken = [false; 16];
+    for field in record.fields() {
+        let name = normalize(&text(field));
+        let column = ALIASES
+            .iter()
+            .find(|(c, names)| !taken[*c] && names.contains(&name.as_str()))
+            .map(|(c, _)| *c);
+        if let Some(c) = column {
+            taken[c] = true;
+        }
+        fields.push(column);
+    }
+    (taken[SKU] && taken[NAME] && taken[PRICE]).then_some((delimiter, fields))
+}
+
+/// A header name as [`ALIASES`] spells it: `"Preço de Venda "` → `preco_de_venda`, `"In stock?"`
+/// → `in_stock`.
+fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            c if c.is_alphanumeric() => c,
+            _ => '_',
+        };
+        if c != '_' || !(out.is_empty() || out.ends_with('_')) {
+            out.push(c);
+        }
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
+}
+
+/// A field's text: UTF-8, or Latin-1 (windows-1252) when it is not valid UTF-8; trimmed.
+fn text(field: &[u8]) -> Cow<'_, str> {
+    let field = field.trim_ascii();
+    match std::str::from_utf8(field) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => {
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(field)
+                .0
+        }
+    }
+}
+
+/// Where a catalog's bytes are when the writer streams it.
+#[derive(Debug)]
+pub enum Data {
+    /// Read whole by a worker (a ZIP member, or a file within `--max-file-size`).
+    Bytes(Vec<u8>),
+    /// Too large to hold: read again from disk while streaming.
+    File(PathBuf),
+}
+
+/// A catalog recognised by a worker, to be streamed by the writer.
+#[derive(Debug)]
+pub struct Load {
+    pub header: Header,
+    pub data: Data,
+}
+
+/// A row that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub line: u64,
+    pub error_type: ErrorType,
+    /// What is wrong, starting with the line: `line 7: price is not a number: "12,50"`.
+    pub message: String,
+}
+
+/// Rows validated since the last chunk, and the rows rejected among them. The rows' cells are
+/// kept in two flat buffers (no allocation per field), and chunks are handed back to the
+/// reader to be filled again.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// [`WIDTH`] cells a row, row after row.
+    cells: Vec<Cell>,
+    /// The text of the text cells, one after another.
+    text: String,
+    pub rejects: Vec<Reject>,
+}
+
+/// Cells a `product` row has.
+pub const WIDTH: usize = PRODUCT.columns.len();
+
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Null,
+    Int(i64),
+    Num(f64),
+    /// A range of [`Chunk::text`].
+    Text(u32, u32),
+}
+
+/// A cell of a chunk's row, as a database binds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CellRef<'a> {
+    Null,
+    Int(i64),
+    Num(f64),
+    Text(&'a str),
+}
+
+impl Chunk {
+    /// Rows that passed validation.
+    pub fn rows(&self) -> usize {
+        self.cells.len() / WIDTH
+    }
+
+    /// The cells of rows `rows`, row after row, in `PRODUCT`'s column order.
+    pub fn cells(&self, rows: std::ops::Range<usize>) -> impl Iterator<Item = CellRef<'_>> {
+        self.cells[rows.start * WIDTH..rows.end * WIDTH]
+            .iter()
+            .map(|c| match *c {
+                Cell::Null => CellRef::Null,
+                Cell::Int(i) => CellRef::Int(i),
+                Cell::Num(f) => CellRef::Num(f),
+                Cell::Text(s, e) => CellRef::Text(&self.text[s as usize..e as usize]),
+            })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.cells.is_empty() && self.rejects.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.cells.clear();
+        self.text.clear();
+        self.rejects.clear();
+    }
+}
+
+/// What streaming a catalog found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Rows that passed validation (and were written).
+    pub rows: u64,
+    /// Rows rejected, by error type.
+    pub rejected: BTreeMap<ErrorType, u64>,
+}
+
+impl Summary {
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+}
+
+/// Chunks between the reader and the writer: enough for each to work while the other does.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// Stream a catalog: a helper thread reads and validates rows, [`CHUNK_ROWS`] at a time, while
+/// `write` takes each chunk on the calling thread (the writer, which owns the database).
+/// `file_id` fills every row's `file_id`.
+///
+/// `Err`: `write` failed, and streaming stopped. `Ok(Err)`: the catalog could not be read to its
+/// end (an I/O error, rows with no valid one among them); what `write` took must be undone.
+pub fn stream<E>(
+    load: &Load,
+    file_id: i64,
+    write: &mut dyn FnMut(&Chunk) -> Result<(), E>,
+) -> Result<Result<Summary, FileError>, E> {
+    std::thread::scope(|s| {
+        let (full_tx, full_rx) = crossbeam_channel::bounded::<Chunk>(CHUNKS_IN_FLIGHT);
+        // Written chunks go back to the reader, which refills them.
+        let (empty_tx, empty_rx) = crossbeam_channel::bounded::<Chunk>(CHUNKS_IN_FLIGHT + 1);
+        let reader = std::thread::Builder::new()
+            .name("batchimp-catalog".into())
+            .spawn_scoped(s, move || {
+                let mut fresh = || empty_rx.try_recv().unwrap_or_default();
+                read(load, file_id, &mut fresh, &mut |c| full_tx.send(c).is_ok())
+            });
+        let reader = match reader {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(Err(FileError::new(
+                    ErrorType::IoError,
+                    format!("cannot start a thread to read the catalog: {e}"),
+                )));
+            }
+        };
+        let mut written = Ok(());
+        for chunk in full_rx.iter() {
+            written = write(&chunk);
+            if written.is_err() {
+                break;
+            }
+            let _ = empty_tx.try_send(chunk);
+        }
+        // Dropping the receiver stops the reader at its next chunk.
+        drop(full_rx);
+        let read = reader.join().unwrap_or_else(|panic| {
+            Err(FileError::new(
+                ErrorType::InternalError,
+                format!("batchimp bug: the catalog reader panicked: {panic:?}"),
+            ))
+        });
+        written.map(|()| read)
+    })
+}
+
+/// Read and validate a catalog's rows into chunks from `fresh`, handing each to `send` once it
+/// holds [`CHUNK_ROWS`] rows, until `send` returns false.
+pub fn read(
+    load: &Load,
+    file_id: i64,
+    fresh: &mut dyn FnMut() -> Chunk,
+    send: &mut dyn FnMut(Chunk) -> bool,
+) -> Result<Summary, FileError> {
+    let header = &load.header;
+    let io = |e: std::io::Error| {
+        FileError::new(ErrorType::IoError, format!("cannot read the catalog: {e}"))
+    };
+    let input: Box<dyn Read> = match &load.data {
+        Data::Bytes(bytes) => Box::new(&bytes[(header.body as usize).min(bytes.len())..]),
+        Data::File(path) => {
+            let mut file = std::fs::File::open(path).map_err(io)?;
+            file.seek(SeekFrom::Start(header.body)).map_err(io)?;
+            Box::new(file)
+        }
+    };
+    let mut records = Records::new(input, header.delimiter, header.line + 1);
+    let mut record = Record::default();
+    let mut summary = Summary::default();
+    let mut chunk = fresh();
+    chunk.clear();
+    while records.read(&mut record).map_err(io)? {
+        if record.fields().all(|f| f.trim_ascii().is_empty()) {
+            continue;
+        }
+        match validate(header, &record, file_id, &mut chunk) {
+            Ok(()) => summary.rows += 1,
+            Err(reject) => {
+                *summary.rejected.entry(reject.error_type).or_default() += 1;
+                chunk.rejects.push(reject);
+            }
+        }
+        if chunk.rows() + chunk.rejects.len() >= CHUNK_ROWS {
+            let next = fresh();
+            if !send(std::mem::replace(&mut chunk, next)) {
+                return Ok(summary);
+            }
+            chunk.clear();
+        }
+    }
+    if !chunk.is_empty() && !send(chunk) {
+        return Ok(summary);
+    }
+    if summary.rows == 0 && summary.rejected_total() > 0 {
+        return Err(FileError::new(
+            ErrorType::CatalogNoValidRows,
+            format!(
+                "none of its {} rows is valid ({})",
+                summary.rejected_total(),
+                describe_rejected(&summary.rejected)
+            ),
+        ));
+    }
+    Ok(summary)
+}
+
+/// `missing_sku: 3, bad_price: 1`, for messages.
+pub fn describe_rejected(rejected: &BTreeMap<ErrorType, u64>) -> String {
+    rejected
+        .iter()
+        .map(|(t, n)| format!("{t}: {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Validate one record and append it to `chunk` as a `product` row, or say why it is rejected
+/// (and leave `chunk` as it was).
+fn validate(
+    header: &Header,
+    record: &Record,
+    file_id: i64,
+    chunk: &mut Chunk,
+) -> Result<(), Reject> {
+    let line = record.line;
+    let reject = |error_type, message: String| Reject {
+        line,
+        error_type,
+        message: format!("line {line}: {message}"),
+    };
+    if record.len() != header.fields.len() {
+        return Err(reject(
+            ErrorType::CatalogFieldCount,
+            format!(
+                "{} fields where the header has {} (an unquoted delimiter?)",
+                record.len(),
+                header.fields.len()
+            ),
+        ));
+    }
+    let (cells_before, text_before) = (chunk.cells.len(), chunk.text.len());
+    chunk.cells.resize(cells_before + WIDTH, Cell::Null);
+    let result = fill(record, header, chunk, cells_before, &reject);
+    let row = &mut chunk.cells[cells_before..];
+    let result = result.and_then(|()| {
+        let missing = [
+            (SKU, ErrorType::CatalogMissingSku),
+            (NAME, ErrorType::CatalogMissingName),
+            (PRICE, ErrorType::CatalogBadPrice),
+        ]
+        .into_iter()
+        .find(|&(c, _)| matches!(row[c], Cell::Null));
+        match missing {
+            Some((c, t)) => Err(reject(t, format!("{} is empty", PRODUCT.columns[c].name))),
+            None => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => {
+            row[FILE_ID] = Cell::Int(file_id);
+            row[LINE] = Cell::Int(line as i64);
+            Ok(())
+        }
+        Err(r) => {
+            chunk.cells.truncate(cells_before);
+            chunk.text.truncate(text_before);
+            Err(r)
+        }
+    }
+}
+
+/// The typed cells of one record, into the row starting at `chunk.cells[at]`.
+fn fill(
+    record: &Record,
+    header: &Header,
+    chunk: &mut Chunk,
+    at: usize,
+    reject: &dyn Fn(ErrorType, String) -> Reject,
+) -> Result<(), Reject> {
+    for (field, column) in record.fields().zip(&header.fields) {
+        let Some(c) = *column else { continue };
+        let s = text(field);
+        if s.is_empty() {
+            continue;
+        }
+        let column = &PRODUCT.columns[c];
+        chunk.cells[at + c] = match column.ty {
+            ColType::Text => {
+                let start = chunk.text.len() as u32;
+                chunk.text.push_str(&s);
+                Cell::Text(start, chunk.text.len() as u32)
+            }
+            ColType::Numeric => match super::parse_decimal(&s) {
+                Some(v) if c != PRICE || v >= 0.0 => Cell::Num(v),
+                _ => {
+                    let t = if c == PRICE {
+                        ErrorType::CatalogBadPrice
+                    } else {
+                        ErrorType::CatalogBadNumber
+                    };
+                    return Err(reject(
+                        t,
+                        format!("{} is not a number like 1234.56: {s:?}", column.name),
+                    ));
+                }
+            },
+            ColType::Integer => match s.parse() {
+                Ok(v) => Cell::Int(v),
+                Err(_) => {
+                    return Err(reject(
+                        ErrorType::CatalogBadNumber,
+                        format!("{} is not a whole number: {s:?}", column.name),
+                    ));
+                }
+            },
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::Value;
+
+    fn load(csv: &str) -> Load {
+        Load {
+            header: detect(csv.as_bytes()).expect("a catalog"),
+            data: Data::Bytes(csv.as_bytes().to_vec()),
+        }
+    }
+
+    /// Every row's cells as owned values, the rejects, and the summary.
+    fn read_all(l: &Load) -> (Vec<Vec<Value>>, Vec<Reject>, Result<Summary, FileError>) {
+        let (mut rows, mut rejects) = (Vec::new(), Vec::new());
+        let summary = read(l, 7, &mut Chunk::default, &mut |c| {
+            for i in 0..c.rows() {
+                rows.push(
+                    c.cells(i..i + 1)
+                        .map(|cell| match cell {
+                            CellRef::Null => Value::Null,
+                            CellRef::Int(i) => Value::Int(i),
+                            CellRef::Num(f) => Value::Num(f),
+                            CellRef::Text(s) => Value::Text(s.to_owned()),
+                        })
+                        .collect(),
+                );
+            }
+            rejects.extend(c.rejects);
+            true
+        });
+        (rows, rejects, summary)
+    }
+
+    fn rows(csv: &str) -> (Vec<Vec<Value>>, Vec<Reject>, Result<Summary, FileError>) {
+        read_all(&load(csv))
+    }
+
+    #[test]
+    fn headers_in_three_languages_and_four_delimiters() {
+        for head in [
+            "sku,name,price\n",
+            "SKU;Nome;Preço\r\n",
+            "Clave\tNombre\tPrecio Unitario\n",
+            "ID|Type|SKU|Name|Regular price|Stock\n",
+            "\u{feff}Código,Produto,Preço de venda\n",
+            "Catálogo de produtos\n\nsku,name,price\n",
+        ] {
+            assert!(detect(head.as_bytes()).is_some(), "{head:?}");
+        }
+        let h = detect(b"ID|Type|SKU|Name|Regular price|Stock\n1|x|A|B|2|3\n").unwrap();
+        assert_eq!(h.delimiter, b'|');
+        assert_eq!(
+            h.fields,
+            vec![None, None, Some(SKU), Some(NAME), Some(PRICE), Some(6)]
+        );
+        assert_eq!(h.body, 37);
+    }
+
+    #[test]
+    fn reference_tables_and_other_text_are_not_catalogs() {
+        for head in [
+            "codigo;ex;Tipo;descricao;NacionalFederal;ImportadoFederal\n",
+            "c_ClaveProdServ,Descripción,Incluir IVA trasladado\n",
+            "sku,name\nA,B\n",
+            "hello world\n",
+            "",
+            "1\n2\n3\n4\n5\n6\n7\nsku,name,price\n",
+        ] {
+            assert_eq!(detect(head.as_bytes()), None, "{head:?}");
+        }
+    }
+
+    #[test]
+    fn rows_are_typed_and_bad_ones_rejected_with_their_line() {
+        let csv = "Title line\nsku,name,price,stock,lead_time_days\n\
+                   A1,Dipirona,12.50,10,3\n\
+                   \"A2\",\"Sabonete, \"\"neutro\"\"\nem barra\",0.99,,\n\
+                   ,Sem SKU,1.00,1,1\n\
+                   A4,,1.00,1,1\n\
+                   A5,Preço BR,\"12,50\",1,1\n\
+                   A6,Sem preço,,1,1\n\
+                   A7,Estoque,1.00,muito,1\n\
+                   A8,Prazo,1.00,1,2.5\n\
+                   A9,Curta,1.00\n\
+                   \n\
+                   A10,Negativo,-1,1,1\n";
+        let (rows, rejects, summary) = rows(csv);
+        let summary = summary.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[0][..7],
+            [
+                Value::Text("A1".into()),
+                Value::Text("Dipirona".into()),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Num(12.5),
+                Value::Num(10.0)
+            ]
+        );
+        assert_eq!(rows[0][LINE], Value::Int(3));
+        assert_eq!(rows[0][FILE_ID], Value::Int(7));
+        assert_eq!(
+            rows[1][NAME],
+            Value::Text("Sabonete, \"neutro\"\nem barra".into())
+        );
+        let got: Vec<(u64, &str)> = rejects
+            .iter()
+            .map(|r| (r.line, r.error_type.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (6, "catalog_missing_sku"),
+                (7, "catalog_missing_name"),
+                (8, "catalog_bad_price"),
+                (9, "catalog_bad_price"),
+                (10, "catalog_bad_number"),
+                (11, "catalog_bad_number"),
+                (12, "catalog_field_count"),
+                (14, "catalog_bad_price"),
+            ]
+        );
+        assert_eq!(
+            rejects[2].message,
+            "line 8: price is not a number like 1234.56: \"12,50\""
+        );
+        assert_eq!(rejects[0].message, "line 6: sku is empty");
+        assert_eq!(summary.rows, 2);
+        assert_eq!(summary.rejected_total(), 8);
+    }
+
+    #[test]
+    fn latin1_fields_are_decoded() {
+        let mut csv = b"sku;nome;preco\n".to_vec();
+        csv.extend_from_slice(b"X;Sab\xe3o;1.5\n");
+        let l = Load {
+            header: detect(&csv).unwrap(),
+            data: Data::Bytes(csv.clone()),
+        };
+        let (got, _, _) = read_all(&l);
+        assert_eq!(got[0][NAME], Value::Text("Sabão".into()));
+    }
+
+    #[test]
+    fn a_catalog_with_no_valid_row_fails() {
+        let (_, rejects, summary) = rows("sku,name,price\n,a,1\nb,,1\n");
+        assert_eq!(rejects.len(), 2);
+        let e = summary.unwrap_err();
+        assert_eq!(e.error_type, ErrorType::CatalogNoValidRows);
+        assert_eq!(
+            e.message,
+            "none of its 2 rows is valid (catalog_missing_sku: 1, catalog_missing_name: 1)"
+        );
+    }
+
+    #[test]
+    fn stream_hands_every_chunk_to_the_writer_and_stops_when_it_fails() {
+        let mut csv = String::from("sku,name,price\n");
+        for i in 0..10_000 {
+            csv.push_str(&format!("S{i},n,1\n"));
+        }
+        let l = load(&csv);
+        let mut n = 0;
+        let r: Result<_, ()> = stream(&l, 1, &mut |c| {
+            n += c.rows();
+            Ok(())
+        });
+        assert_eq!(r.unwrap().unwrap().rows, 10_000);
+        assert_eq!(n, 10_000);
+        let mut calls = 0;
+        let r = stream(&l, 1, &mut |_| {
+            calls += 1;
+            Err("disk full")
+        });
+        assert_eq!(r.unwrap_err(), "disk full");
+        assert_eq!(calls, 1);
+    }
+}
