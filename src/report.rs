@@ -168,7 +168,10 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
     }
     let mut failures: BTreeMap<String, Vec<FileEntry>> = BTreeMap::new();
     let mut slowest: Vec<FileEntry> = Vec::new();
-    sink.for_each_file(batch.batch_id, &mut |e| {
+    let mut rejected: Vec<RejectedRow> = Vec::new();
+    sink.for_each_file(batch.batch_id, &mut |mut e| {
+        let room = SHOW_FAILURES.saturating_sub(rejected.len());
+        rejected.extend(e.rejected_rows.drain(..).take(room));
         if let Some(t) = &e.error_type {
             let list = failures.entry(t.clone()).or_default();
             if list.len() < SHOW_FAILURES {
@@ -198,6 +201,19 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
             if more > 0 {
                 writeln!(out, "    ... and {more} more")?;
             }
+        }
+    }
+    if totals.rows_rejected > 0 {
+        writeln!(out, "\ncatalog rows rejected: {}", totals.rows_rejected)?;
+        for r in &rejected {
+            writeln!(out, "    {}", r.error)?;
+        }
+        let more = totals.rows_rejected.saturating_sub(rejected.len() as u64);
+        if more > 0 {
+            writeln!(
+                out,
+                "    ... and {more} more (batchimp report --json, or the rejected_rows table)"
+            )?;
         }
     }
     keep_slowest(&mut slowest);

@@ -5,8 +5,8 @@ Run it from anywhere: python3 tests/make_fixtures.py. Output is deterministic.""
 import os, zipfile, io, shutil
 import sys
 OUT=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
-for d in ('nfe','zip','other','cfdi','eventos'): shutil.rmtree(os.path.join(OUT, d), ignore_errors=True)
-os.makedirs(OUT+'/nfe'); os.makedirs(OUT+'/zip'); os.makedirs(OUT+'/other'); os.makedirs(OUT+'/cfdi'); os.makedirs(OUT+'/eventos')
+for d in ('nfe','zip','other','cfdi','eventos','catalog'): shutil.rmtree(os.path.join(OUT, d), ignore_errors=True)
+os.makedirs(OUT+'/nfe'); os.makedirs(OUT+'/zip'); os.makedirs(OUT+'/other'); os.makedirs(OUT+'/cfdi'); os.makedirs(OUT+'/eventos'); os.makedirs(OUT+'/catalog')
 
 def dv(k43):
     s=sum((ord(d)-48)*(2+i%8) for i,d in enumerate(reversed(k43)))  # letters of an alphanumeric CNPJ count as ASCII-48
@@ -393,3 +393,27 @@ open(H+'/billion-laughs.xml','w').write(lol)
 # Nesting far deeper than any fiscal document.
 deep = '<?xml version="1.0"?>\n<nfeProc><NFe><infNFe Id="NFe' + k1 + '">' + '<a>' * 5000 + '</a>' * 5000 + '</infNFe></NFe></nfeProc>\n'
 open(H+'/deep-nesting.xml','w').write(deep)
+
+# Product catalogs (CSV). Walk order: catalogo-latin1.csv, then produtos-2026-10.csv, which
+# updates SKU 7891000100103 (price 5.49 -> 5.99).
+C = OUT + '/catalog'
+open(C+'/produtos-2026-10.csv', 'w', encoding='utf-8', newline='').write(
+    'sku,name,description,category,unit,price,stock,supplier_id,sanitary_certificate,lead_time_days\n'
+    '7891000100103,Café Torrado 500g,"Torra média, moído",Alimentos,UN,5.99,120,SUP00001,,3\n'
+    '7891000100202,Dipirona 500mg,"Caixa c/ 10 comprimidos, ""genérico""",Medicamentos,CX,8.75,40,SUP00002,ANVISA 1.0235.0012.001-1,5\n'
+    'SKU-0003,Sabonete Neutro,"Linha sensível\nObs: manter em local seco",Higiene Pessoal,UN,2.10,300,SUP00003,,7\n'
+    ',Produto sem SKU,,Limpeza,UN,3.00,1,SUP00004,,1\n'
+    'SKU-0005,Detergente 500ml,,Limpeza,UN,"12,50",10,SUP00004,,1\n'
+    '\n'
+    'SKU-0006,,Sem nome,Limpeza,UN,1.00,1,SUP00004,,1\n'
+    'SKU-0007,Álcool Gel 70%,,Higiene Pessoal,FR,9.90,,SUP00003,,\n')
+open(C+'/catalogo-latin1.csv', 'wb').write(
+    'Código;Nome;Preço;Estoque;Unidade\r\n'
+    '7891000100103;Café Torrado 500g;5.49;100;UN\r\n'
+    'SKU-0101;Sabão em Pó 1kg;14.90;55;CX\r\n'
+    'SKU-0102;Açúcar Refinado 1kg;4.39;0;UN\r\n'.encode('latin-1'))
+open(C+'/sem-linhas-validas.csv', 'w', encoding='utf-8').write(
+    'sku,name,price\n,Sem SKU,1.00\nSKU-1,Sem preço,\n')
+# A reference table, not a catalog (no price): unsupported.
+open(C+'/tabela-ncm.csv', 'wb').write(
+    'codigo;descricao;aliquota\r\n09012100;Café torrado, não descafeinado;18.00\r\n'.encode('latin-1'))

@@ -15,7 +15,7 @@ fn report_summary_list_and_missing_batches() {
         "latest by default: {text}"
     );
     assert!(
-        text.contains("74: 30 imported, 6 duplicate, 35 failed, 3 unsupported"),
+        text.contains("78: 32 imported, 6 duplicate, 36 failed, 4 unsupported"),
         "{text}"
     );
     assert!(text.contains("failures by error type:"), "{text}");

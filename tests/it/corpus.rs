@@ -189,6 +189,47 @@ fn every_corpus_file_is_accounted_for() {
             assert_eq!(f["kind"], "nfe", "{f}");
         }
     }
+    // Product catalogs are imported; reference tables (SAT codes, the NCM table: no price) are
+    // not catalogs. WooCommerce's variable products list no price of their own: rejected rows.
+    let catalog = |name: &str| {
+        files
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} in the report"))
+    };
+    let woo = catalog("catalog/classic-commerce__sample_products.csv");
+    assert_eq!(
+        (woo["kind"].as_str(), woo["status"].as_str()),
+        (Some("catalog"), Some("imported"))
+    );
+    assert_eq!(
+        (woo["rows"].as_u64(), woo["rows_rejected"].as_u64()),
+        (Some(21), Some(3))
+    );
+    assert!(
+        woo["rejected_rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["error_type"] == "catalog_bad_price"),
+        "{woo}"
+    );
+    let small = catalog("catalog/spreadsheet_to_json_cli__products.csv");
+    assert_eq!(
+        (small["status"].as_str(), small["rows"].as_u64()),
+        (Some("imported"), Some(3))
+    );
+    for table in [
+        "pynfe__TabelaIBPTaxSP14.2.a.csv",
+        "sat-catalogos-populate__cfdi40__c_ClaveProdServ.csv",
+        "sat-catalogos-populate__cfdi40__c_ClaveUnidad.csv",
+    ] {
+        assert_eq!(catalog(table)["status"], "unsupported", "{table}");
+    }
+    assert_eq!(
+        env.count("SELECT count(*) FROM product WHERE sku = 'cc-beanie' AND price = 20"),
+        1
+    );
 }
 
 /// What a naive reading of a CFDI says it holds: the stamp's UUID, the issuer's RFC, the total,

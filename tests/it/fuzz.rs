@@ -3,7 +3,8 @@
 //! kind detector, the parsers and the in-memory ZIP reader directly, with no panic catching in
 //! between. Coverage-guided fuzzing of the same entry points is in `fuzz/` (cargo fuzz).
 
-use batchimp::format::{self, ParseOptions, Source};
+use batchimp::format::{self, ParseOptions, Source, catalog};
+use batchimp::ledger::Outcome;
 use batchimp::source::{self, Filter, Job, JobSource, Limits};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -162,7 +163,11 @@ fn no_input_panics_the_detector_the_parsers_or_the_zip_reader() {
                 deadline: Instant::now() + Duration::from_secs(60),
             };
             for allow_invalid_keys in [false, true] {
-                let _ = format::read(bytes, &src, &ParseOptions { allow_invalid_keys });
+                let (_, outcome) = format::read(bytes, &src, &ParseOptions { allow_invalid_keys });
+                // A catalog's rows are read when the writer streams it: read them here too.
+                if let Outcome::Catalog(load) = outcome {
+                    let _ = catalog::read(&load, 1, &mut catalog::Chunk::default, &mut |_| true);
+                }
             }
         };
         let result = std::panic::catch_unwind(|| {

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary on real files, real ZIPs and a real SQLite database,
 //! checking rows, report fields and exit codes.
 
+mod catalog;
 mod cfdi;
 mod cli;
 mod corpus;

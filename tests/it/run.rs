@@ -5,6 +5,10 @@ use std::fs;
 
 /// Every fixture and what must happen to it: path suffix, status, error_type.
 const FIXTURE_OUTCOMES: &str = "
+    catalog/catalogo-latin1.csv                       imported    -
+    catalog/produtos-2026-10.csv                      imported    -
+    catalog/sem-linhas-validas.csv                    failed      catalog_no_valid_rows
+    catalog/tabela-ncm.csv                            unsupported -
     cfdi/broken-cfdi-amount-not-a-number.xml          failed      cfdi_invalid_field
     cfdi/broken-cfdi-bad-rfc.xml                      failed      cfdi_invalid_rfc
     cfdi/broken-cfdi-bad-uuid.xml                     failed      cfdi_invalid_uuid
@@ -122,12 +126,12 @@ fn every_fixture_gets_its_status_and_error_type() {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 74);
+    assert_eq!(totals["files"], 78);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 31);
+    assert_eq!(run.total("imported"), 33);
     assert_eq!(run.total("duplicate"), 5);
-    assert_eq!(run.total("failed"), 35);
-    assert_eq!(run.total("unsupported"), 3);
+    assert_eq!(run.total("failed"), 36);
+    assert_eq!(run.total("unsupported"), 4);
     assert_eq!(totals["by_error_type"]["xml_truncated"], 2);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 11);
     assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 2);
@@ -139,10 +143,10 @@ fn every_fixture_gets_its_status_and_error_type() {
     assert_eq!(env.count("SELECT count(*) FROM cfdi"), 7);
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        31
+        33
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 35"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 36"),
         1
     );
 }
