@@ -1,4 +1,5 @@
-//! The end-to-end benchmark: `cargo bench --bench pipeline [-- --count N --runs R --no-ref]`.
+//! The end-to-end benchmark:
+//! `cargo bench --bench pipeline [-- --count N --catalog-rows N --runs R --no-ref]`.
 //!
 //! Generates N realistic NF-e (batchimp's own deterministic generator, as a folder and as a ZIP)
 //! under target/bench-data, then measures in one run, side by side: the read floor (every byte
@@ -6,7 +7,12 @@
 //! completed batch, and ../shared/bench/ref_import.py when python3 + lxml are present. It checks
 //! every import against the generator's manifest and prints a Markdown table of wall times
 //! (median), files/s, MB/s, rows/s, peak RSS and the ratios the targets are stated in.
+//!
+//! Then the same for a product catalog (CSV, ten rows per NF-e by default): its read floor,
+//! `sqlite3 .import` of the same file (when the sqlite3 shell is installed), and batchimp.
 
+#[path = "support/catalog_gen.rs"]
+mod catalog_gen;
 #[path = "support/nfe_gen.rs"]
 mod nfe_gen;
 
@@ -16,6 +22,8 @@ use std::time::{Duration, Instant};
 
 struct Args {
     count: u64,
+    /// Rows of the product catalog (default: ten per NF-e, so a million at 100,000).
+    catalog_rows: Option<u64>,
     runs: usize,
     reference: bool,
 }
@@ -23,6 +31,7 @@ struct Args {
 fn args() -> Args {
     let mut a = Args {
         count: 100_000,
+        catalog_rows: None,
         runs: 3,
         reference: true,
     };
@@ -31,6 +40,13 @@ fn args() -> Args {
         match arg.as_str() {
             "--count" => a.count = it.next().and_then(|v| v.parse().ok()).expect("--count N"),
             "--runs" => a.runs = it.next().and_then(|v| v.parse().ok()).expect("--runs R"),
+            "--catalog-rows" => {
+                a.catalog_rows = Some(
+                    it.next()
+                        .and_then(|v| v.parse().ok())
+                        .expect("--catalog-rows N"),
+                )
+            }
             "--no-ref" => a.reference = false,
             _ => {} // cargo bench passes --bench
         }
@@ -333,6 +349,118 @@ fn main() {
             kb as f64 / 1024.0,
             "≤ 64",
             kb <= 64 * 1024,
+        );
+    }
+    catalog_bench(&a, &root, &tmp, bin);
+}
+
+/// The catalog half: floor, `sqlite3 .import`, batchimp; rows checked against the manifest.
+fn catalog_bench(a: &Args, root: &Path, tmp: &Path, bin: &str) {
+    let rows = a.catalog_rows.unwrap_or(a.count * 10);
+    let csv = root.join(format!("bench-data/catalog-{rows}.csv"));
+    let o = catalog_gen::CatalogOptions {
+        rows,
+        ..Default::default()
+    };
+    eprintln!("generating a {rows}-row catalog into {}", csv.display());
+    let manifest = catalog_gen::generate(&o, &csv).expect("write the catalog");
+    let db = tmp.join("catalog.db");
+
+    let _ = std::fs::read(&csv); // warm the page cache
+    let mut walls = Vec::new();
+    for _ in 0..a.runs {
+        let started = Instant::now();
+        std::hint::black_box(std::fs::read(&csv).expect("read").len());
+        walls.push(started.elapsed());
+    }
+    let mut results = vec![Measure {
+        what: "read every byte, one thread (the floor)".into(),
+        wall: median(walls),
+        rss_kb: None,
+    }];
+    let sqlite3 = Command::new("sqlite3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if sqlite3 {
+        results.push(measure(
+            "sqlite3 .import --csv (all TEXT, no checks, no key)",
+            a.runs,
+            || rm_db(&db),
+            || {
+                let mut c = Command::new("sqlite3");
+                c.arg(&db)
+                    .arg(format!(".import --csv {} products", csv.display()));
+                c
+            },
+        ));
+    } else {
+        eprintln!("sqlite3 .import skipped (no sqlite3 shell on PATH)");
+    }
+    results.push(measure(
+        "batchimp run CATALOG (validate, upsert by SKU)",
+        a.runs,
+        || rm_db(&db),
+        || {
+            let mut c = Command::new(bin);
+            c.arg("run")
+                .arg(&csv)
+                .arg("--db")
+                .arg(&db)
+                .arg("-q")
+                .arg("--report")
+                .arg(tmp.join("catalog-report.json"));
+            c
+        },
+    ));
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let got: (u64, u64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM product), (SELECT sum(rows_rejected) FROM files)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        got,
+        (manifest.good, manifest.bad),
+        "catalog: rows and rejects differ from the manifest"
+    );
+
+    let mb = manifest.bytes as f64 / 1e6;
+    let floor_s = results[0].wall.as_secs_f64();
+    println!(
+        "\nproduct catalog: {} rows ({} bad), {mb:.0} MB; median of {} runs\n",
+        manifest.rows, manifest.bad, a.runs
+    );
+    println!("| what | wall | rows/s | MB/s | peak RSS | × floor |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for r in &results {
+        let s = r.wall.as_secs_f64();
+        let rss = r.rss_kb.map_or("-".to_owned(), |kb| {
+            format!("{:.0} MiB", kb as f64 / 1024.0)
+        });
+        println!(
+            "| {} | {s:.2} s | {:.0} | {:.0} | {rss} | {:.2} |",
+            r.what,
+            manifest.rows as f64 / s,
+            mb / s,
+            s / floor_s
+        );
+    }
+    let t = |name: &str| {
+        results
+            .iter()
+            .find(|r| r.what.starts_with(name))
+            .map(|r| r.wall.as_secs_f64())
+    };
+    if let (Some(ours), Some(import)) = (t("batchimp"), t("sqlite3")) {
+        println!("\n| target | measured | met |");
+        println!("| --- | --- | --- |");
+        println!(
+            "| catalog: batchimp / sqlite3 .import ≤ 1.0 | {:.2} | {} |",
+            ours / import,
+            if ours <= import { "yes" } else { "no" }
         );
     }
 }

@@ -1,27 +1,66 @@
-//! Generate realistic NF-e test data, deterministically:
+//! Generate realistic test data, deterministically:
 //!
 //!     cargo run --release --example gen -- nfe --count 100000 --out DIR [--zip FILE] [--seed N]
+//!     cargo run --release --example gen -- catalog --rows 1000000 --out FILE.csv [--seed N]
 //!
 //! Writes `DIR.manifest.json` (or `FILE.manifest.json`) with what a correct import yields.
 
+#[path = "../benches/support/catalog_gen.rs"]
+mod catalog_gen;
 #[path = "../benches/support/nfe_gen.rs"]
 mod nfe_gen;
 
 use std::path::PathBuf;
 
+const USAGE: &str =
+    "usage: gen nfe --count N (--out DIR | --zip FILE) [--seed N] [--dup-rate F] [--bad-rate F]
+       gen catalog --rows N --out FILE.csv [--seed N] [--bad-rate F]";
+
 fn main() {
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() != Some("nfe") {
-        eprintln!(
-            "usage: gen nfe --count N (--out DIR | --zip FILE) [--seed N] [--dup-rate F] [--bad-rate F]"
-        );
-        std::process::exit(2);
+    match args.next().as_deref() {
+        Some("nfe") => nfe(args),
+        Some("catalog") => catalog(args),
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
     }
-    let mut o = nfe_gen::GenOptions::default();
+}
+
+/// The option pairs (`--flag value`) left on the command line.
+fn pairs(mut args: impl Iterator<Item = String>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
     while let Some(flag) = args.next() {
         let value = args
             .next()
             .unwrap_or_else(|| panic!("{flag} needs a value"));
+        out.push((flag, value));
+    }
+    out
+}
+
+fn catalog(args: impl Iterator<Item = String>) {
+    let mut o = catalog_gen::CatalogOptions::default();
+    let mut out = None;
+    for (flag, value) in pairs(args) {
+        match flag.as_str() {
+            "--rows" => o.rows = value.parse().expect("--rows N"),
+            "--seed" => o.seed = value.parse().expect("--seed N"),
+            "--bad-rate" => o.bad_rate = value.parse().expect("--bad-rate F"),
+            "--out" => out = Some(PathBuf::from(value)),
+            other => panic!("unknown option {other}"),
+        }
+    }
+    let out = out.expect("--out FILE.csv");
+    let m = catalog_gen::generate(&o, &out).expect("write the catalog");
+    std::fs::write(catalog_gen::manifest_path(&out), m.to_json()).expect("write the manifest");
+    print!("{}", m.to_json());
+}
+
+fn nfe(args: impl Iterator<Item = String>) {
+    let mut o = nfe_gen::GenOptions::default();
+    for (flag, value) in pairs(args) {
         match flag.as_str() {
             "--count" => o.count = value.parse().expect("--count N"),
             "--seed" => o.seed = value.parse().expect("--seed N"),
