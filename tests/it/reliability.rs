@@ -16,6 +16,10 @@ fn snapshot(db: &Path) -> Vec<String> {
     for sql in [
         "SELECT * FROM nfe ORDER BY chave",
         "SELECT * FROM nfe_item ORDER BY chave, n_item, rowid",
+        "SELECT p.sku, p.name, p.description, p.price, p.stock, p.line, f.origin
+         FROM product p JOIN files f ON f.id = p.file_id ORDER BY p.sku",
+        "SELECT f.origin, r.line, r.error_type, r.error
+         FROM rejected_rows r JOIN files f ON f.id = r.file_id ORDER BY f.origin, r.line",
         "SELECT origin, size, sha256, kind, status, error_type, error, duplicate, duplicate_of, warning, key
          FROM files ORDER BY origin",
         "SELECT status, files, imported, duplicate, failed, unsupported, inputs, options FROM batches",

@@ -44,11 +44,36 @@ pub fn nfe(n: u32, items: usize, nat_op: &str) -> String {
     )
 }
 
+/// A product catalog of `rows` rows starting at SKU `first`, priced by `price_cents`, with a
+/// price in Brazilian notation (rejected) every 500th row.
+pub fn catalog(first: u32, rows: u32, price_cents: u32) -> String {
+    let mut csv = String::from("sku;nome;descricao;preco;estoque\n");
+    for i in first..first + rows {
+        let price = if i % 500 == 499 {
+            "12,50".to_owned()
+        } else {
+            format!("{}.{:02}", price_cents / 100 + i % 300, price_cents % 100)
+        };
+        csv.push_str(&format!(
+            "P{i:06};Produto {i};\"Descrição do produto {i}; embalagem \"\"econômica\"\"\";{price};{}\n",
+            i % 91
+        ));
+    }
+    csv
+}
+
 /// `count` files under `dir` in folders of 100, with a duplicate every 50th file, a resend
 /// (same key, other content) every 71st, a truncated file every 97th, a non-NF-e every 89th,
-/// and a ZIP of 200 more documents. Returns the number of files written (ZIP members counted).
+/// then two product catalogs (the first large enough to be streamed from disk, the second
+/// updating some of its SKUs) and a ZIP of 200 more documents. Returns the number of files
+/// written (ZIP members counted).
 pub fn dataset(dir: &Path, count: u32) -> u32 {
     let mut written = 0;
+    let catalogs = dir.join("catalogos");
+    fs::create_dir_all(&catalogs).unwrap();
+    fs::write(catalogs.join("a.csv"), catalog(0, 25_000, 990)).unwrap();
+    fs::write(catalogs.join("b.csv"), catalog(24_000, 2_000, 1_490)).unwrap();
+    written += 2;
     for i in 0..count {
         let folder = dir.join(format!("{:03}", i / 100));
         fs::create_dir_all(&folder).unwrap();
