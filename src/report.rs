@@ -29,6 +29,8 @@ pub struct BatchInfo {
     pub duplicate: u64,
     pub failed: u64,
     pub unsupported: u64,
+    /// Catalog rows rejected by validation, over every file of the batch.
+    pub rows_rejected: u64,
     /// The options that decide what the batch imports (JSON), reused by resume and retry.
     #[serde(skip)]
     pub options: String,

@@ -95,38 +95,33 @@ pub fn execute(
         let info = sink
             .batch(batch)?
             .context("the batch vanished from the ledger")?;
-        let rows_rejected = sink.totals(batch)?.rows_rejected;
         eprintln!("batchimp: batch {batch} is complete; nothing to do");
-        eprintln!("{}", summary_line(&info, rows_rejected, None));
-        return Ok(exit_status(&info, rows_rejected));
+        eprintln!("{}", summary_line(&info, None));
+        return Ok(exit_status(&info));
     }
     sink.finish_batch(batch, status)?;
     let info = sink
         .batch(batch)?
         .context("the batch vanished from the ledger")?;
     let report_path = write_report(exec, sink, &info)?;
-    let rows_rejected = sink.totals(batch)?.rows_rejected;
-    eprintln!(
-        "{}",
-        summary_line(&info, rows_rejected, report_path.as_ref())
-    );
+    eprintln!("{}", summary_line(&info, report_path.as_ref()));
     if status == BatchStatus::Cancelled {
         eprintln!("batchimp: batch {batch} interrupted; finish it with: {resume_hint}");
         return Ok(EXIT_INTERRUPTED);
     }
-    Ok(exit_status(&info, rows_rejected))
+    Ok(exit_status(&info))
 }
 
 /// 1 when a file failed or a catalog row was rejected: something needs a look.
-fn exit_status(info: &BatchInfo, rows_rejected: u64) -> u8 {
-    if info.failed > 0 || rows_rejected > 0 {
+fn exit_status(info: &BatchInfo) -> u8 {
+    if info.failed > 0 || info.rows_rejected > 0 {
         EXIT_FILES_FAILED
     } else {
         EXIT_OK
     }
 }
 
-fn summary_line(info: &BatchInfo, rows_rejected: u64, report: Option<&PathBuf>) -> String {
+fn summary_line(info: &BatchInfo, report: Option<&PathBuf>) -> String {
     let seconds = info.processing_time_seconds.unwrap_or(0.0);
     let rate = if seconds > 0.0 {
         info.files as f64 / seconds
@@ -143,8 +138,8 @@ fn summary_line(info: &BatchInfo, rows_rejected: u64, report: Option<&PathBuf>) 
         info.failed,
         info.unsupported
     );
-    if rows_rejected > 0 {
-        line.push_str(&format!("; {rows_rejected} catalog rows rejected"));
+    if info.rows_rejected > 0 {
+        line.push_str(&format!("; {} catalog rows rejected", info.rows_rejected));
     }
     if let Some(path) = report {
         line.push_str(&format!("; report: {}", path.display()));

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS batches (
     imported INTEGER NOT NULL DEFAULT 0,
     duplicate INTEGER NOT NULL DEFAULT 0,
     failed INTEGER NOT NULL DEFAULT 0,
-    unsupported INTEGER NOT NULL DEFAULT 0
+    unsupported INTEGER NOT NULL DEFAULT 0,
+    rows_rejected INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
@@ -76,6 +77,7 @@ const LEDGER_ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("files", "conflict", "TEXT"),
     ("files", "rows", "INTEGER"),
     ("files", "rows_rejected", "INTEGER"),
+    ("batches", "rows_rejected", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 pub struct Sqlite {
@@ -97,6 +99,8 @@ pub struct Sqlite {
     /// Rows replaced (retry, resume of a changed file) in the open transaction, by their old
     /// status, taken off at commit.
     pending_removed: Counts,
+    /// Catalog rows rejected in the open transaction, less those of replaced rows.
+    pending_rows_rejected: i64,
 }
 
 impl Sqlite {
@@ -113,6 +117,7 @@ impl Sqlite {
             has_rows: HashMap::new(),
             pending: Counts::default(),
             pending_removed: Counts::default(),
+            pending_rows_rejected: 0,
         };
         db.migrate()
             .with_context(|| format!("cannot prepare SQLite database {}", path.display()))?;
@@ -470,6 +475,7 @@ impl Sqlite {
             duplicate: row.get("duplicate")?,
             failed: row.get("failed")?,
             unsupported: row.get("unsupported")?,
+            rows_rejected: row.get("rows_rejected")?,
             options: row.get("options")?,
             cwd: row.get("cwd")?,
         })
@@ -690,10 +696,12 @@ impl Sink for Sqlite {
                 )?
                 .execute(params![batch, file.origin])?;
             let mut stmt = self.conn.prepare_cached(
-                "DELETE FROM files WHERE batch_id = ?1 AND origin = ?2 RETURNING status",
+                "DELETE FROM files WHERE batch_id = ?1 AND origin = ?2
+                 RETURNING status, rows_rejected",
             )?;
             let mut gone = stmt.query(params![batch, file.origin])?;
             while let Some(row) = gone.next()? {
+                self.pending_rows_rejected -= row.get::<_, Option<i64>>(1)?.unwrap_or(0);
                 if let Some(s) = Status::ALL
                     .into_iter()
                     .find(|s| row.get_ref(0).ok().and_then(|v| v.as_str().ok()) == Some(s.as_str()))
@@ -741,17 +749,22 @@ impl Sink for Sqlite {
                     .then_some(catalog.summary.rejected_total() as i64)
             ])?;
         self.pending.add(status);
+        if catalog.written {
+            self.pending_rows_rejected += catalog.summary.rejected_total() as i64;
+        }
         Ok(status)
     }
 
     fn commit(&mut self, batch: i64) -> Result<()> {
         let p = std::mem::take(&mut self.pending);
         let r = std::mem::take(&mut self.pending_removed);
+        let rows_rejected = std::mem::take(&mut self.pending_rows_rejected);
         let d = |a: u64, b: u64| a as i64 - b as i64;
         self.conn
             .prepare_cached(
                 "UPDATE batches SET files = files + ?2, imported = imported + ?3,
-                    duplicate = duplicate + ?4, failed = failed + ?5, unsupported = unsupported + ?6
+                    duplicate = duplicate + ?4, failed = failed + ?5, unsupported = unsupported + ?6,
+                    rows_rejected = rows_rejected + ?7
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -760,7 +773,8 @@ impl Sink for Sqlite {
                 d(p.imported, r.imported),
                 d(p.duplicate, r.duplicate),
                 d(p.failed, r.failed),
-                d(p.unsupported, r.unsupported)
+                d(p.unsupported, r.unsupported),
+                rows_rejected
             ])?;
         self.conn.execute_batch("COMMIT")?;
         Ok(())
@@ -782,7 +796,8 @@ impl Sink for Sqlite {
         let seconds = crate::time::seconds_between(&started, &finished);
         self.conn.execute(
             "UPDATE batches SET status = ?2, finished_at = ?3, processing_time_seconds = ?4,
-                files = ?5, imported = ?6, duplicate = ?7, failed = ?8, unsupported = ?9
+                files = ?5, imported = ?6, duplicate = ?7, failed = ?8, unsupported = ?9,
+                rows_rejected = ?10
              WHERE id = ?1",
             params![
                 batch,
@@ -793,7 +808,8 @@ impl Sink for Sqlite {
                 n(Status::Imported),
                 n(Status::Duplicate),
                 n(Status::Failed),
-                n(Status::Unsupported)
+                n(Status::Unsupported),
+                totals.rows_rejected as i64
             ],
         )?;
         Ok(())
