@@ -297,17 +297,25 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
     let (sha256, kind, outcome) = match (data, stream) {
         (Err(e), _) => (None, None, Outcome::Failed(e)),
         (Ok(head), Some(path)) => {
-            // A catalog too large to hold: hashed here as it streams by, imported by the writer.
-            let header = format::catalog_head(&head).expect("the walker saw a catalog header");
-            match hash_file(&path) {
-                Ok(sha) => {
+            // A large catalog: hashed here in blocks; the writer reads it again as it streams
+            // it into the database.
+            let sha = hash_file(&path);
+            match (format::catalog_head(&head), sha) {
+                (Some(header), Ok(sha)) => {
                     let load = catalog::Load {
                         header,
                         data: catalog::Data::File(path),
                     };
                     (Some(sha), Some(catalog::KIND), Outcome::Catalog(load))
                 }
-                Err(e) => (None, Some(catalog::KIND), Outcome::Failed(e)),
+                (_, Err(e)) => (None, Some(catalog::KIND), Outcome::Failed(e)),
+                (None, Ok(_)) => {
+                    let e = FileError::new(
+                        ErrorType::InternalError,
+                        "batchimp bug: a catalog's header was lost between reading and parsing",
+                    );
+                    (None, Some(catalog::KIND), Outcome::Failed(e))
+                }
             }
         }
         (Ok(bytes), None) => {

@@ -349,6 +349,8 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         if sniff.generic_kind == "text"
             && let Some(header) = catalog::detect(&bytes[..bytes.len().min(catalog::HEAD)])
         {
+            // A copy (parsers borrow the bytes): at most 1 MiB from disk (larger catalogs are
+            // streamed from their path), or a ZIP member within --max-file-size.
             let load = catalog::Load {
                 header,
                 data: catalog::Data::Bytes(bytes.to_vec()),

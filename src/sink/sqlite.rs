@@ -65,6 +65,9 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     error TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rejected_rows_file ON rejected_rows(file_id);
+-- Finds a catalog imported before with the same bytes; partial, so other files cost nothing
+-- ('catalog' is catalog::KIND, spelled out in the query too so that SQLite uses this index).
+CREATE INDEX IF NOT EXISTS files_catalog_sha256 ON files(sha256) WHERE kind = 'catalog';
 -- Covers resume: a batch's origins with the size and time they had, read from the index alone.
 DROP INDEX IF EXISTS files_batch_origin;
 CREATE INDEX IF NOT EXISTS files_batch_origin_stat ON files(batch_id, origin, size, mtime);
@@ -290,14 +293,11 @@ impl Sqlite {
             result.duplicate_of = self
                 .conn
                 .prepare_cached(
-                    "SELECT origin FROM files WHERE sha256 = ?1 AND kind = ?2 AND status = 'imported'
-                        AND NOT (?3 AND batch_id = ?4 AND origin = ?5)
+                    "SELECT origin FROM files WHERE sha256 = ?1 AND kind = 'catalog'
+                        AND status = 'imported' AND NOT (?2 AND batch_id = ?3 AND origin = ?4)
                      ORDER BY id LIMIT 1",
                 )?
-                .query_row(
-                    params![sha, catalog::KIND, replace, batch, file.origin],
-                    |r| r.get(0),
-                )
+                .query_row(params![sha, replace, batch, file.origin], |r| r.get(0))
                 .optional()?;
             if result.duplicate_of.is_some() {
                 return Ok(result);

@@ -40,8 +40,8 @@ pub struct Item {
     pub retries: u32,
     /// Modification time (ns since the epoch) of a file on disk.
     pub mtime: Option<i64>,
-    /// A product catalog over `--max-file-size`, streamed from this path rather than held in
-    /// memory: `data` holds only its first bytes, enough to recognise it.
+    /// A product catalog on disk over [`catalog::STREAM_ABOVE`], streamed from this path by the
+    /// writer rather than held in memory: `data` holds only its first bytes (its header).
     pub stream: Option<PathBuf>,
 }
 
@@ -807,9 +807,9 @@ fn failed_item(origin: String, size: u64, retries: u32, mtime: Option<i64>, e: F
 
 /// The first bytes of a file, enough to tell a catalog's header.
 fn read_head(path: &Path) -> io::Result<Result<Vec<u8>, FileError>> {
-    let mut head = Vec::with_capacity(crate::format::catalog::HEAD);
+    let mut head = Vec::with_capacity(catalog::HEAD);
     File::open(path)?
-        .take(crate::format::catalog::HEAD as u64)
+        .take(catalog::HEAD as u64)
         .read_to_end(&mut head)?;
     Ok(Ok(head))
 }
