@@ -441,25 +441,6 @@ impl Sqlite {
         Ok(())
     }
 
-    /// A batch's files counted by the values of a ledger column (NULLs left out).
-    fn count_by(
-        &self,
-        batch: i64,
-        column: &str,
-    ) -> Result<std::collections::BTreeMap<String, u64>> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT \"{column}\", count(*) FROM files
-             WHERE batch_id = ?1 AND \"{column}\" IS NOT NULL GROUP BY \"{column}\""
-        ))?;
-        let mut rows = stmt.query([batch])?;
-        let mut counts = std::collections::BTreeMap::new();
-        while let Some(r) = rows.next()? {
-            let n: i64 = r.get(1)?;
-            counts.insert(r.get(0)?, n as u64);
-        }
-        Ok(counts)
-    }
-
     fn info(row: &rusqlite::Row) -> rusqlite::Result<BatchInfo> {
         let inputs: String = row.get("inputs")?;
         Ok(BatchInfo {
@@ -883,16 +864,28 @@ impl Sink for Sqlite {
         for s in Status::ALL {
             totals.by_status.insert(s.as_str().to_owned(), 0);
         }
-        totals.by_status.extend(self.count_by(batch, "status")?);
-        totals.files = totals.by_status.values().sum();
-        totals.by_error_type = self.count_by(batch, "error_type")?;
-        totals.by_conflict = self.count_by(batch, "conflict")?;
-        (totals.rows, totals.rows_rejected) = self.conn.query_row(
-            "SELECT coalesce(sum(rows), 0), coalesce(sum(rows_rejected), 0) FROM files
-             WHERE batch_id = ?1",
-            [batch],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        // One pass over the batch's ledger rows, however many counts the report shows.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT status, error_type, conflict, count(*), coalesce(sum(rows), 0),
+                coalesce(sum(rows_rejected), 0)
+             FROM files WHERE batch_id = ?1 GROUP BY status, error_type, conflict",
         )?;
+        let mut rows = stmt.query([batch])?;
+        while let Some(r) = rows.next()? {
+            let n = r.get::<_, i64>(3)? as u64;
+            let add = |counts: &mut std::collections::BTreeMap<String, u64>,
+                       key: Option<String>| {
+                if let Some(k) = key {
+                    *counts.entry(k).or_default() += n;
+                }
+            };
+            add(&mut totals.by_status, r.get(0)?);
+            add(&mut totals.by_error_type, r.get(1)?);
+            add(&mut totals.by_conflict, r.get(2)?);
+            totals.files += n;
+            totals.rows += r.get::<_, i64>(4)? as u64;
+            totals.rows_rejected += r.get::<_, i64>(5)? as u64;
+        }
         Ok(totals)
     }
 
