@@ -224,6 +224,9 @@ impl Filter {
     }
 }
 
+/// Plain files statted together (see `Walker::walk_input`).
+const STAT_BATCH: usize = 1024;
+
 /// Walks inputs in a stable order (sorted by name), calling `emit` for each job and `warn` for
 /// things that are not files (a symlink loop). Stops early when `emit` returns false.
 pub struct Walker<'a> {
@@ -248,8 +251,25 @@ impl Walker<'_> {
     /// Walk one folder (or file). Entries are read without following links, so a file costs one
     /// stat; a link to a folder is walked in place, once: `seen` holds the folders entered
     /// through links (and the inputs), which is also how a link loop is recognised.
+    ///
+    /// Plain files wait in `files` (in walk order) to be statted together on several threads:
+    /// the lookups are most of a resume's time, and the workers are idle then.
     fn walk_input(&mut self, input: &Path, seen: &mut HashSet<(u64, u64)>) -> bool {
+        let mut files: Vec<walkdir::DirEntry> = Vec::with_capacity(STAT_BATCH);
         for entry in walk_dir(input, self.opts.hidden) {
+            let entry = match entry {
+                Ok(e) if e.file_type().is_file() => {
+                    files.push(e);
+                    if files.len() == STAT_BATCH && !self.stat_and_send(&mut files) {
+                        return false;
+                    }
+                    continue;
+                }
+                other => other,
+            };
+            if !self.stat_and_send(&mut files) {
+                return false;
+            }
             let entry = match entry {
                 Ok(e) => e,
                 Err(err) => {
@@ -291,30 +311,60 @@ impl Walker<'_> {
             if ft.is_dir() {
                 continue;
             }
-            let path = entry.path();
-            let origin = path.display().to_string();
             let meta = meta.or_else(|| entry.metadata().ok());
-            let size = meta.as_ref().map_or(0, |m| m.len());
-            let mtime = meta
-                .as_ref()
-                .and_then(|m| m.modified().ok())
-                .and_then(nanos);
-            let keep_going = if !ft.is_file() {
-                let error = FileError::new(
-                    ErrorType::IoError,
-                    "not a regular file (a FIFO, socket or device); not read",
-                );
-                self.send(origin, size, mtime, JobSource::Failed(error))
-            } else if looks_like_archive(path, size, self.opts.limits.max_file_size) {
-                self.archive(origin, size, path)
-            } else {
-                self.send(origin, size, mtime, JobSource::File(path.to_owned()))
-            };
-            if !keep_going {
+            if !self.found(entry.path(), ft.is_file(), meta.as_ref()) {
                 return false;
             }
         }
-        true
+        self.stat_and_send(&mut files)
+    }
+
+    /// Stat the waiting plain files (on up to as many threads as there are cores), then send
+    /// them in order; `files` is left empty.
+    fn stat_and_send(&mut self, files: &mut Vec<walkdir::DirEntry>) -> bool {
+        if files.is_empty() {
+            return true;
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let per_thread = files.len().div_ceil(threads).max(STAT_BATCH / 4);
+        let stat = |part: &[walkdir::DirEntry]| -> Vec<Option<std::fs::Metadata>> {
+            part.iter().map(|e| e.metadata().ok()).collect()
+        };
+        let metas: Vec<Option<std::fs::Metadata>> = std::thread::scope(|s| {
+            let mut parts = files.chunks(per_thread);
+            let first = parts.next().unwrap_or_default();
+            let others: Vec<_> = parts.map(|part| s.spawn(move || stat(part))).collect();
+            let mut metas = stat(first);
+            for other in others {
+                metas.extend(other.join().unwrap_or_default());
+            }
+            metas
+        });
+        let ok = files
+            .iter()
+            .zip(&metas)
+            .all(|(entry, meta)| self.found(entry.path(), true, meta.as_ref()));
+        files.clear();
+        ok
+    }
+
+    /// A file the walk found (`meta`: its stat, `None` if that failed): an archive to open, a
+    /// file to read, or a failure for what is not a regular file.
+    fn found(&mut self, path: &Path, is_file: bool, meta: Option<&std::fs::Metadata>) -> bool {
+        let origin = path.display().to_string();
+        let size = meta.map_or(0, |m| m.len());
+        let mtime = meta.and_then(|m| m.modified().ok()).and_then(nanos);
+        if !is_file {
+            let error = FileError::new(
+                ErrorType::IoError,
+                "not a regular file (a FIFO, socket or device); not read",
+            );
+            self.send(origin, size, mtime, JobSource::Failed(error))
+        } else if looks_like_archive(path, size, self.opts.limits.max_file_size) {
+            self.archive(origin, size, path)
+        } else {
+            self.send(origin, size, mtime, JobSource::File(path.to_owned()))
+        }
     }
 
     fn send(&mut self, origin: String, size: u64, mtime: Option<i64>, source: JobSource) -> bool {
