@@ -60,6 +60,23 @@ struct Measure {
     rss_kb: Option<u64>,
 }
 
+impl Measure {
+    /// Peak RSS for the tables, `-` when GNU time was not there to measure it.
+    fn rss(&self) -> String {
+        self.rss_kb.map_or("-".to_owned(), |kb| {
+            format!("{:.0} MiB", kb as f64 / 1024.0)
+        })
+    }
+}
+
+/// Median wall time, in seconds, of the first measure whose name starts with `name`.
+fn wall(measures: &[Measure], name: &str) -> Option<f64> {
+    measures
+        .iter()
+        .find(|m| m.what.starts_with(name))
+        .map(|m| m.wall.as_secs_f64())
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -278,9 +295,7 @@ fn main() {
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     for r in &rows {
         let s = r.wall.as_secs_f64();
-        let rss = r.rss_kb.map_or("-".to_owned(), |kb| {
-            format!("{:.0} MiB", kb as f64 / 1024.0)
-        });
+        let rss = r.rss();
         let rows_s = if r.what.starts_with("batchimp run") {
             format!("{:.0}", row_count / s)
         } else {
@@ -294,11 +309,7 @@ fn main() {
             s / floor_s
         );
     }
-    let t = |name: &str| {
-        rows.iter()
-            .find(|r| r.what.starts_with(name))
-            .map(|r| r.wall.as_secs_f64())
-    };
+    let t = |name: &str| wall(&rows, name);
     let (folder_s, zip_s, resume_s) = (
         t("batchimp run FOLDER").unwrap(),
         t("batchimp run ZIP").unwrap(),
@@ -437,9 +448,7 @@ fn catalog_bench(a: &Args, root: &Path, tmp: &Path, bin: &str) {
     println!("| --- | --- | --- | --- | --- | --- |");
     for r in &results {
         let s = r.wall.as_secs_f64();
-        let rss = r.rss_kb.map_or("-".to_owned(), |kb| {
-            format!("{:.0} MiB", kb as f64 / 1024.0)
-        });
+        let rss = r.rss();
         println!(
             "| {} | {s:.2} s | {:.0} | {:.0} | {rss} | {:.2} |",
             r.what,
@@ -448,12 +457,7 @@ fn catalog_bench(a: &Args, root: &Path, tmp: &Path, bin: &str) {
             s / floor_s
         );
     }
-    let t = |name: &str| {
-        results
-            .iter()
-            .find(|r| r.what.starts_with(name))
-            .map(|r| r.wall.as_secs_f64())
-    };
+    let t = |name: &str| wall(&results, name);
     if let (Some(ours), Some(import)) = (t("batchimp"), t("sqlite3")) {
         println!("\n| target | measured | met |");
         println!("| --- | --- | --- |");

@@ -49,8 +49,9 @@ pub struct Totals {
     pub by_error_type: BTreeMap<String, u64>,
     /// Imported files whose document met a stored copy: `enriched`, `replaced`.
     pub by_conflict: BTreeMap<String, u64>,
-    /// Catalog rows written, and rejected by validation (see each file's `rejected_rows`).
+    /// Catalog rows written.
     pub rows: u64,
+    /// Catalog rows rejected by validation (each listed in its file's `rejected_rows`).
     pub rows_rejected: u64,
 }
 

@@ -4,6 +4,10 @@
 //! ([`Table`]), recognises itself from a file's content ([`Sniff`], never the extension) and
 //! turns bytes into [`Doc`]s: normalized rows any [`crate::sink::Sink`] can write without knowing
 //! the format. Adding a format is one file here plus one line in [`FORMATS`].
+//!
+//! Product catalogs ([`catalog`]) are the exception: one file of up to millions of rows that a
+//! later catalog updates, so they are not [`Doc`]s. [`read`] only recognises one
+//! ([`crate::ledger::Outcome::Catalog`]); the writer streams its rows (read by [`csv`]).
 
 pub mod catalog;
 pub mod cfdi;
