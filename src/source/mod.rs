@@ -333,13 +333,17 @@ impl Walker<'_> {
         let metas: Vec<Option<std::fs::Metadata>> = std::thread::scope(|s| {
             let mut parts = files.chunks(per_thread);
             let first = parts.next().unwrap_or_default();
-            let others: Vec<_> = parts.map(|part| s.spawn(move || stat(part))).collect();
+            let others: Vec<_> = parts
+                .map(|part| (part, s.spawn(move || stat(part))))
+                .collect();
             let mut metas = stat(first);
-            for other in others {
-                metas.extend(other.join().unwrap_or_default());
+            for (part, other) in others {
+                // A thread that could not finish: its part again, here (never a file lost).
+                metas.extend(other.join().unwrap_or_else(|_| stat(part)));
             }
             metas
         });
+        debug_assert_eq!(metas.len(), files.len());
         let ok = files
             .iter()
             .zip(&metas)

@@ -759,3 +759,46 @@ fn unreadable_files_size_limits_and_timeouts_fail_alone() {
     );
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o644)).unwrap();
 }
+
+#[test]
+fn files_are_recorded_in_walk_order_across_stat_batches() {
+    // More files in one folder than the walker stats at once, with a folder, a link and a
+    // missing link target among them: the ledger still records them in name order, each once.
+    let env = Env::new();
+    let dir = env.path("in");
+    fs::create_dir_all(dir.join("f1000-sub")).unwrap();
+    let mut expected = Vec::new();
+    for i in 0..2_600 {
+        let name = format!("f{i:04}.txt");
+        fs::write(dir.join(&name), format!("nota {i}\n")).unwrap();
+        expected.push(name);
+    }
+    fs::write(dir.join("f1000-sub/inner.txt"), "dentro\n").unwrap();
+    expected.push("f1000-sub/inner.txt".into());
+    std::os::unix::fs::symlink(dir.join("f0007.txt"), dir.join("f2000-link.txt")).unwrap();
+    expected.push("f2000-link.txt".into());
+    std::os::unix::fs::symlink(dir.join("nowhere.txt"), dir.join("f2001-dangling.txt")).unwrap();
+    expected.push("f2001-dangling.txt".into());
+    expected.sort();
+
+    let run = env.run(&["in", "--workers", "2"]);
+    assert_eq!(run.total("unsupported"), 2_602, "{}", run.stderr());
+    assert_eq!(run.total("failed"), 1, "the dangling link");
+    let conn = env.conn();
+    let mut stmt = conn
+        .prepare("SELECT origin, size FROM files ORDER BY id")
+        .unwrap();
+    let recorded: Vec<(String, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let names: Vec<&str> = recorded
+        .iter()
+        .map(|(o, _)| o.strip_prefix("in/").unwrap())
+        .collect();
+    assert_eq!(names, expected);
+    let size_of = |name: &str| recorded.iter().find(|(o, _)| o == name).unwrap().1;
+    assert_eq!(size_of("in/f2599.txt"), "nota 2599\n".len() as i64);
+    assert_eq!(size_of("in/f2000-link.txt"), "nota 7\n".len() as i64);
+}
