@@ -65,6 +65,8 @@ pub enum ErrorType {
     CatalogFieldCount,
     /// A catalog none of whose rows is valid.
     CatalogNoValidRows,
+    /// A catalog whose rows cannot be told apart: a record over 1 MiB (a quote never closed).
+    CatalogMalformed,
     /// A document whose key is already stored with other content, under `--on-conflict fail`.
     KeyConflict,
     /// A bug in batchimp: a parser panicked. The batch goes on.
@@ -102,6 +104,7 @@ impl ErrorType {
             ErrorType::CatalogBadNumber => "catalog_bad_number",
             ErrorType::CatalogFieldCount => "catalog_field_count",
             ErrorType::CatalogNoValidRows => "catalog_no_valid_rows",
+            ErrorType::CatalogMalformed => "catalog_malformed",
             ErrorType::KeyConflict => "key_conflict",
             ErrorType::InternalError => "internal_error",
         }

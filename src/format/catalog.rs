@@ -13,7 +13,7 @@
 //! no price column, so they are not catalogs: they are `unsupported`.
 
 use crate::error::{ErrorType, FileError};
-use crate::format::csv::{Record, Records};
+use crate::format::csv::{Record, RecordTooLong, Records};
 use crate::format::{ColType, Table, col};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -157,8 +157,10 @@ pub const STREAM_ABOVE: u64 = 1 << 20;
 pub const HEAD: usize = 64 * 1024;
 /// Lines above the header batchimp looks past (a title, a blank line).
 const MAX_LINES_BEFORE_HEADER: usize = 5;
-/// Rows handed to the writer at once.
+/// Rows handed to the writer at once...
 pub const CHUNK_ROWS: usize = 4096;
+/// ... or fewer when their text reaches this (rows can be long: up to a MiB each).
+const CHUNK_TEXT: usize = 8 << 20;
 
 /// Where a catalog's header is and what its fields hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -427,7 +429,7 @@ pub fn stream<E>(
 }
 
 /// Read and validate a catalog's rows into chunks from `fresh`, handing each to `send` once it
-/// holds [`CHUNK_ROWS`] rows, until `send` returns false.
+/// holds [`CHUNK_ROWS`] rows (or [`CHUNK_TEXT`] bytes of text), until `send` returns false.
 pub fn read(
     load: &Load,
     file_id: i64,
@@ -451,7 +453,13 @@ pub fn read(
     let mut summary = Summary::default();
     let mut chunk = fresh();
     chunk.clear();
-    while records.read(&mut record).map_err(io)? {
+    let read_error = |e: std::io::Error| match e.get_ref().and_then(|e| e.downcast_ref()) {
+        Some(too_long @ RecordTooLong { .. }) => {
+            FileError::new(ErrorType::CatalogMalformed, too_long.to_string())
+        }
+        None => io(e),
+    };
+    while records.read(&mut record).map_err(read_error)? {
         if record.fields().all(|f| f.trim_ascii().is_empty()) {
             continue;
         }
@@ -462,7 +470,7 @@ pub fn read(
                 chunk.rejects.push(reject);
             }
         }
-        if chunk.rows() + chunk.rejects.len() >= CHUNK_ROWS {
+        if chunk.rows() + chunk.rejects.len() >= CHUNK_ROWS || chunk.text.len() >= CHUNK_TEXT {
             let next = fresh();
             if !send(std::mem::replace(&mut chunk, next)) {
                 return Ok(summary);
@@ -550,6 +558,14 @@ fn validate(
     }
 }
 
+/// A value as a message quotes it: its first 40 characters.
+fn shown(s: &str) -> Cow<'_, str> {
+    match s.char_indices().nth(40) {
+        Some((cut, _)) => Cow::Owned(format!("{}...", &s[..cut])),
+        None => Cow::Borrowed(s),
+    }
+}
+
 /// The typed cells of one record, into the row starting at `chunk.cells[at]`.
 fn fill(
     record: &Record,
@@ -581,7 +597,11 @@ fn fill(
                     };
                     return Err(reject(
                         t,
-                        format!("{} is not a number like 1234.56: {s:?}", column.name),
+                        format!(
+                            "{} is not a number like 1234.56: {:?}",
+                            column.name,
+                            shown(&s)
+                        ),
                     ));
                 }
             },
@@ -590,7 +610,7 @@ fn fill(
                 Err(_) => {
                     return Err(reject(
                         ErrorType::CatalogBadNumber,
-                        format!("{} is not a whole number: {s:?}", column.name),
+                        format!("{} is not a whole number: {:?}", column.name, shown(&s)),
                     ));
                 }
             },
@@ -731,6 +751,19 @@ mod tests {
         assert_eq!(rejects[0].message, "line 6: sku is empty");
         assert_eq!(summary.rows, 2);
         assert_eq!(summary.rejected_total(), 8);
+    }
+
+    #[test]
+    fn messages_quote_at_most_40_characters_of_a_value() {
+        let long = "9,".repeat(5000);
+        let (_, rejects, _) = rows(&format!("sku,name,price\nA,B,{long:?}\n"));
+        assert_eq!(
+            rejects[0].message,
+            format!(
+                "line 2: price is not a number like 1234.56: \"{}...\"",
+                &long[..40]
+            )
+        );
     }
 
     #[test]

@@ -11,6 +11,31 @@ use std::io::{self, Read};
 
 /// Bytes read from the input at once.
 const BUFFER: usize = 256 * 1024;
+/// Longest record, in bytes of its fields plus one a field: no product row comes near it, and
+/// a quote never closed (or a line of nothing but delimiters) would otherwise gather the rest
+/// of the input, however large, into one record.
+pub const MAX_RECORD: usize = 1 << 20;
+
+/// The error [`Records::read`] returns (inside an `io::Error`) for a record over
+/// [`MAX_RECORD`].
+#[derive(Debug)]
+pub struct RecordTooLong {
+    /// The line the record starts on.
+    pub line: u64,
+}
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the record starting on line {} is longer than {} KiB (a quote never closed?)",
+            self.line,
+            MAX_RECORD / 1024
+        )
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
 
 /// One record: its fields' bytes (quotes removed) and the line it starts on (1-based).
 #[derive(Debug, Default, Clone)]
@@ -80,7 +105,8 @@ impl<R: Read> Records<R> {
         Ok(Some(self.buf[self.pos]))
     }
 
-    /// Read the next record into `rec`; `false` at the end of the input.
+    /// Read the next record into `rec`; `false` at the end of the input. A record over
+    /// [`MAX_RECORD`] is an error ([`RecordTooLong`]).
     pub fn read(&mut self, rec: &mut Record) -> io::Result<bool> {
         rec.data.clear();
         rec.ends.clear();
@@ -111,6 +137,11 @@ impl<R: Read> Records<R> {
                 rec.data.extend_from_slice(&run[..n]);
                 self.pos += n;
                 field_start = false;
+            }
+            // Checked after each run and each single byte, before the end of the input can
+            // close the record.
+            if rec.data.len() + rec.ends.len() > MAX_RECORD {
+                return Err(io::Error::other(RecordTooLong { line: rec.line }));
             }
             let Some(b) = self.peek()? else {
                 rec.ends.push(rec.data.len());
@@ -215,6 +246,24 @@ mod tests {
         );
         assert_eq!(all("", b','), []);
         assert_eq!(all("\n\r\n", b','), []);
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_an_error_not_a_record_as_large_as_the_input() {
+        // Long runs, line breaks one at a time (no run to copy), empty fields.
+        for body in [
+            format!("\"{}", "x".repeat(MAX_RECORD + 10)),
+            format!("\"{}", "\n".repeat(MAX_RECORD + 10)),
+            ",".repeat(MAX_RECORD + 10),
+        ] {
+            let input = format!("a,b\nc,{body}");
+            let mut r = Records::new(input.as_bytes(), b',', 1);
+            let mut rec = Record::default();
+            assert!(r.read(&mut rec).unwrap());
+            let e = r.read(&mut rec).unwrap_err();
+            let too_long = e.get_ref().and_then(|e| e.downcast_ref::<RecordTooLong>());
+            assert_eq!(too_long.map(|t| t.line), Some(2));
+        }
     }
 
     #[test]

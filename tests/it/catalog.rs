@@ -267,3 +267,32 @@ fn a_catalog_inside_a_zip_is_imported_like_one_on_disk() {
         1
     );
 }
+
+#[test]
+fn a_catalog_broken_halfway_fails_whole_and_takes_back_the_rows_it_wrote() {
+    // 10,000 good rows (written in chunks before the break is found), then a quote never
+    // closed that would swallow the rest of the file into one record.
+    let env = Env::new();
+    let mut csv = big_catalog(10_000);
+    csv.push_str("SKU9999999,\"Sem fim,");
+    csv.push_str(&"texto sem aspas de fechamento ".repeat(40_000));
+    std::fs::write(env.path("quebrado.csv"), &csv).unwrap();
+    let run = env.run(&[env.path("quebrado.csv").to_str().unwrap()]);
+    assert_eq!(run.code(), 1);
+    let f = run.file("quebrado.csv");
+    assert_eq!(f["status"], "failed", "{f}");
+    assert_eq!(f["error_type"], "catalog_malformed");
+    assert_eq!(
+        f["error"],
+        format!(
+            "{}: the record starting on line 10002 is longer than 1024 KiB (a quote never closed?)",
+            env.path("quebrado.csv").display()
+        )
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM product"),
+        0,
+        "nothing of it stays"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM rejected_rows"), 0);
+}
