@@ -263,7 +263,7 @@ fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
     let items = source::load(job, &plan.walk.limits, filter, plan.walk.hidden);
     if let (Some(expected), [item]) = (&verify, items.as_slice())
         && match (&item.stream, &item.data) {
-            (Some(path), Ok(_)) => hash_file(path).is_ok_and(|sha| &sha == expected),
+            (Some((path, _)), Ok(_)) => hash_file(path).is_ok_and(|sha| &sha == expected),
             (None, Ok(bytes)) => &format!("{:x}", Sha256::digest(bytes)) == expected,
             (_, Err(_)) => false,
         }
@@ -296,26 +296,18 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
     } = item;
     let (sha256, kind, outcome) = match (data, stream) {
         (Err(e), _) => (None, None, Outcome::Failed(e)),
-        (Ok(head), Some(path)) => {
+        (Ok(_), Some((path, header))) => {
             // A large catalog: hashed here in blocks; the writer reads it again as it streams
             // it into the database.
-            let sha = hash_file(&path);
-            match (format::catalog_head(&head), sha) {
-                (Some(header), Ok(sha)) => {
+            match hash_file(&path) {
+                Ok(sha) => {
                     let load = catalog::Load {
                         header,
                         data: catalog::Data::File(path),
                     };
                     (Some(sha), Some(catalog::KIND), Outcome::Catalog(load))
                 }
-                (_, Err(e)) => (None, Some(catalog::KIND), Outcome::Failed(e)),
-                (None, Ok(_)) => {
-                    let e = FileError::new(
-                        ErrorType::InternalError,
-                        "batchimp bug: a catalog's header was lost between reading and parsing",
-                    );
-                    (None, Some(catalog::KIND), Outcome::Failed(e))
-                }
+                Err(e) => (None, Some(catalog::KIND), Outcome::Failed(e)),
             }
         }
         (Ok(bytes), None) => {

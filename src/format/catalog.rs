@@ -14,7 +14,7 @@
 
 use crate::error::{ErrorType, FileError};
 use crate::format::csv::{Record, RecordTooLong, Records};
-use crate::format::{ColType, Table, col};
+use crate::format::{CellRef, ColType, Table, col};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -320,15 +320,6 @@ enum Cell {
     Num(f64),
     /// A range of [`Chunk::text`].
     Text(u32, u32),
-}
-
-/// A cell of a chunk's row, as a database binds it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum CellRef<'a> {
-    Null,
-    Int(i64),
-    Num(f64),
-    Text(&'a str),
 }
 
 impl Chunk {

@@ -121,6 +121,27 @@ pub enum Value {
     Text(String),
 }
 
+impl Value {
+    /// The value borrowed, as a database binds it.
+    pub fn as_cell(&self) -> CellRef<'_> {
+        match self {
+            Value::Null => CellRef::Null,
+            Value::Int(i) => CellRef::Int(*i),
+            Value::Num(f) => CellRef::Num(*f),
+            Value::Text(s) => CellRef::Text(s),
+        }
+    }
+}
+
+/// A borrowed cell: a [`Value`]'s, or one of a catalog chunk's rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CellRef<'a> {
+    Null,
+    Int(i64),
+    Num(f64),
+    Text(&'a str),
+}
+
 /// One row of `table`, values in the table's column order.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -331,10 +352,18 @@ pub fn detect(sniff: &Sniff) -> Option<&'static dyn Format> {
 /// other format claims, with a catalog's header.
 pub fn catalog_head(head: &[u8]) -> Option<catalog::Header> {
     let sniff = sniff(head).ok()?;
-    if sniff.generic_kind != "text" || detect(&sniff).is_some() {
+    if detect(&sniff).is_some() {
         return None;
     }
-    catalog::detect(&head[..head.len().min(catalog::HEAD)])
+    catalog_header(&sniff)
+}
+
+/// The catalog header of a text file no format claimed, if it has one.
+fn catalog_header(sniff: &Sniff) -> Option<catalog::Header> {
+    let bytes = sniff.bytes;
+    (sniff.generic_kind == "text")
+        .then(|| catalog::detect(&bytes[..bytes.len().min(catalog::HEAD)]))
+        .flatten()
 }
 
 /// Identify a file from its content and parse it with the format that claims it: the kind
@@ -350,9 +379,7 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         Err(e) => return (Some("xml"), Outcome::Failed(e)),
     };
     let Some(f) = detect(&sniff) else {
-        if sniff.generic_kind == "text"
-            && let Some(header) = catalog::detect(&bytes[..bytes.len().min(catalog::HEAD)])
-        {
+        if let Some(header) = catalog_header(&sniff) {
             // A copy (parsers borrow the bytes): at most 1 MiB from disk (larger catalogs are
             // streamed from their path), or a ZIP member within --max-file-size.
             let load = catalog::Load {

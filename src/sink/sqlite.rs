@@ -6,7 +6,7 @@
 
 use super::{BatchStart, Sink};
 use crate::error::ErrorType;
-use crate::format::{self, ColType, Table, Value, catalog};
+use crate::format::{self, CellRef, ColType, Table, Value, catalog};
 use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Outcome, Processed, Status};
 use crate::report::{BatchInfo, FileEntry, RejectedRow, Totals};
 use crate::source::{OriginSet, Recorded};
@@ -287,10 +287,9 @@ impl Sqlite {
         file: &Processed,
         load: &catalog::Load,
         replace: bool,
-    ) -> Result<CatalogResult> {
-        let mut result = CatalogResult::default();
+    ) -> Result<CatalogWrite> {
         if let Some(sha) = &file.sha256 {
-            result.duplicate_of = self
+            let earlier = self
                 .conn
                 .prepare_cached(
                     "SELECT origin FROM files WHERE sha256 = ?1 AND kind = 'catalog'
@@ -299,8 +298,8 @@ impl Sqlite {
                 )?
                 .query_row(params![sha, replace, batch, file.origin], |r| r.get(0))
                 .optional()?;
-            if result.duplicate_of.is_some() {
-                return Ok(result);
+            if let Some(origin) = earlier {
+                return Ok(CatalogWrite::Duplicate(origin));
             }
         }
         // The writer lock and the open transaction make this id the file's own until commit.
@@ -309,7 +308,6 @@ impl Sqlite {
                 .query_row("SELECT coalesce(max(id), 0) + 1 FROM files", [], |r| {
                     r.get(0)
                 })?;
-        result.file_id = Some(file_id);
         self.conn.execute_batch("SAVEPOINT catalog")?;
         let origin = &file.origin;
         let streamed = catalog::stream(load, file_id, &mut |chunk| {
@@ -327,43 +325,37 @@ impl Sqlite {
             }
             anyhow::Ok(())
         })?;
-        match streamed {
+        Ok(match streamed {
             Ok(summary) => {
                 self.conn.execute_batch("RELEASE catalog")?;
-                result.written = true;
-                result.summary = summary;
+                CatalogWrite::Written { file_id, summary }
             }
             Err(e) => {
                 self.conn
                     .execute_batch("ROLLBACK TO catalog; RELEASE catalog")?;
-                result.error = Some(e);
+                CatalogWrite::Failed(e)
             }
-        }
-        Ok(result)
+        })
     }
 
-    /// Insert a chunk of catalog rows, a row whose SKU is stored already replacing its values:
-    /// [`ROWS_PER_INSERT`] rows a statement, binding only non-NULL cells (see [`execute_rows`]).
+    /// Insert a chunk of catalog rows, a row whose SKU is stored already replacing its values,
+    /// up to [`ROWS_PER_INSERT`] rows a statement.
     fn upsert_chunk(&mut self, chunk: &catalog::Chunk) -> Result<()> {
         let table = &catalog::PRODUCT;
         let (mut done, rows) = (0, chunk.rows());
         while done < rows {
-            let k = if rows - done >= ROWS_PER_INSERT {
-                ROWS_PER_INSERT
-            } else {
-                1
-            };
+            let k = rows_per_statement(rows - done);
             let sql = self
                 .upserts
                 .entry((table.name, k))
                 .or_insert_with(|| upsert_sql(table, k));
-            let mut stmt = self.conn.prepare_cached(sql)?;
-            for (i, cell) in chunk.cells(done..done + k).enumerate() {
-                if cell != catalog::CellRef::Null {
-                    stmt.raw_bind_parameter(i + 1, ToSqlCell(cell))?;
-                }
-            }
-            stmt.raw_execute()?;
+            let cells = chunk.cells(done..done + k).enumerate();
+            execute_cells(
+                &mut self.conn.prepare_cached(sql)?,
+                cells
+                    .filter(|(_, c)| !matches!(c, CellRef::Null))
+                    .map(|(i, c)| (i, ToSqlCell(c))),
+            )?;
             done += k;
         }
         Ok(())
@@ -426,10 +418,7 @@ impl Sqlite {
                 .iter()
                 .take_while(|r| std::ptr::eq(r.table, first.table))
                 .count();
-            let k = [ROWS_PER_INSERT, 8, 4, 2, 1]
-                .into_iter()
-                .find(|&k| k <= same)
-                .expect("1 fits");
+            let k = rows_per_statement(same);
             let table = first.table;
             let sql = self
                 .multi_inserts
@@ -464,19 +453,16 @@ impl Sqlite {
 }
 
 /// What writing a catalog did.
-#[derive(Default)]
-struct CatalogResult {
-    /// The ledger id its rows and rejected rows point to; the file's row gets it.
-    file_id: Option<i64>,
-    /// The earlier file with the same bytes, when it was imported already: nothing was written.
-    duplicate_of: Option<String>,
-    /// Why nothing was written (no valid row, a read error).
-    error: Option<crate::error::FileError>,
-    /// Whether its rows were written (`summary` counts them).
-    written: bool,
-    /// Time spent streaming it into the database.
-    streaming: std::time::Duration,
-    summary: catalog::Summary,
+enum CatalogWrite {
+    /// Its bytes were imported before, from this file: nothing was written.
+    Duplicate(String),
+    /// Its rows were written, pointing to `file_id`, the id its ledger row must get.
+    Written {
+        file_id: i64,
+        summary: catalog::Summary,
+    },
+    /// Nothing was written (no valid row, a read error).
+    Failed(crate::error::FileError),
 }
 
 #[derive(Default)]
@@ -610,34 +596,46 @@ impl Sink for Sqlite {
         let mut result = DocsResult::default();
         let mut key = None;
         let key_conflict;
-        let mut catalog = CatalogResult::default();
+        // For a catalog: the id its rows point to, (rows, rows rejected), time spent writing.
+        let mut file_id = None;
+        let mut catalog_rows: Option<(u64, u64)> = None;
+        let mut streaming = std::time::Duration::ZERO;
         let catalog_error;
         match &file.outcome {
             Outcome::Failed(e) => error = Some((e.error_type, &e.message)),
             Outcome::Unsupported => status = Status::Unsupported,
             Outcome::Catalog(load) => {
                 let started = std::time::Instant::now();
-                catalog = self
+                let written = self
                     .write_catalog(batch, file, load, replace)
                     .with_context(|| format!("cannot write {}", file.origin))?;
                 // A catalog's rows are read while they are written: that is its time too.
-                catalog.streaming = started.elapsed();
-                if let Some(origin) = catalog.duplicate_of.take() {
-                    status = Status::Duplicate;
-                    result.duplicate = Some("identical");
-                    result.duplicate_of = Some(Some(origin));
-                } else if let Some(e) = catalog.error.take() {
-                    catalog_error = e;
-                    error = Some((catalog_error.error_type, &catalog_error.message));
-                } else {
-                    status = Status::Imported;
-                    let rejected = catalog.summary.rejected_total();
-                    if rejected > 0 {
-                        result.warning = Some(format!(
-                            "{rejected} of {} rows rejected ({}); see rejected_rows",
-                            catalog.summary.rows + rejected,
-                            catalog::describe_rejected(&catalog.summary.rejected)
-                        ));
+                streaming = started.elapsed();
+                match written {
+                    CatalogWrite::Duplicate(origin) => {
+                        status = Status::Duplicate;
+                        result.duplicate = Some("identical");
+                        result.duplicate_of = Some(Some(origin));
+                    }
+                    CatalogWrite::Failed(e) => {
+                        catalog_error = e;
+                        error = Some((catalog_error.error_type, &catalog_error.message));
+                    }
+                    CatalogWrite::Written {
+                        file_id: id,
+                        summary,
+                    } => {
+                        status = Status::Imported;
+                        file_id = Some(id);
+                        let rejected = summary.rejected_total();
+                        if rejected > 0 {
+                            result.warning = Some(format!(
+                                "{rejected} of {} rows rejected ({}); see rejected_rows",
+                                summary.rows + rejected,
+                                catalog::describe_rejected(&summary.rejected)
+                            ));
+                        }
+                        catalog_rows = Some((summary.rows, rejected));
                     }
                 }
             }
@@ -712,7 +710,7 @@ impl Sink for Sqlite {
                     ?17, ?18, ?19)",
             )?
             .execute(params![
-                catalog.file_id,
+                file_id,
                 batch,
                 file.origin,
                 file.size as i64,
@@ -724,19 +722,17 @@ impl Sink for Sqlite {
                 dup_kind,
                 dup_of,
                 result.warning,
-                (file.duration + catalog.streaming).as_secs_f64() * 1000.0,
+                (file.duration + streaming).as_secs_f64() * 1000.0,
                 file.retries,
                 file.mtime,
                 key,
                 result.conflict.map(Conflict::as_str),
-                catalog.written.then_some(catalog.summary.rows as i64),
-                catalog
-                    .written
-                    .then_some(catalog.summary.rejected_total() as i64)
+                catalog_rows.map(|(rows, _)| rows as i64),
+                catalog_rows.map(|(_, rejected)| rejected as i64)
             ])?;
         self.pending.add(status);
-        if catalog.written {
-            self.pending_rows_rejected += catalog.summary.rejected_total() as i64;
+        if let Some((_, rejected)) = catalog_rows {
+            self.pending_rows_rejected += rejected as i64;
         }
         Ok(status)
     }
@@ -1061,49 +1057,70 @@ fn upsert_sql(t: &Table, k: usize) -> String {
     )
 }
 
-/// Execute an INSERT of `rows` (their values in parameter order). Only non-NULL values are
+/// Rows one multi-row statement takes from `n` waiting: [`ROWS_PER_INSERT`] or the largest
+/// power of two that fits, so a few statement shapes serve every count.
+fn rows_per_statement(n: usize) -> usize {
+    [ROWS_PER_INSERT, 8, 4, 2, 1]
+        .into_iter()
+        .find(|&k| k <= n)
+        .expect("1 fits")
+}
+
+/// Execute an INSERT of `rows` (their values in parameter order).
+fn execute_rows(stmt: &mut rusqlite::CachedStatement, rows: &[format::Row]) -> Result<usize> {
+    let values = rows.iter().flat_map(|r| r.values.iter()).enumerate();
+    execute_cells(
+        stmt,
+        values
+            .filter(|(_, v)| !matches!(v, Value::Null))
+            .map(|(i, v)| (i, ToSqlValue(v))),
+    )
+}
+
+/// Execute a statement given its non-NULL parameters as (0-based index, cell). Only those are
 /// bound: a statement from the cache comes with every parameter NULL (rusqlite clears the
 /// bindings when it takes a statement back), and most fiscal columns are empty in any one
 /// document, so this skips most of the binding work of wide tables.
-fn execute_rows(stmt: &mut rusqlite::CachedStatement, rows: &[format::Row]) -> Result<usize> {
-    let values = rows.iter().flat_map(|r| r.values.iter());
-    for (i, v) in values.enumerate() {
-        if *v != Value::Null {
-            stmt.raw_bind_parameter(i + 1, ToSqlValue(v))?;
-        }
+fn execute_cells(
+    stmt: &mut rusqlite::CachedStatement,
+    cells: impl Iterator<Item = (usize, impl rusqlite::ToSql)>,
+) -> Result<usize> {
+    for (i, cell) in cells {
+        stmt.raw_bind_parameter(i + 1, cell)?;
     }
     Ok(stmt.raw_execute()?)
 }
 
-/// Binds a [`Value`]; a number goes in as REAL and SQLite's NUMERIC affinity stores a whole one
-/// as INTEGER.
+/// Binds a [`Value`] as its [`CellRef`] (borrowed only when bound: most values are NULL and
+/// never are).
 #[derive(Clone, Copy)]
 struct ToSqlValue<'a>(&'a Value);
 
 impl rusqlite::ToSql for ToSqlValue<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(match self.0 {
-            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
-            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
-            Value::Num(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
-            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-        })
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(value_ref(
+            self.0.as_cell(),
+        )))
     }
 }
 
-/// Binds a catalog cell, like [`ToSqlValue`].
-struct ToSqlCell<'a>(catalog::CellRef<'a>);
+/// Binds a cell; a number goes in as REAL and SQLite's NUMERIC affinity stores a whole one as
+/// INTEGER.
+#[derive(Clone, Copy)]
+struct ToSqlCell<'a>(CellRef<'a>);
 
 impl rusqlite::ToSql for ToSqlCell<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use catalog::CellRef;
-        use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(ToSqlOutput::Borrowed(match self.0 {
-            CellRef::Null => ValueRef::Null,
-            CellRef::Int(i) => ValueRef::Integer(i),
-            CellRef::Num(f) => ValueRef::Real(f),
-            CellRef::Text(s) => ValueRef::Text(s.as_bytes()),
-        }))
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(value_ref(self.0)))
+    }
+}
+
+fn value_ref(cell: CellRef<'_>) -> rusqlite::types::ValueRef<'_> {
+    use rusqlite::types::ValueRef;
+    match cell {
+        CellRef::Null => ValueRef::Null,
+        CellRef::Int(i) => ValueRef::Integer(i),
+        CellRef::Num(f) => ValueRef::Real(f),
+        CellRef::Text(s) => ValueRef::Text(s.as_bytes()),
     }
 }

@@ -41,8 +41,9 @@ pub struct Item {
     /// Modification time (ns since the epoch) of a file on disk.
     pub mtime: Option<i64>,
     /// A product catalog on disk over [`catalog::STREAM_ABOVE`], streamed from this path by the
-    /// writer rather than held in memory: `data` holds only its first bytes (its header).
-    pub stream: Option<PathBuf>,
+    /// writer rather than held in memory, with the header its first bytes showed; `data` is
+    /// then empty.
+    pub stream: Option<(PathBuf, catalog::Header)>,
 }
 
 /// A unit of work from the walker: a file or ZIP member to read, or a failure found while walking.
@@ -629,18 +630,17 @@ pub fn load(job: Job, limits: &Limits, filter: &Filter, hidden: bool) -> Vec<Ite
         JobSource::File(path) => {
             // A large catalog is streamed from disk by the writer rather than held in memory
             // (and `--max-file-size`, a memory bound, does not apply to it).
-            let head = if size > catalog::STREAM_ABOVE {
-                match with_retries(limits.retries, &mut retries, || read_head(&path)) {
-                    Ok(head) => Some(head),
-                    Err(e) => return vec![failed_item(origin, size, retries, mtime, e)],
-                }
-            } else {
-                None
+            let head = (size > catalog::STREAM_ABOVE)
+                .then(|| with_retries(limits.retries, &mut retries, || read_head(&path)));
+            let header = match &head {
+                Some(Ok(head)) => crate::format::catalog_head(head),
+                _ => None,
             };
-            let data = if let Some(head) = head.filter(|h| crate::format::catalog_head(h).is_some())
-            {
-                stream = Some(path.clone());
-                Ok(head)
+            let data = if let Some(Err(e)) = head {
+                Err(e)
+            } else if let Some(header) = header {
+                stream = Some((path.clone(), header));
+                Ok(Vec::new())
             } else if size > limits.max_file_size {
                 Err(too_large(size, limits))
             } else {
@@ -846,17 +846,6 @@ fn read_capped(
         }
     }
     Ok(buf)
-}
-
-fn failed_item(origin: String, size: u64, retries: u32, mtime: Option<i64>, e: FileError) -> Item {
-    Item {
-        origin,
-        size,
-        data: Err(e),
-        retries,
-        mtime,
-        stream: None,
-    }
 }
 
 /// The first bytes of a file, enough to tell a catalog's header.
