@@ -205,13 +205,17 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__list)
-            opts="-h -V --db --json --help --version"
+            opts="-h -V --db --schema --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -223,13 +227,17 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__report)
-            opts="-h -V --db --json --help --version"
+            opts="-h -V --db --schema --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -241,13 +249,17 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__resume)
-            opts="-j -q -h -V --verify --db --workers --report --quiet --no-wait --help --version"
+            opts="-j -q -h -V --verify --db --schema --workers --report --quiet --no-wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -271,13 +283,17 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__retry)
-            opts="-j -q -h -V --verify --db --workers --report --quiet --no-wait --help --version"
+            opts="-j -q -h -V --verify --db --schema --workers --report --quiet --no-wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -301,7 +317,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__run)
-            opts="-j -q -h -V --resume --verify --hidden --allow-invalid-keys --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --workers --report --quiet --no-wait --help --version"
+            opts="-j -q -h -V --resume --verify --hidden --allow-invalid-keys --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --no-wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -328,6 +344,10 @@ _batchimp() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

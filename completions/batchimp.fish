@@ -40,7 +40,8 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l retries -d 'Re
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l on-conflict -d 'What to do with a document whose key is stored already with other content: skip it (a duplicate; a copy that only adds a missing protocol enriches the stored one), replace the stored copy, or fail the file (key_conflict). Byte-identical copies are always duplicates' -r -f -a "skip\t'Keep the stored copy; the file is a `duplicate` (`different`). A copy that only adds what the stored one lacks (the protocol of an NF-e first seen unsigned) enriches it'
 replace\t'The new copy replaces the stored one, rows of every table included'
 fail\t'The file fails with `key_conflict` and writes nothing (enriching still applies)'"
-complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to the database]' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l resume -d 'Finish the latest unfinished batch over the same inputs and options instead of starting a new one (a new batch when there is none, so cron can always pass it)'
@@ -51,7 +52,8 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s q -l quiet -d 
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to the database]' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
@@ -59,7 +61,8 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s q -l quiet 
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to the database]' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
@@ -67,11 +70,13 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s q -l quiet -
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l json -d 'Print the full JSON report instead of the summary'
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l json -d 'Print the batches as JSON'
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -s V -l version -d 'Print version'

@@ -45,14 +45,26 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct DbArg {
-    /// The database: a SQLite file path (or sqlite://PATH), created on first use.
+    /// The database: a SQLite file path (or sqlite://PATH), created on first use, or a
+    /// PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out
+    /// comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass).
     #[arg(
         long,
         env = "BATCHIMP_DB",
         default_value = "batchimp.db",
-        value_name = "PATH"
+        value_name = "PATH|URL",
+        hide_env_values = true
     )]
     pub db: String,
+
+    /// PostgreSQL only: the schema batchimp's tables live in, created when missing.
+    #[arg(
+        long,
+        env = "BATCHIMP_SCHEMA",
+        default_value = "batchimp",
+        value_name = "NAME"
+    )]
+    pub schema: String,
 }
 
 /// How a batch is executed: none of these change what ends up in the database.

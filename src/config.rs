@@ -82,7 +82,7 @@ impl ExecConfig {
             Some(p) => ReportDest::File(p.clone()),
         };
         Ok(ExecConfig {
-            target: Target::parse(&a.db.db)?,
+            target: Target::parse(&a.db.db, &a.db.schema)?,
             workers,
             report,
             progress: !a.quiet && std::io::stderr().is_terminal(),

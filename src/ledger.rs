@@ -129,6 +129,23 @@ impl Counts {
     pub fn files(&self) -> u64 {
         self.imported + self.duplicate + self.failed + self.unsupported
     }
+
+    /// Add another count to this one.
+    pub fn merge(&mut self, other: &Counts) {
+        for s in Status::ALL {
+            *self.get_mut(s) += other.get(s);
+        }
+    }
+
+    /// The count of one status.
+    pub fn get(&self, status: Status) -> u64 {
+        match status {
+            Status::Imported => self.imported,
+            Status::Duplicate => self.duplicate,
+            Status::Failed => self.failed,
+            Status::Unsupported => self.unsupported,
+        }
+    }
 }
 
 /// What the parse pool hands the writer for one file.

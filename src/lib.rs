@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod pipeline;
 pub mod progress;
 pub mod report;
+pub mod schema;
 pub mod sink;
 pub mod source;
 pub mod time;

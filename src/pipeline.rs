@@ -202,18 +202,17 @@ impl Writer<'_> {
                                 self.retrying("begin a transaction", |s| s.begin())?;
                                 opened_at = Instant::now();
                             }
-                            let status = self.sink.record(
-                                self.batch,
-                                &file,
-                                self.filter.replaces(&file.origin),
-                                self.on_conflict,
-                            )?;
-                            self.progress.record(status);
+                            let replace = self.filter.replaces(&file.origin);
+                            self.sink
+                                .record(self.batch, file, replace, self.on_conflict)?;
                             open += 1;
                         }
                         let _ = credits.try_recv();
                         next += 1;
-                        if open >= FILES_PER_TX || (open > 0 && opened_at.elapsed() >= TX_MAX_AGE) {
+                        if open >= FILES_PER_TX
+                            || (open > 0
+                                && (opened_at.elapsed() >= TX_MAX_AGE || self.sink.wants_commit()))
+                        {
                             self.commit()?;
                             open = 0;
                         }
@@ -233,17 +232,21 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Commit the open transaction; its files count as done only now.
     fn commit(&mut self) -> Result<()> {
         let batch = self.batch;
-        self.retrying("commit", |s| s.commit(batch))
+        let done = self.retrying("commit", |s| s.commit(batch))?;
+        self.progress.add(done);
+        Ok(())
     }
 
-    /// Run a database step, retrying transient failures (busy) with backoff and jitter.
-    fn retrying(
+    /// Run a database step, retrying transient failures (a busy database, a lost connection)
+    /// with backoff and jitter.
+    fn retrying<T>(
         &mut self,
         what: &str,
-        step: impl FnMut(&mut dyn Sink) -> Result<()>,
-    ) -> Result<()> {
+        step: impl FnMut(&mut dyn Sink) -> Result<T>,
+    ) -> Result<T> {
         let progress = self.progress;
         sink::retrying(
             &mut *self.sink,

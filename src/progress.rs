@@ -2,7 +2,7 @@
 //! by status, drawn only on a terminal and never with `--quiet`. Messages printed during a run go
 //! through here so they do not tear the bar.
 
-use crate::ledger::{Counts, Status};
+use crate::ledger::Counts;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::sync::Mutex;
 
@@ -46,15 +46,16 @@ impl Progress {
         }
     }
 
-    /// One more file done.
-    pub fn record(&self, status: Status) {
+    /// Files done (committed), by status.
+    pub fn add(&self, done: Counts) {
         let mut counts = self.counts.lock().expect("not poisoned");
-        counts.add(status);
+        counts.merge(&done);
         if let Some(bar) = &self.bar {
-            if bar.length().is_some_and(|len| bar.position() >= len) {
-                bar.inc_length(1);
+            let n = done.files();
+            if bar.length().is_some_and(|len| bar.position() + n > len) {
+                bar.set_length(bar.position() + n);
             }
-            bar.inc(1);
+            bar.inc(n);
             bar.set_message(format!(
                 "{} imported, {} duplicate, {} failed, {} unsupported",
                 counts.imported, counts.duplicate, counts.failed, counts.unsupported

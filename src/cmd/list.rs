@@ -8,7 +8,7 @@ use anyhow::Result;
 use std::io::Write;
 
 pub fn list(args: ListArgs) -> Result<u8> {
-    let mut sink = Target::parse(&args.db.db)?.open_existing()?;
+    let mut sink = Target::parse(&args.db.db, &args.db.schema)?.open_existing()?;
     let batches = sink.batches()?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use std::io::Write;
 
 pub fn report(args: ReportArgs) -> Result<u8> {
-    let mut sink = Target::parse(&args.db.db)?.open_existing()?;
+    let mut sink = Target::parse(&args.db.db, &args.db.schema)?.open_existing()?;
     let id = resolve_batch(sink.as_mut(), &args.batch)?;
     let info = sink
         .batch(id)?

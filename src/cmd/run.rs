@@ -9,7 +9,7 @@ use crate::ledger::BatchStatus;
 use crate::pipeline::{self, Ended, Plan, Scope};
 use crate::progress::Progress;
 use crate::report::{self, BatchInfo};
-use crate::sink::{self, BatchStart, Sink, Target};
+use crate::sink::{self, BatchStart, Sink};
 use crate::source::Filter;
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -162,11 +162,10 @@ fn write_report(
             return Ok(None);
         }
         ReportDest::File(p) => p.clone(),
-        ReportDest::Default => {
-            let Target::Sqlite(db) = &exec.target;
-            let dir = db.parent().map(PathBuf::from).unwrap_or_default();
-            dir.join(format!("batchimp-report-{}.json", info.batch_id))
-        }
+        ReportDest::Default => exec
+            .target
+            .report_dir()
+            .join(format!("batchimp-report-{}.json", info.batch_id)),
     };
     let file = std::fs::File::create(&path)
         .with_context(|| format!("cannot write report {}", path.display()))?;

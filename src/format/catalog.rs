@@ -573,12 +573,12 @@ fn fill(
         }
         let column = &PRODUCT.columns[c];
         chunk.cells[at + c] = match column.ty {
-            ColType::Text => {
+            ColType::Text | ColType::Timestamp => {
                 let start = chunk.text.len() as u32;
                 chunk.text.push_str(&s);
                 Cell::Text(start, chunk.text.len() as u32)
             }
-            ColType::Numeric => match super::parse_decimal(&s) {
+            ColType::Numeric | ColType::Real => match super::parse_decimal(&s) {
                 Some(v) if c != PRICE || v >= 0.0 => Cell::Num(v),
                 _ => {
                     let t = if c == PRICE {
@@ -596,7 +596,7 @@ fn fill(
                     ));
                 }
             },
-            ColType::Integer => match s.parse() {
+            ColType::Integer | ColType::Id => match s.parse() {
                 Ok(v) => Cell::Int(v),
                 Err(_) => {
                     return Err(reject(

@@ -18,98 +18,7 @@ pub mod xml;
 use crate::error::FileError;
 use crate::ledger::Outcome;
 
-/// Column types, chosen so users can query naturally: codes stay text (leading zeros), counts
-/// are integers, and money and quantities are numeric so `SUM()` works.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColType {
-    Text,
-    Integer,
-    /// A decimal number (money, quantities): SQLite stores it as REAL, or INTEGER when whole.
-    Numeric,
-}
-
-#[derive(Debug)]
-pub struct Column {
-    pub name: &'static str,
-    pub ty: ColType,
-}
-
-/// A column, for table definitions: `col("v_nf", ColType::Numeric)`.
-pub const fn col(name: &'static str, ty: ColType) -> Column {
-    Column { name, ty }
-}
-
-/// A table a format writes.
-#[derive(Debug)]
-pub struct Table {
-    pub name: &'static str,
-    pub columns: &'static [Column],
-    /// Empty for child tables whose rows are identified by their parent document only.
-    pub primary_key: &'static [&'static str],
-    /// Columns that get an index of their own (a child table's link to its parent).
-    pub indexed: &'static [&'static str],
-    /// For a child table: the document table its rows belong to, linked by this table's first
-    /// column (the parent's key). Replacing a document deletes its rows here too.
-    pub parent: Option<&'static Table>,
-    /// Columns a later copy of a document may fill when the stored copy left them empty (the
-    /// protocol of an NF-e first seen unsigned). The first one decides: the stored row is
-    /// enriched when it is NULL there and the new copy is not.
-    pub enrich: &'static [&'static str],
-    /// Statements run after a row of this table is written (inserted, enriched or replaced):
-    /// state that depends on other documents (an NF-e's cancellation by an event that may
-    /// arrive before or after it).
-    pub after_write: &'static [AfterWrite],
-}
-
-/// A statement run after a row of a table is written (see [`Table::after_write`]).
-#[derive(Debug)]
-pub struct AfterWrite {
-    /// SQL with `?1` bound to the written row's first column (its document key).
-    pub sql: &'static str,
-    /// The document table the statement depends on: while it holds no rows the statement
-    /// cannot change anything and is skipped (most batches hold NF-e and no events).
-    pub reads: &'static str,
-}
-
-impl Table {
-    /// The defaults for the fields a table rarely sets: `..Table::BASE`.
-    pub const BASE: Table = Table {
-        name: "",
-        columns: &[],
-        primary_key: &[],
-        indexed: &[],
-        parent: None,
-        enrich: &[],
-        after_write: &[],
-    };
-
-    /// Index of a column, for use in `const` items so a typo is a compile error.
-    pub const fn col(&self, name: &str) -> usize {
-        let mut i = 0;
-        while i < self.columns.len() {
-            if const_str_eq(self.columns[i].name, name) {
-                return i;
-            }
-            i += 1;
-        }
-        panic!("no such column");
-    }
-}
-
-const fn const_str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
+pub use crate::schema::{AfterWrite, ColType, Column, Table, col};
 
 /// One cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,9 +90,9 @@ pub fn typed(
         )
     };
     Ok(match column.ty {
-        ColType::Text => Value::Text(s.to_owned()),
-        ColType::Integer => Value::Int(s.parse().map_err(|_| bad())?),
-        ColType::Numeric => Value::Num(parse_decimal(s).ok_or_else(bad)?),
+        ColType::Text | ColType::Timestamp => Value::Text(s.to_owned()),
+        ColType::Integer | ColType::Id => Value::Int(s.parse().map_err(|_| bad())?),
+        ColType::Numeric | ColType::Real => Value::Num(parse_decimal(s).ok_or_else(bad)?),
     })
 }
 

@@ -4,9 +4,12 @@
 //!
 //! Only the writer thread touches a sink; it is not shared.
 
+pub mod postgres;
+pub mod schema;
 pub mod sqlite;
+pub mod written;
 
-use crate::ledger::{BatchStatus, OnConflict, Processed, Status};
+use crate::ledger::{BatchStatus, Counts, OnConflict, Processed};
 use crate::report::{BatchInfo, FileEntry, Totals};
 use crate::source::OriginSet;
 use anyhow::{Context, Result, bail};
@@ -27,20 +30,33 @@ pub trait Sink {
     fn start_batch(&mut self, start: &BatchStart) -> Result<i64>;
     /// Start a transaction; every `record` until `commit` is part of it.
     fn begin(&mut self) -> Result<()>;
-    /// Write one file's documents (deduplicated by key) and its ledger row, in the open
-    /// transaction. Returns the status recorded. `Err` is fatal to the batch (the database
-    /// failed) and the open transaction must not be committed. With `replace`, the file's earlier
-    /// row in this batch is replaced (retry of a failure, resume of a file that changed).
-    /// `on_conflict` says what to do with a document whose key is stored with other content.
+    /// Write one file's documents (deduplicated by key) and its ledger row in the open
+    /// transaction, now or when it commits (a sink may gather a transaction's files and send
+    /// them together). `Err` is fatal to the batch (the database failed) and the open
+    /// transaction must not be committed. With `replace`, the file's earlier row in this batch
+    /// is replaced (retry of a failure, resume of a file that changed). `on_conflict` says what
+    /// to do with a document whose key is stored with other content.
     fn record(
         &mut self,
         batch: i64,
-        file: &Processed,
+        file: Processed,
         replace: bool,
         on_conflict: OnConflict,
-    ) -> Result<Status>;
-    /// Commit the open transaction, with the batch's running counts.
-    fn commit(&mut self, batch: i64) -> Result<()>;
+    ) -> Result<()>;
+    /// Commit the open transaction, with the batch's running counts; returns its files'
+    /// statuses, counted. After a transient error it may be called again: it then finishes
+    /// the same transaction (a sink that lost its connection reconnects and redoes it, unless
+    /// the ledger shows that the commit went through).
+    fn commit(&mut self, batch: i64) -> Result<Counts>;
+    /// Whether the open transaction holds as much as this sink wants to keep uncommitted
+    /// (memory), so the writer commits now rather than at its usual size or age.
+    fn wants_commit(&self) -> bool {
+        false
+    }
+    /// How long to wait before the `attempt`th retry of a transient error.
+    fn backoff(&self, attempt: u32) -> std::time::Duration {
+        crate::source::backoff(attempt)
+    }
     /// Close a batch: final counts from the ledger, end time, status.
     fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()>;
     /// Mark a batch `running` again (resume, retry).
@@ -88,31 +104,35 @@ pub fn retrying<T>(
                 say(&format!(
                     "batchimp: cannot {what} ({e:#}); retry {attempt} of {retries}"
                 ));
-                std::thread::sleep(crate::source::backoff(attempt));
+                std::thread::sleep(sink.backoff(attempt));
             }
             r => return r.with_context(|| format!("cannot {what}")),
         }
     }
 }
 
-/// Held while a batch writes; released on drop (or when the process dies).
+/// Held while a batch writes; released on drop (or when the process dies). PostgreSQL needs
+/// none: its unique keys and transactions keep concurrent runs apart.
 pub struct WriterLock {
-    _file: std::fs::File,
+    _file: Option<std::fs::File>,
 }
 
-/// Where the data goes, as the user named it: a path or `sqlite://path`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the data goes, as the user named it: a path, `sqlite://path`, or a PostgreSQL URL
+/// with a schema.
+#[derive(Debug, Clone)]
 pub enum Target {
     Sqlite(PathBuf),
+    Postgres(postgres::PgTarget),
 }
 
 impl Target {
-    pub fn parse(s: &str) -> Result<Target> {
+    /// The database `--db` names; `schema` is where batchimp's tables live in PostgreSQL.
+    pub fn parse(s: &str, schema: &str) -> Result<Target> {
         if let Some(path) = s.strip_prefix("sqlite://") {
             return Ok(Target::Sqlite(PathBuf::from(path)));
         }
         if s.starts_with("postgres://") || s.starts_with("postgresql://") {
-            bail!("PostgreSQL databases are not supported yet; use a SQLite file path");
+            return Ok(Target::Postgres(postgres::PgTarget::parse(s, schema)?));
         }
         if s.is_empty() {
             bail!("--db is empty");
@@ -120,63 +140,73 @@ impl Target {
         Ok(Target::Sqlite(PathBuf::from(s)))
     }
 
-    /// Take the writer lock: one batchimp writes to a database at a time. Waits for the current
-    /// writer (saying so) unless `no_wait`. Held until the returned lock is dropped.
+    /// Take the writer lock: one batchimp writes to a SQLite database at a time. Waits for the
+    /// current writer (saying so) unless `no_wait`. Held until the returned lock is dropped.
     pub fn lock_writer(&self, no_wait: bool, say: &dyn Fn(&str)) -> Result<WriterLock> {
-        match self {
-            Target::Sqlite(path) => {
-                let mut lock_path = path.clone().into_os_string();
-                lock_path.push(".lock");
-                let lock_path = PathBuf::from(lock_path);
-                let file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(&lock_path)
-                    .with_context(|| {
-                        format!(
-                            "cannot open SQLite database {}: cannot create {}",
-                            path.display(),
-                            lock_path.display()
-                        )
-                    })?;
-                match file.try_lock() {
-                    Ok(()) => {}
-                    Err(std::fs::TryLockError::WouldBlock) => {
-                        if no_wait {
-                            bail!(
-                                "another batchimp is writing to {} (--no-wait given)",
-                                path.display()
-                            );
-                        }
-                        say(&format!(
-                            "batchimp: another batchimp is writing to {}; waiting for it to finish (--no-wait to fail instead)",
-                            path.display()
-                        ));
-                        file.lock()
-                            .with_context(|| format!("cannot lock {}", lock_path.display()))?;
-                    }
-                    Err(std::fs::TryLockError::Error(e)) => {
-                        return Err(e)
-                            .with_context(|| format!("cannot lock {}", lock_path.display()));
-                    }
+        let path = match self {
+            Target::Sqlite(path) => path,
+            Target::Postgres(_) => return Ok(WriterLock { _file: None }),
+        };
+        let mut lock_path = path.clone().into_os_string();
+        lock_path.push(".lock");
+        let lock_path = PathBuf::from(lock_path);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| {
+                format!(
+                    "cannot open SQLite database {}: cannot create {}",
+                    path.display(),
+                    lock_path.display()
+                )
+            })?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if no_wait {
+                    bail!(
+                        "another batchimp is writing to {} (--no-wait given)",
+                        path.display()
+                    );
                 }
-                Ok(WriterLock { _file: file })
+                say(&format!(
+                    "batchimp: another batchimp is writing to {}; waiting for it to finish (--no-wait to fail instead)",
+                    path.display()
+                ));
+                file.lock()
+                    .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", lock_path.display()));
             }
         }
+        Ok(WriterLock { _file: Some(file) })
     }
 
     /// The same database named by an absolute path (before changing the working folder).
     pub fn absolute(&self) -> Result<Target> {
         match self {
             Target::Sqlite(path) => Ok(Target::Sqlite(std::path::absolute(path)?)),
+            Target::Postgres(_) => Ok(self.clone()),
         }
     }
 
-    /// For messages and hints: how the user would name it on the command line.
+    /// For messages and hints: how the user would name it on the command line (a PostgreSQL
+    /// URL without its password, with `--schema` when it is not the default).
     pub fn display(&self) -> String {
         match self {
             Target::Sqlite(path) => path.display().to_string(),
+            Target::Postgres(pg) => pg.display_args(),
+        }
+    }
+
+    /// Where a report goes by default: beside a SQLite file, in the working folder otherwise.
+    pub fn report_dir(&self) -> PathBuf {
+        match self {
+            Target::Sqlite(db) => db.parent().map(PathBuf::from).unwrap_or_default(),
+            Target::Postgres(_) => PathBuf::new(),
         }
     }
 
@@ -184,11 +214,12 @@ impl Target {
     pub fn open(&self) -> Result<Box<dyn Sink>> {
         match self {
             Target::Sqlite(path) => Ok(Box::new(sqlite::Sqlite::open(path)?)),
+            Target::Postgres(pg) => Ok(Box::new(postgres::Postgres::open(pg, true)?)),
         }
     }
 
-    /// Open an existing database for reading the ledger; a missing file is an error, not a new
-    /// empty database.
+    /// Open an existing database for reading the ledger; a missing file (or schema) is an
+    /// error, not a new empty database.
     pub fn open_existing(&self) -> Result<Box<dyn Sink>> {
         match self {
             Target::Sqlite(path) => {
@@ -200,6 +231,7 @@ impl Target {
                 }
                 self.open()
             }
+            Target::Postgres(pg) => Ok(Box::new(postgres::Postgres::open(pg, false)?)),
         }
     }
 }

@@ -4,84 +4,17 @@
 //! any database error is fatal to the batch and the transaction is rolled back, so a file is
 //! never half-written.
 
+use super::schema::{self, Dialect, DocSql};
+use super::written::{self, CatalogWrite, DocsResult, Meeting, Stored, Writes};
 use super::{BatchStart, Sink};
-use crate::error::ErrorType;
-use crate::format::{self, CellRef, ColType, Table, Value, catalog};
-use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Outcome, Processed, Status};
+use crate::format::{self, CellRef, Table, Value, catalog};
+use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Processed, Status};
 use crate::report::{BatchInfo, FileEntry, RejectedRow, Totals};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-/// The ledger's schema. `files` has no unique constraint on origin: the same path given twice
-/// is recorded twice (the second time as a duplicate).
-const LEDGER: &str = "
-CREATE TABLE IF NOT EXISTS batches (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    status TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    processing_time_seconds REAL,
-    inputs TEXT NOT NULL,
-    workers INTEGER NOT NULL,
-    options TEXT NOT NULL,
-    cwd TEXT,
-    files INTEGER NOT NULL DEFAULT 0,
-    imported INTEGER NOT NULL DEFAULT 0,
-    duplicate INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0,
-    unsupported INTEGER NOT NULL DEFAULT 0,
-    rows_rejected INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS files (
-    id INTEGER PRIMARY KEY,
-    batch_id INTEGER NOT NULL REFERENCES batches(id),
-    origin TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    sha256 TEXT,
-    kind TEXT,
-    status TEXT NOT NULL,
-    error_type TEXT,
-    error TEXT,
-    duplicate TEXT,
-    duplicate_of TEXT,
-    warning TEXT,
-    duration_ms REAL NOT NULL,
-    retries INTEGER NOT NULL DEFAULT 0,
-    mtime INTEGER,
-    key TEXT,
-    conflict TEXT,
-    rows INTEGER,
-    rows_rejected INTEGER
-);
--- Catalog rows that failed validation; file_id is their file's files.id (written just before it,
--- in the same transaction, hence no REFERENCES clause).
-CREATE TABLE IF NOT EXISTS rejected_rows (
-    file_id INTEGER NOT NULL,
-    line INTEGER NOT NULL,
-    error_type TEXT NOT NULL,
-    error TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS rejected_rows_file ON rejected_rows(file_id);
--- Finds a catalog imported before with the same bytes; partial, so other files cost nothing
--- ('catalog' is catalog::KIND, spelled out in the query too so that SQLite uses this index).
-CREATE INDEX IF NOT EXISTS files_catalog_sha256 ON files(sha256) WHERE kind = 'catalog';
--- Covers resume: a batch's origins with the size and time they had, read from the index alone.
-DROP INDEX IF EXISTS files_batch_origin;
-CREATE INDEX IF NOT EXISTS files_batch_origin_stat ON files(batch_id, origin, size, mtime);
-";
-
-/// Ledger columns added after the first schema, for databases created before them.
-const LEDGER_ADDED_COLUMNS: &[(&str, &str, &str)] = &[
-    ("files", "retries", "INTEGER NOT NULL DEFAULT 0"),
-    ("files", "mtime", "INTEGER"),
-    ("files", "conflict", "TEXT"),
-    ("files", "rows", "INTEGER"),
-    ("files", "rows_rejected", "INTEGER"),
-    ("batches", "rows_rejected", "INTEGER NOT NULL DEFAULT 0"),
-];
 
 pub struct Sqlite {
     conn: Connection,
@@ -104,6 +37,11 @@ pub struct Sqlite {
     pending_removed: Counts,
     /// Catalog rows rejected in the open transaction, less those of replaced rows.
     pending_rows_rejected: i64,
+    /// Whether the open transaction's counts are in the batch row already (a commit that
+    /// failed busy and is tried again must not add them twice).
+    counted: bool,
+    /// Each table's `after_write` statements, rendered for one key.
+    hooks: HashMap<&'static str, Vec<(&'static str, String)>>,
 }
 
 impl Sqlite {
@@ -121,6 +59,8 @@ impl Sqlite {
             pending: Counts::default(),
             pending_removed: Counts::default(),
             pending_rows_rejected: 0,
+            counted: false,
+            hooks: HashMap::new(),
         };
         db.migrate()
             .with_context(|| format!("cannot prepare SQLite database {}", path.display()))?;
@@ -131,19 +71,20 @@ impl Sqlite {
         // Another program's transaction: wait this long, then callers retry with backoff.
         self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
         self.conn.set_prepared_statement_cache_capacity(64);
-        let mut ddl = String::from(LEDGER);
+        let ddl = Dialect::Sqlite.ddl();
         for table in format::all_tables() {
-            ddl.push_str(&create_table(table));
             self.inserts.insert(table.name, insert_sql(table));
-        }
-        for table in format::all_tables() {
             if !table.primary_key.is_empty() {
-                self.docs.insert(table.name, DocSql::new(table));
+                self.docs
+                    .insert(table.name, DocSql::new(table, Dialect::Sqlite));
             }
+            let hooks = table.after_write.iter();
+            let rendered = hooks.map(|h| (h.reads, h.render("= ?1"))).collect();
+            self.hooks.insert(table.name, rendered);
         }
         // The schema is only written when it changed, so opening a database another program is
         // writing to needs no lock. The version is a hash of the DDL itself.
-        let version = schema_version(&ddl);
+        let version = schema::version(&ddl);
         let current: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -169,33 +110,24 @@ impl Sqlite {
     /// Tables created by an earlier batchimp get the columns added since (`CREATE TABLE IF NOT
     /// EXISTS` leaves an existing table as it is).
     fn add_missing_columns(&self) -> Result<()> {
-        let mut wanted: Vec<(&str, String, String)> = LEDGER_ADDED_COLUMNS
-            .iter()
-            .map(|(t, c, ty)| (*t, c.to_string(), ty.to_string()))
-            .collect();
-        for t in format::all_tables() {
-            for c in t.columns {
-                wanted.push((t.name, c.name.to_owned(), sql_type(c.ty).to_owned()));
-            }
-        }
-        for (table, column, ty) in wanted {
-            let exists: bool = self.conn.query_row(
-                "SELECT count(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
-                params![table, column],
-                |r| r.get(0),
-            )?;
-            if !exists {
-                self.conn.execute_batch(&format!(
-                    "ALTER TABLE \"{table}\" ADD COLUMN \"{column}\" {ty}"
-                ))?;
+        for table in schema::tables() {
+            for column in table.columns {
+                let exists: bool = self.conn.query_row(
+                    "SELECT count(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+                    params![table.name, column.name],
+                    |r| r.get(0),
+                )?;
+                if !exists {
+                    self.conn
+                        .execute_batch(&Dialect::Sqlite.add_column(table, column))?;
+                }
             }
         }
         Ok(())
     }
 
-    /// Write a file's documents. A document whose key is new is inserted with its child rows;
-    /// one whose key is stored already is a duplicate (same bytes, or `on_conflict` skip), enriches
-    /// the stored copy, replaces it, or makes the file fail (`key_conflict`).
+    /// Write a file's documents (see [`Writes::docs`]), without taking back what the file
+    /// wrote when one of its documents conflicts.
     fn write_docs(
         &mut self,
         file: &Processed,
@@ -214,74 +146,72 @@ impl Sqlite {
             if inserted == 1 {
                 self.insert_children(children)?;
                 self.after_write(main)?;
-                result.imported += 1;
-                if let Some(w) = &doc.warning {
-                    result.warning.get_or_insert_with(|| w.clone());
-                }
+                result.new_doc(doc);
                 continue;
             }
             let sql = &self.docs[table.name];
-            let key = sql.key_of(main);
-            let (sha, path): (Option<String>, Option<String>) = self
-                .conn
-                .prepare_cached(&sql.lookup)?
-                .query_row(rusqlite::params_from_iter(key.clone()), |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
-            let identical = sha.is_some() && sha == file.sha256;
-            let conflict = if identical {
-                None
-            } else if on_conflict == OnConflict::Replace {
-                for delete in &sql.delete_children {
-                    self.conn.prepare_cached(delete)?.execute([key[0]])?;
+            let key = key_of(sql, main);
+            let stored = self.conn.prepare_cached(&sql.lookup)?.query_row(
+                rusqlite::params_from_iter(key.clone()),
+                |r| {
+                    Ok(Stored {
+                        sha256: r.get(0)?,
+                        path: r.get(1)?,
+                        enrichable: r.get(2)?,
+                    })
+                },
+            )?;
+            let meeting = written::meet(&stored, main, file, on_conflict);
+            let conflict = match meeting {
+                Meeting::Replace => {
+                    for delete in &sql.delete_children {
+                        self.conn.prepare_cached(delete)?.execute([key[0]])?;
+                    }
+                    self.conn
+                        .prepare_cached(&sql.delete)?
+                        .execute(rusqlite::params_from_iter(key.clone()))?;
+                    execute_rows(
+                        &mut self.conn.prepare_cached(&self.inserts[table.name])?,
+                        std::slice::from_ref(main),
+                    )?;
+                    self.insert_children(children)?;
+                    Some(Conflict::Replaced)
                 }
-                self.conn
-                    .prepare_cached(&sql.delete)?
-                    .execute(rusqlite::params_from_iter(key.clone()))?;
-                execute_rows(
-                    &mut self.conn.prepare_cached(&self.inserts[table.name])?,
-                    std::slice::from_ref(main),
-                )?;
-                self.insert_children(children)?;
-                Some(Conflict::Replaced)
-            } else if self.enrich(main)? {
-                Some(Conflict::Enriched)
-            } else if on_conflict == OnConflict::Fail {
-                result.key_conflict.get_or_insert_with(|| {
-                    format!(
-                        "{} {} is stored already with other content (from {}); --on-conflict fail",
-                        table.name,
-                        doc.key,
-                        path.as_deref().unwrap_or("an earlier file")
-                    )
-                });
-                None
-            } else {
-                None
+                Meeting::Enrich if self.enrich(main)? => Some(Conflict::Enriched),
+                _ => None,
             };
-            match conflict {
-                Some(c) => {
-                    self.after_write(main)?;
-                    result.imported += 1;
-                    result.conflict.get_or_insert(c);
-                    result.duplicate_of.get_or_insert(path);
-                }
-                None if result.duplicate.is_none() => {
-                    result.duplicate = Some(if identical { "identical" } else { "different" });
-                    result.duplicate_of.get_or_insert(path);
-                }
-                None => {}
+            if conflict.is_some() {
+                self.after_write(main)?;
             }
+            result.met(doc, stored, meeting, conflict);
+        }
+        Ok(result)
+    }
+}
+
+impl Writes for Sqlite {
+    fn docs(
+        &mut self,
+        file: &Processed,
+        docs: &[format::Doc],
+        on_conflict: OnConflict,
+    ) -> Result<DocsResult> {
+        // Under `fail`, a conflict found after some of the file's documents were written takes
+        // them back: a failed file writes nothing.
+        let guarded = on_conflict == OnConflict::Fail;
+        if guarded {
+            self.conn.execute_batch("SAVEPOINT file")?;
+        }
+        let result = self.write_docs(file, docs, on_conflict)?;
+        if result.key_conflict.is_some() {
+            self.conn.execute_batch("ROLLBACK TO file; RELEASE file")?;
+        } else if guarded {
+            self.conn.execute_batch("RELEASE file")?;
         }
         Ok(result)
     }
 
-    /// Stream a catalog into `product`, upserting by SKU: the latest catalog that lists a SKU
-    /// sets its row. A catalog whose bytes were imported before writes nothing. A catalog that
-    /// fails half-way (no valid row, a read error) takes back what it wrote.
-    /// With `replace`, the file's own earlier row in this batch (about to be replaced) does not
-    /// count as an earlier import.
-    fn write_catalog(
+    fn catalog(
         &mut self,
         batch: i64,
         file: &Processed,
@@ -337,7 +267,9 @@ impl Sqlite {
             }
         })
     }
+}
 
+impl Sqlite {
     /// Insert a chunk of catalog rows, a row whose SKU is stored already replacing its values,
     /// up to [`ROWS_PER_INSERT`] rows a statement.
     fn upsert_chunk(&mut self, chunk: &catalog::Chunk) -> Result<()> {
@@ -373,7 +305,7 @@ impl Sqlite {
         let values = columns
             .iter()
             .map(|&c| ToSqlValue(&row.values[c]))
-            .chain(sql.key_of(row));
+            .chain(key_of(sql, row));
         let changed = self
             .conn
             .prepare_cached(update)?
@@ -387,22 +319,22 @@ impl Sqlite {
         if let Some(has) = self.has_rows.get_mut(row.table.name) {
             *has = true;
         }
-        for hook in row.table.after_write {
-            let has = match self.has_rows.get(hook.reads) {
+        for (reads, sql) in &self.hooks[row.table.name] {
+            let has = match self.has_rows.get(reads) {
                 Some(&has) => has,
                 None => {
                     let has: bool = self.conn.query_row(
-                        &format!("SELECT EXISTS (SELECT 1 FROM \"{}\")", hook.reads),
+                        &format!("SELECT EXISTS (SELECT 1 FROM \"{reads}\")"),
                         [],
                         |r| r.get(0),
                     )?;
-                    self.has_rows.insert(hook.reads, has);
+                    self.has_rows.insert(reads, has);
                     has
                 }
             };
             if has {
                 self.conn
-                    .prepare_cached(hook.sql)?
+                    .prepare_cached(sql)?
                     .execute([ToSqlValue(&row.values[0])])?;
             }
         }
@@ -430,6 +362,30 @@ impl Sqlite {
         Ok(())
     }
 
+    /// Add the open transaction's counts (less the rows it replaced) to the batch row, and
+    /// count the transaction.
+    fn add_counts(&mut self, batch: i64) -> Result<()> {
+        let (p, r) = (self.pending, self.pending_removed);
+        let d = |a: u64, b: u64| a as i64 - b as i64;
+        self.conn
+            .prepare_cached(
+                "UPDATE batches SET files = files + ?2, imported = imported + ?3,
+                    duplicate = duplicate + ?4, failed = failed + ?5, unsupported = unsupported + ?6,
+                    rows_rejected = rows_rejected + ?7, commits = commits + 1
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                batch,
+                d(p.files(), r.files()),
+                d(p.imported, r.imported),
+                d(p.duplicate, r.duplicate),
+                d(p.failed, r.failed),
+                d(p.unsupported, r.unsupported),
+                self.pending_rows_rejected
+            ])?;
+        Ok(())
+    }
+
     fn info(row: &rusqlite::Row) -> rusqlite::Result<BatchInfo> {
         let inputs: String = row.get("inputs")?;
         Ok(BatchInfo {
@@ -452,111 +408,12 @@ impl Sqlite {
     }
 }
 
-/// What writing a catalog did.
-enum CatalogWrite {
-    /// Its bytes were imported before, from this file: nothing was written.
-    Duplicate(String),
-    /// Its rows were written, pointing to `file_id`, the id its ledger row must get.
-    Written {
-        file_id: i64,
-        summary: catalog::Summary,
-    },
-    /// Nothing was written (no valid row, a read error).
-    Failed(crate::error::FileError),
-}
-
-#[derive(Default)]
-struct DocsResult {
-    /// Documents written (new, enriched or replaced).
-    imported: usize,
-    /// The first duplicate: `identical` or `different`.
-    duplicate: Option<&'static str>,
-    /// The first enriched or replaced document.
-    conflict: Option<Conflict>,
-    /// The path of the stored copy the first duplicate or conflict met.
-    duplicate_of: Option<Option<String>>,
-    /// Under `--on-conflict fail`: why the file fails.
-    key_conflict: Option<String>,
-    warning: Option<String>,
-}
-
-/// Statements on one document table (a table with a primary key), built once.
-struct DocSql {
-    /// Column indexes of the primary key.
-    key: Vec<usize>,
-    /// `SELECT sha256, path` of the stored copy, by key.
-    lookup: String,
-    /// Delete the stored copy's child rows, by the first key column.
-    delete_children: Vec<String>,
-    /// Delete the stored copy's row, by key.
-    delete: String,
-    /// `UPDATE` of the enrich columns (then the key as parameters) where the first is NULL,
-    /// with those columns' indexes; `None` when the table has none.
-    enrich: Option<(String, Vec<usize>)>,
-}
-
-impl DocSql {
-    fn new(t: &'static Table) -> DocSql {
-        let key: Vec<usize> = t.primary_key.iter().map(|c| t.col(c)).collect();
-        let by_key = |first: usize| -> String {
-            t.primary_key
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("\"{c}\" = ?{}", first + i))
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        };
-        let delete_children: Vec<String> = format::all_tables()
-            .filter(|c| c.parent.is_some_and(|p| std::ptr::eq(p, t)))
-            .map(|c| {
-                format!(
-                    "DELETE FROM \"{}\" WHERE \"{}\" = ?1",
-                    c.name, c.columns[0].name
-                )
-            })
-            .collect();
-        let delete = format!("DELETE FROM \"{}\" WHERE {}", t.name, by_key(1));
-        let enrich = (!t.enrich.is_empty()).then(|| {
-            let mut columns: Vec<&str> = t.enrich.to_vec();
-            columns.extend(
-                ["path", "sha256"]
-                    .iter()
-                    .filter(|c| t.columns.iter().any(|x| x.name == **c)),
-            );
-            let set: Vec<String> = columns
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("\"{c}\" = ?{}", i + 1))
-                .collect();
-            let sql = format!(
-                "UPDATE \"{}\" SET {} WHERE {} AND \"{}\" IS NULL",
-                t.name,
-                set.join(", "),
-                by_key(columns.len() + 1),
-                t.enrich[0]
-            );
-            (sql, columns.iter().map(|c| t.col(c)).collect())
-        });
-        DocSql {
-            lookup: format!(
-                "SELECT sha256, path FROM \"{}\" WHERE {}",
-                t.name,
-                by_key(1)
-            ),
-            key,
-            delete_children,
-            delete,
-            enrich,
-        }
-    }
-
-    /// The key's values in a row of this table, as statement parameters.
-    fn key_of<'a>(&self, row: &'a format::Row) -> Vec<ToSqlValue<'a>> {
-        self.key
-            .iter()
-            .map(|&c| ToSqlValue(&row.values[c]))
-            .collect()
-    }
+/// The key's values in a row of a document table, as statement parameters.
+fn key_of<'a>(sql: &DocSql, row: &'a format::Row) -> Vec<ToSqlValue<'a>> {
+    sql.key
+        .iter()
+        .map(|&c| ToSqlValue(&row.values[c]))
+        .collect()
 }
 
 impl Sink for Sqlite {
@@ -587,91 +444,11 @@ impl Sink for Sqlite {
     fn record(
         &mut self,
         batch: i64,
-        file: &Processed,
+        file: Processed,
         replace: bool,
         on_conflict: OnConflict,
-    ) -> Result<Status> {
-        let mut error: Option<(ErrorType, &str)> = None;
-        let mut status = Status::Failed;
-        let mut result = DocsResult::default();
-        let mut key = None;
-        let key_conflict;
-        // For a catalog: the id its rows point to, (rows, rows rejected), time spent writing.
-        let mut file_id = None;
-        let mut catalog_rows: Option<(u64, u64)> = None;
-        let mut streaming = std::time::Duration::ZERO;
-        let catalog_error;
-        match &file.outcome {
-            Outcome::Failed(e) => error = Some((e.error_type, &e.message)),
-            Outcome::Unsupported => status = Status::Unsupported,
-            Outcome::Catalog(load) => {
-                let started = std::time::Instant::now();
-                let written = self
-                    .write_catalog(batch, file, load, replace)
-                    .with_context(|| format!("cannot write {}", file.origin))?;
-                // A catalog's rows are read while they are written: that is its time too.
-                streaming = started.elapsed();
-                match written {
-                    CatalogWrite::Duplicate(origin) => {
-                        status = Status::Duplicate;
-                        result.duplicate = Some("identical");
-                        result.duplicate_of = Some(Some(origin));
-                    }
-                    CatalogWrite::Failed(e) => {
-                        catalog_error = e;
-                        error = Some((catalog_error.error_type, &catalog_error.message));
-                    }
-                    CatalogWrite::Written {
-                        file_id: id,
-                        summary,
-                    } => {
-                        status = Status::Imported;
-                        file_id = Some(id);
-                        let rejected = summary.rejected_total();
-                        if rejected > 0 {
-                            result.warning = Some(format!(
-                                "{rejected} of {} rows rejected ({}); see rejected_rows",
-                                summary.rows + rejected,
-                                catalog::describe_rejected(&summary.rejected)
-                            ));
-                        }
-                        catalog_rows = Some((summary.rows, rejected));
-                    }
-                }
-            }
-            Outcome::Docs(docs) => {
-                key = Some(
-                    docs.iter()
-                        .map(|d| d.key.as_str())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
-                // Under `fail`, a conflict found after some of the file's documents were
-                // written takes them back: a failed file writes nothing.
-                let guarded = on_conflict == OnConflict::Fail;
-                if guarded {
-                    self.conn.execute_batch("SAVEPOINT file")?;
-                }
-                result = self
-                    .write_docs(file, docs, on_conflict)
-                    .with_context(|| format!("cannot write {}", file.origin))?;
-                if let Some(msg) = result.key_conflict.take() {
-                    self.conn.execute_batch("ROLLBACK TO file; RELEASE file")?;
-                    key_conflict = msg;
-                    error = Some((ErrorType::KeyConflict, &key_conflict));
-                    result = DocsResult::default();
-                } else {
-                    if guarded {
-                        self.conn.execute_batch("RELEASE file")?;
-                    }
-                    status = if result.imported > 0 {
-                        Status::Imported
-                    } else {
-                        Status::Duplicate
-                    };
-                }
-            }
-        }
+    ) -> Result<()> {
+        let (row, file_id) = written::write(self, batch, &file, replace, on_conflict)?;
         if replace {
             self.conn
                 .prepare_cached(
@@ -694,13 +471,6 @@ impl Sink for Sqlite {
                 }
             }
         }
-        let (error_type, message) = match error {
-            Some((t, m)) => (Some(t.as_str()), Some(format!("{}: {m}", file.origin))),
-            None => (None, None),
-        };
-        // A duplicate names the copy it duplicates; so does an enriched or replaced document.
-        let dup_kind = result.duplicate.filter(|_| status == Status::Duplicate);
-        let dup_of = result.duplicate_of.flatten();
         self.conn
             .prepare_cached(
                 "INSERT INTO files (id, batch_id, origin, size, sha256, kind, status, error_type,
@@ -716,50 +486,37 @@ impl Sink for Sqlite {
                 file.size as i64,
                 file.sha256,
                 file.kind,
-                status.as_str(),
-                error_type,
-                message,
-                dup_kind,
-                dup_of,
-                result.warning,
-                (file.duration + streaming).as_secs_f64() * 1000.0,
+                row.status.as_str(),
+                row.error_type,
+                row.error,
+                row.duplicate,
+                row.duplicate_of,
+                row.warning,
+                row.duration_ms,
                 file.retries,
                 file.mtime,
-                key,
-                result.conflict.map(Conflict::as_str),
-                catalog_rows.map(|(rows, _)| rows as i64),
-                catalog_rows.map(|(_, rejected)| rejected as i64)
+                row.key,
+                row.conflict,
+                row.rows.map(|(rows, _)| rows as i64),
+                row.rows.map(|(_, rejected)| rejected as i64)
             ])?;
-        self.pending.add(status);
-        if let Some((_, rejected)) = catalog_rows {
+        self.pending.add(row.status);
+        if let Some((_, rejected)) = row.rows {
             self.pending_rows_rejected += rejected as i64;
         }
-        Ok(status)
+        Ok(())
     }
 
-    fn commit(&mut self, batch: i64) -> Result<()> {
-        let p = std::mem::take(&mut self.pending);
-        let r = std::mem::take(&mut self.pending_removed);
-        let rows_rejected = std::mem::take(&mut self.pending_rows_rejected);
-        let d = |a: u64, b: u64| a as i64 - b as i64;
-        self.conn
-            .prepare_cached(
-                "UPDATE batches SET files = files + ?2, imported = imported + ?3,
-                    duplicate = duplicate + ?4, failed = failed + ?5, unsupported = unsupported + ?6,
-                    rows_rejected = rows_rejected + ?7
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                batch,
-                d(p.files(), r.files()),
-                d(p.imported, r.imported),
-                d(p.duplicate, r.duplicate),
-                d(p.failed, r.failed),
-                d(p.unsupported, r.unsupported),
-                rows_rejected
-            ])?;
+    fn commit(&mut self, batch: i64) -> Result<Counts> {
+        if !self.counted {
+            self.add_counts(batch)?;
+            self.counted = true;
+        }
         self.conn.execute_batch("COMMIT")?;
-        Ok(())
+        self.counted = false;
+        self.pending_removed = Counts::default();
+        self.pending_rows_rejected = 0;
+        Ok(std::mem::take(&mut self.pending))
     }
 
     fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()> {
@@ -961,47 +718,6 @@ impl Sink for Sqlite {
             )
         })
     }
-}
-
-/// A stable 31-bit hash of the schema's DDL (FNV-1a), stored as SQLite's `user_version`.
-fn schema_version(ddl: &str) -> i64 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in ddl.bytes() {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    }
-    i64::from(h >> 1)
-}
-
-fn sql_type(ty: ColType) -> &'static str {
-    match ty {
-        ColType::Text => "TEXT",
-        ColType::Integer => "INTEGER",
-        ColType::Numeric => "NUMERIC",
-    }
-}
-
-fn create_table(t: &Table) -> String {
-    let mut cols: Vec<String> = t
-        .columns
-        .iter()
-        .map(|c| format!("\"{}\" {}", c.name, sql_type(c.ty)))
-        .collect();
-    if !t.primary_key.is_empty() {
-        let pk: Vec<String> = t.primary_key.iter().map(|c| format!("\"{c}\"")).collect();
-        cols.push(format!("PRIMARY KEY ({})", pk.join(", ")));
-    }
-    let mut ddl = format!(
-        "CREATE TABLE IF NOT EXISTS \"{}\" ({});\n",
-        t.name,
-        cols.join(", ")
-    );
-    for c in t.indexed {
-        ddl.push_str(&format!(
-            "CREATE INDEX IF NOT EXISTS \"{0}_{1}\" ON \"{0}\" (\"{1}\");\n",
-            t.name, c
-        ));
-    }
-    ddl
 }
 
 /// Most child rows one statement inserts (items have 16 columns: 256 parameters).

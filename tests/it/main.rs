@@ -8,6 +8,7 @@ mod corpus;
 mod fuzz;
 mod helpers;
 mod nfe;
+mod pgserver;
 mod reliability;
 mod run;
 mod testdata;

@@ -16,8 +16,8 @@ use ColType::{Integer as I, Numeric as N, Text as T};
 /// after an NF-e is written and after an event is written, so the order they arrive in (same
 /// batch or not) does not matter. 110112 is the cancellation by substitution (NFC-e).
 const MARK_CANCELLED: &str = "UPDATE nfe SET situacao = 'cancelada'
-    WHERE chave = ?1 AND situacao IS NOT 'cancelada' AND EXISTS (
-        SELECT 1 FROM nfe_evento e WHERE e.chave = ?1 AND e.tp_evento IN ('110111', '110112')
+    WHERE chave {keys} AND situacao IS DISTINCT FROM 'cancelada' AND EXISTS (
+        SELECT 1 FROM nfe_evento e WHERE e.chave = nfe.chave AND e.tp_evento IN ('110111', '110112')
             AND e.c_stat IN (135, 136, 155))";
 
 /// After an NF-e is written: cancelled if its cancellation event came first.

@@ -1,0 +1,665 @@
+//! PostgreSQL, the remote database most teams keep their fiscal data in. batchimp's tables
+//! live in one schema (`--schema`, default `batchimp`), created and migrated on first use from
+//! the same definitions SQLite's are made from.
+//!
+//! The writer gathers the files the pipeline records and writes them when the transaction
+//! commits, with COPY ([`tx`]): a few round trips per transaction, not one per file. The files
+//! stay in memory until the commit is known to have landed, so a lost connection costs a
+//! reconnect and a redo of that one transaction: a commit whose answer was lost is settled by
+//! reading the batch's commit count in the ledger, never by guessing. Nothing outlives a
+//! transaction on the server (the schema is set per transaction, statements are unnamed,
+//! staging tables are dropped at commit), so transaction-mode poolers work.
+
+mod connect;
+mod copy;
+mod tx;
+
+pub use connect::{ConnectError, ConnectErrorKind, Settings, SslMode, redact};
+
+use super::schema::{self, Dialect};
+use super::{BatchStart, Sink};
+use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status};
+use crate::report::{BatchInfo, FileEntry, RejectedRow, Totals};
+use crate::source::{OriginSet, Recorded};
+use anyhow::{Context, Result, bail};
+use postgres::types::{ToSql, Type};
+use postgres::{Client, Row};
+use std::time::Duration;
+
+/// A PostgreSQL database and the schema batchimp's tables are in.
+#[derive(Debug, Clone)]
+pub struct PgTarget {
+    pub settings: Settings,
+    pub schema: String,
+}
+
+/// The schema's name when `--schema` is not given.
+pub const DEFAULT_SCHEMA: &str = "batchimp";
+
+impl PgTarget {
+    pub fn parse(url: &str, schema: &str) -> Result<PgTarget> {
+        let valid = !schema.is_empty()
+            && schema.len() <= 63
+            && !schema.starts_with(|c: char| c.is_ascii_digit())
+            && schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            bail!(
+                "--schema {schema:?}: a schema name is letters, digits and _, not starting with a digit, at most 63 characters"
+            );
+        }
+        Ok(PgTarget {
+            settings: Settings::from_url(url)?,
+            schema: schema.to_owned(),
+        })
+    }
+
+    /// The command-line arguments that name this database again: the URL without its
+    /// password, and `--schema` when it is not the default.
+    pub fn display_args(&self) -> String {
+        if self.schema == DEFAULT_SCHEMA {
+            self.settings.display()
+        } else {
+            format!("{} --schema {}", self.settings.display(), self.schema)
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("{} (schema {})", self.settings.display(), self.schema)
+    }
+}
+
+/// The connection went away (or could not be made again): the step may succeed once it is
+/// back.
+#[derive(Debug)]
+struct ConnectionLost;
+
+impl std::fmt::Display for ConnectionLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the connection to the database was lost")
+    }
+}
+
+impl std::error::Error for ConnectionLost {}
+
+/// Most memory a transaction's uncommitted files may hold before the writer commits.
+const TX_MAX_WEIGHT: usize = 24 << 20;
+
+/// Timestamps as batchimp prints them (RFC 3339 in UTC with milliseconds).
+fn timestamp(column: &str) -> String {
+    format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')")
+}
+
+pub struct Postgres {
+    target: PgTarget,
+    /// `None` after the connection was lost, until the next step reconnects.
+    client: Option<Client>,
+    sql: tx::Statements,
+    /// The open transaction's files, in walk order.
+    open: Vec<tx::Pending>,
+    weight: usize,
+    /// A commit whose answer was lost: the batch's commit count it makes, and its counts.
+    unknown: Option<(i64, Counts)>,
+}
+
+impl Postgres {
+    /// Connect; with `create`, create the schema and tables (or bring them up to date),
+    /// otherwise require that they exist.
+    pub fn open(target: &PgTarget, create: bool) -> Result<Postgres> {
+        let client = target.settings.connect()?;
+        let mut db = Postgres {
+            target: target.clone(),
+            client: Some(client),
+            sql: tx::Statements::new(&target.schema),
+            open: Vec::new(),
+            weight: 0,
+            unknown: None,
+        };
+        if create {
+            db.migrate()
+                .with_context(|| format!("cannot prepare {}", db.target.describe()))?;
+        } else {
+            let schema = db.target.schema.clone();
+            let exists: bool = db
+                .client()?
+                .query_typed_one(
+                    "SELECT to_regclass(quote_ident($1) || '.batches') IS NOT NULL",
+                    &[(&schema, Type::TEXT)],
+                )?
+                .get(0);
+            if !exists {
+                bail!(
+                    "no batchimp tables in {} (import something first, or pass --schema)",
+                    db.target.describe()
+                );
+            }
+        }
+        Ok(db)
+    }
+
+    /// The schema at this batchimp's version: created when missing, tables and columns added
+    /// when an older batchimp made it. The version is a hash of the rendered DDL, recorded in
+    /// `schema_version`; a transaction-scoped advisory lock keeps two runs that start together
+    /// from migrating at once.
+    fn migrate(&mut self) -> Result<()> {
+        let ddl = Dialect::Postgres.ddl();
+        let version = schema::version(&ddl);
+        let schema = self.target.schema.clone();
+        let client = self.client()?;
+        let mut tx = client.transaction()?;
+        let exists: bool = tx
+            .query_typed_one(
+                "SELECT to_regclass(quote_ident($1) || '.schema_version') IS NOT NULL",
+                &[(&schema, Type::TEXT)],
+            )?
+            .get(0);
+        if exists {
+            let current: Option<i64> = tx
+                .query_typed_one(
+                    &format!("SELECT max(version) FROM \"{schema}\".schema_version WHERE version = $1::bigint"),
+                    &[(&version.to_string(), Type::TEXT)],
+                )?
+                .get(0);
+            if current == Some(version) {
+                tx.commit()?;
+                return Ok(());
+            }
+        }
+        tx.batch_execute("SELECT pg_advisory_xact_lock(hashtext('batchimp schema migration'))")?;
+        let has_schema: bool = tx
+            .query_typed_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+                &[(&schema, Type::TEXT)],
+            )?
+            .get(0);
+        if !has_schema {
+            tx.batch_execute(&format!("CREATE SCHEMA \"{schema}\""))?;
+        }
+        let mut sql = format!(
+            "SET LOCAL search_path TO \"{schema}\";
+             CREATE TABLE IF NOT EXISTS schema_version (version bigint NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now());\n{ddl}"
+        );
+        for t in schema::tables() {
+            for c in t.columns {
+                sql.push_str(&Dialect::Postgres.add_column(t, c));
+                sql.push_str(";\n");
+            }
+        }
+        sql.push_str(&format!(
+            "INSERT INTO schema_version (version) VALUES ({version});"
+        ));
+        tx.batch_execute(&sql)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The connection, made again if it was lost.
+    fn client(&mut self) -> Result<&mut Client> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.client = None;
+            let client = self
+                .target
+                .settings
+                .connect()
+                .map_err(|e| e.context(ConnectionLost))?;
+            self.client = Some(client);
+        }
+        Ok(self.client.as_mut().expect("connected"))
+    }
+
+    /// Run `f` in a transaction of its own (reads and small writes of the ledger). A
+    /// connection found lost is made again and `f` tried once more.
+    fn in_tx<T>(&mut self, mut f: impl FnMut(&mut Client) -> Result<T>) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            let begin = self.sql.begin.clone();
+            let client = self.client()?;
+            let result = client
+                .batch_execute(&begin)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| f(client))
+                .and_then(|v| {
+                    client.batch_execute("COMMIT")?;
+                    Ok(v)
+                });
+            match result {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    if client.is_closed() {
+                        self.client = None;
+                        attempt += 1;
+                        if attempt < 2 {
+                            continue;
+                        }
+                    } else {
+                        let _ = client.batch_execute("ROLLBACK");
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn info(row: &Row) -> BatchInfo {
+        let inputs: String = row.get(2);
+        let n = |i: usize| row.get::<_, i64>(i) as u64;
+        BatchInfo {
+            batch_id: row.get(0),
+            status: row.get(1),
+            inputs: serde_json::from_str(&inputs).unwrap_or_else(|_| vec![inputs]),
+            workers: n(3),
+            started_at: row.get(4),
+            finished_at: row.get(5),
+            processing_time_seconds: row.get(6),
+            files: n(7),
+            imported: n(8),
+            duplicate: n(9),
+            failed: n(10),
+            unsupported: n(11),
+            rows_rejected: n(12),
+            options: row.get(13),
+            cwd: row.get(14),
+        }
+    }
+
+    fn batch_sql() -> String {
+        format!(
+            "SELECT id, status, inputs, workers, {}, {}, processing_time_seconds, files,
+                imported, duplicate, failed, unsupported, rows_rejected, options, cwd
+             FROM batches",
+            timestamp("started_at"),
+            timestamp("finished_at")
+        )
+    }
+}
+
+/// Parameters as text, cast by the statement.
+fn texts(values: &[Option<String>]) -> Vec<(&(dyn ToSql + Sync), Type)> {
+    values
+        .iter()
+        .map(|v| (v as &(dyn ToSql + Sync), Type::TEXT))
+        .collect()
+}
+
+fn is_lost(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+        || e.code().is_some_and(|c| {
+            let c = c.code();
+            c.starts_with("08") || c.starts_with("57P")
+        })
+}
+
+impl Sink for Postgres {
+    fn start_batch(&mut self, start: &BatchStart) -> Result<i64> {
+        let cwd = std::env::current_dir()
+            .ok()
+            .map(|p| p.display().to_string());
+        let params = [
+            Some(BatchStatus::Running.as_str().to_owned()),
+            Some(crate::time::now_rfc3339()),
+            Some(serde_json::to_string(&start.inputs)?),
+            Some(start.workers.to_string()),
+            Some(start.options.clone()),
+            cwd,
+        ];
+        self.in_tx(|c| {
+            let row = c.query_typed_one(
+                "INSERT INTO batches (status, started_at, inputs, workers, options, cwd)
+                 VALUES ($1, $2::timestamptz, $3, $4::bigint, $5, $6) RETURNING id",
+                &texts(&params),
+            )?;
+            Ok(row.get(0))
+        })
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        // The transaction is opened when it commits (see `commit`).
+        Ok(())
+    }
+
+    fn record(
+        &mut self,
+        _batch: i64,
+        file: Processed,
+        replace: bool,
+        on_conflict: OnConflict,
+    ) -> Result<()> {
+        self.weight += tx::weight(&file);
+        self.open.push(tx::Pending {
+            file,
+            replace,
+            on_conflict,
+        });
+        Ok(())
+    }
+
+    fn wants_commit(&self) -> bool {
+        self.weight >= TX_MAX_WEIGHT
+            || self
+                .open
+                .last()
+                .is_some_and(|p| matches!(p.file.outcome, crate::ledger::Outcome::Catalog(_)))
+    }
+
+    fn commit(&mut self, batch: i64) -> Result<Counts> {
+        if let Some((commits, counts)) = self.unknown {
+            // The last COMMIT's answer was lost: the ledger says whether it landed.
+            let sql = format!(
+                "SELECT commits FROM \"{}\".batches WHERE id = $1::bigint",
+                self.target.schema
+            );
+            let landed: i64 = self
+                .client()?
+                .query_typed_one(&sql, &[(&batch.to_string(), Type::TEXT)])?
+                .get(0);
+            self.unknown = None;
+            if landed >= commits {
+                self.open.clear();
+                self.weight = 0;
+                return Ok(counts);
+            }
+        }
+        if self.open.is_empty() {
+            return Ok(Counts::default());
+        }
+        self.client()?;
+        let client = self.client.as_mut().expect("connected");
+        let written = client
+            .batch_execute(&self.sql.begin)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| {
+                let mut tx = tx::Tx::new(client, &self.sql, batch);
+                let commits = tx.write_all(&self.open)?;
+                Ok((commits, tx.counts))
+            });
+        let (commits, counts) = match written {
+            Ok(w) => w,
+            Err(e) => {
+                if client.is_closed() {
+                    self.client = None;
+                } else {
+                    let _ = client.batch_execute("ROLLBACK");
+                }
+                return Err(e);
+            }
+        };
+        if let Err(e) = client.batch_execute("COMMIT") {
+            if is_lost(&e) {
+                self.unknown = Some((commits, counts));
+                self.client = None;
+            }
+            return Err(e.into());
+        }
+        self.open.clear();
+        self.weight = 0;
+        Ok(counts)
+    }
+
+    fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()> {
+        // A failed run may leave files uncommitted; they are not in the ledger.
+        self.open.clear();
+        self.weight = 0;
+        self.unknown = None;
+        let totals = self.totals(batch)?;
+        let n = |s: Status| totals.by_status.get(s.as_str()).copied().unwrap_or(0);
+        let finished = crate::time::now_rfc3339();
+        self.in_tx(|c| {
+            let started: String = c
+                .query_typed_one(
+                    &format!(
+                        "SELECT {} FROM batches WHERE id = $1::bigint",
+                        timestamp("started_at")
+                    ),
+                    &[(&batch.to_string(), Type::TEXT)],
+                )?
+                .get(0);
+            let seconds = crate::time::seconds_between(&started, &finished);
+            let params = [
+                Some(batch.to_string()),
+                Some(status.as_str().to_owned()),
+                Some(finished.clone()),
+                seconds.map(|s| s.to_string()),
+                Some(totals.files.to_string()),
+                Some(n(Status::Imported).to_string()),
+                Some(n(Status::Duplicate).to_string()),
+                Some(n(Status::Failed).to_string()),
+                Some(n(Status::Unsupported).to_string()),
+                Some(totals.rows_rejected.to_string()),
+            ];
+            c.query_typed(
+                "UPDATE batches SET status = $2, finished_at = $3::timestamptz,
+                    processing_time_seconds = $4::double precision, files = $5::bigint,
+                    imported = $6::bigint, duplicate = $7::bigint, failed = $8::bigint,
+                    unsupported = $9::bigint, rows_rejected = $10::bigint
+                 WHERE id = $1::bigint",
+                &texts(&params),
+            )?;
+            Ok(())
+        })
+    }
+
+    fn reopen_batch(&mut self, batch: i64) -> Result<()> {
+        let params = [
+            Some(batch.to_string()),
+            Some(BatchStatus::Running.as_str().to_owned()),
+        ];
+        self.in_tx(|c| {
+            c.query_typed(
+                "UPDATE batches SET status = $2, finished_at = NULL,
+                    processing_time_seconds = NULL WHERE id = $1::bigint",
+                &texts(&params),
+            )?;
+            Ok(())
+        })
+    }
+
+    fn find_unfinished(&mut self, start: &BatchStart, cwd: &str) -> Result<Option<i64>> {
+        let params = [
+            Some(serde_json::to_string(&start.inputs)?),
+            Some(start.options.clone()),
+            Some(cwd.to_owned()),
+        ];
+        self.in_tx(|c| {
+            let rows = c.query_typed(
+                "SELECT id FROM batches WHERE status != 'completed' AND inputs = $1
+                    AND options = $2 AND cwd = $3 ORDER BY id DESC LIMIT 1",
+                &texts(&params),
+            )?;
+            Ok(rows.first().map(|r| r.get(0)))
+        })
+    }
+
+    fn recorded_origins(&mut self, batch: i64, with_sha256: bool) -> Result<OriginSet> {
+        let sql = if with_sha256 {
+            "SELECT origin, size, mtime, sha256 FROM files WHERE batch_id = $1::bigint"
+        } else {
+            "SELECT origin, size, mtime, NULL::text FROM files WHERE batch_id = $1::bigint"
+        };
+        let batch = batch.to_string();
+        self.in_tx(|c| {
+            let mut set = OriginSet::default();
+            let mut rows = c.query_typed_raw(sql, [(&batch as &(dyn ToSql + Sync), Type::TEXT)])?;
+            while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
+                let recorded = Recorded {
+                    size: r.get::<_, i64>(1) as u64,
+                    mtime: r.get(2),
+                    sha256: r.get(3),
+                };
+                set.insert(r.get(0), recorded);
+            }
+            Ok(set)
+        })
+    }
+
+    fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>> {
+        let batch = batch.to_string();
+        self.in_tx(|c| {
+            let rows = c.query_typed(
+                "SELECT origin FROM files WHERE batch_id = $1::bigint AND status = 'failed'
+                 ORDER BY origin COLLATE \"C\"",
+                &[(&batch, Type::TEXT)],
+            )?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    fn batch(&mut self, batch: i64) -> Result<Option<BatchInfo>> {
+        let sql = format!("{} WHERE id = $1::bigint", Postgres::batch_sql());
+        let batch = batch.to_string();
+        self.in_tx(|c| {
+            let rows = c.query_typed(&sql, &[(&batch, Type::TEXT)])?;
+            Ok(rows.first().map(Postgres::info))
+        })
+    }
+
+    fn batches(&mut self) -> Result<Vec<BatchInfo>> {
+        let sql = format!("{} ORDER BY id DESC", Postgres::batch_sql());
+        self.in_tx(|c| {
+            let rows = c.query_typed(&sql, &[])?;
+            Ok(rows.iter().map(Postgres::info).collect())
+        })
+    }
+
+    fn totals(&mut self, batch: i64) -> Result<Totals> {
+        let batch = batch.to_string();
+        self.in_tx(|c| {
+            let mut totals = Totals::default();
+            for s in Status::ALL {
+                totals.by_status.insert(s.as_str().to_owned(), 0);
+            }
+            let rows = c.query_typed(
+                "SELECT status, error_type, conflict, count(*), coalesce(sum(rows), 0)::bigint,
+                    coalesce(sum(rows_rejected), 0)::bigint
+                 FROM files WHERE batch_id = $1::bigint GROUP BY status, error_type, conflict",
+                &[(&batch, Type::TEXT)],
+            )?;
+            for r in rows {
+                let n = r.get::<_, i64>(3) as u64;
+                let add = |counts: &mut std::collections::BTreeMap<String, u64>, i| {
+                    if let Some(k) = r.get::<_, Option<String>>(i) {
+                        *counts.entry(k).or_default() += n;
+                    }
+                };
+                add(&mut totals.by_status, 0);
+                add(&mut totals.by_error_type, 1);
+                add(&mut totals.by_conflict, 2);
+                totals.files += n;
+                totals.rows += r.get::<_, i64>(4) as u64;
+                totals.rows_rejected += r.get::<_, i64>(5) as u64;
+            }
+            Ok(totals)
+        })
+    }
+
+    fn for_each_file(
+        &mut self,
+        batch: i64,
+        f: &mut dyn FnMut(FileEntry) -> Result<()>,
+    ) -> Result<()> {
+        const PAGE: i32 = 2000;
+        let set_schema = format!("SET LOCAL search_path TO \"{}\"", self.target.schema);
+        let client = self.client()?;
+        let run = (|| -> Result<()> {
+            let mut tx = client.transaction()?;
+            tx.batch_execute(&set_schema)?;
+            // A portal pages through the batch's files; sorted by bytes, as SQLite sorts.
+            let statement = tx.prepare(
+                "SELECT origin, kind, status, error_type, error, duplicate, duplicate_of,
+                    warning, duration_ms, size, sha256, key, retries, conflict, rows,
+                    rows_rejected, id
+                 FROM files WHERE batch_id = $1 ORDER BY origin COLLATE \"C\", id",
+            )?;
+            let portal = tx.bind(&statement, &[&batch])?;
+            loop {
+                let page = tx.query_portal(&portal, PAGE)?;
+                if page.is_empty() {
+                    break;
+                }
+                let with_rejects: Vec<i64> = page
+                    .iter()
+                    .filter(|r| r.get::<_, Option<i64>>(15).unwrap_or(0) > 0)
+                    .map(|r| r.get(16))
+                    .collect();
+                let mut rejected: std::collections::HashMap<i64, Vec<RejectedRow>> =
+                    std::collections::HashMap::new();
+                if !with_rejects.is_empty() {
+                    for r in tx.query(
+                        "SELECT file_id, line, error_type, error FROM rejected_rows
+                         WHERE file_id = ANY($1) ORDER BY file_id, line",
+                        &[&with_rejects],
+                    )? {
+                        rejected.entry(r.get(0)).or_default().push(RejectedRow {
+                            line: r.get::<_, i64>(1) as u64,
+                            error_type: r.get(2),
+                            error: r.get(3),
+                        });
+                    }
+                }
+                for r in page {
+                    let key: Option<String> = r.get(11);
+                    let keys = key
+                        .as_deref()
+                        .map(|k| k.split(',').map(str::to_owned).collect())
+                        .unwrap_or_default();
+                    let id: i64 = r.get(16);
+                    f(FileEntry {
+                        path: r.get(0),
+                        kind: r.get(1),
+                        status: r.get(2),
+                        error_type: r.get(3),
+                        error: r.get(4),
+                        duplicate: r.get(5),
+                        duplicate_of: r.get(6),
+                        warning: r.get(7),
+                        duration_ms: r.get(8),
+                        size: r.get::<_, i64>(9) as u64,
+                        sha256: r.get(10),
+                        key,
+                        keys,
+                        retries: r.get::<_, i64>(12) as u32,
+                        conflict: r.get(13),
+                        rows: r.get::<_, Option<i64>>(14).map(|n| n as u64),
+                        rows_rejected: r.get::<_, Option<i64>>(15).map(|n| n as u64),
+                        rejected_rows: rejected.remove(&id).unwrap_or_default(),
+                    })?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        if run.is_err() && client.is_closed() {
+            self.client = None;
+        }
+        run
+    }
+
+    fn describe(&self) -> String {
+        self.target.describe()
+    }
+
+    fn is_transient(&self, e: &anyhow::Error) -> bool {
+        e.chain().any(|c| {
+            c.is::<ConnectionLost>()
+                || c.downcast_ref::<postgres::Error>().is_some_and(|pe| {
+                    is_lost(pe)
+                        || pe.code().is_some_and(|c| {
+                            // Serialization failure, deadlock, a lock not available, and a
+                            // key another run stored since this transaction looked it up.
+                            matches!(c.code(), "40001" | "40P01" | "55P03" | "23505")
+                        })
+                })
+        })
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        // A server restarting or a network coming back takes seconds, not milliseconds.
+        let base = 1000u64 << attempt.saturating_sub(1).min(5);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Duration::from_millis(base + u64::from(nanos) % (base / 4 + 1))
+    }
+}

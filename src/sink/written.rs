@@ -1,0 +1,302 @@
+//! What writing one file did, decided and recorded the same way in every database: how a
+//! document met a stored copy of itself, and the file's ledger row.
+
+use crate::error::{ErrorType, FileError};
+use crate::format::{Doc, Row, Value, catalog};
+use crate::ledger::{Conflict, OnConflict, Outcome, Processed, Status};
+use anyhow::{Context, Result};
+use std::time::Duration;
+
+/// What writing a file's documents did.
+#[derive(Default)]
+pub struct DocsResult {
+    /// Documents written (new, enriched or replaced).
+    pub imported: usize,
+    /// The first duplicate: `identical` or `different`.
+    pub duplicate: Option<&'static str>,
+    /// The first enriched or replaced document.
+    pub conflict: Option<Conflict>,
+    /// The path of the stored copy the first duplicate or conflict met.
+    pub duplicate_of: Option<Option<String>>,
+    /// Under `--on-conflict fail`: why the file fails.
+    pub key_conflict: Option<String>,
+    pub warning: Option<String>,
+}
+
+impl DocsResult {
+    /// A new document written.
+    pub fn new_doc(&mut self, doc: &Doc) {
+        self.imported += 1;
+        if let Some(w) = &doc.warning {
+            self.warning.get_or_insert_with(|| w.clone());
+        }
+    }
+
+    /// A document that met its stored copy (`stored`): written again (`conflict`), a
+    /// duplicate, or the file's `key_conflict`.
+    pub fn met(&mut self, doc: &Doc, stored: Stored, meeting: Meeting, conflict: Option<Conflict>) {
+        match (conflict, meeting) {
+            (Some(c), _) => {
+                self.imported += 1;
+                self.conflict.get_or_insert(c);
+                self.duplicate_of.get_or_insert(stored.path);
+            }
+            (None, Meeting::Conflict) => {
+                let table = doc.rows[0].table.name;
+                self.key_conflict
+                    .get_or_insert_with(|| key_conflict(table, &doc.key, stored.path.as_deref()));
+            }
+            (None, _) if self.duplicate.is_none() => {
+                let identical = meeting == (Meeting::Duplicate { identical: true });
+                self.duplicate = Some(if identical { "identical" } else { "different" });
+                self.duplicate_of.get_or_insert(stored.path);
+            }
+            (None, _) => {}
+        }
+    }
+}
+
+/// What is known of a document's stored copy.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub sha256: Option<String>,
+    pub path: Option<String>,
+    /// The table's first enrich column is NULL there: a copy that has it enriches this one.
+    pub enrichable: bool,
+}
+
+impl Stored {
+    /// The stored copy a row becomes once written from `file`.
+    pub fn of(row: &Row, file: &Processed) -> Stored {
+        let t = row.table;
+        let path = t.columns.iter().position(|c| c.name == "path");
+        Stored {
+            sha256: file.sha256.clone(),
+            path: path.and_then(|i| match &row.values[i] {
+                Value::Text(s) => Some(s.clone()),
+                _ => None,
+            }),
+            enrichable: enrich_value(row).is_some_and(|v| *v == Value::Null),
+        }
+    }
+}
+
+/// The value of a row's first enrich column (`None` when its table has none).
+fn enrich_value(row: &Row) -> Option<&Value> {
+    let first = row.table.enrich.first()?;
+    let i = row.table.columns.iter().position(|c| c.name == *first)?;
+    Some(&row.values[i])
+}
+
+/// What happens to a document whose key is stored already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Meeting {
+    /// The stored copy stays; this one is a duplicate (`identical` bytes or not).
+    Duplicate { identical: bool },
+    /// This copy replaces the stored one (`--on-conflict replace`).
+    Replace,
+    /// This copy fills in what the stored one lacks.
+    Enrich,
+    /// The file fails with `key_conflict` (`--on-conflict fail`).
+    Conflict,
+}
+
+/// Decide how `main`, the main row of a document from `file`, meets its stored copy.
+pub fn meet(stored: &Stored, main: &Row, file: &Processed, on_conflict: OnConflict) -> Meeting {
+    let identical = stored.sha256.is_some() && stored.sha256 == file.sha256;
+    if identical {
+        Meeting::Duplicate { identical }
+    } else if on_conflict == OnConflict::Replace {
+        Meeting::Replace
+    } else if stored.enrichable && enrich_value(main).is_some_and(|v| *v != Value::Null) {
+        Meeting::Enrich
+    } else if on_conflict == OnConflict::Fail {
+        Meeting::Conflict
+    } else {
+        Meeting::Duplicate { identical }
+    }
+}
+
+/// The `key_conflict` message for a document stored already with other content.
+pub fn key_conflict(table: &str, key: &str, path: Option<&str>) -> String {
+    format!(
+        "{table} {key} is stored already with other content (from {}); --on-conflict fail",
+        path.unwrap_or("an earlier file")
+    )
+}
+
+/// The warning of a catalog some of whose rows were rejected.
+pub fn catalog_warning(summary: &catalog::Summary) -> Option<String> {
+    let rejected = summary.rejected_total();
+    (rejected > 0).then(|| {
+        format!(
+            "{rejected} of {} rows rejected ({}); see rejected_rows",
+            summary.rows + rejected,
+            catalog::describe_rejected(&summary.rejected)
+        )
+    })
+}
+
+/// One row of the `files` table.
+pub struct FileRow<'a> {
+    pub batch: i64,
+    pub file: &'a Processed,
+    pub status: Status,
+    pub error_type: Option<&'static str>,
+    /// The message, starting with the file's origin.
+    pub error: Option<String>,
+    pub duplicate: Option<&'static str>,
+    pub duplicate_of: Option<String>,
+    pub warning: Option<String>,
+    /// Reading and parsing, plus streaming into the database for a catalog.
+    pub duration_ms: f64,
+    pub key: Option<String>,
+    pub conflict: Option<&'static str>,
+    /// A catalog's rows written and rejected.
+    pub rows: Option<(u64, u64)>,
+}
+
+impl<'a> FileRow<'a> {
+    /// The ledger row of `file`, given what writing it did.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        batch: i64,
+        file: &'a Processed,
+        status: Status,
+        error: Option<(ErrorType, &str)>,
+        result: DocsResult,
+        key: Option<String>,
+        rows: Option<(u64, u64)>,
+        streaming: Duration,
+    ) -> FileRow<'a> {
+        let (error_type, error) = match error {
+            Some((t, m)) => (Some(t.as_str()), Some(format!("{}: {m}", file.origin))),
+            None => (None, None),
+        };
+        FileRow {
+            batch,
+            file,
+            status,
+            error_type,
+            error,
+            // A duplicate names the copy it duplicates; so does an enriched or replaced
+            // document.
+            duplicate: result.duplicate.filter(|_| status == Status::Duplicate),
+            duplicate_of: result.duplicate_of.flatten(),
+            warning: result.warning,
+            duration_ms: (file.duration + streaming).as_secs_f64() * 1000.0,
+            key,
+            conflict: result.conflict.map(Conflict::as_str),
+            rows,
+        }
+    }
+}
+
+/// What writing a catalog did.
+pub enum CatalogWrite {
+    /// Its bytes were imported before, from this file: nothing was written.
+    Duplicate(String),
+    /// Its rows were written, pointing to `file_id`, the id its ledger row must get.
+    Written {
+        file_id: i64,
+        summary: catalog::Summary,
+    },
+    /// Nothing was written (no valid row, a read error).
+    Failed(FileError),
+}
+
+/// How a database writes a file's content; [`write`] does the rest, the same for all.
+pub trait Writes {
+    /// Write a file's documents: a document whose key is new goes in with its child rows; one
+    /// whose key is stored already [`meet`]s it. When the result has a `key_conflict`, nothing
+    /// of the file was written.
+    fn docs(
+        &mut self,
+        file: &Processed,
+        docs: &[Doc],
+        on_conflict: OnConflict,
+    ) -> Result<DocsResult>;
+    /// Stream a catalog into `product`, upserting by SKU. A catalog whose bytes were imported
+    /// before (other than by this file's own row of this batch when `replace`) writes nothing;
+    /// one that fails half-way takes back what it wrote.
+    fn catalog(
+        &mut self,
+        batch: i64,
+        file: &Processed,
+        load: &catalog::Load,
+        replace: bool,
+    ) -> Result<CatalogWrite>;
+}
+
+/// Write one file's content with `w` and compose its ledger row; also the id a catalog's rows
+/// point to, which its ledger row must get. `Err`: the database failed.
+pub fn write<'a>(
+    w: &mut impl Writes,
+    batch: i64,
+    file: &'a Processed,
+    replace: bool,
+    on_conflict: OnConflict,
+) -> Result<(FileRow<'a>, Option<i64>)> {
+    let mut error: Option<(ErrorType, &str)> = None;
+    let mut status = Status::Failed;
+    let mut result = DocsResult::default();
+    let mut key = None;
+    let key_conflict;
+    // For a catalog: the id its rows point to, (rows, rows rejected), time spent writing.
+    let mut file_id = None;
+    let mut rows = None;
+    let mut streaming = Duration::ZERO;
+    let catalog_error;
+    match &file.outcome {
+        Outcome::Failed(e) => error = Some((e.error_type, &e.message)),
+        Outcome::Unsupported => status = Status::Unsupported,
+        Outcome::Catalog(load) => {
+            let started = std::time::Instant::now();
+            let written = w
+                .catalog(batch, file, load, replace)
+                .with_context(|| format!("cannot write {}", file.origin))?;
+            // A catalog's rows are read while they are written: that is its time too.
+            streaming = started.elapsed();
+            match written {
+                CatalogWrite::Duplicate(origin) => {
+                    status = Status::Duplicate;
+                    result.duplicate = Some("identical");
+                    result.duplicate_of = Some(Some(origin));
+                }
+                CatalogWrite::Failed(e) => {
+                    catalog_error = e;
+                    error = Some((catalog_error.error_type, &catalog_error.message));
+                }
+                CatalogWrite::Written {
+                    file_id: id,
+                    summary,
+                } => {
+                    status = Status::Imported;
+                    file_id = Some(id);
+                    result.warning = catalog_warning(&summary);
+                    rows = Some((summary.rows, summary.rejected_total()));
+                }
+            }
+        }
+        Outcome::Docs(docs) => {
+            let keys: Vec<&str> = docs.iter().map(|d| d.key.as_str()).collect();
+            key = Some(keys.join(","));
+            result = w
+                .docs(file, docs, on_conflict)
+                .with_context(|| format!("cannot write {}", file.origin))?;
+            if let Some(msg) = result.key_conflict.take() {
+                key_conflict = msg;
+                error = Some((ErrorType::KeyConflict, &key_conflict));
+                result = DocsResult::default();
+            } else {
+                status = if result.imported > 0 {
+                    Status::Imported
+                } else {
+                    Status::Duplicate
+                };
+            }
+        }
+    }
+    let row = FileRow::new(batch, file, status, error, result, key, rows, streaming);
+    Ok((row, file_id))
+}
