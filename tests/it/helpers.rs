@@ -1,11 +1,70 @@
-//! A temporary workspace per test, the binary run in it with a scrubbed environment, and
-//! readers for what it left behind (the database, the JSON report).
+//! A temporary workspace per test, the binary run in it with a scrubbed environment against a
+//! database (SQLite, or a schema of its own on the throwaway PostgreSQL server), and readers
+//! for what it left behind (the database, the JSON report).
 
+use crate::pgserver::PgServer;
 use assert_cmd::Command;
 use rusqlite::Connection;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The database a test runs against.
+#[derive(Clone, Copy)]
+pub enum Db {
+    /// `test.db` in the test's workspace.
+    Sqlite,
+    /// A schema of the test's own in database `batchimp` of the shared throwaway server.
+    Postgres(&'static PgServer),
+}
+
+impl Db {
+    /// The shared PostgreSQL server; `None` (the test skips, saying so) when PostgreSQL is not
+    /// installed and `BATCHIMP_REQUIRE_POSTGRES` is not set.
+    pub fn postgres() -> Option<Db> {
+        PgServer::shared().map(Db::Postgres)
+    }
+}
+
+/// A test run once on each database: `db_test! { fn name(db) { let env = Env::on(db); ... } }`
+/// makes `name::sqlite` and `name::postgres` (`cargo test postgres` runs the second kind).
+macro_rules! db_test {
+    ($(#[doc = $doc:literal])* fn $name:ident($db:ident) $body:block) => {
+        $(#[doc = $doc])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn body($db: $crate::helpers::Db) $body
+
+            #[test]
+            fn sqlite() {
+                body($crate::helpers::Db::Sqlite)
+            }
+
+            #[test]
+            fn postgres() {
+                if let Some(db) = $crate::helpers::Db::postgres() {
+                    body(db)
+                }
+            }
+        }
+    };
+}
+pub(crate) use db_test;
+
+/// A cell as text, the same way for both databases: numbers as Rust prints them (`10.5`,
+/// `100`), so a NUMERIC reads alike in SQLite (REAL or INTEGER) and PostgreSQL.
+fn sqlite_text(v: rusqlite::types::ValueRef) -> Option<String> {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
+    }
+}
 
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -17,12 +76,49 @@ pub fn fixture(rel: &str) -> String {
 
 pub struct Env {
     pub dir: tempfile::TempDir,
+    pub kind: Db,
+    /// PostgreSQL: the URL and the test's schema.
+    pg: Option<(String, String)>,
 }
 
 impl Env {
+    /// A workspace on SQLite.
     pub fn new() -> Env {
+        Env::on(Db::Sqlite)
+    }
+
+    /// A workspace on `db`; on PostgreSQL, with a schema nobody else uses (batchimp creates it).
+    pub fn on(db: Db) -> Env {
+        static NEXT: AtomicUsize = AtomicUsize::new(1);
+        let pg = match db {
+            Db::Sqlite => None,
+            Db::Postgres(server) => {
+                let n = NEXT.fetch_add(1, Ordering::Relaxed);
+                let schema = format!("t{}_{n}", std::process::id());
+                Some((server.url("batchimp"), schema))
+            }
+        };
         Env {
             dir: tempfile::tempdir().expect("temp dir"),
+            kind: db,
+            pg,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// `--db ...` naming this environment's database (and `--schema` on PostgreSQL).
+    pub fn db_args(&self) -> Vec<String> {
+        match &self.pg {
+            None => vec!["--db".into(), self.db().display().to_string()],
+            Some((url, schema)) => vec![
+                "--db".into(),
+                url.clone(),
+                "--schema".into(),
+                schema.clone(),
+            ],
         }
     }
 
@@ -56,8 +152,7 @@ impl Env {
             .cmd()
             .arg("run")
             .args(args)
-            .arg("--db")
-            .arg(self.db())
+            .args(self.db_args())
             .arg("--report")
             .arg(&report)
             .arg("-q")
@@ -73,32 +168,86 @@ impl Env {
     pub fn on_db(&self, args: &[&str]) -> Output {
         self.cmd()
             .args(args)
-            .arg("--db")
-            .arg(self.db())
+            .args(self.db_args())
             .output()
             .expect("runs")
     }
 
+    /// The SQLite database (SQLite-only tests).
     pub fn conn(&self) -> Connection {
+        assert!(self.pg.is_none(), "conn() is SQLite's; use rows()");
         Connection::open(self.db()).expect("db opens")
     }
 
+    /// A query's rows, every cell as text (see [`sqlite_text`]); `Err` when the query fails
+    /// (no such table yet, say).
+    pub fn try_rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
+        match &self.pg {
+            None => {
+                let conn = Connection::open(self.db()).map_err(|e| e.to_string())?;
+                let mut stmt = conn.prepare(sql).map_err(|e| e.to_string())?;
+                let n = stmt.column_count();
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok((0..n).map(|i| sqlite_text(r.get_ref(i).unwrap())).collect())
+                    })
+                    .map_err(|e| e.to_string())?;
+                rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+            }
+            Some((_, schema)) => {
+                let Db::Postgres(server) = self.kind else {
+                    unreachable!()
+                };
+                let mut client = server.client("batchimp");
+                let sql = format!("SET search_path TO \"{schema}\"; {sql}");
+                let messages = client.simple_query(&sql).map_err(|e| e.to_string())?;
+                Ok(messages
+                    .iter()
+                    .filter_map(|m| match m {
+                        postgres::SimpleQueryMessage::Row(r) => {
+                            Some((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect())
+                        }
+                        _ => None,
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// A query's rows, every cell as text.
+    pub fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        self.try_rows(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     pub fn count(&self, sql: &str) -> i64 {
-        self.conn().query_row(sql, [], |r| r.get(0)).expect(sql)
+        self.text(sql)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{sql}: not a count"))
     }
 
     /// Like [`Env::count`], but 0 while the database or its tables do not exist yet.
     pub fn count_or_zero(&self, sql: &str) -> i64 {
-        if !self.db().exists() {
+        if self.pg.is_none() && !self.db().exists() {
             return 0;
         }
-        Connection::open(self.db())
-            .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
+        self.try_rows(sql)
+            .ok()
+            .and_then(|rows| rows.into_iter().next())
+            .and_then(|row| row.into_iter().next().flatten())
+            .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     }
 
+    /// The first column of the one row a query returns.
     pub fn text(&self, sql: &str) -> Option<String> {
-        self.conn().query_row(sql, [], |r| r.get(0)).expect(sql)
+        let rows = self.rows(sql);
+        assert!(!rows.is_empty(), "{sql}: no row");
+        rows.into_iter()
+            .next()
+            .unwrap()
+            .into_iter()
+            .next()
+            .flatten()
     }
 }
 

@@ -2,7 +2,7 @@
 //! cancellation in either order, wrappers, summaries, voiding, NFC-e, taxes, payments,
 //! installments, the conflict policy, and the 2026 alphanumeric CNPJ.
 
-use crate::helpers::{Env, fixture, fixtures};
+use crate::helpers::{Env, db_test, fixture, fixtures};
 use std::fs;
 
 /// The NF-e the fixture event `eventos/cancelamento-antes-da-nfe.xml` cancels.
@@ -38,13 +38,13 @@ fn folder(env: &Env, name: &str, files: &[&str]) -> String {
     dir.display().to_string()
 }
 
-#[test]
-fn a_cancellation_marks_its_nfe_whichever_arrives_first() {
+db_test! {
+fn a_cancellation_marks_its_nfe_whichever_arrives_first(db) {
     let event = "eventos/cancelamento-antes-da-nfe.xml";
     let nfe = "nfe/nfe-v4-cancelled-by-event.xml";
 
     // Same batch, the event first in walk order (eventos/ sorts before nfe/).
-    let env = Env::new();
+    let env = Env::on(db);
     let run = env.run(&[
         &folder(&env, "lote/eventos", &[event]),
         &folder(&env, "lote/nfe", &[nfe]),
@@ -54,7 +54,7 @@ fn a_cancellation_marks_its_nfe_whichever_arrives_first() {
 
     // Separate batches, both orders.
     for (first, second) in [(event, nfe), (nfe, event)] {
-        let env = Env::new();
+        let env = Env::on(db);
         assert_eq!(env.run(&[&fixture(first)]).code(), 0);
         let expected_before = if first == nfe {
             Some("autorizada")
@@ -69,6 +69,7 @@ fn a_cancellation_marks_its_nfe_whichever_arrives_first() {
             "{first} then {second}"
         );
     }
+}
 }
 
 #[test]
