@@ -8,6 +8,10 @@
 //! every import against the generator's manifest and prints a Markdown table of wall times
 //! (median), files/s, MB/s, rows/s, peak RSS and the ratios the targets are stated in.
 //!
+//! Then the NF-e folder into PostgreSQL (a throwaway server on this machine, default
+//! durability: fsync on), beside the SQLite run, and the same rows inserted one statement per
+//! row on a sample (the baseline a bulk path is measured against).
+//!
 //! Then the same for a product catalog (CSV, ten rows per NF-e by default): its read floor,
 //! `sqlite3 .import` of the same file (when the sqlite3 shell is installed), and batchimp.
 
@@ -15,6 +19,8 @@
 mod catalog_gen;
 #[path = "support/nfe_gen.rs"]
 mod nfe_gen;
+#[path = "../tests/it/pgserver.rs"]
+mod pgserver;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -362,7 +368,197 @@ fn main() {
             kb <= 64 * 1024,
         );
     }
+    postgres_bench(&a, &data, &manifest, &tmp, bin, folder_s);
     catalog_bench(&a, &root, &tmp, bin);
+}
+
+/// Rows counted on PostgreSQL, against the manifest.
+fn check_pg(client: &mut postgres::Client, m: &nfe_gen::Manifest) {
+    let n = |c: &mut postgres::Client, t: &str| -> u64 {
+        let sql = format!("SELECT count(*) FROM batchimp.{t}");
+        c.query_one(&sql, &[]).unwrap().get::<_, i64>(0) as u64
+    };
+    assert_eq!(
+        (n(client, "nfe"), n(client, "nfe_item")),
+        (m.unique_docs, m.items),
+        "PostgreSQL: rows differ from the manifest"
+    );
+}
+
+/// The NF-e folder into PostgreSQL, and the baseline: the same rows inserted one statement per
+/// row.
+fn postgres_bench(
+    a: &Args,
+    data: &Path,
+    manifest: &nfe_gen::Manifest,
+    tmp: &Path,
+    bin: &str,
+    sqlite_s: f64,
+) {
+    let Some(server) = pgserver::PgServer::start(pgserver::Options::default()) else {
+        eprintln!("PostgreSQL skipped (needs Debian's postgresql package)");
+        return;
+    };
+    let url = server.url("batchimp");
+    let mut admin = server.client("batchimp");
+    let pg = measure(
+        "batchimp run FOLDER into PostgreSQL",
+        a.runs,
+        || {
+            admin
+                .batch_execute("DROP SCHEMA IF EXISTS batchimp CASCADE")
+                .unwrap()
+        },
+        || {
+            let mut c = Command::new(bin);
+            c.arg("run")
+                .arg(data)
+                .arg("--db")
+                .arg(&url)
+                .arg("-q")
+                .arg("--report")
+                .arg(tmp.join("pg-report.json"));
+            c
+        },
+    );
+    check_pg(&mut admin, manifest);
+    let pg_s = pg.wall.as_secs_f64();
+    let row_count = (manifest.unique_docs + manifest.items + manifest.files) as f64;
+    let pg_rows_s = row_count / pg_s;
+
+    // The baseline on a sample: each document's nfe row and items, one INSERT statement per
+    // row (prepared, parameters as text), one transaction per document, as an importer that
+    // commits file by file does.
+    let sample: Vec<String> = admin
+        .query(
+            "SELECT chave FROM batchimp.nfe ORDER BY chave LIMIT $1",
+            &[&(2000.min(manifest.unique_docs) as i64)],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    admin
+        .batch_execute(
+            "DROP SCHEMA IF EXISTS rowwise CASCADE; CREATE SCHEMA rowwise;
+             CREATE TABLE rowwise.nfe (LIKE batchimp.nfe INCLUDING ALL);
+             CREATE TABLE rowwise.nfe_item (LIKE batchimp.nfe_item INCLUDING ALL);",
+        )
+        .unwrap();
+    let insert = |c: &mut postgres::Client, table: &str| {
+        let cols = c
+            .query(
+                "SELECT column_name, data_type FROM information_schema.columns
+                 WHERE table_schema = 'batchimp' AND table_name = $1 ORDER BY ordinal_position",
+                &[&table],
+            )
+            .unwrap();
+        let names: Vec<String> = cols
+            .iter()
+            .map(|r| format!("\"{}\"", r.get::<_, String>(0)))
+            .collect();
+        let params: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("${}::{}", i + 1, r.get::<_, String>(1)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO rowwise.{table} ({}) VALUES ({})",
+            names.join(", "),
+            params.join(", ")
+        );
+        c.prepare_typed(&sql, &vec![postgres::types::Type::TEXT; cols.len()])
+            .unwrap()
+    };
+    let (ins_nfe, ins_item) = (insert(&mut admin, "nfe"), insert(&mut admin, "nfe_item"));
+    // The rows as text, fetched before the clock starts.
+    let fetch = |c: &mut postgres::Client, sql: &str| -> Vec<Vec<Option<String>>> {
+        c.simple_query(sql)
+            .unwrap()
+            .into_iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(r) => {
+                    Some((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect())
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut docs = Vec::new();
+    for chave in &sample {
+        let nfe = fetch(
+            &mut admin,
+            &format!("SELECT * FROM batchimp.nfe WHERE chave = '{chave}'"),
+        );
+        let items = fetch(
+            &mut admin,
+            &format!("SELECT * FROM batchimp.nfe_item WHERE chave = '{chave}'"),
+        );
+        docs.push((nfe, items));
+    }
+    let sample_rows: usize = docs.iter().map(|(n, i)| n.len() + i.len()).sum();
+    let started = Instant::now();
+    for (nfe, items) in &docs {
+        let mut tx = admin.transaction().unwrap();
+        for (stmt, rows) in [(&ins_nfe, nfe), (&ins_item, items)] {
+            for row in rows {
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = row
+                    .iter()
+                    .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+                    .collect();
+                tx.execute(stmt, &params).unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    let rowwise = started.elapsed().as_secs_f64();
+    let rowwise_rows_s = sample_rows as f64 / rowwise;
+
+    println!(
+        "\nPostgreSQL {} (throwaway server on this machine, fsync on); median of {} runs\n",
+        admin
+            .query_one("SHOW server_version", &[])
+            .unwrap()
+            .get::<_, String>(0),
+        a.runs
+    );
+    println!("| what | wall | files/s | rows/s | peak RSS | × SQLite |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| {} | {pg_s:.2} s | {:.0} | {pg_rows_s:.0} | {} | {:.2} |",
+        pg.what,
+        manifest.files as f64 / pg_s,
+        pg.rss(),
+        pg_s / sqlite_s
+    );
+    println!(
+        "| one INSERT per row, a transaction per document ({} NF-e, {sample_rows} rows) | {rowwise:.2} s | {:.0} | {rowwise_rows_s:.0} | - | - |",
+        docs.len(),
+        docs.len() as f64 / rowwise,
+    );
+    println!("\n| target | measured | met |");
+    println!("| --- | --- | --- |");
+    println!(
+        "| PostgreSQL / SQLite (folder) ≤ 1.5 | {:.2} | {} |",
+        pg_s / sqlite_s,
+        if pg_s / sqlite_s <= 1.5 { "yes" } else { "no" }
+    );
+    println!(
+        "| PostgreSQL rows/s / one-INSERT-per-row rows/s ≥ 20 | {:.1} | {} |",
+        pg_rows_s / rowwise_rows_s,
+        if pg_rows_s / rowwise_rows_s >= 20.0 {
+            "yes"
+        } else {
+            "no"
+        }
+    );
+    if let Some(kb) = pg.rss_kb {
+        println!(
+            "| peak RSS into PostgreSQL (MiB) ≤ 64 | {:.0} | {} |",
+            kb as f64 / 1024.0,
+            if kb <= 64 * 1024 { "yes" } else { "no" }
+        );
+    }
 }
 
 /// The catalog half: floor, `sqlite3 .import`, batchimp; rows checked against the manifest.

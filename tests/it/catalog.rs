@@ -1,12 +1,12 @@
 //! Product catalogs (CSV): recognised by their header, streamed into `product` by SKU, bad rows
 //! rejected with their line, whole catalogs deduplicated by their bytes.
 
-use crate::helpers::{Env, fixture, fixtures};
+use crate::helpers::{Env, db_test, fixture, fixtures};
 use std::io::Write;
 
-#[test]
-fn catalogs_are_upserted_by_sku_and_bad_rows_rejected_with_their_line() {
-    let env = Env::new();
+db_test! {
+fn catalogs_are_upserted_by_sku_and_bad_rows_rejected_with_their_line(db) {
+    let env = Env::on(db);
     let run = env.run(&[&fixture("catalog")]);
     assert_eq!(run.code(), 1, "rows were rejected: {}", run.stderr());
     assert!(
@@ -80,20 +80,14 @@ fn catalogs_are_upserted_by_sku_and_bad_rows_rejected_with_their_line() {
     // Six SKUs: the Latin-1 catalog's three and the second catalog's four, one shared; the
     // later catalog in walk order set the shared one.
     assert_eq!(env.count("SELECT count(*) FROM product"), 6);
-    let conn = env.conn();
-    let (price, stock, line, origin): (f64, i64, i64, String) = conn
-        .query_row(
-            "SELECT p.price, p.stock, p.line, f.origin FROM product p JOIN files f ON f.id = p.file_id
-             WHERE p.sku = '7891000100103'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
-    assert_eq!(
-        (price, stock, line),
-        (5.99, 120, 2),
-        "the later catalog's values"
+    let rows = env.rows(
+        "SELECT p.price, p.stock, p.line, f.origin FROM product p JOIN files f ON f.id = p.file_id
+         WHERE p.sku = '7891000100103'",
     );
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row: Vec<String> = rows[0].iter().map(|c| c.clone().expect("not NULL")).collect();
+    assert_eq!(row[..3], ["5.99", "120", "2"], "the later catalog's values");
+    let origin = &row[3];
     assert!(origin.ends_with("produtos-2026-10.csv"), "{origin}");
     assert_eq!(
         env.text("SELECT name FROM product WHERE sku = 'SKU-0101'")
@@ -129,10 +123,11 @@ fn catalogs_are_upserted_by_sku_and_bad_rows_rejected_with_their_line() {
         "{text}"
     );
 }
+}
 
-#[test]
-fn a_catalog_seen_again_is_a_duplicate_and_a_changed_one_updates_its_products() {
-    let env = Env::new();
+db_test! {
+fn a_catalog_seen_again_is_a_duplicate_and_a_changed_one_updates_its_products(db) {
+    let env = Env::on(db);
     let first = env.path("catalogo.csv");
     std::fs::write(
         &first,
@@ -168,6 +163,7 @@ fn a_catalog_seen_again_is_a_duplicate_and_a_changed_one_updates_its_products() 
         "a product the new catalog does not list stays"
     );
 }
+}
 
 /// A catalog of `rows` generated rows, every 1000th with a price in Brazilian notation.
 fn big_catalog(rows: usize) -> String {
@@ -186,9 +182,9 @@ fn big_catalog(rows: usize) -> String {
     csv
 }
 
-#[test]
-fn a_large_catalog_is_streamed_from_disk_whatever_max_file_size() {
-    let env = Env::new();
+db_test! {
+fn a_large_catalog_is_streamed_from_disk_whatever_max_file_size(db) {
+    let env = Env::on(db);
     let csv = big_catalog(30_000);
     assert!(
         csv.len() > 2 << 20,
@@ -240,10 +236,11 @@ fn a_large_catalog_is_streamed_from_disk_whatever_max_file_size() {
     assert_eq!(env.count("SELECT count(*) FROM files"), 2);
     assert_eq!(env.count(ledger_id), id, "not recorded again");
 }
+}
 
-#[test]
-fn a_catalog_inside_a_zip_is_imported_like_one_on_disk() {
-    let env = Env::new();
+db_test! {
+fn a_catalog_inside_a_zip_is_imported_like_one_on_disk(db) {
+    let env = Env::on(db);
     let zip_path = env.path("catalogos.zip");
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
     let opts = zip::write::SimpleFileOptions::default()
@@ -267,12 +264,13 @@ fn a_catalog_inside_a_zip_is_imported_like_one_on_disk() {
         1
     );
 }
+}
 
-#[test]
-fn a_catalog_broken_halfway_fails_whole_and_takes_back_the_rows_it_wrote() {
+db_test! {
+fn a_catalog_broken_halfway_fails_whole_and_takes_back_the_rows_it_wrote(db) {
     // 10,000 good rows (written in chunks before the break is found), then a quote never
     // closed that would swallow the rest of the file into one record.
-    let env = Env::new();
+    let env = Env::on(db);
     let mut csv = big_catalog(10_000);
     csv.push_str("SKU9999999,\"Sem fim,");
     csv.push_str(&"texto sem aspas de fechamento ".repeat(40_000));
@@ -295,4 +293,5 @@ fn a_catalog_broken_halfway_fails_whole_and_takes_back_the_rows_it_wrote() {
         "nothing of it stays"
     );
     assert_eq!(env.count("SELECT count(*) FROM rejected_rows"), 0);
+}
 }

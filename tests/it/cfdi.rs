@@ -1,7 +1,7 @@
 //! CFDI on the fixtures batchimp writes (tests/make_fixtures.py): every table's values, 3.2's
 //! lower-case attributes, Pagos and Nómina, duplicates by UUID, and a ZIP mixing NF-e and CFDI.
 
-use crate::helpers::{Env, fixture};
+use crate::helpers::{Db, Env, db_test, fixture};
 
 const U40: &str = "9B1F0C7E-3A52-4D8E-9F10-2C4B6A8D0E11";
 const U33: &str = "C0FFEE00-1234-4ABC-8DEF-0123456789AB";
@@ -9,16 +9,30 @@ const U32: &str = "5E2A4C10-7B3D-4F61-9A2E-D4C3B2A19080";
 const UPAGO: &str = "A1B2C3D4-E5F6-4789-8ABC-DEF012345678";
 const UNOM: &str = "D00DFEED-0000-4000-8000-000000000012";
 
-fn imported() -> Env {
-    let env = Env::new();
+/// The first column of every row, in the query's order, a NULL as `NULL` (SQLite's
+/// `group_concat` is PostgreSQL's `string_agg`: joined in Rust instead).
+fn column(env: &Env, sql: &str) -> Vec<String> {
+    env.rows(sql)
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .next()
+                .flatten()
+                .unwrap_or_else(|| "NULL".into())
+        })
+        .collect()
+}
+
+fn imported(db: Db) -> Env {
+    let env = Env::on(db);
     let run = env.run(&[&fixture("cfdi")]);
     assert_eq!(run.code(), 1, "broken twins fail: {}", run.stderr());
     env
 }
 
-#[test]
-fn cfdi_40_header_concepts_taxes_and_related_documents() {
-    let env = imported();
+db_test! {
+fn cfdi_40_header_concepts_taxes_and_related_documents(db) {
+    let env = imported(db);
     let text = |sql: &str| env.text(sql).unwrap_or_default();
     let header = text(&format!(
         "SELECT version || '|' || serie || '|' || folio || '|' || fecha || '|' || fecha_timbrado
@@ -41,26 +55,34 @@ fn cfdi_40_header_concepts_taxes_and_related_documents() {
         text(&format!("SELECT path FROM cfdi WHERE uuid = '{U40}'"))
             .ends_with("cfdi/cfdi40-ingreso.xml")
     );
-    let concepts = text(&format!(
-        "SELECT group_concat(n || ':' || clave_prod_serv || ':' || no_identificacion || ':'
-            || cantidad || ':' || clave_unidad || ':' || unidad || ':' || descripcion || ':'
-            || valor_unitario || ':' || importe || ':' || objeto_imp, ' / ')
-         FROM (SELECT * FROM cfdi_concepto WHERE uuid = '{U40}' ORDER BY n)"
-    ));
+    let concepts = column(
+        &env,
+        &format!(
+            "SELECT n || ':' || clave_prod_serv || ':' || no_identificacion || ':'
+                || cantidad || ':' || clave_unidad || ':' || unidad || ':' || descripcion || ':'
+                || valor_unitario || ':' || importe || ':' || objeto_imp
+             FROM cfdi_concepto WHERE uuid = '{U40}' ORDER BY n"
+        ),
+    );
     assert_eq!(
-        concepts,
+        concepts.join(" / "),
         "1:43211503:LAP-01:2:H87:Pieza:Computadora portátil 14\":12000:24000:02 / \
          2:81112101:SRV-7:1:E48:Servicio:Instalación y configuración:1500:1500:02"
     );
-    let taxes = text(&format!(
-        "SELECT group_concat(coalesce(concepto, '-') || ':' || tipo || ':' || coalesce(base, '')
-            || ':' || impuesto || ':' || coalesce(tipo_factor, '') || ':'
-            || coalesce(tasa_o_cuota, '') || ':' || importe, ' / ')
-         FROM (SELECT * FROM cfdi_impuesto WHERE uuid = '{U40}'
-               ORDER BY concepto IS NULL, concepto, tipo DESC)"
-    ));
+    // tipo is 'traslado' or 'retencion': lower-case ASCII sorts alike in every collation.
+    let taxes = column(
+        &env,
+        &format!(
+            "SELECT coalesce(CAST(concepto AS TEXT), '-') || ':' || tipo
+                || ':' || coalesce(CAST(base AS TEXT), '') || ':' || impuesto
+                || ':' || coalesce(tipo_factor, '')
+                || ':' || coalesce(CAST(tasa_o_cuota AS TEXT), '') || ':' || importe
+             FROM cfdi_impuesto WHERE uuid = '{U40}'
+             ORDER BY concepto IS NULL, concepto, tipo DESC"
+        ),
+    );
     assert_eq!(
-        taxes,
+        taxes.join(" / "),
         "1:traslado:24000:002:Tasa:0.16:3840 / 2:traslado:1500:002:Tasa:0.16:240 / \
          2:retencion:1500:001:Tasa:0.1:150 / -:traslado:25500:002:Tasa:0.16:4080 / \
          -:retencion::001:::150"
@@ -73,10 +95,11 @@ fn cfdi_40_header_concepts_taxes_and_related_documents() {
         "04:0E7D6C5B-4A39-4281-9F0E-D1C2B3A49586"
     );
 }
+}
 
-#[test]
-fn stray_spaces_are_trimmed_and_32_lower_case_attributes_are_read() {
-    let env = imported();
+db_test! {
+fn stray_spaces_are_trimmed_and_32_lower_case_attributes_are_read(db) {
+    let env = imported(db);
     let text = |sql: &str| env.text(sql).unwrap_or_default();
     assert_eq!(
         text(&format!(
@@ -116,48 +139,70 @@ fn stray_spaces_are_trimmed_and_32_lower_case_attributes_are_read() {
         "a file with a UTF-8 BOM imports"
     );
 }
+}
 
-#[test]
-fn pagos_20_land_payments_and_the_invoices_they_settle() {
-    let env = imported();
-    let text = |sql: &str| env.text(sql).unwrap_or_default();
+db_test! {
+fn pagos_20_land_payments_and_the_invoices_they_settle(db) {
+    let env = imported(db);
     assert_eq!(
-        text(&format!(
-            "SELECT group_concat(n || ':' || fecha_pago || ':' || forma_de_pago_p || ':' || moneda_p
-                || ':' || coalesce(tipo_cambio_p, '') || ':' || monto, ' / ')
-             FROM (SELECT * FROM cfdi_pago WHERE uuid = '{UPAGO}' ORDER BY n)"
-        )),
+        column(
+            &env,
+            &format!(
+                "SELECT n || ':' || fecha_pago || ':' || forma_de_pago_p || ':' || moneda_p
+                    || ':' || coalesce(CAST(tipo_cambio_p AS TEXT), '') || ':' || monto
+                 FROM cfdi_pago WHERE uuid = '{UPAGO}' ORDER BY n"
+            )
+        )
+        .join(" / "),
         "1:2026-10-20T10:00:00:03:MXN:1:20000 / 2:2026-11-05T16:45:00:02:MXN::9684.4"
     );
-    assert_eq!(
-        text(&format!(
-            "SELECT group_concat(n_pago || ':' || id_documento || ':' || num_parcialidad || ':'
+    // Ordered by n_pago (one digit), then id_documento, a text: sorted in Rust, bytewise
+    // whatever the database's collation.
+    let mut documents = column(
+        &env,
+        &format!(
+            "SELECT n_pago || ':' || id_documento || ':' || num_parcialidad || ':'
                 || imp_saldo_ant || ':' || imp_pagado || ':' || imp_saldo_insoluto || ':'
-                || equivalencia_dr, ' / ')
-             FROM (SELECT * FROM cfdi_pago_docto WHERE uuid = '{UPAGO}' ORDER BY n_pago, id_documento)"
-        )),
+                || equivalencia_dr
+             FROM cfdi_pago_docto WHERE uuid = '{UPAGO}'"
+        ),
+    );
+    documents.sort();
+    assert_eq!(
+        documents.join(" / "),
         format!(
             "1:{U40}:1:29430:19745.6:9684.4:1 / 1:{U33}:1:104.4:104.4:0:1 / 2:{U40}:2:9684.4:9684.4:0:1"
         )
     );
-    // What a user asks: how much of each invoice is paid, and what is left.
-    let paid = text(
-        "SELECT group_concat(uuid || '=' || paid || '/' || total || '/' || left, ' ')
-         FROM (SELECT c.uuid, printf('%.2f', sum(d.imp_pagado)) AS paid,
-                      printf('%.2f', c.total) AS total,
-                      printf('%.2f', min(d.imp_saldo_insoluto)) AS left
-               FROM cfdi c JOIN cfdi_pago_docto d ON d.id_documento = c.uuid
-               GROUP BY c.uuid ORDER BY c.uuid)",
-    );
+    // What a user asks: how much of each invoice is paid, and what is left. The sums are the
+    // database's; two decimals and the order by UUID (a text) are Rust's, alike for both.
+    let cents = |v: &Option<String>| {
+        let v: f64 = v.as_deref().expect("a number").parse().expect("a number");
+        format!("{v:.2}")
+    };
+    let mut paid: Vec<String> = env
+        .rows(
+            "SELECT c.uuid, sum(d.imp_pagado), c.total, min(d.imp_saldo_insoluto)
+             FROM cfdi c JOIN cfdi_pago_docto d ON d.id_documento = c.uuid
+             GROUP BY c.uuid, c.total",
+        )
+        .iter()
+        .map(|r| {
+            let uuid = r[0].as_deref().unwrap();
+            format!("{uuid}={}/{}/{}", cents(&r[1]), cents(&r[2]), cents(&r[3]))
+        })
+        .collect();
+    paid.sort();
     assert_eq!(
-        paid,
+        paid.join(" "),
         format!("{U40}=29430.00/29430.00/0.00 {U33}=104.40/104.40/0.00")
     );
 }
+}
 
-#[test]
-fn nomina_12_lands_its_totals_employee_and_lines() {
-    let env = imported();
+db_test! {
+fn nomina_12_lands_its_totals_employee_and_lines(db) {
+    let env = imported(db);
     let text = |sql: &str| env.text(sql).unwrap_or_default();
     assert_eq!(
         text(&format!(
@@ -169,16 +214,30 @@ fn nomina_12_lands_its_totals_employee_and_lines() {
         )),
         "1|1.2|O|2026-10-15|2026-10-01|2026-10-15|15|12500|1875.4|0|B5510768108|GOMJ800101HNLMRN09|0042"
     );
-    assert_eq!(
-        text(&format!(
-            "SELECT group_concat(clase || ':' || tipo || ':' || clave || ':' || concepto || ':'
-                || coalesce(importe_gravado, '') || ':' || coalesce(importe_exento, '') || ':' || importe, ' / ')
-             FROM (SELECT * FROM cfdi_nomina_linea WHERE uuid = '{UNOM}' ORDER BY rowid)"
-        )),
-        "percepcion:001:P001:Sueldo:12000:0:12000 / percepcion:029:P029:Vales de despensa:0:500:500 / \
-         deduccion:002:D002:ISR:::1455.4 / deduccion:001:D001:IMSS:::420 / \
-         otro_pago:002:O002:Subsidio para el empleo:::0"
+    // The lines have no number of their own. SQLite's rowid still shows they were written in
+    // document order; PostgreSQL keeps no insertion order, so there they are compared as a set.
+    let order = if env.is_postgres() { "" } else { "ORDER BY rowid" };
+    let mut lines = column(
+        &env,
+        &format!(
+            "SELECT clase || ':' || tipo || ':' || clave || ':' || concepto
+                || ':' || coalesce(CAST(importe_gravado AS TEXT), '')
+                || ':' || coalesce(CAST(importe_exento AS TEXT), '') || ':' || importe
+             FROM cfdi_nomina_linea WHERE uuid = '{UNOM}' {order}"
+        ),
     );
+    let mut expected = [
+        "percepcion:001:P001:Sueldo:12000:0:12000",
+        "percepcion:029:P029:Vales de despensa:0:500:500",
+        "deduccion:002:D002:ISR:::1455.4",
+        "deduccion:001:D001:IMSS:::420",
+        "otro_pago:002:O002:Subsidio para el empleo:::0",
+    ];
+    if env.is_postgres() {
+        lines.sort();
+        expected.sort();
+    }
+    assert_eq!(lines, expected);
     assert_eq!(
         env.count(&format!(
             "SELECT count(*) FROM cfdi_concepto WHERE uuid = '{UNOM}'"
@@ -186,10 +245,11 @@ fn nomina_12_lands_its_totals_employee_and_lines() {
         1
     );
 }
+}
 
-#[test]
-fn the_same_uuid_again_is_a_duplicate_and_broken_ones_write_nothing() {
-    let env = Env::new();
+db_test! {
+fn the_same_uuid_again_is_a_duplicate_and_broken_ones_write_nothing(db) {
+    let env = Env::on(db);
     let run = env.run(&[&fixture("cfdi")]);
     let resent = run.file("cfdi/cfdi40-ingreso_resent.xml");
     assert_eq!(resent["status"], "duplicate");
@@ -236,10 +296,11 @@ fn the_same_uuid_again_is_a_duplicate_and_broken_ones_write_nothing() {
     );
     assert_eq!(env.count("SELECT count(*) FROM cfdi"), 6);
 }
+}
 
-#[test]
-fn one_zip_mixing_nfe_and_cfdi_imports_both_kinds() {
-    let env = Env::new();
+db_test! {
+fn one_zip_mixing_nfe_and_cfdi_imports_both_kinds(db) {
+    let env = Env::on(db);
     let run = env.run(&[&fixture("zip/mixto.zip")]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let cfdi = run.file("mixto.zip!/cfdi/FACE0000-AAAA-4BBB-8CCC-DDDDEEEEFFFF.xml");
@@ -258,4 +319,5 @@ fn one_zip_mixing_nfe_and_cfdi_imports_both_kinds() {
     );
     assert_eq!(env.count("SELECT count(*) FROM nfe"), 1);
     assert_eq!(env.count("SELECT count(*) FROM cfdi_concepto"), 2);
+}
 }

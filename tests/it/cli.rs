@@ -1,10 +1,10 @@
 //! `report`, `list`, `--help` and completions.
 
-use crate::helpers::{Env, fixture};
+use crate::helpers::{Env, db_test, fixture};
 
-#[test]
-fn report_summary_list_and_missing_batches() {
-    let env = Env::new();
+db_test! {
+fn report_summary_list_and_missing_batches(db) {
+    let env = Env::on(db);
     env.run(&[&fixture("nfe/nfe-v4-authorized.xml")]);
     env.run(&[&fixture("")]);
     let out = env.on_db(&["report"]);
@@ -44,18 +44,40 @@ fn report_summary_list_and_missing_batches() {
     let out = env.on_db(&["report", "99"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no batch 99"));
-    let out = env
-        .cmd()
-        .args(["report", "--db", "missing.db"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        !env.path("missing.db").exists(),
-        "report never creates a database"
-    );
+    // Reporting on a database that does not exist fails and creates nothing. A missing
+    // database is a file for SQLite, a schema for PostgreSQL.
+    if env.is_postgres() {
+        let mut args = env.db_args();
+        let schema = args.last_mut().unwrap();
+        schema.push_str("_missing");
+        let missing = schema.clone();
+        let out = env.cmd().arg("report").args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no batchimp tables"), "{err}");
+        assert_eq!(
+            env.count(&format!(
+                "SELECT count(*) FROM pg_namespace WHERE nspname = '{missing}'"
+            )),
+            0,
+            "report never creates a schema"
+        );
+    } else {
+        let out = env
+            .cmd()
+            .args(["report", "--db", "missing.db"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            !env.path("missing.db").exists(),
+            "report never creates a database"
+        );
+    }
+}
 }
 
+// SQLite only: no database involved, nothing to run on PostgreSQL.
 #[test]
 fn completions_are_current() {
     let env = Env::new();
@@ -75,6 +97,7 @@ fn completions_are_current() {
     }
 }
 
+// SQLite only: no database involved, nothing to run on PostgreSQL.
 #[test]
 fn help_documents_every_run_option() {
     let env = Env::new();

@@ -9,6 +9,7 @@ mod fuzz;
 mod helpers;
 mod nfe;
 mod pgserver;
+mod postgres;
 mod reliability;
 mod run;
 mod testdata;

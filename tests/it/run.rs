@@ -1,6 +1,6 @@
 //! `batchimp run` end to end on the project's fixtures.
 
-use crate::helpers::{Env, fixture, fixtures};
+use crate::helpers::{Db, Env, db_test, fixture, fixtures};
 use std::fs;
 
 /// Every fixture and what must happen to it: path suffix, status, error_type.
@@ -97,9 +97,9 @@ fn fixture_outcomes() -> impl Iterator<Item = (&'static str, &'static str, Optio
 
 const K_AUTHORIZED: &str = "35261012345678000195550010000010011100100101";
 
-#[test]
-fn every_fixture_gets_its_status_and_error_type() {
-    let env = Env::new();
+db_test! {
+fn every_fixture_gets_its_status_and_error_type(db) {
+    let env = Env::on(db);
     let run = env.run(&[&fixture("")]);
     assert_eq!(
         run.code(),
@@ -150,10 +150,11 @@ fn every_fixture_gets_its_status_and_error_type() {
         1
     );
 }
+}
 
-#[test]
-fn columns_hold_the_documents_values() {
-    let env = Env::new();
+db_test! {
+fn columns_hold_the_documents_values(db) {
+    let env = Env::on(db);
     env.run(&[&fixture("nfe")]);
     let row = |sql: &str| env.text(sql);
     // nfeProc 4.00 with protocol.
@@ -191,24 +192,28 @@ fn columns_hold_the_documents_values() {
         "2026-10-05T10:15:00-03:00"
     );
     // Amounts are numbers a user can add up.
-    let v_nf: f64 = env
-        .conn()
-        .query_row(
-            &format!("SELECT v_nf FROM nfe WHERE chave = '{k}'"),
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(v_nf, 309.5);
-    let items: f64 = env
-        .conn()
-        .query_row(
-            &format!("SELECT sum(v_prod) FROM nfe_item WHERE chave = '{k}'"),
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(items, 309.5);
+    let number = |sql: &str| -> f64 {
+        let text = row(sql).unwrap_or_else(|| panic!("{sql}: NULL"));
+        text.parse()
+            .unwrap_or_else(|e| panic!("{sql}: {text:?} is not a number: {e}"))
+    };
+    assert_eq!(
+        number(&format!("SELECT v_nf FROM nfe WHERE chave = '{k}'")),
+        309.5
+    );
+    // Stored as a number, not text (SQLite sorts text after every number).
+    assert_eq!(
+        env.count(&format!(
+            "SELECT count(*) FROM nfe WHERE chave = '{k}' AND v_nf BETWEEN 309 AND 310"
+        )),
+        1
+    );
+    assert_eq!(
+        number(&format!(
+            "SELECT sum(v_prod) FROM nfe_item WHERE chave = '{k}'"
+        )),
+        309.5
+    );
     assert_eq!(
         env.count(&format!(
             "SELECT count(*) FROM nfe_item WHERE chave = '{k}'"
@@ -229,15 +234,12 @@ fn columns_hold_the_documents_values() {
         .unwrap(),
         "17019900"
     );
-    let v_icms: f64 = env
-        .conn()
-        .query_row(
-            &format!("SELECT v_icms FROM nfe_item WHERE chave = '{k}' AND n_item = 1"),
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(v_icms, 33.3);
+    assert_eq!(
+        number(&format!(
+            "SELECT v_icms FROM nfe_item WHERE chave = '{k}' AND n_item = 1"
+        )),
+        33.3
+    );
     assert!(
         row(&format!("SELECT path FROM nfe WHERE chave = '{k}'"))
             .unwrap()
@@ -314,7 +316,9 @@ fn columns_hold_the_documents_values() {
         12
     );
 }
+}
 
+// SQLite only: page size and journal mode are SQLite file settings.
 #[test]
 fn new_databases_get_16k_pages_and_existing_ones_keep_theirs() {
     let env = Env::new();
@@ -343,9 +347,9 @@ fn new_databases_get_16k_pages_and_existing_ones_keep_theirs() {
     }
 }
 
-#[test]
-fn duplicates_are_never_imported_twice_across_batches() {
-    let env = Env::new();
+db_test! {
+fn duplicates_are_never_imported_twice_across_batches(db) {
+    let env = Env::on(db);
     let first = env.run(&[&fixture("nfe/nfe-v4-authorized.xml")]);
     assert_eq!(first.code(), 0);
     assert_eq!(first.file("nfe-v4-authorized.xml")["status"], "imported");
@@ -396,10 +400,11 @@ fn duplicates_are_never_imported_twice_across_batches() {
     assert_eq!(env.count("SELECT count(*) FROM nfe"), before);
     assert_eq!(env.count("SELECT count(*) FROM batches"), 3);
 }
+}
 
-#[test]
-fn zip_given_directly_nested_zip_and_several_inputs_in_one_batch() {
-    let env = Env::new();
+db_test! {
+fn zip_given_directly_nested_zip_and_several_inputs_in_one_batch(db) {
+    let env = Env::on(db);
     let run = env.run(&[
         &fixture("zip/nested.zip"),
         &fixture("zip/notas-2026-10.zip"),
@@ -426,12 +431,13 @@ fn zip_given_directly_nested_zip_and_several_inputs_in_one_batch() {
     let entries: Vec<_> = fs::read_dir(fixtures().join("zip")).unwrap().collect();
     assert_eq!(entries.len(), 3, "the three fixture ZIPs only");
 }
+}
 
-#[test]
-fn zip_members_are_taken_in_name_order_like_a_folder() {
+db_test! {
+fn zip_members_are_taken_in_name_order_like_a_folder(db) {
     // Two copies of one NF-e, stored in the archive in reverse name order: as in a folder, the
     // first by name is imported and the other is its duplicate.
-    let env = Env::new();
+    let env = Env::on(db);
     let original = fs::read(fixture("nfe/nfe-v4-authorized.xml")).unwrap();
     let resent = fs::read(fixture("nfe/nfe-v4-authorized_resent-same-key.xml")).unwrap();
     let path = env.path("download.zip");
@@ -456,10 +462,11 @@ fn zip_members_are_taken_in_name_order_like_a_folder() {
             .ends_with("download.zip!/a-original.xml")
     );
 }
+}
 
-#[test]
-fn zip_inside_a_folder_is_read_and_hidden_files_are_skipped_unless_asked() {
-    let env = Env::new();
+db_test! {
+fn zip_inside_a_folder_is_read_and_hidden_files_are_skipped_unless_asked(db) {
+    let env = Env::on(db);
     let dir = env.path("downloads/2026");
     fs::create_dir_all(&dir).unwrap();
     fs::copy(
@@ -492,10 +499,11 @@ fn zip_inside_a_folder_is_read_and_hidden_files_are_skipped_unless_asked() {
     assert_eq!(run.file(".rascunho.xml")["status"], "imported");
     assert_eq!(run.file(".cache/nfce.xml")["status"], "imported");
 }
+}
 
-#[test]
-fn corrupt_zips_fail_alone_and_readable_members_still_import() {
-    let env = Env::new();
+db_test! {
+fn corrupt_zips_fail_alone_and_readable_members_still_import(db) {
+    let env = Env::on(db);
     let good = fs::read(fixtures().join("zip/notas-2026-10.zip")).unwrap();
     // Not a ZIP past its magic number.
     fs::write(
@@ -528,14 +536,15 @@ fn corrupt_zips_fail_alone_and_readable_members_still_import() {
         "imported"
     );
 }
+}
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-#[test]
-fn invalid_check_digits_import_flagged_only_when_allowed() {
-    let env = Env::new();
+db_test! {
+fn invalid_check_digits_import_flagged_only_when_allowed(db) {
+    let env = Env::on(db);
     let bad = fixture("nfe/broken-bad-check-digit.xml");
     let run = env.run(&[&bad]);
     assert_eq!(run.code(), 1);
@@ -556,10 +565,11 @@ fn invalid_check_digits_import_flagged_only_when_allowed() {
         1
     );
 }
+}
 
-#[test]
-fn exit_codes_and_fatal_errors() {
-    let env = Env::new();
+db_test! {
+fn exit_codes_and_fatal_errors(db) {
+    let env = Env::on(db);
     // All good: 0.
     assert_eq!(env.run(&[&fixture("nfe/nfe-v4-authorized.xml")]).code(), 0);
     // Only unsupported and duplicate files: still 0.
@@ -580,17 +590,27 @@ fn exit_codes_and_fatal_errors() {
         "{err}"
     );
     assert_eq!(env.count("SELECT count(*) FROM batches"), 2);
-    // A database that cannot be opened: 2.
+    // A database that cannot be opened: 2. What "cannot be opened" means differs by design: a
+    // SQLite file in a missing folder, a PostgreSQL database the server does not have.
+    let (db_arg, message) = match db {
+        Db::Sqlite => (
+            "/nonexistent-dir/x.db".to_owned(),
+            "cannot open SQLite database /nonexistent-dir/x.db".to_owned(),
+        ),
+        Db::Postgres(server) => {
+            let url = server.url("no_such_database");
+            let message = format!("cannot connect to {url}");
+            (url, message)
+        }
+    };
     let out = env
         .cmd()
-        .args(["run", &fixture("nfe"), "--db", "/nonexistent-dir/x.db"])
+        .args(["run", &fixture("nfe"), "--db", &db_arg])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("cannot open SQLite database /nonexistent-dir/x.db")
-    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&message), "{err}");
     // Usage errors: 2.
     assert_eq!(
         env.cmd().args(["run"]).output().unwrap().status.code(),
@@ -606,13 +626,22 @@ fn exit_codes_and_fatal_errors() {
         Some(2)
     );
 }
+}
 
-#[test]
-fn summary_line_and_default_report_path() {
-    let env = Env::new();
+db_test! {
+fn summary_line_and_default_report_path(db) {
+    let env = Env::on(db);
+    // SQLite: no --db, so the default database file is used. PostgreSQL has no default
+    // database to fall back on here: the test's own schema.
+    let db_args = if env.is_postgres() {
+        env.db_args()
+    } else {
+        Vec::new()
+    };
     let out = env
         .cmd()
         .args(["run", &fixture("nfe"), "--workers", "2"])
+        .args(&db_args)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -626,8 +655,9 @@ fn summary_line_and_default_report_path() {
         "{err}"
     );
     assert!(err.contains("report: batchimp-report-1.json"), "{err}");
-    // The default database and report land in the working directory.
-    assert!(env.path("batchimp.db").exists());
+    // The default database (SQLite) and report land in the working directory; on PostgreSQL
+    // the report has no database file to sit beside, so the working directory it is too.
+    assert_eq!(env.path("batchimp.db").exists(), !env.is_postgres());
     let report: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(env.path("batchimp-report-1.json")).unwrap())
             .unwrap();
@@ -635,10 +665,11 @@ fn summary_line_and_default_report_path() {
     assert_eq!(report["workers"], 2);
     assert_eq!(report["status"], "completed");
 }
+}
 
-#[test]
-fn report_to_stdout_matches_report_command() {
-    let env = Env::new();
+db_test! {
+fn report_to_stdout_matches_report_command(db) {
+    let env = Env::on(db);
     let out = env.on_db(&["run", &fixture(""), "--report", "-"]);
     assert_eq!(out.status.code(), Some(1));
     let from_run: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
@@ -682,10 +713,11 @@ fn report_to_stdout_matches_report_command() {
     }
     assert!(from_run["processing_time_seconds"].as_f64().unwrap() >= 0.0);
 }
+}
 
-#[test]
-fn symlink_loops_are_detected_not_followed_forever() {
-    let env = Env::new();
+db_test! {
+fn symlink_loops_are_detected_not_followed_forever(db) {
+    let env = Env::on(db);
     let dir = env.path("notas");
     fs::create_dir_all(dir.join("sub")).unwrap();
     fs::copy(
@@ -699,10 +731,11 @@ fn symlink_loops_are_detected_not_followed_forever() {
     assert_eq!(run.report()["totals"]["files"], 1);
     assert!(run.stderr().contains("symlink loop"), "{}", run.stderr());
 }
+}
 
-#[test]
-fn unreadable_files_size_limits_and_timeouts_fail_alone() {
-    let env = Env::new();
+db_test! {
+fn unreadable_files_size_limits_and_timeouts_fail_alone(db) {
+    let env = Env::on(db);
     let dir = env.path("in");
     fs::create_dir_all(&dir).unwrap();
     fs::copy(
@@ -759,12 +792,13 @@ fn unreadable_files_size_limits_and_timeouts_fail_alone() {
     );
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o644)).unwrap();
 }
+}
 
-#[test]
-fn files_are_recorded_in_walk_order_across_stat_batches() {
+db_test! {
+fn files_are_recorded_in_walk_order_across_stat_batches(db) {
     // More files in one folder than the walker stats at once, with a folder, a link and a
     // missing link target among them: the ledger still records them in name order, each once.
-    let env = Env::new();
+    let env = Env::on(db);
     let dir = env.path("in");
     fs::create_dir_all(dir.join("f1000-sub")).unwrap();
     let mut expected = Vec::new();
@@ -784,14 +818,14 @@ fn files_are_recorded_in_walk_order_across_stat_batches() {
     let run = env.run(&["in", "--workers", "2"]);
     assert_eq!(run.total("unsupported"), 2_602, "{}", run.stderr());
     assert_eq!(run.total("failed"), 1, "the dangling link");
-    let conn = env.conn();
-    let mut stmt = conn
-        .prepare("SELECT origin, size FROM files ORDER BY id")
-        .unwrap();
-    let recorded: Vec<(String, i64)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
+    let recorded: Vec<(String, i64)> = env
+        .rows("SELECT origin, size FROM files ORDER BY id")
+        .into_iter()
+        .map(|r| {
+            let origin = r[0].clone().expect("origin");
+            let size = r[1].as_deref().expect("size").parse().expect("a size");
+            (origin, size)
+        })
         .collect();
     let names: Vec<&str> = recorded
         .iter()
@@ -801,4 +835,5 @@ fn files_are_recorded_in_walk_order_across_stat_batches() {
     let size_of = |name: &str| recorded.iter().find(|(o, _)| o == name).unwrap().1;
     assert_eq!(size_of("in/f2599.txt"), "nota 2599\n".len() as i64);
     assert_eq!(size_of("in/f2000-link.txt"), "nota 7\n".len() as i64);
+}
 }
