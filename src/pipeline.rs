@@ -229,6 +229,9 @@ impl Writer<'_> {
         if open > 0 {
             self.commit()?;
         }
+        let batch = self.batch;
+        let done = self.retrying("commit", |s| s.sync(batch))?;
+        self.progress.add(done);
         Ok(())
     }
 

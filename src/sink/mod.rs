@@ -43,11 +43,17 @@ pub trait Sink {
         replace: bool,
         on_conflict: OnConflict,
     ) -> Result<()>;
-    /// Commit the open transaction, with the batch's running counts; returns its files'
-    /// statuses, counted. After a transient error it may be called again: it then finishes
-    /// the same transaction (a sink that lost its connection reconnects and redoes it, unless
-    /// the ledger shows that the commit went through).
+    /// Commit the open transaction, with the batch's running counts; returns the statuses of
+    /// the files that landed, counted. A sink may finish the commit in the background and
+    /// count its files at the next `commit` or `sync`. After a transient error it may be
+    /// called again: it then finishes the same files (a sink that lost its connection
+    /// reconnects and redoes them, unless the ledger shows that the commit went through).
     fn commit(&mut self, batch: i64) -> Result<Counts>;
+    /// Wait until every transaction committed so far has landed (a sink may still be writing
+    /// one when `commit` returns); returns the files that landed since the last count.
+    fn sync(&mut self, _batch: i64) -> Result<Counts> {
+        Ok(Counts::default())
+    }
     /// Whether the open transaction holds as much as this sink wants to keep uncommitted
     /// (memory), so the writer commits now rather than at its usual size or age.
     fn wants_commit(&self) -> bool {

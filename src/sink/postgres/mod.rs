@@ -24,6 +24,7 @@ use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result, bail};
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Row};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A PostgreSQL database and the schema batchimp's tables are in.
@@ -84,7 +85,7 @@ impl std::fmt::Display for ConnectionLost {
 impl std::error::Error for ConnectionLost {}
 
 /// Most memory a transaction's uncommitted files may hold before the writer commits.
-const TX_MAX_WEIGHT: usize = 24 << 20;
+const TX_MAX_WEIGHT: usize = 8 << 20;
 
 /// Timestamps as batchimp prints them (RFC 3339 in UTC with milliseconds).
 fn timestamp(column: &str) -> String {
@@ -93,14 +94,75 @@ fn timestamp(column: &str) -> String {
 
 pub struct Postgres {
     target: PgTarget,
-    /// `None` after the connection was lost, until the next step reconnects.
+    /// `None` after the connection was lost, until the next step reconnects, and while a
+    /// transaction is in flight (its thread has it).
     client: Option<Client>,
-    sql: tx::Statements,
+    sql: Arc<tx::Statements>,
     /// The open transaction's files, in walk order.
     open: Vec<tx::Pending>,
     weight: usize,
-    /// A commit whose answer was lost: the batch's commit count it makes, and its counts.
-    unknown: Option<(i64, Counts)>,
+    /// The transaction being written and committed on its own thread while the writer
+    /// gathers the next one.
+    in_flight: Option<std::thread::JoinHandle<Sent>>,
+    /// A commit whose answer was lost: the batch's commit count it makes, its counts, and its
+    /// files, to redo if the ledger shows it did not land.
+    unknown: Option<(i64, Counts, Vec<tx::Pending>)>,
+}
+
+/// What a transaction's thread hands back.
+struct Sent {
+    /// The connection, unless it was lost.
+    client: Option<Client>,
+    /// The transaction's files, kept until it is known to have landed.
+    pending: Vec<tx::Pending>,
+    /// The transaction's counts once committed; `Err` with `lost_commit` set when the COMMIT
+    /// was sent and its answer lost (the batch's commit count it makes).
+    result: Result<Counts>,
+    lost_commit: Option<(i64, Counts)>,
+}
+
+/// Write and commit `pending` on `client` (the body of a transaction's thread).
+fn send(mut client: Client, sql: &tx::Statements, batch: i64, pending: Vec<tx::Pending>) -> Sent {
+    let written = client
+        .batch_execute(&sql.begin)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| {
+            let mut tx = tx::Tx::new(&mut client, sql, batch);
+            let commits = tx.write_all(&pending)?;
+            Ok((commits, tx.counts))
+        });
+    let (commits, counts) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            let lost = client.is_closed();
+            if !lost {
+                let _ = client.batch_execute("ROLLBACK");
+            }
+            return Sent {
+                client: (!lost).then_some(client),
+                pending,
+                result: Err(e),
+                lost_commit: None,
+            };
+        }
+    };
+    match client.batch_execute("COMMIT") {
+        Ok(()) => Sent {
+            client: Some(client),
+            pending: Vec::new(),
+            result: Ok(counts),
+            lost_commit: None,
+        },
+        Err(e) => {
+            let lost = is_lost(&e);
+            Sent {
+                client: (!lost).then_some(client),
+                pending,
+                result: Err(e.into()),
+                lost_commit: lost.then_some((commits, counts)),
+            }
+        }
+    }
 }
 
 impl Postgres {
@@ -111,9 +173,10 @@ impl Postgres {
         let mut db = Postgres {
             target: target.clone(),
             client: Some(client),
-            sql: tx::Statements::new(&target.schema),
+            sql: Arc::new(tx::Statements::new(&target.schema)),
             open: Vec::new(),
             weight: 0,
+            in_flight: None,
             unknown: None,
         };
         if create {
@@ -197,6 +260,11 @@ impl Postgres {
 
     /// The connection, made again if it was lost.
     fn client(&mut self) -> Result<&mut Client> {
+        if self.in_flight.is_some() {
+            // Another step (a report, the end of a failed run): the transaction in flight
+            // lands or not, the ledger says which either way.
+            let _ = self.settle();
+        }
         if self.client.as_ref().is_none_or(Client::is_closed) {
             self.client = None;
             let client = self
@@ -240,6 +308,37 @@ impl Postgres {
                 }
             }
         }
+    }
+
+    /// Wait for the transaction in flight: its counts once it committed. When it failed, its
+    /// files go back in front of the open ones, to be redone (or, when its COMMIT's answer
+    /// was lost, settled against the ledger first, by `commit`).
+    fn settle(&mut self) -> Result<Counts> {
+        let Some(thread) = self.in_flight.take() else {
+            return Ok(Counts::default());
+        };
+        let sent = thread
+            .join()
+            .unwrap_or_else(|_| panic!("the database thread panicked"));
+        self.client = sent.client;
+        match (sent.result, sent.lost_commit) {
+            (Ok(counts), _) => Ok(counts),
+            (Err(e), Some((commits, counts))) => {
+                self.unknown = Some((commits, counts, sent.pending));
+                Err(e)
+            }
+            (Err(e), None) => {
+                self.redo(sent.pending);
+                Err(e)
+            }
+        }
+    }
+
+    /// Files of a transaction that did not land, back in front of the open ones.
+    fn redo(&mut self, mut pending: Vec<tx::Pending>) {
+        self.weight += pending.iter().map(|p| tx::weight(&p.file)).sum::<usize>();
+        pending.append(&mut self.open);
+        self.open = pending;
     }
 
     fn info(row: &Row) -> BatchInfo {
@@ -345,61 +444,53 @@ impl Sink for Postgres {
     }
 
     fn commit(&mut self, batch: i64) -> Result<Counts> {
-        if let Some((commits, counts)) = self.unknown {
+        let mut done = self.settle()?;
+        if let Some((commits, counts, pending)) = self.unknown.take() {
             // The last COMMIT's answer was lost: the ledger says whether it landed.
             let sql = format!(
                 "SELECT commits FROM \"{}\".batches WHERE id = $1::bigint",
                 self.target.schema
             );
-            let landed: i64 = self
-                .client()?
-                .query_typed_one(&sql, &[(&batch.to_string(), Type::TEXT)])?
-                .get(0);
-            self.unknown = None;
-            if landed >= commits {
-                self.open.clear();
-                self.weight = 0;
-                return Ok(counts);
-            }
-        }
-        if self.open.is_empty() {
-            return Ok(Counts::default());
-        }
-        self.client()?;
-        let client = self.client.as_mut().expect("connected");
-        let written = client
-            .batch_execute(&self.sql.begin)
-            .map_err(anyhow::Error::from)
-            .and_then(|()| {
-                let mut tx = tx::Tx::new(client, &self.sql, batch);
-                let commits = tx.write_all(&self.open)?;
-                Ok((commits, tx.counts))
-            });
-        let (commits, counts) = match written {
-            Ok(w) => w,
-            Err(e) => {
-                if client.is_closed() {
-                    self.client = None;
-                } else {
-                    let _ = client.batch_execute("ROLLBACK");
+            let landed = self
+                .client()
+                .and_then(|c| Ok(c.query_typed_one(&sql, &[(&batch.to_string(), Type::TEXT)])?));
+            match landed {
+                Ok(row) if row.get::<_, i64>(0) >= commits => done.merge(&counts),
+                Ok(_) => self.redo(pending),
+                Err(e) => {
+                    self.unknown = Some((commits, counts, pending));
+                    return Err(e);
                 }
-                return Err(e);
             }
-        };
-        if let Err(e) = client.batch_execute("COMMIT") {
-            if is_lost(&e) {
-                self.unknown = Some((commits, counts));
-                self.client = None;
-            }
-            return Err(e.into());
         }
-        self.open.clear();
-        self.weight = 0;
-        Ok(counts)
+        if !self.open.is_empty() {
+            self.client()?;
+            let client = self.client.take().expect("connected");
+            let pending = std::mem::take(&mut self.open);
+            self.weight = 0;
+            let sql = Arc::clone(&self.sql);
+            let thread = std::thread::Builder::new()
+                .name("batchimp-postgres".into())
+                .spawn(move || send(client, &sql, batch, pending))
+                .context("cannot start the database thread")?;
+            self.in_flight = Some(thread);
+        }
+        Ok(done)
+    }
+
+    fn sync(&mut self, batch: i64) -> Result<Counts> {
+        let mut done = self.commit(batch)?;
+        done.merge(&self.settle()?);
+        // A COMMIT whose answer was lost on the way: settled (and redone) by one more round.
+        if self.unknown.is_some() || !self.open.is_empty() {
+            done.merge(&self.sync(batch)?);
+        }
+        Ok(done)
     }
 
     fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()> {
         // A failed run may leave files uncommitted; they are not in the ledger.
+        let _ = self.settle();
         self.open.clear();
         self.weight = 0;
         self.unknown = None;

@@ -50,6 +50,10 @@ pub fn weight(file: &Processed) -> usize {
 const FILE_COLUMNS: &str = "batch_id, origin, size, sha256, kind, status, error_type, error, \
     duplicate, duplicate_of, warning, duration_ms, retries, mtime, key, conflict, rows, rows_rejected";
 
+/// Most COPY text a segment holds before it is sent: memory stays small whatever the
+/// transaction's size, and a few more COPY statements cost next to nothing.
+const SEGMENT_MAX: usize = 2 << 20;
+
 /// The temporary table a catalog's chunks are copied into before being upserted.
 const STAGE: &str = "batchimp_product_stage";
 
@@ -192,6 +196,12 @@ struct Segment {
     hooks: BTreeMap<&'static str, Vec<String>>,
 }
 
+impl Segment {
+    fn bytes(&self) -> usize {
+        self.rows.values().map(Vec::len).sum::<usize>() + self.files.len()
+    }
+}
+
 /// One transaction being written.
 pub struct Tx<'a> {
     client: &'a mut Client,
@@ -249,6 +259,9 @@ impl<'a> Tx<'a> {
                 self.rows_rejected += rejected as i64;
             }
             self.file_row(&row, file_id);
+            if self.segment.bytes() >= SEGMENT_MAX {
+                self.flush()?;
+            }
         }
         self.flush()?;
         let (p, r) = (self.counts, self.removed);
