@@ -131,7 +131,11 @@ mod tests {
             decimal(&mut fast, v);
             let fast = String::from_utf8(fast).unwrap();
             let display = format!("{v}");
-            let display = if display == "-0" { "0".to_owned() } else { display };
+            let display = if display == "-0" {
+                "0".to_owned()
+            } else {
+                display
+            };
             assert_eq!(fast, display, "{v}");
         }
         assert_eq!(param(CellRef::Null), None);
