@@ -513,6 +513,27 @@ fn postgres_bench(
     }
     let rowwise = started.elapsed().as_secs_f64();
     let rowwise_rows_s = sample_rows as f64 / rowwise;
+    // And as the simplest loop does it: every INSERT its own transaction (a commit, and its
+    // fsync, per row), on the first tenth of the sample.
+    admin
+        .batch_execute("TRUNCATE rowwise.nfe, rowwise.nfe_item")
+        .unwrap();
+    let tenth = &docs[..docs.len().div_ceil(10)];
+    let tenth_rows: usize = tenth.iter().map(|(n, i)| n.len() + i.len()).sum();
+    let started = Instant::now();
+    for (nfe, items) in tenth {
+        for (stmt, rows) in [(&ins_nfe, nfe), (&ins_item, items)] {
+            for row in rows {
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = row
+                    .iter()
+                    .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+                    .collect();
+                admin.execute(stmt, &params).unwrap();
+            }
+        }
+    }
+    let autocommit = started.elapsed().as_secs_f64();
+    let autocommit_rows_s = tenth_rows as f64 / autocommit;
 
     println!(
         "\nPostgreSQL {} (throwaway server on this machine, fsync on); median of {} runs\n",
@@ -536,6 +557,11 @@ fn postgres_bench(
         docs.len(),
         docs.len() as f64 / rowwise,
     );
+    println!(
+        "| one INSERT per row, each its own transaction ({} NF-e, {tenth_rows} rows) | {autocommit:.2} s | {:.0} | {autocommit_rows_s:.0} | - | - |",
+        tenth.len(),
+        tenth.len() as f64 / autocommit,
+    );
     println!("\n| target | measured | met |");
     println!("| --- | --- | --- |");
     println!(
@@ -544,9 +570,18 @@ fn postgres_bench(
         if pg_s / sqlite_s <= 1.5 { "yes" } else { "no" }
     );
     println!(
-        "| PostgreSQL rows/s / one-INSERT-per-row rows/s ≥ 20 | {:.1} | {} |",
+        "| PostgreSQL rows/s / one-INSERT-per-row rows/s (a transaction per document) ≥ 20 | {:.1} | {} |",
         pg_rows_s / rowwise_rows_s,
         if pg_rows_s / rowwise_rows_s >= 20.0 {
+            "yes"
+        } else {
+            "no"
+        }
+    );
+    println!(
+        "| PostgreSQL rows/s / one-INSERT-per-row rows/s (a transaction per row) ≥ 20 | {:.1} | {} |",
+        pg_rows_s / autocommit_rows_s,
+        if pg_rows_s / autocommit_rows_s >= 20.0 {
             "yes"
         } else {
             "no"
