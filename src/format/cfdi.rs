@@ -494,7 +494,7 @@ impl Builder {
                     b"Receptor" => fill(e, &NOMINA, NOMINA_RECEPTOR, nomina, err)?,
                     b"Percepciones" if nomina[M_PERCEPCIONES] == Value::Null => {
                         let sum = sum_attrs(e, &["TotalGravado", "TotalExento"])?;
-                        nomina[M_PERCEPCIONES] = sum.map_or(Value::Null, Value::Num);
+                        nomina[M_PERCEPCIONES] = sum.map_or(Value::Null, Value::amount);
                     }
                     b"Deducciones" if nomina[M_DEDUCCIONES] == Value::Null => {
                         let sum = sum_attrs(
@@ -506,7 +506,7 @@ impl Builder {
                                 "TotalImpuestosRetenidos",
                             ],
                         )?;
-                        nomina[M_DEDUCCIONES] = sum.map_or(Value::Null, Value::Num);
+                        nomina[M_DEDUCCIONES] = sum.map_or(Value::Null, Value::amount);
                     }
                     _ => {}
                 }
@@ -536,14 +536,9 @@ impl Builder {
                     .to_owned(),
                 );
                 if r[L_IMPORTE] == Value::Null {
-                    let part = |v: &Value| match v {
-                        Value::Num(x) => Some(*x),
-                        Value::Int(i) => Some(*i as f64),
-                        _ => None,
-                    };
-                    let (g, x) = (part(&r[L_GRAVADO]), part(&r[L_EXENTO]));
+                    let (g, x) = (r[L_GRAVADO].number(), r[L_EXENTO].number());
                     if g.is_some() || x.is_some() {
-                        r[L_IMPORTE] = Value::Num(g.unwrap_or(0.0) + x.unwrap_or(0.0));
+                        r[L_IMPORTE] = Value::amount(g.unwrap_or(0.0) + x.unwrap_or(0.0));
                     }
                 }
                 self.lineas.push(r);

@@ -27,6 +27,10 @@ pub enum Value {
     Int(i64),
     /// A decimal, parsed on the worker threads so the writer only copies it.
     Num(f64),
+    /// A decimal with more significant digits than a double holds exactly (over 15): its
+    /// nearest double, and its digits as written, for databases that keep them (PostgreSQL's
+    /// NUMERIC).
+    Decimal(f64, Box<str>),
     Text(String),
 }
 
@@ -37,7 +41,24 @@ impl Value {
             Value::Null => CellRef::Null,
             Value::Int(i) => CellRef::Int(*i),
             Value::Num(f) => CellRef::Num(*f),
+            Value::Decimal(f, digits) => CellRef::Decimal(*f, digits),
             Value::Text(s) => CellRef::Text(s),
+        }
+    }
+
+    /// A computed amount (a sum of a document's amounts), rounded to the six decimal places
+    /// fiscal amounts have at most, so no binary fraction noise (`0.30000000000000004`)
+    /// reaches the database.
+    pub fn amount(f: f64) -> Value {
+        Value::Num((f * 1e6).round() / 1e6)
+    }
+
+    /// The number, for arithmetic.
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Value::Num(f) | Value::Decimal(f, _) => Some(*f),
+            Value::Int(i) => Some(*i as f64),
+            _ => None,
         }
     }
 }
@@ -48,6 +69,8 @@ pub enum CellRef<'a> {
     Null,
     Int(i64),
     Num(f64),
+    /// See [`Value::Decimal`].
+    Decimal(f64, &'a str),
     Text(&'a str),
 }
 
@@ -92,8 +115,27 @@ pub fn typed(
     Ok(match column.ty {
         ColType::Text | ColType::Timestamp => Value::Text(s.to_owned()),
         ColType::Integer | ColType::Id => Value::Int(s.parse().map_err(|_| bad())?),
-        ColType::Numeric | ColType::Real => Value::Num(parse_decimal(s).ok_or_else(bad)?),
+        ColType::Numeric | ColType::Real => {
+            let f = parse_decimal(s).ok_or_else(bad)?;
+            if significant_digits(s) > 15 {
+                Value::Decimal(f, s.into())
+            } else {
+                Value::Num(f)
+            }
+        }
     })
+}
+
+/// Digits of a decimal that matter to its value: leading zeros and a fraction's trailing zeros
+/// do not.
+fn significant_digits(s: &str) -> usize {
+    let s = s.trim_start_matches('-').trim_start_matches(['0', '.']);
+    let s = if s.contains('.') {
+        s.trim_end_matches('0')
+    } else {
+        s
+    };
+    s.bytes().filter(u8::is_ascii_digit).count()
 }
 
 /// A number of the only shape the fiscal schemas allow, `-?digits(.digits)?`, in one pass.
@@ -328,6 +370,24 @@ mod tests {
         ] {
             assert_eq!(parse_decimal(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn long_decimals_keep_their_digits() {
+        let t = &crate::format::nfe::nota::NFE_ITEM;
+        let c = t.col("v_un_com");
+        let e = crate::error::ErrorType::NfeInvalidField;
+        assert_eq!(typed(t, c, "18.5000", e), Ok(Value::Num(18.5)));
+        assert_eq!(typed(t, c, "0.0000000001", e), Ok(Value::Num(1e-10)));
+        assert_eq!(
+            typed(t, c, "12345678901.1234567891", e),
+            Ok(Value::Decimal(
+                12_345_678_901.123_457,
+                "12345678901.1234567891".into()
+            ))
+        );
+        assert_eq!(significant_digits("000123.4500"), 5);
+        assert_eq!(significant_digits("-0.000000000000000012"), 2);
     }
 
     #[test]

@@ -836,7 +836,7 @@ fn value_ref(cell: CellRef<'_>) -> rusqlite::types::ValueRef<'_> {
     match cell {
         CellRef::Null => ValueRef::Null,
         CellRef::Int(i) => ValueRef::Integer(i),
-        CellRef::Num(f) => ValueRef::Real(f),
+        CellRef::Num(f) | CellRef::Decimal(f, _) => ValueRef::Real(f),
         CellRef::Text(s) => ValueRef::Text(s.as_bytes()),
     }
 }

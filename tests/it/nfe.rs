@@ -448,3 +448,38 @@ fn nfce_qr_code_taxes_payments_installments_transport_and_alphanumeric_cnpj(db) 
     );
 }
 }
+
+db_test! {
+/// An amount with more significant digits than a double holds keeps every one of them in
+/// PostgreSQL's NUMERIC (SQLite stores the nearest double); shorter amounts are exact in both.
+fn long_amounts_keep_every_digit_in_postgresql(db) {
+    let env = Env::on(db);
+    let xml = fs::read_to_string(fixtures().join("nfe/nfe-v4-cancelled-by-event.xml"))
+        .unwrap()
+        .replacen(
+            "<vUnCom>18.5000</vUnCom>",
+            "<vUnCom>12345678901.1234567891</vUnCom>",
+            1,
+        );
+    let path = env.path("long.xml");
+    fs::write(&path, xml).unwrap();
+    let run = env.run(&[&path.display().to_string()]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let stored = env
+        .text(&format!(
+            "SELECT CAST(v_un_com AS TEXT) FROM nfe_item WHERE chave = '{K_CANCELLED}' AND n_item = 1"
+        ))
+        .unwrap();
+    if env.is_postgres() {
+        assert_eq!(stored, "12345678901.1234567891");
+    } else {
+        let v: f64 = stored.parse().unwrap();
+        assert!((v - 12_345_678_901.123_457).abs() < 1e-3, "{stored}");
+    }
+    assert_eq!(
+        env.text(&format!("SELECT CAST(v_nf AS TEXT) FROM nfe WHERE chave = '{K_CANCELLED}'"))
+            .as_deref(),
+        Some("309.5")
+    );
+}
+}

@@ -1,40 +1,89 @@
 //! Never lose a file: kill -9 and Ctrl-C at random points, resume, retry, the writer lock, a
 //! full disk. Each ends by comparing the database with an uninterrupted run's, table by table.
+//! Those that do not depend on SQLite's locking run on PostgreSQL as well.
 
-use crate::helpers::Env;
+use crate::helpers::{Env, db_test};
 use crate::testdata;
 use rusqlite::Connection;
+use rusqlite::types::ValueRef;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Everything a run leaves that must not depend on interruptions: the data tables whole, and
-/// the ledger without timings and ids.
-fn snapshot(db: &Path) -> Vec<String> {
-    let conn = Connection::open(db).unwrap();
-    let mut out = Vec::new();
-    for sql in [
-        "SELECT * FROM nfe ORDER BY chave",
-        "SELECT * FROM nfe_item ORDER BY chave, n_item, rowid",
+/// What [`snapshot`] reads: per table, a query written alike for both databases, and whether
+/// its rows are sorted here (nfe_item: rows of one item may tie on every key column, and
+/// SQLite's `rowid` has no portable equivalent).
+const SNAPSHOT: [(&str, bool); 6] = [
+    ("SELECT * FROM nfe ORDER BY chave", false),
+    ("SELECT * FROM nfe_item ORDER BY chave, n_item", true),
+    (
         "SELECT p.sku, p.name, p.description, p.price, p.stock, p.line, f.origin
          FROM product p JOIN files f ON f.id = p.file_id ORDER BY p.sku",
+        false,
+    ),
+    (
         "SELECT f.origin, r.line, r.error_type, r.error
          FROM rejected_rows r JOIN files f ON f.id = r.file_id ORDER BY f.origin, r.line",
-        "SELECT origin, size, sha256, kind, status, error_type, error, duplicate, duplicate_of, warning, key
+        false,
+    ),
+    (
+        "SELECT origin, size, sha256, kind, status, error_type, error, duplicate, duplicate_of,
+                warning, key
          FROM files ORDER BY origin",
-        "SELECT status, files, imported, duplicate, failed, unsupported, inputs, options FROM batches",
-    ] {
-        let mut stmt = conn.prepare(sql).unwrap();
-        let n = stmt.column_count();
-        let rows = stmt
-            .query_map([], |r| {
-                let cells: Vec<String> = (0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect();
-                Ok(cells.join("|"))
+        false,
+    ),
+    (
+        "SELECT status, files, imported, duplicate, failed, unsupported, inputs, options
+         FROM batches ORDER BY id",
+        false,
+    ),
+];
+
+/// Everything a run leaves that must not depend on interruptions: the data tables whole, and
+/// the ledger without timings and ids. One line per row, its cells joined with '|' (`None` for
+/// NULL, `Some("...")` otherwise).
+fn snapshot(env: &Env) -> Vec<String> {
+    snapshot_with(|sql| env.rows(sql))
+}
+
+fn snapshot_with(rows: impl Fn(&str) -> Vec<Vec<Option<String>>>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (sql, sort) in SNAPSHOT {
+        let mut lines: Vec<String> = rows(sql)
+            .iter()
+            .map(|row| {
+                let cells: Vec<String> = row.iter().map(|c| format!("{c:?}")).collect();
+                cells.join("|")
             })
-            .unwrap();
-        out.extend(rows.map(Result::unwrap));
+            .collect();
+        if sort {
+            lines.sort();
+        }
+        out.append(&mut lines);
     }
     out
+}
+
+/// A SQLite file's rows, for a database outside any [`Env`] (the disk-full test's).
+fn sqlite_rows(db: &Path, sql: &str) -> Vec<Vec<Option<String>>> {
+    let conn = Connection::open(db).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        Ok((0..n)
+            .map(|i| match r.get_ref(i).unwrap() {
+                ValueRef::Null => None,
+                ValueRef::Integer(i) => Some(i.to_string()),
+                ValueRef::Real(f) => Some(f.to_string()),
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    Some(String::from_utf8_lossy(t).into_owned())
+                }
+            })
+            .collect())
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
 }
 
 fn assert_same(expected: &[String], got: &[String], what: &str) {
@@ -73,8 +122,7 @@ impl Rng {
 fn spawn(env: &Env, args: &[&str]) -> Child {
     Command::new(env.cmd().get_program())
         .args(args)
-        .arg("--db")
-        .arg(env.db())
+        .args(env.db_args())
         .arg("--quiet")
         .arg("--report")
         .arg(env.path("report.json"))
@@ -85,31 +133,37 @@ fn spawn(env: &Env, args: &[&str]) -> Child {
         .unwrap()
 }
 
+/// The first batch's status; `None` while there is no database, table or batch yet.
 fn batch_status(env: &Env) -> Option<String> {
-    if !env.db().exists() {
+    if !env.is_postgres() && !env.db().exists() {
         return None;
     }
-    Connection::open(env.db())
+    env.try_rows("SELECT status FROM batches ORDER BY id LIMIT 1")
         .ok()?
-        .query_row("SELECT status FROM batches ORDER BY id LIMIT 1", [], |r| {
-            r.get(0)
-        })
-        .ok()
+        .into_iter()
+        .next()?
+        .into_iter()
+        .next()?
 }
 
-#[test]
-fn kill_9_at_random_points_then_resume_matches_an_uninterrupted_run() {
+/// The kill -9 test's two variants, one at a time: each derives its kill points from its own
+/// clean run's time, which the other running beside it would skew (too few kills land).
+static KILL_9: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+db_test! {
+fn kill_9_at_random_points_then_resume_matches_an_uninterrupted_run(db) {
+    let _one_at_a_time = KILL_9.lock().unwrap_or_else(|e| e.into_inner());
     let data = Env::new();
     let files = testdata::dataset(&data.path("notas"), 2500);
     let input = data.path("notas").display().to_string();
 
-    let clean = Env::new();
+    let clean = Env::on(db);
     let started = Instant::now();
     let run = clean.run(&[&input, "--workers", "2"]);
     let clean_time = started.elapsed();
     assert_eq!(run.code(), 1, "{}", run.stderr());
     assert_eq!(run.report()["totals"]["files"], files);
-    let expected = snapshot(&clean.db());
+    let expected = snapshot(&clean);
 
     let mut rng = Rng::new();
     let mut kills = 0;
@@ -121,8 +175,9 @@ fn kill_9_at_random_points_then_resume_matches_an_uninterrupted_run() {
             chain <= 20,
             "only {kills} kill points landed in {chain} chains"
         );
-        let env = Env::new();
+        let env = Env::on(db);
         // Kill points spread over the whole run, from before the batch exists to its very end.
+        // On PostgreSQL the server rolls back the killed run's open transaction.
         loop {
             let mut child = spawn(&env, &["run", &input, "--resume", "--workers", "2"]);
             let delay = rng.below(clean_time.as_millis() as u64 * 7 / 10 + 20);
@@ -137,20 +192,22 @@ fn kill_9_at_random_points_then_resume_matches_an_uninterrupted_run() {
             }
             assert!(kills < 200, "no progress after {kills} kills");
         }
-        assert_same(&expected, &snapshot(&env.db()), &format!("chain {chain}"));
+        assert_same(&expected, &snapshot(&env), &format!("chain {chain}"));
     }
-    eprintln!("{kills} kill points in {chain} chains");
+    let on = if clean.is_postgres() { "PostgreSQL" } else { "SQLite" };
+    eprintln!("{on}: {kills} kill points in {chain} chains (clean run {clean_time:?})");
+}
 }
 
-#[test]
-fn ctrl_c_cancels_cleanly_and_resume_finishes_the_batch() {
+db_test! {
+fn ctrl_c_cancels_cleanly_and_resume_finishes_the_batch(db) {
     let data = Env::new();
     testdata::dataset(&data.path("notas"), 3000);
     let input = data.path("notas").display().to_string();
-    let clean = Env::new();
+    let clean = Env::on(db);
     clean.run(&[&input, "--workers", "1"]);
 
-    let env = Env::new();
+    let env = Env::on(db);
     let child = spawn(&env, &["run", &input, "--workers", "1"]);
     // Wait until the batch is committing, then press Ctrl-C once.
     let t0 = Instant::now();
@@ -168,7 +225,7 @@ fn ctrl_c_cancels_cleanly_and_resume_finishes_the_batch() {
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("batch 1 cancelled"), "{err}");
     assert!(
-        err.contains(&format!("batchimp resume 1 --db {}", env.db().display())),
+        err.contains(&format!("batchimp resume 1 {}", env.db_args().join(" "))),
         "{err}"
     );
     assert_eq!(batch_status(&env).as_deref(), Some("cancelled"));
@@ -186,28 +243,30 @@ fn ctrl_c_cancels_cleanly_and_resume_finishes_the_batch() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_same(&snapshot(&clean.db()), &snapshot(&env.db()), "after resume");
+    assert_same(&snapshot(&clean), &snapshot(&env), "after resume");
+}
 }
 
-#[test]
-fn resume_of_a_completed_batch_does_nothing_and_run_resume_starts_new_batches() {
-    let env = Env::new();
+db_test! {
+fn resume_of_a_completed_batch_does_nothing_and_run_resume_starts_new_batches(db) {
+    let env = Env::on(db);
     let input = crate::helpers::fixture("nfe");
     env.run(&[&input]);
-    let before = snapshot(&env.db());
+    let before = snapshot(&env);
     let out = env.on_db(&["resume", "latest"]);
     assert_eq!(out.status.code(), Some(1), "the batch has failures");
     assert!(String::from_utf8_lossy(&out.stderr).contains("is complete; nothing to do"));
-    assert_same(&before, &snapshot(&env.db()), "nothing redone");
+    assert_same(&before, &snapshot(&env), "nothing redone");
     // --resume with nothing unfinished: a new batch.
     let run = env.run(&[&input, "--resume"]);
     assert_eq!(run.report()["batch_id"], 2);
     assert_eq!(run.total("imported"), 0);
 }
+}
 
-#[test]
-fn retry_redoes_only_failed_files() {
-    let env = Env::new();
+db_test! {
+fn retry_redoes_only_failed_files(db) {
+    let env = Env::on(db);
     let dir = env.path("in");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("a.xml"), testdata::nfe(1, 2, "Venda")).unwrap();
@@ -221,10 +280,9 @@ fn retry_redoes_only_failed_files() {
     std::fs::write(dir.join("b.xml"), &full).unwrap();
     let out = env
         .cmd()
-        .args(["retry", "1", "--db"])
-        .arg(env.db())
-        .arg("--report")
-        .arg("retry.json")
+        .args(["retry", "1"])
+        .args(env.db_args())
+        .args(["--report", "retry.json"])
         .output()
         .unwrap();
     assert_eq!(
@@ -249,7 +307,10 @@ fn retry_redoes_only_failed_files() {
         "a.xml not redone"
     );
 }
+}
 
+/// SQLite-only: PostgreSQL has no writer lock (concurrent runs are kept apart by unique keys,
+/// tested elsewhere).
 #[test]
 fn a_second_writer_waits_or_fails_with_no_wait() {
     let data = Env::new();
@@ -289,6 +350,7 @@ fn a_second_writer_waits_or_fails_with_no_wait() {
     assert_eq!(ok, "ok");
 }
 
+/// SQLite-only: a database file on a full filesystem (tmpfs); PostgreSQL's disk is the server's.
 #[test]
 fn disk_full_stops_cleanly_and_resume_completes_once_space_is_back() {
     let data = Env::new();
@@ -362,9 +424,14 @@ fn disk_full_stops_cleanly_and_resume_completes_once_space_is_back() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_same(&snapshot(&clean.db()), &snapshot(&db), "after resume");
+    assert_same(
+        &snapshot_with(|sql| sqlite_rows(&clean.db(), sql)),
+        &snapshot_with(|sql| sqlite_rows(&db, sql)),
+        "after resume",
+    );
 }
 
+/// SQLite-only: another program holding SQLite's write lock (`BEGIN IMMEDIATE`).
 #[test]
 fn a_database_busy_with_another_program_is_waited_for() {
     let env = Env::new();
@@ -390,9 +457,9 @@ fn a_database_busy_with_another_program_is_waited_for() {
     assert_eq!(env.count("SELECT count(*) FROM nfe"), 2);
 }
 
-#[test]
-fn resume_redoes_files_that_changed_and_verify_catches_same_size_edits() {
-    let env = Env::new();
+db_test! {
+fn resume_redoes_files_that_changed_and_verify_catches_same_size_edits(db) {
+    let env = Env::on(db);
     let dir = env.path("in");
     std::fs::create_dir_all(&dir).unwrap();
     for n in 1..=3 {
@@ -409,8 +476,8 @@ fn resume_redoes_files_that_changed_and_verify_catches_same_size_edits() {
     let resume = |extra: &[&str]| {
         let out = env
             .cmd()
-            .args(["resume", "1", "-q", "--db"])
-            .arg(env.db())
+            .args(["resume", "1", "-q"])
+            .args(env.db_args())
             .args(extra)
             .output()
             .unwrap();
@@ -462,4 +529,5 @@ fn resume_redoes_files_that_changed_and_verify_catches_same_size_edits() {
         "same key, other bytes: a duplicate of the first import"
     );
     assert_eq!(env.count("SELECT count(*) FROM files"), 3);
+}
 }

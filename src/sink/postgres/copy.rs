@@ -15,9 +15,9 @@ pub fn row<'a>(buf: &mut Vec<u8>, cells: impl IntoIterator<Item = CellRef<'a>>) 
     buf.push(b'\n');
 }
 
-/// One cell. Numbers are written as Rust prints them: the shortest decimal that reads back as
-/// the same double, never with an exponent, which is the document's own value for any amount
-/// of up to 15 significant digits.
+/// One cell. A number is written as the shortest decimal that reads back as the same double,
+/// never with an exponent: the document's own value for any amount of up to 15 significant
+/// digits; one with more keeps the digits it was written with.
 pub fn cell_into(buf: &mut Vec<u8>, cell: CellRef<'_>) {
     match cell {
         CellRef::Null => buf.extend_from_slice(b"\\N"),
@@ -25,6 +25,7 @@ pub fn cell_into(buf: &mut Vec<u8>, cell: CellRef<'_>) {
             let _ = write!(buf, "{i}");
         }
         CellRef::Num(f) => decimal(buf, f),
+        CellRef::Decimal(_, digits) => buf.extend_from_slice(digits.as_bytes()),
         CellRef::Text(s) => text(buf, s),
     }
 }
@@ -81,7 +82,12 @@ pub fn param(cell: CellRef<'_>) -> Option<String> {
     match cell {
         CellRef::Null => None,
         CellRef::Int(i) => Some(i.to_string()),
-        CellRef::Num(f) => Some(f.to_string()),
+        CellRef::Num(f) => {
+            let mut buf = Vec::new();
+            decimal(&mut buf, f);
+            Some(String::from_utf8(buf).expect("ASCII digits"))
+        }
+        CellRef::Decimal(_, digits) => Some(digits.to_owned()),
         CellRef::Text(s) => Some(s.replace('\0', "")),
     }
 }
