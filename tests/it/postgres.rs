@@ -458,3 +458,699 @@ fn two_runs_at_once_on_one_database_import_each_document_once() {
         ),
     );
 }
+
+// ----- through a transaction-mode connection pooler -----
+
+/// Debian's PgBouncer. Bookworm's 1.18 knows nothing of protocol-level prepared statements in
+/// transaction mode: a named statement that outlives its transaction stays behind on a server
+/// connection that the client's next transaction may not get, and another client's may.
+const PGBOUNCER: &str = "/usr/sbin/pgbouncer";
+
+/// PgBouncer in transaction mode (2 server connections) in front of `server`'s database
+/// `batchimp`, in the foreground as a child process (as the `postgres` OS user when the tests
+/// run as root: PgBouncer refuses root). Dropping it stops it; a detached watchdog stops it if
+/// the test process dies without unwinding.
+struct Bouncer {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Child,
+}
+
+impl Bouncer {
+    /// `None` (after a SKIPPED line) when PgBouncer is not installed, unless
+    /// `BATCHIMP_REQUIRE_POSTGRES=1`: then it panics. Panics with PgBouncer's log when it does
+    /// not start.
+    fn start(server: &PgServer) -> Option<Bouncer> {
+        use std::io::Write as _;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        use std::os::unix::process::CommandExt;
+
+        if !std::path::Path::new(PGBOUNCER).is_file() {
+            let msg = format!("SKIPPED: needs Debian's pgbouncer package ({PGBOUNCER})");
+            if std::env::var("BATCHIMP_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!("{msg} (and BATCHIMP_REQUIRE_POSTGRES=1)");
+            }
+            let test = std::thread::current().name().unwrap_or("?").to_owned();
+            let _ = writeln!(std::io::stderr(), "{msg} [{test}]");
+            return None;
+        }
+        let as_postgres = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+        // Under /tmp and open to all: the postgres user reads the config and writes its log
+        // and pid file here.
+        let dir = tempfile::Builder::new()
+            .prefix("batchimp-pgbouncer-")
+            .tempdir_in("/tmp")
+            .expect("creating PgBouncer's temp dir");
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        let write = |name: &str, text: &str| {
+            std::fs::write(path(name), text).expect("writing PgBouncer's files");
+            std::fs::set_permissions(path(name), std::fs::Permissions::from_mode(0o644))
+                .expect("chmod a PgBouncer file");
+        };
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+            .expect("chmod PgBouncer's dir");
+        write("userlist.txt", "\"batchimp\" \"\"\n");
+
+        // Once this process is gone and the dir still exists (no Drop ran): stop PgBouncer,
+        // remove the dir. Never waited for: it outlives this process by design.
+        let script = format!(
+            "pid={}; dir='{}'\n\
+             while kill -0 \"$pid\" 2>/dev/null && [ -d \"$dir\" ]; do sleep 0.5; done\n\
+             if [ -d \"$dir\" ]; then\n\
+             \x20 [ -f \"$dir/pgbouncer.pid\" ] && kill -TERM \"$(cat \"$dir/pgbouncer.pid\")\"\n\
+             \x20 sleep 1; rm -rf \"$dir\"\n\
+             fi\n",
+            std::process::id(),
+            dir.path().display()
+        );
+        drop(
+            Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .current_dir("/")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .expect("starting PgBouncer's watchdog"),
+        );
+
+        // A free port can be taken between the probe and PgBouncer's bind: retry on another.
+        let mut attempt = 0;
+        let (port, child) = loop {
+            attempt += 1;
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            write(
+                "pgbouncer.ini",
+                &format!(
+                    "[databases]\n\
+                     batchimp = host=127.0.0.1 port={server} dbname=batchimp user=batchimp\n\
+                     [pgbouncer]\n\
+                     listen_addr = 127.0.0.1\n\
+                     listen_port = {port}\n\
+                     unix_socket_dir =\n\
+                     auth_type = trust\n\
+                     auth_file = {users}\n\
+                     pool_mode = transaction\n\
+                     default_pool_size = 2\n\
+                     max_client_conn = 20\n\
+                     ignore_startup_parameters = extra_float_digits,options\n\
+                     logfile = {log}\n\
+                     pidfile = {pid}\n",
+                    server = server.port(),
+                    users = path("userlist.txt"),
+                    log = path("pgbouncer.log"),
+                    pid = path("pgbouncer.pid"),
+                ),
+            );
+            let stderr = std::fs::File::create(path("pgbouncer.stderr")).expect("stderr file");
+            let mut cmd = if as_postgres {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--", PGBOUNCER]);
+                c
+            } else {
+                Command::new(PGBOUNCER)
+            };
+            let mut child = cmd
+                .arg(path("pgbouncer.ini"))
+                .current_dir(dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(stderr)
+                .spawn()
+                .expect("starting pgbouncer");
+            let started = Instant::now();
+            let exited = loop {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    break None;
+                }
+                if let Some(status) = child.try_wait().expect("waiting for pgbouncer") {
+                    break Some(status.to_string());
+                }
+                if started.elapsed() > Duration::from_secs(30) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break Some("not listening after 30 s".to_owned());
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            };
+            let Some(why) = exited else {
+                break (port, child);
+            };
+            let log = log_tail(dir.path());
+            if !log.contains("in use") || attempt >= 5 {
+                panic!("pgbouncer did not start ({why}):\n{log}");
+            }
+        };
+        Some(Bouncer { dir, port, child })
+    }
+
+    /// `postgres://batchimp@127.0.0.1:PORT/batchimp?sslmode=disable` (no TLS configured).
+    fn url(&self) -> String {
+        format!(
+            "postgres://batchimp@127.0.0.1:{}/batchimp?sslmode=disable",
+            self.port
+        )
+    }
+
+    /// The end of PgBouncer's log and stderr, for failure messages.
+    fn log_tail(&self) -> String {
+        log_tail(self.dir.path())
+    }
+
+    /// What some client left behind on the pool's server connections: named prepared
+    /// statements, temp tables, session settings, advisory locks, LISTENs. Two clients each
+    /// hold a transaction open at once, so between them they see both server connections.
+    fn leftovers(&self) -> Vec<String> {
+        // Simple queries only: this check must leave nothing behind either. The settings
+        // PgBouncer itself keeps in step with each client are not leftovers.
+        const STATE: &str = "SELECT 'prepared statement ' || name || ': ' || statement
+                FROM pg_prepared_statements
+            UNION ALL SELECT 'temp table ' || relname FROM pg_class
+                WHERE relnamespace = pg_my_temp_schema()
+            UNION ALL SELECT 'setting ' || name || ' = ' || setting FROM pg_settings
+                WHERE source = 'session' AND name NOT IN ('application_name',
+                    'client_encoding', 'DateStyle', 'TimeZone', 'standard_conforming_strings')
+            UNION ALL SELECT 'advisory lock ' || objid FROM pg_locks
+                WHERE pid = pg_backend_pid() AND locktype = 'advisory'
+            UNION ALL SELECT 'listen ' || pg_listening_channels()";
+        let connect = || {
+            postgres::Client::connect(&self.url(), postgres::NoTls).unwrap_or_else(|e| {
+                panic!("connecting through PgBouncer: {e}\n{}", self.log_tail())
+            })
+        };
+        let mut clients = [connect(), connect()];
+        let mut found = Vec::new();
+        for client in &mut clients {
+            client
+                .simple_query("BEGIN")
+                .expect("BEGIN through PgBouncer");
+            let pid = client
+                .simple_query("SELECT pg_backend_pid()")
+                .expect("backend pid");
+            let pid = pid.iter().find_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+                _ => None,
+            });
+            for m in client.simple_query(STATE).expect("session state") {
+                if let postgres::SimpleQueryMessage::Row(r) = m {
+                    let what = r.get(0).unwrap_or_default();
+                    found.push(format!(
+                        "server backend {}: {what}",
+                        pid.as_deref().unwrap_or("?")
+                    ));
+                }
+            }
+        }
+        for client in &mut clients {
+            client
+                .simple_query("ROLLBACK")
+                .expect("ROLLBACK through PgBouncer");
+        }
+        found
+    }
+}
+
+/// The last lines of PgBouncer's log and of its stderr in `dir`.
+fn log_tail(dir: &std::path::Path) -> String {
+    let mut out = String::new();
+    for name in ["pgbouncer.log", "pgbouncer.stderr"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        out.push_str(&format!("--- {name} (tail)\n"));
+        out.push_str(&lines[lines.len().saturating_sub(40)..].join("\n"));
+        out.push('\n');
+    }
+    out
+}
+
+impl Drop for Bouncer {
+    /// SIGTERM to PgBouncer (its pid file: the child may be `runuser`), then reap the child;
+    /// never panics.
+    fn drop(&mut self) {
+        let pid = std::fs::read_to_string(self.dir.path().join("pgbouncer.pid")).ok();
+        if let Some(pid) = pid.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            let _ = Command::new("kill").args(["-TERM", pid]).status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if matches!(self.child.try_wait(), Ok(None)) {
+            if let Some(pid) = pid.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                let _ = Command::new("kill").args(["-KILL", pid]).status();
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A JSON report without what differs from run to run: timings.
+fn without_timings(mut v: serde_json::Value) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for key in [
+                    "started_at",
+                    "finished_at",
+                    "processing_time_seconds",
+                    "duration_ms",
+                ] {
+                    map.remove(key);
+                }
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
+}
+
+/// `list`'s table without its timestamps.
+fn without_timestamps(table: &str) -> String {
+    table
+        .lines()
+        .map(|line| {
+            line.split_whitespace()
+                .map(|w| {
+                    let stamp = w.len() >= 20
+                        && w.as_bytes()[0].is_ascii_digit()
+                        && w.contains('T')
+                        && (w.ends_with('Z') || w.contains('+'));
+                    if stamp { "<time>" } else { w }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What a step of the comparison shows, to compare.
+enum Shows {
+    /// The JSON report it wrote to this file of the workspace.
+    ReportFile(&'static str),
+    /// The JSON it printed.
+    Json,
+    /// The table it printed.
+    Table,
+}
+
+/// The same commands against the server itself and through PgBouncer, each in its own schema,
+/// must exit alike and show the same reports, tables and rows; after each, no server
+/// connection of the pool holds anything a client left behind (see [`Bouncer::leftovers`]).
+/// Then two runs at once, and reports four at a time, through the pool of two server
+/// connections: their transactions interleave on shared connections, so a named statement one
+/// process leaves behind (every process names its statements s0, s1, ...) meets another's.
+#[test]
+fn a_transaction_mode_pooler_in_front_works_like_the_server() {
+    let Some(server) = PgServer::shared() else {
+        return;
+    };
+    let Some(bouncer) = Bouncer::start(server) else {
+        return;
+    };
+    let started = Instant::now();
+    let pid = std::process::id();
+    let direct_url = format!("{}?sslmode=disable", server.url("batchimp"));
+    let pooled_url = bouncer.url();
+    let direct_schema = format!("pool_direct_{pid}");
+    let pooled_schema = format!("pool_bouncer_{pid}");
+    let (direct_env, pooled_env) = (Env::new(), Env::new());
+    let fixtures = crate::helpers::fixture("");
+    // Where it went wrong: PgBouncer's log and the server's errors (and both sides' output).
+    let logs = || {
+        let server_log =
+            std::fs::read_to_string(server.dir().join("server.log")).unwrap_or_default();
+        let errors: Vec<&str> = server_log
+            .lines()
+            .filter(|l| l.contains("ERROR") || l.contains("prepared statement"))
+            .collect();
+        format!(
+            "{}--- server log errors (tail)\n{}",
+            bouncer.log_tail(),
+            errors[errors.len().saturating_sub(20)..].join("\n")
+        )
+    };
+    let context = |what: &str, direct: &Output, pooled: &Output| {
+        format!(
+            "{what}\n--- direct: {} stderr\n{}\n--- pooled: {} stderr\n{}\n{}",
+            direct.status,
+            stderr(direct),
+            pooled.status,
+            stderr(pooled),
+            logs()
+        )
+    };
+    let steps: Vec<(Vec<&str>, Shows)> = vec![
+        (
+            vec!["run", &fixtures, "--workers", "2", "-q"],
+            Shows::ReportFile("run1.json"),
+        ),
+        (vec!["report", "--json"], Shows::Json),
+        (vec!["list"], Shows::Table),
+        (
+            vec!["run", &fixtures, "--workers", "2", "-q"],
+            Shows::ReportFile("run2.json"),
+        ),
+        (vec!["retry", "1", "-q"], Shows::ReportFile("retry.json")),
+        (
+            vec!["run", &fixtures, "--resume", "--workers", "2", "-q"],
+            Shows::ReportFile("resume.json"),
+        ),
+        (vec!["report", "1", "--json"], Shows::Json),
+        (vec!["list"], Shows::Table),
+    ];
+    let mut timings = Vec::new();
+    for (args, shows) in &steps {
+        let what = format!("batchimp {}", args.join(" "));
+        let exec = |env: &Env, url: &str, schema: &str| {
+            let mut cmd = env.cmd();
+            cmd.args(args).args(["--db", url, "--schema", schema]);
+            if let Shows::ReportFile(file) = shows {
+                cmd.arg("--report").arg(env.path(file));
+            }
+            let t = Instant::now();
+            let out = cmd.output().expect("runs");
+            (out, t.elapsed())
+        };
+        let (direct, d) = exec(&direct_env, &direct_url, &direct_schema);
+        let (pooled, p) = exec(&pooled_env, &pooled_url, &pooled_schema);
+        timings.push(format!("{what}: direct {d:.1?}, pooled {p:.1?}"));
+        assert!(
+            direct.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            context(&what, &direct, &pooled)
+        );
+        assert_eq!(
+            direct.status.code(),
+            pooled.status.code(),
+            "{}",
+            context(&what, &direct, &pooled)
+        );
+        let shown = |env: &Env, out: &Output| match shows {
+            Shows::ReportFile(file) => {
+                let text = std::fs::read_to_string(env.path(file)).unwrap_or_default();
+                let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+                without_timings(json).to_string()
+            }
+            Shows::Json => {
+                let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+                without_timings(json).to_string()
+            }
+            Shows::Table => without_timestamps(&String::from_utf8_lossy(&out.stdout)),
+        };
+        let (shown_direct, shown_pooled) =
+            (shown(&direct_env, &direct), shown(&pooled_env, &pooled));
+        assert!(
+            shown_direct.len() > 20,
+            "{what} showed nothing: {shown_direct}\n{}",
+            context(&what, &direct, &pooled)
+        );
+        assert_eq!(
+            shown_direct,
+            shown_pooled,
+            "{}",
+            context(&what, &direct, &pooled)
+        );
+        let left = bouncer.leftovers();
+        assert!(
+            left.is_empty(),
+            "session state outlived {what}:\n{}\n{}",
+            left.join("\n"),
+            context(&what, &direct, &pooled)
+        );
+    }
+    // The second run found every document already stored.
+    let run2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pooled_env.path("run2.json")).unwrap())
+            .unwrap();
+    assert_eq!(run2["totals"]["by_status"]["imported"], 0, "{run2}");
+    assert!(
+        run2["totals"]["by_status"]["duplicate"].as_u64() > Some(0),
+        "{run2}"
+    );
+
+    let tables = [
+        "batches",
+        "files",
+        "rejected_rows",
+        "nfe",
+        "nfe_item",
+        "cfdi",
+        "product",
+    ];
+    for table in tables {
+        let sql = format!("SELECT count(*) FROM {table}");
+        let direct = count(server, &direct_schema, &sql);
+        assert!(direct > 0, "{table}: no rows in the direct run");
+        assert_eq!(direct, count(server, &pooled_schema, &sql), "{table}");
+    }
+    // The same documents, not just as many.
+    for (table, key) in [("nfe", "chave"), ("cfdi", "uuid"), ("product", "sku")] {
+        let sql = format!(
+            "SELECT count(*) FROM ((SELECT {key} FROM \"{direct_schema}\".{table}
+                EXCEPT SELECT {key} FROM \"{pooled_schema}\".{table})
+             UNION ALL (SELECT {key} FROM \"{pooled_schema}\".{table}
+                EXCEPT SELECT {key} FROM \"{direct_schema}\".{table})) d"
+        );
+        assert_eq!(
+            count(server, &direct_schema, &sql),
+            0,
+            "{table}: other keys"
+        );
+    }
+    let sequential = started.elapsed();
+
+    // Two runs at once through the pooler, on overlapping inputs (the generated data set,
+    // with a catalog large enough to be streamed, plus the fixtures), into one schema; the
+    // same inputs run once straight to the server are the reference.
+    let started = Instant::now();
+    let data = Env::new();
+    let notas = data.path("notas");
+    testdata::dataset(&notas, 600);
+    let notas = notas.display().to_string();
+    let reference = format!("pool_reference_{pid}");
+    let shared = format!("pool_shared_{pid}");
+    let out = data
+        .cmd()
+        .args([
+            "run",
+            &notas,
+            &fixtures,
+            "-q",
+            "--db",
+            &direct_url,
+            "--schema",
+            &reference,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let (env_a, env_b) = (Env::new(), Env::new());
+    let (nfe_dir, zip_dir, catalog_dir) = (
+        crate::helpers::fixture("nfe"),
+        crate::helpers::fixture("zip"),
+        crate::helpers::fixture("catalog"),
+    );
+    let a = spawn(
+        &env_a,
+        &[
+            "run",
+            &notas,
+            &nfe_dir,
+            &zip_dir,
+            &catalog_dir,
+            "--workers",
+            "2",
+            "--db",
+            &pooled_url,
+            "--schema",
+            &shared,
+        ],
+    );
+    let b = spawn(
+        &env_b,
+        &[
+            "run",
+            &fixtures,
+            &notas,
+            "--workers",
+            "2",
+            "--db",
+            &pooled_url,
+            "--schema",
+            &shared,
+        ],
+    );
+    let (a, b) = (finish(a), finish(b));
+    for out in [&a, &b] {
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            context("two runs at once", &a, &b)
+        );
+    }
+    assert_eq!(
+        count(server, &shared, "SELECT count(*) FROM nfe"),
+        count(server, &shared, "SELECT count(DISTINCT chave) FROM nfe"),
+        "an NF-e stored twice"
+    );
+    assert_eq!(
+        count(server, &shared, "SELECT count(*) FROM nfe_item"),
+        count(
+            server,
+            &shared,
+            "SELECT count(*) FROM (SELECT DISTINCT chave, n_item FROM nfe_item) i"
+        ),
+        "an NF-e's items written twice"
+    );
+    for table in ["nfe", "nfe_item", "cfdi", "product"] {
+        let sql = format!("SELECT count(*) FROM {table}");
+        let expected = count(server, &reference, &sql);
+        assert!(expected > 0, "{table}: no rows in the reference run");
+        assert_eq!(count(server, &shared, &sql), expected, "{table}");
+    }
+    let left = bouncer.leftovers();
+    assert!(
+        left.is_empty(),
+        "session state outlived the two runs:\n{}\n{}",
+        left.join("\n"),
+        logs()
+    );
+
+    // Reports, four at a time (twice as many clients as server connections, each paging
+    // through a portal), then one more run of everything (all duplicates): whatever a client
+    // left on a server connection, another one meets.
+    let batches = ["1", "2", "latest", "1"];
+    let mut first_round = Vec::new();
+    for round in 0..5 {
+        let children: Vec<Child> = batches
+            .iter()
+            .map(|batch| {
+                Command::new(env_a.cmd().get_program())
+                    .args([
+                        "report",
+                        batch,
+                        "--json",
+                        "--db",
+                        &pooled_url,
+                        "--schema",
+                        &shared,
+                    ])
+                    .current_dir(env_a.dir.path())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn batchimp report")
+            })
+            .collect();
+        // Read them all at once: a report holds its server connection while it writes, so
+        // one left blocked on a full pipe would hold a server of the pool.
+        let outs: Vec<Output> = std::thread::scope(|s| {
+            let waits: Vec<_> = children
+                .into_iter()
+                .map(|child| s.spawn(move || finish(child)))
+                .collect();
+            waits.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        let mut shown = Vec::new();
+        for (batch, out) in batches.iter().zip(&outs) {
+            let what = format!("report {batch} --json, round {round}");
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{what}: {}\n{}",
+                stderr(out),
+                logs()
+            );
+            let json: serde_json::Value =
+                serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(
+                json["files"].as_array().is_some_and(|f| !f.is_empty()),
+                "{what}"
+            );
+            shown.push(without_timings(json));
+        }
+        if round == 0 {
+            first_round = shown;
+        } else {
+            assert_eq!(shown, first_round, "the reports of round {round}");
+        }
+        let left = bouncer.leftovers();
+        assert!(
+            left.is_empty(),
+            "session state outlived round {round} of reports:\n{}\n{}",
+            left.join("\n"),
+            logs()
+        );
+    }
+    let again = spawn(
+        &env_a,
+        &[
+            "run",
+            &notas,
+            &fixtures,
+            "--workers",
+            "2",
+            "--db",
+            &pooled_url,
+            "--schema",
+            &shared,
+        ],
+    );
+    let again = finish(again);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "{}\n{}",
+        stderr(&again),
+        logs()
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env_a.path("report.json")).unwrap()).unwrap();
+    assert_eq!(report["totals"]["by_status"]["imported"], 0, "{report}");
+    assert_eq!(
+        count(server, &shared, "SELECT count(*) FROM nfe"),
+        count(server, &reference, "SELECT count(*) FROM nfe")
+    );
+    let left = bouncer.leftovers();
+    assert!(
+        left.is_empty(),
+        "session state outlived the last run:\n{}\n{}",
+        left.join("\n"),
+        logs()
+    );
+    // The check sees what it looks for: a statement prepared outside a transaction stays
+    // behind on its server connection.
+    let mut leaky = postgres::Client::connect(&bouncer.url(), postgres::NoTls).unwrap();
+    let statement = leaky.prepare("SELECT 'left behind'").unwrap();
+    let left = bouncer.leftovers();
+    assert!(
+        left.iter().any(|l| l.contains("SELECT 'left behind'")),
+        "the check missed a statement left behind: {left:?}"
+    );
+    drop((statement, leaky));
+    // Everything above went through PgBouncer: it logged every client's login.
+    let log = std::fs::read_to_string(bouncer.dir.path().join("pgbouncer.log")).unwrap();
+    assert!(
+        log.matches("login attempt: db=batchimp user=batchimp")
+            .count()
+            >= 20,
+        "{}",
+        logs()
+    );
+    eprintln!(
+        "through PgBouncer: sequential steps {sequential:.1?}, two runs at once {:.1?}\n{}",
+        started.elapsed(),
+        timings.join("\n")
+    );
+}

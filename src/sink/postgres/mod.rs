@@ -656,16 +656,19 @@ impl Sink for Postgres {
         let run = (|| -> Result<()> {
             let mut tx = client.transaction()?;
             tx.batch_execute(&set_schema)?;
-            // A portal pages through the batch's files; sorted by bytes, as SQLite sorts.
-            let statement = tx.prepare(
-                "SELECT origin, kind, status, error_type, error, duplicate, duplicate_of,
+            // A cursor pages through the batch's files; sorted by bytes, as SQLite sorts. It
+            // lives only as long as the transaction, and no statement here is a named one.
+            tx.query_typed(
+                "DECLARE batchimp_files NO SCROLL CURSOR FOR
+                 SELECT origin, kind, status, error_type, error, duplicate, duplicate_of,
                     warning, duration_ms, size, sha256, key, retries, conflict, rows,
                     rows_rejected, id
                  FROM files WHERE batch_id = $1 ORDER BY origin COLLATE \"C\", id",
+                &[(&batch, Type::INT8)],
             )?;
-            let portal = tx.bind(&statement, &[&batch])?;
+            let fetch = format!("FETCH {PAGE} FROM batchimp_files");
             loop {
-                let page = tx.query_portal(&portal, PAGE)?;
+                let page = tx.query_typed(&fetch, &[])?;
                 if page.is_empty() {
                     break;
                 }
@@ -677,10 +680,10 @@ impl Sink for Postgres {
                 let mut rejected: std::collections::HashMap<i64, Vec<RejectedRow>> =
                     std::collections::HashMap::new();
                 if !with_rejects.is_empty() {
-                    for r in tx.query(
+                    for r in tx.query_typed(
                         "SELECT file_id, line, error_type, error FROM rejected_rows
                          WHERE file_id = ANY($1) ORDER BY file_id, line",
-                        &[&with_rejects],
+                        &[(&with_rejects, Type::INT8_ARRAY)],
                     )? {
                         rejected.entry(r.get(0)).or_default().push(RejectedRow {
                             line: r.get::<_, i64>(1) as u64,
