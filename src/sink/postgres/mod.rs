@@ -85,7 +85,7 @@ impl std::fmt::Display for ConnectionLost {
 impl std::error::Error for ConnectionLost {}
 
 /// Most memory a transaction's uncommitted files may hold before the writer commits.
-const TX_MAX_WEIGHT: usize = 8 << 20;
+const TX_MAX_WEIGHT: usize = 4 << 20;
 
 /// Timestamps as batchimp prints them (RFC 3339 in UTC with milliseconds).
 fn timestamp(column: &str) -> String {
@@ -336,7 +336,7 @@ impl Postgres {
 
     /// Files of a transaction that did not land, back in front of the open ones.
     fn redo(&mut self, mut pending: Vec<tx::Pending>) {
-        self.weight += pending.iter().map(|p| tx::weight(&p.file)).sum::<usize>();
+        self.weight += pending.iter().map(tx::Pending::weight).sum::<usize>();
         pending.append(&mut self.open);
         self.open = pending;
     }
@@ -426,12 +426,9 @@ impl Sink for Postgres {
         replace: bool,
         on_conflict: OnConflict,
     ) -> Result<()> {
-        self.weight += tx::weight(&file);
-        self.open.push(tx::Pending {
-            file,
-            replace,
-            on_conflict,
-        });
+        let pending = tx::Pending::new(file, replace, on_conflict);
+        self.weight += pending.weight();
+        self.open.push(pending);
         Ok(())
     }
 

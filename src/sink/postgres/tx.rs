@@ -25,24 +25,61 @@ use std::io::Write;
 /// A file recorded in the open transaction, kept until its commit is known to have landed so
 /// the transaction can be redone on a new connection.
 pub struct Pending {
+    /// The file; of its documents only the main rows are kept (what deciding needs), the
+    /// rest is in `copy`.
     pub file: Processed,
     pub replace: bool,
     pub on_conflict: OnConflict,
+    /// Each document's rows as COPY text, per table: encoded when the file is recorded, on the
+    /// pipeline's writer thread, so the thread that talks to the server only copies bytes.
+    copy: Vec<DocCopy>,
 }
 
-/// About how much memory a recorded file holds (its parsed rows), to bound a transaction.
-pub fn weight(file: &Processed) -> usize {
-    let text = |v: &Value| match v {
-        Value::Text(s) => s.len(),
-        _ => 0,
-    };
-    match &file.outcome {
-        Outcome::Docs(docs) => docs
-            .iter()
-            .flat_map(|d| &d.rows)
-            .map(|r| 64 + r.values.len() * 32 + r.values.iter().map(text).sum::<usize>())
-            .sum(),
-        _ => 256 + file.origin.len(),
+/// A document's rows as COPY text, a buffer per table, in the order its rows came.
+type DocCopy = Vec<(&'static str, Vec<u8>)>;
+
+impl Pending {
+    pub fn new(mut file: Processed, replace: bool, on_conflict: OnConflict) -> Pending {
+        let mut copy = Vec::new();
+        if let Outcome::Docs(docs) = &mut file.outcome {
+            for doc in docs.iter_mut() {
+                let mut tables: DocCopy = Vec::new();
+                for row in &doc.rows {
+                    if tables.last().is_none_or(|(t, _)| *t != row.table.name) {
+                        tables.push((row.table.name, Vec::new()));
+                    }
+                    let buf = &mut tables.last_mut().expect("pushed").1;
+                    copy::row(buf, row.values.iter().map(Value::as_cell));
+                }
+                doc.rows.truncate(1);
+                doc.rows.shrink_to_fit();
+                copy.push(tables);
+            }
+        }
+        Pending {
+            file,
+            replace,
+            on_conflict,
+            copy,
+        }
+    }
+
+    /// About how much memory the file holds, to bound a transaction.
+    pub fn weight(&self) -> usize {
+        let text = |v: &Value| match v {
+            Value::Text(s) => s.len(),
+            _ => 0,
+        };
+        let rows: usize = match &self.file.outcome {
+            Outcome::Docs(docs) => docs
+                .iter()
+                .flat_map(|d| &d.rows)
+                .map(|r| 64 + r.values.len() * 32 + r.values.iter().map(text).sum::<usize>())
+                .sum(),
+            _ => 256 + self.file.origin.len(),
+        };
+        let copy: usize = self.copy.iter().flatten().map(|(_, b)| 32 + b.len()).sum();
+        rows + copy
     }
 }
 
@@ -207,6 +244,8 @@ pub struct Tx<'a> {
     client: &'a mut Client,
     sql: &'a Statements,
     batch: i64,
+    /// The COPY text of the documents of the file being written.
+    current: &'a [DocCopy],
     known: HashMap<String, Entry>,
     segment: Segment,
     segment_no: u64,
@@ -234,6 +273,7 @@ impl<'a> Tx<'a> {
             client,
             sql,
             batch,
+            current: &[],
             known: HashMap::new(),
             segment: Segment::default(),
             segment_no: 0,
@@ -246,10 +286,11 @@ impl<'a> Tx<'a> {
 
     /// Write every pending file and its ledger row, and add the counts to the batch row.
     /// Returns the batch's number of commits once this one lands.
-    pub fn write_all(&mut self, pending: &[Pending]) -> Result<i64> {
+    pub fn write_all(&mut self, pending: &'a [Pending]) -> Result<i64> {
         self.lookup(pending)?;
         for p in pending {
             let batch = self.batch;
+            self.current = &p.copy;
             let (row, file_id) = written::write(self, batch, &p.file, p.replace, p.on_conflict)?;
             if p.replace {
                 self.segment.replaced.push(p.file.origin.clone());
@@ -351,12 +392,17 @@ impl<'a> Tx<'a> {
     }
 
     /// A document's rows into the buffers; its key now known as stored by `file`.
-    fn add_rows(&mut self, file: &Processed, doc: &Doc, key: String) {
+    /// Document `i` of the file being written into the buffers; its key now known as stored
+    /// by `file`.
+    fn add_rows(&mut self, file: &Processed, i: usize, doc: &Doc, key: String) {
         let main = &doc.rows[0];
-        for row in &doc.rows {
-            let buf = self.segment.rows.entry(row.table.name).or_default();
-            copy::row(buf, row.values.iter().map(Value::as_cell));
-            self.has_rows.insert(row.table.name, true);
+        for (table, rows) in &self.current[i] {
+            self.segment
+                .rows
+                .entry(table)
+                .or_default()
+                .extend_from_slice(rows);
+            self.has_rows.insert(table, true);
         }
         self.after_write(main);
         let entry = Entry {
@@ -560,7 +606,7 @@ impl Writes for Tx<'_> {
             });
         }
         let mut result = DocsResult::default();
-        for doc in docs {
+        for (i, doc) in docs.iter().enumerate() {
             let main = doc.rows.first().expect("a document has its main row");
             let stored = if self.sql.docs.contains_key(main.table.name) {
                 let key = self.key_of(main);
@@ -575,7 +621,7 @@ impl Writes for Tx<'_> {
                 } else {
                     String::new()
                 };
-                self.add_rows(file, doc, key);
+                self.add_rows(file, i, doc, key);
                 result.new_doc(doc);
                 continue;
             };
@@ -586,7 +632,7 @@ impl Writes for Tx<'_> {
                         self.flush()?;
                     }
                     self.delete(main)?;
-                    self.add_rows(file, doc, key);
+                    self.add_rows(file, i, doc, key);
                     Some(Conflict::Replaced)
                 }
                 Meeting::Enrich => {
