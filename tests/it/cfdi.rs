@@ -9,20 +9,6 @@ const U32: &str = "5E2A4C10-7B3D-4F61-9A2E-D4C3B2A19080";
 const UPAGO: &str = "A1B2C3D4-E5F6-4789-8ABC-DEF012345678";
 const UNOM: &str = "D00DFEED-0000-4000-8000-000000000012";
 
-/// The first column of every row, in the query's order, a NULL as `NULL` (SQLite's
-/// `group_concat` is PostgreSQL's `string_agg`: joined in Rust instead).
-fn column(env: &Env, sql: &str) -> Vec<String> {
-    env.rows(sql)
-        .into_iter()
-        .map(|row| {
-            row.into_iter()
-                .next()
-                .flatten()
-                .unwrap_or_else(|| "NULL".into())
-        })
-        .collect()
-}
-
 fn imported(db: Db) -> Env {
     let env = Env::on(db);
     let run = env.run(&[&fixture("cfdi")]);
@@ -55,9 +41,7 @@ fn cfdi_40_header_concepts_taxes_and_related_documents(db) {
         text(&format!("SELECT path FROM cfdi WHERE uuid = '{U40}'"))
             .ends_with("cfdi/cfdi40-ingreso.xml")
     );
-    let concepts = column(
-        &env,
-        &format!(
+    let concepts = env.column(&format!(
             "SELECT n || ':' || clave_prod_serv || ':' || no_identificacion || ':'
                 || cantidad || ':' || clave_unidad || ':' || unidad || ':' || descripcion || ':'
                 || valor_unitario || ':' || importe || ':' || objeto_imp
@@ -70,9 +54,7 @@ fn cfdi_40_header_concepts_taxes_and_related_documents(db) {
          2:81112101:SRV-7:1:E48:Servicio:Instalación y configuración:1500:1500:02"
     );
     // tipo is 'traslado' or 'retencion': lower-case ASCII sorts alike in every collation.
-    let taxes = column(
-        &env,
-        &format!(
+    let taxes = env.column(&format!(
             "SELECT coalesce(CAST(concepto AS TEXT), '-') || ':' || tipo
                 || ':' || coalesce(CAST(base AS TEXT), '') || ':' || impuesto
                 || ':' || coalesce(tipo_factor, '')
@@ -145,9 +127,7 @@ db_test! {
 fn pagos_20_land_payments_and_the_invoices_they_settle(db) {
     let env = imported(db);
     assert_eq!(
-        column(
-            &env,
-            &format!(
+        env.column(&format!(
                 "SELECT n || ':' || fecha_pago || ':' || forma_de_pago_p || ':' || moneda_p
                     || ':' || coalesce(CAST(tipo_cambio_p AS TEXT), '') || ':' || monto
                  FROM cfdi_pago WHERE uuid = '{UPAGO}' ORDER BY n"
@@ -158,9 +138,7 @@ fn pagos_20_land_payments_and_the_invoices_they_settle(db) {
     );
     // Ordered by n_pago (one digit), then id_documento, a text: sorted in Rust, bytewise
     // whatever the database's collation.
-    let mut documents = column(
-        &env,
-        &format!(
+    let mut documents = env.column(&format!(
             "SELECT n_pago || ':' || id_documento || ':' || num_parcialidad || ':'
                 || imp_saldo_ant || ':' || imp_pagado || ':' || imp_saldo_insoluto || ':'
                 || equivalencia_dr
@@ -217,9 +195,7 @@ fn nomina_12_lands_its_totals_employee_and_lines(db) {
     // The lines have no number of their own. SQLite's rowid still shows they were written in
     // document order; PostgreSQL keeps no insertion order, so there they are compared as a set.
     let order = if env.is_postgres() { "" } else { "ORDER BY rowid" };
-    let mut lines = column(
-        &env,
-        &format!(
+    let mut lines = env.column(&format!(
             "SELECT clase || ':' || tipo || ':' || clave || ':' || concepto
                 || ':' || coalesce(CAST(importe_gravado AS TEXT), '')
                 || ':' || coalesce(CAST(importe_exento AS TEXT), '') || ':' || importe

@@ -214,6 +214,20 @@ impl Env {
         }
     }
 
+    /// The first column of every row, in the query's order, a NULL as `NULL` (SQLite's
+    /// `group_concat` is PostgreSQL's `string_agg`: tests join in Rust instead).
+    pub fn column(&self, sql: &str) -> Vec<String> {
+        self.rows(sql)
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .next()
+                    .flatten()
+                    .unwrap_or_else(|| "NULL".into())
+            })
+            .collect()
+    }
+
     /// A query's rows, every cell as text.
     pub fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
         self.try_rows(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))

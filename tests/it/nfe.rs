@@ -27,20 +27,6 @@ fn situacao(env: &Env, chave: &str) -> Option<String> {
     ))
 }
 
-/// The first column of every row, in the query's order, a NULL as `NULL` (SQLite's
-/// `group_concat` is PostgreSQL's `string_agg`: joined in Rust instead).
-fn column(env: &Env, sql: &str) -> Vec<String> {
-    env.rows(sql)
-        .into_iter()
-        .map(|row| {
-            row.into_iter()
-                .next()
-                .flatten()
-                .unwrap_or_else(|| "NULL".into())
-        })
-        .collect()
-}
-
 /// A folder holding copies of some fixtures, so a batch can see exactly those.
 fn folder(env: &Env, name: &str, files: &[&str]) -> String {
     let dir = env.path(name);
@@ -392,9 +378,7 @@ fn nfce_qr_code_taxes_payments_installments_transport_and_alphanumeric_cnpj(db) 
         )
     );
     assert_eq!(
-        column(
-            &env,
-            &format!(
+        env.column(&format!(
                 "SELECT n || ':' || coalesce(CAST(ind_pag AS TEXT), '') || ':' || t_pag
                     || ':' || v_pag || ':' || coalesce(CAST(tp_integra AS TEXT), '')
                     || ':' || coalesce(card_cnpj, '') || ':' || coalesce(t_band, '')
@@ -423,9 +407,7 @@ fn nfce_qr_code_taxes_payments_installments_transport_and_alphanumeric_cnpj(db) 
         "12ABC34501DE35|1|0|49929194000284|Transportes Rápidos & Cia|SP|Pedido 4471; entregar no depósito 2."
     );
     // Ordered by n_dup, a text, so in Rust (bytewise whatever the database's collation).
-    let mut installments = column(
-        &env,
-        &format!(
+    let mut installments = env.column(&format!(
             "SELECT n_dup || ':' || d_venc || ':' || v_dup FROM nfe_duplicata WHERE chave = '{k}'"
         ),
     );

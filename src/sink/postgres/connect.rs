@@ -1283,43 +1283,37 @@ mod tests {
 
     #[test]
     fn server_errors() {
-        let port = fake_server(error_response(
-            "28P01",
-            "password authentication failed for user \"u\"",
-        ));
-        let (kind, msg) = connect_error(&ok(
-            &format!("postgres://u:pw@127.0.0.1:{port}/db?sslmode=disable"),
-            &[],
-        ));
-        assert_eq!(kind, ConnectErrorKind::Auth);
-        assert_eq!(
-            msg,
-            format!(
-                "cannot connect to postgres://u@127.0.0.1:{port}/db: password authentication failed for user \"u\""
-            )
-        );
-        let port = fake_server(error_response("3D000", "database \"db\" does not exist"));
-        let (kind, msg) = connect_error(&ok(
-            &format!("postgres://u@127.0.0.1:{port}/db?sslmode=disable"),
-            &[],
-        ));
-        assert_eq!(kind, ConnectErrorKind::NoDatabase);
-        assert_eq!(
-            msg,
-            format!(
-                "cannot connect to postgres://u@127.0.0.1:{port}/db: database \"db\" does not exist"
-            )
-        );
-        let port = fake_server(error_response("53300", "sorry, too many clients already"));
-        let (kind, msg) = connect_error(&ok(
-            &format!("postgres://u@127.0.0.1:{port}/db?sslmode=disable"),
-            &[],
-        ));
-        assert_eq!(kind, ConnectErrorKind::Other);
-        assert!(
-            msg.ends_with(": sorry, too many clients already (SQLSTATE 53300)"),
-            "{msg}"
-        );
+        for (code, message, kind, says) in [
+            (
+                "28P01",
+                "password authentication failed for user \"u\"",
+                ConnectErrorKind::Auth,
+                ": password authentication failed for user \"u\"",
+            ),
+            (
+                "3D000",
+                "database \"db\" does not exist",
+                ConnectErrorKind::NoDatabase,
+                ": database \"db\" does not exist",
+            ),
+            (
+                "53300",
+                "sorry, too many clients already",
+                ConnectErrorKind::Other,
+                ": sorry, too many clients already (SQLSTATE 53300)",
+            ),
+        ] {
+            let port = fake_server(error_response(code, message));
+            let (got, msg) = connect_error(&ok(
+                &format!("postgres://u:pw@127.0.0.1:{port}/db?sslmode=disable"),
+                &[],
+            ));
+            assert_eq!(got, kind, "{code}");
+            assert_eq!(
+                msg,
+                format!("cannot connect to postgres://u@127.0.0.1:{port}/db{says}")
+            );
+        }
     }
 
     #[test]
