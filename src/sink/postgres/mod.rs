@@ -317,9 +317,11 @@ impl Postgres {
         let Some(thread) = self.in_flight.take() else {
             return Ok(Counts::default());
         };
+        // A panic there would be a batchimp bug: the batch stops (its files were not
+        // recorded, `resume` redoes them) with one line, as for any database failure.
         let sent = thread
             .join()
-            .unwrap_or_else(|_| panic!("the database thread panicked"));
+            .map_err(|_| anyhow::anyhow!("batchimp bug: the database thread panicked"))?;
         self.client = sent.client;
         match (sent.result, sent.lost_commit) {
             (Ok(counts), _) => Ok(counts),
