@@ -104,11 +104,11 @@ pub struct BatchArgs {
     pub allow_invalid_keys: bool,
 
     /// Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB).
-    #[arg(long, value_name = "SIZE", default_value = "50MiB", value_parser = crate::config::parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "50MiB", value_parser = parse_size)]
     pub max_file_size: u64,
 
     /// Most bytes one ZIP may inflate to, nested ZIPs included (zip_bomb past it).
-    #[arg(long, value_name = "SIZE", default_value = "16GiB", value_parser = crate::config::parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "16GiB", value_parser = parse_size)]
     pub max_archive_size: u64,
 
     /// Longest one file may take to read and parse (e.g. 60s, 500ms); slower files fail with
@@ -188,4 +188,46 @@ pub struct ListArgs {
     /// Print the batches as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A size as users write it: `1048576`, `512KiB`, `50MiB`, `2GB`, `16G`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("not a size: {s:?} (try 50MiB)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        "t" | "tb" => 1_000_000_000_000,
+        "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} (use KiB, MiB, GiB, KB, MB, GB)"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size too large: {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("50MiB"), Ok(50 << 20));
+        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_size("123"), Ok(123));
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("MiB").is_err());
+    }
 }

@@ -16,9 +16,10 @@
 //!   file holds up the ones behind it.
 
 use crate::error::{ErrorType, FileError};
+use crate::format::Outcome;
 use crate::format::{self, ParseOptions, Source, catalog};
 use crate::interrupt;
-use crate::ledger::{OnConflict, Outcome, Processed};
+use crate::ledger::{OnConflict, Processed};
 use crate::progress::Progress;
 use crate::sink::{self, Sink};
 use crate::source::{self, Filter, Item, Job, WalkOptions, Walker};

@@ -5,101 +5,12 @@
 //! The JSON is streamed: one line per file, sorted by path, so a million-file report needs no
 //! memory, diffs cleanly between runs, and greps well.
 
+use crate::ledger::{BatchInfo, FileEntry, RejectedRow};
 use crate::sink::Sink;
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
-
-/// A batch's ledger row.
-#[derive(Debug, Clone, Serialize)]
-pub struct BatchInfo {
-    pub batch_id: i64,
-    /// `running`, `completed`, `failed` or `cancelled`.
-    pub status: String,
-    pub inputs: Vec<String>,
-    pub workers: u64,
-    pub started_at: String,
-    /// `None` while running.
-    pub finished_at: Option<String>,
-    /// `None` while running.
-    pub processing_time_seconds: Option<f64>,
-    pub files: u64,
-    pub imported: u64,
-    pub duplicate: u64,
-    pub failed: u64,
-    pub unsupported: u64,
-    /// Catalog rows rejected by validation, over every file of the batch.
-    pub rows_rejected: u64,
-    /// The options that decide what the batch imports (JSON), reused by resume and retry.
-    #[serde(skip)]
-    pub options: String,
-    /// The working folder the inputs are relative to.
-    #[serde(skip)]
-    pub cwd: Option<String>,
-}
-
-/// Counts of a batch's files.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Totals {
-    pub files: u64,
-    /// Every status, zero included, so scripts can read `.totals.by_status.failed` directly.
-    pub by_status: BTreeMap<String, u64>,
-    /// Failed files by error type.
-    pub by_error_type: BTreeMap<String, u64>,
-    /// Imported files whose document met a stored copy: `enriched`, `replaced`.
-    pub by_conflict: BTreeMap<String, u64>,
-    /// Catalog rows written.
-    pub rows: u64,
-    /// Catalog rows rejected by validation (each listed in its file's `rejected_rows`).
-    pub rows_rejected: u64,
-}
-
-/// One file in the report.
-#[derive(Debug, Clone, Serialize)]
-pub struct FileEntry {
-    pub path: String,
-    pub kind: Option<String>,
-    pub status: String,
-    pub error_type: Option<String>,
-    pub error: Option<String>,
-    /// For duplicates: `identical` (same bytes as the imported copy) or `different` (same key,
-    /// other content).
-    pub duplicate: Option<String>,
-    /// For duplicates: the path the imported copy came from. For an `enriched` or `replaced`
-    /// document too: the path of the copy it met.
-    pub duplicate_of: Option<String>,
-    /// How an imported document met a stored copy with the same key: `enriched` (it filled
-    /// what the stored copy lacked, a protocol) or `replaced` (`--on-conflict replace`).
-    pub conflict: Option<String>,
-    /// Imported with a caveat (e.g. an invalid check digit under `--allow-invalid-keys`).
-    pub warning: Option<String>,
-    pub duration_ms: f64,
-    pub size: u64,
-    pub sha256: Option<String>,
-    /// The document key(s) the file holds (NF-e access key, CFDI UUID...), comma-separated.
-    pub key: Option<String>,
-    /// The same keys as a list: every document the file produced (a wrapper holds several).
-    pub keys: Vec<String>,
-    /// Transient errors (an interrupted read) overcome by retrying.
-    pub retries: u32,
-    /// For a catalog: the rows written.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rows: Option<u64>,
-    /// For a catalog: the rows rejected by validation, each listed in `rejected_rows`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rows_rejected: Option<u64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub rejected_rows: Vec<RejectedRow>,
-}
-
-/// A catalog row that failed validation.
-#[derive(Debug, Clone, Serialize)]
-pub struct RejectedRow {
-    pub line: u64,
-    pub error_type: String,
-    pub error: String,
-}
 
 fn j<T: Serialize + ?Sized>(v: &T) -> serde_json::Result<String> {
     serde_json::to_string(v)

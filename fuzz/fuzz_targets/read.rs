@@ -3,7 +3,7 @@
 #![no_main]
 
 use batchimp::format::{self, ParseOptions, Source, catalog};
-use batchimp::ledger::Outcome;
+use batchimp::format::Outcome;
 use libfuzzer_sys::fuzz_target;
 use std::time::{Duration, Instant};
 

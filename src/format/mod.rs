@@ -7,7 +7,7 @@
 //!
 //! Product catalogs ([`catalog`]) are the exception: one file of up to millions of rows that a
 //! later catalog updates, so they are not [`Doc`]s. [`read`] only recognises one
-//! ([`crate::ledger::Outcome::Catalog`]); the writer streams its rows (read by [`csv`]).
+//! ([`Outcome::Catalog`]); the writer streams its rows (read by [`csv`]).
 
 pub mod catalog;
 pub mod cfdi;
@@ -16,7 +16,6 @@ pub mod nfe;
 pub mod xml;
 
 use crate::error::FileError;
-use crate::ledger::Outcome;
 
 pub use crate::schema::{AfterWrite, ColType, Column, Table, col};
 
@@ -178,6 +177,16 @@ pub(crate) fn parse_decimal(s: &str) -> Option<f64> {
         digits.parse().ok()?
     };
     Some(if negative { -value } else { value })
+}
+
+/// A parsed file's content, or why there is none.
+#[derive(Debug)]
+pub enum Outcome {
+    Docs(Vec<Doc>),
+    /// A product catalog, streamed into the database by the writer (see `format::catalog`).
+    Catalog(catalog::Load),
+    Unsupported,
+    Failed(FileError),
 }
 
 /// Options that change how formats read documents.

@@ -9,8 +9,8 @@ pub mod schema;
 pub mod sqlite;
 pub mod written;
 
+use crate::ledger::{BatchInfo, FileEntry, Totals};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed};
-use crate::report::{BatchInfo, FileEntry, Totals};
 use crate::source::OriginSet;
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;

@@ -3,8 +3,8 @@
 //! kind detector, the parsers and the in-memory ZIP reader directly, with no panic catching in
 //! between. Coverage-guided fuzzing of the same entry points is in `fuzz/` (cargo fuzz).
 
+use batchimp::format::Outcome;
 use batchimp::format::{self, ParseOptions, Source, catalog};
-use batchimp::ledger::Outcome;
 use batchimp::source::{self, Filter, Job, JobSource, Limits};
 use std::path::Path;
 use std::time::{Duration, Instant};

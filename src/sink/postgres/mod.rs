@@ -18,8 +18,8 @@ pub use connect::{ConnectError, ConnectErrorKind, Settings, SslMode, redact};
 
 use super::schema::{self, Dialect};
 use super::{BatchStart, Sink};
+use crate::ledger::{BatchInfo, FileEntry, RejectedRow, Totals};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status};
-use crate::report::{BatchInfo, FileEntry, RejectedRow, Totals};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result, bail};
 use postgres::types::{ToSql, Type};
@@ -439,7 +439,7 @@ impl Sink for Postgres {
             || self
                 .open
                 .last()
-                .is_some_and(|p| matches!(p.file.outcome, crate::ledger::Outcome::Catalog(_)))
+                .is_some_and(|p| matches!(p.file.outcome, crate::format::Outcome::Catalog(_)))
     }
 
     fn commit(&mut self, batch: i64) -> Result<Counts> {
