@@ -62,7 +62,8 @@ pub struct DbArg {
         long,
         env = "BATCHIMP_SCHEMA",
         default_value = "batchimp",
-        value_name = "NAME"
+        value_name = "NAME",
+        hide_env_values = true
     )]
     pub schema: String,
 }

@@ -105,6 +105,8 @@ fn help_documents_every_run_option() {
     let help = String::from_utf8(out.stdout).unwrap();
     for opt in [
         "--db",
+        "postgres://",
+        "--schema",
         "--workers",
         "--hidden",
         "--allow-invalid-keys",
