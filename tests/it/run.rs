@@ -838,3 +838,39 @@ fn files_are_recorded_in_walk_order_across_stat_batches(db) {
     assert_eq!(size_of("in/f2000-link.txt"), "nota 7\n".len() as i64);
 }
 }
+
+db_test! {
+/// The README's example queries run unchanged on both databases and find the same rows.
+fn the_readme_queries_run_on_both_databases(db) {
+    let env = Env::on(db);
+    let run = env.run(&[&fixture("")]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    let cancelled = env.rows(
+        "SELECT n.chave, n.n_nf, n.v_nf, e.x_just, e.dh_reg_evento
+         FROM nfe n JOIN nfe_evento e ON e.chave = n.chave AND e.tp_evento = '110111' AND e.c_stat = 135
+         WHERE n.situacao = 'cancelada' AND n.dh_emi LIKE '2026-10%'",
+    );
+    assert_eq!(cancelled.len(), 2, "{cancelled:?}");
+    assert!(cancelled.iter().all(|r| r[2].as_deref() == Some("309.5")));
+    let mut paid = env.rows(
+        "SELECT c.uuid, c.total, sum(d.imp_pagado) AS pagado, min(d.imp_saldo_insoluto) AS saldo
+         FROM cfdi c JOIN cfdi_pago_docto d ON d.id_documento = c.uuid GROUP BY c.uuid",
+    );
+    paid.sort();
+    assert_eq!(paid.len(), 2, "{paid:?}");
+    assert_eq!(paid[1][0].as_deref(), Some("C0FFEE00-1234-4ABC-8DEF-0123456789AB"));
+    let products = env.rows(
+        "SELECT sku, name, price FROM product WHERE category = 'Medicamentos' ORDER BY price DESC",
+    );
+    assert_eq!(
+        products,
+        vec![vec![
+            Some("7891000100202".to_owned()),
+            Some("Dipirona 500mg".to_owned()),
+            Some("8.75".to_owned())
+        ]]
+    );
+    let rejected = env.column("SELECT line FROM rejected_rows ORDER BY file_id, line");
+    assert_eq!(rejected, ["6", "7", "9"]);
+}
+}
