@@ -1154,3 +1154,152 @@ fn a_transaction_mode_pooler_in_front_works_like_the_server() {
         timings.join("\n")
     );
 }
+
+// ----- a COMMIT whose answer is lost -----
+
+/// Where a [`CommitCutter`] cuts the connection, once, at the first COMMIT that follows a COPY
+/// into `nfe`.
+#[derive(Clone, Copy, PartialEq)]
+enum Cut {
+    /// After the server got the COMMIT (it lands; its answer never reaches batchimp).
+    AfterCommit,
+    /// Before (it never lands).
+    BeforeCommit,
+}
+
+/// A TCP proxy in front of the server that reads the client's protocol messages and cuts the
+/// connection around one COMMIT; everything else passes through, later connections too.
+struct CommitCutter {
+    port: u16,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl CommitCutter {
+    fn start(server_port: u16, cut: Cut) -> CommitCutter {
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let done = Arc::new(AtomicBool::new(false));
+        let cut_done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { continue };
+                let Ok(mut server) = TcpStream::connect(("127.0.0.1", server_port)) else {
+                    continue;
+                };
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                // Once the cut is decided, nothing more reaches the client: the COMMIT's answer
+                // is lost.
+                let hold = Arc::new(AtomicBool::new(false));
+                let held = Arc::clone(&hold);
+                // Server to client: bytes as they come, until the cut.
+                std::thread::spawn(move || {
+                    use std::io::{Read, Write};
+                    let mut buf = [0u8; 16384];
+                    while let Ok(n) = s2.read(&mut buf) {
+                        if n == 0 || held.load(Ordering::SeqCst) || c2.write_all(&buf[..n]).is_err()
+                        {
+                            break;
+                        }
+                    }
+                    let _ = c2.shutdown(Shutdown::Both);
+                });
+                let done = Arc::clone(&cut_done);
+                // Client to server: message by message (the startup message has no type byte).
+                std::thread::spawn(move || {
+                    use std::io::{Read, Write};
+                    let mut read_exact = |n: usize| -> Option<Vec<u8>> {
+                        let mut b = vec![0; n];
+                        client.read_exact(&mut b).ok().map(|()| b)
+                    };
+                    let Some(len) = read_exact(4) else { return };
+                    let n = u32::from_be_bytes(len[..4].try_into().unwrap()) as usize;
+                    let Some(body) = read_exact(n - 4) else {
+                        return;
+                    };
+                    if server
+                        .write_all(&len)
+                        .and_then(|()| server.write_all(&body))
+                        .is_err()
+                    {
+                        return;
+                    }
+                    let mut armed = false;
+                    loop {
+                        let Some(head) = read_exact(5) else { break };
+                        let n = u32::from_be_bytes(head[1..5].try_into().unwrap()) as usize;
+                        let Some(body) = read_exact(n - 4) else { break };
+                        if head[0] == b'P' && body.windows(10).any(|w| w == b"COPY \"nfe\"") {
+                            armed = true;
+                        }
+                        let commit = head[0] == b'Q' && body.starts_with(b"COMMIT");
+                        if commit && armed && !done.swap(true, Ordering::SeqCst) {
+                            hold.store(true, Ordering::SeqCst);
+                            if cut == Cut::AfterCommit {
+                                let _ = server.write_all(&head);
+                                let _ = server.write_all(&body);
+                                // Let it land before its answer is lost.
+                                std::thread::sleep(Duration::from_millis(300));
+                            }
+                            let _ = server.shutdown(Shutdown::Both);
+                            let _ = client.shutdown(Shutdown::Both);
+                            break;
+                        }
+                        if server
+                            .write_all(&head)
+                            .and_then(|()| server.write_all(&body))
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                    let _ = server.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        CommitCutter { port, cut: done }
+    }
+}
+
+#[test]
+fn a_commit_whose_answer_is_lost_is_settled_by_the_ledger_not_redone_or_lost() {
+    let Some(server) = PgServer::shared() else {
+        return;
+    };
+    let env = Env::new();
+    let (input, files, nfe) = dataset(&env, 2000);
+    for cut in [Cut::AfterCommit, Cut::BeforeCommit] {
+        let proxy = CommitCutter::start(server.port(), cut);
+        let schema = format!(
+            "lost_commit_{}_{}",
+            std::process::id(),
+            cut == Cut::AfterCommit
+        );
+        let url = format!(
+            "postgres://batchimp@127.0.0.1:{}/batchimp?sslmode=disable",
+            proxy.port
+        );
+        let out = finish(spawn(
+            &env,
+            &["run", &input, "--db", &url, "--schema", &schema],
+        ));
+        let err = stderr(&out);
+        assert!(
+            proxy.cut.load(std::sync::atomic::Ordering::SeqCst),
+            "the connection was cut"
+        );
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("retry 1 of 3"), "{err}");
+        assert_each_once(server, &schema, files, nfe);
+        assert_eq!(
+            count(
+                server,
+                &schema,
+                "SELECT count(*) FROM batches WHERE status = 'completed'"
+            ),
+            1
+        );
+    }
+}
