@@ -1227,8 +1227,7 @@ impl CommitCutter {
                         return;
                     }
                     let mut armed = false;
-                    loop {
-                        let Some(head) = read_exact(5) else { break };
+                    while let Some(head) = read_exact(5) {
                         let n = u32::from_be_bytes(head[1..5].try_into().unwrap()) as usize;
                         let Some(body) = read_exact(n - 4) else { break };
                         if head[0] == b'P' && body.windows(10).any(|w| w == b"COPY \"nfe\"") {
