@@ -79,7 +79,7 @@ pub struct ExecArgs {
     pub workers: Option<u16>,
 
     /// Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next
-    /// to the database].
+    /// to a SQLite database, in the working folder for PostgreSQL].
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
