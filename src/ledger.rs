@@ -213,6 +213,38 @@ pub struct Totals {
     pub rows_rejected: u64,
 }
 
+impl Totals {
+    /// No file yet: every status at zero, so scripts can read `.totals.by_status.failed`.
+    pub fn new() -> Totals {
+        let mut totals = Totals::default();
+        for s in Status::ALL {
+            totals.by_status.insert(s.as_str().to_owned(), 0);
+        }
+        totals
+    }
+
+    /// Add `files` ledger rows that share a status, error type and conflict, with the catalog
+    /// rows they wrote and rejected.
+    pub fn add(
+        &mut self,
+        (status, error_type, conflict): (String, Option<String>, Option<String>),
+        files: u64,
+        rows: u64,
+        rows_rejected: u64,
+    ) {
+        *self.by_status.entry(status).or_default() += files;
+        if let Some(t) = error_type {
+            *self.by_error_type.entry(t).or_default() += files;
+        }
+        if let Some(c) = conflict {
+            *self.by_conflict.entry(c).or_default() += files;
+        }
+        self.files += files;
+        self.rows += rows;
+        self.rows_rejected += rows_rejected;
+    }
+}
+
 /// One file in the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileEntry {

@@ -618,10 +618,7 @@ impl Sink for Sqlite {
     }
 
     fn totals(&mut self, batch: i64) -> Result<Totals> {
-        let mut totals = Totals::default();
-        for s in Status::ALL {
-            totals.by_status.insert(s.as_str().to_owned(), 0);
-        }
+        let mut totals = Totals::new();
         // One pass over the batch's ledger rows, however many counts the report shows.
         let mut stmt = self.conn.prepare_cached(
             "SELECT status, error_type, conflict, count(*), coalesce(sum(rows), 0),
@@ -630,19 +627,8 @@ impl Sink for Sqlite {
         )?;
         let mut rows = stmt.query([batch])?;
         while let Some(r) = rows.next()? {
-            let n = r.get::<_, i64>(3)? as u64;
-            let add = |counts: &mut std::collections::BTreeMap<String, u64>,
-                       key: Option<String>| {
-                if let Some(k) = key {
-                    *counts.entry(k).or_default() += n;
-                }
-            };
-            add(&mut totals.by_status, r.get(0)?);
-            add(&mut totals.by_error_type, r.get(1)?);
-            add(&mut totals.by_conflict, r.get(2)?);
-            totals.files += n;
-            totals.rows += r.get::<_, i64>(4)? as u64;
-            totals.rows_rejected += r.get::<_, i64>(5)? as u64;
+            let n = |i| r.get::<_, i64>(i).map(|n| n as u64);
+            totals.add((r.get(0)?, r.get(1)?, r.get(2)?), n(3)?, n(4)?, n(5)?);
         }
         Ok(totals)
     }

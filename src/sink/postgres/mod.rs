@@ -616,10 +616,7 @@ impl Sink for Postgres {
     fn totals(&mut self, batch: i64) -> Result<Totals> {
         let batch = batch.to_string();
         self.in_tx(|c| {
-            let mut totals = Totals::default();
-            for s in Status::ALL {
-                totals.by_status.insert(s.as_str().to_owned(), 0);
-            }
+            let mut totals = Totals::new();
             let rows = c.query_typed(
                 "SELECT status, error_type, conflict, count(*), coalesce(sum(rows), 0)::bigint,
                     coalesce(sum(rows_rejected), 0)::bigint
@@ -627,18 +624,8 @@ impl Sink for Postgres {
                 &[(&batch, Type::TEXT)],
             )?;
             for r in rows {
-                let n = r.get::<_, i64>(3) as u64;
-                let add = |counts: &mut std::collections::BTreeMap<String, u64>, i| {
-                    if let Some(k) = r.get::<_, Option<String>>(i) {
-                        *counts.entry(k).or_default() += n;
-                    }
-                };
-                add(&mut totals.by_status, 0);
-                add(&mut totals.by_error_type, 1);
-                add(&mut totals.by_conflict, 2);
-                totals.files += n;
-                totals.rows += r.get::<_, i64>(4) as u64;
-                totals.rows_rejected += r.get::<_, i64>(5) as u64;
+                let n = |i| r.get::<_, i64>(i) as u64;
+                totals.add((r.get(0), r.get(1), r.get(2)), n(3), n(4), n(5));
             }
             Ok(totals)
         })

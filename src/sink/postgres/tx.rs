@@ -204,8 +204,8 @@ fn upsert_sql(t: &Table) -> String {
 }
 
 /// A document key as the lookups and the buffers name it: its table and key values.
-fn entry_key(t: &Table, values: impl Iterator<Item = Option<String>>) -> String {
-    let mut k = String::from(t.name);
+fn entry_key(table: &str, values: impl Iterator<Item = Option<String>>) -> String {
+    let mut k = String::from(table);
     for v in values {
         k.push('\u{1f}');
         k.push_str(v.as_deref().unwrap_or(""));
@@ -353,11 +353,8 @@ impl<'a> Tx<'a> {
                 .map(|c| (c as &(dyn ToSql + Sync), Type::TEXT_ARRAY))
                 .collect();
             let t = self.sql.docs[table].key.len();
-            let def = schema::tables()
-                .find(|x| x.name == table)
-                .expect("a table of the schema");
             for row in self.client.query_typed(&self.sql.lookups[table], &params)? {
-                let key = entry_key(def, (0..t).map(|i| row.get::<_, Option<String>>(i)));
+                let key = entry_key(table, (0..t).map(|i| row.get::<_, Option<String>>(i)));
                 let stored = Stored {
                     sha256: row.get(t),
                     path: row.get(t + 1),
@@ -381,7 +378,7 @@ impl<'a> Tx<'a> {
             .key
             .iter()
             .map(|&c| copy::param(main.values[c].as_cell()));
-        entry_key(main.table, values)
+        entry_key(main.table.name, values)
     }
 
     /// Whether `key`'s stored copy is still in the buffers (so it must be sent before it can
