@@ -102,19 +102,50 @@ fn dataset(env: &Env, count: u32) -> (String, u32, i64) {
     (dir.display().to_string(), files, nfe)
 }
 
-#[test]
-fn a_server_restart_mid_batch_loses_no_file_and_imports_none_twice() {
-    let Some(server) = PgServer::start(Options::default()) else {
-        return;
-    };
+/// A run of 3,000 files into a server of its own, caught once its first transactions are in
+/// and the rest are still coming.
+struct Caught {
+    server: PgServer,
+    env: Env,
+    child: Child,
+    url: String,
+    files: u32,
+    nfe: i64,
+}
+
+/// `None` when PostgreSQL is not installed (the test skips, saying so).
+fn run_caught_mid_batch(args: &[&str]) -> Option<Caught> {
+    let server = PgServer::start(Options::default())?;
     let env = Env::new();
     let (input, files, nfe) = dataset(&env, 3000);
     let url = server.url("batchimp");
-    let child = spawn(&env, &["run", &input, "--db", &url, "--workers", "2"]);
-    // Restart once the first transactions are in, while the rest are still coming.
+    let child = spawn(&env, &[&["run", &input, "--db", &url], args].concat());
     wait_for("the first commits", || {
         count(&server, "batchimp", "SELECT count(*) FROM files") > 0
     });
+    Some(Caught {
+        server,
+        env,
+        child,
+        url,
+        files,
+        nfe,
+    })
+}
+
+#[test]
+fn a_server_restart_mid_batch_loses_no_file_and_imports_none_twice() {
+    let Some(Caught {
+        server,
+        env,
+        child,
+        files,
+        nfe,
+        ..
+    }) = run_caught_mid_batch(&["--workers", "2"])
+    else {
+        return;
+    };
     server.restart();
     let out = finish(child);
     let err = stderr(&out);
@@ -133,16 +164,17 @@ fn a_server_restart_mid_batch_loses_no_file_and_imports_none_twice() {
 
 #[test]
 fn a_server_gone_for_good_stops_the_batch_with_exit_2_and_resume_finishes_it() {
-    let Some(server) = PgServer::start(Options::default()) else {
+    let Some(Caught {
+        server,
+        env,
+        child,
+        url,
+        files,
+        nfe,
+    }) = run_caught_mid_batch(&["--retries", "1"])
+    else {
         return;
     };
-    let env = Env::new();
-    let (input, files, nfe) = dataset(&env, 3000);
-    let url = server.url("batchimp");
-    let child = spawn(&env, &["run", &input, "--db", &url, "--retries", "1"]);
-    wait_for("the first commits", || {
-        count(&server, "batchimp", "SELECT count(*) FROM files") > 0
-    });
     server.stop();
     let out = finish(child);
     let err = stderr(&out);
