@@ -372,6 +372,27 @@ fn main() {
     catalog_bench(&a, &root, &tmp, bin);
 }
 
+/// A document's rows as text (its `nfe` row, its `nfe_item` rows).
+type TextDoc = (Vec<Vec<Option<String>>>, Vec<Vec<Option<String>>>);
+
+/// A document's rows, one INSERT statement each (`inserts`: into `nfe`, into `nfe_item`), on
+/// `c`: a transaction, or the client itself (each INSERT its own transaction).
+fn insert_doc(
+    c: &mut impl postgres::GenericClient,
+    inserts: [&postgres::Statement; 2],
+    (nfe, items): &TextDoc,
+) {
+    for (stmt, rows) in inserts.into_iter().zip([nfe, items]) {
+        for row in rows {
+            let params: Vec<&(dyn postgres::types::ToSql + Sync)> = row
+                .iter()
+                .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+                .collect();
+            c.execute(stmt, &params).unwrap();
+        }
+    }
+}
+
 /// Rows counted on PostgreSQL, against the manifest.
 fn check_pg(client: &mut postgres::Client, m: &nfe_gen::Manifest) {
     let n = |c: &mut postgres::Client, t: &str| -> u64 {
@@ -498,17 +519,9 @@ fn postgres_bench(
     }
     let sample_rows: usize = docs.iter().map(|(n, i)| n.len() + i.len()).sum();
     let started = Instant::now();
-    for (nfe, items) in &docs {
+    for doc in &docs {
         let mut tx = admin.transaction().unwrap();
-        for (stmt, rows) in [(&ins_nfe, nfe), (&ins_item, items)] {
-            for row in rows {
-                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = row
-                    .iter()
-                    .map(|v| v as &(dyn postgres::types::ToSql + Sync))
-                    .collect();
-                tx.execute(stmt, &params).unwrap();
-            }
-        }
+        insert_doc(&mut tx, [&ins_nfe, &ins_item], doc);
         tx.commit().unwrap();
     }
     let rowwise = started.elapsed().as_secs_f64();
@@ -521,16 +534,8 @@ fn postgres_bench(
     let tenth = &docs[..docs.len().div_ceil(10)];
     let tenth_rows: usize = tenth.iter().map(|(n, i)| n.len() + i.len()).sum();
     let started = Instant::now();
-    for (nfe, items) in tenth {
-        for (stmt, rows) in [(&ins_nfe, nfe), (&ins_item, items)] {
-            for row in rows {
-                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = row
-                    .iter()
-                    .map(|v| v as &(dyn postgres::types::ToSql + Sync))
-                    .collect();
-                admin.execute(stmt, &params).unwrap();
-            }
-        }
+    for doc in tenth {
+        insert_doc(&mut admin, [&ins_nfe, &ins_item], doc);
     }
     let autocommit = started.elapsed().as_secs_f64();
     let autocommit_rows_s = tenth_rows as f64 / autocommit;
