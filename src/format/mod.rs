@@ -116,7 +116,8 @@ pub fn typed(
         ColType::Integer | ColType::Id => Value::Int(s.parse().map_err(|_| bad())?),
         ColType::Numeric | ColType::Real => {
             let f = parse_decimal(s).ok_or_else(bad)?;
-            if significant_digits(s) > 15 {
+            // Text of 15 bytes or fewer cannot hold more digits: most amounts skip the count.
+            if s.len() > 15 && significant_digits(s) > 15 {
                 Value::Decimal(f, s.into())
             } else {
                 Value::Num(f)

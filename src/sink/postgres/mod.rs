@@ -377,7 +377,7 @@ impl Postgres {
 }
 
 /// Parameters as text, cast by the statement.
-fn texts(values: &[Option<String>]) -> Vec<(&(dyn ToSql + Sync), Type)> {
+pub(super) fn texts(values: &[Option<String>]) -> Vec<(&(dyn ToSql + Sync), Type)> {
     values
         .iter()
         .map(|v| (v as &(dyn ToSql + Sync), Type::TEXT))

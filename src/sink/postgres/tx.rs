@@ -11,7 +11,7 @@
 //! since the lookup makes the COPY fail on the key's unique index; the writer then redoes the
 //! transaction, whose lookup now finds that copy.
 
-use super::copy;
+use super::{copy, texts};
 use crate::format::Outcome;
 use crate::format::{CellRef, Doc, Row, Table, Value, catalog};
 use crate::ledger::{Conflict, Counts, OnConflict, Processed, Status};
@@ -257,14 +257,6 @@ pub struct Tx<'a> {
     /// Ledger rows replaced, by their old status.
     removed: Counts,
     rows_rejected: i64,
-}
-
-/// Parameters as text (PostgreSQL casts them where the statement says).
-fn texts(values: &[Option<String>]) -> Vec<(&(dyn ToSql + Sync), Type)> {
-    values
-        .iter()
-        .map(|v| (v as &(dyn ToSql + Sync), Type::TEXT))
-        .collect()
 }
 
 impl<'a> Tx<'a> {
