@@ -16,8 +16,7 @@
 //!   file holds up the ones behind it.
 
 use crate::error::{ErrorType, FileError};
-use crate::format::Outcome;
-use crate::format::{self, ParseOptions, Source, catalog};
+use crate::format::{self, Outcome, ParseOptions, Source, catalog};
 use crate::interrupt;
 use crate::ledger::{OnConflict, Processed};
 use crate::progress::Progress;

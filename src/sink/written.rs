@@ -2,8 +2,7 @@
 //! document met a stored copy of itself, and the file's ledger row.
 
 use crate::error::{ErrorType, FileError};
-use crate::format::Outcome;
-use crate::format::{Doc, Row, Value, catalog};
+use crate::format::{Doc, Outcome, Row, Value, catalog};
 use crate::ledger::{Conflict, OnConflict, Processed, Status};
 use anyhow::{Context, Result};
 use std::time::Duration;

@@ -12,8 +12,7 @@
 //! transaction, whose lookup now finds that copy.
 
 use super::{copy, texts};
-use crate::format::Outcome;
-use crate::format::{CellRef, Doc, Row, Table, Value, catalog};
+use crate::format::{CellRef, Doc, Outcome, Row, Table, Value, catalog};
 use crate::ledger::{Conflict, Counts, OnConflict, Processed, Status};
 use crate::sink::schema::{self, Dialect, DocSql};
 use crate::sink::written::{self, CatalogWrite, DocsResult, FileRow, Meeting, Stored, Writes};
