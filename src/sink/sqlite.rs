@@ -319,6 +319,9 @@ impl Sqlite {
         if let Some(has) = self.has_rows.get_mut(row.table.name) {
             *has = true;
         }
+        if row.table.after_write.is_empty() {
+            return Ok(());
+        }
         for (reads, sql) in &self.hooks[row.table.name] {
             let has = match self.has_rows.get(reads) {
                 Some(&has) => has,
