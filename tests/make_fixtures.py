@@ -417,3 +417,17 @@ open(C+'/sem-linhas-validas.csv', 'w', encoding='utf-8').write(
 # A reference table, not a catalog (no price): unsupported.
 open(C+'/tabela-ncm.csv', 'wb').write(
     'codigo;descricao;aliquota\r\n09012100;Café torrado, não descafeinado;18.00\r\n'.encode('latin-1'))
+
+# Not well-formed XML, each as a user met it: xml_malformed, never imported.
+M = OUT + '/malformed'
+shutil.rmtree(M, ignore_errors=True); os.makedirs(M)
+n8 = nfe(k8, nnf=1008)
+write(M+'/cfdi-lt-in-attribute.xml', cfdi('4.0', '44444444-5555-4666-8777-888888888888').replace('Nombre="ESCUELA KEMPER URGATE"', 'Nombre="}ni,os<wr ESCUELA KEMPER URGATE"', 1))
+k9 = key('35','2610','12345678000195',55,1,1009,10090090)
+open(M+'/nfe-two-documents.xml','wb').write(write(M+'/nfe-two-documents.xml', n8) + write(M+'/nfe-two-documents.xml', nfe(k9, nnf=1009)))
+write(M+'/nfe-duplicate-attribute.xml', n8.replace('versao="4.00"', 'versao="4.00" versao="3.10"', 1))
+write(M+'/nfe-char-reference-1.xml', n8.replace('<natOp>', '<natOp>&#1;', 1))
+write(M+'/nfe-control-character.xml', n8.replace('<natOp>', '<natOp>\x0b', 1))
+write(M+'/nfe-attribute-without-value.xml', n8.replace('versao="4.00"', 'versao', 1))
+write(M+'/nfe-double-dash-in-comment.xml', n8.replace('<NFe', '<!-- gerado pelo ERP -- versao 2 --><NFe', 1))
+open(M+'/nfe-text-after-root.xml','wb').write(write(M+'/nfe-text-after-root.xml', n8) + b'fim do arquivo\n')

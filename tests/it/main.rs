@@ -13,3 +13,4 @@ mod postgres;
 mod reliability;
 mod run;
 mod testdata;
+mod xmlconf;

@@ -59,6 +59,14 @@ const FIXTURE_OUTCOMES: &str = "
     nfe/broken-key-not-44-digits.xml                  failed      nfe_invalid_key
     nfe/broken-malformed.xml                          failed      xml_malformed
     nfe/broken-missing-key.xml                        failed      nfe_missing_key
+    malformed/cfdi-lt-in-attribute.xml                failed      xml_malformed
+    malformed/nfe-attribute-without-value.xml         failed      xml_malformed
+    malformed/nfe-char-reference-1.xml                failed      xml_malformed
+    malformed/nfe-control-character.xml               failed      xml_malformed
+    malformed/nfe-double-dash-in-comment.xml          failed      xml_malformed
+    malformed/nfe-duplicate-attribute.xml             failed      xml_malformed
+    malformed/nfe-text-after-root.xml                 failed      xml_malformed
+    malformed/nfe-two-documents.xml                   failed      xml_malformed
     nfe/broken-truncated.xml                          failed      xml_truncated
     nfe/enviNFe-three-documents.xml                   imported    -
     nfe/nfce-model65.xml                              imported    -
@@ -126,11 +134,11 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 78);
+    assert_eq!(totals["files"], 86);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
     assert_eq!(run.total("imported"), 33);
     assert_eq!(run.total("duplicate"), 5);
-    assert_eq!(run.total("failed"), 36);
+    assert_eq!(run.total("failed"), 44);
     assert_eq!(run.total("unsupported"), 4);
     assert_eq!(totals["by_error_type"]["xml_truncated"], 2);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 11);
@@ -146,7 +154,7 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         33
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 36"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 44"),
         1
     );
 }
@@ -873,4 +881,67 @@ fn the_readme_queries_run_on_both_databases(db) {
     let rejected = env.column("SELECT line FROM rejected_rows ORDER BY file_id, line");
     assert_eq!(rejected, ["6", "7", "9"]);
 }
+}
+
+/// Files that are not well-formed XML fail `xml_malformed` with the byte offset and what was
+/// wrong; none of their documents is imported, and the batch goes on.
+#[test]
+fn malformed_xml_fails_naming_the_offset_and_imports_nothing() {
+    let env = Env::new();
+    let run = env.run(&[&fixture("malformed"), &fixture("nfe/nfe-v4-authorized.xml")]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    for (name, at, what) in [
+        (
+            "cfdi-lt-in-attribute.xml",
+            485,
+            "a `<` in an attribute value",
+        ),
+        (
+            "nfe-attribute-without-value.xml",
+            55,
+            "attribute versao has no value",
+        ),
+        (
+            "nfe-char-reference-1.xml",
+            229,
+            "&#1; is not a character XML allows",
+        ),
+        (
+            "nfe-control-character.xml",
+            229,
+            "a character XML does not allow (U+000B)",
+        ),
+        (
+            "nfe-double-dash-in-comment.xml",
+            126,
+            "`--` inside a comment",
+        ),
+        (
+            "nfe-duplicate-attribute.xml",
+            39,
+            "<nfeProc> has attribute versao twice",
+        ),
+        (
+            "nfe-text-after-root.xml",
+            2748,
+            "text after the root element",
+        ),
+        (
+            "nfe-two-documents.xml",
+            2748,
+            "an XML declaration after the root element ended (two documents in one file?)",
+        ),
+    ] {
+        let f = run.file(&format!("malformed/{name}"));
+        assert_eq!(f["status"], "failed", "{f}");
+        assert_eq!(f["error_type"], "xml_malformed", "{f}");
+        let message = f["error"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("malformed XML at byte {at}: {what}")),
+            "{message}"
+        );
+    }
+    assert_eq!(run.total("imported"), 1);
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), 1);
+    assert_eq!(env.count_or_zero("SELECT count(*) FROM cfdi"), 0);
 }

@@ -1,0 +1,288 @@
+//! Character data: references (the five predefined entities and character references, nothing
+//! else: batchimp never reads a DTD), line-end normalisation, and an element's text assembled
+//! across runs without copying the common single run.
+
+use super::chars::{is_char, name_end};
+use super::malformed;
+use crate::error::{ErrorType, FileError};
+use memchr::{memchr, memchr2};
+
+/// The reference at the start of `raw` (`raw[0]` is `&`): the character it stands for and its
+/// length through the `;`, or what is wrong with it.
+pub(super) fn reference(raw: &[u8]) -> Result<(char, usize), String> {
+    let no_reference = || "an `&` that starts no reference (write `&amp;`)".to_owned();
+    let Some(semi) = memchr(b';', &raw[1..]) else {
+        return Err(no_reference());
+    };
+    let name = &raw[1..1 + semi];
+    let c = match name {
+        b"lt" => '<',
+        b"gt" => '>',
+        b"amp" => '&',
+        b"apos" => '\'',
+        b"quot" => '"',
+        [b'#', b'x', hex @ ..] => char_ref(name, hex, 16)?,
+        [b'#', dec @ ..] => char_ref(name, dec, 10)?,
+        _ if !name.is_empty() && name_end(name, 0) == name.len() => {
+            return Err(format!(
+                "&{}; names an entity XML does not predefine (batchimp reads no DTD)",
+                String::from_utf8_lossy(name)
+            ));
+        }
+        _ => return Err(no_reference()),
+    };
+    Ok((c, semi + 2))
+}
+
+/// The character of `&#…;` whose digits are `digits` in `radix`.
+fn char_ref(name: &[u8], digits: &[u8], radix: u32) -> Result<char, String> {
+    let bad = || {
+        format!(
+            "&{}; is not a character XML allows",
+            String::from_utf8_lossy(name)
+        )
+    };
+    if digits.is_empty() {
+        return Err(bad());
+    }
+    let mut code: u32 = 0;
+    for &d in digits {
+        let v = char::from(d).to_digit(radix).ok_or_else(bad)?;
+        code = code.saturating_mul(radix).saturating_add(v);
+    }
+    if !is_char(code) {
+        return Err(bad());
+    }
+    char::from_u32(code).ok_or_else(bad)
+}
+
+/// Check character data (`text`) or an attribute value that starts at byte `at` of the
+/// document: its references resolve, character data holds no `]]>`, and an attribute value no
+/// `<`.
+#[inline]
+pub(super) fn check(raw: &[u8], at: usize, text: bool) -> Result<(), FileError> {
+    let other = if text { b']' } else { b'<' };
+    let mut i = 0;
+    while let Some(n) = memchr2(b'&', other, &raw[i..]) {
+        i += n;
+        match raw[i] {
+            b'<' => {
+                return Err(malformed(
+                    at + i,
+                    "a `<` in an attribute value (write `&lt;`)",
+                ));
+            }
+            b']' if raw[i..].starts_with(b"]]>") => {
+                return Err(malformed(at + i, "`]]>` in text (write `]]&gt;`)"));
+            }
+            b']' => i += 1,
+            _ => {
+                let (_, len) = reference(&raw[i..]).map_err(|what| malformed(at + i, what))?;
+                i += len;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolve the references in `raw` into `out`, normalising line ends (CR LF and a lone CR
+/// become LF) and, for an attribute value, turning literal tab, CR and LF into spaces as XML
+/// 1.0 §3.3.3 says (a character reference such as `&#10;` stays what it names).
+pub(super) fn unescape_into(
+    raw: &[u8],
+    attribute: bool,
+    out: &mut String,
+) -> Result<(), FileError> {
+    let mut i = 0;
+    let mut plain = 0;
+    while i < raw.len() {
+        let c = raw[i];
+        if !matches!(c, b'&' | b'\r' | b'\n' | b'\t') {
+            i += 1;
+            continue;
+        }
+        out.push_str(utf8(&raw[plain..i])?);
+        match c {
+            b'&' => {
+                let (ch, len) = reference(&raw[i..]).map_err(|what| {
+                    FileError::new(ErrorType::XmlMalformed, format!("malformed XML: {what}"))
+                })?;
+                out.push(ch);
+                i += len;
+            }
+            b'\r' => {
+                out.push(if attribute { ' ' } else { '\n' });
+                i += if raw.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+            }
+            _ => {
+                out.push(if attribute { ' ' } else { c as char });
+                i += 1;
+            }
+        }
+        plain = i;
+    }
+    out.push_str(utf8(&raw[plain..])?);
+    Ok(())
+}
+
+/// Whether an attribute value needs [`unescape_into`] (a reference or white space to
+/// normalise); otherwise it is used as written.
+pub(super) fn attribute_needs_work(raw: &[u8]) -> bool {
+    raw.iter()
+        .any(|&c| matches!(c, b'&' | b'\r' | b'\n' | b'\t'))
+}
+
+/// One element's text, across text runs, references and CDATA. The common case, a single run
+/// of plain text, stays a slice of the input: nothing is copied until it needs assembling.
+#[derive(Default)]
+pub struct Text<'a> {
+    /// The text so far while it is one borrowed run.
+    run: Option<&'a [u8]>,
+    /// The text once it needed assembling (several runs, a reference, a CR).
+    assembled: Option<String>,
+}
+
+impl<'a> Text<'a> {
+    pub fn clear(&mut self) {
+        self.run = None;
+        self.assembled = None;
+    }
+
+    /// Whether there is no text (an element that only holds elements, or an empty one).
+    pub fn is_empty(&self) -> bool {
+        self.run.is_none() && self.assembled.as_ref().is_none_or(String::is_empty)
+    }
+
+    /// Append character data as written (a [`Event::Text`](super::Event::Text)): its
+    /// references are resolved here.
+    pub fn push(&mut self, raw: &'a [u8]) -> Result<(), FileError> {
+        if memchr2(b'&', b'\r', raw).is_none() {
+            return self.push_run(raw);
+        }
+        unescape_into(raw, false, self.assembling())
+    }
+
+    /// Append text taken as is but for line ends (a [`Event::CData`](super::Event::CData)).
+    pub fn push_verbatim(&mut self, raw: &'a [u8]) -> Result<(), FileError> {
+        if memchr(b'\r', raw).is_none() {
+            return self.push_run(raw);
+        }
+        let out = self.assembling();
+        for (n, line) in raw.split(|&c| c == b'\r').enumerate() {
+            if n > 0 {
+                out.push('\n');
+            }
+            out.push_str(utf8(
+                line.strip_prefix(b"\n").filter(|_| n > 0).unwrap_or(line),
+            )?);
+        }
+        Ok(())
+    }
+
+    fn push_run(&mut self, raw: &'a [u8]) -> Result<(), FileError> {
+        if self.run.is_none() && self.assembled.is_none() {
+            self.run = Some(raw);
+        } else {
+            let s = utf8(raw)?;
+            self.assembling().push_str(s);
+        }
+        Ok(())
+    }
+
+    fn assembling(&mut self) -> &mut String {
+        let run = self.run.take();
+        self.assembled.get_or_insert_with(|| {
+            // The run was validated as part of the whole document; it is copied once here.
+            run.map(|r| String::from_utf8_lossy(r).into_owned())
+                .unwrap_or_default()
+        })
+    }
+
+    /// The text, trimmed.
+    pub fn get(&self) -> Result<&str, FileError> {
+        let s = match (&self.assembled, self.run) {
+            (Some(s), _) => s.as_str(),
+            (None, Some(run)) => utf8(run)?,
+            (None, None) => "",
+        };
+        Ok(s.trim())
+    }
+}
+
+pub(super) fn utf8(b: &[u8]) -> Result<&str, FileError> {
+    std::str::from_utf8(b)
+        .map_err(|_| FileError::new(ErrorType::XmlEncoding, "invalid UTF-8 in text"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_resolves_references_and_keeps_plain_runs_borrowed() {
+        let mut text = Text::default();
+        text.push(b" plain ").unwrap();
+        assert!(text.assembled.is_none());
+        assert_eq!(text.get().unwrap(), "plain");
+        text.clear();
+        assert!(text.is_empty());
+        text.push(b"A&amp;B &lt;&gt;&quot;&apos; &#233;&#xE9;&#0000065;")
+            .unwrap();
+        text.push_verbatim(b" <&amp;>").unwrap();
+        assert_eq!(text.get().unwrap(), "A&B <>\"' ééA <&amp;>");
+        for bad in [
+            &b"a & b"[..],
+            b"&nbsp;",
+            b"&#0;",
+            b"&#1;",
+            b"&#xD800;",
+            b"&#xFFFE;",
+            b"&#x110000;",
+            b"&#x;",
+            b"&#+65;",
+            b"&#x-41;",
+            b"&#99999999999999999999;",
+        ] {
+            let mut text = Text::default();
+            let err = text.push(bad).unwrap_err();
+            assert_eq!(err.error_type, ErrorType::XmlMalformed, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn line_ends_are_normalised() {
+        let mut text = Text::default();
+        text.push(b"one\r\ntwo\rthree\n").unwrap();
+        text.push_verbatim(b"four\r\nfive\r").unwrap();
+        text.push(b"six").unwrap();
+        assert_eq!(text.get().unwrap(), "one\ntwo\nthree\nfour\nfive\nsix");
+        let mut out = String::new();
+        unescape_into(b"a\tb\r\nc\nd&#10;e&#9;", true, &mut out).unwrap();
+        assert_eq!(out, "a b c d\ne\t");
+    }
+
+    #[test]
+    fn checks_name_the_place() {
+        assert!(check(b"a &amp; b ]] > ]", 0, true).is_ok());
+        let err = check(b"ab]]>", 10, true).unwrap_err();
+        assert_eq!(
+            err.message,
+            "malformed XML at byte 12: `]]>` in text (write `]]&gt;`)"
+        );
+        assert!(
+            check(b"]]>", 0, false).is_ok(),
+            "attribute values may hold ]]>"
+        );
+        let err = check(b"}ni,os<wr", 100, false).unwrap_err();
+        assert_eq!(
+            err.message,
+            "malformed XML at byte 106: a `<` in an attribute value (write `&lt;`)"
+        );
+        let err = check(b"x &foo; y", 0, false).unwrap_err();
+        assert!(
+            err.message.contains("at byte 2: &foo; names an entity"),
+            "{}",
+            err.message
+        );
+    }
+}
