@@ -4,7 +4,7 @@
 //! between. Coverage-guided fuzzing of the same entry points is in `fuzz/` (cargo fuzz).
 
 use batchimp::format::Outcome;
-use batchimp::format::{self, ParseOptions, Source, catalog};
+use batchimp::format::{self, ParseOptions, Source, catalog, xml};
 use batchimp::source::{self, Filter, Job, JobSource, Limits};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -248,4 +248,50 @@ fn mutated_zip_files_on_disk_are_each_accounted_for() {
         files.iter().all(|f| f["error_type"] != "internal_error"),
         "seed {seed}"
     );
+}
+
+/// Differential, on the same mutations: nothing batchimp imports or its XML reader accepts may
+/// be rejected by roxmltree, an independent XML 1.0 and namespaces parser. (batchimp refuses
+/// every DOCTYPE, so it may reject what roxmltree accepts.) `fuzz/` runs this coverage-guided
+/// as the `wellformed` target.
+#[test]
+fn nothing_roxmltree_rejects_is_accepted_or_imported() {
+    let seeds: Vec<Vec<u8>> = seeds()
+        .into_iter()
+        .filter(|s| s.starts_with(b"<") || s.starts_with(b"\xEF\xBB\xBF"))
+        .collect();
+    let (seed, mut rng) = Rng::from_clock();
+    let src = Source {
+        origin: "fuzz.xml",
+        sha256: "0",
+        deadline: Instant::now() + Duration::from_secs(600),
+    };
+    let started = Instant::now();
+    let (mut runs, mut accepted) = (0, 0);
+    while started.elapsed() < Duration::from_secs(3) {
+        let pick = rng.below(seeds.len());
+        let input = mutate(&mut rng, &seeds[pick], &seeds);
+        let opts = ParseOptions {
+            allow_invalid_keys: true,
+        };
+        let imported = matches!(format::read(&input, &src, &opts).1, Outcome::Docs(_));
+        let ours = xml::well_formed(&input);
+        runs += 1;
+        if ours.is_err() {
+            assert!(!imported, "seed {seed}: imported but {ours:?}");
+            continue;
+        }
+        accepted += 1;
+        let text = xml::to_utf8(&input).unwrap();
+        let theirs = roxmltree::Document::parse(std::str::from_utf8(&text).unwrap());
+        if let Err(e) = theirs {
+            let path = std::env::temp_dir().join(format!("batchimp-differential-{seed}.xml"));
+            std::fs::write(&path, &input).unwrap();
+            panic!(
+                "batchimp accepts (imported: {imported}) what roxmltree rejects ({e}): {}",
+                path.display()
+            );
+        }
+    }
+    eprintln!("{runs} mutated XML inputs, {accepted} well-formed, seed {seed}");
 }
