@@ -24,18 +24,30 @@ pub fn is_char(c: u32) -> bool {
 /// The offset of the first character of valid UTF-8 `b` that is not a `Char`: a C0 control
 /// other than tab, LF and CR, or U+FFFE / U+FFFF (valid UTF-8 holds no surrogates).
 pub fn first_forbidden(b: &[u8]) -> Option<usize> {
-    const LANES: usize = 64;
-    let forbidden = |c: u8| c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r';
+    const LANES: usize = 32;
+    #[inline(always)]
+    fn forbidden(c: u8) -> u8 {
+        u8::from(c < 0x20) & u8::from(c != b'\t') & u8::from(c != b'\n') & u8::from(c != b'\r')
+    }
+    let chunks = b.chunks_exact(LANES);
+    let tail = chunks.remainder();
     let mut control = None;
-    for (n, chunk) in b.chunks(LANES).enumerate() {
-        // An OR over the chunk, which the compiler vectorises; the exact place only on a hit.
-        if chunk.iter().fold(false, |any, &c| any | forbidden(c)) {
+    for (n, chunk) in chunks.enumerate() {
+        // A branch-free OR over a fixed-size chunk, which the compiler vectorises; the exact
+        // place only on a hit.
+        if chunk.iter().fold(0, |any, &c| any | forbidden(c)) != 0 {
             control = chunk
                 .iter()
-                .position(|&c| forbidden(c))
+                .position(|&c| forbidden(c) != 0)
                 .map(|i| n * LANES + i);
             break;
         }
+    }
+    if control.is_none() {
+        control = tail
+            .iter()
+            .position(|&c| forbidden(c) != 0)
+            .map(|i| b.len() - tail.len() + i);
     }
     let within = control.unwrap_or(b.len());
     let mut from = 0;
@@ -50,22 +62,29 @@ pub fn first_forbidden(b: &[u8]) -> Option<usize> {
     control
 }
 
-const fn ascii_names(start: bool) -> [bool; 128] {
-    let mut t = [false; 128];
+/// What an ASCII byte is in a name: 2 may start one, 1 may only continue one, 0 neither (`:`
+/// is 2 with the [`COLON`] bit). Bytes of non-ASCII characters are 0 here and decided by
+/// character.
+const COLON: u8 = 4;
+
+static NAME_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut c = 0;
     while c < 128 {
         let b = c as u8;
-        t[c] = b == b':'
-            || b == b'_'
-            || b.is_ascii_alphabetic()
-            || (!start && (b == b'-' || b == b'.' || b.is_ascii_digit()));
+        t[c] = if b == b':' {
+            2 | COLON
+        } else if b == b'_' || b.is_ascii_alphabetic() {
+            2
+        } else if b == b'-' || b == b'.' || b.is_ascii_digit() {
+            1
+        } else {
+            0
+        };
         c += 1;
     }
     t
-}
-
-static NAME_START: [bool; 128] = ascii_names(true);
-static NAME_CHAR: [bool; 128] = ascii_names(false);
+};
 
 /// `NameStartChar`.
 pub fn is_name_start(c: char) -> bool {
@@ -87,30 +106,77 @@ pub fn is_name_char(c: char) -> bool {
 /// by the end of the input (or by a UTF-8 sequence cut there) ends where the input does.
 #[inline]
 pub fn name_end(b: &[u8], at: usize) -> usize {
+    let Some(rest) = b.get(at..) else { return at };
+    match rest.first() {
+        Some(&c) if NAME_BYTE[usize::from(c)] & 2 != 0 => {}
+        Some(&c) if c >= 0x80 => return name_end_by_char(b, at),
+        _ => return at,
+    }
+    let n = rest[1..]
+        .iter()
+        .position(|&c| NAME_BYTE[usize::from(c)] == 0)
+        .map_or(rest.len(), |i| i + 1);
+    match rest.get(n) {
+        Some(&c) if c >= 0x80 => name_end_by_char(b, at),
+        _ => at + n,
+    }
+}
+
+/// [`name_end`], and whether the name holds a `:` (a prefix to check), found in the same pass.
+#[inline]
+pub fn qname_end(b: &[u8], at: usize) -> (usize, bool) {
+    let Some(rest) = b.get(at..) else {
+        return (at, false);
+    };
+    match rest.first() {
+        Some(&c) if NAME_BYTE[usize::from(c)] & 2 != 0 => {}
+        Some(&c) if c >= 0x80 => {
+            let end = name_end_by_char(b, at);
+            return (end, b[at..end].contains(&b':'));
+        }
+        _ => return (at, false),
+    }
+    // Every class but `:`'s has bit 2 clear: OR-ing them says whether one was a colon.
+    let mut seen = NAME_BYTE[usize::from(rest[0])];
+    let mut n = 1;
+    while let Some(&c) = rest.get(n) {
+        let class = NAME_BYTE[usize::from(c)];
+        if class == 0 {
+            break;
+        }
+        seen |= class;
+        n += 1;
+    }
+    match rest.get(n) {
+        Some(&c) if c >= 0x80 => {
+            let end = name_end_by_char(b, at);
+            (end, b[at..end].contains(&b':'))
+        }
+        _ => (at + n, seen & COLON != 0),
+    }
+}
+
+/// [`name_end`] for a name with characters outside ASCII.
+#[cold]
+fn name_end_by_char(b: &[u8], at: usize) -> usize {
     let mut i = at;
     loop {
         let Some(&c) = b.get(i) else { return i };
         let first = i == at;
-        if c < 0x80 {
-            let table = if first { &NAME_START } else { &NAME_CHAR };
-            if !table[usize::from(c)] {
-                return i;
+        let (ok, len) = if c < 0x80 {
+            let class = NAME_BYTE[usize::from(c)];
+            (class & 2 != 0 || (!first && class == 1), 1)
+        } else {
+            match decode(&b[i..]) {
+                Some((ch, len)) if first => (is_name_start(ch), len),
+                Some((ch, len)) => (is_name_char(ch), len),
+                None => (false, 0),
             }
-            i += 1;
-            continue;
+        };
+        if !ok {
+            return i;
         }
-        match decode(&b[i..]) {
-            Some((ch, len))
-                if (if first {
-                    is_name_start(ch)
-                } else {
-                    is_name_char(ch)
-                }) =>
-            {
-                i += len
-            }
-            _ => return i,
-        }
+        i += len;
     }
 }
 
@@ -154,5 +220,12 @@ mod tests {
         assert_eq!(end("a\u{B7}b"), "a\u{B7}b".len());
         assert_eq!(end("\u{B7}b"), 0);
         assert_eq!(end("a\u{D7}"), 1);
+        let q = |s: &str| qname_end(s.as_bytes(), 0);
+        assert_eq!(q("nfe:NFe>"), (7, true));
+        assert_eq!(q("infNFe "), (6, false));
+        assert_eq!(q(":a"), (2, true));
+        assert_eq!(q("ação:b="), ("ação:b".len(), true));
+        assert_eq!(q("ação="), ("ação".len(), false));
+        assert_eq!(q("1a"), (0, false));
     }
 }

@@ -33,7 +33,7 @@ pub use decode::to_utf8;
 pub use text::Text;
 
 use crate::error::{ErrorType, FileError};
-use chars::{first_forbidden, is_space, name_end, skip_space};
+use chars::{first_forbidden, is_space, name_end, qname_end, skip_space};
 use memchr::{memchr, memmem};
 use std::borrow::Cow;
 
@@ -296,10 +296,15 @@ impl<'a> Events<'a> {
                 return self.end();
             };
             if first != b'<' {
+                if self.place == Place::Root {
+                    let end = text::run_end(b, pos)?;
+                    self.pos = end;
+                    return Ok(Event::Text(&b[pos..end]));
+                }
                 let end = memchr(b'<', &b[pos..]).map_or(b.len(), |i| pos + i);
                 let run = &b[pos..end];
                 self.pos = end;
-                if self.place != Place::Root {
+                {
                     if let Some(i) = run.iter().position(|&c| !is_space(c)) {
                         let place = if self.place == Place::Epilog {
                             "after"
@@ -313,8 +318,6 @@ impl<'a> Events<'a> {
                     }
                     continue;
                 }
-                text::check(run, pos, true)?;
-                return Ok(Event::Text(run));
             }
             match b.get(pos + 1) {
                 None => return Err(self.cut("a tag")),
@@ -412,7 +415,7 @@ impl<'a> Events<'a> {
     #[inline]
     fn start_tag(&mut self, pos: usize) -> Result<Event<'a>, FileError> {
         let b = self.bytes;
-        let name_end = name_end(b, pos + 1);
+        let (name_end, prefixed) = qname_end(b, pos + 1);
         if name_end == pos + 1 {
             return Err(malformed(
                 pos,
@@ -430,6 +433,8 @@ impl<'a> Events<'a> {
             ));
         }
         self.attrs.clear();
+        // Whether an attribute's name has a prefix or is a namespace declaration.
+        let mut namespaced = false;
         let mut i = name_end;
         let (end, empty) = loop {
             let s = skip_space(b, i);
@@ -445,7 +450,8 @@ impl<'a> Events<'a> {
                 },
                 Some(_) => {}
             }
-            let key_end = chars::name_end(b, s);
+            let (key_end, colon) = qname_end(b, s);
+            namespaced |= colon || b[s..key_end].starts_with(b"xmlns");
             if s == i || key_end == s {
                 return Err(malformed(
                     s,
@@ -474,20 +480,20 @@ impl<'a> Events<'a> {
                     ));
                 }
             };
-            let Some(len) = memchr(quote, &b[j + 1..]) else {
+            let Some(close) = text::value_end(b, j + 1, quote)? else {
                 return Err(self.cut("an attribute value"));
             };
-            let value = &b[j + 1..j + 1 + len];
-            text::check(value, j + 1, false)?;
-            self.attrs.push((key, value));
-            i = j + 1 + len + 1;
+            self.attrs.push((key, &b[j + 1..close]));
+            i = close + 1;
         };
         self.pos = if empty { end + 2 } else { end + 1 };
         let bindings = self.ns.len();
-        if !self.attrs.is_empty() {
+        if self.attrs.len() > 1 || namespaced {
             self.attributes(pos, name)?;
         }
-        self.qname(pos, name, false)?;
+        if prefixed {
+            self.qname(pos, name, false)?;
+        }
         let tag = Tag {
             name,
             attrs: &b[name_end..end],
@@ -631,13 +637,14 @@ impl<'a> Events<'a> {
     /// declared.
     #[inline]
     fn qname(&self, pos: usize, name: &[u8], attribute: bool) -> Result<(), FileError> {
-        let Some(colon) = memchr(b':', name) else {
+        // Names are short: a plain loop beats memchr's set-up.
+        let Some(colon) = name.iter().position(|&c| c == b':') else {
             return Ok(());
         };
         let (prefix, local) = (&name[..colon], &name[colon + 1..]);
         if prefix.is_empty()
             || local.is_empty()
-            || memchr(b':', local).is_some()
+            || local.contains(&b':')
             || name_end(local, 0) != local.len()
         {
             return Err(malformed(
@@ -670,6 +677,19 @@ impl<'a> Events<'a> {
     /// `</name>` at `pos`.
     fn end_tag(&mut self, pos: usize) -> Result<Event<'a>, FileError> {
         let b = self.bytes;
+        // The common case: the name of the open element, then `>`.
+        if let Some(open) = self.open.last()
+            && b[pos + 2..].starts_with(open.name)
+            && b.get(pos + 2 + open.name.len()) == Some(&b'>')
+        {
+            self.pos = pos + 3 + open.name.len();
+            self.ns.truncate(open.bindings);
+            self.open.pop();
+            if self.open.is_empty() {
+                self.place = Place::Epilog;
+            }
+            return Ok(Event::End);
+        }
         let name_end = name_end(b, pos + 2);
         let name = &b[pos + 2..name_end];
         let gt = skip_space(b, name_end);

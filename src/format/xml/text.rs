@@ -5,7 +5,7 @@
 use super::chars::{is_char, name_end};
 use super::malformed;
 use crate::error::{ErrorType, FileError};
-use memchr::{memchr, memchr2};
+use memchr::{memchr, memchr2, memchr3};
 
 /// The reference at the start of `raw` (`raw[0]` is `&`): the character it stands for and its
 /// length through the `;`, or what is wrong with it.
@@ -56,33 +56,43 @@ fn char_ref(name: &[u8], digits: &[u8], radix: u32) -> Result<char, String> {
     char::from_u32(code).ok_or_else(bad)
 }
 
-/// Check character data (`text`) or an attribute value that starts at byte `at` of the
-/// document: its references resolve, character data holds no `]]>`, and an attribute value no
-/// `<`.
+/// The end of the character data that starts at `at` (the next `<`, or the end of the input),
+/// checked on the way: its references resolve and it holds no `]]>`.
 #[inline]
-pub(super) fn check(raw: &[u8], at: usize, text: bool) -> Result<(), FileError> {
-    let other = if text { b']' } else { b'<' };
-    let mut i = 0;
-    while let Some(n) = memchr2(b'&', other, &raw[i..]) {
+pub(super) fn run_end(b: &[u8], at: usize) -> Result<usize, FileError> {
+    let mut i = at;
+    loop {
+        let Some(n) = memchr3(b'<', b'&', b']', &b[i..]) else {
+            return Ok(b.len());
+        };
         i += n;
-        match raw[i] {
-            b'<' => {
-                return Err(malformed(
-                    at + i,
-                    "a `<` in an attribute value (write `&lt;`)",
-                ));
+        match b[i] {
+            b'<' => return Ok(i),
+            b'&' => i += reference(&b[i..]).map_err(|what| malformed(i, what))?.1,
+            _ if b[i..].starts_with(b"]]>") => {
+                return Err(malformed(i, "`]]>` in text (write `]]&gt;`)"));
             }
-            b']' if raw[i..].starts_with(b"]]>") => {
-                return Err(malformed(at + i, "`]]>` in text (write `]]&gt;`)"));
-            }
-            b']' => i += 1,
-            _ => {
-                let (_, len) = reference(&raw[i..]).map_err(|what| malformed(at + i, what))?;
-                i += len;
-            }
+            _ => i += 1,
         }
     }
-    Ok(())
+}
+
+/// The index of the `quote` closing the attribute value that starts at `at` (`None` if the
+/// input ends first), checked on the way: its references resolve and it holds no `<`.
+#[inline]
+pub(super) fn value_end(b: &[u8], at: usize, quote: u8) -> Result<Option<usize>, FileError> {
+    let mut i = at;
+    loop {
+        let Some(n) = memchr3(quote, b'&', b'<', &b[i..]) else {
+            return Ok(None);
+        };
+        i += n;
+        match b[i] {
+            b'<' => return Err(malformed(i, "a `<` in an attribute value (write `&lt;`)")),
+            b'&' => i += reference(&b[i..]).map_err(|what| malformed(i, what))?.1,
+            _ => return Ok(Some(i)),
+        }
+    }
 }
 
 /// Resolve the references in `raw` into `out`, normalising line ends (CR LF and a lone CR
@@ -263,24 +273,23 @@ mod tests {
 
     #[test]
     fn checks_name_the_place() {
-        assert!(check(b"a &amp; b ]] > ]", 0, true).is_ok());
-        let err = check(b"ab]]>", 10, true).unwrap_err();
+        assert_eq!(run_end(b"a &amp; b ]] > ]<x", 0).unwrap(), 16);
+        assert_eq!(run_end(b"no markup", 0).unwrap(), 9);
+        let err = run_end(b"<a>ab]]></a>", 3).unwrap_err();
         assert_eq!(
             err.message,
-            "malformed XML at byte 12: `]]>` in text (write `]]&gt;`)"
+            "malformed XML at byte 5: `]]>` in text (write `]]&gt;`)"
         );
-        assert!(
-            check(b"]]>", 0, false).is_ok(),
-            "attribute values may hold ]]>"
-        );
-        let err = check(b"}ni,os<wr", 100, false).unwrap_err();
+        assert_eq!(value_end(b"x=']]>' ", 3, b'\'').unwrap(), Some(6));
+        assert_eq!(value_end(b"x='cut", 3, b'\'').unwrap(), None);
+        let err = value_end(b"x=\"}ni,os<wr\"", 3, b'"').unwrap_err();
         assert_eq!(
             err.message,
-            "malformed XML at byte 106: a `<` in an attribute value (write `&lt;`)"
+            "malformed XML at byte 9: a `<` in an attribute value (write `&lt;`)"
         );
-        let err = check(b"x &foo; y", 0, false).unwrap_err();
+        let err = value_end(b"x=\"a &foo; b\"", 3, b'"').unwrap_err();
         assert!(
-            err.message.contains("at byte 2: &foo; names an entity"),
+            err.message.contains("at byte 5: &foo; names an entity"),
             "{}",
             err.message
         );
