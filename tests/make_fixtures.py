@@ -183,8 +183,9 @@ from xml.sax.saxutils import quoteattr as qa
 def attrs(d): return ''.join(f' {k}={qa(str(v))}' for k, v in d.items())
 def cfdi(version='4.0', uuid='9b1f0c7e-3a52-4d8e-9f10-2c4b6a8d0e11', *, tipo='I', emisor=('EKU9003173C9','ESCUELA KEMPER URGATE','601'),
          receptor=('MCI7306249Y1','MINDS CORP & ASOCIADOS','G03','06300','601'), conceptos=None, complemento='', relacionados='',
-         stamp=True, addenda='', extra_ns='', total=None, moneda='MXN'):
-    """A CFDI 3.3/4.0 (or 3.2 with version='3.2', lower-case attributes)."""
+         stamp=True, addenda='', extra_ns='', total=None, moneda='MXN', more_stamps=()):
+    """A CFDI 3.3/4.0 (or 3.2 with version='3.2', lower-case attributes); more_stamps: the UUIDs of
+    further TimbreFiscalDigital after the first."""
     v32 = version == '3.2'
     ns = 'http://www.sat.gob.mx/cfd/3' if version in ('3.2','3.3') else 'http://www.sat.gob.mx/cfd/4'
     conceptos = conceptos if conceptos is not None else [
@@ -240,13 +241,13 @@ def cfdi(version='4.0', uuid='9b1f0c7e-3a52-4d8e-9f10-2c4b6a8d0e11', *, tipo='I'
         x += '<cfdi:Impuestos' + (f' TotalImpuestosRetenidos="{ret:.2f}"' if ret else '') + f' TotalImpuestosTrasladados="{tras:.2f}">'
         if ret: x += f'<cfdi:Retenciones><cfdi:Retencion Impuesto="001" Importe="{ret:.2f}"/></cfdi:Retenciones>'
         x += f'<cfdi:Traslados><cfdi:Traslado Base="{sub:.2f}" Impuesto="002" TipoFactor="Tasa" TasaOCuota="0.160000" Importe="{tras:.2f}"/></cfdi:Traslados></cfdi:Impuestos>'
-    tfd = ''
-    if stamp:
+    def timbre(u, fecha='2026-10-14T12:31:07'):
         tv = '1.0' if v32 or version=='3.3' else '1.1'
         ta = dict(version=tv) if v32 else dict(Version=tv)
-        ta.update(UUID=uuid, FechaTimbrado='2026-10-14T12:31:07', RfcProvCertif='SPR190613I52', SelloCFD='c2VsbG8=', NoCertificadoSAT='30001000000400002495', SelloSAT='c2F0')
+        ta.update(UUID=u, FechaTimbrado=fecha, RfcProvCertif='SPR190613I52', SelloCFD='c2VsbG8=', NoCertificadoSAT='30001000000400002495', SelloSAT='c2F0')
         if v32 or version == '3.3': ta.pop('RfcProvCertif')
-        tfd = f'<tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital"{attrs(ta)}/>'
+        return f'<tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital"{attrs(ta)}/>'
+    tfd = (timbre(uuid) + ''.join(timbre(u, '2026-10-14T12:40:00') for u in more_stamps)) if stamp else ''
     if tfd or complemento:
         x += '<cfdi:Complemento>' + complemento + tfd + '</cfdi:Complemento>'
     x += addenda + '</cfdi:Comprobante>'
@@ -295,6 +296,8 @@ nomina12 = ('<nomina12:Nomina xmlns:nomina12="http://www.sat.gob.mx/nomina12" Ve
 write(OUT+'/cfdi/cfdi40-nomina12.xml', cfdi('4.0', UNOM, tipo='N', receptor=('GOMJ800101AB1','JUAN GOMEZ MARTINEZ','CN01','64000','605'),
       conceptos=[('84111505','','1','ACT','','Pago de nómina','12500.00','12500.00','01',[])], total='10624.60', complemento=nomina12))
 write(OUT+'/cfdi/cfdi40-utf8-bom.xml', cfdi('4.0', UBOM), bom=True)
+# stamped twice (a PAC's retry): the first stamp is the document's
+write(OUT+'/cfdi/cfdi40-two-stamps.xml', cfdi('4.0', '7A1E0D2C-5B4F-4E3A-9C8D-1F2E3D4C5B6A', more_stamps=('E4D3C2B1-A09F-4E8D-8C7B-6A5F4E3D2C1B',)))
 # broken twins, one per CFDI error type
 write(OUT+'/cfdi/broken-cfdi-not-stamped.xml', cfdi('4.0', stamp=False))
 write(OUT+'/cfdi/broken-cfdi-bad-rfc.xml', cfdi('4.0', '11111111-2222-4333-8444-555555555555', emisor=('EKU-9003173C9','ESCUELA KEMPER URGATE','601')))

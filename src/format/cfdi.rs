@@ -9,7 +9,9 @@
 //! ones. Values are trimmed (real files carry `Rfc=" AAA010101AAA"`).
 //!
 //! A document's identity is its stamp (`Complemento/TimbreFiscalDigital/@UUID`, upper-cased): a
-//! CFDI without one is not a fiscal document yet and fails `cfdi_not_stamped`.
+//! CFDI without one is not a fiscal document yet and fails `cfdi_not_stamped`. A CFDI stamped
+//! twice keeps its first stamp, the one SAT's validators read, and says so in the report
+//! ([`Stamps`], which Retenciones share).
 
 use super::xml::{self, Event, Tag};
 use super::{
@@ -358,8 +360,7 @@ struct Builder {
     lineas: Vec<Vec<Value>>,
     /// `TipoRelacion` of the open `CfdiRelacionados`.
     tipo_relacion: Value,
-    /// Whether a `TimbreFiscalDigital` was seen (with or without a UUID).
-    stamp_seen: bool,
+    stamps: Stamps,
     /// The first value that did not fit its column; reported after the stamp is checked.
     field_error: Option<FileError>,
 }
@@ -429,7 +430,7 @@ impl Builder {
             nominas: Vec::new(),
             lineas: Vec::new(),
             tipo_relacion: Value::Null,
-            stamp_seen: false,
+            stamps: Stamps::default(),
             field_error: None,
         }
     }
@@ -466,9 +467,11 @@ impl Builder {
                     .map_or(Value::Null, |u| Value::Text(u.to_ascii_uppercase()));
                 self.relacionados.push(r);
             }
-            (2, b"TimbreFiscalDigital") if at(stack, &[C, b"Complemento"]) => {
-                self.stamp_seen = true;
-                fill(e, &CFDI, TIMBRE, &mut self.header, err)?;
+            // Every stamp is counted; only the first is read.
+            (2, b"TimbreFiscalDigital")
+                if at(stack, &[C, b"Complemento"]) && self.stamps.first(e)? =>
+            {
+                fill(e, &CFDI, TIMBRE, &mut self.header, err)?
             }
             (2, b"Nomina") if at(stack, &[C, b"Complemento"]) => {
                 let mut r = row(&NOMINA);
@@ -585,26 +588,9 @@ impl Builder {
                 format!("CFDI version {version:?} (batchimp reads 3.2, 3.3 and 4.0)"),
             ));
         }
-        let uuid = match &header[H_UUID] {
-            Value::Text(u) => u.to_ascii_uppercase(),
-            _ => {
-                let why = if self.stamp_seen {
-                    "its TimbreFiscalDigital has no UUID"
-                } else {
-                    "no TimbreFiscalDigital in Complemento"
-                };
-                return Err(FileError::new(
-                    ErrorType::CfdiNotStamped,
-                    format!("CFDI {version} not stamped by a PAC: {why}"),
-                ));
-            }
-        };
-        if !is_uuid(&uuid) {
-            return Err(FileError::new(
-                ErrorType::CfdiInvalidUuid,
-                format!("stamp UUID {uuid:?} is not a UUID (8-4-4-4-12 hexadecimal digits)"),
-            ));
-        }
+        let Stamp { uuid, warning } = self
+            .stamps
+            .key(&header[H_UUID], &format!("CFDI {version}"))?;
         for (c, who) in [(H_EMISOR_RFC, "issuer"), (H_RECEPTOR_RFC, "receiver")] {
             match &header[c] {
                 Value::Text(rfc) if is_rfc(rfc) => {}
@@ -652,8 +638,74 @@ impl Builder {
         Ok(Doc {
             key: uuid,
             rows,
-            warning: None,
+            warning,
         })
+    }
+}
+
+/// The `TimbreFiscalDigital` stamps of a document (a CFDI, a Retenciones), counted as the
+/// parser meets them. The first is the document's stamp, the one SAT's validators read; the
+/// others are not read, only named in the report's warning.
+#[derive(Debug, Default)]
+pub(super) struct Stamps {
+    /// Stamp elements met, with or without a UUID.
+    count: usize,
+    /// The UUIDs of the stamps after the first, as written (empty when one has none).
+    others: Vec<String>,
+}
+
+/// A document's identity, from its first stamp.
+#[derive(Debug)]
+pub(super) struct Stamp {
+    /// The first stamp's UUID, upper-cased: the document's key.
+    pub uuid: String,
+    /// What the report says of the stamps: that there were several. `None`: nothing to say.
+    pub warning: Option<String>,
+}
+
+impl Stamps {
+    /// A stamp element, `e`: whether it is the first, the one to read.
+    pub(super) fn first(&mut self, e: &Tag) -> Result<bool, FileError> {
+        self.count += 1;
+        if self.count > 1 {
+            self.others.push(e.attr(b"UUID")?.unwrap_or_default());
+        }
+        Ok(self.count == 1)
+    }
+
+    /// The document's identity from `uuid`, the value read from its first stamp's `UUID`.
+    /// `what` names the document in errors (`CFDI 4.0`): `cfdi_not_stamped` without a UUID,
+    /// `cfdi_invalid_uuid` when it is not one.
+    pub(super) fn key(&self, uuid: &Value, what: &str) -> Result<Stamp, FileError> {
+        let uuid = match uuid {
+            Value::Text(u) => u.to_ascii_uppercase(),
+            _ => {
+                let why = if self.count > 0 {
+                    "its TimbreFiscalDigital has no UUID"
+                } else {
+                    "no TimbreFiscalDigital in Complemento"
+                };
+                return Err(FileError::new(
+                    ErrorType::CfdiNotStamped,
+                    format!("{what} not stamped by a PAC: {why}"),
+                ));
+            }
+        };
+        if !is_uuid(&uuid) {
+            return Err(FileError::new(
+                ErrorType::CfdiInvalidUuid,
+                format!("stamp UUID {uuid:?} is not a UUID (8-4-4-4-12 hexadecimal digits)"),
+            ));
+        }
+        let warning = (self.count > 1).then(|| {
+            format!(
+                "several TimbreFiscalDigital stamps ({}): the first, UUID {uuid}, was imported; \
+                 the others ({}) were ignored",
+                self.count,
+                self.others.join(", ")
+            )
+        });
+        Ok(Stamp { uuid, warning })
     }
 }
 
@@ -739,6 +791,45 @@ pub fn is_rfc(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::Outcome;
+    use std::time::{Duration, Instant};
+
+    /// The documents `bytes` hold, or why none, as a batch reads them.
+    fn read(bytes: &[u8], opts: ParseOptions) -> Result<Vec<Doc>, FileError> {
+        let src = Source {
+            origin: "test.xml",
+            sha256: "",
+            deadline: Instant::now() + Duration::from_secs(60),
+        };
+        match crate::format::read(bytes, &src, &opts).1 {
+            Outcome::Docs(docs) => Ok(docs),
+            Outcome::Failed(e) => Err(e),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_first_of_several_stamps_is_the_documents() {
+        let bytes = include_bytes!("../../fixtures/cfdi/cfdi40-two-stamps.xml");
+        let docs = read(bytes, ParseOptions::default()).unwrap();
+        let doc = &docs[0];
+        assert_eq!(doc.key, "7A1E0D2C-5B4F-4E3A-9C8D-1F2E3D4C5B6A");
+        let header = &doc.rows[0].values;
+        assert_eq!(header[H_UUID], Value::Text(doc.key.clone()));
+        assert_eq!(
+            header[CFDI.col("fecha_timbrado")],
+            Value::Text("2026-10-14T12:31:07".into())
+        );
+        let warning = doc.warning.as_deref().unwrap();
+        assert!(
+            warning.contains("several TimbreFiscalDigital stamps (2)"),
+            "{warning}"
+        );
+        assert!(
+            warning.contains("E4D3C2B1-A09F-4E8D-8C7B-6A5F4E3D2C1B"),
+            "{warning}"
+        );
+    }
 
     #[test]
     fn rfc_shapes() {

@@ -20,6 +20,7 @@ const FIXTURE_OUTCOMES: &str = "
     cfdi/cfdi40-ingreso_resent.xml                    duplicate   -
     cfdi/cfdi40-nomina12.xml                          imported    -
     cfdi/cfdi40-pagos20.xml                           imported    -
+    cfdi/cfdi40-two-stamps.xml                        imported    -
     cfdi/cfdi40-utf8-bom.xml                          imported    -
     eventos/broken-evento-digito-verificador.xml      failed      nfe_bad_check_digit
     eventos/broken-evento-sem-chave.xml               failed      nfe_missing_key
@@ -126,9 +127,9 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 78);
+    assert_eq!(totals["files"], 79);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 33);
+    assert_eq!(run.total("imported"), 34);
     assert_eq!(run.total("duplicate"), 5);
     assert_eq!(run.total("failed"), 36);
     assert_eq!(run.total("unsupported"), 4);
@@ -140,10 +141,10 @@ fn every_fixture_gets_its_status_and_error_type(db) {
     // 12 + the three of the wrapper + the full one + the one cancelled by an event; the bare
     // NF-e enriched by its nfeProc stays one row.
     assert_eq!(env.count("SELECT count(*) FROM nfe"), 17);
-    assert_eq!(env.count("SELECT count(*) FROM cfdi"), 7);
+    assert_eq!(env.count("SELECT count(*) FROM cfdi"), 8);
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        33
+        34
     );
     assert_eq!(
         env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 36"),
