@@ -10,8 +10,9 @@
 //!
 //! A document's identity is its stamp (`Complemento/TimbreFiscalDigital/@UUID`, upper-cased): a
 //! CFDI without one is not a fiscal document yet and fails `cfdi_not_stamped`. A CFDI stamped
-//! twice keeps its first stamp, the one SAT's validators read, and says so in the report
-//! ([`Stamps`], which Retenciones share).
+//! twice keeps its first stamp, the one SAT's validators read, and says so in the report; a
+//! UUID that is not one fails `cfdi_invalid_uuid`, or imports flagged `uuid_valido = 0` under
+//! `--allow-invalid-keys` ([`Stamps`], which Retenciones share).
 
 use super::xml::{self, Event, Tag};
 use super::{
@@ -21,11 +22,13 @@ use crate::error::{ErrorType, FileError};
 
 use ColType::{Integer as I, Numeric as N, Text as T};
 
-/// `cfdi`: one row per stamped UUID.
+/// `cfdi`: one row per stamped UUID. `uuid_valido` is 0 for a UUID that is not one, imported
+/// under `--allow-invalid-keys`; rows stored before the column existed had valid ones.
 pub static CFDI: Table = Table {
     name: "cfdi",
     columns: &[
         col("uuid", T),
+        col("uuid_valido", I).default("1"),
         col("version", T),
         col("serie", T),
         col("folio", T),
@@ -277,6 +280,7 @@ static LINEA_ATTRS: Attrs = attrs!(NOMINA_LINEA:
 );
 
 const H_UUID: usize = CFDI.col("uuid");
+const H_UUID_VALIDO: usize = CFDI.col("uuid_valido");
 const H_VERSION: usize = CFDI.col("version");
 const H_EMISOR_RFC: usize = CFDI.col("emisor_rfc");
 const H_EMISOR_REGIMEN: usize = CFDI.col("emisor_regimen_fiscal");
@@ -339,11 +343,11 @@ impl Format for Cfdi {
         &self,
         sniff: &Sniff,
         src: &Source,
-        _opts: &ParseOptions,
+        opts: &ParseOptions,
     ) -> Result<Vec<Doc>, FileError> {
         let utf8 = xml::to_utf8(sniff.bytes)?;
         let builder = parse_xml(&utf8, src)?;
-        Ok(vec![builder.finish(src)?])
+        Ok(vec![builder.finish(src, opts)?])
     }
 }
 
@@ -576,7 +580,7 @@ impl Builder {
         Ok(())
     }
 
-    fn finish(self, src: &Source) -> Result<Doc, FileError> {
+    fn finish(self, src: &Source, opts: &ParseOptions) -> Result<Doc, FileError> {
         let mut header = self.header;
         let version = match &header[H_VERSION] {
             Value::Text(v) => v.clone(),
@@ -588,9 +592,13 @@ impl Builder {
                 format!("CFDI version {version:?} (batchimp reads 3.2, 3.3 and 4.0)"),
             ));
         }
-        let Stamp { uuid, warning } = self
+        let Stamp {
+            uuid,
+            valid,
+            warning,
+        } = self
             .stamps
-            .key(&header[H_UUID], &format!("CFDI {version}"))?;
+            .key(&header[H_UUID], &format!("CFDI {version}"), opts)?;
         for (c, who) in [(H_EMISOR_RFC, "issuer"), (H_RECEPTOR_RFC, "receiver")] {
             match &header[c] {
                 Value::Text(rfc) if is_rfc(rfc) => {}
@@ -614,6 +622,7 @@ impl Builder {
             return Err(e);
         }
         header[H_UUID] = Value::Text(uuid.clone());
+        header[H_UUID_VALIDO] = Value::Int(valid as i64);
         header[H_PATH] = Value::Text(src.origin.to_owned());
         header[H_SHA256] = Value::Text(src.sha256.to_owned());
         let mut rows = vec![Row {
@@ -659,7 +668,11 @@ pub(super) struct Stamps {
 pub(super) struct Stamp {
     /// The first stamp's UUID, upper-cased: the document's key.
     pub uuid: String,
-    /// What the report says of the stamps: that there were several. `None`: nothing to say.
+    /// Whether it is a UUID (8-4-4-4-12 hexadecimal digits); `false` only under
+    /// `--allow-invalid-keys`.
+    pub valid: bool,
+    /// What the report says of the stamps: that there were several, that the UUID is not one.
+    /// `None`: nothing to say.
     pub warning: Option<String>,
 }
 
@@ -674,9 +687,15 @@ impl Stamps {
     }
 
     /// The document's identity from `uuid`, the value read from its first stamp's `UUID`.
-    /// `what` names the document in errors (`CFDI 4.0`): `cfdi_not_stamped` without a UUID,
-    /// `cfdi_invalid_uuid` when it is not one.
-    pub(super) fn key(&self, uuid: &Value, what: &str) -> Result<Stamp, FileError> {
+    /// `what` names the document in errors (`CFDI 4.0`): `cfdi_not_stamped` without a UUID
+    /// (whatever the options), `cfdi_invalid_uuid` when it is not one, unless
+    /// `--allow-invalid-keys` lets it in.
+    pub(super) fn key(
+        &self,
+        uuid: &Value,
+        what: &str,
+        opts: &ParseOptions,
+    ) -> Result<Stamp, FileError> {
         let uuid = match uuid {
             Value::Text(u) => u.to_ascii_uppercase(),
             _ => {
@@ -691,21 +710,29 @@ impl Stamps {
                 ));
             }
         };
-        if !is_uuid(&uuid) {
-            return Err(FileError::new(
-                ErrorType::CfdiInvalidUuid,
-                format!("stamp UUID {uuid:?} is not a UUID (8-4-4-4-12 hexadecimal digits)"),
-            ));
+        let mut warnings = Vec::new();
+        let valid = is_uuid(&uuid);
+        if !valid {
+            let msg = format!("stamp UUID {uuid:?} is not a UUID (8-4-4-4-12 hexadecimal digits)");
+            if !opts.allow_invalid_keys {
+                return Err(FileError::new(ErrorType::CfdiInvalidUuid, msg));
+            }
+            warnings.push(format!("{msg}; imported under --allow-invalid-keys"));
         }
-        let warning = (self.count > 1).then(|| {
-            format!(
+        if self.count > 1 {
+            warnings.push(format!(
                 "several TimbreFiscalDigital stamps ({}): the first, UUID {uuid}, was imported; \
                  the others ({}) were ignored",
                 self.count,
                 self.others.join(", ")
-            )
-        });
-        Ok(Stamp { uuid, warning })
+            ));
+        }
+        let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
+        Ok(Stamp {
+            uuid,
+            valid,
+            warning,
+        })
     }
 }
 
@@ -820,6 +847,7 @@ mod tests {
             header[CFDI.col("fecha_timbrado")],
             Value::Text("2026-10-14T12:31:07".into())
         );
+        assert_eq!(header[H_UUID_VALIDO], Value::Int(1));
         let warning = doc.warning.as_deref().unwrap();
         assert!(
             warning.contains("several TimbreFiscalDigital stamps (2)"),
@@ -860,5 +888,29 @@ mod tests {
         assert!(is_uuid("ED1752FE-E865-4FF2-BFE1-0F552E770DC9"));
         assert!(!is_uuid("ED1752FE-E865-4FF2-BFE1-0F552E770DC"));
         assert!(!is_uuid("ED1752FEXE865-4FF2-BFE1-0F552E770DC9"));
+    }
+
+    #[test]
+    fn a_uuid_that_is_not_one_imports_flagged_only_when_allowed() {
+        let bytes = include_bytes!("../../fixtures/cfdi/broken-cfdi-bad-uuid.xml");
+        let e = read(bytes, ParseOptions::default()).unwrap_err();
+        assert_eq!(e.error_type, ErrorType::CfdiInvalidUuid);
+        let allow = ParseOptions {
+            allow_invalid_keys: true,
+        };
+        let docs = read(bytes, allow).unwrap();
+        assert_eq!(docs[0].key, "NO-ES-UN-UUID", "upper-cased like any UUID");
+        assert_eq!(docs[0].rows[0].values[H_UUID_VALIDO], Value::Int(0));
+        let warning = docs[0].warning.as_deref().unwrap();
+        assert!(warning.contains("--allow-invalid-keys"), "{warning}");
+
+        // No UUID at all is no stamp, whatever the options.
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let empty = text.replace("UUID=\"no-es-un-uuid\"", "UUID=\" \"");
+        assert_ne!(empty, text);
+        for opts in [ParseOptions::default(), allow] {
+            let e = read(empty.as_bytes(), opts).unwrap_err();
+            assert_eq!(e.error_type, ErrorType::CfdiNotStamped, "{e:?}");
+        }
     }
 }

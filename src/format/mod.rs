@@ -193,7 +193,8 @@ pub enum Outcome {
 /// Options that change how formats read documents.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ParseOptions {
-    /// Import NF-e whose access key has a wrong check digit, flagged `chave_valida = 0`.
+    /// Import NF-e whose access key has a wrong check digit, flagged `chave_valida = 0`, and
+    /// CFDI whose stamp UUID is not a UUID, flagged `uuid_valido = 0`.
     pub allow_invalid_keys: bool,
 }
 

@@ -1,6 +1,6 @@
 //! CFDI on the fixtures batchimp writes (tests/make_fixtures.py): every table's values, 3.2's
-//! lower-case attributes, Pagos and Nómina, several stamps, duplicates by UUID, and a ZIP mixing
-//! NF-e and CFDI.
+//! lower-case attributes, Pagos and Nómina, several stamps, invalid UUIDs under
+//! `--allow-invalid-keys`, duplicates by UUID, and a ZIP mixing NF-e and CFDI.
 
 use crate::helpers::{Db, Env, db_test, fixture};
 
@@ -251,6 +251,55 @@ fn of_several_stamps_the_first_is_kept_and_the_report_says_so(db) {
         "the ledger keeps the warning too"
     );
 }
+}
+
+db_test! {
+fn under_allow_invalid_keys_a_uuid_that_is_not_one_imports_flagged(db) {
+    let env = Env::on(db);
+    let files = ["broken-cfdi-bad-uuid.xml", "cfdi40-ingreso.xml", "broken-cfdi-not-stamped.xml"]
+        .map(|f| fixture(&format!("cfdi/{f}")));
+    let mut args: Vec<&str> = files.iter().map(String::as_str).collect();
+    args.push("--allow-invalid-keys");
+    let run = env.run(&args);
+    assert_eq!(run.code(), 1, "the unstamped one still fails: {}", run.stderr());
+    let bad = run.file("cfdi/broken-cfdi-bad-uuid.xml");
+    assert_eq!(bad["status"], "imported", "{bad}");
+    assert_eq!(bad["key"], "NO-ES-UN-UUID");
+    let warning = bad["warning"].as_str().expect("a warning");
+    assert!(
+        warning.contains("is not a UUID") && warning.contains("--allow-invalid-keys"),
+        "{warning}"
+    );
+    assert_eq!(
+        run.file("cfdi/broken-cfdi-not-stamped.xml")["error_type"],
+        "cfdi_not_stamped",
+        "no UUID is no stamp, whatever the options"
+    );
+    let mut rows = env.column("SELECT uuid || '|' || uuid_valido FROM cfdi");
+    rows.sort();
+    assert_eq!(rows, [format!("{U40}|1"), "NO-ES-UN-UUID|0".to_owned()]);
+    assert_eq!(
+        env.count("SELECT count(*) FROM cfdi_concepto WHERE uuid = 'NO-ES-UN-UUID'"),
+        2,
+        "its rows are imported with it"
+    );
+}
+}
+
+/// A database written before `uuid_valido` existed gets the column, 1 for the CFDI it holds
+/// (batchimp then took valid UUIDs only).
+#[test]
+fn uuid_valido_is_added_to_an_older_cfdi_table_as_1() {
+    let env = Env::new();
+    env.run(&[&fixture("cfdi/cfdi40-ingreso.xml")]);
+    env.conn()
+        .execute_batch("ALTER TABLE cfdi DROP COLUMN uuid_valido; PRAGMA user_version = 0;")
+        .unwrap();
+    let run = env.run(&[&fixture("cfdi/cfdi33-ingreso.xml")]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let mut rows = env.column("SELECT uuid || '|' || uuid_valido FROM cfdi");
+    rows.sort();
+    assert_eq!(rows, [format!("{U40}|1"), format!("{U33}|1")]);
 }
 
 db_test! {
