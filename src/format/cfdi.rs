@@ -206,8 +206,10 @@ pub static NOMINA_LINEA: Table = Table {
 };
 
 /// Attribute (lower-cased local name) → column, for one kind of element.
-type Attrs = &'static [(&'static str, usize)];
+pub(super) type Attrs = &'static [(&'static str, usize)];
 
+/// `attrs!(TABLE: "attribute" => "column", ...)`: an [`Attrs`] whose column names are checked
+/// when compiling.
 macro_rules! attrs {
     ($table:ident: $($attr:literal => $col:literal),* $(,)?) => {
         &[$(($attr, const { $table.col($col) })),*]
@@ -329,14 +331,7 @@ impl Format for Cfdi {
     /// A CFDI is an XML document whose root is `Comprobante` and which declares SAT's CFDI
     /// namespace (`http://www.sat.gob.mx/cfd/3` or `/4`), under any prefix.
     fn detect(&self, sniff: &Sniff) -> bool {
-        sniff
-            .xml_elements
-            .first()
-            .is_some_and(|root| root.as_bytes() == b"Comprobante")
-            && contains(
-                &sniff.bytes[..sniff.bytes.len().min(64 * 1024)],
-                b"www.sat.gob.mx/cfd/",
-            )
+        is_sat_root(sniff, b"Comprobante", b"www.sat.gob.mx/cfd/")
     }
 
     fn parse(
@@ -346,9 +341,20 @@ impl Format for Cfdi {
         opts: &ParseOptions,
     ) -> Result<Vec<Doc>, FileError> {
         let utf8 = xml::to_utf8(sniff.bytes)?;
-        let builder = parse_xml(&utf8, src)?;
+        let mut builder = Builder::new();
+        walk(&utf8, src, &mut builder)?;
         Ok(vec![builder.finish(src, opts)?])
     }
+}
+
+/// Whether the file is an XML document of SAT's whose root's local name is `root` and which
+/// declares a namespace starting with `namespace` (without `http://`) in its first 64 KiB.
+pub(super) fn is_sat_root(sniff: &Sniff, root: &[u8], namespace: &[u8]) -> bool {
+    sniff
+        .xml_elements
+        .first()
+        .is_some_and(|r| r.as_bytes() == root)
+        && contains(&sniff.bytes[..sniff.bytes.len().min(64 * 1024)], namespace)
 }
 
 /// One CFDI being read: the header row and the child rows by table, so each table's rows reach
@@ -369,12 +375,15 @@ struct Builder {
     field_error: Option<FileError>,
 }
 
-fn row(table: &Table) -> Vec<Value> {
+/// An empty row of `table`.
+pub(super) fn row(table: &Table) -> Vec<Value> {
     vec![Value::Null; table.columns.len()]
 }
 
-/// Fill `row` from the element's attributes named in `attrs`.
-fn fill(
+/// Fill `row` from the element's attributes named in `attrs`. A value that does not fit its
+/// column is kept in `field_error` (the first one), to be reported once the document's identity
+/// is known to be right.
+pub(super) fn fill(
     e: &Tag,
     table: &Table,
     attrs: Attrs,
@@ -418,7 +427,7 @@ fn sum_attrs(e: &Tag, names: &[&str]) -> Result<Option<f64>, FileError> {
 }
 
 /// Whether the open elements are exactly `path` (local names from the root).
-fn at(stack: &[&[u8]], path: &[&[u8]]) -> bool {
+pub(super) fn at(stack: &[&[u8]], path: &[&[u8]]) -> bool {
     stack == path
 }
 
@@ -438,8 +447,9 @@ impl Builder {
             field_error: None,
         }
     }
+}
 
-    /// An element opens (or an empty one appears) below the open elements `stack`.
+impl Elements for Builder {
     fn element(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError> {
         const C: &[u8] = b"Comprobante";
         let name = e.local();
@@ -563,7 +573,9 @@ impl Builder {
         }
         Ok(())
     }
+}
 
+impl Builder {
     fn impuesto(&mut self, e: &Tag, name: &[u8], concepto: Option<i64>) -> Result<(), FileError> {
         let mut r = row(&IMPUESTO);
         fill(e, &IMPUESTO, IMPUESTO_ATTRS, &mut r, &mut self.field_error)?;
@@ -582,16 +594,7 @@ impl Builder {
 
     fn finish(self, src: &Source, opts: &ParseOptions) -> Result<Doc, FileError> {
         let mut header = self.header;
-        let version = match &header[H_VERSION] {
-            Value::Text(v) => v.clone(),
-            _ => String::new(),
-        };
-        if !matches!(version.as_str(), "3.2" | "3.3" | "4.0") {
-            return Err(FileError::new(
-                ErrorType::CfdiUnsupportedVersion,
-                format!("CFDI version {version:?} (batchimp reads 3.2, 3.3 and 4.0)"),
-            ));
-        }
+        let version = version_of(&header[H_VERSION], "CFDI", &["3.2", "3.3", "4.0"])?;
         let Stamp {
             uuid,
             valid,
@@ -599,25 +602,8 @@ impl Builder {
         } = self
             .stamps
             .key(&header[H_UUID], &format!("CFDI {version}"), opts)?;
-        for (c, who) in [(H_EMISOR_RFC, "issuer"), (H_RECEPTOR_RFC, "receiver")] {
-            match &header[c] {
-                Value::Text(rfc) if is_rfc(rfc) => {}
-                Value::Text(rfc) => {
-                    return Err(FileError::new(
-                        ErrorType::CfdiInvalidRfc,
-                        format!(
-                            "{who} RFC {rfc:?} is not an RFC (3-4 letters, a yymmdd date, 3 characters)"
-                        ),
-                    ));
-                }
-                _ => {
-                    return Err(FileError::new(
-                        ErrorType::CfdiInvalidRfc,
-                        format!("no {who} RFC"),
-                    ));
-                }
-            }
-        }
+        check_rfc(&header[H_EMISOR_RFC], "issuer")?;
+        check_rfc(&header[H_RECEPTOR_RFC], "receiver")?;
         if let Some(e) = self.field_error {
             return Err(e);
         }
@@ -625,10 +611,6 @@ impl Builder {
         header[H_UUID_VALIDO] = Value::Int(valid as i64);
         header[H_PATH] = Value::Text(src.origin.to_owned());
         header[H_SHA256] = Value::Text(src.sha256.to_owned());
-        let mut rows = vec![Row {
-            table: &CFDI,
-            values: header,
-        }];
         let children = [
             (&CONCEPTO, self.conceptos),
             (&IMPUESTO, self.impuestos),
@@ -638,18 +620,34 @@ impl Builder {
             (&NOMINA, self.nominas),
             (&NOMINA_LINEA, self.lineas),
         ];
-        for (table, table_rows) in children {
-            for mut values in table_rows {
-                values[0] = Value::Text(uuid.clone());
-                rows.push(Row { table, values });
-            }
-        }
+        let rows = rows_of(&CFDI, header, &uuid, children);
         Ok(Doc {
             key: uuid,
             rows,
             warning,
         })
     }
+}
+
+/// A document's rows: its main row (`header`, of `table`), then each child table's rows,
+/// linked to it by its key (their first column).
+pub(super) fn rows_of<const N: usize>(
+    table: &'static Table,
+    header: Vec<Value>,
+    key: &str,
+    children: [(&'static Table, Vec<Vec<Value>>); N],
+) -> Vec<Row> {
+    let mut rows = vec![Row {
+        table,
+        values: header,
+    }];
+    for (table, table_rows) in children {
+        for mut values in table_rows {
+            values[0] = Value::Text(key.to_owned());
+            rows.push(Row { table, values });
+        }
+    }
+    rows
 }
 
 /// The `TimbreFiscalDigital` stamps of a document (a CFDI, a Retenciones), counted as the
@@ -754,10 +752,18 @@ fn group_of(line: &[u8]) -> &'static [u8] {
     }
 }
 
-fn parse_xml(bytes: &[u8], src: &Source) -> Result<Builder, FileError> {
+/// A document whose data sits in attributes (a CFDI, a Retenciones), shown its elements as they
+/// open.
+pub(super) trait Elements {
+    /// An element opens (or an empty one appears) below the open elements `stack` (local names
+    /// from the root).
+    fn element(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError>;
+}
+
+/// One streaming pass over `bytes`, every element shown to `doc`.
+pub(super) fn walk(bytes: &[u8], src: &Source, doc: &mut impl Elements) -> Result<(), FileError> {
     let mut events = xml::Events::new(bytes);
     let mut stack: Vec<&[u8]> = Vec::with_capacity(16);
-    let mut doc = Builder::new();
     loop {
         match events.next(src)? {
             Event::Start(e) => {
@@ -768,10 +774,47 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Builder, FileError> {
             Event::End => {
                 stack.pop();
             }
-            Event::Eof => return Ok(doc),
-            // A CFDI's data is in attributes; text (addenda, stray whitespace) is not read.
+            Event::Eof => return Ok(()),
+            // The data is in attributes; text (addenda, stray whitespace) is not read.
             _ => {}
         }
+    }
+}
+
+/// The document's version, `version` (its attribute's value), if it is one of `known`;
+/// `cfdi_unsupported_version` naming `what` (`CFDI`) if not.
+pub(super) fn version_of(version: &Value, what: &str, known: &[&str]) -> Result<String, FileError> {
+    match version {
+        Value::Text(v) if known.contains(&v.as_str()) => Ok(v.clone()),
+        v => {
+            let v = match v {
+                Value::Text(v) => v.as_str(),
+                _ => "",
+            };
+            let (last, others) = known.split_last().expect("known versions");
+            Err(FileError::new(
+                ErrorType::CfdiUnsupportedVersion,
+                format!(
+                    "{what} version {v:?} (batchimp reads {} and {last})",
+                    others.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// `cfdi_invalid_rfc` unless `rfc`, the `who` party's (`issuer`, `receiver`), is an RFC.
+pub(super) fn check_rfc(rfc: &Value, who: &str) -> Result<(), FileError> {
+    match rfc {
+        Value::Text(rfc) if is_rfc(rfc) => Ok(()),
+        Value::Text(rfc) => Err(FileError::new(
+            ErrorType::CfdiInvalidRfc,
+            format!("{who} RFC {rfc:?} is not an RFC (3-4 letters, a yymmdd date, 3 characters)"),
+        )),
+        _ => Err(FileError::new(
+            ErrorType::CfdiInvalidRfc,
+            format!("no {who} RFC"),
+        )),
     }
 }
 
@@ -816,13 +859,13 @@ pub fn is_rfc(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::format::Outcome;
     use std::time::{Duration, Instant};
 
     /// The documents `bytes` hold, or why none, as a batch reads them.
-    fn read(bytes: &[u8], opts: ParseOptions) -> Result<Vec<Doc>, FileError> {
+    pub(in crate::format) fn read(bytes: &[u8], opts: ParseOptions) -> Result<Vec<Doc>, FileError> {
         let src = Source {
             origin: "test.xml",
             sha256: "",
