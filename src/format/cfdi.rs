@@ -215,6 +215,7 @@ macro_rules! attrs {
         &[$(($attr, const { $table.col($col) })),*]
     };
 }
+pub(super) use attrs;
 
 static HEADER: Attrs = attrs!(CFDI:
     "version" => "version", "serie" => "serie", "folio" => "folio", "fecha" => "fecha",

@@ -15,7 +15,7 @@ fn report_summary_list_and_missing_batches(db) {
         "latest by default: {text}"
     );
     assert!(
-        text.contains("79: 33 imported, 6 duplicate, 36 failed, 4 unsupported"),
+        text.contains("83: 35 imported, 7 duplicate, 37 failed, 4 unsupported"),
         "{text}"
     );
     assert!(text.contains("failures by error type:"), "{text}");

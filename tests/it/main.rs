@@ -11,5 +11,6 @@ mod nfe;
 mod pgserver;
 mod postgres;
 mod reliability;
+mod retenciones;
 mod run;
 mod testdata;

@@ -77,6 +77,10 @@ const FIXTURE_OUTCOMES: &str = "
     other/cte-evento.xml                              unsupported -
     other/danfe.pdf                                   unsupported -
     other/leia-me.txt                                 unsupported -
+    retenciones/broken-retenciones-not-stamped.xml    failed      cfdi_not_stamped
+    retenciones/retenciones10-pago-al-extranjero.xml  imported    -
+    retenciones/retenciones20-plataforma.xml          imported    -
+    retenciones/retenciones20-plataforma_resent.xml   duplicate   -
     zip/mixto.zip!/cfdi/FACE0000-AAAA-4BBB-8CCC-DDDDEEEEFFFF.xml imported    -
     zip/mixto.zip!/nfe/35261012345678000195550010000020051200500504-nfe.xml imported    -
     zip/nested.zip!/35261012345678000195550010000020041200400405-nfe.xml imported    -
@@ -127,11 +131,11 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 79);
+    assert_eq!(totals["files"], 83);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 34);
-    assert_eq!(run.total("duplicate"), 5);
-    assert_eq!(run.total("failed"), 36);
+    assert_eq!(run.total("imported"), 36);
+    assert_eq!(run.total("duplicate"), 6);
+    assert_eq!(run.total("failed"), 37);
     assert_eq!(run.total("unsupported"), 4);
     assert_eq!(totals["by_error_type"]["xml_truncated"], 2);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 11);
@@ -142,12 +146,13 @@ fn every_fixture_gets_its_status_and_error_type(db) {
     // NF-e enriched by its nfeProc stays one row.
     assert_eq!(env.count("SELECT count(*) FROM nfe"), 17);
     assert_eq!(env.count("SELECT count(*) FROM cfdi"), 8);
+    assert_eq!(env.count("SELECT count(*) FROM retencion"), 2);
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        34
+        36
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 36"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 37"),
         1
     );
 }
