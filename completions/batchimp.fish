@@ -47,7 +47,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l report -d 'Whe
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l resume -d 'Finish the latest unfinished batch over the same inputs and options instead of starting a new one (a new batch when there is none, so cron can always pass it)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l verify -d 'With --resume: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l hidden -d 'Also import hidden files and folders (names starting with a dot)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l allow-invalid-keys -d 'Import NF-e (and events and summaries naming them) whose access key has a wrong check digit, flagged chave_valida = 0'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l allow-invalid-keys -d 'Import NF-e (and events and summaries naming them) whose access key has a wrong check digit, flagged chave_valida = 0, and CFDI and Retenciones whose stamp UUID is not 8-4-4-4-12 hexadecimal digits, flagged uuid_valido = 0'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s q -l quiet -d 'No progress bar; only the one-line summary at the end'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -100,7 +100,8 @@ pub struct BatchArgs {
     pub hidden: bool,
 
     /// Import NF-e (and events and summaries naming them) whose access key has a wrong check
-    /// digit, flagged chave_valida = 0.
+    /// digit, flagged chave_valida = 0, and CFDI and Retenciones whose stamp UUID is not
+    /// 8-4-4-4-12 hexadecimal digits, flagged uuid_valido = 0.
     #[arg(long)]
     pub allow_invalid_keys: bool,
 

@@ -5,8 +5,8 @@ Run it from anywhere: python3 tests/make_fixtures.py. Output is deterministic.""
 import os, zipfile, io, shutil
 import sys
 OUT=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
-for d in ('nfe','zip','other','cfdi','eventos','catalog'): shutil.rmtree(os.path.join(OUT, d), ignore_errors=True)
-os.makedirs(OUT+'/nfe'); os.makedirs(OUT+'/zip'); os.makedirs(OUT+'/other'); os.makedirs(OUT+'/cfdi'); os.makedirs(OUT+'/eventos'); os.makedirs(OUT+'/catalog')
+for d in ('nfe','zip','other','cfdi','eventos','catalog','retenciones'): shutil.rmtree(os.path.join(OUT, d), ignore_errors=True)
+os.makedirs(OUT+'/nfe'); os.makedirs(OUT+'/zip'); os.makedirs(OUT+'/other'); os.makedirs(OUT+'/cfdi'); os.makedirs(OUT+'/eventos'); os.makedirs(OUT+'/catalog'); os.makedirs(OUT+'/retenciones')
 
 def dv(k43):
     s=sum((ord(d)-48)*(2+i%8) for i,d in enumerate(reversed(k43)))  # letters of an alphanumeric CNPJ count as ASCII-48
@@ -183,8 +183,9 @@ from xml.sax.saxutils import quoteattr as qa
 def attrs(d): return ''.join(f' {k}={qa(str(v))}' for k, v in d.items())
 def cfdi(version='4.0', uuid='9b1f0c7e-3a52-4d8e-9f10-2c4b6a8d0e11', *, tipo='I', emisor=('EKU9003173C9','ESCUELA KEMPER URGATE','601'),
          receptor=('MCI7306249Y1','MINDS CORP & ASOCIADOS','G03','06300','601'), conceptos=None, complemento='', relacionados='',
-         stamp=True, addenda='', extra_ns='', total=None, moneda='MXN'):
-    """A CFDI 3.3/4.0 (or 3.2 with version='3.2', lower-case attributes)."""
+         stamp=True, addenda='', extra_ns='', total=None, moneda='MXN', more_stamps=()):
+    """A CFDI 3.3/4.0 (or 3.2 with version='3.2', lower-case attributes); more_stamps: the UUIDs of
+    further TimbreFiscalDigital after the first."""
     v32 = version == '3.2'
     ns = 'http://www.sat.gob.mx/cfd/3' if version in ('3.2','3.3') else 'http://www.sat.gob.mx/cfd/4'
     conceptos = conceptos if conceptos is not None else [
@@ -240,13 +241,13 @@ def cfdi(version='4.0', uuid='9b1f0c7e-3a52-4d8e-9f10-2c4b6a8d0e11', *, tipo='I'
         x += '<cfdi:Impuestos' + (f' TotalImpuestosRetenidos="{ret:.2f}"' if ret else '') + f' TotalImpuestosTrasladados="{tras:.2f}">'
         if ret: x += f'<cfdi:Retenciones><cfdi:Retencion Impuesto="001" Importe="{ret:.2f}"/></cfdi:Retenciones>'
         x += f'<cfdi:Traslados><cfdi:Traslado Base="{sub:.2f}" Impuesto="002" TipoFactor="Tasa" TasaOCuota="0.160000" Importe="{tras:.2f}"/></cfdi:Traslados></cfdi:Impuestos>'
-    tfd = ''
-    if stamp:
+    def timbre(u, fecha='2026-10-14T12:31:07'):
         tv = '1.0' if v32 or version=='3.3' else '1.1'
         ta = dict(version=tv) if v32 else dict(Version=tv)
-        ta.update(UUID=uuid, FechaTimbrado='2026-10-14T12:31:07', RfcProvCertif='SPR190613I52', SelloCFD='c2VsbG8=', NoCertificadoSAT='30001000000400002495', SelloSAT='c2F0')
+        ta.update(UUID=u, FechaTimbrado=fecha, RfcProvCertif='SPR190613I52', SelloCFD='c2VsbG8=', NoCertificadoSAT='30001000000400002495', SelloSAT='c2F0')
         if v32 or version == '3.3': ta.pop('RfcProvCertif')
-        tfd = f'<tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital"{attrs(ta)}/>'
+        return f'<tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital"{attrs(ta)}/>'
+    tfd = (timbre(uuid) + ''.join(timbre(u, '2026-10-14T12:40:00') for u in more_stamps)) if stamp else ''
     if tfd or complemento:
         x += '<cfdi:Complemento>' + complemento + tfd + '</cfdi:Complemento>'
     x += addenda + '</cfdi:Comprobante>'
@@ -295,12 +296,58 @@ nomina12 = ('<nomina12:Nomina xmlns:nomina12="http://www.sat.gob.mx/nomina12" Ve
 write(OUT+'/cfdi/cfdi40-nomina12.xml', cfdi('4.0', UNOM, tipo='N', receptor=('GOMJ800101AB1','JUAN GOMEZ MARTINEZ','CN01','64000','605'),
       conceptos=[('84111505','','1','ACT','','Pago de nómina','12500.00','12500.00','01',[])], total='10624.60', complemento=nomina12))
 write(OUT+'/cfdi/cfdi40-utf8-bom.xml', cfdi('4.0', UBOM), bom=True)
+# stamped twice (a PAC's retry): the first stamp is the document's
+write(OUT+'/cfdi/cfdi40-two-stamps.xml', cfdi('4.0', '7A1E0D2C-5B4F-4E3A-9C8D-1F2E3D4C5B6A', more_stamps=('E4D3C2B1-A09F-4E8D-8C7B-6A5F4E3D2C1B',)))
 # broken twins, one per CFDI error type
 write(OUT+'/cfdi/broken-cfdi-not-stamped.xml', cfdi('4.0', stamp=False))
 write(OUT+'/cfdi/broken-cfdi-bad-rfc.xml', cfdi('4.0', '11111111-2222-4333-8444-555555555555', emisor=('EKU-9003173C9','ESCUELA KEMPER URGATE','601')))
 write(OUT+'/cfdi/broken-cfdi-amount-not-a-number.xml', cfdi('4.0', '22222222-3333-4444-8555-666666666666', total='$29,580.00'))
 write(OUT+'/cfdi/broken-cfdi-bad-uuid.xml', cfdi('4.0', 'no-es-un-uuid'))
 write(OUT+'/cfdi/broken-cfdi-version-2.2.xml', cfdi('3.3', '33333333-4444-4555-8666-777777777777').replace('Version="3.3"', 'Version="2.2"', 1))
+
+# ---- CFDI de Retenciones e Información de Pagos (Mexico) ----
+# Attribute names as in SAT's retencionpagov1.xsd / retencionpagov2.xsd; 1.0 stamps with TFD 1.0
+# (lower-case noCertificadoSAT, no RfcProvCertif), 2.0 with TFD 1.1.
+def retenciones(version, uuid=None):
+    v1 = version == '1.0'
+    ns = f'http://www.sat.gob.mx/esquemas/retencionpago/{version[0]}'
+    if v1:
+        # an individual pays technical assistance to a company abroad: ISR withheld at 25%
+        head = dict(Version='1.0', FolioInt='R-2021-014', FechaExp='2021-03-10T11:20:00-06:00', CveRetenc='25',
+                    DescRetenc='Asistencia técnica prestada desde el extranjero', NumCert='30001000000400002434', Cert='Y2VydA==', Sello='c2VsbG8=')
+        body = ('<retenciones:Emisor RFCEmisor="LOPA721015QX3" NomDenRazSocE="ALBERTO LÓPEZ PÉREZ" CURPE="LOPA721015HDFPRL05"/>'
+                '<retenciones:Receptor Nacionalidad="Extranjero"><retenciones:Extranjero NumRegIdTrib="98-7654321" NomDenRazSocR="NORTHWIND TRADERS LLC"/></retenciones:Receptor>'
+                '<retenciones:Periodo MesIni="1" MesFin="2" Ejerc="2021"/>'
+                '<retenciones:Totales montoTotOperacion="50000.00" montoTotGrav="50000.00" montoTotExent="0.00" montoTotRet="12500.00">'
+                '<retenciones:ImpRetenidos BaseRet="50000.00" Impuesto="01" montoRet="12500.00" TipoPagoRet="Pago definitivo"/></retenciones:Totales>')
+        complemento = ('<pagosaextranjeros:Pagosaextranjeros xmlns:pagosaextranjeros="http://www.sat.gob.mx/esquemas/retencionpago/1/pagosaextranjeros" Version="1.0" EsBenefEfectDelCobro="SI">'
+                       '<pagosaextranjeros:NoBeneficiario PaisDeResidParaEfecFisc="US" ConceptoPago="9" DescripcionConcepto="Asistencia técnica"/></pagosaextranjeros:Pagosaextranjeros>')
+        tfd = dict(version='1.0', UUID=uuid, FechaTimbrado='2021-03-10T11:21:45', selloCFD='c2VsbG8=', noCertificadoSAT='00001000000403258748', selloSAT='c2F0')
+    else:
+        # a ride-hailing platform's monthly statement to a driver: ISR 2.1% and IVA 8% withheld
+        head = dict(Version='2.0', FolioInt='PT202610', FechaExp='2026-11-02T09:15:00', LugarExpRetenc='06600', CveRetenc='26',
+                    NoCertificado='30001000000400002434', Certificado='Y2VydA==', Sello='c2VsbG8=')
+        body = ('<retenciones:CfdiRetenRelacionados TipoRelacion="04" UUID="3f2504e0-4f89-41d3-9a0c-0305e82c3301"/>'
+                '<retenciones:Emisor RfcE="PTE190510AB3" NomDenRazSocE="PLATAFORMA DE TRANSPORTE EJEMPLO" RegimenFiscalE="601"/>'
+                '<retenciones:Receptor NacionalidadR="Nacional"><retenciones:Nacional RfcR="GOMJ800101AB1" NomDenRazSocR="JUAN GÓMEZ MARTÍNEZ" CurpR="GOMJ800101HNLMRN09" DomicilioFiscalR="64000"/></retenciones:Receptor>'
+                '<retenciones:Periodo MesIni="10" MesFin="10" Ejercicio="2026"/>'
+                '<retenciones:Totales MontoTotOperacion="18500.00" MontoTotGrav="18500.00" MontoTotExent="0.00" MontoTotRet="1868.50">'
+                '<retenciones:ImpRetenidos BaseRet="18500.00" ImpuestoRet="001" MontoRet="388.50" TipoPagoRet="03"/>'
+                '<retenciones:ImpRetenidos BaseRet="18500.00" ImpuestoRet="002" MontoRet="1480.00" TipoPagoRet="01"/></retenciones:Totales>')
+        complemento = ('<plataformasTecnologicas:ServiciosPlataformasTecnologicas xmlns:plataformasTecnologicas="http://www.sat.gob.mx/esquemas/retencionpago/1/PlataformasTecnologicas10" Version="1.0" Periodicidad="04" NumServ="1" MonTotServSIVA="18500.00" TotalIVATrasladado="2960.00" TotalIVARetenido="1480.00" TotalISRRetenido="388.50" DifIVAEntregadoPrestServ="1480.00" MonTotalporUsoPlataforma="4625.00">'
+                       '<plataformasTecnologicas:Servicios><plataformasTecnologicas:DetallesDelServicio FormaPagoServ="03" TipoDeServ="01" FechaServ="2026-10-31" PrecioServSinIVA="18500.00"/></plataformasTecnologicas:Servicios>'
+                       '</plataformasTecnologicas:ServiciosPlataformasTecnologicas>')
+        tfd = dict(Version='1.1', UUID=uuid, FechaTimbrado='2026-11-02T09:16:30', RfcProvCertif='SPR190613I52', SelloCFD='c2VsbG8=', NoCertificadoSAT='30001000000400002495', SelloSAT='c2F0')
+    x = f'<retenciones:Retenciones xmlns:retenciones="{ns}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"{attrs(head)}>' + body
+    if uuid is not None:
+        x += '<retenciones:Complemento>' + complemento + f'<tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital"{attrs(tfd)}/>' + '</retenciones:Complemento>'
+    return x + '</retenciones:Retenciones>'
+
+R = OUT + '/retenciones'
+write(R+'/retenciones10-pago-al-extranjero.xml', retenciones('1.0', '6d1c9a3e-2b7f-4e58-a9c0-15f3b2d4e6a7'))
+write(R+'/retenciones20-plataforma.xml', retenciones('2.0', 'b7e4f2a1-0c3d-4e5f-8a9b-c1d2e3f40516'))
+write(R+'/retenciones20-plataforma_resent.xml', retenciones('2.0', 'B7E4F2A1-0C3D-4E5F-8A9B-C1D2E3F40516'))   # same UUID, other bytes
+write(R+'/broken-retenciones-not-stamped.xml', retenciones('2.0'))
 
 def mkzip(entries):
     bio = io.BytesIO()

@@ -9,7 +9,10 @@
 //! ones. Values are trimmed (real files carry `Rfc=" AAA010101AAA"`).
 //!
 //! A document's identity is its stamp (`Complemento/TimbreFiscalDigital/@UUID`, upper-cased): a
-//! CFDI without one is not a fiscal document yet and fails `cfdi_not_stamped`.
+//! CFDI without one is not a fiscal document yet and fails `cfdi_not_stamped`. A CFDI stamped
+//! twice keeps its first stamp, the one SAT's validators read, and says so in the report; a
+//! UUID that is not one fails `cfdi_invalid_uuid`, or imports flagged `uuid_valido = 0` under
+//! `--allow-invalid-keys` ([`Stamps`], which Retenciones share).
 
 use super::xml::{self, Event, Tag};
 use super::{
@@ -19,11 +22,13 @@ use crate::error::{ErrorType, FileError};
 
 use ColType::{Integer as I, Numeric as N, Text as T};
 
-/// `cfdi`: one row per stamped UUID.
+/// `cfdi`: one row per stamped UUID. `uuid_valido` is 0 for a UUID that is not one, imported
+/// under `--allow-invalid-keys`; rows stored before the column existed had valid ones.
 pub static CFDI: Table = Table {
     name: "cfdi",
     columns: &[
         col("uuid", T),
+        col("uuid_valido", I).default("1"),
         col("version", T),
         col("serie", T),
         col("folio", T),
@@ -201,13 +206,16 @@ pub static NOMINA_LINEA: Table = Table {
 };
 
 /// Attribute (lower-cased local name) → column, for one kind of element.
-type Attrs = &'static [(&'static str, usize)];
+pub(super) type Attrs = &'static [(&'static str, usize)];
 
+/// `attrs!(TABLE: "attribute" => "column", ...)`: an [`Attrs`] whose column names are checked
+/// when compiling.
 macro_rules! attrs {
     ($table:ident: $($attr:literal => $col:literal),* $(,)?) => {
         &[$(($attr, const { $table.col($col) })),*]
     };
 }
+pub(super) use attrs;
 
 static HEADER: Attrs = attrs!(CFDI:
     "version" => "version", "serie" => "serie", "folio" => "folio", "fecha" => "fecha",
@@ -275,6 +283,7 @@ static LINEA_ATTRS: Attrs = attrs!(NOMINA_LINEA:
 );
 
 const H_UUID: usize = CFDI.col("uuid");
+const H_UUID_VALIDO: usize = CFDI.col("uuid_valido");
 const H_VERSION: usize = CFDI.col("version");
 const H_EMISOR_RFC: usize = CFDI.col("emisor_rfc");
 const H_EMISOR_REGIMEN: usize = CFDI.col("emisor_regimen_fiscal");
@@ -323,26 +332,30 @@ impl Format for Cfdi {
     /// A CFDI is an XML document whose root is `Comprobante` and which declares SAT's CFDI
     /// namespace (`http://www.sat.gob.mx/cfd/3` or `/4`), under any prefix.
     fn detect(&self, sniff: &Sniff) -> bool {
-        sniff
-            .xml_elements
-            .first()
-            .is_some_and(|root| root.as_bytes() == b"Comprobante")
-            && contains(
-                &sniff.bytes[..sniff.bytes.len().min(64 * 1024)],
-                b"www.sat.gob.mx/cfd/",
-            )
+        is_sat_root(sniff, b"Comprobante", b"www.sat.gob.mx/cfd/")
     }
 
     fn parse(
         &self,
         sniff: &Sniff,
         src: &Source,
-        _opts: &ParseOptions,
+        opts: &ParseOptions,
     ) -> Result<Vec<Doc>, FileError> {
         let utf8 = xml::to_utf8(sniff.bytes)?;
-        let builder = parse_xml(&utf8, src)?;
-        Ok(vec![builder.finish(src)?])
+        let mut builder = Builder::new();
+        walk(&utf8, src, &mut builder)?;
+        Ok(vec![builder.finish(src, opts)?])
     }
+}
+
+/// Whether the file is an XML document of SAT's whose root's local name is `root` and which
+/// declares a namespace starting with `namespace` (without `http://`) in its first 64 KiB.
+pub(super) fn is_sat_root(sniff: &Sniff, root: &[u8], namespace: &[u8]) -> bool {
+    sniff
+        .xml_elements
+        .first()
+        .is_some_and(|r| r.as_bytes() == root)
+        && contains(&sniff.bytes[..sniff.bytes.len().min(64 * 1024)], namespace)
 }
 
 /// One CFDI being read: the header row and the child rows by table, so each table's rows reach
@@ -358,18 +371,20 @@ struct Builder {
     lineas: Vec<Vec<Value>>,
     /// `TipoRelacion` of the open `CfdiRelacionados`.
     tipo_relacion: Value,
-    /// Whether a `TimbreFiscalDigital` was seen (with or without a UUID).
-    stamp_seen: bool,
+    stamps: Stamps,
     /// The first value that did not fit its column; reported after the stamp is checked.
     field_error: Option<FileError>,
 }
 
-fn row(table: &Table) -> Vec<Value> {
+/// An empty row of `table`.
+pub(super) fn row(table: &Table) -> Vec<Value> {
     vec![Value::Null; table.columns.len()]
 }
 
-/// Fill `row` from the element's attributes named in `attrs`.
-fn fill(
+/// Fill `row` from the element's attributes named in `attrs`. A value that does not fit its
+/// column is kept in `field_error` (the first one), to be reported once the document's identity
+/// is known to be right.
+pub(super) fn fill(
     e: &Tag,
     table: &Table,
     attrs: Attrs,
@@ -413,7 +428,7 @@ fn sum_attrs(e: &Tag, names: &[&str]) -> Result<Option<f64>, FileError> {
 }
 
 /// Whether the open elements are exactly `path` (local names from the root).
-fn at(stack: &[&[u8]], path: &[&[u8]]) -> bool {
+pub(super) fn at(stack: &[&[u8]], path: &[&[u8]]) -> bool {
     stack == path
 }
 
@@ -429,12 +444,13 @@ impl Builder {
             nominas: Vec::new(),
             lineas: Vec::new(),
             tipo_relacion: Value::Null,
-            stamp_seen: false,
+            stamps: Stamps::default(),
             field_error: None,
         }
     }
+}
 
-    /// An element opens (or an empty one appears) below the open elements `stack`.
+impl Elements for Builder {
     fn element(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError> {
         const C: &[u8] = b"Comprobante";
         let name = e.local();
@@ -466,9 +482,11 @@ impl Builder {
                     .map_or(Value::Null, |u| Value::Text(u.to_ascii_uppercase()));
                 self.relacionados.push(r);
             }
-            (2, b"TimbreFiscalDigital") if at(stack, &[C, b"Complemento"]) => {
-                self.stamp_seen = true;
-                fill(e, &CFDI, TIMBRE, &mut self.header, err)?;
+            // Every stamp is counted; only the first is read.
+            (2, b"TimbreFiscalDigital")
+                if at(stack, &[C, b"Complemento"]) && self.stamps.first(e)? =>
+            {
+                fill(e, &CFDI, TIMBRE, &mut self.header, err)?
             }
             (2, b"Nomina") if at(stack, &[C, b"Complemento"]) => {
                 let mut r = row(&NOMINA);
@@ -556,7 +574,9 @@ impl Builder {
         }
         Ok(())
     }
+}
 
+impl Builder {
     fn impuesto(&mut self, e: &Tag, name: &[u8], concepto: Option<i64>) -> Result<(), FileError> {
         let mut r = row(&IMPUESTO);
         fill(e, &IMPUESTO, IMPUESTO_ATTRS, &mut r, &mut self.field_error)?;
@@ -573,67 +593,25 @@ impl Builder {
         Ok(())
     }
 
-    fn finish(self, src: &Source) -> Result<Doc, FileError> {
+    fn finish(self, src: &Source, opts: &ParseOptions) -> Result<Doc, FileError> {
         let mut header = self.header;
-        let version = match &header[H_VERSION] {
-            Value::Text(v) => v.clone(),
-            _ => String::new(),
-        };
-        if !matches!(version.as_str(), "3.2" | "3.3" | "4.0") {
-            return Err(FileError::new(
-                ErrorType::CfdiUnsupportedVersion,
-                format!("CFDI version {version:?} (batchimp reads 3.2, 3.3 and 4.0)"),
-            ));
-        }
-        let uuid = match &header[H_UUID] {
-            Value::Text(u) => u.to_ascii_uppercase(),
-            _ => {
-                let why = if self.stamp_seen {
-                    "its TimbreFiscalDigital has no UUID"
-                } else {
-                    "no TimbreFiscalDigital in Complemento"
-                };
-                return Err(FileError::new(
-                    ErrorType::CfdiNotStamped,
-                    format!("CFDI {version} not stamped by a PAC: {why}"),
-                ));
-            }
-        };
-        if !is_uuid(&uuid) {
-            return Err(FileError::new(
-                ErrorType::CfdiInvalidUuid,
-                format!("stamp UUID {uuid:?} is not a UUID (8-4-4-4-12 hexadecimal digits)"),
-            ));
-        }
-        for (c, who) in [(H_EMISOR_RFC, "issuer"), (H_RECEPTOR_RFC, "receiver")] {
-            match &header[c] {
-                Value::Text(rfc) if is_rfc(rfc) => {}
-                Value::Text(rfc) => {
-                    return Err(FileError::new(
-                        ErrorType::CfdiInvalidRfc,
-                        format!(
-                            "{who} RFC {rfc:?} is not an RFC (3-4 letters, a yymmdd date, 3 characters)"
-                        ),
-                    ));
-                }
-                _ => {
-                    return Err(FileError::new(
-                        ErrorType::CfdiInvalidRfc,
-                        format!("no {who} RFC"),
-                    ));
-                }
-            }
-        }
+        let version = version_of(&header[H_VERSION], "CFDI", &["3.2", "3.3", "4.0"])?;
+        let Stamp {
+            uuid,
+            valid,
+            warning,
+        } = self
+            .stamps
+            .key(&header[H_UUID], &format!("CFDI {version}"), opts)?;
+        check_rfc(&header[H_EMISOR_RFC], "issuer")?;
+        check_rfc(&header[H_RECEPTOR_RFC], "receiver")?;
         if let Some(e) = self.field_error {
             return Err(e);
         }
         header[H_UUID] = Value::Text(uuid.clone());
+        header[H_UUID_VALIDO] = Value::Int(valid as i64);
         header[H_PATH] = Value::Text(src.origin.to_owned());
         header[H_SHA256] = Value::Text(src.sha256.to_owned());
-        let mut rows = vec![Row {
-            table: &CFDI,
-            values: header,
-        }];
         let children = [
             (&CONCEPTO, self.conceptos),
             (&IMPUESTO, self.impuestos),
@@ -643,16 +621,116 @@ impl Builder {
             (&NOMINA, self.nominas),
             (&NOMINA_LINEA, self.lineas),
         ];
-        for (table, table_rows) in children {
-            for mut values in table_rows {
-                values[0] = Value::Text(uuid.clone());
-                rows.push(Row { table, values });
-            }
-        }
+        let rows = rows_of(&CFDI, header, &uuid, children);
         Ok(Doc {
             key: uuid,
             rows,
-            warning: None,
+            warning,
+        })
+    }
+}
+
+/// A document's rows: its main row (`header`, of `table`), then each child table's rows,
+/// linked to it by its key (their first column).
+pub(super) fn rows_of<const N: usize>(
+    table: &'static Table,
+    header: Vec<Value>,
+    key: &str,
+    children: [(&'static Table, Vec<Vec<Value>>); N],
+) -> Vec<Row> {
+    let mut rows = vec![Row {
+        table,
+        values: header,
+    }];
+    for (table, table_rows) in children {
+        for mut values in table_rows {
+            values[0] = Value::Text(key.to_owned());
+            rows.push(Row { table, values });
+        }
+    }
+    rows
+}
+
+/// The `TimbreFiscalDigital` stamps of a document (a CFDI, a Retenciones), counted as the
+/// parser meets them. The first is the document's stamp, the one SAT's validators read; the
+/// others are not read, only named in the report's warning.
+#[derive(Debug, Default)]
+pub(super) struct Stamps {
+    /// Stamp elements met, with or without a UUID.
+    count: usize,
+    /// The UUIDs of the stamps after the first, as written (empty when one has none).
+    others: Vec<String>,
+}
+
+/// A document's identity, from its first stamp.
+#[derive(Debug)]
+pub(super) struct Stamp {
+    /// The first stamp's UUID, upper-cased: the document's key.
+    pub uuid: String,
+    /// Whether it is a UUID (8-4-4-4-12 hexadecimal digits); `false` only under
+    /// `--allow-invalid-keys`.
+    pub valid: bool,
+    /// What the report says of the stamps: that there were several, that the UUID is not one.
+    /// `None`: nothing to say.
+    pub warning: Option<String>,
+}
+
+impl Stamps {
+    /// A stamp element, `e`: whether it is the first, the one to read.
+    pub(super) fn first(&mut self, e: &Tag) -> Result<bool, FileError> {
+        self.count += 1;
+        if self.count > 1 {
+            self.others.push(e.attr(b"UUID")?.unwrap_or_default());
+        }
+        Ok(self.count == 1)
+    }
+
+    /// The document's identity from `uuid`, the value read from its first stamp's `UUID`.
+    /// `what` names the document in errors (`CFDI 4.0`): `cfdi_not_stamped` without a UUID
+    /// (whatever the options), `cfdi_invalid_uuid` when it is not one, unless
+    /// `--allow-invalid-keys` lets it in.
+    pub(super) fn key(
+        &self,
+        uuid: &Value,
+        what: &str,
+        opts: &ParseOptions,
+    ) -> Result<Stamp, FileError> {
+        let uuid = match uuid {
+            Value::Text(u) => u.to_ascii_uppercase(),
+            _ => {
+                let why = if self.count > 0 {
+                    "its TimbreFiscalDigital has no UUID"
+                } else {
+                    "no TimbreFiscalDigital in Complemento"
+                };
+                return Err(FileError::new(
+                    ErrorType::CfdiNotStamped,
+                    format!("{what} not stamped by a PAC: {why}"),
+                ));
+            }
+        };
+        let mut warnings = Vec::new();
+        let valid = is_uuid(&uuid);
+        if !valid {
+            let msg = format!("stamp UUID {uuid:?} is not a UUID (8-4-4-4-12 hexadecimal digits)");
+            if !opts.allow_invalid_keys {
+                return Err(FileError::new(ErrorType::CfdiInvalidUuid, msg));
+            }
+            warnings.push(format!("{msg}; imported under --allow-invalid-keys"));
+        }
+        if self.count > 1 {
+            warnings.push(format!(
+                "several TimbreFiscalDigital stamps ({}): the first, UUID {uuid}, was imported; \
+                 the others ({}) were ignored",
+                self.count,
+                self.others.join(", ")
+            ));
+        }
+        let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
+        Ok(Stamp {
+            uuid,
+            valid,
+            warning,
         })
     }
 }
@@ -675,10 +753,18 @@ fn group_of(line: &[u8]) -> &'static [u8] {
     }
 }
 
-fn parse_xml(bytes: &[u8], src: &Source) -> Result<Builder, FileError> {
+/// A document whose data sits in attributes (a CFDI, a Retenciones), shown its elements as they
+/// open.
+pub(super) trait Elements {
+    /// An element opens (or an empty one appears) below the open elements `stack` (local names
+    /// from the root).
+    fn element(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError>;
+}
+
+/// One streaming pass over `bytes`, every element shown to `doc`.
+pub(super) fn walk(bytes: &[u8], src: &Source, doc: &mut impl Elements) -> Result<(), FileError> {
     let mut events = xml::Events::new(bytes);
     let mut stack: Vec<&[u8]> = Vec::with_capacity(16);
-    let mut doc = Builder::new();
     loop {
         match events.next(src)? {
             Event::Start(e) => {
@@ -689,10 +775,47 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Builder, FileError> {
             Event::End => {
                 stack.pop();
             }
-            Event::Eof => return Ok(doc),
-            // A CFDI's data is in attributes; text (addenda, stray whitespace) is not read.
+            Event::Eof => return Ok(()),
+            // The data is in attributes; text (addenda, stray whitespace) is not read.
             _ => {}
         }
+    }
+}
+
+/// The document's version, `version` (its attribute's value), if it is one of `known`;
+/// `cfdi_unsupported_version` naming `what` (`CFDI`) if not.
+pub(super) fn version_of(version: &Value, what: &str, known: &[&str]) -> Result<String, FileError> {
+    match version {
+        Value::Text(v) if known.contains(&v.as_str()) => Ok(v.clone()),
+        v => {
+            let v = match v {
+                Value::Text(v) => v.as_str(),
+                _ => "",
+            };
+            let (last, others) = known.split_last().expect("known versions");
+            Err(FileError::new(
+                ErrorType::CfdiUnsupportedVersion,
+                format!(
+                    "{what} version {v:?} (batchimp reads {} and {last})",
+                    others.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// `cfdi_invalid_rfc` unless `rfc`, the `who` party's (`issuer`, `receiver`), is an RFC.
+pub(super) fn check_rfc(rfc: &Value, who: &str) -> Result<(), FileError> {
+    match rfc {
+        Value::Text(rfc) if is_rfc(rfc) => Ok(()),
+        Value::Text(rfc) => Err(FileError::new(
+            ErrorType::CfdiInvalidRfc,
+            format!("{who} RFC {rfc:?} is not an RFC (3-4 letters, a yymmdd date, 3 characters)"),
+        )),
+        _ => Err(FileError::new(
+            ErrorType::CfdiInvalidRfc,
+            format!("no {who} RFC"),
+        )),
     }
 }
 
@@ -737,8 +860,48 @@ pub fn is_rfc(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::format::Outcome;
+    use std::time::{Duration, Instant};
+
+    /// The documents `bytes` hold, or why none, as a batch reads them.
+    pub(in crate::format) fn read(bytes: &[u8], opts: ParseOptions) -> Result<Vec<Doc>, FileError> {
+        let src = Source {
+            origin: "test.xml",
+            sha256: "",
+            deadline: Instant::now() + Duration::from_secs(60),
+        };
+        match crate::format::read(bytes, &src, &opts).1 {
+            Outcome::Docs(docs) => Ok(docs),
+            Outcome::Failed(e) => Err(e),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_first_of_several_stamps_is_the_documents() {
+        let bytes = include_bytes!("../../fixtures/cfdi/cfdi40-two-stamps.xml");
+        let docs = read(bytes, ParseOptions::default()).unwrap();
+        let doc = &docs[0];
+        assert_eq!(doc.key, "7A1E0D2C-5B4F-4E3A-9C8D-1F2E3D4C5B6A");
+        let header = &doc.rows[0].values;
+        assert_eq!(header[H_UUID], Value::Text(doc.key.clone()));
+        assert_eq!(
+            header[CFDI.col("fecha_timbrado")],
+            Value::Text("2026-10-14T12:31:07".into())
+        );
+        assert_eq!(header[H_UUID_VALIDO], Value::Int(1));
+        let warning = doc.warning.as_deref().unwrap();
+        assert!(
+            warning.contains("several TimbreFiscalDigital stamps (2)"),
+            "{warning}"
+        );
+        assert!(
+            warning.contains("E4D3C2B1-A09F-4E8D-8C7B-6A5F4E3D2C1B"),
+            "{warning}"
+        );
+    }
 
     #[test]
     fn rfc_shapes() {
@@ -769,5 +932,29 @@ mod tests {
         assert!(is_uuid("ED1752FE-E865-4FF2-BFE1-0F552E770DC9"));
         assert!(!is_uuid("ED1752FE-E865-4FF2-BFE1-0F552E770DC"));
         assert!(!is_uuid("ED1752FEXE865-4FF2-BFE1-0F552E770DC9"));
+    }
+
+    #[test]
+    fn a_uuid_that_is_not_one_imports_flagged_only_when_allowed() {
+        let bytes = include_bytes!("../../fixtures/cfdi/broken-cfdi-bad-uuid.xml");
+        let e = read(bytes, ParseOptions::default()).unwrap_err();
+        assert_eq!(e.error_type, ErrorType::CfdiInvalidUuid);
+        let allow = ParseOptions {
+            allow_invalid_keys: true,
+        };
+        let docs = read(bytes, allow).unwrap();
+        assert_eq!(docs[0].key, "NO-ES-UN-UUID", "upper-cased like any UUID");
+        assert_eq!(docs[0].rows[0].values[H_UUID_VALIDO], Value::Int(0));
+        let warning = docs[0].warning.as_deref().unwrap();
+        assert!(warning.contains("--allow-invalid-keys"), "{warning}");
+
+        // No UUID at all is no stamp, whatever the options.
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let empty = text.replace("UUID=\"no-es-un-uuid\"", "UUID=\" \"");
+        assert_ne!(empty, text);
+        for opts in [ParseOptions::default(), allow] {
+            let e = read(empty.as_bytes(), opts).unwrap_err();
+            assert_eq!(e.error_type, ErrorType::CfdiNotStamped, "{e:?}");
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod cfdi;
 pub mod csv;
 pub mod nfe;
+pub mod retenciones;
 pub mod xml;
 
 use crate::error::FileError;
@@ -80,7 +81,7 @@ pub struct Row {
     pub values: Vec<Value>,
 }
 
-/// One document (an NF-e, a CFDI...): its main row first, then its child rows. Documents are
+/// One document (an NF-e, a CFDI, a Retenciones...): its main row first, then its child rows. Documents are
 /// deduplicated by `key` in the main table; a file may hold several.
 #[derive(Debug, Clone)]
 pub struct Doc {
@@ -193,7 +194,8 @@ pub enum Outcome {
 /// Options that change how formats read documents.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ParseOptions {
-    /// Import NF-e whose access key has a wrong check digit, flagged `chave_valida = 0`.
+    /// Import NF-e whose access key has a wrong check digit, flagged `chave_valida = 0`, and
+    /// CFDI and Retenciones whose stamp UUID is not a UUID, flagged `uuid_valido = 0`.
     pub allow_invalid_keys: bool,
 }
 
@@ -250,7 +252,7 @@ pub trait Format: Sync {
 }
 
 /// Every format batchimp knows, in detection order.
-pub static FORMATS: &[&dyn Format] = &[&nfe::Nfe, &cfdi::Cfdi];
+pub static FORMATS: &[&dyn Format] = &[&nfe::Nfe, &cfdi::Cfdi, &retenciones::Retenciones];
 
 /// Every table of every format, for migrations.
 pub fn all_tables() -> impl Iterator<Item = &'static Table> {

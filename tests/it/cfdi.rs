@@ -1,5 +1,6 @@
 //! CFDI on the fixtures batchimp writes (tests/make_fixtures.py): every table's values, 3.2's
-//! lower-case attributes, Pagos and Nómina, duplicates by UUID, and a ZIP mixing NF-e and CFDI.
+//! lower-case attributes, Pagos and Nómina, several stamps, invalid UUIDs under
+//! `--allow-invalid-keys`, duplicates by UUID, and a ZIP mixing NF-e and CFDI.
 
 use crate::helpers::{Db, Env, db_test, fixture};
 
@@ -8,6 +9,7 @@ const U33: &str = "C0FFEE00-1234-4ABC-8DEF-0123456789AB";
 const U32: &str = "5E2A4C10-7B3D-4F61-9A2E-D4C3B2A19080";
 const UPAGO: &str = "A1B2C3D4-E5F6-4789-8ABC-DEF012345678";
 const UNOM: &str = "D00DFEED-0000-4000-8000-000000000012";
+const U2STAMPS: &str = "7A1E0D2C-5B4F-4E3A-9C8D-1F2E3D4C5B6A";
 
 fn imported(db: Db) -> Env {
     let env = Env::on(db);
@@ -224,6 +226,83 @@ fn nomina_12_lands_its_totals_employee_and_lines(db) {
 }
 
 db_test! {
+fn of_several_stamps_the_first_is_kept_and_the_report_says_so(db) {
+    let env = Env::on(db);
+    let run = env.run(&[&fixture("cfdi/cfdi40-two-stamps.xml")]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let f = run.file("cfdi/cfdi40-two-stamps.xml");
+    assert_eq!(f["status"], "imported");
+    assert_eq!(f["key"], U2STAMPS);
+    let warning = f["warning"].as_str().expect("a warning");
+    assert!(
+        warning.contains("several TimbreFiscalDigital stamps")
+            && warning.contains(&format!("the first, UUID {U2STAMPS}"))
+            && warning.contains("E4D3C2B1-A09F-4E8D-8C7B-6A5F4E3D2C1B"),
+        "{warning}"
+    );
+    assert_eq!(
+        env.column("SELECT uuid || '|' || fecha_timbrado FROM cfdi"),
+        [format!("{U2STAMPS}|2026-10-14T12:31:07")],
+        "the first stamp's UUID and date, not the second's"
+    );
+    assert_eq!(
+        env.text("SELECT warning FROM files").as_deref(),
+        Some(warning),
+        "the ledger keeps the warning too"
+    );
+}
+}
+
+db_test! {
+fn under_allow_invalid_keys_a_uuid_that_is_not_one_imports_flagged(db) {
+    let env = Env::on(db);
+    let files = ["broken-cfdi-bad-uuid.xml", "cfdi40-ingreso.xml", "broken-cfdi-not-stamped.xml"]
+        .map(|f| fixture(&format!("cfdi/{f}")));
+    let mut args: Vec<&str> = files.iter().map(String::as_str).collect();
+    args.push("--allow-invalid-keys");
+    let run = env.run(&args);
+    assert_eq!(run.code(), 1, "the unstamped one still fails: {}", run.stderr());
+    let bad = run.file("cfdi/broken-cfdi-bad-uuid.xml");
+    assert_eq!(bad["status"], "imported", "{bad}");
+    assert_eq!(bad["key"], "NO-ES-UN-UUID");
+    let warning = bad["warning"].as_str().expect("a warning");
+    assert!(
+        warning.contains("is not a UUID") && warning.contains("--allow-invalid-keys"),
+        "{warning}"
+    );
+    assert_eq!(
+        run.file("cfdi/broken-cfdi-not-stamped.xml")["error_type"],
+        "cfdi_not_stamped",
+        "no UUID is no stamp, whatever the options"
+    );
+    let mut rows = env.column("SELECT uuid || '|' || uuid_valido FROM cfdi");
+    rows.sort();
+    assert_eq!(rows, [format!("{U40}|1"), "NO-ES-UN-UUID|0".to_owned()]);
+    assert_eq!(
+        env.count("SELECT count(*) FROM cfdi_concepto WHERE uuid = 'NO-ES-UN-UUID'"),
+        2,
+        "its rows are imported with it"
+    );
+}
+}
+
+/// A database written before `uuid_valido` existed gets the column, 1 for the CFDI it holds
+/// (batchimp then took valid UUIDs only).
+#[test]
+fn uuid_valido_is_added_to_an_older_cfdi_table_as_1() {
+    let env = Env::new();
+    env.run(&[&fixture("cfdi/cfdi40-ingreso.xml")]);
+    env.conn()
+        .execute_batch("ALTER TABLE cfdi DROP COLUMN uuid_valido; PRAGMA user_version = 0;")
+        .unwrap();
+    let run = env.run(&[&fixture("cfdi/cfdi33-ingreso.xml")]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let mut rows = env.column("SELECT uuid || '|' || uuid_valido FROM cfdi");
+    rows.sort();
+    assert_eq!(rows, [format!("{U40}|1"), format!("{U33}|1")]);
+}
+
+db_test! {
 fn the_same_uuid_again_is_a_duplicate_and_broken_ones_write_nothing(db) {
     let env = Env::on(db);
     let run = env.run(&[&fixture("cfdi")]);
@@ -265,12 +344,12 @@ fn the_same_uuid_again_is_a_duplicate_and_broken_ones_write_nothing(db) {
     // A second batch over the same folder: every stamped document is a duplicate now.
     let again = env.run(&[&fixture("cfdi")]);
     assert_eq!(again.total("imported"), 0);
-    assert_eq!(again.total("duplicate"), 7);
+    assert_eq!(again.total("duplicate"), 8);
     assert_eq!(
         again.file("cfdi/cfdi40-ingreso.xml")["duplicate"],
         "identical"
     );
-    assert_eq!(env.count("SELECT count(*) FROM cfdi"), 6);
+    assert_eq!(env.count("SELECT count(*) FROM cfdi"), 7);
 }
 }
 

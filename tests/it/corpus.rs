@@ -176,7 +176,8 @@ fn every_corpus_file_is_accounted_for() {
         by_kind("xlsx") >= 5,
         "spreadsheets are documents, not archives to walk"
     );
-    // PDFs are not imported (yet): unsupported, never failed. NF-e events and CFDI are read.
+    // PDFs are not imported (yet): unsupported, never failed. NF-e events, CFDI and Retenciones
+    // (a kind of their own, whatever folder they sit in) are read.
     for f in files {
         let path = f["path"].as_str().unwrap();
         if path.contains("/pdf/") {
@@ -184,6 +185,9 @@ fn every_corpus_file_is_accounted_for() {
         }
         if path.contains("/cfdi") {
             assert_eq!(f["kind"], "cfdi", "{f}");
+        }
+        if path.contains("/retenciones") {
+            assert_eq!(f["kind"], "retenciones", "{f}");
         }
         if path.contains("/nfe-events/") {
             assert_eq!(f["kind"], "nfe", "{f}");

@@ -11,6 +11,7 @@ mod nfe;
 mod pgserver;
 mod postgres;
 mod reliability;
+mod retenciones;
 mod run;
 mod testdata;
 mod xmlconf;

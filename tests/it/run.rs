@@ -20,6 +20,7 @@ const FIXTURE_OUTCOMES: &str = "
     cfdi/cfdi40-ingreso_resent.xml                    duplicate   -
     cfdi/cfdi40-nomina12.xml                          imported    -
     cfdi/cfdi40-pagos20.xml                           imported    -
+    cfdi/cfdi40-two-stamps.xml                        imported    -
     cfdi/cfdi40-utf8-bom.xml                          imported    -
     eventos/broken-evento-digito-verificador.xml      failed      nfe_bad_check_digit
     eventos/broken-evento-sem-chave.xml               failed      nfe_missing_key
@@ -84,6 +85,10 @@ const FIXTURE_OUTCOMES: &str = "
     other/cte-evento.xml                              unsupported -
     other/danfe.pdf                                   unsupported -
     other/leia-me.txt                                 unsupported -
+    retenciones/broken-retenciones-not-stamped.xml    failed      cfdi_not_stamped
+    retenciones/retenciones10-pago-al-extranjero.xml  imported    -
+    retenciones/retenciones20-plataforma.xml          imported    -
+    retenciones/retenciones20-plataforma_resent.xml   duplicate   -
     zip/mixto.zip!/cfdi/FACE0000-AAAA-4BBB-8CCC-DDDDEEEEFFFF.xml imported    -
     zip/mixto.zip!/nfe/35261012345678000195550010000020051200500504-nfe.xml imported    -
     zip/nested.zip!/35261012345678000195550010000020041200400405-nfe.xml imported    -
@@ -134,11 +139,11 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 86);
+    assert_eq!(totals["files"], 91);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 33);
-    assert_eq!(run.total("duplicate"), 5);
-    assert_eq!(run.total("failed"), 44);
+    assert_eq!(run.total("imported"), 36);
+    assert_eq!(run.total("duplicate"), 6);
+    assert_eq!(run.total("failed"), 45);
     assert_eq!(run.total("unsupported"), 4);
     assert_eq!(totals["by_error_type"]["xml_truncated"], 2);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 11);
@@ -148,13 +153,14 @@ fn every_fixture_gets_its_status_and_error_type(db) {
     // 12 + the three of the wrapper + the full one + the one cancelled by an event; the bare
     // NF-e enriched by its nfeProc stays one row.
     assert_eq!(env.count("SELECT count(*) FROM nfe"), 17);
-    assert_eq!(env.count("SELECT count(*) FROM cfdi"), 7);
+    assert_eq!(env.count("SELECT count(*) FROM cfdi"), 8);
+    assert_eq!(env.count("SELECT count(*) FROM retencion"), 2);
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        33
+        36
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 44"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 45"),
         1
     );
 }
