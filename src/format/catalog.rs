@@ -69,6 +69,8 @@ const ALIASES: &[(usize, &[&str])] = &[
             "clave_producto",
             "product_code",
             "item_code",
+            // Shopify's product export.
+            "variant_sku",
         ],
     ),
     (
@@ -82,6 +84,8 @@ const ALIASES: &[(usize, &[&str])] = &[
             "nombre",
             "nombre_producto",
             "producto",
+            // Shopify's and WooCommerce's exports.
+            "title",
         ],
     ),
     (
@@ -111,6 +115,7 @@ const ALIASES: &[(usize, &[&str])] = &[
             "valor_unitario",
             "precio",
             "precio_unitario",
+            "variant_price",
         ],
     ),
     (
@@ -128,7 +133,14 @@ const ALIASES: &[(usize, &[&str])] = &[
     ),
     (
         PRODUCT.col("supplier_id"),
-        &["supplier_id", "supplier", "fornecedor", "proveedor"],
+        &[
+            "supplier_id",
+            "supplier",
+            "fornecedor",
+            "fornecedor_id",
+            "proveedor",
+            "proveedor_id",
+        ],
     ),
     (
         PRODUCT.col("sanitary_certificate"),
@@ -137,6 +149,7 @@ const ALIASES: &[(usize, &[&str])] = &[
             "registro_anvisa",
             "anvisa",
             "registro_sanitario",
+            "certificado_sanitario",
         ],
     ),
     (
@@ -145,7 +158,9 @@ const ALIASES: &[(usize, &[&str])] = &[
             "lead_time_days",
             "lead_time",
             "prazo_entrega",
+            "prazo_entrega_dias",
             "tiempo_entrega",
+            "tiempo_entrega_dias",
         ],
     ),
 ];
