@@ -65,6 +65,7 @@ fn read(bencher: Bencher, name: &str) {
     let bytes = bytes_of(name);
     let opts = ParseOptions {
         allow_invalid_keys: true,
+        sheet: None,
     };
     bencher.counter(BytesCount::new(bytes.len())).bench(|| {
         let src = Source {

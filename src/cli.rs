@@ -105,6 +105,11 @@ pub struct BatchArgs {
     #[arg(long)]
     pub allow_invalid_keys: bool,
 
+    /// Read catalogs from the workbook sheet with this name (default: the first sheet whose
+    /// header names a SKU, a name and a price).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+
     /// Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB).
     #[arg(long, value_name = "SIZE", default_value = "50MiB", value_parser = parse_size)]
     pub max_file_size: u64,

@@ -35,6 +35,9 @@ pub struct BatchOptions {
     /// Absent in batches recorded before the option existed: `skip`, what they did.
     #[serde(default)]
     pub on_conflict: OnConflict,
+    /// The workbook sheet catalogs are read from (`--sheet`).
+    #[serde(default)]
+    pub sheet: Option<String>,
 }
 
 impl BatchOptions {
@@ -47,6 +50,7 @@ impl BatchOptions {
             file_timeout_ms: a.file_timeout.as_millis() as u64,
             retries: a.retries,
             on_conflict: a.on_conflict,
+            sheet: a.sheet.clone(),
         }
     }
 
@@ -107,6 +111,9 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, workers: usize) -> Plan {
         },
         parse: ParseOptions {
             allow_invalid_keys: opts.allow_invalid_keys,
+            // One short name for the life of the process: leaked, so that the options stay
+            // `Copy` for every worker.
+            sheet: opts.sheet.clone().map(|s| &*Box::leak(s.into_boxed_str())),
         },
         file_timeout: Duration::from_millis(opts.file_timeout_ms),
         on_conflict: opts.on_conflict,

@@ -67,6 +67,11 @@ pub enum ErrorType {
     CatalogNoValidRows,
     /// A catalog whose rows cannot be told apart: a record over 1 MiB (a quote never closed).
     CatalogMalformed,
+    /// A password-protected (encrypted) spreadsheet: it cannot be read without the password.
+    XlsxEncrypted,
+    /// A spreadsheet that cannot be read: a truncated or damaged workbook, a part that is not the
+    /// XML it should be, or counts it does not hold.
+    XlsxCorrupt,
     /// A document whose key is already stored with other content, under `--on-conflict fail`.
     KeyConflict,
     /// A bug in batchimp: a parser panicked. The batch goes on.
@@ -105,6 +110,8 @@ impl ErrorType {
             ErrorType::CatalogFieldCount => "catalog_field_count",
             ErrorType::CatalogNoValidRows => "catalog_no_valid_rows",
             ErrorType::CatalogMalformed => "catalog_malformed",
+            ErrorType::XlsxEncrypted => "xlsx_encrypted",
+            ErrorType::XlsxCorrupt => "xlsx_corrupt",
             ErrorType::KeyConflict => "key_conflict",
             ErrorType::InternalError => "internal_error",
         }

@@ -21,7 +21,7 @@ use crate::interrupt;
 use crate::ledger::{OnConflict, Processed};
 use crate::progress::Progress;
 use crate::sink::{self, Sink};
-use crate::source::{self, Filter, Item, Job, WalkOptions, Walker};
+use crate::source::{self, Filter, Item, Job, Streamed, WalkOptions, Walker};
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 use sha2::{Digest, Sha256};
@@ -302,16 +302,33 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
     } = item;
     let (sha256, kind, outcome) = match (data, stream) {
         (Err(e), _) => (None, None, Outcome::Failed(e)),
-        (Ok(_), Some((path, header))) => {
+        (Ok(_), Some((path, streamed))) => {
             // A large catalog: hashed here in blocks; the writer reads it again as it streams
             // it into the database.
             match hash_file(&path) {
                 Ok(sha) => {
-                    let load = catalog::Load {
-                        header,
-                        data: catalog::Data::File(path),
+                    let data = catalog::Data::File(path);
+                    let header = match streamed {
+                        Streamed::Csv(header) => Ok(Some(header)),
+                        Streamed::Workbook => catch_unwind(AssertUnwindSafe(|| {
+                            catalog::xlsx::detect(&data, opts.sheet)
+                        }))
+                        .unwrap_or_else(|_| {
+                            Err(FileError::new(
+                                ErrorType::InternalError,
+                                "batchimp bug: reading the workbook panicked",
+                            ))
+                        }),
                     };
-                    (Some(sha), Some(catalog::KIND), Outcome::Catalog(load))
+                    match header {
+                        Ok(Some(header)) => (
+                            Some(sha),
+                            Some(catalog::KIND),
+                            Outcome::Catalog(catalog::Load { header, data }),
+                        ),
+                        Ok(None) => (Some(sha), Some("xlsx"), Outcome::Unsupported),
+                        Err(e) => (Some(sha), Some("xlsx"), Outcome::Failed(e)),
+                    }
                 }
                 Err(e) => (None, Some(catalog::KIND), Outcome::Failed(e)),
             }

@@ -197,6 +197,9 @@ pub struct ParseOptions {
     /// Import NF-e whose access key has a wrong check digit, flagged `chave_valida = 0`, and
     /// CFDI and Retenciones whose stamp UUID is not a UUID, flagged `uuid_valido = 0`.
     pub allow_invalid_keys: bool,
+    /// The workbook sheet catalogs are read from (`--sheet`); by default the first whose header
+    /// names a SKU, a name and a price.
+    pub sheet: Option<&'static str>,
 }
 
 /// What the parser gets besides the bytes: where they came from, to fill `path`/`sha256`, and
@@ -342,6 +345,24 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         Err(e) => return (Some("xml"), Outcome::Failed(e)),
     };
     let Some(f) = detect(&sniff) else {
+        if sniff.generic_kind == "xlsx" {
+            // A copy, as for a CSV catalog: a file within --max-file-size or a ZIP member.
+            let data = catalog::Data::Bytes(bytes.to_vec());
+            let outcome = match catalog::xlsx::detect(&data, opts.sheet) {
+                Ok(Some(header)) => Outcome::Catalog(catalog::Load { header, data }),
+                Ok(None) => Outcome::Unsupported,
+                Err(e) => Outcome::Failed(e),
+            };
+            let kind = if matches!(outcome, Outcome::Catalog(_)) {
+                catalog::KIND
+            } else {
+                "xlsx"
+            };
+            return (Some(kind), outcome);
+        }
+        if sniff.generic_kind == "xls" && catalog::xlsx::is_encrypted(bytes) {
+            return (Some("xlsx"), Outcome::Failed(catalog::xlsx::encrypted()));
+        }
         if let Some(header) = catalog_header(&sniff) {
             // A copy (parsers borrow the bytes): at most 1 MiB from disk (larger catalogs are
             // streamed from their path), or a ZIP member within --max-file-size.

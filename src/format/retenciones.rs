@@ -300,6 +300,7 @@ mod tests {
 
     const ALLOW: ParseOptions = ParseOptions {
         allow_invalid_keys: true,
+        sheet: None,
     };
     const V10: &[u8] =
         include_bytes!("../../fixtures/retenciones/retenciones10-pago-al-extranjero.xml");

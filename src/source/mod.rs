@@ -41,9 +41,17 @@ pub struct Item {
     /// Modification time (ns since the epoch) of a file on disk.
     pub mtime: Option<i64>,
     /// A product catalog on disk over [`catalog::STREAM_ABOVE`], streamed from this path by the
-    /// writer rather than held in memory, with the header its first bytes showed; `data` is
-    /// then empty.
-    pub stream: Option<(PathBuf, catalog::Header)>,
+    /// writer rather than held in memory; `data` is then empty.
+    pub stream: Option<(PathBuf, Streamed)>,
+}
+
+/// What a file streamed from disk is.
+#[derive(Debug)]
+pub enum Streamed {
+    /// A CSV catalog, with the header its first bytes showed.
+    Csv(catalog::Header),
+    /// A workbook: its catalog sheet, if any, is found once the file is hashed.
+    Workbook,
 }
 
 /// A unit of work from the walker: a file or ZIP member to read, or a failure found while walking.
@@ -597,7 +605,14 @@ fn walk_dir(
 /// too large to be read whole and start like one. Any other ZIP is found by its content when a
 /// worker reads it.
 fn looks_like_archive(path: &Path, size: u64, max_file_size: u64) -> bool {
-    named_zip(path) || (size > max_file_size && starts_with_zip_magic(path))
+    named_zip(path)
+        || (size > max_file_size && starts_with_zip_magic(path) && !named_workbook(path))
+}
+
+/// A workbook is a ZIP too, but a document: it is never walked, whatever its size.
+fn named_workbook(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx") || e.eq_ignore_ascii_case("xlsm"))
 }
 
 fn named_zip(path: &Path) -> bool {
@@ -639,7 +654,14 @@ pub fn load(job: Job, limits: &Limits, filter: &Filter, hidden: bool) -> Vec<Ite
             let data = if let Some(Err(e)) = head {
                 Err(e)
             } else if let Some(header) = header {
-                stream = Some((path.clone(), header));
+                stream = Some((path.clone(), Streamed::Csv(header)));
+                Ok(Vec::new())
+            } else if head
+                .as_ref()
+                .is_some_and(|h| h.as_ref().is_ok_and(|h| h.starts_with(ZIP_MAGIC)))
+                && catalog::xlsx::is_workbook(&path)
+            {
+                stream = Some((path.clone(), Streamed::Workbook));
                 Ok(Vec::new())
             } else if size > limits.max_file_size {
                 Err(too_large(size, limits))

@@ -166,7 +166,14 @@ fn no_input_panics_the_detector_the_parsers_or_the_zip_reader() {
                 deadline: Instant::now() + Duration::from_secs(60),
             };
             for allow_invalid_keys in [false, true] {
-                let (_, outcome) = format::read(bytes, &src, &ParseOptions { allow_invalid_keys });
+                let (_, outcome) = format::read(
+                    bytes,
+                    &src,
+                    &ParseOptions {
+                        allow_invalid_keys,
+                        sheet: None,
+                    },
+                );
                 // A catalog's rows are read when the writer streams it: read them here too.
                 if let Outcome::Catalog(load) = outcome {
                     let _ = catalog::read(&load, 1, &mut catalog::Chunk::default, &mut |_| true);
@@ -276,6 +283,7 @@ fn nothing_roxmltree_rejects_is_accepted_or_imported() {
         let input = mutate(&mut rng, &seeds[pick], &seeds);
         let opts = ParseOptions {
             allow_invalid_keys: true,
+            sheet: None,
         };
         let imported = matches!(format::read(&input, &src, &opts).1, Outcome::Docs(_));
         let ours = xml::well_formed(&input);

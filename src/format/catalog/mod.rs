@@ -1,23 +1,29 @@
-//! Product catalogs: CSV files whose header names a SKU, a product name and a price, in English,
-//! Portuguese or Spanish (`sku`/`codigo`/`clave`, `name`/`nome`/`nombre`, `price`/`preco`/
-//! `precio`...), separated by `,`, `;`, tabs or `|`, in UTF-8 or Latin-1.
+//! Product catalogs: CSV files and spreadsheets (XLSX) whose header names a SKU, a product name
+//! and a price, in English, Portuguese or Spanish (`sku`/`codigo`/`clave`, `name`/`nome`/
+//! `nombre`, `price`/`preco`/`precio`...). CSV is separated by `,`, `;`, tabs or `|`, in UTF-8
+//! or Latin-1; a workbook's first sheet with such a header is read (`xlsx.rs`).
 //!
 //! A catalog is not a fiscal document: it is one file of up to millions of rows, and a later
 //! catalog updates the products an earlier one loaded. So it does not go through [`super::Doc`]:
 //! a worker only recognises it ([`detect`]) and hashes it, and the writer streams it when its
 //! turn comes ([`stream`]): a helper thread reads and validates rows while the writer upserts the
-//! previous chunk by SKU, so memory stays flat whatever the catalog's size. A row that fails
+//! previous chunk by SKU, so memory stays flat whatever the catalog's size. CSV and spreadsheets
+//! reach validation through one interface, [`rows::Row`]s handed over one at a time. A row that fails
 //! validation is rejected with its line number and a typed reason; the others go in.
 //!
 //! Reference tables that look like catalogs (SAT's product and unit codes, the NCM table) have
 //! no price column, so they are not catalogs: they are `unsupported`.
 
+pub mod rows;
+pub mod xlsx;
+
 use crate::error::{ErrorType, FileError};
-use crate::format::csv::{Record, RecordTooLong, Records};
+use crate::format::csv::{Record, Records};
 use crate::format::{CellRef, ColType, Table, col};
+use rows::{Cell as Field, Row};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 
 /// The kind name catalogs get in the ledger and report.
@@ -180,13 +186,24 @@ const CHUNK_TEXT: usize = 8 << 20;
 /// Where a catalog's header is and what its fields hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
-    pub delimiter: u8,
-    /// Byte offset of the line after the header: where rows start.
-    pub body: u64,
-    /// The header's line number (1-based), so rows are numbered as in an editor.
+    pub layout: Layout,
+    /// The header's line (CSV) or row (spreadsheet) number, 1-based, so rows are numbered as
+    /// the user's editor shows them.
     pub line: u64,
     /// For each field of a row: the `product` column it fills, if any.
     pub fields: Vec<Option<usize>>,
+}
+
+/// What kind of rows a catalog has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    Csv {
+        delimiter: u8,
+        /// Byte offset of the line after the header: where rows start.
+        body: u64,
+    },
+    /// A workbook's sheet, by name.
+    Sheet { name: String },
 }
 
 /// Whether these first bytes of a text file are a catalog's: a header within the first lines
@@ -214,8 +231,10 @@ pub fn detect(head: &[u8]) -> Option<Header> {
         }
         if let Some((delimiter, fields)) = header_fields(line) {
             return Some(Header {
-                delimiter,
-                body: offset as u64,
+                layout: Layout::Csv {
+                    delimiter,
+                    body: offset as u64,
+                },
                 line: i as u64 + 1,
                 fields,
             });
@@ -233,10 +252,19 @@ fn header_fields(line: &[u8]) -> Option<(u8, Vec<Option<usize>>)> {
     if !Records::new(line, delimiter, 1).read(&mut record).ok()? {
         return None;
     }
-    let mut fields = Vec::with_capacity(record.len());
+    let names: Vec<Cow<str>> = record
+        .fields()
+        .map(|f| rows::decode(f.trim_ascii()))
+        .collect();
+    Some((delimiter, columns(names.iter().map(|n| n.as_ref()))?))
+}
+
+/// The `product` column each header field fills, if the header names a SKU, a name and a price.
+pub fn columns<'a>(names: impl Iterator<Item = &'a str>) -> Option<Vec<Option<usize>>> {
+    let mut fields = Vec::new();
     let mut taken = [false; 16];
-    for field in record.fields() {
-        let name = normalize(&text(field));
+    for name in names {
+        let name = normalize(name);
         let column = ALIASES
             .iter()
             .find(|(c, names)| !taken[*c] && names.contains(&name.as_str()))
@@ -246,7 +274,7 @@ fn header_fields(line: &[u8]) -> Option<(u8, Vec<Option<usize>>)> {
         }
         fields.push(column);
     }
-    (taken[SKU] && taken[NAME] && taken[PRICE]).then_some((delimiter, fields))
+    (taken[SKU] && taken[NAME] && taken[PRICE]).then_some(fields)
 }
 
 /// A header name as [`ALIASES`] spells it: `"Preço de Venda "` → `preco_de_venda`, `"In stock?"`
@@ -273,19 +301,6 @@ fn normalize(name: &str) -> String {
         out.pop();
     }
     out
-}
-
-/// A field's text: UTF-8, or Latin-1 (windows-1252) when it is not valid UTF-8; trimmed.
-fn text(field: &[u8]) -> Cow<'_, str> {
-    let field = field.trim_ascii();
-    match std::str::from_utf8(field) {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => {
-            encoding_rs::WINDOWS_1252
-                .decode_without_bom_handling(field)
-                .0
-        }
-    }
 }
 
 /// Where a catalog's bytes are when the writer streams it.
@@ -443,47 +458,57 @@ pub fn read(
     send: &mut dyn FnMut(Chunk) -> bool,
 ) -> Result<Summary, FileError> {
     let header = &load.header;
-    let io = |e: std::io::Error| {
-        FileError::new(ErrorType::IoError, format!("cannot read the catalog: {e}"))
-    };
-    let input: Box<dyn Read> = match &load.data {
-        Data::Bytes(bytes) => Box::new(&bytes[(header.body as usize).min(bytes.len())..]),
-        Data::File(path) => {
-            let mut file = std::fs::File::open(path).map_err(io)?;
-            file.seek(SeekFrom::Start(header.body)).map_err(io)?;
-            Box::new(file)
-        }
-    };
-    let mut records = Records::new(input, header.delimiter, header.line + 1);
-    let mut record = Record::default();
     let mut summary = Summary::default();
-    let mut chunk = fresh();
-    chunk.clear();
-    let read_error = |e: std::io::Error| match e.get_ref().and_then(|e| e.downcast_ref()) {
-        Some(too_long @ RecordTooLong { .. }) => {
-            FileError::new(ErrorType::CatalogMalformed, too_long.to_string())
+    let mut chunk = Some(fresh());
+    if let Some(c) = chunk.as_mut() {
+        c.clear();
+    }
+    let mut stopped = false;
+    let mut take = |row: &Row| -> bool {
+        if row.is_blank() {
+            return true;
         }
-        None => io(e),
-    };
-    while records.read(&mut record).map_err(read_error)? {
-        if record.fields().all(|f| f.trim_ascii().is_empty()) {
-            continue;
-        }
-        match validate(header, &record, file_id, &mut chunk) {
+        let c = chunk.as_mut().expect("a chunk while reading");
+        match validate(header, row, file_id, c) {
             Ok(()) => summary.rows += 1,
             Err(reject) => {
                 *summary.rejected.entry(reject.error_type).or_default() += 1;
-                chunk.rejects.push(reject);
+                c.rejects.push(reject);
             }
         }
-        if chunk.rows() + chunk.rejects.len() >= CHUNK_ROWS || chunk.text.len() >= CHUNK_TEXT {
-            let next = fresh();
-            if !send(std::mem::replace(&mut chunk, next)) {
-                return Ok(summary);
+        if c.rows() + c.rejects.len() >= CHUNK_ROWS || c.text.len() >= CHUNK_TEXT {
+            let full = chunk.replace(fresh()).expect("a chunk");
+            if !send(full) {
+                stopped = true;
+                return false;
             }
-            chunk.clear();
+            chunk.as_mut().expect("a chunk").clear();
         }
+        true
+    };
+    match &header.layout {
+        layout @ Layout::Csv { body, .. } => {
+            let io = |e: std::io::Error| {
+                FileError::new(ErrorType::IoError, format!("cannot read the catalog: {e}"))
+            };
+            match &load.data {
+                Data::Bytes(bytes) => {
+                    let input = &bytes[(*body as usize).min(bytes.len())..];
+                    rows::csv(input, layout, header.line + 1, &mut take)?;
+                }
+                Data::File(path) => {
+                    let mut file = std::fs::File::open(path).map_err(io)?;
+                    file.seek(SeekFrom::Start(*body)).map_err(io)?;
+                    rows::csv(file, layout, header.line + 1, &mut take)?;
+                }
+            }
+        }
+        Layout::Sheet { name } => xlsx::rows(&load.data, name, header, &mut take)?,
     }
+    if stopped {
+        return Ok(summary);
+    }
+    let chunk = chunk.expect("a chunk");
     if !chunk.is_empty() && !send(chunk) {
         return Ok(summary);
     }
@@ -511,31 +536,26 @@ pub fn describe_rejected(rejected: &BTreeMap<ErrorType, u64>) -> String {
 
 /// Validate one record and append it to `chunk` as a `product` row, or say why it is rejected
 /// (and leave `chunk` as it was).
-fn validate(
-    header: &Header,
-    record: &Record,
-    file_id: i64,
-    chunk: &mut Chunk,
-) -> Result<(), Reject> {
-    let line = record.line;
+fn validate(header: &Header, row: &Row, file_id: i64, chunk: &mut Chunk) -> Result<(), Reject> {
+    let line = row.line;
     let reject = |error_type, message: String| Reject {
         line,
         error_type,
         message: format!("line {line}: {message}"),
     };
-    if record.len() != header.fields.len() {
+    if row.len() != header.fields.len() {
         return Err(reject(
             ErrorType::CatalogFieldCount,
             format!(
                 "{} fields where the header has {} (an unquoted delimiter?)",
-                record.len(),
+                row.len(),
                 header.fields.len()
             ),
         ));
     }
     let (cells_before, text_before) = (chunk.cells.len(), chunk.text.len());
     chunk.cells.resize(cells_before + WIDTH, Cell::Null);
-    let result = fill(record, header, chunk, cells_before, &reject);
+    let result = fill(row, header, chunk, cells_before, &reject);
     let row = &mut chunk.cells[cells_before..];
     let result = result.and_then(|()| {
         let missing = [
@@ -572,28 +592,28 @@ fn shown(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// The typed cells of one record, into the row starting at `chunk.cells[at]`.
+/// The typed cells of one row, into the row starting at `chunk.cells[at]`.
 fn fill(
-    record: &Record,
+    row: &Row,
     header: &Header,
     chunk: &mut Chunk,
     at: usize,
     reject: &dyn Fn(ErrorType, String) -> Reject,
 ) -> Result<(), Reject> {
-    for (field, column) in record.fields().zip(&header.fields) {
+    for (field, column) in row.cells().zip(&header.fields) {
         let Some(c) = *column else { continue };
-        let s = text(field);
-        if s.is_empty() {
+        if field == Field::Empty {
             continue;
         }
         let column = &PRODUCT.columns[c];
+        let s = field.text();
         chunk.cells[at + c] = match column.ty {
             ColType::Text | ColType::Timestamp => {
                 let start = chunk.text.len() as u32;
                 chunk.text.push_str(&s);
                 Cell::Text(start, chunk.text.len() as u32)
             }
-            ColType::Numeric | ColType::Real => match super::parse_decimal(&s) {
+            ColType::Numeric | ColType::Real => match number(field) {
                 Some(v) if c != PRICE || v >= 0.0 => Cell::Num(v),
                 _ => {
                     let t = if c == PRICE {
@@ -611,9 +631,9 @@ fn fill(
                     ));
                 }
             },
-            ColType::Integer | ColType::Id => match s.parse() {
-                Ok(v) => Cell::Int(v),
-                Err(_) => {
+            ColType::Integer | ColType::Id => match whole(field) {
+                Some(v) => Cell::Int(v),
+                None => {
                     return Err(reject(
                         ErrorType::CatalogBadNumber,
                         format!("{} is not a whole number: {:?}", column.name, shown(&s)),
@@ -623,6 +643,24 @@ fn fill(
         };
     }
     Ok(())
+}
+
+/// A numeric field's value: a spreadsheet's number as stored, text as written.
+fn number(field: Field) -> Option<f64> {
+    match field {
+        Field::Number(v) => Some(v),
+        Field::Text(s) => super::parse_decimal(s),
+        Field::Empty => None,
+    }
+}
+
+/// An integer field's value: a whole spreadsheet number, or text that is one.
+fn whole(field: Field) -> Option<i64> {
+    match field {
+        Field::Number(v) if v.fract() == 0.0 && v.abs() < 9e15 => Some(v as i64),
+        Field::Text(s) => s.parse().ok(),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -677,12 +715,17 @@ mod tests {
             assert!(detect(head.as_bytes()).is_some(), "{head:?}");
         }
         let h = detect(b"ID|Type|SKU|Name|Regular price|Stock\n1|x|A|B|2|3\n").unwrap();
-        assert_eq!(h.delimiter, b'|');
+        assert_eq!(
+            h.layout,
+            Layout::Csv {
+                delimiter: b'|',
+                body: 37
+            }
+        );
         assert_eq!(
             h.fields,
             vec![None, None, Some(SKU), Some(NAME), Some(PRICE), Some(6)]
         );
-        assert_eq!(h.body, 37);
     }
 
     #[test]
