@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod cfdi;
 pub mod csv;
 pub mod nfe;
+pub mod number;
 pub mod retenciones;
 pub mod xml;
 
