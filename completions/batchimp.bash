@@ -317,12 +317,20 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__run)
-            opts="-j -q -h -V --resume --verify --hidden --allow-invalid-keys --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --no-wait --help --version"
+            opts="-j -q -h -V --resume --verify --hidden --allow-invalid-keys --sheet --decimal-separator --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --no-wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --sheet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --decimal-separator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-file-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -110,6 +110,11 @@ pub struct BatchArgs {
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
 
+    /// The decimal separator of catalogs' numbers written as text (`,` for 1.234,56, `.` for
+    /// 1,234.56). By default each file's numeric columns decide from their values.
+    #[arg(long, value_name = "SEP", value_parser = parse_separator)]
+    pub decimal_separator: Option<char>,
+
     /// Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB).
     #[arg(long, value_name = "SIZE", default_value = "50MiB", value_parser = parse_size)]
     pub max_file_size: u64,
@@ -223,6 +228,14 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     };
     n.checked_mul(mult)
         .ok_or_else(|| format!("size too large: {s:?}"))
+}
+
+fn parse_separator(s: &str) -> Result<char, String> {
+    match s {
+        "," => Ok(','),
+        "." => Ok('.'),
+        _ => Err(format!("{s:?}: the decimal separator is , or .")),
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use crate::cli::{BatchArgs, ExecArgs};
 use crate::format::ParseOptions;
+use crate::format::number::Convention;
 use crate::ledger::OnConflict;
 use crate::pipeline::Plan;
 use crate::sink::Target;
@@ -38,6 +39,9 @@ pub struct BatchOptions {
     /// The workbook sheet catalogs are read from (`--sheet`).
     #[serde(default)]
     pub sheet: Option<String>,
+    /// Catalogs' decimal separator (`--decimal-separator`), `,` or `.`.
+    #[serde(default)]
+    pub decimal_separator: Option<char>,
 }
 
 impl BatchOptions {
@@ -51,6 +55,7 @@ impl BatchOptions {
             retries: a.retries,
             on_conflict: a.on_conflict,
             sheet: a.sheet.clone(),
+            decimal_separator: a.decimal_separator,
         }
     }
 
@@ -114,6 +119,10 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, workers: usize) -> Plan {
             // One short name for the life of the process: leaked, so that the options stay
             // `Copy` for every worker.
             sheet: opts.sheet.clone().map(|s| &*Box::leak(s.into_boxed_str())),
+            decimal: opts.decimal_separator.map(|c| match c {
+                ',' => Convention::Comma,
+                _ => Convention::Point,
+            }),
         },
         file_timeout: Duration::from_millis(opts.file_timeout_ms),
         on_conflict: opts.on_conflict,

@@ -67,6 +67,8 @@ pub enum ErrorType {
     CatalogNoValidRows,
     /// A catalog whose rows cannot be told apart: a record over 1 MiB (a quote never closed).
     CatalogMalformed,
+    /// A workbook without the sheet `--sheet` names.
+    CatalogSheetNotFound,
     /// A password-protected (encrypted) spreadsheet: it cannot be read without the password.
     XlsxEncrypted,
     /// A spreadsheet that cannot be read: a truncated or damaged workbook, a part that is not the
@@ -110,6 +112,7 @@ impl ErrorType {
             ErrorType::CatalogFieldCount => "catalog_field_count",
             ErrorType::CatalogNoValidRows => "catalog_no_valid_rows",
             ErrorType::CatalogMalformed => "catalog_malformed",
+            ErrorType::CatalogSheetNotFound => "catalog_sheet_not_found",
             ErrorType::XlsxEncrypted => "xlsx_encrypted",
             ErrorType::XlsxCorrupt => "xlsx_corrupt",
             ErrorType::KeyConflict => "key_conflict",

@@ -281,6 +281,10 @@ pub struct FileEntry {
     pub rows_rejected: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejected_rows: Vec<RejectedRow>,
+    /// For a catalog: the decimal separator its numbers written as text were read with
+    /// (`comma`: 1.234,56; `point`: 1,234.56; `mixed` when its columns differ).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decimal_separator: Option<String>,
 }
 
 /// A catalog row that failed validation.

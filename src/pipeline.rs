@@ -300,7 +300,7 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
         mtime,
         stream,
     } = item;
-    let (sha256, kind, outcome) = match (data, stream) {
+    let (sha256, kind, mut outcome) = match (data, stream) {
         (Err(e), _) => (None, None, Outcome::Failed(e)),
         (Ok(_), Some((path, streamed))) => {
             // A large catalog: hashed here in blocks; the writer reads it again as it streams
@@ -362,6 +362,9 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
             (Some(sha), kind, outcome)
         }
     };
+    if let (Outcome::Catalog(load), Some(convention)) = (&mut outcome, opts.decimal) {
+        load.header.set_decimal(convention);
+    }
     Processed {
         origin,
         size,

@@ -478,3 +478,144 @@ write(M+'/nfe-control-character.xml', n8.replace('<natOp>', '<natOp>\x0b', 1))
 write(M+'/nfe-attribute-without-value.xml', n8.replace('versao="4.00"', 'versao', 1))
 write(M+'/nfe-double-dash-in-comment.xml', n8.replace('<NFe', '<!-- gerado pelo ERP -- versao 2 --><NFe', 1))
 open(M+'/nfe-text-after-root.xml','wb').write(write(M+'/nfe-text-after-root.xml', n8) + b'fim do arquivo\n')
+
+# Spreadsheets, written part by part (an XLSX is a ZIP of XML parts), so that every byte of
+# the hostile ones is chosen: shared strings, number, date (style 1: built-in format 14) and
+# formula cells with cached values.
+def col_name(i):
+    s = ''
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+def xlsx_bytes(sheets, *, unique_count=None, dimension=None):
+    """sheets: [(name, {row_number: [cell, ...]})]; a cell is None, str (a shared string),
+    int/float, ('date', serial) or ('f', formula, cached number)."""
+    esc = lambda t: t.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+    strings, index = [], {}
+    def sid(t):
+        if t not in index:
+            index[t] = len(strings); strings.append(t)
+        return index[t]
+    parts = []
+    for n, (name, rows) in enumerate(sheets, 1):
+        xml = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">']
+        if dimension: xml.append(f'<dimension ref="{dimension}"/>')
+        xml.append('<sheetData>')
+        for r in sorted(rows):
+            cells = []
+            for c, v in enumerate(rows[r]):
+                ref = f'{col_name(c)}{r}'
+                if v is None: continue
+                if isinstance(v, str): cells.append(f'<c r="{ref}" t="s"><v>{sid(v)}</v></c>')
+                elif isinstance(v, tuple) and v[0] == 'date': cells.append(f'<c r="{ref}" s="1"><v>{v[1]}</v></c>')
+                elif isinstance(v, tuple) and v[0] == 'f': cells.append(f'<c r="{ref}"><f>{esc(v[1])}</f><v>{v[2]}</v></c>')
+                elif isinstance(v, tuple) and v[0] == 'at': cells.append(f'<c r="{v[1]}" t="s"><v>{sid(v[2])}</v></c>')
+                else: cells.append(f'<c r="{ref}"><v>{v}</v></c>')
+            xml.append(f'<row r="{r}">' + ''.join(cells) + '</row>')
+        xml.append('</sheetData></worksheet>')
+        parts.append((f'xl/worksheets/sheet{n}.xml', ''.join(xml)))
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships'
+    ct = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+          '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+          '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+          + ''.join(f'<Override PartName="/{p}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' for p, _ in parts)
+          + '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+          '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>')
+    book = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {ns} xmlns:r="{rel}"><sheets>'
+            + ''.join(f'<sheet name="{esc(name)}" sheetId="{n}" r:id="rId{n}"/>' for n, (name, _) in enumerate(sheets, 1)) + '</sheets></workbook>')
+    k = len(sheets)
+    book_rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                 + ''.join(f'<Relationship Id="rId{n}" Type="{rel}/worksheet" Target="worksheets/sheet{n}.xml"/>' for n in range(1, k + 1))
+                 + f'<Relationship Id="rId{k+1}" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+                 + f'<Relationship Id="rId{k+2}" Type="{rel}/styles" Target="styles.xml"/></Relationships>')
+    styles = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet {ns}><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+              '<fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/></borders>'
+              '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+              '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs></styleSheet>')
+    count = len(strings) if unique_count is None else unique_count
+    sst = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst {ns} count="{len(strings)}" uniqueCount="{count}">'
+           + ''.join(f'<si><t xml:space="preserve">{esc(t)}</t></si>' for t in strings) + '</sst>')
+    root_rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                 f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
+        for name, data in [('[Content_Types].xml', ct), ('_rels/.rels', root_rels), ('xl/workbook.xml', book),
+                           ('xl/_rels/workbook.xml.rels', book_rels), ('xl/styles.xml', styles),
+                           ('xl/sharedStrings.xml', sst)] + parts:
+            info = zipfile.ZipInfo(name, date_time=(2026, 10, 5, 12, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+    return out.getvalue()
+
+C = OUT + '/catalog'
+# A supplier's workbook: a summary sheet first (not a catalog), then the products under a
+# title and a blank row. SKUs stored as text keep their zeros; one is a number. Prices are
+# numbers (one a formula), `validade` holds dates and `Marca` is a column batchimp does not map:
+# both land in `extra`. Rows 10, 15 and 21 are bad: a price in words, no name, stock in words.
+produtos = {1: ['Catálogo Distribuidora Araújo — outubro de 2026'],
+            3: ['codigo', 'nome', 'preco', 'estoque', 'validade', 'Marca']}
+for i in range(20):
+    r = 4 + i
+    produtos[r] = [f'{123 + i:05d}', f'Produto {i + 1}', round(1.1 + i * 2.35, 2), 10 * i, ('date', 46477 + i), 'Araújo']
+produtos[5][0] = 4567                      # a numeric SKU
+produtos[6][2] = ('f', 'B7*2', 10.5)       # a formula's cached value
+produtos[10][2] = 'doze reais'
+produtos[15][1] = None
+produtos[21][3] = 'muito'
+S = OUT + '/spreadsheet'
+shutil.rmtree(S, ignore_errors=True); os.makedirs(S)
+open(S + '/planilha-fornecedor.xlsx', 'wb').write(xlsx_bytes([
+    ('Resumo', {1: ['Total de itens', 20], 2: ['Gerado em', ('date', 46300)]}),
+    ('Produtos', produtos)]))
+# A Brazilian `;` export: thousands points, decimal commas, a currency symbol.
+open(C + '/precos-brasil.csv', 'w', encoding='utf-8', newline='').write(
+    'codigo;nome;preco;estoque\r\n'
+    'BR-001;Cafeteira Elétrica;1.234,56;12\r\n'
+    'BR-002;Filtro de Papel;R$ 9,90;1.500\r\n'
+    'BR-003;Garrafa Térmica;89,9;40\r\n')
+
+H = OUT + '/hostile'
+good = xlsx_bytes([('Produtos', {1: ['sku', 'name', 'price'], 2: ['HX-1', 'Hostil', 1]})])
+# A part inflating 4 MiB of blanks from a few KiB: past 250:1.
+bomb = xlsx_bytes([('Produtos', {1: ['sku', 'name', 'price'], 2: ['HX-1', 'Hostil', 1]})])
+zb = io.BytesIO()
+with zipfile.ZipFile(io.BytesIO(bomb)) as src, zipfile.ZipFile(zb, 'w', zipfile.ZIP_DEFLATED) as z:
+    for item in src.infolist():
+        data = src.read(item.filename)
+        if item.filename == 'xl/worksheets/sheet1.xml':
+            data = data.replace(b'<sheetData>', b'<sheetData>' + b' ' * (4 << 20))
+        info = zipfile.ZipInfo(item.filename, date_time=(2026, 10, 5, 12, 0, 0)); info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, data)
+open(H + '/xlsx-bomb.xlsx', 'wb').write(zb.getvalue())
+# A shared-strings part that inflates past the size its headers declare.
+lying = bytearray(good)
+i = lying.find(b'xl/sharedStrings.xml')
+while i != -1:
+    h = lying.rfind(b'PK', 0, i)
+    if lying[h:h+4] == b'PK\x03\x04': lying[h+22:h+26] = (100).to_bytes(4, 'little')
+    if lying[h:h+4] == b'PK\x01\x02': lying[h+24:h+28] = (100).to_bytes(4, 'little')
+    i = lying.find(b'xl/sharedStrings.xml', i + 1)
+open(H + '/xlsx-lying-size.xlsx', 'wb').write(bytes(lying))
+# Shared strings claiming four billion entries (calamine would reserve ~96 GB for them).
+open(H + '/xlsx-shared-strings-count.xlsx', 'wb').write(
+    xlsx_bytes([('Produtos', {1: ['sku', 'name', 'price'], 2: ['HX-1', 'Hostil', 1]})], unique_count=4000000000))
+# A sheet declaring every column and row Excel allows, with a cell in the last one: a valid
+# catalog of one product (reading the whole declared range would allocate ~550 GB).
+open(H + '/xlsx-huge-dimension.xlsx', 'wb').write(xlsx_bytes(
+    [('Produtos', {1: ['sku', 'name', 'price'], 2: ['HX-2', 'Imenso', 2], 1048576: [('at', 'XFD1048576', 'fim')]})],
+    dimension='A1:XFD1048576'))
+# A workbook cut in half, as an interrupted download leaves it.
+whole = xlsx_bytes([('Produtos', produtos)])
+open(H + '/xlsx-truncated.xlsx', 'wb').write(whole[:len(whole) // 2])
+# A text file named like a workbook.
+open(H + '/nao-e-planilha.xlsx', 'w').write('Este arquivo não é uma planilha: o download falhou.\n')
+# A password-protected workbook, encrypted by msoffcrypto-tool (Agile encryption, as Excel
+# writes it). Its salt is random, so it is written only when missing.
+if not os.path.exists(H + '/xlsx-password.xlsx'):
+    import msoffcrypto.format.ooxml as ooxml
+    with open(H + '/xlsx-password.xlsx', 'wb') as out:
+        ooxml.OOXMLFile(io.BytesIO(good)).encrypt('segredo', out)

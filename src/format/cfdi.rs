@@ -942,6 +942,7 @@ pub(super) mod tests {
         let allow = ParseOptions {
             allow_invalid_keys: true,
             sheet: None,
+            decimal: None,
         };
         let docs = read(bytes, allow).unwrap();
         assert_eq!(docs[0].key, "NO-ES-UN-UUID", "upper-cased like any UUID");

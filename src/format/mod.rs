@@ -201,6 +201,9 @@ pub struct ParseOptions {
     /// The workbook sheet catalogs are read from (`--sheet`); by default the first whose header
     /// names a SKU, a name and a price.
     pub sheet: Option<&'static str>,
+    /// Catalogs' decimal separator (`--decimal-separator`); by default decided per file and
+    /// column.
+    pub decimal: Option<number::Convention>,
 }
 
 /// What the parser gets besides the bytes: where they came from, to fill `path`/`sha256`, and

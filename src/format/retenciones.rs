@@ -301,6 +301,7 @@ mod tests {
     const ALLOW: ParseOptions = ParseOptions {
         allow_invalid_keys: true,
         sheet: None,
+        decimal: None,
     };
     const V10: &[u8] =
         include_bytes!("../../fixtures/retenciones/retenciones10-pago-al-extranjero.xml");

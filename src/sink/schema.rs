@@ -57,6 +57,8 @@ pub static FILES: Table = Table {
         col("conflict", T),
         col("rows", I),
         col("rows_rejected", I),
+        // A catalog's decimal separator for numbers written as text: comma, point, mixed.
+        col("decimal_separator", T),
     ],
     indexes: &[
         // Finds a catalog imported before by its bytes; partial, so other files cost nothing

@@ -478,9 +478,9 @@ impl Sink for Sqlite {
             .prepare_cached(
                 "INSERT INTO files (id, batch_id, origin, size, sha256, kind, status, error_type,
                     error, duplicate, duplicate_of, warning, duration_ms, retries, mtime, key,
-                    conflict, rows, rows_rejected)
+                    conflict, rows, rows_rejected, decimal_separator)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19)",
+                    ?17, ?18, ?19, ?20)",
             )?
             .execute(params![
                 file_id,
@@ -501,7 +501,8 @@ impl Sink for Sqlite {
                 row.key,
                 row.conflict,
                 row.rows.map(|(rows, _)| rows as i64),
-                row.rows.map(|(_, rejected)| rejected as i64)
+                row.rows.map(|(_, rejected)| rejected as i64),
+                row.decimal_separator
             ])?;
         self.pending.add(row.status);
         if let Some((_, rejected)) = row.rows {
@@ -643,7 +644,8 @@ impl Sink for Sqlite {
     ) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT origin, kind, status, error_type, error, duplicate, duplicate_of, warning,
-                duration_ms, size, sha256, key, retries, conflict, rows, rows_rejected, id
+                duration_ms, size, sha256, key, retries, conflict, rows, rows_rejected, id,
+                decimal_separator
              FROM files WHERE batch_id = ?1 ORDER BY origin, id",
         )?;
         let mut rejected = self.conn.prepare_cached(
@@ -689,6 +691,7 @@ impl Sink for Sqlite {
                 rows: r.get::<_, Option<i64>>(14)?.map(|n| n as u64),
                 rows_rejected: rows_rejected.map(|n| n as u64),
                 rejected_rows,
+                decimal_separator: r.get(17)?,
             })?;
         }
         Ok(())

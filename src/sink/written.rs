@@ -154,6 +154,8 @@ pub struct FileRow<'a> {
     pub conflict: Option<&'static str>,
     /// A catalog's rows written and rejected.
     pub rows: Option<(u64, u64)>,
+    /// A catalog's decimal separator (`comma`, `point`, `mixed`).
+    pub decimal_separator: Option<&'static str>,
 }
 
 impl<'a> FileRow<'a> {
@@ -188,6 +190,7 @@ impl<'a> FileRow<'a> {
             key,
             conflict: result.conflict.map(Conflict::as_str),
             rows,
+            decimal_separator: None,
         }
     }
 }
@@ -297,6 +300,9 @@ pub fn write<'a>(
             }
         }
     }
-    let row = FileRow::new(batch, file, status, error, result, key, rows, streaming);
+    let mut row = FileRow::new(batch, file, status, error, result, key, rows, streaming);
+    if let (Outcome::Catalog(load), Some(_)) = (&file.outcome, file_id) {
+        row.decimal_separator = load.header.decimal_separator();
+    }
     Ok((row, file_id))
 }

@@ -15,7 +15,7 @@ fn catalogs_are_upserted_by_sku_and_bad_rows_rejected_with_their_line(db) {
         run.stderr()
     );
     let totals = &run.report()["totals"];
-    assert_eq!(totals["rows"], 7);
+    assert_eq!(totals["rows"], 10);
     assert_eq!(totals["rows_rejected"], 3);
     assert_eq!(totals["by_error_type"]["catalog_no_valid_rows"], 1);
 
@@ -58,7 +58,8 @@ fn catalogs_are_upserted_by_sku_and_bad_rows_rejected_with_their_line(db) {
     assert_eq!(
         bad_price.as_str().unwrap(),
         format!(
-            "{}: line 7: price is not a number like 1234.56: \"12,50\"",
+            "{}: line 7: price is written with a decimal comma (1.234,56) where the column \
+             uses a decimal point (1,234.56): \"12,50\"",
             fixture("catalog/produtos-2026-10.csv")
         )
     );
@@ -77,9 +78,21 @@ fn catalogs_are_upserted_by_sku_and_bad_rows_rejected_with_their_line(db) {
     assert_eq!(ncm["status"], "unsupported", "a reference table, no price");
     assert_eq!(ncm["kind"], "text");
 
-    // Six SKUs: the Latin-1 catalog's three and the second catalog's four, one shared; the
-    // later catalog in walk order set the shared one.
-    assert_eq!(env.count("SELECT count(*) FROM product"), 6);
+    // Nine SKUs: the Latin-1 catalog's three and the second catalog's four, one shared (the
+    // later catalog in walk order set it), and the Brazilian export's three.
+    assert_eq!(env.count("SELECT count(*) FROM product"), 9);
+    assert_eq!(produtos["decimal_separator"], "point");
+    let brasil = run.file("catalog/precos-brasil.csv");
+    assert_eq!(brasil["decimal_separator"], "comma");
+    assert_eq!(
+        env.rows("SELECT sku, price, stock FROM product WHERE sku LIKE 'BR-%' ORDER BY sku"),
+        [
+            [Some("BR-001".into()), Some("1234.56".into()), Some("12".into())],
+            [Some("BR-002".into()), Some("9.9".into()), Some("1500".into())],
+            [Some("BR-003".into()), Some("89.9".into()), Some("40".into())],
+        ],
+        "1.234,56 and R$ 9,90 read in the file's decimal-comma convention"
+    );
     let rows = env.rows(
         "SELECT p.price, p.stock, p.line, f.origin FROM product p JOIN files f ON f.id = p.file_id
          WHERE p.sku = '7891000100103'",

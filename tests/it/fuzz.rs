@@ -172,6 +172,7 @@ fn no_input_panics_the_detector_the_parsers_or_the_zip_reader() {
                     &ParseOptions {
                         allow_invalid_keys,
                         sheet: None,
+                        decimal: None,
                     },
                 );
                 // A catalog's rows are read when the writer streams it: read them here too.
@@ -284,6 +285,7 @@ fn nothing_roxmltree_rejects_is_accepted_or_imported() {
         let opts = ParseOptions {
             allow_invalid_keys: true,
             sheet: None,
+            decimal: None,
         };
         let imported = matches!(format::read(&input, &src, &opts).1, Outcome::Docs(_));
         let ours = xml::well_formed(&input);

@@ -13,5 +13,6 @@ mod postgres;
 mod reliability;
 mod retenciones;
 mod run;
+mod spreadsheet;
 mod testdata;
 mod xmlconf;

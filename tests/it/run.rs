@@ -7,7 +7,16 @@ use std::fs;
 const FIXTURE_OUTCOMES: &str = "
     catalog/catalogo-latin1.csv                       imported    -
     catalog/produtos-2026-10.csv                      imported    -
+    catalog/precos-brasil.csv                         imported    -
     catalog/sem-linhas-validas.csv                    failed      catalog_no_valid_rows
+    hostile/nao-e-planilha.xlsx                       unsupported -
+    hostile/xlsx-bomb.xlsx                            failed      zip_bomb
+    hostile/xlsx-huge-dimension.xlsx                  imported    -
+    hostile/xlsx-lying-size.xlsx                      failed      zip_bomb
+    hostile/xlsx-password.xlsx                        failed      xlsx_encrypted
+    hostile/xlsx-shared-strings-count.xlsx            failed      xlsx_corrupt
+    hostile/xlsx-truncated.xlsx                       failed      zip_corrupt
+    spreadsheet/planilha-fornecedor.xlsx              imported    -
     catalog/tabela-ncm.csv                            unsupported -
     cfdi/broken-cfdi-amount-not-a-number.xml          failed      cfdi_invalid_field
     cfdi/broken-cfdi-bad-rfc.xml                      failed      cfdi_invalid_rfc
@@ -139,14 +148,14 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 91);
+    assert_eq!(totals["files"], 100);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 36);
+    assert_eq!(run.total("imported"), 39);
     assert_eq!(run.total("duplicate"), 6);
-    assert_eq!(run.total("failed"), 45);
-    assert_eq!(run.total("unsupported"), 4);
+    assert_eq!(run.total("failed"), 50);
+    assert_eq!(run.total("unsupported"), 5);
     assert_eq!(totals["by_error_type"]["xml_truncated"], 2);
-    assert_eq!(totals["by_error_type"]["zip_bomb"], 11);
+    assert_eq!(totals["by_error_type"]["zip_bomb"], 13);
     assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 2);
 
     // The database holds exactly the imported documents, and the ledger agrees with the report.
@@ -157,10 +166,10 @@ fn every_fixture_gets_its_status_and_error_type(db) {
     assert_eq!(env.count("SELECT count(*) FROM retencion"), 2);
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        36
+        39
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 45"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 50"),
         1
     );
 }
@@ -885,7 +894,8 @@ fn the_readme_queries_run_on_both_databases(db) {
         ]]
     );
     let rejected = env.column("SELECT line FROM rejected_rows ORDER BY file_id, line");
-    assert_eq!(rejected, ["6", "7", "9"]);
+    // The CSV catalog's three, then the supplier workbook's rows 10, 15 and 21.
+    assert_eq!(rejected, ["6", "7", "9", "10", "15", "21"]);
 }
 }
 

@@ -19,6 +19,7 @@ pub mod xlsx;
 
 use crate::error::{ErrorType, FileError};
 use crate::format::csv::{Record, Records};
+use crate::format::number::{self, Convention, Votes};
 use crate::format::{CellRef, ColType, Table, col};
 use rows::{Cell as Field, Row};
 use std::borrow::Cow;
@@ -43,6 +44,9 @@ pub static PRODUCT: Table = Table {
         col("supplier_id", ColType::Text),
         col("sanitary_certificate", ColType::Text),
         col("lead_time_days", ColType::Integer),
+        // The columns batchimp does not map, as a JSON object by header name: nothing a
+        // supplier sends is dropped.
+        col("extra", ColType::Text),
         // The ledger row (`files.id`) of the catalog that wrote this row, and its line there.
         col("file_id", ColType::Integer),
         col("line", ColType::Integer),
@@ -58,6 +62,7 @@ const NAME: usize = PRODUCT.col("name");
 const PRICE: usize = PRODUCT.col("price");
 const FILE_ID: usize = PRODUCT.col("file_id");
 const LINE: usize = PRODUCT.col("line");
+const EXTRA: usize = PRODUCT.col("extra");
 
 /// Header names each column is recognised by, after [`normalize`] (lower case, no accents,
 /// words joined by `_`).
@@ -192,6 +197,77 @@ pub struct Header {
     pub line: u64,
     /// For each field of a row: the `product` column it fills, if any.
     pub fields: Vec<Option<usize>>,
+    /// For each field: its name in the header, as written.
+    pub names: Vec<String>,
+    /// For each numeric field: the decimal separator its values use (decided from the first
+    /// rows, or `--decimal-separator`); `None` when they do not say.
+    pub decimal: Vec<Option<Convention>>,
+}
+
+/// Rows whose values decide a column's decimal separator.
+const DECIDING_ROWS: usize = 1000;
+
+impl Header {
+    fn new(layout: Layout, line: u64, fields: Vec<Option<usize>>, names: Vec<String>) -> Header {
+        let decimal = vec![None; fields.len()];
+        Header {
+            layout,
+            line,
+            fields,
+            names,
+            decimal,
+        }
+    }
+
+    /// Whether field `i` fills a numeric column.
+    fn numeric(&self, i: usize) -> bool {
+        self.fields[i]
+            .is_some_and(|c| matches!(PRODUCT.columns[c].ty, ColType::Numeric | ColType::Real))
+    }
+
+    /// Decide each numeric field's decimal separator from `rows` (the first rows after the
+    /// header, handed to the closure it is given): what their text values say, else `hint`.
+    fn decide(&mut self, hint: Option<Convention>, rows: &mut dyn FnMut(&mut rows::Take)) {
+        let mut votes = vec![Votes::default(); self.fields.len()];
+        let mut seen = 0;
+        rows(&mut |row: &Row| {
+            for (i, cell) in row.cells().enumerate().take(votes.len()) {
+                if let Field::Text(s) = cell
+                    && self.numeric(i)
+                {
+                    votes[i].see(s);
+                }
+            }
+            seen += 1;
+            seen < DECIDING_ROWS
+        });
+        for (i, v) in votes.iter().enumerate() {
+            if self.numeric(i) {
+                self.decimal[i] = v.decide(hint);
+            }
+        }
+    }
+
+    /// Every numeric field read with `convention` (`--decimal-separator`).
+    pub fn set_decimal(&mut self, convention: Convention) {
+        for i in 0..self.fields.len() {
+            if self.numeric(i) {
+                self.decimal[i] = Some(convention);
+            }
+        }
+    }
+
+    /// The decimal separator the numeric fields use, for the report: `comma`, `point`,
+    /// `mixed`, or `None` when no value said.
+    pub fn decimal_separator(&self) -> Option<&'static str> {
+        let mut used = self.decimal.iter().flatten();
+        let first = *used.next()?;
+        Some(match (first, used.all(|c| *c == first)) {
+            (Convention::Comma, true) => "comma",
+            (Convention::Point, true) => "point",
+            (_, false) => "mixed",
+        })
+    }
 }
 
 /// What kind of rows a catalog has.
@@ -204,6 +280,16 @@ pub enum Layout {
     },
     /// A workbook's sheet, by name.
     Sheet { name: String },
+}
+
+impl Layout {
+    /// What a row is called where the user looks at it: an editor's `line`, a sheet's `row`.
+    pub fn row_word(&self) -> &'static str {
+        match self {
+            Layout::Csv { .. } => "line",
+            Layout::Sheet { .. } => "row",
+        }
+    }
 }
 
 /// Whether these first bytes of a text file are a catalog's: a header within the first lines
@@ -229,22 +315,31 @@ pub fn detect(head: &[u8]) -> Option<Header> {
         if line.contains(&0) {
             return None;
         }
-        if let Some((delimiter, fields)) = header_fields(line) {
-            return Some(Header {
-                layout: Layout::Csv {
-                    delimiter,
-                    body: offset as u64,
-                },
-                line: i as u64 + 1,
-                fields,
+        if let Some((delimiter, fields, names)) = header_fields(line) {
+            let layout = Layout::Csv {
+                delimiter,
+                body: offset as u64,
+            };
+            let mut header = Header::new(layout.clone(), i as u64 + 1, fields, names);
+            // The rows the head holds in whole (up to its last line end) decide the decimal
+            // separators; a `;`-separated file is one from a decimal-comma locale.
+            let whole = head[offset..]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(&[][..], |end| &head[offset..offset + end + 1]);
+            let hint = (delimiter == b';').then_some(Convention::Comma);
+            let line = header.line + 1;
+            header.decide(hint, &mut |take| {
+                let _ = rows::csv(whole, &layout, line, take);
             });
+            return Some(header);
         }
     }
     None
 }
 
-/// The delimiter and column mapping of a header line, if it names SKU, name and price.
-fn header_fields(line: &[u8]) -> Option<(u8, Vec<Option<usize>>)> {
+/// The delimiter, column mapping and names of a header line, if it names SKU, name and price.
+fn header_fields(line: &[u8]) -> Option<(u8, Vec<Option<usize>>, Vec<String>)> {
     let delimiter = *[b',', b';', b'\t', b'|']
         .iter()
         .max_by_key(|d| line.iter().filter(|b| b == d).count())?;
@@ -252,11 +347,12 @@ fn header_fields(line: &[u8]) -> Option<(u8, Vec<Option<usize>>)> {
     if !Records::new(line, delimiter, 1).read(&mut record).ok()? {
         return None;
     }
-    let names: Vec<Cow<str>> = record
+    let names: Vec<String> = record
         .fields()
-        .map(|f| rows::decode(f.trim_ascii()))
+        .map(|f| rows::decode(f.trim_ascii()).into_owned())
         .collect();
-    Some((delimiter, columns(names.iter().map(|n| n.as_ref()))?))
+    let fields = columns(names.iter().map(String::as_str))?;
+    Some((delimiter, fields, names))
 }
 
 /// The `product` column each header field fills, if the header names a SKU, a name and a price.
@@ -541,7 +637,7 @@ fn validate(header: &Header, row: &Row, file_id: i64, chunk: &mut Chunk) -> Resu
     let reject = |error_type, message: String| Reject {
         line,
         error_type,
-        message: format!("line {line}: {message}"),
+        message: format!("{} {line}: {message}", header.layout.row_word()),
     };
     if row.len() != header.fields.len() {
         return Err(reject(
@@ -600,36 +696,46 @@ fn fill(
     at: usize,
     reject: &dyn Fn(ErrorType, String) -> Reject,
 ) -> Result<(), Reject> {
-    for (field, column) in row.cells().zip(&header.fields) {
-        let Some(c) = *column else { continue };
+    let mut extra = serde_json::Map::new();
+    for (i, (field, column)) in row.cells().zip(&header.fields).enumerate() {
         if field == Field::Empty {
             continue;
         }
+        let Some(c) = *column else {
+            let name = match header.names[i].as_str() {
+                "" => format!("column {}", i + 1),
+                name => name.to_owned(),
+            };
+            let value = match field {
+                Field::Number(v) => serde_json::Number::from_f64(v).map(serde_json::Value::Number),
+                _ => None,
+            };
+            extra.insert(
+                name,
+                value.unwrap_or_else(|| field.text().into_owned().into()),
+            );
+            continue;
+        };
         let column = &PRODUCT.columns[c];
         let s = field.text();
+        let bad = |what: String| {
+            let t = if c == PRICE {
+                ErrorType::CatalogBadPrice
+            } else {
+                ErrorType::CatalogBadNumber
+            };
+            reject(t, format!("{} {what}: {:?}", column.name, shown(&s)))
+        };
         chunk.cells[at + c] = match column.ty {
             ColType::Text | ColType::Timestamp => {
                 let start = chunk.text.len() as u32;
                 chunk.text.push_str(&s);
                 Cell::Text(start, chunk.text.len() as u32)
             }
-            ColType::Numeric | ColType::Real => match number(field) {
-                Some(v) if c != PRICE || v >= 0.0 => Cell::Num(v),
-                _ => {
-                    let t = if c == PRICE {
-                        ErrorType::CatalogBadPrice
-                    } else {
-                        ErrorType::CatalogBadNumber
-                    };
-                    return Err(reject(
-                        t,
-                        format!(
-                            "{} is not a number like 1234.56: {:?}",
-                            column.name,
-                            shown(&s)
-                        ),
-                    ));
-                }
+            ColType::Numeric | ColType::Real => match number(field, header.decimal[i]) {
+                Ok(v) if c != PRICE || v >= 0.0 => Cell::Num(v),
+                Ok(_) => return Err(bad("is negative".into())),
+                Err(e) => return Err(bad(e.to_string())),
             },
             ColType::Integer | ColType::Id => match whole(field) {
                 Some(v) => Cell::Int(v),
@@ -642,15 +748,23 @@ fn fill(
             },
         };
     }
+    if !extra.is_empty() {
+        let start = chunk.text.len() as u32;
+        chunk
+            .text
+            .push_str(&serde_json::Value::Object(extra).to_string());
+        chunk.cells[at + EXTRA] = Cell::Text(start, chunk.text.len() as u32);
+    }
     Ok(())
 }
 
-/// A numeric field's value: a spreadsheet's number as stored, text as written.
-fn number(field: Field) -> Option<f64> {
+/// A numeric field's value: a spreadsheet's number as stored, text as written in the column's
+/// decimal convention (currency symbols dropped).
+fn number(field: Field, convention: Option<Convention>) -> Result<f64, number::NumberError> {
     match field {
-        Field::Number(v) => Some(v),
-        Field::Text(s) => super::parse_decimal(s),
-        Field::Empty => None,
+        Field::Number(v) => Ok(v),
+        Field::Text(s) => number::parse(s, convention),
+        Field::Empty => Err(number::NumberError::NotANumber),
     }
 }
 
@@ -796,7 +910,8 @@ mod tests {
         );
         assert_eq!(
             rejects[2].message,
-            "line 8: price is not a number like 1234.56: \"12,50\""
+            "line 8: price is written with a decimal comma (1.234,56) where the column uses a \
+             decimal point (1,234.56): \"12,50\""
         );
         assert_eq!(rejects[0].message, "line 6: sku is empty");
         assert_eq!(summary.rows, 2);
@@ -809,11 +924,56 @@ mod tests {
         let (_, rejects, _) = rows(&format!("sku,name,price\nA,B,{long:?}\n"));
         assert_eq!(
             rejects[0].message,
-            format!(
-                "line 2: price is not a number like 1234.56: \"{}...\"",
-                &long[..40]
-            )
+            format!("line 2: price is not a number: \"{}...\"", &long[..40])
         );
+    }
+
+    #[test]
+    fn decimal_separators_are_decided_per_file_and_column() {
+        // A Brazilian `;` export: decimal commas, thousands points, currency symbols.
+        let (rows_br, rejects, _) =
+            rows("sku;nome;preco;estoque\nA;Um;1.234,56;10\nB;Dois;R$ 9,90;1.500\nC;Tres;12;2,5\n");
+        assert!(rejects.is_empty(), "{rejects:?}");
+        let price = |r: &Vec<Value>| r[PRICE].clone();
+        assert_eq!(
+            rows_br.iter().map(price).collect::<Vec<_>>(),
+            [Value::Num(1234.56), Value::Num(9.9), Value::Num(12.0)]
+        );
+        assert_eq!(rows_br[1][PRODUCT.col("stock")], Value::Num(1500.0));
+        assert_eq!(rows_br[2][PRODUCT.col("stock")], Value::Num(2.5));
+        assert_eq!(
+            load("sku;nome;preco\nA;Um;1,50\n")
+                .header
+                .decimal_separator(),
+            Some("comma")
+        );
+        // A `,` file that quotes its prices the American way.
+        let (rows_us, _, _) = rows("sku,name,price\nA,One,\"$1,299.00\"\nB,Two,3.5\n");
+        assert_eq!(rows_us[0][PRICE], Value::Num(1299.0));
+        // `1,234` alone could be either: rejected, saying so, unless a flag decides.
+        let (_, rejects, _) = rows("sku,name,price\nA,One,\"1,234\"\nB,Two,7\n");
+        assert_eq!(rejects[0].error_type, ErrorType::CatalogBadPrice);
+        assert!(
+            rejects[0].message.contains("could be read either way"),
+            "{}",
+            rejects[0].message
+        );
+        let mut l = load("sku,name,price\nA,One,\"1,234\"\n");
+        assert_eq!(l.header.decimal_separator(), None);
+        l.header.set_decimal(Convention::Comma);
+        let (got, _, _) = read_all(&l);
+        assert_eq!(got[0][PRICE], Value::Num(1.234));
+    }
+
+    #[test]
+    fn unmapped_columns_are_kept_as_json() {
+        let (got, _, _) =
+            rows("sku,name,price,Marca,Peso (kg),\nA,One,1,Acme,\"0,5\",x\nB,Two,2,,,\n");
+        assert_eq!(
+            got[0][EXTRA],
+            Value::Text(r#"{"Marca":"Acme","Peso (kg)":"0,5","column 6":"x"}"#.into())
+        );
+        assert_eq!(got[1][EXTRA], Value::Null);
     }
 
     #[test]

@@ -8,6 +8,9 @@ use crate::format::csv::{Record, RecordTooLong, Records};
 use std::borrow::Cow;
 use std::io::Read;
 
+/// What takes rows one at a time; it returns false to stop.
+pub type Take<'a> = dyn FnMut(&Row) -> bool + 'a;
+
 /// One row: its number (an editor's line for CSV, the spreadsheet's row number) and its fields,
 /// in order, as the input typed them.
 #[derive(Debug, Default)]

@@ -203,7 +203,7 @@ fn detect_in<R: Read + Seek>(
         && !names.iter().any(|n| n == wanted)
     {
         return Err(FileError::new(
-            ErrorType::CatalogNoValidRows,
+            ErrorType::CatalogSheetNotFound,
             format!(
                 "no sheet named {wanted:?} (it has {})",
                 names
@@ -226,18 +226,22 @@ fn detect_in<R: Read + Seek>(
             seen += 1;
             let texts: Vec<_> = row.cells().map(|c| c.text().into_owned()).collect();
             if let Some(fields) = columns(texts.iter().map(String::as_str)) {
-                found = Some((row.line, fields));
+                found = Some((row.line, fields, texts));
                 return false;
             }
             seen <= MAX_LINES_BEFORE_HEADER
         };
         each_row(&mut cells, &mut row, 0, usize::MAX, &mut check)?;
-        if let Some((line, fields)) = found {
-            return Ok(Some(Header {
-                layout: Layout::Sheet { name: name.clone() },
-                line,
-                fields,
-            }));
+        if let Some((line, fields, names)) = found {
+            let layout = Layout::Sheet { name: name.clone() };
+            let mut header = Header::new(layout, line, fields, names);
+            // Numbers a sheet stores as numbers need no decision; text in numeric columns
+            // (`12,50` typed as text) decides as in CSV, without a delimiter to hint.
+            let width = header.fields.len();
+            header.decide(None, &mut |take| {
+                let _ = each_row(&mut cells, &mut row, line, width, take);
+            });
+            return Ok(Some(header));
         }
     }
     Ok(None)

@@ -648,7 +648,7 @@ impl Sink for Postgres {
                 "DECLARE batchimp_files NO SCROLL CURSOR FOR
                  SELECT origin, kind, status, error_type, error, duplicate, duplicate_of,
                     warning, duration_ms, size, sha256, key, retries, conflict, rows,
-                    rows_rejected, id
+                    rows_rejected, id, decimal_separator
                  FROM files WHERE batch_id = $1 ORDER BY origin COLLATE \"C\", id",
                 &[(&batch, Type::INT8)],
             )?;
@@ -704,6 +704,7 @@ impl Sink for Postgres {
                         rows: r.get::<_, Option<i64>>(14).map(|n| n as u64),
                         rows_rejected: r.get::<_, Option<i64>>(15).map(|n| n as u64),
                         rejected_rows: rejected.remove(&id).unwrap_or_default(),
+                        decimal_separator: r.get(17),
                     })?;
                 }
             }

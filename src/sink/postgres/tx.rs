@@ -85,7 +85,8 @@ impl Pending {
 
 /// The `files` columns a COPY writes, after `id` for the rows that have one.
 const FILE_COLUMNS: &str = "batch_id, origin, size, sha256, kind, status, error_type, error, \
-    duplicate, duplicate_of, warning, duration_ms, retries, mtime, key, conflict, rows, rows_rejected";
+    duplicate, duplicate_of, warning, duration_ms, retries, mtime, key, conflict, rows, rows_rejected,
+    decimal_separator";
 
 /// Most COPY text a segment holds before it is sent: memory stays small whatever the
 /// transaction's size, and a few more COPY statements cost next to nothing.
@@ -504,6 +505,7 @@ impl<'a> Tx<'a> {
             text(row.conflict),
             int(row.rows.map(|(n, _)| n as i64)),
             int(row.rows.map(|(_, n)| n as i64)),
+            text(row.decimal_separator),
         ];
         copy::row(buf, id.map(CellRef::Int).into_iter().chain(cells));
     }
