@@ -35,6 +35,7 @@ complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "completions" -d '
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l sheet -d 'Read catalogs from the workbook sheet with this name (default: the first sheet whose header names a SKU, a name and a price)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l decimal-separator -d 'The decimal separator of catalogs\' numbers written as text (`,` for 1.234,56, `.` for 1,234.56). By default each file\'s numeric columns decide from their values' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l supplier -d 'The supplier catalogs belong to, for files without a supplier_id column (a row whose own supplier_id differs is rejected). Products are keyed by supplier and SKU' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-file-size -d 'Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-archive-size -d 'Most bytes one ZIP may inflate to, nested ZIPs included (zip_bomb past it)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l file-timeout -d 'Longest one file may take to read and parse (e.g. 60s, 500ms); slower files fail with error_type timeout' -r

@@ -115,6 +115,11 @@ pub struct BatchArgs {
     #[arg(long, value_name = "SEP", value_parser = parse_separator)]
     pub decimal_separator: Option<char>,
 
+    /// The supplier catalogs belong to, for files without a supplier_id column (a row whose
+    /// own supplier_id differs is rejected). Products are keyed by supplier and SKU.
+    #[arg(long, value_name = "ID")]
+    pub supplier: Option<String>,
+
     /// Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB).
     #[arg(long, value_name = "SIZE", default_value = "50MiB", value_parser = parse_size)]
     pub max_file_size: u64,

@@ -42,6 +42,9 @@ pub struct BatchOptions {
     /// Catalogs' decimal separator (`--decimal-separator`), `,` or `.`.
     #[serde(default)]
     pub decimal_separator: Option<char>,
+    /// The supplier catalogs belong to (`--supplier`).
+    #[serde(default)]
+    pub supplier: Option<String>,
 }
 
 impl BatchOptions {
@@ -56,6 +59,7 @@ impl BatchOptions {
             on_conflict: a.on_conflict,
             sheet: a.sheet.clone(),
             decimal_separator: a.decimal_separator,
+            supplier: a.supplier.clone(),
         }
     }
 
@@ -119,6 +123,10 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, workers: usize) -> Plan {
             // One short name for the life of the process: leaked, so that the options stay
             // `Copy` for every worker.
             sheet: opts.sheet.clone().map(|s| &*Box::leak(s.into_boxed_str())),
+            supplier: opts
+                .supplier
+                .clone()
+                .map(|s| &*Box::leak(s.into_boxed_str())),
             decimal: opts.decimal_separator.map(|c| match c {
                 ',' => Convention::Comma,
                 _ => Convention::Point,

@@ -57,7 +57,8 @@ pub enum ErrorType {
     CatalogMissingSku,
     /// A catalog row without a product name.
     CatalogMissingName,
-    /// A catalog row whose price is missing, negative or not a number like `1234.56`.
+    /// A catalog row whose price is missing, negative, or not a number in its column's decimal
+    /// convention.
     CatalogBadPrice,
     /// A catalog row whose stock or lead time is not a number.
     CatalogBadNumber,
@@ -67,6 +68,8 @@ pub enum ErrorType {
     CatalogNoValidRows,
     /// A catalog whose rows cannot be told apart: a record over 1 MiB (a quote never closed).
     CatalogMalformed,
+    /// A catalog row whose `supplier_id` is not the one `--supplier` names.
+    CatalogSupplierMismatch,
     /// A workbook without the sheet `--sheet` names.
     CatalogSheetNotFound,
     /// A password-protected (encrypted) spreadsheet: it cannot be read without the password.
@@ -113,6 +116,7 @@ impl ErrorType {
             ErrorType::CatalogNoValidRows => "catalog_no_valid_rows",
             ErrorType::CatalogMalformed => "catalog_malformed",
             ErrorType::CatalogSheetNotFound => "catalog_sheet_not_found",
+            ErrorType::CatalogSupplierMismatch => "catalog_supplier_mismatch",
             ErrorType::XlsxEncrypted => "xlsx_encrypted",
             ErrorType::XlsxCorrupt => "xlsx_corrupt",
             ErrorType::KeyConflict => "key_conflict",

@@ -362,8 +362,11 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
             (Some(sha), kind, outcome)
         }
     };
-    if let (Outcome::Catalog(load), Some(convention)) = (&mut outcome, opts.decimal) {
-        load.header.set_decimal(convention);
+    if let Outcome::Catalog(load) = &mut outcome {
+        if let Some(convention) = opts.decimal {
+            load.header.set_decimal(convention);
+        }
+        load.header.supplier = opts.supplier.map(str::to_owned);
     }
     Processed {
         origin,

@@ -943,6 +943,7 @@ pub(super) mod tests {
             allow_invalid_keys: true,
             sheet: None,
             decimal: None,
+            supplier: None,
         };
         let docs = read(bytes, allow).unwrap();
         assert_eq!(docs[0].key, "NO-ES-UN-UUID", "upper-cased like any UUID");

@@ -204,6 +204,8 @@ pub struct ParseOptions {
     /// Catalogs' decimal separator (`--decimal-separator`); by default decided per file and
     /// column.
     pub decimal: Option<number::Convention>,
+    /// The supplier catalogs belong to (`--supplier`).
+    pub supplier: Option<&'static str>,
 }
 
 /// What the parser gets besides the bytes: where they came from, to fill `path`/`sha256`, and

@@ -302,6 +302,7 @@ mod tests {
         allow_invalid_keys: true,
         sheet: None,
         decimal: None,
+        supplier: None,
     };
     const V10: &[u8] =
         include_bytes!("../../fixtures/retenciones/retenciones10-pago-al-extranjero.xml");

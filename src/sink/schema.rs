@@ -148,16 +148,23 @@ impl Dialect {
 
     /// `CREATE TABLE IF NOT EXISTS` and its indexes.
     pub fn create_table(self, t: &Table) -> String {
+        self.create(t, t.name, true)
+    }
+
+    /// `CREATE TABLE` for `t` under the name `name`, with its indexes or without.
+    fn create(self, t: &Table, name: &str, indexes: bool) -> String {
         let mut cols: Vec<String> = t.columns.iter().map(|c| self.column(c)).collect();
         if !t.primary_key.is_empty() {
             let pk: Vec<String> = t.primary_key.iter().map(|c| format!("\"{c}\"")).collect();
             cols.push(format!("PRIMARY KEY ({})", pk.join(", ")));
         }
         let mut ddl = format!(
-            "CREATE TABLE IF NOT EXISTS \"{}\" ({});\n",
-            t.name,
+            "CREATE TABLE IF NOT EXISTS \"{name}\" ({});\n",
             cols.join(", ")
         );
+        if !indexes {
+            return ddl;
+        }
         for c in t.indexed {
             ddl.push_str(&format!(
                 "CREATE INDEX IF NOT EXISTS \"{0}_{1}\" ON \"{0}\" (\"{1}\");\n",
@@ -190,6 +197,37 @@ impl Dialect {
             Dialect::Postgres => "IF NOT EXISTS ",
         };
         format!("ALTER TABLE \"{}\" ADD COLUMN {if_not_exists}{def}", t.name)
+    }
+
+    /// Rebuild a table whose stored primary key is not `t.primary_key` (a table made by an
+    /// older batchimp): a copy with the new key, its rows (NULLs in key columns given the
+    /// column's default), then the copy takes the table's name and indexes.
+    pub fn rekey(self, t: &Table) -> String {
+        let temp = format!("{}__rekey", t.name);
+        let cols: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| format!("\"{}\"", c.name))
+            .collect();
+        let values: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| match c.default {
+                Some(d) if t.primary_key.contains(&c.name) => {
+                    format!("coalesce(\"{}\", {d})", c.name)
+                }
+                _ => format!("\"{}\"", c.name),
+            })
+            .collect();
+        format!(
+            "{create}INSERT INTO \"{temp}\" ({cols}) SELECT {values} FROM \"{name}\";\n\
+             DROP TABLE \"{name}\";\nALTER TABLE \"{temp}\" RENAME TO \"{name}\";\n{indexes}",
+            create = self.create(t, &temp, false),
+            cols = cols.join(", "),
+            values = values.join(", "),
+            name = t.name,
+            indexes = self.create_table(t),
+        )
     }
 
     /// The whole schema: every table, then the retired indexes dropped.

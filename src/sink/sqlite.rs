@@ -100,6 +100,7 @@ impl Sqlite {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.conn.execute_batch(&ddl)?;
             self.add_missing_columns()?;
+            self.rekey_changed_tables()?;
             self.conn
                 .execute_batch(&format!("PRAGMA user_version = {version}; COMMIT;"))?;
         }
@@ -121,6 +122,22 @@ impl Sqlite {
                     self.conn
                         .execute_batch(&Dialect::Sqlite.add_column(table, column))?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Tables whose primary key changed since an earlier batchimp made them (`product`, keyed by
+    /// SKU alone before suppliers) are rebuilt with their rows.
+    fn rekey_changed_tables(&self) -> Result<()> {
+        for table in schema::tables().filter(|t| !t.primary_key.is_empty()) {
+            let stored: Vec<String> = self
+                .conn
+                .prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")?
+                .query_map([table.name], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            if !stored.is_empty() && stored != table.primary_key {
+                self.conn.execute_batch(&Dialect::Sqlite.rekey(table))?;
             }
         }
         Ok(())

@@ -78,9 +78,10 @@ fn catalogs_are_upserted_by_sku_and_bad_rows_rejected_with_their_line(db) {
     assert_eq!(ncm["status"], "unsupported", "a reference table, no price");
     assert_eq!(ncm["kind"], "text");
 
-    // Nine SKUs: the Latin-1 catalog's three and the second catalog's four, one shared (the
-    // later catalog in walk order set it), and the Brazilian export's three.
-    assert_eq!(env.count("SELECT count(*) FROM product"), 9);
+    // Ten products: the Latin-1 catalog's three (no supplier), the second catalog's four (with
+    // their suppliers: its SKU shared with the first is another supplier's product), and the
+    // Brazilian export's three.
+    assert_eq!(env.count("SELECT count(*) FROM product"), 10);
     assert_eq!(produtos["decimal_separator"], "point");
     let brasil = run.file("catalog/precos-brasil.csv");
     assert_eq!(brasil["decimal_separator"], "comma");
@@ -95,11 +96,17 @@ fn catalogs_are_upserted_by_sku_and_bad_rows_rejected_with_their_line(db) {
     );
     let rows = env.rows(
         "SELECT p.price, p.stock, p.line, f.origin FROM product p JOIN files f ON f.id = p.file_id
-         WHERE p.sku = '7891000100103'",
+         WHERE p.sku = '7891000100103' AND p.supplier_id = 'SUP00001'",
     );
     assert_eq!(rows.len(), 1, "{rows:?}");
     let row: Vec<String> = rows[0].iter().map(|c| c.clone().expect("not NULL")).collect();
-    assert_eq!(row[..3], ["5.99", "120", "2"], "the later catalog's values");
+    assert_eq!(row[..3], ["5.99", "120", "2"], "the supplier's catalog's values");
+    assert_eq!(
+        env.text("SELECT price FROM product WHERE sku = '7891000100103' AND supplier_id = ''")
+            .unwrap(),
+        "5.49",
+        "the catalog without suppliers keeps its own"
+    );
     let origin = &row[3];
     assert!(origin.ends_with("produtos-2026-10.csv"), "{origin}");
     assert_eq!(
@@ -271,7 +278,7 @@ fn a_catalog_inside_a_zip_is_imported_like_one_on_disk(db) {
         (f["rows"].as_u64(), f["rows_rejected"].as_u64()),
         (Some(4), Some(3))
     );
-    assert_eq!(env.count("SELECT count(*) FROM product"), 6);
+    assert_eq!(env.count("SELECT count(*) FROM product"), 7);
     assert_eq!(
         env.count("SELECT count(*) FROM product WHERE sku = '7891000100103' AND price = 5.99"),
         1
@@ -306,5 +313,99 @@ fn a_catalog_broken_halfway_fails_whole_and_takes_back_the_rows_it_wrote(db) {
         "nothing of it stays"
     );
     assert_eq!(env.count("SELECT count(*) FROM rejected_rows"), 0);
+}
+}
+
+db_test! {
+fn products_are_keyed_by_supplier_and_sku(db) {
+    let env = Env::on(db);
+    // Two suppliers list SKU A-100; a third file names its supplier with --supplier.
+    let both = env.path("fornecedores.csv");
+    std::fs::write(
+        &both,
+        "proveedor_id;codigo;nombre;precio\nPROV-1;A-100;Tornillo;1,50\nPROV-2;A-100;Tornillo largo;2,75\n",
+    )
+    .unwrap();
+    let run = env.run(&[both.to_str().unwrap()]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        env.rows("SELECT supplier_id, name, price FROM product WHERE sku = 'A-100' ORDER BY supplier_id"),
+        [
+            [Some("PROV-1".into()), Some("Tornillo".into()), Some("1.5".into())],
+            [Some("PROV-2".into()), Some("Tornillo largo".into()), Some("2.75".into())],
+        ]
+    );
+    let flagged = env.path("sem-fornecedor.csv");
+    std::fs::write(&flagged, "sku,name,price\nA-100,Parafuso,3.10\nB-200,Porca,0.40\n").unwrap();
+    let run = env.run(&[flagged.to_str().unwrap(), "--supplier", "FORN-9"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        env.column("SELECT sku FROM product WHERE supplier_id = 'FORN-9' ORDER BY sku"),
+        ["A-100", "B-200"]
+    );
+    // A file whose own column disagrees with --supplier: those rows are rejected.
+    let mixed = env.path("misto.csv");
+    std::fs::write(
+        &mixed,
+        "supplier_id,sku,name,price\nFORN-9,C-300,Arruela,0.10\nOUTRO,D-400,Prego,0.05\n",
+    )
+    .unwrap();
+    let run = env.run(&[mixed.to_str().unwrap(), "--supplier", "FORN-9"]);
+    let f = run.file("misto.csv");
+    assert_eq!((f["rows"].as_u64(), f["rows_rejected"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(f["rejected_rows"][0]["error_type"], "catalog_supplier_mismatch");
+    assert!(
+        f["rejected_rows"][0]["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("line 3: supplier_id is \"OUTRO\" where --supplier says \"FORN-9\""),
+        "{f}"
+    );
+    // Without suppliers, a SKU is one product, as before (supplier '').
+    let plain = env.path("simples.csv");
+    std::fs::write(&plain, "sku,name,price\nA-100,Sem fornecedor,9\n").unwrap();
+    env.run(&[plain.to_str().unwrap()]);
+    assert_eq!(env.count("SELECT count(*) FROM product WHERE sku = 'A-100'"), 4);
+    assert_eq!(
+        env.text("SELECT name FROM product WHERE sku = 'A-100' AND supplier_id = ''").unwrap(),
+        "Sem fornecedor"
+    );
+}
+}
+
+db_test! {
+fn a_product_table_keyed_by_sku_alone_is_rebuilt_with_its_rows(db) {
+    let env = Env::on(db);
+    env.run(&[&fixture("catalog/catalogo-latin1.csv")]);
+    // The table as batchimp made it before suppliers: keyed by SKU, supplier_id nullable.
+    let old = "CREATE TABLE product_old AS SELECT * FROM product;
+        DROP TABLE product;
+        CREATE TABLE product (sku TEXT NOT NULL, name TEXT, description TEXT, category TEXT,
+            unit TEXT, price NUMERIC, stock NUMERIC, supplier_id TEXT, sanitary_certificate TEXT,
+            lead_time_days INTEGER, file_id INTEGER, line INTEGER, PRIMARY KEY (sku));
+        INSERT INTO product SELECT sku, name, description, category, unit, price, stock,
+            NULL, sanitary_certificate, lead_time_days, file_id, line FROM product_old;
+        DROP TABLE product_old;";
+    if env.is_postgres() {
+        env.rows(&format!("{old} DELETE FROM schema_version;"));
+    } else {
+        env.conn()
+            .execute_batch(&format!("{old} PRAGMA user_version = 0;"))
+            .unwrap();
+    }
+    let run = env.run(&[&fixture("catalog/produtos-2026-10.csv")]);
+    assert_eq!(run.code(), 1, "three rows are rejected: {}", run.stderr());
+    assert_eq!(run.file("produtos-2026-10.csv")["status"], "imported");
+    // The older rows are kept (supplier ''), beside the new catalog's four of its suppliers.
+    assert_eq!(env.count("SELECT count(*) FROM product"), 7);
+    assert_eq!(env.count("SELECT count(*) FROM product WHERE supplier_id = ''"), 3);
+    assert_eq!(
+        env.text("SELECT name FROM product WHERE sku = 'SKU-0101'").unwrap(),
+        "Sabão em Pó 1kg"
+    );
+    assert_eq!(
+        env.column("SELECT price FROM product WHERE sku = '7891000100103' ORDER BY supplier_id"),
+        ["5.49", "5.99"]
+    );
 }
 }

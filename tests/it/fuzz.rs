@@ -173,6 +173,7 @@ fn no_input_panics_the_detector_the_parsers_or_the_zip_reader() {
                         allow_invalid_keys,
                         sheet: None,
                         decimal: None,
+                        supplier: None,
                     },
                 );
                 // A catalog's rows are read when the writer streams it: read them here too.
@@ -286,6 +287,7 @@ fn nothing_roxmltree_rejects_is_accepted_or_imported() {
             allow_invalid_keys: true,
             sheet: None,
             decimal: None,
+            supplier: None,
         };
         let imported = matches!(format::read(&input, &src, &opts).1, Outcome::Docs(_));
         let ours = xml::well_formed(&input);

@@ -30,7 +30,8 @@ use std::path::PathBuf;
 /// The kind name catalogs get in the ledger and report.
 pub const KIND: &str = "catalog";
 
-/// Products, one row per SKU: the latest catalog that listed a SKU wrote its row.
+/// Products, one row per supplier and SKU (two suppliers' `A-100` are two products; a catalog
+/// without suppliers has supplier `''`): the latest catalog that listed one wrote its row.
 pub static PRODUCT: Table = Table {
     name: "product",
     columns: &[
@@ -41,7 +42,7 @@ pub static PRODUCT: Table = Table {
         col("unit", ColType::Text),
         col("price", ColType::Numeric),
         col("stock", ColType::Numeric),
-        col("supplier_id", ColType::Text),
+        col("supplier_id", ColType::Text).default("''"),
         col("sanitary_certificate", ColType::Text),
         col("lead_time_days", ColType::Integer),
         // The columns batchimp does not map, as a JSON object by header name: nothing a
@@ -51,7 +52,7 @@ pub static PRODUCT: Table = Table {
         col("file_id", ColType::Integer),
         col("line", ColType::Integer),
     ],
-    primary_key: &["sku"],
+    primary_key: &["supplier_id", "sku"],
     ..Table::BASE
 };
 
@@ -63,6 +64,7 @@ const PRICE: usize = PRODUCT.col("price");
 const FILE_ID: usize = PRODUCT.col("file_id");
 const LINE: usize = PRODUCT.col("line");
 const EXTRA: usize = PRODUCT.col("extra");
+const SUPPLIER: usize = PRODUCT.col("supplier_id");
 
 /// Header names each column is recognised by, after [`normalize`] (lower case, no accents,
 /// words joined by `_`).
@@ -202,6 +204,9 @@ pub struct Header {
     /// For each numeric field: the decimal separator its values use (decided from the first
     /// rows, or `--decimal-separator`); `None` when they do not say.
     pub decimal: Vec<Option<Convention>>,
+    /// The supplier every row belongs to (`--supplier`): the rows' own `supplier_id`, if the
+    /// file has one, must agree.
+    pub supplier: Option<String>,
 }
 
 /// Rows whose values decide a column's decimal separator.
@@ -216,6 +221,7 @@ impl Header {
             fields,
             names,
             decimal,
+            supplier: None,
         }
     }
 
@@ -747,6 +753,25 @@ fn fill(
                 }
             },
         };
+    }
+    // The key's supplier: the row's, the flag's, or none ('').
+    let supplier = match (chunk.cells[at + SUPPLIER], header.supplier.as_deref()) {
+        (Cell::Text(s, e), Some(flag)) if &chunk.text[s as usize..e as usize] != flag => {
+            return Err(reject(
+                ErrorType::CatalogSupplierMismatch,
+                format!(
+                    "supplier_id is {:?} where --supplier says {flag:?}",
+                    shown(&chunk.text[s as usize..e as usize])
+                ),
+            ));
+        }
+        (Cell::Null, flag) => Some(flag.unwrap_or("")),
+        _ => None,
+    };
+    if let Some(supplier) = supplier {
+        let start = chunk.text.len() as u32;
+        chunk.text.push_str(supplier);
+        chunk.cells[at + SUPPLIER] = Cell::Text(start, chunk.text.len() as u32);
     }
     if !extra.is_empty() {
         let start = chunk.text.len() as u32;

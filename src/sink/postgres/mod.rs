@@ -239,6 +239,25 @@ impl Postgres {
         if !has_schema {
             tx.batch_execute(&format!("CREATE SCHEMA \"{schema}\""))?;
         }
+        // Tables whose primary key changed since an earlier batchimp made them are rebuilt.
+        let mut rekey = String::new();
+        for t in schema::tables().filter(|t| !t.primary_key.is_empty()) {
+            let stored: Vec<String> = tx
+                .query_typed(
+                    "SELECT a.attname::text FROM pg_index i
+                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                     WHERE i.indrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2))
+                        AND i.indisprimary
+                     ORDER BY array_position(i.indkey, a.attnum)",
+                    &[(&schema, Type::TEXT), (&t.name, Type::TEXT)],
+                )?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            if !stored.is_empty() && stored != t.primary_key {
+                rekey.push_str(&Dialect::Postgres.rekey(t));
+            }
+        }
         let mut sql = format!(
             "SET LOCAL search_path TO \"{schema}\";
              CREATE TABLE IF NOT EXISTS schema_version (version bigint NOT NULL,
@@ -250,6 +269,7 @@ impl Postgres {
                 sql.push_str(";\n");
             }
         }
+        sql.push_str(&rekey);
         sql.push_str(&format!(
             "INSERT INTO schema_version (version) VALUES ({version});"
         ));
