@@ -13,5 +13,6 @@ mod postgres;
 mod reliability;
 mod retenciones;
 mod run;
+mod template;
 mod testdata;
 mod xmlconf;

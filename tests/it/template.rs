@@ -1,0 +1,299 @@
+//! `batchimp template catalog`: the CSV template in each language imports as it stands, the
+//! language follows the locale, and the XLSX template is a workbook with the localized headers,
+//! typed cells, and never bytes on a terminal.
+//!
+//! SQLite only: these test the template, not the database (catalog.rs tests the import on both).
+
+use crate::helpers::Env;
+use std::collections::HashMap;
+use std::io::Read;
+
+/// Each language's headers and the example row as the `product` table holds it.
+const LANGS: [(&str, &str, [&str; 10], [&str; 10]); 3] = [
+    (
+        "pt",
+        "Produtos",
+        [
+            "codigo",
+            "nome",
+            "descricao",
+            "categoria",
+            "unidade",
+            "preco",
+            "estoque",
+            "fornecedor_id",
+            "registro_anvisa",
+            "prazo_entrega_dias",
+        ],
+        [
+            "000123",
+            "Dipirona Sódica 500 mg",
+            "Caixa com 10 comprimidos, uso adulto",
+            "Medicamentos",
+            "CX",
+            "12.5",
+            "240",
+            "FORN-0042",
+            "1.0573.0012.001-3",
+            "3",
+        ],
+    ),
+    (
+        "es",
+        "Productos",
+        [
+            "codigo",
+            "nombre",
+            "descripcion",
+            "categoria",
+            "unidad",
+            "precio",
+            "existencia",
+            "proveedor_id",
+            "certificado_sanitario",
+            "tiempo_entrega_dias",
+        ],
+        [
+            "000456",
+            "Paracetamol 500 mg",
+            "Caja con 20 tabletas, vía oral",
+            "Medicamentos",
+            "CJA",
+            "38.9",
+            "150",
+            "PROV-0107",
+            "045M2019 SSA",
+            "5",
+        ],
+    ),
+    (
+        "en",
+        "Products",
+        [
+            "sku",
+            "name",
+            "description",
+            "category",
+            "unit",
+            "price",
+            "stock",
+            "supplier_id",
+            "sanitary_certificate",
+            "lead_time_days",
+        ],
+        [
+            "000789",
+            "Ibuprofen 200 mg",
+            "Bottle of 100 tablets, for adults",
+            "Pharmacy",
+            "EA",
+            "8.99",
+            "75",
+            "SUP-0031",
+            "FDA 3012345678",
+            "7",
+        ],
+    ),
+];
+
+/// `batchimp template catalog ARGS...`'s stdout, asserting it succeeded.
+fn template(env: &Env, args: &[&str]) -> Vec<u8> {
+    let run = env.cmd().args(["template", "catalog"]).args(args).assert();
+    run.success().get_output().stdout.clone()
+}
+
+#[test]
+fn the_csv_template_in_each_language_imports_its_example_row() {
+    for (lang, _, headers, row) in LANGS {
+        let env = Env::new();
+        let csv = template(&env, &["--lang", lang]);
+        let text = String::from_utf8(csv.clone()).expect("UTF-8");
+        assert_eq!(text.lines().count(), 2, "a header and one row: {text}");
+        assert_eq!(text.lines().next().unwrap(), headers.join(","));
+        let path = env.path(&format!("template-{lang}.csv"));
+        std::fs::write(&path, &csv).unwrap();
+
+        let run = env.run(&[path.to_str().unwrap()]);
+        assert_eq!(run.code(), 0, "{lang}: {}", run.stderr());
+        let file = run.file(&format!("template-{lang}.csv"));
+        assert_eq!(file["kind"], "catalog", "{lang}");
+        assert_eq!(file["status"], "imported", "{lang}");
+        assert_eq!(file["rows"], 1, "{lang}");
+        assert_eq!(file["rows_rejected"], 0, "{lang}");
+        let got = env.rows(
+            "SELECT sku, name, description, category, unit, price, stock, supplier_id,
+                    sanitary_certificate, lead_time_days, line FROM product",
+        );
+        let want: Vec<Vec<Option<String>>> = vec![
+            row.iter()
+                .copied()
+                .chain(["2"])
+                .map(|v| Some(v.to_owned()))
+                .collect(),
+        ];
+        assert_eq!(got, want, "{lang}");
+    }
+}
+
+#[test]
+fn the_language_follows_the_locale_unless_given() {
+    let env = Env::new();
+    let header = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = env.cmd();
+        for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(vars.iter().copied());
+        let out = cmd
+            .args(["template", "catalog"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.split(',').next().unwrap().to_owned() + "," + text.split(',').nth(1).unwrap()
+    };
+    assert_eq!(header(&[("LANG", "pt_BR.UTF-8")], &[]), "codigo,nome");
+    assert_eq!(header(&[("LANG", "es_MX.UTF-8")], &[]), "codigo,nombre");
+    assert_eq!(header(&[("LANG", "C.UTF-8")], &[]), "sku,name");
+    assert_eq!(header(&[], &[]), "sku,name");
+    assert_eq!(
+        header(&[("LANG", "pt_BR.UTF-8"), ("LC_ALL", "es_ES.UTF-8")], &[]),
+        "codigo,nombre",
+        "LC_ALL wins over LANG"
+    );
+    assert_eq!(
+        header(&[("LANG", "pt_BR.UTF-8")], &["--lang", "en"]),
+        "sku,name",
+        "--lang wins over the locale"
+    );
+}
+
+/// A workbook's parts, by name.
+fn parts(xlsx: &[u8]) -> HashMap<String, String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("a ZIP");
+    (0..zip.len())
+        .map(|i| {
+            let mut part = zip.by_index(i).unwrap();
+            let mut text = String::new();
+            part.read_to_string(&mut text).expect("XML parts are UTF-8");
+            (part.name().to_owned(), text)
+        })
+        .collect()
+}
+
+/// A parsed part's elements named `name` (in SpreadsheetML's namespace, whatever the prefix).
+fn elements<'a, 'i>(
+    doc: &'a roxmltree::Document<'i>,
+    name: &'a str,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> + 'a {
+    doc.descendants()
+        .filter(move |n| n.is_element() && n.tag_name().name() == name)
+}
+
+/// A cell as (its text or number, whether it is a string cell, whether its font is bold).
+type Cell = (String, bool, bool);
+
+/// The first sheet's cells by reference (`A1`), strings resolved through the shared strings.
+fn cells(parts: &HashMap<String, String>) -> HashMap<String, Cell> {
+    let sheet = roxmltree::Document::parse(&parts["xl/worksheets/sheet1.xml"]).unwrap();
+    let strings = roxmltree::Document::parse(&parts["xl/sharedStrings.xml"]).unwrap();
+    let strings: Vec<String> = elements(&strings, "si")
+        .map(|si| {
+            si.descendants()
+                .filter(|n| n.is_text() && n.parent().unwrap().tag_name().name() == "t")
+                .map(|n| n.text().unwrap())
+                .collect()
+        })
+        .collect();
+    let styles = roxmltree::Document::parse(&parts["xl/styles.xml"]).unwrap();
+    let bold_fonts: Vec<bool> = elements(&styles, "font")
+        .map(|f| f.children().any(|c| c.tag_name().name() == "b"))
+        .collect();
+    let xf_fonts: Vec<usize> = elements(&styles, "cellXfs")
+        .flat_map(|x| x.children().filter(|c| c.is_element()))
+        .map(|xf| xf.attribute("fontId").unwrap().parse().unwrap())
+        .collect();
+    elements(&sheet, "c")
+        .map(|c| {
+            let v = child_text(c, "v").unwrap_or_default();
+            let string = c.attribute("t") == Some("s");
+            let value = if string {
+                strings[v.parse::<usize>().unwrap()].clone()
+            } else {
+                v.to_owned()
+            };
+            let style: usize = c.attribute("s").map_or(0, |s| s.parse().unwrap());
+            let bold = bold_fonts[xf_fonts[style]];
+            (c.attribute("r").unwrap().to_owned(), (value, string, bold))
+        })
+        .collect()
+}
+
+fn child_text<'a>(node: roxmltree::Node<'a, '_>, name: &str) -> Option<&'a str> {
+    node.children()
+        .find(|n| n.tag_name().name() == name)
+        .and_then(|n| n.text())
+}
+
+#[test]
+fn the_xlsx_template_is_a_workbook_with_localized_headers_and_typed_cells() {
+    let env = Env::new();
+    for (lang, sheet_name, headers, row) in LANGS {
+        let xlsx = template(&env, &["--lang", lang, "--xlsx"]);
+        assert!(xlsx.starts_with(b"PK\x03\x04"), "{lang}: a ZIP");
+        let parts = parts(&xlsx);
+        let workbook = roxmltree::Document::parse(&parts["xl/workbook.xml"]).unwrap();
+        let sheets: Vec<&str> = elements(&workbook, "sheet")
+            .map(|s| s.attribute("name").unwrap())
+            .collect();
+        assert_eq!(sheets, [sheet_name], "{lang}");
+
+        let cells = cells(&parts);
+        for (col, (header, value)) in ('A'..).zip(headers.iter().zip(row)) {
+            let (text, string, bold) = &cells[&format!("{col}1")];
+            assert_eq!(
+                (text.as_str(), *string, *bold),
+                (*header, true, true),
+                "{lang}"
+            );
+            let (text, string, bold) = &cells[&format!("{col}2")];
+            assert_eq!(text, value, "{lang} {col}2");
+            assert!(!bold, "{lang} {col}2");
+            // Price, stock and lead time are number cells; the rest, the SKU first, text.
+            let number = matches!(col, 'F' | 'G' | 'J');
+            assert_eq!(*string, !number, "{lang} {col}2 {text}");
+        }
+        assert_eq!(cells.len(), 20, "{lang}: a header and one row");
+    }
+}
+
+#[test]
+fn the_xlsx_template_is_not_written_to_a_terminal() {
+    // script(1) (util-linux) gives the command a terminal for stdout.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: no script(1) to make a terminal");
+        return;
+    }
+    let env = Env::new();
+    let command = format!(
+        "{} template catalog --xlsx --lang es",
+        env!("CARGO_BIN_EXE_batchimp")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("batchimp: an XLSX workbook is binary and stdout is a terminal; redirect it to a file: batchimp template catalog --xlsx --lang es > plantilla.xlsx"),
+        "{text}"
+    );
+    assert!(!text.contains("PK"), "no workbook bytes: {text}");
+}
