@@ -4,9 +4,7 @@
 //!
 //! SQLite only: these test the template, not the database (catalog.rs tests the import on both).
 
-use crate::helpers::Env;
-use std::collections::HashMap;
-use std::io::Read;
+use crate::helpers::{Env, xlsx_cells, xlsx_part};
 
 /// Each language's headers and the example row as the `product` table holds it.
 const LANGS: [(&str, &str, [&str; 10], [&str; 10]); 3] = [
@@ -169,100 +167,35 @@ fn the_language_follows_the_locale_unless_given() {
     );
 }
 
-/// A workbook's parts, by name.
-fn parts(xlsx: &[u8]) -> HashMap<String, String> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("a ZIP");
-    (0..zip.len())
-        .map(|i| {
-            let mut part = zip.by_index(i).unwrap();
-            let mut text = String::new();
-            part.read_to_string(&mut text).expect("XML parts are UTF-8");
-            (part.name().to_owned(), text)
-        })
-        .collect()
-}
-
-/// A parsed part's elements named `name` (in SpreadsheetML's namespace, whatever the prefix).
-fn elements<'a, 'i>(
-    doc: &'a roxmltree::Document<'i>,
-    name: &'a str,
-) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> + 'a {
-    doc.descendants()
-        .filter(move |n| n.is_element() && n.tag_name().name() == name)
-}
-
-/// A cell as (its text or number, whether it is a string cell, whether its font is bold).
-type Cell = (String, bool, bool);
-
-/// The first sheet's cells by reference (`A1`), strings resolved through the shared strings.
-fn cells(parts: &HashMap<String, String>) -> HashMap<String, Cell> {
-    let sheet = roxmltree::Document::parse(&parts["xl/worksheets/sheet1.xml"]).unwrap();
-    let strings = roxmltree::Document::parse(&parts["xl/sharedStrings.xml"]).unwrap();
-    let strings: Vec<String> = elements(&strings, "si")
-        .map(|si| {
-            si.descendants()
-                .filter(|n| n.is_text() && n.parent().unwrap().tag_name().name() == "t")
-                .map(|n| n.text().unwrap())
-                .collect()
-        })
-        .collect();
-    let styles = roxmltree::Document::parse(&parts["xl/styles.xml"]).unwrap();
-    let bold_fonts: Vec<bool> = elements(&styles, "font")
-        .map(|f| f.children().any(|c| c.tag_name().name() == "b"))
-        .collect();
-    let xf_fonts: Vec<usize> = elements(&styles, "cellXfs")
-        .flat_map(|x| x.children().filter(|c| c.is_element()))
-        .map(|xf| xf.attribute("fontId").unwrap().parse().unwrap())
-        .collect();
-    elements(&sheet, "c")
-        .map(|c| {
-            let v = child_text(c, "v").unwrap_or_default();
-            let string = c.attribute("t") == Some("s");
-            let value = if string {
-                strings[v.parse::<usize>().unwrap()].clone()
-            } else {
-                v.to_owned()
-            };
-            let style: usize = c.attribute("s").map_or(0, |s| s.parse().unwrap());
-            let bold = bold_fonts[xf_fonts[style]];
-            (c.attribute("r").unwrap().to_owned(), (value, string, bold))
-        })
-        .collect()
-}
-
-fn child_text<'a>(node: roxmltree::Node<'a, '_>, name: &str) -> Option<&'a str> {
-    node.children()
-        .find(|n| n.tag_name().name() == name)
-        .and_then(|n| n.text())
-}
-
 #[test]
 fn the_xlsx_template_is_a_workbook_with_localized_headers_and_typed_cells() {
     let env = Env::new();
     for (lang, sheet_name, headers, row) in LANGS {
         let xlsx = template(&env, &["--lang", lang, "--xlsx"]);
         assert!(xlsx.starts_with(b"PK\x03\x04"), "{lang}: a ZIP");
-        let parts = parts(&xlsx);
-        let workbook = roxmltree::Document::parse(&parts["xl/workbook.xml"]).unwrap();
-        let sheets: Vec<&str> = elements(&workbook, "sheet")
+        let workbook = xlsx_part(&xlsx, "xl/workbook.xml").expect("xl/workbook.xml");
+        let workbook = roxmltree::Document::parse(&workbook).unwrap();
+        let sheets: Vec<&str> = workbook
+            .descendants()
+            .filter(|n| n.tag_name().name() == "sheet")
             .map(|s| s.attribute("name").unwrap())
             .collect();
         assert_eq!(sheets, [sheet_name], "{lang}");
 
-        let cells = cells(&parts);
+        let cells = xlsx_cells(&xlsx);
         for (col, (header, value)) in ('A'..).zip(headers.iter().zip(row)) {
-            let (text, string, bold) = &cells[&format!("{col}1")];
+            let cell = &cells[&format!("{col}1")];
             assert_eq!(
-                (text.as_str(), *string, *bold),
+                (cell.value.as_str(), cell.string, cell.bold),
                 (*header, true, true),
                 "{lang}"
             );
-            let (text, string, bold) = &cells[&format!("{col}2")];
-            assert_eq!(text, value, "{lang} {col}2");
-            assert!(!bold, "{lang} {col}2");
+            let cell = &cells[&format!("{col}2")];
+            assert_eq!(cell.value, value, "{lang} {col}2");
+            assert!(!cell.bold, "{lang} {col}2");
             // Price, stock and lead time are number cells; the rest, the SKU first, text.
             let number = matches!(col, 'F' | 'G' | 'J');
-            assert_eq!(*string, !number, "{lang} {col}2 {text}");
+            assert_eq!(cell.string, !number, "{lang} {col}2 {}", cell.value);
         }
         assert_eq!(cells.len(), 20, "{lang}: a header and one row");
     }
