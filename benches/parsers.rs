@@ -66,6 +66,8 @@ fn read(bencher: Bencher, name: &str) {
     let opts = ParseOptions {
         allow_invalid_keys: true,
         sheet: None,
+        decimal: None,
+        supplier: None,
     };
     bencher.counter(BytesCount::new(bytes.len())).bench(|| {
         let src = Source {

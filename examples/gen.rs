@@ -2,6 +2,7 @@
 //!
 //!     cargo run --release --example gen -- nfe --count 100000 --out DIR [--zip FILE] [--seed N]
 //!     cargo run --release --example gen -- catalog --rows 1000000 --out FILE.csv [--seed N]
+//!     cargo run --release --example gen -- catalog --rows 1000000 --out FILE.xlsx [--seed N]
 //!
 //! Writes `DIR.manifest.json` (or `FILE.manifest.json`) with what a correct import yields.
 
@@ -9,12 +10,14 @@
 mod catalog_gen;
 #[path = "../benches/support/nfe_gen.rs"]
 mod nfe_gen;
+#[path = "../benches/support/xlsx_gen.rs"]
+mod xlsx_gen;
 
 use std::path::PathBuf;
 
 const USAGE: &str =
     "usage: gen nfe --count N (--out DIR | --zip FILE) [--seed N] [--dup-rate F] [--bad-rate F]
-       gen catalog --rows N --out FILE.csv [--seed N] [--bad-rate F]";
+       gen catalog --rows N --out (FILE.csv | FILE.xlsx) [--seed N] [--bad-rate F]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -52,8 +55,27 @@ fn catalog(args: impl Iterator<Item = String>) {
             other => panic!("unknown option {other}"),
         }
     }
-    let out = out.expect("--out FILE.csv");
-    let m = catalog_gen::generate(&o, &out).expect("write the catalog");
+    let out = out.expect("--out FILE.csv or FILE.xlsx");
+    let xlsx = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let started = std::time::Instant::now();
+    let m = if xlsx {
+        let m = xlsx_gen::generate(&o, &out).expect("write the workbook");
+        if let Err(e) = xlsx_gen::check(&out) {
+            panic!("{}: {e}", out.display());
+        }
+        m
+    } else {
+        catalog_gen::generate(&o, &out).expect("write the catalog")
+    };
+    eprintln!(
+        "{}: {} rows, {:.1} MB in {:.2?}",
+        out.display(),
+        m.rows,
+        m.bytes as f64 / 1e6,
+        started.elapsed()
+    );
     std::fs::write(catalog_gen::manifest_path(&out), m.to_json()).expect("write the manifest");
     print!("{}", m.to_json());
 }

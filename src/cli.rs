@@ -1,6 +1,7 @@
 //! What the user typed, as clap types. Nothing below `config` sees these: they are validated and
 //! resolved there first, so no thread fails on user input once work starts.
 
+use crate::cmd::template::Lang;
 use crate::ledger::OnConflict;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -36,6 +37,9 @@ pub enum Command {
     Report(ReportArgs),
     /// List batches, newest first.
     List(ListArgs),
+    /// Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`.
+    #[command(subcommand)]
+    Template(TemplateArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -205,6 +209,29 @@ pub struct ListArgs {
     /// Print the batches as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateArgs {
+    /// A product catalog: a header naming every column batchimp reads, in your language, and
+    /// one example row to overwrite.
+    ///
+    /// CSV by default (UTF-8, comma-separated, prices written 12.50); with --xlsx an Excel
+    /// workbook whose cells are typed (codes as text, prices as numbers), to redirect to a file:
+    /// `batchimp template catalog --xlsx > produtos.xlsx`.
+    Catalog(CatalogTemplateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogTemplateArgs {
+    /// Write an Excel workbook (.xlsx) instead of CSV; stdout must be a file or a pipe.
+    #[arg(long)]
+    pub xlsx: bool,
+
+    /// The language of the headers and the example row [default: from the locale, LC_ALL,
+    /// LC_MESSAGES or LANG: pt* is pt, es* is es, anything else en].
+    #[arg(long, value_enum, value_name = "LANG")]
+    pub lang: Option<Lang>,
 }
 
 /// A size as users write it: `1048576`, `512KiB`, `50MiB`, `2GB`, `16G`.

@@ -5,6 +5,7 @@ pub mod list;
 pub mod report;
 pub mod resume;
 pub mod run;
+pub mod template;
 
 use crate::cli::{Cli, Command};
 use anyhow::Result;
@@ -39,6 +40,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Retry(args) => resume::retry(args),
         Command::Report(args) => report::report(args),
         Command::List(args) => list::list(args),
+        Command::Template(args) => template::template(args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

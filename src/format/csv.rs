@@ -190,6 +190,18 @@ impl<R: Read> Records<R> {
     }
 }
 
+/// Append `field` to `out` the way a `,`-separated CSV holds it: as it is, or quoted (its quotes
+/// doubled) when it holds a comma, a quote or a line break. [`Records`] reads it back unchanged.
+pub fn write_field(out: &mut Vec<u8>, field: &str) {
+    if field.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        out.extend_from_slice(field.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(field.as_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +222,27 @@ mod tests {
 
     fn v(fields: &[&str]) -> Vec<String> {
         fields.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn written_fields_read_back_unchanged() {
+        let fields = ["plain", "a, b", "say \"hi\"", "two\nlines", "cr\r", ""];
+        let mut out = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_field(&mut out, f);
+        }
+        assert_eq!(
+            out,
+            b"plain,\"a, b\",\"say \"\"hi\"\"\",\"two\nlines\",\"cr\r\","
+        );
+        out.push(b'\n');
+        assert_eq!(
+            all(std::str::from_utf8(&out).unwrap(), b','),
+            [(1, v(&fields))]
+        );
     }
 
     #[test]

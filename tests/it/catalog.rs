@@ -1,7 +1,8 @@
 //! Product catalogs (CSV): recognised by their header, streamed into `product` by SKU, bad rows
 //! rejected with their line, whole catalogs deduplicated by their bytes.
 
-use crate::helpers::{Env, db_test, fixture, fixtures};
+use crate::helpers::{Env, db_test, fixture, fixtures, xlsx_cells, xlsx_part};
+use batchimp::format::csv::{Record, Records};
 use std::io::Write;
 
 db_test! {
@@ -408,4 +409,75 @@ fn a_product_table_keyed_by_sku_alone_is_rebuilt_with_its_rows(db) {
         ["5.49", "5.99"]
     );
 }
+}
+
+// No database involved: the benchmark's XLSX catalog against its CSV twin.
+#[test]
+fn the_benchmarks_xlsx_catalog_holds_the_csv_catalogs_rows() {
+    use crate::{catalog_gen, xlsx_gen};
+    let env = Env::new();
+    let o = catalog_gen::CatalogOptions {
+        rows: 2000,
+        seed: 11,
+        bad_rate: 0.2,
+    };
+    let (csv, xlsx) = (env.path("c.csv"), env.path("c.xlsx"));
+    let csv_manifest = catalog_gen::generate(&o, &csv).unwrap();
+    let manifest = xlsx_gen::generate(&o, &xlsx).unwrap();
+    xlsx_gen::check(&xlsx).unwrap();
+    let bytes = std::fs::read(&xlsx).unwrap();
+    assert_eq!(manifest.bytes, bytes.len() as u64);
+    assert_eq!(
+        (manifest.rows, manifest.good, manifest.bad),
+        (csv_manifest.rows, csv_manifest.good, csv_manifest.bad)
+    );
+    assert!(manifest.bad > 300, "bad rows of every kind: {manifest:?}");
+    assert!(xlsx_part(&bytes, xlsx_gen::SHEET_PART).is_some());
+
+    let cells = xlsx_cells(&bytes);
+    assert!(
+        cells["A1"].value.starts_with("Distribuidora"),
+        "a title row"
+    );
+    let mut records = Records::new(std::fs::File::open(&csv).unwrap(), b',', 1);
+    let mut record = Record::default();
+    let mut rows = 0;
+    // The CSV's header is the workbook's second row, and each CSV row the row two below.
+    while records.read(&mut record).unwrap() {
+        let r = rows + 2;
+        rows += 1;
+        for (col, field) in ('A'..).zip(record.fields()) {
+            let field = std::str::from_utf8(field).unwrap();
+            let at = format!("{col}{r}");
+            match cells.get(&at) {
+                None => assert_eq!(field, "", "{at}: no cell"),
+                Some(c) if c.string => assert_eq!(c.value, field, "{at}"),
+                Some(c) => assert_eq!(
+                    c.value.parse::<f64>().unwrap(),
+                    field.parse::<f64>().unwrap(),
+                    "{at}: a number cell"
+                ),
+            }
+            // SKUs are text, good prices numbers.
+            if col == 'A' && r > 2 && !field.is_empty() {
+                assert!(cells[&at].string, "{at}");
+            }
+            if col == 'F' && r > 2 && field.parse::<f64>().is_ok() {
+                assert!(!cells[&at].string, "{at}");
+            }
+        }
+    }
+    assert_eq!(rows, 2001);
+    assert!(
+        cells
+            .keys()
+            .all(|k| k[1..].parse::<usize>().unwrap() <= rows + 1),
+        "no row past the CSV's last"
+    );
+    let again = env.path("again.xlsx");
+    xlsx_gen::generate(&o, &again).unwrap();
+    assert!(
+        std::fs::read(&again).unwrap() == bytes,
+        "the same options, the same bytes"
+    );
 }

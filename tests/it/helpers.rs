@@ -6,6 +6,8 @@ use crate::pgserver::PgServer;
 use assert_cmd::Command;
 use rusqlite::Connection;
 use serde_json::Value;
+use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -301,4 +303,74 @@ impl Run {
             .as_u64()
             .expect("count")
     }
+}
+
+/// Part `name` of the workbook `xlsx` (`xl/workbook.xml`), `None` when it has none.
+pub fn xlsx_part(xlsx: &[u8], name: &str) -> Option<String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("a ZIP");
+    let mut part = zip.by_name(name).ok()?;
+    let mut text = String::new();
+    part.read_to_string(&mut text).expect("XML parts are UTF-8");
+    Some(text)
+}
+
+/// A worksheet cell as a test reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XlsxCell {
+    /// A string cell's text; a number cell's value as written (`12.5`).
+    pub value: String,
+    /// A string cell (shared or inline), not a number.
+    pub string: bool,
+    /// Its font is bold.
+    pub bold: bool,
+}
+
+/// The cells of the workbook's first sheet by reference (`A1`).
+pub fn xlsx_cells(xlsx: &[u8]) -> HashMap<String, XlsxCell> {
+    fn named<'a, 'i>(
+        node: roxmltree::Node<'a, 'i>,
+        name: &'a str,
+    ) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> + 'a {
+        node.descendants()
+            .filter(move |n| n.is_element() && n.tag_name().name() == name)
+    }
+    /// The text of an `<si>` or `<is>`: its `<t>`s, rich-text runs included.
+    fn text(node: roxmltree::Node) -> String {
+        named(node, "t").filter_map(|t| t.text()).collect()
+    }
+    let part = |name| xlsx_part(xlsx, name);
+    let sheet = part("xl/worksheets/sheet1.xml").expect("a first sheet");
+    let sheet = roxmltree::Document::parse(&sheet).unwrap();
+    let shared = part("xl/sharedStrings.xml").unwrap_or_default();
+    let shared: Vec<String> = match roxmltree::Document::parse(&shared) {
+        Ok(doc) => named(doc.root(), "si").map(text).collect(),
+        Err(_) => Vec::new(),
+    };
+    let styles = part("xl/styles.xml").expect("styles");
+    let styles = roxmltree::Document::parse(&styles).unwrap();
+    let bold_fonts: Vec<bool> = named(styles.root(), "font")
+        .map(|f| named(f, "b").next().is_some())
+        .collect();
+    let xf_fonts: Vec<usize> = named(styles.root(), "cellXfs")
+        .flat_map(|x| x.children().filter(|c| c.is_element()))
+        .map(|xf| xf.attribute("fontId").unwrap().parse().unwrap())
+        .collect();
+    named(sheet.root(), "c")
+        .map(|c| {
+            let v = named(c, "v").next().and_then(|v| v.text()).unwrap_or("");
+            let (value, string) = match c.attribute("t") {
+                Some("s") => (shared[v.parse::<usize>().unwrap()].clone(), true),
+                Some("inlineStr") => (named(c, "is").next().map(text).unwrap_or_default(), true),
+                Some("str") => (v.to_owned(), true),
+                _ => (v.to_owned(), false),
+            };
+            let style: usize = c.attribute("s").map_or(0, |s| s.parse().unwrap());
+            let cell = XlsxCell {
+                value,
+                string,
+                bold: bold_fonts[xf_fonts[style]],
+            };
+            (c.attribute("r").unwrap().to_owned(), cell)
+        })
+        .collect()
 }

@@ -1,6 +1,14 @@
 //! Integration tests: the real binary on real files, real ZIPs and a real SQLite database,
 //! checking rows, report fields and exit codes.
 
+// The benchmark's generators, to check what they write.
+#[path = "../../benches/support/catalog_gen.rs"]
+mod catalog_gen;
+#[path = "../../benches/support/nfe_gen.rs"]
+mod nfe_gen;
+#[path = "../../benches/support/xlsx_gen.rs"]
+mod xlsx_gen;
+
 mod catalog;
 mod cfdi;
 mod cli;
@@ -14,5 +22,6 @@ mod reliability;
 mod retenciones;
 mod run;
 mod spreadsheet;
+mod template;
 mod testdata;
 mod xmlconf;
