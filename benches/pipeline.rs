@@ -13,7 +13,9 @@
 //! row on a sample (the baseline a bulk path is measured against).
 //!
 //! Then the same for a product catalog (CSV, ten rows per NF-e by default): its read floor,
-//! `sqlite3 .import` of the same file (when the sqlite3 shell is installed), and batchimp.
+//! `sqlite3 .import` of the same file (when the sqlite3 shell is installed), and batchimp. And
+//! the same rows as an Excel workbook: reading every cell with calamine alone (its floor) and
+//! batchimp importing it.
 
 #[path = "support/catalog_gen.rs"]
 mod catalog_gen;
@@ -21,6 +23,8 @@ mod catalog_gen;
 mod nfe_gen;
 #[path = "../tests/it/pgserver.rs"]
 mod pgserver;
+#[path = "support/xlsx_gen.rs"]
+mod xlsx_gen;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -369,7 +373,8 @@ fn main() {
         );
     }
     postgres_bench(&a, &data, &manifest, &tmp, bin, (floor_s, folder_s));
-    catalog_bench(&a, &root, &tmp, bin);
+    let import = catalog_bench(&a, &root, &tmp, bin);
+    workbook_bench(&a, &root, &tmp, bin, import);
 }
 
 /// A document's rows as text (its `nfe` row, its `nfe_item` rows).
@@ -613,7 +618,8 @@ fn postgres_bench(
 }
 
 /// The catalog half: floor, `sqlite3 .import`, batchimp; rows checked against the manifest.
-fn catalog_bench(a: &Args, root: &Path, tmp: &Path, bin: &str) {
+/// `sqlite3 .import`'s wall time, when it ran.
+fn catalog_bench(a: &Args, root: &Path, tmp: &Path, bin: &str) -> Option<f64> {
     let rows = a.catalog_rows.unwrap_or(a.count * 10);
     let csv = root.join(format!("bench-data/catalog-{rows}.csv"));
     let o = catalog_gen::CatalogOptions {
@@ -712,6 +718,117 @@ fn catalog_bench(a: &Args, root: &Path, tmp: &Path, bin: &str) {
             "| catalog: batchimp / sqlite3 .import ≤ 1.0 | {:.2} | {} |",
             ours / import,
             if ours <= import { "yes" } else { "no" }
+        );
+    }
+    t("sqlite3")
+}
+
+/// The same catalog as a workbook: every cell read by calamine alone (the floor), then
+/// batchimp importing it (from disk, streamed); rows checked against the generator.
+fn workbook_bench(a: &Args, root: &Path, tmp: &Path, bin: &str, import: Option<f64>) {
+    let rows = a.catalog_rows.unwrap_or(a.count * 10);
+    let path = root.join(format!("bench-data/catalog-{rows}.xlsx"));
+    let o = catalog_gen::CatalogOptions {
+        rows,
+        ..Default::default()
+    };
+    eprintln!("generating a {rows}-row workbook into {}", path.display());
+    let manifest = xlsx_gen::generate(&o, &path).expect("write the workbook");
+    // In a workbook, number cells say nothing of how a person writes decimals: the prices
+    // typed as text (`12,50`, `R$ 9,90`, `1.234,56`) are the only ones that decide, and they
+    // decide for the decimal comma. So those rows are good here.
+    let comma = ["12,50", "R$ 9,90", "1.234,56"];
+    let good = catalog_gen::Rows::new(&o)
+        .filter(|r| r.good || matches!(r.price, catalog_gen::Price::Bad(p) if comma.contains(&p)))
+        .count() as u64;
+
+    let mut walls = Vec::new();
+    for _ in 0..a.runs {
+        let started = Instant::now();
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook(&path).expect("open");
+        let mut cells = book.worksheet_cells_reader(xlsx_gen::SHEET).expect("sheet");
+        let mut n = 0u64;
+        while let Some(cell) = cells.next_cell().expect("cell") {
+            n += u64::from(!matches!(cell.get_value(), calamine::DataRef::Empty));
+        }
+        std::hint::black_box(n);
+        walls.push(started.elapsed());
+    }
+    let db = tmp.join("workbook.db");
+    let results = [
+        Measure {
+            what: "calamine alone: every cell of the sheet, one thread (the floor)".into(),
+            wall: median(walls),
+            rss_kb: None,
+        },
+        measure(
+            "batchimp run WORKBOOK (validate, upsert by supplier and SKU)",
+            a.runs,
+            || rm_db(&db),
+            || {
+                let mut c = Command::new(bin);
+                c.arg("run")
+                    .arg(&path)
+                    .arg("--db")
+                    .arg(&db)
+                    .arg("-q")
+                    .arg("--report")
+                    .arg(tmp.join("workbook-report.json"));
+                c
+            },
+        ),
+    ];
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let got: (u64, u64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM product), (SELECT sum(rows_rejected) FROM files)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        got,
+        (good, manifest.rows - good),
+        "workbook: rows and rejects differ from the generator's"
+    );
+    let mb = manifest.bytes as f64 / 1e6;
+    let floor = results[0].wall.as_secs_f64();
+    println!(
+        "\nproduct catalog as a workbook: {} rows, {mb:.0} MB; median of {} runs\n",
+        manifest.rows, a.runs
+    );
+    println!("| what | wall | rows/s | peak RSS | × floor |");
+    println!("| --- | --- | --- | --- | --- |");
+    for r in &results {
+        let s = r.wall.as_secs_f64();
+        println!(
+            "| {} | {s:.2} s | {:.0} | {} | {:.2} |",
+            r.what,
+            manifest.rows as f64 / s,
+            r.rss(),
+            s / floor
+        );
+    }
+    if let Some(import) = import {
+        println!(
+            "| sqlite3 .import of the same rows as CSV (above) | {import:.2} s | {:.0} | - | {:.2} |",
+            manifest.rows as f64 / import,
+            import / floor
+        );
+    }
+    let ours = results[1].wall.as_secs_f64();
+    let rss_mib = results[1].rss_kb.map(|kb| kb as f64 / 1024.0);
+    println!("\n| target | measured | met |");
+    println!("| --- | --- | --- |");
+    println!(
+        "| workbook: batchimp / calamine alone ≤ 1.5 | {:.2} | {} |",
+        ours / floor,
+        if ours <= 1.5 * floor { "yes" } else { "no" }
+    );
+    if let Some(mib) = rss_mib {
+        println!(
+            "| workbook: peak RSS of batchimp (MiB) ≤ 64 | {mib:.1} | {} |",
+            if mib <= 64.0 { "yes" } else { "no" }
         );
     }
 }

@@ -52,7 +52,7 @@ pub static PRODUCT: Table = Table {
         col("file_id", ColType::Integer),
         col("line", ColType::Integer),
     ],
-    primary_key: &["supplier_id", "sku"],
+    primary_key: &["sku", "supplier_id"],
     ..Table::BASE
 };
 

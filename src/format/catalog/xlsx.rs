@@ -172,9 +172,10 @@ fn unique_count(head: &[u8]) -> Option<u64> {
     std::str::from_utf8(&digits[..end]).ok()?.parse().ok()
 }
 
-/// A workbook open for reading, whatever holds its bytes.
-fn open<R: Read + Seek>(input: R) -> Result<Xlsx<R>, FileError> {
-    let input = preflight(input)?;
+/// A workbook open for reading, whatever holds its bytes; checked first ([`preflight`]) unless
+/// it was when its catalog sheet was found.
+fn open<R: Read + Seek>(input: R, checked: bool) -> Result<Xlsx<R>, FileError> {
+    let input = if checked { input } else { preflight(input)? };
     Xlsx::new(input).map_err(calamine_error)
 }
 
@@ -182,10 +183,17 @@ fn open<R: Read + Seek>(input: R) -> Result<Xlsx<R>, FileError> {
 /// within its first rows, that names a SKU, a name and a price. `Ok(None)`: a workbook, but no
 /// catalog in it.
 pub fn detect(data: &Data, sheet: Option<&str>) -> Result<Option<Header>, FileError> {
-    match data {
-        Data::Bytes(bytes) => detect_in(open(Cursor::new(bytes.as_slice()))?, sheet),
-        Data::File(path) => detect_in(open(file(path)?)?, sheet),
-    }
+    guarded(|| match data {
+        Data::Bytes(bytes) => detect_in(open(Cursor::new(bytes.as_slice()), false)?, sheet),
+        Data::File(path) => detect_in(open(file(path)?, false)?, sheet),
+    })
+}
+
+/// Run calamine on a workbook: a panic in it is a workbook it cannot read (`xlsx_corrupt`),
+/// not a batchimp bug to report as `internal_error`.
+fn guarded<T>(f: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(corrupt("the spreadsheet reader gave up on it")))
 }
 
 fn file(path: &std::path::Path) -> Result<BufReader<std::fs::File>, FileError> {
@@ -247,17 +255,23 @@ fn detect_in<R: Read + Seek>(
     Ok(None)
 }
 
-/// The rows of the sheet under `header`, each handed to `take` until it returns false.
+/// The rows of the sheet under `header`, each handed to `take` until it returns false. The
+/// workbook was checked when [`detect`] found `header` in it.
 pub fn rows(
     data: &Data,
     sheet: &str,
     header: &Header,
     take: &mut dyn FnMut(&Row) -> bool,
 ) -> Result<(), FileError> {
-    match data {
-        Data::Bytes(bytes) => rows_in(open(Cursor::new(bytes.as_slice()))?, sheet, header, take),
-        Data::File(path) => rows_in(open(file(path)?)?, sheet, header, take),
-    }
+    guarded(|| match data {
+        Data::Bytes(bytes) => rows_in(
+            open(Cursor::new(bytes.as_slice()), true)?,
+            sheet,
+            header,
+            take,
+        ),
+        Data::File(path) => rows_in(open(file(path)?, true)?, sheet, header, take),
+    })
 }
 
 fn rows_in<R: Read + Seek>(
