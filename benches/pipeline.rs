@@ -64,6 +64,7 @@ fn args() -> Args {
     a
 }
 
+#[derive(Clone)]
 struct Measure {
     what: String,
     wall: Duration,
@@ -661,30 +662,14 @@ fn catalog_bench(a: &Args, root: &Path, tmp: &Path, bin: &str) -> Option<f64> {
     } else {
         eprintln!("sqlite3 .import skipped (no sqlite3 shell on PATH)");
     }
-    results.push(measure(
+    let (ours, got) = import_catalog(
         "batchimp run CATALOG (validate, upsert by SKU)",
         a.runs,
-        || rm_db(&db),
-        || {
-            let mut c = Command::new(bin);
-            c.arg("run")
-                .arg(&csv)
-                .arg("--db")
-                .arg(&db)
-                .arg("-q")
-                .arg("--report")
-                .arg(tmp.join("catalog-report.json"));
-            c
-        },
-    ));
-    let conn = rusqlite::Connection::open(&db).expect("db");
-    let got: (u64, u64) = conn
-        .query_row(
-            "SELECT (SELECT count(*) FROM product), (SELECT sum(rows_rejected) FROM files)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+        bin,
+        &csv,
+        &db,
+    );
+    results.push(ours);
     assert_eq!(
         got,
         (manifest.good, manifest.bad),
@@ -723,6 +708,43 @@ fn catalog_bench(a: &Args, root: &Path, tmp: &Path, bin: &str) -> Option<f64> {
     t("sqlite3")
 }
 
+/// batchimp importing the catalog `path` into a fresh `db`, `runs` times: the measure, and the
+/// products and rejected rows the last run left.
+fn import_catalog(
+    what: &str,
+    runs: usize,
+    bin: &str,
+    path: &Path,
+    db: &Path,
+) -> (Measure, (u64, u64)) {
+    let report = db.with_extension("json");
+    let m = measure(
+        what,
+        runs,
+        || rm_db(db),
+        || {
+            let mut c = Command::new(bin);
+            c.arg("run")
+                .arg(path)
+                .arg("--db")
+                .arg(db)
+                .arg("-q")
+                .arg("--report")
+                .arg(&report);
+            c
+        },
+    );
+    let conn = rusqlite::Connection::open(db).expect("db");
+    let got = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM product), (SELECT sum(rows_rejected) FROM files)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    (m, got)
+}
+
 /// The same catalog as a workbook: every cell read by calamine alone (the floor), then
 /// batchimp importing it (from disk, streamed); rows checked against the generator.
 fn workbook_bench(a: &Args, root: &Path, tmp: &Path, bin: &str, import: Option<f64>) {
@@ -755,37 +777,19 @@ fn workbook_bench(a: &Args, root: &Path, tmp: &Path, bin: &str, import: Option<f
         walls.push(started.elapsed());
     }
     let db = tmp.join("workbook.db");
-    let results = [
-        Measure {
-            what: "calamine alone: every cell of the sheet, one thread (the floor)".into(),
-            wall: median(walls),
-            rss_kb: None,
-        },
-        measure(
-            "batchimp run WORKBOOK (validate, upsert by supplier and SKU)",
-            a.runs,
-            || rm_db(&db),
-            || {
-                let mut c = Command::new(bin);
-                c.arg("run")
-                    .arg(&path)
-                    .arg("--db")
-                    .arg(&db)
-                    .arg("-q")
-                    .arg("--report")
-                    .arg(tmp.join("workbook-report.json"));
-                c
-            },
-        ),
-    ];
-    let conn = rusqlite::Connection::open(&db).expect("db");
-    let got: (u64, u64) = conn
-        .query_row(
-            "SELECT (SELECT count(*) FROM product), (SELECT sum(rows_rejected) FROM files)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let results = [Measure {
+        what: "calamine alone: every cell of the sheet, one thread (the floor)".into(),
+        wall: median(walls),
+        rss_kb: None,
+    }];
+    let (ours, got) = import_catalog(
+        "batchimp run WORKBOOK (validate, upsert by SKU and supplier)",
+        a.runs,
+        bin,
+        &path,
+        &db,
+    );
+    let results = [results[0].clone(), ours];
     assert_eq!(
         got,
         (good, manifest.rows - good),
