@@ -339,8 +339,8 @@ mod tests {
         );
         assert_eq!(
             names[COLUMNS..],
-            ["file_id", "line"],
-            "all the rest are mapped"
+            ["extra", "file_id", "line"],
+            "all the rest are mapped (extra holds the columns batchimp does not map)"
         );
     }
 
