@@ -53,14 +53,15 @@ fn dispatch(cli: Cli) -> Result<u8> {
     }
 }
 
-/// A panic in a worker is caught and recorded as the file's `internal_error`; printing it too
-/// would tear the progress bar. Panics anywhere else still print.
+/// A panic in a worker or a catalog's reader is caught and recorded as the file's error
+/// (`internal_error`; `xlsx_corrupt` when the spreadsheet reader gave up); printing it too would
+/// tear the progress bar. Panics anywhere else still print.
 fn quiet_worker_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let worker = std::thread::current()
             .name()
-            .is_some_and(|n| n.starts_with("batchimp-worker"));
+            .is_some_and(|n| n.starts_with("batchimp-worker") || n == "batchimp-catalog");
         if !worker {
             default(info);
         }

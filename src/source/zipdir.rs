@@ -99,6 +99,11 @@ pub fn locate(file: &File, len: u64) -> Result<Directory, Error> {
     if u16_at(eocd, 4) != 0 || u16_at(eocd, 6) != 0 {
         return Err(damaged("a multi-disk (split) archive"));
     }
+    if u16_at(eocd, 8) != u16_at(eocd, 10) {
+        return Err(damaged(
+            "its end record gives two entry counts that disagree",
+        ));
+    }
     let mut dir = Directory {
         entries: u64::from(u16_at(eocd, 10)),
         size: u64::from(u32_at(eocd, 12)),
@@ -125,6 +130,11 @@ pub fn locate(file: &File, len: u64) -> Result<Directory, Error> {
         .is_none_or(|end| end > eocd_offset)
     {
         return Err(damaged("central directory outside the archive"));
+    }
+    if dir.entries == 0 && dir.size > 0 {
+        return Err(damaged(
+            "a central directory of records its end record counts as none",
+        ));
     }
     Ok(dir)
 }

@@ -32,8 +32,15 @@ fn seeds() -> Vec<Vec<u8>> {
 struct Rng(u64);
 
 impl Rng {
-    /// Seeded from the clock (the seed is printed by the tests, to replay a failure).
+    /// Seeded from the clock, or `BATCHIMP_TEST_SEED` (the seed is printed by the tests, to
+    /// replay a failure).
     fn from_clock() -> (u64, Rng) {
+        if let Some(seed) = std::env::var("BATCHIMP_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            return (seed, Rng(seed));
+        }
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()

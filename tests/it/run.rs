@@ -961,3 +961,57 @@ fn malformed_xml_fails_naming_the_offset_and_imports_nothing() {
     assert_eq!(env.count("SELECT count(*) FROM nfe"), 1);
     assert_eq!(env.count_or_zero("SELECT count(*) FROM cfdi"), 0);
 }
+
+/// Archives that give no member still appear in the report: an empty ZIP, and one whose end
+/// record counts none of the records its central directory holds (found by the mutation fuzzer,
+/// the archive vanished from the report).
+#[test]
+fn archives_that_list_no_member_are_accounted_for() {
+    use std::io::Write;
+    let env = Env::new();
+    let dir = env.path("zips");
+    fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, members: &[(&str, &[u8])]| -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut out);
+        for (member, data) in members {
+            zip.start_file(*member, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(data).unwrap();
+        }
+        zip.finish().unwrap();
+        let bytes = out.into_inner();
+        fs::write(dir.join(name), &bytes).unwrap();
+        bytes
+    };
+    write("vazio.zip", &[]);
+    let nfe = fs::read(fixture("nfe/nfe-v4-authorized.xml")).unwrap();
+    let mut lying = write("contagem.zip", &[("nota.xml", &nfe)]);
+    // The end record's "total entries" (10 bytes into its 22): 0, while "entries on this disk"
+    // still says 1.
+    let eocd = lying.len() - 22;
+    lying[eocd + 10..eocd + 12].copy_from_slice(&[0, 0]);
+    fs::write(dir.join("contagem.zip"), &lying).unwrap();
+
+    let run = env.run(&[dir.to_str().unwrap()]);
+    let empty = run.file("zips/vazio.zip");
+    assert_eq!(
+        (empty["status"].as_str(), empty["error_type"].as_str()),
+        (Some("failed"), Some("empty_file")),
+        "{empty}"
+    );
+    let counted = run.file("zips/contagem.zip");
+    assert_eq!(counted["error_type"], "zip_corrupt", "{counted}");
+    assert!(
+        counted["error"]
+            .as_str()
+            .unwrap()
+            .contains("two entry counts that disagree"),
+        "{counted}"
+    );
+    // The member is recovered from its local header and imported.
+    assert_eq!(
+        run.file("zips/contagem.zip!/nota.xml")["status"],
+        "imported"
+    );
+}
