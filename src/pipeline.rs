@@ -308,27 +308,15 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
             match hash_file(&path) {
                 Ok(sha) => {
                     let data = catalog::Data::File(path);
-                    let header = match streamed {
-                        Streamed::Csv(header) => Ok(Some(header)),
-                        Streamed::Workbook => catch_unwind(AssertUnwindSafe(|| {
-                            catalog::xlsx::detect(&data, opts.sheet)
-                        }))
-                        .unwrap_or_else(|_| {
-                            Err(FileError::new(
-                                ErrorType::InternalError,
-                                "batchimp bug: reading the workbook panicked",
-                            ))
-                        }),
-                    };
-                    match header {
-                        Ok(Some(header)) => (
-                            Some(sha),
-                            Some(catalog::KIND),
+                    let (kind, outcome) = match streamed {
+                        Streamed::Csv(header) => (
+                            catalog::KIND,
                             Outcome::Catalog(catalog::Load { header, data }),
                         ),
-                        Ok(None) => (Some(sha), Some("xlsx"), Outcome::Unsupported),
-                        Err(e) => (Some(sha), Some("xlsx"), Outcome::Failed(e)),
-                    }
+                        // calamine's panics are the workbook's errors (`xlsx_corrupt`).
+                        Streamed::Workbook => format::workbook(data, opts),
+                    };
+                    (Some(sha), Some(kind), outcome)
                 }
                 Err(e) => (None, Some(catalog::KIND), Outcome::Failed(e)),
             }

@@ -338,6 +338,19 @@ fn catalog_header(sniff: &Sniff) -> Option<catalog::Header> {
         .flatten()
 }
 
+/// A workbook's kind and outcome: a catalog when one of its sheets holds one (`--sheet`),
+/// `unsupported` when none does.
+pub fn workbook(data: catalog::Data, opts: &ParseOptions) -> (&'static str, Outcome) {
+    match catalog::xlsx::detect(&data, opts.sheet) {
+        Ok(Some(header)) => (
+            catalog::KIND,
+            Outcome::Catalog(catalog::Load { header, data }),
+        ),
+        Ok(None) => ("xlsx", Outcome::Unsupported),
+        Err(e) => ("xlsx", Outcome::Failed(e)),
+    }
+}
+
 /// Identify a file from its content and parse it with the format that claims it: the kind
 /// (`None` for an empty file) and the outcome. May panic only through a parser bug; the
 /// pipeline catches that, the fuzz targets look for it.
@@ -353,17 +366,7 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
     let Some(f) = detect(&sniff) else {
         if sniff.generic_kind == "xlsx" {
             // A copy, as for a CSV catalog: a file within --max-file-size or a ZIP member.
-            let data = catalog::Data::Bytes(bytes.to_vec());
-            let outcome = match catalog::xlsx::detect(&data, opts.sheet) {
-                Ok(Some(header)) => Outcome::Catalog(catalog::Load { header, data }),
-                Ok(None) => Outcome::Unsupported,
-                Err(e) => Outcome::Failed(e),
-            };
-            let kind = if matches!(outcome, Outcome::Catalog(_)) {
-                catalog::KIND
-            } else {
-                "xlsx"
-            };
+            let (kind, outcome) = workbook(catalog::Data::Bytes(bytes.to_vec()), opts);
             return (Some(kind), outcome);
         }
         if sniff.generic_kind == "xls" && catalog::xlsx::is_encrypted(bytes) {

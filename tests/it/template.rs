@@ -108,29 +108,34 @@ fn the_csv_template_in_each_language_imports_its_example_row() {
         let text = String::from_utf8(csv.clone()).expect("UTF-8");
         assert_eq!(text.lines().count(), 2, "a header and one row: {text}");
         assert_eq!(text.lines().next().unwrap(), headers.join(","));
-        let path = env.path(&format!("template-{lang}.csv"));
-        std::fs::write(&path, &csv).unwrap();
-
-        let run = env.run(&[path.to_str().unwrap()]);
-        assert_eq!(run.code(), 0, "{lang}: {}", run.stderr());
-        let file = run.file(&format!("template-{lang}.csv"));
-        assert_eq!(file["kind"], "catalog", "{lang}");
-        assert_eq!(file["status"], "imported", "{lang}");
-        assert_eq!(file["rows"], 1, "{lang}");
-        assert_eq!(file["rows_rejected"], 0, "{lang}");
-        let got = env.rows(
-            "SELECT sku, name, description, category, unit, price, stock, supplier_id,
-                    sanitary_certificate, lead_time_days, line FROM product",
-        );
-        let want: Vec<Vec<Option<String>>> = vec![
-            row.iter()
-                .copied()
-                .chain(["2"])
-                .map(|v| Some(v.to_owned()))
-                .collect(),
-        ];
-        assert_eq!(got, want, "{lang}");
+        imports_its_example_row(&env, &format!("template-{lang}.csv"), &csv, row, lang);
     }
+}
+
+/// Import a template written to `name`: it is a catalog of one row, the example, which lands in
+/// `product` with every value as written (on line or row 2).
+fn imports_its_example_row(env: &Env, name: &str, bytes: &[u8], row: [&str; 10], lang: &str) {
+    let path = env.path(name);
+    std::fs::write(&path, bytes).unwrap();
+    let run = env.run(&[path.to_str().unwrap()]);
+    assert_eq!(run.code(), 0, "{lang}: {}", run.stderr());
+    let file = run.file(name);
+    assert_eq!(file["kind"], "catalog", "{lang}");
+    assert_eq!(file["status"], "imported", "{lang}");
+    assert_eq!(file["rows"], 1, "{lang}");
+    assert_eq!(file["rows_rejected"], 0, "{lang}");
+    let got = env.rows(
+        "SELECT sku, name, description, category, unit, price, stock, supplier_id,
+                sanitary_certificate, lead_time_days, line FROM product",
+    );
+    let want: Vec<Vec<Option<String>>> = vec![
+        row.iter()
+            .copied()
+            .chain(["2"])
+            .map(|v| Some(v.to_owned()))
+            .collect(),
+    ];
+    assert_eq!(got, want, "{lang}: {name}");
 }
 
 #[test]
@@ -205,31 +210,8 @@ fn the_xlsx_template_is_a_workbook_with_localized_headers_and_typed_cells() {
 fn the_xlsx_template_imports_its_example_row_like_the_csv_one() {
     for (lang, _, _, row) in LANGS {
         let env = Env::new();
-        let path = env.path(&format!("plantilla-{lang}.xlsx"));
-        std::fs::write(&path, template(&env, &["--lang", lang, "--xlsx"])).unwrap();
-        let run = env.run(&[path.to_str().unwrap()]);
-        assert_eq!(run.code(), 0, "{lang}: {}", run.stderr());
-        let file = run.file(&format!("plantilla-{lang}.xlsx"));
-        assert_eq!(
-            (file["kind"].as_str(), file["rows"].as_u64()),
-            (Some("catalog"), Some(1)),
-            "{lang}"
-        );
-        let got = env.rows(
-            "SELECT sku, name, description, category, unit, price, stock, supplier_id,
-                    sanitary_certificate, lead_time_days, line FROM product",
-        );
-        let want: Vec<Vec<Option<String>>> = vec![
-            row.iter()
-                .copied()
-                .chain(["2"])
-                .map(|v| Some(v.to_owned()))
-                .collect(),
-        ];
-        assert_eq!(
-            got, want,
-            "{lang}: the workbook's row lands as the CSV's does"
-        );
+        let xlsx = template(&env, &["--lang", lang, "--xlsx"]);
+        imports_its_example_row(&env, &format!("plantilla-{lang}.xlsx"), &xlsx, row, lang);
     }
 }
 

@@ -326,7 +326,7 @@ pub fn detect(head: &[u8]) -> Option<Header> {
                 delimiter,
                 body: offset as u64,
             };
-            let mut header = Header::new(layout.clone(), i as u64 + 1, fields, names);
+            let mut header = Header::new(layout, i as u64 + 1, fields, names);
             // The rows the head holds in whole (up to its last line end) decide the decimal
             // separators; a `;`-separated file is one from a decimal-comma locale.
             let whole = head[offset..]
@@ -336,7 +336,7 @@ pub fn detect(head: &[u8]) -> Option<Header> {
             let hint = (delimiter == b';').then_some(Convention::Comma);
             let line = header.line + 1;
             header.decide(hint, &mut |take| {
-                let _ = rows::csv(whole, &layout, line, take);
+                let _ = rows::csv(whole, delimiter, line, take);
             });
             return Some(header);
         }
@@ -561,47 +561,44 @@ pub fn read(
 ) -> Result<Summary, FileError> {
     let header = &load.header;
     let mut summary = Summary::default();
-    let mut chunk = Some(fresh());
-    if let Some(c) = chunk.as_mut() {
-        c.clear();
-    }
+    let mut chunk = fresh();
+    chunk.clear();
     let mut stopped = false;
     let mut take = |row: &Row| -> bool {
         if row.is_blank() {
             return true;
         }
-        let c = chunk.as_mut().expect("a chunk while reading");
-        match validate(header, row, file_id, c) {
+        match validate(header, row, file_id, &mut chunk) {
             Ok(()) => summary.rows += 1,
             Err(reject) => {
                 *summary.rejected.entry(reject.error_type).or_default() += 1;
-                c.rejects.push(reject);
+                chunk.rejects.push(reject);
             }
         }
-        if c.rows() + c.rejects.len() >= CHUNK_ROWS || c.text.len() >= CHUNK_TEXT {
-            let full = chunk.replace(fresh()).expect("a chunk");
+        if chunk.rows() + chunk.rejects.len() >= CHUNK_ROWS || chunk.text.len() >= CHUNK_TEXT {
+            let full = std::mem::replace(&mut chunk, fresh());
             if !send(full) {
                 stopped = true;
                 return false;
             }
-            chunk.as_mut().expect("a chunk").clear();
+            chunk.clear();
         }
         true
     };
     match &header.layout {
-        layout @ Layout::Csv { body, .. } => {
+        &Layout::Csv { delimiter, body } => {
             let io = |e: std::io::Error| {
                 FileError::new(ErrorType::IoError, format!("cannot read the catalog: {e}"))
             };
             match &load.data {
                 Data::Bytes(bytes) => {
-                    let input = &bytes[(*body as usize).min(bytes.len())..];
-                    rows::csv(input, layout, header.line + 1, &mut take)?;
+                    let input = &bytes[(body as usize).min(bytes.len())..];
+                    rows::csv(input, delimiter, header.line + 1, &mut take)?;
                 }
                 Data::File(path) => {
                     let mut file = std::fs::File::open(path).map_err(io)?;
-                    file.seek(SeekFrom::Start(*body)).map_err(io)?;
-                    rows::csv(file, layout, header.line + 1, &mut take)?;
+                    file.seek(SeekFrom::Start(body)).map_err(io)?;
+                    rows::csv(file, delimiter, header.line + 1, &mut take)?;
                 }
             }
         }
@@ -610,7 +607,6 @@ pub fn read(
     if stopped {
         return Ok(summary);
     }
-    let chunk = chunk.expect("a chunk");
     if !chunk.is_empty() && !send(chunk) {
         return Ok(summary);
     }

@@ -2,7 +2,6 @@
 //! catalog reader [`Row`]s (a number as the user's program shows it, and typed fields), one at a
 //! time, into one reused buffer.
 
-use super::Layout;
 use crate::error::{ErrorType, FileError};
 use crate::format::csv::{Record, RecordTooLong, Records};
 use std::borrow::Cow;
@@ -132,13 +131,10 @@ pub(super) fn decode(field: &[u8]) -> Cow<'_, str> {
 /// header's line + 1), each handed to `row` until it returns false.
 pub fn csv(
     input: impl Read,
-    layout: &Layout,
+    delimiter: u8,
     first_line: u64,
-    row: &mut dyn FnMut(&Row) -> bool,
+    row: &mut Take,
 ) -> Result<(), FileError> {
-    let &Layout::Csv { delimiter, .. } = layout else {
-        unreachable!("csv rows of a {layout:?}");
-    };
     let mut records = Records::new(input, delimiter, first_line);
     let mut record = Record::default();
     let mut out = Row::default();

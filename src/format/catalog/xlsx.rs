@@ -11,7 +11,7 @@
 //! `worksheet_range`, which allocates the whole declared grid (issue #693), is never called.
 //! A password-protected workbook is an OLE file holding an `EncryptedPackage`: `xlsx_encrypted`.
 
-use super::rows::Row;
+use super::rows::{Row, Take};
 use super::{Data, Header, Layout, MAX_LINES_BEFORE_HEADER, columns};
 use crate::error::{ErrorType, FileError};
 use calamine::{DataRef, Reader, Xlsx, XlsxError};
@@ -239,7 +239,7 @@ fn detect_in<R: Read + Seek>(
             }
             seen <= MAX_LINES_BEFORE_HEADER
         };
-        each_row(&mut cells, &mut row, 0, usize::MAX, &mut check)?;
+        each_row(&mut cells, &mut row, 0, None, &mut check)?;
         if let Some((line, fields, names)) = found {
             let layout = Layout::Sheet { name: name.clone() };
             let mut header = Header::new(layout, line, fields, names);
@@ -247,7 +247,7 @@ fn detect_in<R: Read + Seek>(
             // (`12,50` typed as text) decides as in CSV, without a delimiter to hint.
             let width = header.fields.len();
             header.decide(None, &mut |take| {
-                let _ = each_row(&mut cells, &mut row, line, width, take);
+                let _ = each_row(&mut cells, &mut row, line, Some(width), take);
             });
             return Ok(Some(header));
         }
@@ -257,12 +257,7 @@ fn detect_in<R: Read + Seek>(
 
 /// The rows of the sheet under `header`, each handed to `take` until it returns false. The
 /// workbook was checked when [`detect`] found `header` in it.
-pub fn rows(
-    data: &Data,
-    sheet: &str,
-    header: &Header,
-    take: &mut dyn FnMut(&Row) -> bool,
-) -> Result<(), FileError> {
+pub fn rows(data: &Data, sheet: &str, header: &Header, take: &mut Take) -> Result<(), FileError> {
     guarded(|| match data {
         Data::Bytes(bytes) => rows_in(
             open(Cursor::new(bytes.as_slice()), true)?,
@@ -278,25 +273,26 @@ fn rows_in<R: Read + Seek>(
     mut book: Xlsx<R>,
     sheet: &str,
     header: &Header,
-    take: &mut dyn FnMut(&Row) -> bool,
+    take: &mut Take,
 ) -> Result<(), FileError> {
     let mut cells = book.worksheet_cells_reader(sheet).map_err(calamine_error)?;
     let mut row = Row::default();
     let width = header.fields.len();
-    each_row(&mut cells, &mut row, header.line, width, &mut |row| {
+    each_row(&mut cells, &mut row, header.line, Some(width), &mut |row| {
         take(row)
     })
 }
 
-/// Assemble the sheet's cells into rows after row `skip` (1-based; 0 skips none), at most
-/// `width` fields each, handing each to `take` until it returns false. Rows are numbered as
+/// Assemble the sheet's cells into rows after row `skip` (1-based; 0 skips none), of exactly
+/// `width` fields each (the header's) or as many as the sheet gives, handing each to `take`
+/// until it returns false. Rows are numbered as
 /// the spreadsheet shows them; gaps between cells are empty fields.
 fn each_row<R: Read + Seek>(
     cells: &mut calamine::XlsxCellReader<'_, R>,
     row: &mut Row,
     skip: u64,
-    width: usize,
-    take: &mut dyn FnMut(&Row) -> bool,
+    width: Option<usize>,
+    take: &mut Take,
 ) -> Result<(), FileError> {
     let mut current: Option<u64> = None;
     while let Some(cell) = cells.next_cell().map_err(calamine_error)? {
@@ -313,7 +309,7 @@ fn each_row<R: Read + Seek>(
             current = Some(line);
         }
         let c = c as usize;
-        if c >= width || c < row.len() {
+        if width.is_some_and(|w| c >= w) || c < row.len() {
             continue;
         }
         row.resize(c);
@@ -326,8 +322,8 @@ fn each_row<R: Read + Seek>(
 }
 
 /// Hand a complete row to `take`, padded to the header's width.
-fn finish(row: &mut Row, width: usize, take: &mut dyn FnMut(&Row) -> bool) -> bool {
-    if width != usize::MAX {
+fn finish(row: &mut Row, width: Option<usize>, take: &mut Take) -> bool {
+    if let Some(width) = width {
         row.resize(width);
     }
     take(row)
