@@ -719,19 +719,23 @@ fn fill(
             continue;
         };
         let column = &PRODUCT.columns[c];
-        let s = field.text();
+        // The field's text only when it is stored as text or quoted in an error: a number a
+        // sheet stores is not formatted for nothing.
         let bad = |what: String| {
             let t = if c == PRICE {
                 ErrorType::CatalogBadPrice
             } else {
                 ErrorType::CatalogBadNumber
             };
-            reject(t, format!("{} {what}: {:?}", column.name, shown(&s)))
+            reject(
+                t,
+                format!("{} {what}: {:?}", column.name, shown(&field.text())),
+            )
         };
         chunk.cells[at + c] = match column.ty {
             ColType::Text | ColType::Timestamp => {
                 let start = chunk.text.len() as u32;
-                chunk.text.push_str(&s);
+                chunk.text.push_str(&field.text());
                 Cell::Text(start, chunk.text.len() as u32)
             }
             ColType::Numeric | ColType::Real => match number(field, header.decimal[i]) {
@@ -744,7 +748,11 @@ fn fill(
                 None => {
                     return Err(reject(
                         ErrorType::CatalogBadNumber,
-                        format!("{} is not a whole number: {:?}", column.name, shown(&s)),
+                        format!(
+                            "{} is not a whole number: {:?}",
+                            column.name,
+                            shown(&field.text())
+                        ),
                     ));
                 }
             },
