@@ -65,9 +65,7 @@ fn read(bencher: Bencher, name: &str) {
     let bytes = bytes_of(name);
     let opts = ParseOptions {
         allow_invalid_keys: true,
-        sheet: None,
-        decimal: None,
-        supplier: None,
+        ..ParseOptions::default()
     };
     bencher.counter(BytesCount::new(bytes.len())).bench(|| {
         let src = Source {

@@ -2,6 +2,7 @@
 //! resolved there first, so no thread fails on user input once work starts.
 
 use crate::cmd::template::Lang;
+use crate::format::catalog;
 use crate::ledger::OnConflict;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -123,6 +124,19 @@ pub struct BatchArgs {
     /// own supplier_id differs is rejected). Products are keyed by supplier and SKU.
     #[arg(long, value_name = "ID")]
     pub supplier: Option<String>,
+
+    /// Map a catalog header batchimp does not know to a field, e.g. 'Ref. Fornecedor=sku'
+    /// (repeatable). Fields: sku, name, description, category, unit, price, stock,
+    /// supplier_id, sanitary_certificate, lead_time_days. Columns left unmapped are kept in
+    /// product.extra.
+    #[arg(long = "map", value_name = "HEADER=FIELD", value_parser = parse_mapping)]
+    pub map: Vec<(String, String)>,
+
+    /// Catalog fields every row must fill besides sku, name and price, comma-separated (e.g.
+    /// sanitary_certificate): a row without one is rejected (catalog_missing_field), a catalog
+    /// without such a column fails (catalog_missing_column).
+    #[arg(long, value_name = "FIELD,...", value_delimiter = ',', value_parser = parse_field)]
+    pub require: Vec<String>,
 
     /// Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB).
     #[arg(long, value_name = "SIZE", default_value = "50MiB", value_parser = parse_size)]
@@ -260,6 +274,19 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     };
     n.checked_mul(mult)
         .ok_or_else(|| format!("size too large: {s:?}"))
+}
+
+fn parse_mapping(s: &str) -> Result<(String, String), String> {
+    let (header, field) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("{s:?}: write HEADER=FIELD, e.g. 'Ref. Fornecedor=sku'"))?;
+    catalog::Mapping::new(&[(header.to_owned(), field.to_owned())], &[])?;
+    Ok((header.trim().to_owned(), field.trim().to_owned()))
+}
+
+fn parse_field(s: &str) -> Result<String, String> {
+    catalog::field(s)?;
+    Ok(s.trim().to_owned())
 }
 
 fn parse_separator(s: &str) -> Result<char, String> {

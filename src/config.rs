@@ -2,8 +2,8 @@
 //! here, before a batch is opened.
 
 use crate::cli::{BatchArgs, ExecArgs};
-use crate::format::ParseOptions;
 use crate::format::number::Convention;
+use crate::format::{ParseOptions, catalog};
 use crate::ledger::OnConflict;
 use crate::pipeline::Plan;
 use crate::sink::Target;
@@ -45,6 +45,12 @@ pub struct BatchOptions {
     /// The supplier catalogs belong to (`--supplier`).
     #[serde(default)]
     pub supplier: Option<String>,
+    /// Catalog headers mapped to fields (`--map HEADER=FIELD`).
+    #[serde(default)]
+    pub map: Vec<(String, String)>,
+    /// Catalog fields every row must fill (`--require`).
+    #[serde(default)]
+    pub require: Vec<String>,
 }
 
 impl BatchOptions {
@@ -60,6 +66,8 @@ impl BatchOptions {
             sheet: a.sheet.clone(),
             decimal_separator: a.decimal_separator,
             supplier: a.supplier.clone(),
+            map: a.map.clone(),
+            require: a.require.clone(),
         }
     }
 
@@ -105,8 +113,9 @@ impl ExecConfig {
 }
 
 /// The pipeline's plan for these inputs under these options.
-pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, workers: usize) -> Plan {
-    Plan {
+pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, workers: usize) -> Result<Plan> {
+    let mapping = catalog::Mapping::new(&opts.map, &opts.require).map_err(anyhow::Error::msg)?;
+    Ok(Plan {
         inputs,
         workers,
         walk: WalkOptions {
@@ -131,10 +140,11 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, workers: usize) -> Plan {
                 ',' => Convention::Comma,
                 _ => Convention::Point,
             }),
+            mapping: Box::leak(Box::new(mapping)),
         },
         file_timeout: Duration::from_millis(opts.file_timeout_ms),
         on_conflict: opts.on_conflict,
-    }
+    })
 }
 
 /// Every input must exist before a batch starts.

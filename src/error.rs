@@ -70,6 +70,13 @@ pub enum ErrorType {
     CatalogMalformed,
     /// A catalog row whose `supplier_id` is not the one `--supplier` names.
     CatalogSupplierMismatch,
+    /// Not an error: a catalog row whose key a later row of the same file has (the later row
+    /// wins); listed with the rejected rows so that it is named.
+    CatalogDuplicateInFile,
+    /// A catalog row that leaves a `--require`d field empty.
+    CatalogMissingField,
+    /// A catalog whose header has no column for a `--require`d field.
+    CatalogMissingColumn,
     /// A workbook without the sheet `--sheet` names.
     CatalogSheetNotFound,
     /// A password-protected (encrypted) spreadsheet: it cannot be read without the password.
@@ -117,6 +124,9 @@ impl ErrorType {
             ErrorType::CatalogMalformed => "catalog_malformed",
             ErrorType::CatalogSheetNotFound => "catalog_sheet_not_found",
             ErrorType::CatalogSupplierMismatch => "catalog_supplier_mismatch",
+            ErrorType::CatalogDuplicateInFile => "catalog_duplicate_in_file",
+            ErrorType::CatalogMissingField => "catalog_missing_field",
+            ErrorType::CatalogMissingColumn => "catalog_missing_column",
             ErrorType::XlsxEncrypted => "xlsx_encrypted",
             ErrorType::XlsxCorrupt => "xlsx_corrupt",
             ErrorType::KeyConflict => "key_conflict",

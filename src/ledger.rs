@@ -207,10 +207,9 @@ pub struct Totals {
     pub by_error_type: BTreeMap<String, u64>,
     /// Imported files whose document met a stored copy: `enriched`, `replaced`.
     pub by_conflict: BTreeMap<String, u64>,
-    /// Catalog rows written.
-    pub rows: u64,
-    /// Catalog rows rejected by validation (each listed in its file's `rejected_rows`).
-    pub rows_rejected: u64,
+    /// Catalog rows, over every catalog of the batch.
+    #[serde(flatten)]
+    pub rows: RowCounts,
 }
 
 impl Totals {
@@ -223,14 +222,13 @@ impl Totals {
         totals
     }
 
-    /// Add `files` ledger rows that share a status, error type and conflict, with the catalog
-    /// rows they wrote and rejected.
+    /// Add `files` ledger rows that share a status, error type and conflict, with their
+    /// catalog rows.
     pub fn add(
         &mut self,
         (status, error_type, conflict): (String, Option<String>, Option<String>),
         files: u64,
-        rows: u64,
-        rows_rejected: u64,
+        rows: RowCounts,
     ) {
         *self.by_status.entry(status).or_default() += files;
         if let Some(t) = error_type {
@@ -240,8 +238,87 @@ impl Totals {
             *self.by_conflict.entry(c).or_default() += files;
         }
         self.files += files;
-        self.rows += rows;
-        self.rows_rejected += rows_rejected;
+        self.rows.add(&rows);
+    }
+}
+
+/// A catalog's rows, or their sums over a batch. Each valid row (`rows`) is exactly one of
+/// `rows_created`, `rows_updated` (a field changed), `rows_unchanged` (identical to the stored
+/// product) and `rows_duplicate_in_file` (a later row of its file has its key and replaces it);
+/// `rows_rejected` failed validation. Columns of `files` by the same names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RowCounts {
+    pub rows: u64,
+    pub rows_rejected: u64,
+    pub rows_created: u64,
+    pub rows_updated: u64,
+    pub rows_unchanged: u64,
+    pub rows_duplicate_in_file: u64,
+}
+
+impl RowCounts {
+    /// The `files` columns, in the order of [`RowCounts::values`].
+    pub const COLUMNS: [&'static str; 6] = [
+        "rows",
+        "rows_rejected",
+        "rows_created",
+        "rows_updated",
+        "rows_unchanged",
+        "rows_duplicate_in_file",
+    ];
+
+    /// The counts in [`RowCounts::COLUMNS`] order.
+    pub fn values(&self) -> [i64; 6] {
+        [
+            self.rows,
+            self.rows_rejected,
+            self.rows_created,
+            self.rows_updated,
+            self.rows_unchanged,
+            self.rows_duplicate_in_file,
+        ]
+        .map(|n| n as i64)
+    }
+
+    /// The counts read from the [`RowCounts::COLUMNS`]: `None` for a file that is not an
+    /// imported catalog (`rows` NULL); a count an older batchimp did not keep reads 0.
+    pub fn from_values(v: [Option<i64>; 6]) -> Option<RowCounts> {
+        let n = |i: usize| v[i].unwrap_or(0) as u64;
+        v[0].map(|_| RowCounts {
+            rows: n(0),
+            rows_rejected: n(1),
+            rows_created: n(2),
+            rows_updated: n(3),
+            rows_unchanged: n(4),
+            rows_duplicate_in_file: n(5),
+        })
+    }
+
+    pub fn add(&mut self, other: &RowCounts) {
+        self.rows += other.rows;
+        self.rows_rejected += other.rows_rejected;
+        self.rows_created += other.rows_created;
+        self.rows_updated += other.rows_updated;
+        self.rows_unchanged += other.rows_unchanged;
+        self.rows_duplicate_in_file += other.rows_duplicate_in_file;
+    }
+
+    /// Rows named in the file's `rejected_rows`: rejected, or replaced by a later row.
+    pub fn listed(&self) -> u64 {
+        self.rows_rejected + self.rows_duplicate_in_file
+    }
+
+    /// `20 rows: 12 created, 3 updated, 2 unchanged, 0 duplicate in file, 3 rejected`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} rows: {} created, {} updated, {} unchanged, {} duplicate in file, {} rejected",
+            self.rows + self.rows_rejected,
+            self.rows_created,
+            self.rows_updated,
+            self.rows_unchanged,
+            self.rows_duplicate_in_file,
+            self.rows_rejected
+        )
     }
 }
 
@@ -273,12 +350,11 @@ pub struct FileEntry {
     pub keys: Vec<String>,
     /// Transient errors (an interrupted read) overcome by retrying.
     pub retries: u32,
-    /// For a catalog: the rows written.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rows: Option<u64>,
-    /// For a catalog: the rows rejected by validation, each listed in `rejected_rows`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rows_rejected: Option<u64>,
+    /// For an imported catalog: its rows and what became of them.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<RowCounts>,
+    /// For a catalog: the rows rejected by validation and those a later row of the file
+    /// replaced (`catalog_duplicate_in_file`), by line.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejected_rows: Vec<RejectedRow>,
     /// For a catalog: the decimal separator its numbers written as text were read with

@@ -266,7 +266,13 @@ impl Writer<'_> {
 fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
     let start = Instant::now();
     let verify = job.verify.clone();
-    let items = source::load(job, &plan.walk.limits, filter, plan.walk.hidden);
+    let items = source::load(
+        job,
+        &plan.walk.limits,
+        filter,
+        plan.walk.hidden,
+        plan.parse.mapping,
+    );
     if let (Some(expected), [item]) = (&verify, items.as_slice())
         && match (&item.stream, &item.data) {
             (Some((path, _)), Ok(_)) => hash_file(path).is_ok_and(|sha| &sha == expected),

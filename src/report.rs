@@ -5,7 +5,7 @@
 //! The JSON is streamed: one line per file, sorted by path, so a million-file report needs no
 //! memory, diffs cleanly between runs, and greps well.
 
-use crate::ledger::{BatchInfo, FileEntry, RejectedRow};
+use crate::ledger::{BatchInfo, FileEntry, RejectedRow, RowCounts};
 use crate::sink::Sink;
 use anyhow::Result;
 use serde::Serialize;
@@ -49,6 +49,8 @@ pub fn write_json(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo) -
 /// How many failures per error type and slow files the human summary shows.
 const SHOW_FAILURES: usize = 5;
 const SHOW_SLOWEST: usize = 5;
+/// Catalogs whose row counts the text report lists.
+const SHOW_CATALOGS: usize = 20;
 
 /// The human summary of `batchimp report`.
 pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo) -> Result<()> {
@@ -83,9 +85,18 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
     let mut failures: BTreeMap<String, Vec<FileEntry>> = BTreeMap::new();
     let mut slowest: Vec<FileEntry> = Vec::new();
     let mut rejected: Vec<RejectedRow> = Vec::new();
+    let mut catalogs: Vec<(String, RowCounts)> = Vec::new();
+    let mut more_catalogs = 0;
     sink.for_each_file(batch.batch_id, &mut |mut e| {
         let room = SHOW_FAILURES.saturating_sub(rejected.len());
         rejected.extend(e.rejected_rows.drain(..).take(room));
+        if let Some(rows) = e.rows {
+            if catalogs.len() < SHOW_CATALOGS {
+                catalogs.push((e.path.clone(), rows));
+            } else {
+                more_catalogs += 1;
+            }
+        }
         if let Some(t) = &e.error_type {
             let list = failures.entry(t.clone()).or_default();
             if list.len() < SHOW_FAILURES {
@@ -117,12 +128,26 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
             }
         }
     }
-    if totals.rows_rejected > 0 {
-        writeln!(out, "\ncatalog rows rejected: {}", totals.rows_rejected)?;
+    if !catalogs.is_empty() {
+        writeln!(out, "\ncatalogs: {}", totals.rows.describe())?;
+        for (path, rows) in &catalogs {
+            writeln!(out, "  {path}: {}", rows.describe())?;
+        }
+        if more_catalogs > 0 {
+            writeln!(out, "  ... and {more_catalogs} more")?;
+        }
+    }
+    let listed = totals.rows.listed();
+    if listed > 0 {
+        writeln!(
+            out,
+            "\ncatalog rows rejected: {}, replaced by a later row of their file: {}",
+            totals.rows.rows_rejected, totals.rows.rows_duplicate_in_file
+        )?;
         for r in &rejected {
             writeln!(out, "    {}", r.error)?;
         }
-        let more = totals.rows_rejected.saturating_sub(rejected.len() as u64);
+        let more = listed.saturating_sub(rejected.len() as u64);
         if more > 0 {
             writeln!(
                 out,

@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         verify: None,
         source: JobSource::Bytes(data.to_vec()),
     };
-    for item in source::load(job, &limits, &Filter::All, true) {
+    for item in source::load(job, &limits, &Filter::All, true, &format::catalog::NO_MAPPING) {
         if let Ok(bytes) = item.data {
             let src = Source {
                 origin: &item.origin,

@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         deadline: Instant::now() + Duration::from_secs(60),
     };
     for allow_invalid_keys in [false, true] {
-        let (_, outcome) = format::read(data, &src, &ParseOptions { allow_invalid_keys, sheet: None, decimal: None, supplier: None });
+        let (_, outcome) = format::read(data, &src, &ParseOptions { allow_invalid_keys, ..ParseOptions::default() });
         // A catalog's rows are read when the writer streams it: read them here too.
         if let Outcome::Catalog(load) = outcome {
             let _ = catalog::read(&load, 1, &mut catalog::Chunk::default, &mut |_| true);

@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
         sha256: "0",
         deadline: Instant::now() + Duration::from_secs(60),
     };
-    let (_, outcome) = format::read(data, &src, &ParseOptions { allow_invalid_keys: true, sheet: None, decimal: None, supplier: None });
+    let (_, outcome) = format::read(data, &src, &ParseOptions { allow_invalid_keys: true, ..ParseOptions::default() });
     let imported = matches!(outcome, Outcome::Docs(_));
     let ours = xml::well_formed(data);
     assert!(!imported || ours.is_ok(), "imported but not well-formed: {ours:?}");

@@ -32,7 +32,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
         .target
         .lock_writer(exec.no_wait, &|m| eprintln!("{m}"))?;
     let mut sink = exec.target.open()?;
-    let plan = config::plan(args.inputs, &options, exec.workers);
+    let plan = config::plan(args.inputs, &options, exec.workers)?;
     if args.resume {
         let cwd = std::env::current_dir()?.display().to_string();
         if let Some(batch) = sink.find_unfinished(&start, &cwd)? {

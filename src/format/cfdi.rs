@@ -941,9 +941,7 @@ pub(super) mod tests {
         assert_eq!(e.error_type, ErrorType::CfdiInvalidUuid);
         let allow = ParseOptions {
             allow_invalid_keys: true,
-            sheet: None,
-            decimal: None,
-            supplier: None,
+            ..ParseOptions::default()
         };
         let docs = read(bytes, allow).unwrap();
         assert_eq!(docs[0].key, "NO-ES-UN-UUID", "upper-cased like any UUID");

@@ -193,7 +193,7 @@ pub enum Outcome {
 }
 
 /// Options that change how formats read documents.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct ParseOptions {
     /// Import NF-e whose access key has a wrong check digit, flagged `chave_valida = 0`, and
     /// CFDI and Retenciones whose stamp UUID is not a UUID, flagged `uuid_valido = 0`.
@@ -206,6 +206,20 @@ pub struct ParseOptions {
     pub decimal: Option<number::Convention>,
     /// The supplier catalogs belong to (`--supplier`).
     pub supplier: Option<&'static str>,
+    /// Catalog headers the user maps, and fields they require (`--map`, `--require`).
+    pub mapping: &'static catalog::Mapping,
+}
+
+impl Default for ParseOptions {
+    fn default() -> ParseOptions {
+        ParseOptions {
+            allow_invalid_keys: false,
+            sheet: None,
+            decimal: None,
+            supplier: None,
+            mapping: &catalog::NO_MAPPING,
+        }
+    }
 }
 
 /// What the parser gets besides the bytes: where they came from, to fill `path`/`sha256`, and
@@ -322,26 +336,26 @@ pub fn detect(sniff: &Sniff) -> Option<&'static dyn Format> {
 
 /// A catalog's header, for a file too large to read whole: its first bytes are text that no
 /// other format claims, with a catalog's header.
-pub fn catalog_head(head: &[u8]) -> Option<catalog::Header> {
+pub fn catalog_head(head: &[u8], mapping: &catalog::Mapping) -> Option<catalog::Header> {
     let sniff = sniff(head).ok()?;
     if detect(&sniff).is_some() {
         return None;
     }
-    catalog_header(&sniff)
+    catalog_header(&sniff, mapping)
 }
 
 /// The catalog header of a text file no format claimed, if it has one.
-fn catalog_header(sniff: &Sniff) -> Option<catalog::Header> {
+fn catalog_header(sniff: &Sniff, mapping: &catalog::Mapping) -> Option<catalog::Header> {
     let bytes = sniff.bytes;
     (sniff.generic_kind == "text")
-        .then(|| catalog::detect(&bytes[..bytes.len().min(catalog::HEAD)]))
+        .then(|| catalog::detect(&bytes[..bytes.len().min(catalog::HEAD)], mapping))
         .flatten()
 }
 
 /// A workbook's kind and outcome: a catalog when one of its sheets holds one (`--sheet`),
 /// `unsupported` when none does.
 pub fn workbook(data: catalog::Data, opts: &ParseOptions) -> (&'static str, Outcome) {
-    match catalog::xlsx::detect(&data, opts.sheet) {
+    match catalog::xlsx::detect(&data, opts.sheet, opts.mapping) {
         Ok(Some(header)) => (
             catalog::KIND,
             Outcome::Catalog(catalog::Load { header, data }),
@@ -372,7 +386,7 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         if sniff.generic_kind == "xls" && catalog::xlsx::is_encrypted(bytes) {
             return (Some("xlsx"), Outcome::Failed(catalog::xlsx::encrypted()));
         }
-        if let Some(header) = catalog_header(&sniff) {
+        if let Some(header) = catalog_header(&sniff, opts.mapping) {
             // A copy (parsers borrow the bytes): at most 1 MiB from disk (larger catalogs are
             // streamed from their path), or a ZIP member within --max-file-size.
             let load = catalog::Load {

@@ -303,6 +303,7 @@ mod tests {
         sheet: None,
         decimal: None,
         supplier: None,
+        mapping: &crate::format::catalog::NO_MAPPING,
     };
     const V10: &[u8] =
         include_bytes!("../../fixtures/retenciones/retenciones10-pago-al-extranjero.xml");

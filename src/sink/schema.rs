@@ -55,8 +55,13 @@ pub static FILES: Table = Table {
         col("mtime", I),
         col("key", T),
         col("conflict", T),
+        // A catalog's rows, and what became of them (ledger::RowCounts).
         col("rows", I),
         col("rows_rejected", I),
+        col("rows_created", I),
+        col("rows_updated", I),
+        col("rows_unchanged", I),
+        col("rows_duplicate_in_file", I),
         // A catalog's decimal separator for numbers written as text: comma, point, mixed.
         col("decimal_separator", T),
     ],
@@ -78,7 +83,8 @@ pub static FILES: Table = Table {
     ..Table::BASE
 };
 
-/// `rejected_rows`: catalog rows that failed validation; `file_id` is their file's `files.id`.
+/// `rejected_rows`: catalog rows that failed validation, or that a later row of their file
+/// replaced (`catalog_duplicate_in_file`); `file_id` is their file's `files.id`.
 pub static REJECTED_ROWS: Table = Table {
     name: "rejected_rows",
     columns: &[

@@ -7,8 +7,9 @@
 use super::schema::{self, Dialect, DocSql};
 use super::written::{self, CatalogWrite, DocsResult, Meeting, Stored, Writes};
 use super::{BatchStart, Sink};
+use crate::format::catalog::tally::{self, Tally};
 use crate::format::{self, CellRef, Table, Value, catalog};
-use crate::ledger::{BatchInfo, FileEntry, RejectedRow, Totals};
+use crate::ledger::{BatchInfo, FileEntry, RejectedRow, RowCounts, Totals};
 use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Processed, Status};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result};
@@ -257,12 +258,38 @@ impl Writes for Sqlite {
                 })?;
         self.conn.execute_batch("SAVEPOINT catalog")?;
         let origin = &file.origin;
+        let row_word = load.header.layout.row_word();
+        let mut tally = Tally::default();
+        let mut repeats = Vec::new();
+        self.conn.execute_batch(&met_sql())?;
         let streamed = catalog::stream(load, file_id, &mut |chunk| {
-            self.upsert_chunk(chunk)?;
+            repeats.clear();
+            let changed = self.upsert_chunk(chunk)?;
+            // The rows whose key was stored; the others were inserted.
+            let mut met = self.conn.prepare_cached(&format!(
+                "SELECT file_id, line, new_line, sku, supplier_id, same FROM {MET}"
+            ))?;
+            let mut rows = met.query([])?;
+            let mut updates = 0;
+            while let Some(r) = rows.next()? {
+                updates += 1;
+                let stored = tally::Stored {
+                    file_id: r.get::<_, Option<i64>>(0)?.unwrap_or(0),
+                    line: r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                    same: r.get::<_, Option<bool>>(5)?.unwrap_or(false),
+                };
+                let key = (r.get_ref(3)?.as_str()?, r.get_ref(4)?.as_str()?);
+                let line = r.get::<_, i64>(2)? as u64;
+                tally.met(file_id, row_word, key, line, stored, &mut repeats);
+            }
+            drop(rows);
+            drop(met);
+            tally.created += (changed - updates) as u64;
+            self.conn.execute_batch(&format!("DELETE FROM {MET}"))?;
             let mut reject = self.conn.prepare_cached(
                 "INSERT INTO rejected_rows (file_id, line, error_type, error) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for r in &chunk.rejects {
+            for r in chunk.rejects.iter().chain(&repeats) {
                 reject.execute(params![
                     file_id,
                     r.line as i64,
@@ -272,8 +299,11 @@ impl Writes for Sqlite {
             }
             anyhow::Ok(())
         })?;
+        self.conn
+            .execute_batch(&format!("DROP TRIGGER temp.{MET}"))?;
         Ok(match streamed {
-            Ok(summary) => {
+            Ok(mut summary) => {
+                summary.tally = tally;
                 self.conn.execute_batch("RELEASE catalog")?;
                 CatalogWrite::Written { file_id, summary }
             }
@@ -288,10 +318,11 @@ impl Writes for Sqlite {
 
 impl Sqlite {
     /// Insert a chunk of catalog rows, a row whose SKU is stored already replacing its values,
-    /// up to [`ROWS_PER_INSERT`] rows a statement.
-    fn upsert_chunk(&mut self, chunk: &catalog::Chunk) -> Result<()> {
+    /// up to [`ROWS_PER_INSERT`] rows a statement; the rows inserted or updated.
+    fn upsert_chunk(&mut self, chunk: &catalog::Chunk) -> Result<usize> {
         let table = &catalog::PRODUCT;
         let (mut done, rows) = (0, chunk.rows());
+        let mut changed = 0;
         while done < rows {
             let k = rows_per_statement(rows - done);
             let sql = self
@@ -299,7 +330,7 @@ impl Sqlite {
                 .entry((table.name, k))
                 .or_insert_with(|| upsert_sql(table, k));
             let cells = chunk.cells(done..done + k).enumerate();
-            execute_cells(
+            changed += execute_cells(
                 &mut self.conn.prepare_cached(sql)?,
                 cells
                     .filter(|(_, c)| !matches!(c, CellRef::Null))
@@ -307,7 +338,7 @@ impl Sqlite {
             )?;
             done += k;
         }
-        Ok(())
+        Ok(changed)
     }
 
     /// Fill the stored copy's empty enrich columns from `row`; whether it changed.
@@ -491,39 +522,44 @@ impl Sink for Sqlite {
                 }
             }
         }
+        let counts: [Option<i64>; 6] = row.rows.map_or([None; 6], |r| r.values().map(Some));
         self.conn
             .prepare_cached(
                 "INSERT INTO files (id, batch_id, origin, size, sha256, kind, status, error_type,
                     error, duplicate, duplicate_of, warning, duration_ms, retries, mtime, key,
-                    conflict, rows, rows_rejected, decimal_separator)
+                    conflict, decimal_separator, rows, rows_rejected, rows_created, rows_updated,
+                    rows_unchanged, rows_duplicate_in_file)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20)",
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
             )?
-            .execute(params![
-                file_id,
-                batch,
-                file.origin,
-                file.size as i64,
-                file.sha256,
-                file.kind,
-                row.status.as_str(),
-                row.error_type,
-                row.error,
-                row.duplicate,
-                row.duplicate_of,
-                row.warning,
-                row.duration_ms,
-                file.retries,
-                file.mtime,
-                row.key,
-                row.conflict,
-                row.rows.map(|(rows, _)| rows as i64),
-                row.rows.map(|(_, rejected)| rejected as i64),
-                row.decimal_separator
-            ])?;
+            .execute(rusqlite::params_from_iter(
+                params![
+                    file_id,
+                    batch,
+                    file.origin,
+                    file.size as i64,
+                    file.sha256,
+                    file.kind,
+                    row.status.as_str(),
+                    row.error_type,
+                    row.error,
+                    row.duplicate,
+                    row.duplicate_of,
+                    row.warning,
+                    row.duration_ms,
+                    file.retries,
+                    file.mtime,
+                    row.key,
+                    row.conflict,
+                    row.decimal_separator,
+                ]
+                .iter()
+                .copied()
+                .chain(counts.iter().map(|n| n as &dyn rusqlite::ToSql)),
+            ))?;
         self.pending.add(row.status);
-        if let Some((_, rejected)) = row.rows {
-            self.pending_rows_rejected += rejected as i64;
+        if let Some(rows) = row.rows {
+            self.pending_rows_rejected += rows.rows_rejected as i64;
         }
         Ok(())
     }
@@ -569,7 +605,7 @@ impl Sink for Sqlite {
                 n(Status::Duplicate),
                 n(Status::Failed),
                 n(Status::Unsupported),
-                totals.rows_rejected as i64
+                totals.rows.rows_rejected as i64
             ],
         )?;
         Ok(())
@@ -642,14 +678,16 @@ impl Sink for Sqlite {
         let mut totals = Totals::new();
         // One pass over the batch's ledger rows, however many counts the report shows.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT status, error_type, conflict, count(*), coalesce(sum(rows), 0),
-                coalesce(sum(rows_rejected), 0)
+            "SELECT status, error_type, conflict, count(*), sum(rows), sum(rows_rejected),
+                sum(rows_created), sum(rows_updated), sum(rows_unchanged),
+                sum(rows_duplicate_in_file)
              FROM files WHERE batch_id = ?1 GROUP BY status, error_type, conflict",
         )?;
         let mut rows = stmt.query([batch])?;
         while let Some(r) = rows.next()? {
-            let n = |i| r.get::<_, i64>(i).map(|n| n as u64);
-            totals.add((r.get(0)?, r.get(1)?, r.get(2)?), n(3)?, n(4)?, n(5)?);
+            let counts = row_counts(r, 4)?.unwrap_or_default();
+            let files = r.get::<_, i64>(3)? as u64;
+            totals.add((r.get(0)?, r.get(1)?, r.get(2)?), files, counts);
         }
         Ok(totals)
     }
@@ -661,8 +699,9 @@ impl Sink for Sqlite {
     ) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT origin, kind, status, error_type, error, duplicate, duplicate_of, warning,
-                duration_ms, size, sha256, key, retries, conflict, rows, rows_rejected, id,
-                decimal_separator
+                duration_ms, size, sha256, key, retries, conflict, id, decimal_separator,
+                rows, rows_rejected, rows_created, rows_updated, rows_unchanged,
+                rows_duplicate_in_file
              FROM files WHERE batch_id = ?1 ORDER BY origin, id",
         )?;
         let mut rejected = self.conn.prepare_cached(
@@ -670,10 +709,10 @@ impl Sink for Sqlite {
         )?;
         let mut rows = stmt.query([batch])?;
         while let Some(r) = rows.next()? {
-            let rows_rejected: Option<i64> = r.get(15)?;
-            let rejected_rows = if rows_rejected.unwrap_or(0) > 0 {
+            let counts = row_counts(r, 16)?;
+            let rejected_rows = if counts.is_some_and(|c| c.listed() > 0) {
                 rejected
-                    .query_map([r.get::<_, i64>(16)?], |x| {
+                    .query_map([r.get::<_, i64>(14)?], |x| {
                         Ok(RejectedRow {
                             line: x.get::<_, i64>(0)? as u64,
                             error_type: x.get(1)?,
@@ -705,10 +744,9 @@ impl Sink for Sqlite {
                 keys,
                 retries: r.get(12)?,
                 conflict: r.get(13)?,
-                rows: r.get::<_, Option<i64>>(14)?.map(|n| n as u64),
-                rows_rejected: rows_rejected.map(|n| n as u64),
+                rows: counts,
                 rejected_rows,
-                decimal_separator: r.get(17)?,
+                decimal_separator: r.get(15)?,
             })?;
         }
         Ok(())
@@ -781,6 +819,44 @@ fn upsert_sql(t: &Table, k: usize) -> String {
         set.join(", ")
     )
 }
+
+/// The [`RowCounts`] in the six columns from `first`.
+fn row_counts(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Option<RowCounts>> {
+    let mut v = [None; 6];
+    for (i, slot) in v.iter_mut().enumerate() {
+        *slot = r.get(first + i)?;
+    }
+    Ok(RowCounts::from_values(v))
+}
+
+/// A temporary trigger that notes every `product` row a catalog's upsert updates (its key
+/// was stored): the row's old `file_id` and `line`, its new line and key, and whether the
+/// compared columns kept their values. Inserted rows are counted by the upsert's changes, so
+/// a catalog of new products costs nothing more.
+fn met_sql() -> String {
+    let t = &catalog::PRODUCT;
+    let (old, new): (Vec<String>, Vec<String>) = tally::compared()
+        .map(|(_, c)| (format!("OLD.\"{}\"", c.name), format!("NEW.\"{}\"", c.name)))
+        .unzip();
+    let key: Vec<String> = t
+        .primary_key
+        .iter()
+        .map(|c| format!("NEW.\"{c}\""))
+        .collect();
+    format!(
+        "CREATE TEMP TABLE IF NOT EXISTS {MET} (file_id, line, new_line, sku, supplier_id, same);
+         CREATE TEMP TRIGGER IF NOT EXISTS {MET} AFTER UPDATE ON main.\"{}\" BEGIN
+            INSERT INTO {MET} VALUES (OLD.file_id, OLD.line, NEW.line, {}, ({}) IS ({}));
+         END",
+        t.name,
+        key.join(", "),
+        old.join(", "),
+        new.join(", ")
+    )
+}
+
+/// The temporary table and trigger of [`met_sql`].
+const MET: &str = "batchimp_met";
 
 /// Rows one multi-row statement takes from `n` waiting: [`ROWS_PER_INSERT`] or the largest
 /// power of two that fits, so a few statement shapes serve every count.

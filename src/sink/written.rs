@@ -3,7 +3,7 @@
 
 use crate::error::{ErrorType, FileError};
 use crate::format::{Doc, Outcome, Row, Value, catalog};
-use crate::ledger::{Conflict, OnConflict, Processed, Status};
+use crate::ledger::{Conflict, OnConflict, Processed, RowCounts, Status};
 use anyhow::{Context, Result};
 use std::time::Duration;
 
@@ -125,16 +125,36 @@ pub fn key_conflict(table: &str, key: &str, path: Option<&str>) -> String {
     )
 }
 
-/// The warning of a catalog some of whose rows were rejected.
+/// The warning of a catalog some of whose rows were rejected or replaced by a later row.
 pub fn catalog_warning(summary: &catalog::Summary) -> Option<String> {
     let rejected = summary.rejected_total();
-    (rejected > 0).then(|| {
-        format!(
-            "{rejected} of {} rows rejected ({}); see rejected_rows",
+    let repeated = summary.tally.duplicate_in_file;
+    let mut parts = Vec::new();
+    if rejected > 0 {
+        parts.push(format!(
+            "{rejected} of {} rows rejected ({})",
             summary.rows + rejected,
             catalog::describe_rejected(&summary.rejected)
-        )
-    })
+        ));
+    }
+    if repeated > 0 {
+        parts.push(format!(
+            "{repeated} rows replaced by a later row with the same SKU"
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("{}; see rejected_rows", parts.join("; ")))
+}
+
+/// A streamed catalog's counts, as its ledger row keeps them.
+pub fn row_counts(summary: &catalog::Summary) -> RowCounts {
+    RowCounts {
+        rows: summary.rows,
+        rows_rejected: summary.rejected_total(),
+        rows_created: summary.tally.created,
+        rows_updated: summary.tally.updated,
+        rows_unchanged: summary.tally.unchanged,
+        rows_duplicate_in_file: summary.tally.duplicate_in_file,
+    }
 }
 
 /// One row of the `files` table.
@@ -152,8 +172,8 @@ pub struct FileRow<'a> {
     pub duration_ms: f64,
     pub key: Option<String>,
     pub conflict: Option<&'static str>,
-    /// A catalog's rows written and rejected.
-    pub rows: Option<(u64, u64)>,
+    /// A catalog's rows and what became of them.
+    pub rows: Option<RowCounts>,
     /// A catalog's decimal separator (`comma`, `point`, `mixed`).
     pub decimal_separator: Option<&'static str>,
 }
@@ -168,7 +188,7 @@ impl<'a> FileRow<'a> {
         error: Option<(ErrorType, &str)>,
         result: DocsResult,
         key: Option<String>,
-        rows: Option<(u64, u64)>,
+        rows: Option<RowCounts>,
         streaming: Duration,
     ) -> FileRow<'a> {
         let (error_type, error) = match error {
@@ -245,7 +265,7 @@ pub fn write<'a>(
     let mut result = DocsResult::default();
     let mut key = None;
     let key_conflict;
-    // For a catalog: the id its rows point to, (rows, rows rejected), time spent writing.
+    // For a catalog: the id its rows point to, its row counts, time spent writing.
     let mut file_id = None;
     let mut rows = None;
     let mut streaming = Duration::ZERO;
@@ -277,7 +297,12 @@ pub fn write<'a>(
                     status = Status::Imported;
                     file_id = Some(id);
                     result.warning = catalog_warning(&summary);
-                    rows = Some((summary.rows, summary.rejected_total()));
+                    debug_assert_eq!(
+                        summary.tally.total(),
+                        summary.rows,
+                        "every row counted once"
+                    );
+                    rows = Some(row_counts(&summary));
                 }
             }
         }

@@ -6,7 +6,13 @@ use super::*;
 
 /// Read a job's bytes on a worker. Usually one item; a ZIP read from disk or from inside
 /// another ZIP expands to one item per member.
-pub fn load(job: Job, limits: &Limits, filter: &Filter, hidden: bool) -> Vec<Item> {
+pub fn load(
+    job: Job,
+    limits: &Limits,
+    filter: &Filter,
+    hidden: bool,
+    mapping: &catalog::Mapping,
+) -> Vec<Item> {
     let Job {
         origin,
         size,
@@ -25,7 +31,7 @@ pub fn load(job: Job, limits: &Limits, filter: &Filter, hidden: bool) -> Vec<Ite
             let head = (size > catalog::STREAM_ABOVE)
                 .then(|| with_retries(limits.retries, &mut retries, || read_head(&path)));
             let header = match &head {
-                Some(Ok(head)) => crate::format::catalog_head(head),
+                Some(Ok(head)) => crate::format::catalog_head(head, mapping),
                 _ => None,
             };
             let data = if let Some(Err(e)) = head {

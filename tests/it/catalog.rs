@@ -186,6 +186,124 @@ fn a_catalog_seen_again_is_a_duplicate_and_a_changed_one_updates_its_products(db
 }
 }
 
+db_test! {
+fn a_changed_catalog_counts_its_rows_created_updated_unchanged_and_repeated(db) {
+    let env = Env::on(db);
+    let first = env.path("precos-outubro.csv");
+    std::fs::write(
+        &first,
+        "sku;nome;preco\nA;Arroz 5kg;25,90\nB;Feijão 1kg;8,49\nC;Óleo 900ml;7,99\nD;Sal 1kg;2,00\n",
+    )
+    .unwrap();
+    let run = env.run(&[first.to_str().unwrap()]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let f = run.file("precos-outubro.csv");
+    assert_eq!(
+        (&f["rows_created"], &f["rows_updated"], &f["rows_unchanged"]),
+        (&4.into(), &0.into(), &0.into())
+    );
+
+    // A: a new price; B: as it was; C: a new name; E: new, listed twice (the second wins);
+    // F: no name; D: not listed (it stays, uncounted).
+    let second = env.path("precos-novembro.csv");
+    std::fs::write(
+        &second,
+        "sku;nome;preco\nA;Arroz 5kg;27,50\nB;Feijão 1kg;8,49\nC;Óleo de soja 900ml;7,99\n\
+         E;Café 500g;18,00\nF;;1,00\nE;Café 500g;17,50\n",
+    )
+    .unwrap();
+    let run = env.run(&[second.to_str().unwrap()]);
+    assert_eq!(run.code(), 1, "a row was rejected: {}", run.stderr());
+    let f = run.file("precos-novembro.csv");
+    let counts = [
+        "rows",
+        "rows_rejected",
+        "rows_created",
+        "rows_updated",
+        "rows_unchanged",
+        "rows_duplicate_in_file",
+    ]
+    .map(|k| f[k].as_u64().unwrap_or_else(|| panic!("{k} in {f}")));
+    assert_eq!(counts, [5, 1, 1, 2, 1, 1], "{f}");
+    assert_eq!(counts[0] + counts[1], 6, "every row counted once");
+    let totals = &run.report()["totals"];
+    assert_eq!(totals["rows_created"], 1);
+    assert_eq!(totals["rows_duplicate_in_file"], 1);
+
+    let listed: Vec<(u64, &str, &str)> = f["rejected_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap(),
+                r["error_type"].as_str().unwrap(),
+                r["error"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let origin = second.to_str().unwrap();
+    assert_eq!(
+        listed,
+        [
+            (
+                5,
+                "catalog_duplicate_in_file",
+                format!("{origin}: line 5: SKU \"E\" comes again in line 7, which replaces it")
+                    .as_str()
+            ),
+            (
+                6,
+                "catalog_missing_name",
+                format!("{origin}: line 6: name is empty").as_str()
+            ),
+        ]
+    );
+    assert_eq!(
+        f["warning"],
+        "1 of 6 rows rejected (catalog_missing_name: 1); 1 rows replaced by a later row with the \
+         same SKU; see rejected_rows"
+    );
+    assert_eq!(
+        env.text("SELECT CAST(price AS TEXT) FROM product WHERE sku = 'E'").as_deref(),
+        Some("17.5"),
+        "the later row of E wins"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM product"), 5);
+    // The ledger keeps the counts.
+    assert_eq!(
+        env.rows(
+            "SELECT rows_created, rows_updated, rows_unchanged, rows_duplicate_in_file
+             FROM files WHERE origin LIKE '%novembro%'"
+        ),
+        [["1", "2", "1", "1"].map(|s| Some(s.to_owned())).to_vec()]
+    );
+    let report = env.on_db(&["report", "2"]);
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        text.contains(&format!(
+            "{origin}: 6 rows: 1 created, 2 updated, 1 unchanged, 1 duplicate in file, 1 rejected"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("comes again in line 7"), "{text}");
+
+    // The products as stored, in another file (a price written another way): each unchanged.
+    let third = env.path("precos-novembro-copia.csv");
+    std::fs::write(
+        &third,
+        "sku;nome;preco\nA;Arroz 5kg;27,5\nB;Feijão 1kg;8,49\nC;Óleo de soja 900ml;7,99\n\
+         E;Café 500g;17,50\n",
+    )
+    .unwrap();
+    let run = env.run(&[third.to_str().unwrap()]);
+    let f = run.file("precos-novembro-copia.csv");
+    let counts = ["rows_created", "rows_updated", "rows_unchanged", "rows_duplicate_in_file"]
+        .map(|k| f[k].as_u64().unwrap());
+    assert_eq!(counts, [0, 0, 4, 0], "{f}");
+}
+}
+
 /// A catalog of `rows` generated rows, every 1000th with a price in Brazilian notation.
 fn big_catalog(rows: usize) -> String {
     let mut csv = String::from("sku,name,description,price,stock\n");
@@ -206,7 +324,8 @@ fn big_catalog(rows: usize) -> String {
 db_test! {
 fn a_large_catalog_is_streamed_from_disk_whatever_max_file_size(db) {
     let env = Env::on(db);
-    let csv = big_catalog(30_000);
+    // The first product comes again at the end, chunks later: the later row wins.
+    let csv = big_catalog(30_000) + "SKU0000000,Produto 0 revisto,,3.50,1\n";
     assert!(
         csv.len() > 2 << 20,
         "over the size catalogs are streamed at"
@@ -221,8 +340,15 @@ fn a_large_catalog_is_streamed_from_disk_whatever_max_file_size(db) {
     ]);
     let f = run.file("grande.csv");
     assert_eq!(f["status"], "imported", "{f}");
-    assert_eq!(f["rows"], 29_970);
+    assert_eq!(f["rows"], 29_971);
     assert_eq!(f["rows_rejected"], 30);
+    assert_eq!(f["rows_created"], 29_970);
+    assert_eq!(f["rows_duplicate_in_file"], 1);
+    assert_eq!(f["rejected_rows"][0]["line"], 2, "{}", f["rejected_rows"][0]);
+    assert_eq!(
+        env.text("SELECT name FROM product WHERE sku = 'SKU0000000'").as_deref(),
+        Some("Produto 0 revisto")
+    );
     assert_eq!(f["size"], csv.len() as u64);
     assert_eq!(
         f["sha256"],
@@ -480,4 +606,80 @@ fn the_benchmarks_xlsx_catalog_holds_the_csv_catalogs_rows() {
         std::fs::read(&again).unwrap() == bytes,
         "the same options, the same bytes"
     );
+}
+
+db_test! {
+fn map_names_unknown_headers_and_require_makes_fields_mandatory(db) {
+    let env = Env::on(db);
+    let csv = env.path("fornecedor-x.csv");
+    std::fs::write(
+        &csv,
+        "Ref. Fornecedor;Produto;preco;Registro MS;Obs\n\
+         A-1;Dipirona 500mg;12,50;MS-123;frágil\n\
+         A-2;Paracetamol 750mg;8,00;;\n\
+         A-3;Ibuprofeno 400mg;15,00;MS-456;\n",
+    )
+    .unwrap();
+    let other = env.path("sem-registro.csv");
+    std::fs::write(&other, "sku;nome;preco\nB-1;Álcool 70%;9,90\n").unwrap();
+
+    // Without the map, no header names a SKU: not a catalog.
+    let run = env.run(&[csv.to_str().unwrap()]);
+    assert_eq!(run.file("fornecedor-x.csv")["status"], "unsupported");
+
+    let run = env.run(&[
+        csv.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--map",
+        "Ref. Fornecedor=sku",
+        "--map",
+        "registro ms = sanitary_certificate",
+        "--require",
+        "sanitary_certificate",
+    ]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    let f = run.file("fornecedor-x.csv");
+    assert_eq!(f["status"], "imported", "{f}");
+    assert_eq!((&f["rows"], &f["rows_rejected"]), (&2.into(), &1.into()));
+    let rejected = &f["rejected_rows"][0];
+    assert_eq!(rejected["line"], 3);
+    assert_eq!(rejected["error_type"], "catalog_missing_field");
+    assert_eq!(
+        rejected["error"],
+        format!(
+            "{}: line 3: sanitary_certificate is empty (--require)",
+            csv.display()
+        )
+    );
+    assert_eq!(
+        env.rows("SELECT sku, sanitary_certificate, extra FROM product ORDER BY sku"),
+        [
+            [Some("A-1"), Some("MS-123"), Some(r#"{"Obs":"frágil"}"#)],
+            [Some("A-3"), Some("MS-456"), None],
+        ]
+        .map(|r| r.map(|v| v.map(str::to_owned)).to_vec())
+    );
+    let f = run.file("sem-registro.csv");
+    assert_eq!(f["status"], "failed");
+    assert_eq!(f["error_type"], "catalog_missing_column");
+    assert_eq!(
+        f["error"],
+        format!(
+            "{}: no column of its header (\"sku\", \"nome\", \"preco\") fills \
+             sanitary_certificate (--require); name one with --map 'HEADER=sanitary_certificate'",
+            other.display()
+        )
+    );
+
+    // A field batchimp does not have is a usage error.
+    let out = env.on_db(&["run", csv.to_str().unwrap(), "--map", "Ref=codigo"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\"codigo\" is not a catalog field (the fields: sku, name,"),
+        "{err}"
+    );
+    let out = env.on_db(&["run", csv.to_str().unwrap(), "--require", "registro"]);
+    assert_eq!(out.status.code(), Some(2));
+}
 }

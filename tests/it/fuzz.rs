@@ -178,9 +178,7 @@ fn no_input_panics_the_detector_the_parsers_or_the_zip_reader() {
                     &src,
                     &ParseOptions {
                         allow_invalid_keys,
-                        sheet: None,
-                        decimal: None,
-                        supplier: None,
+                        ..ParseOptions::default()
                     },
                 );
                 // A catalog's rows are read when the writer streams it: read them here too.
@@ -198,7 +196,7 @@ fn no_input_panics_the_detector_the_parsers_or_the_zip_reader() {
                 verify: None,
                 source: JobSource::Bytes(input.clone()),
             };
-            for item in source::load(job, &limits, &Filter::All, true) {
+            for item in source::load(job, &limits, &Filter::All, true, &catalog::NO_MAPPING) {
                 if let Ok(bytes) = item.data {
                     check(&bytes);
                 }
@@ -292,9 +290,7 @@ fn nothing_roxmltree_rejects_is_accepted_or_imported() {
         let input = mutate(&mut rng, &seeds[pick], &seeds);
         let opts = ParseOptions {
             allow_invalid_keys: true,
-            sheet: None,
-            decimal: None,
-            supplier: None,
+            ..ParseOptions::default()
         };
         let imported = matches!(format::read(&input, &src, &opts).1, Outcome::Docs(_));
         let ours = xml::well_formed(&input);

@@ -15,6 +15,7 @@
 //! no price column, so they are not catalogs: they are `unsupported`.
 
 pub mod rows;
+pub mod tally;
 pub mod xlsx;
 
 use crate::error::{ErrorType, FileError};
@@ -178,6 +179,72 @@ const ALIASES: &[(usize, &[&str])] = &[
     ),
 ];
 
+/// What the user says about catalogs' columns: headers batchimp does not know, with the field
+/// each fills (`--map 'Ref. Fornecedor=sku'`), and fields every row must fill besides SKU, name
+/// and price (`--require sanitary_certificate`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Mapping {
+    /// A header name (as [`normalize`] spells it) and the `product` column it fills.
+    names: Vec<(String, usize)>,
+    /// The `product` columns every row must fill.
+    required: Vec<usize>,
+}
+
+/// No `--map` and no `--require`.
+pub static NO_MAPPING: Mapping = Mapping {
+    names: Vec::new(),
+    required: Vec::new(),
+};
+
+impl Mapping {
+    /// From `--map HEADER=FIELD` pairs and `--require FIELD` names; `Err` names what is wrong.
+    pub fn new(map: &[(String, String)], require: &[String]) -> Result<Mapping, String> {
+        let mut mapping = Mapping::default();
+        for (header, name) in map {
+            let normalized = normalize(header);
+            if normalized.is_empty() {
+                return Err(format!("--map {header:?}={name}: the header name is empty"));
+            }
+            mapping.names.push((normalized, field(name)?));
+        }
+        for name in require {
+            let c = field(name)?;
+            if ![SKU, NAME, PRICE].contains(&c) && !mapping.required.contains(&c) {
+                mapping.required.push(c);
+            }
+        }
+        Ok(mapping)
+    }
+}
+
+/// The `product` column a user names with `--map` or `--require`.
+pub fn field(name: &str) -> Result<usize, String> {
+    FIELDS
+        .iter()
+        .position(|f| *f == name.trim())
+        .map(|i| PRODUCT.col(FIELDS[i]))
+        .ok_or_else(|| {
+            format!(
+                "{name:?} is not a catalog field (the fields: {})",
+                FIELDS.join(", ")
+            )
+        })
+}
+
+/// The `product` columns a catalog's header can fill (the others say where a row came from).
+pub const FIELDS: [&str; 10] = [
+    "sku",
+    "name",
+    "description",
+    "category",
+    "unit",
+    "price",
+    "stock",
+    "supplier_id",
+    "sanitary_certificate",
+    "lead_time_days",
+];
+
 /// Files on disk larger than this are streamed from disk when they are catalogs; smaller ones
 /// are read whole by a worker, like any file.
 pub const STREAM_ABOVE: u64 = 1 << 20;
@@ -207,13 +274,21 @@ pub struct Header {
     /// The supplier every row belongs to (`--supplier`): the rows' own `supplier_id`, if the
     /// file has one, must agree.
     pub supplier: Option<String>,
+    /// Columns every row must fill besides SKU, name and price (`--require`).
+    pub required: Vec<usize>,
 }
 
 /// Rows whose values decide a column's decimal separator.
 const DECIDING_ROWS: usize = 1000;
 
 impl Header {
-    fn new(layout: Layout, line: u64, fields: Vec<Option<usize>>, names: Vec<String>) -> Header {
+    fn new(
+        layout: Layout,
+        line: u64,
+        fields: Vec<Option<usize>>,
+        names: Vec<String>,
+        mapping: &Mapping,
+    ) -> Header {
         let decimal = vec![None; fields.len()];
         Header {
             layout,
@@ -222,7 +297,34 @@ impl Header {
             names,
             decimal,
             supplier: None,
+            required: mapping.required.clone(),
         }
+    }
+
+    /// The required columns (`--require`) no field of the header fills: the catalog cannot be
+    /// imported (`catalog_missing_column`).
+    fn missing_columns(&self) -> Option<FileError> {
+        let missing: Vec<&str> = self
+            .required
+            .iter()
+            .filter(|c| !self.fields.contains(&Some(**c)))
+            .map(|&c| PRODUCT.columns[c].name)
+            .collect();
+        (!missing.is_empty()).then(|| {
+            FileError::new(
+                ErrorType::CatalogMissingColumn,
+                format!(
+                    "no column of its header ({}) fills {} (--require); name one with --map 'HEADER={}'",
+                    self.names
+                        .iter()
+                        .map(|n| format!("{n:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    missing.join(", "),
+                    missing[0]
+                ),
+            )
+        })
     }
 
     /// Whether field `i` fills a numeric column.
@@ -300,7 +402,7 @@ impl Layout {
 
 /// Whether these first bytes of a text file are a catalog's: a header within the first lines
 /// that names a SKU, a name and a price.
-pub fn detect(head: &[u8]) -> Option<Header> {
+pub fn detect(head: &[u8], mapping: &Mapping) -> Option<Header> {
     let bom = if head.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {
@@ -321,12 +423,12 @@ pub fn detect(head: &[u8]) -> Option<Header> {
         if line.contains(&0) {
             return None;
         }
-        if let Some((delimiter, fields, names)) = header_fields(line) {
+        if let Some((delimiter, fields, names)) = header_fields(line, mapping) {
             let layout = Layout::Csv {
                 delimiter,
                 body: offset as u64,
             };
-            let mut header = Header::new(layout, i as u64 + 1, fields, names);
+            let mut header = Header::new(layout, i as u64 + 1, fields, names, mapping);
             // The rows the head holds in whole (up to its last line end) decide the decimal
             // separators; a `;`-separated file is one from a decimal-comma locale.
             let whole = head[offset..]
@@ -345,7 +447,7 @@ pub fn detect(head: &[u8]) -> Option<Header> {
 }
 
 /// The delimiter, column mapping and names of a header line, if it names SKU, name and price.
-fn header_fields(line: &[u8]) -> Option<(u8, Vec<Option<usize>>, Vec<String>)> {
+fn header_fields(line: &[u8], mapping: &Mapping) -> Option<(u8, Vec<Option<usize>>, Vec<String>)> {
     let delimiter = *[b',', b';', b'\t', b'|']
         .iter()
         .max_by_key(|d| line.iter().filter(|b| b == d).count())?;
@@ -357,20 +459,27 @@ fn header_fields(line: &[u8]) -> Option<(u8, Vec<Option<usize>>, Vec<String>)> {
         .fields()
         .map(|f| rows::decode(f.trim_ascii()).into_owned())
         .collect();
-    let fields = columns(names.iter().map(String::as_str))?;
+    let fields = columns(names.iter().map(String::as_str), mapping)?;
     Some((delimiter, fields, names))
 }
 
-/// The `product` column each header field fills, if the header names a SKU, a name and a price.
-pub fn columns<'a>(names: impl Iterator<Item = &'a str>) -> Option<Vec<Option<usize>>> {
+/// The `product` column each header field fills, if the header names a SKU, a name and a price:
+/// the user's `--map` first, then the names batchimp knows.
+pub fn columns<'a>(
+    names: impl Iterator<Item = &'a str>,
+    mapping: &Mapping,
+) -> Option<Vec<Option<usize>>> {
     let mut fields = Vec::new();
-    let mut taken = [false; 16];
+    let mut taken = [false; WIDTH];
     for name in names {
         let name = normalize(name);
-        let column = ALIASES
-            .iter()
-            .find(|(c, names)| !taken[*c] && names.contains(&name.as_str()))
-            .map(|(c, _)| *c);
+        let mapped = mapping.names.iter().find(|(n, c)| !taken[*c] && *n == name);
+        let column = mapped.map(|(_, c)| *c).or_else(|| {
+            ALIASES
+                .iter()
+                .find(|(c, names)| !taken[*c] && names.contains(&name.as_str()))
+                .map(|(c, _)| *c)
+        });
         if let Some(c) = column {
             taken[c] = true;
         }
@@ -472,6 +581,22 @@ impl Chunk {
             })
     }
 
+    /// Row `i`'s text in column `c` (`""` if it has none).
+    pub fn text_at(&self, i: usize, c: usize) -> &str {
+        match self.cells[i * WIDTH + c] {
+            Cell::Text(s, e) => &self.text[s as usize..e as usize],
+            _ => "",
+        }
+    }
+
+    /// Row `i`'s line (or spreadsheet row).
+    pub fn line(&self, i: usize) -> u64 {
+        match self.cells[i * WIDTH + LINE] {
+            Cell::Int(line) => line as u64,
+            _ => 0,
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.cells.is_empty() && self.rejects.is_empty()
     }
@@ -490,6 +615,8 @@ pub struct Summary {
     pub rows: u64,
     /// Rows rejected, by error type.
     pub rejected: BTreeMap<ErrorType, u64>,
+    /// How the rows written met the stored products; counted by the writer.
+    pub tally: tally::Tally,
 }
 
 impl Summary {
@@ -560,6 +687,9 @@ pub fn read(
     send: &mut dyn FnMut(Chunk) -> bool,
 ) -> Result<Summary, FileError> {
     let header = &load.header;
+    if let Some(e) = header.missing_columns() {
+        return Err(e);
+    }
     let mut summary = Summary::default();
     let mut chunk = fresh();
     chunk.clear();
@@ -663,8 +793,18 @@ fn validate(header: &Header, row: &Row, file_id: i64, chunk: &mut Chunk) -> Resu
         ]
         .into_iter()
         .find(|&(c, _)| matches!(row[c], Cell::Null));
-        match missing {
-            Some((c, t)) => Err(reject(t, format!("{} is empty", PRODUCT.columns[c].name))),
+        if let Some((c, t)) = missing {
+            return Err(reject(t, format!("{} is empty", PRODUCT.columns[c].name)));
+        }
+        match header
+            .required
+            .iter()
+            .find(|&&c| matches!(row[c], Cell::Null))
+        {
+            Some(&c) => Err(reject(
+                ErrorType::CatalogMissingField,
+                format!("{} is empty (--require)", PRODUCT.columns[c].name),
+            )),
             None => Ok(()),
         }
     });
@@ -813,7 +953,7 @@ mod tests {
 
     fn load(csv: &str) -> Load {
         Load {
-            header: detect(csv.as_bytes()).expect("a catalog"),
+            header: detect(csv.as_bytes(), &NO_MAPPING).expect("a catalog"),
             data: Data::Bytes(csv.as_bytes().to_vec()),
         }
     }
@@ -855,9 +995,13 @@ mod tests {
             "\u{feff}Código,Produto,Preço de venda\n",
             "Catálogo de produtos\n\nsku,name,price\n",
         ] {
-            assert!(detect(head.as_bytes()).is_some(), "{head:?}");
+            assert!(detect(head.as_bytes(), &NO_MAPPING).is_some(), "{head:?}");
         }
-        let h = detect(b"ID|Type|SKU|Name|Regular price|Stock\n1|x|A|B|2|3\n").unwrap();
+        let h = detect(
+            b"ID|Type|SKU|Name|Regular price|Stock\n1|x|A|B|2|3\n",
+            &NO_MAPPING,
+        )
+        .unwrap();
         assert_eq!(
             h.layout,
             Layout::Csv {
@@ -881,7 +1025,7 @@ mod tests {
             "",
             "1\n2\n3\n4\n5\n6\n7\nsku,name,price\n",
         ] {
-            assert_eq!(detect(head.as_bytes()), None, "{head:?}");
+            assert_eq!(detect(head.as_bytes(), &NO_MAPPING), None, "{head:?}");
         }
     }
 
@@ -1010,7 +1154,7 @@ mod tests {
         let mut csv = b"sku;nome;preco\n".to_vec();
         csv.extend_from_slice(b"X;Sab\xe3o;1.5\n");
         let l = Load {
-            header: detect(&csv).unwrap(),
+            header: detect(&csv, &NO_MAPPING).unwrap(),
             data: Data::Bytes(csv.clone()),
         };
         let (got, _, _) = read_all(&l);

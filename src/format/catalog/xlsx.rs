@@ -12,7 +12,7 @@
 //! A password-protected workbook is an OLE file holding an `EncryptedPackage`: `xlsx_encrypted`.
 
 use super::rows::{Row, Take};
-use super::{Data, Header, Layout, MAX_LINES_BEFORE_HEADER, columns};
+use super::{Data, Header, Layout, MAX_LINES_BEFORE_HEADER, Mapping, columns};
 use crate::error::{ErrorType, FileError};
 use calamine::{DataRef, Reader, Xlsx, XlsxError};
 use std::io::{BufReader, Cursor, Read, Seek};
@@ -182,10 +182,16 @@ fn open<R: Read + Seek>(input: R, checked: bool) -> Result<Xlsx<R>, FileError> {
 /// The catalog header of a workbook: the first sheet (or the sheet named `sheet`) with a row,
 /// within its first rows, that names a SKU, a name and a price. `Ok(None)`: a workbook, but no
 /// catalog in it.
-pub fn detect(data: &Data, sheet: Option<&str>) -> Result<Option<Header>, FileError> {
+pub fn detect(
+    data: &Data,
+    sheet: Option<&str>,
+    mapping: &Mapping,
+) -> Result<Option<Header>, FileError> {
     guarded(|| match data {
-        Data::Bytes(bytes) => detect_in(open(Cursor::new(bytes.as_slice()), false)?, sheet),
-        Data::File(path) => detect_in(open(file(path)?, false)?, sheet),
+        Data::Bytes(bytes) => {
+            detect_in(open(Cursor::new(bytes.as_slice()), false)?, sheet, mapping)
+        }
+        Data::File(path) => detect_in(open(file(path)?, false)?, sheet, mapping),
     })
 }
 
@@ -205,6 +211,7 @@ fn file(path: &std::path::Path) -> Result<BufReader<std::fs::File>, FileError> {
 fn detect_in<R: Read + Seek>(
     mut book: Xlsx<R>,
     sheet: Option<&str>,
+    mapping: &Mapping,
 ) -> Result<Option<Header>, FileError> {
     let names = book.sheet_names();
     if let Some(wanted) = sheet
@@ -233,7 +240,7 @@ fn detect_in<R: Read + Seek>(
             }
             seen += 1;
             let texts: Vec<_> = row.cells().map(|c| c.text().into_owned()).collect();
-            if let Some(fields) = columns(texts.iter().map(String::as_str)) {
+            if let Some(fields) = columns(texts.iter().map(String::as_str), mapping) {
                 found = Some((row.line, fields, texts));
                 return false;
             }
@@ -242,7 +249,7 @@ fn detect_in<R: Read + Seek>(
         each_row(&mut cells, &mut row, 0, None, &mut check)?;
         if let Some((line, fields, names)) = found {
             let layout = Layout::Sheet { name: name.clone() };
-            let mut header = Header::new(layout, line, fields, names);
+            let mut header = Header::new(layout, line, fields, names, mapping);
             // Numbers a sheet stores as numbers need no decision; text in numeric columns
             // (`12,50` typed as text) decides as in CSV, without a delimiter to hint.
             let width = header.fields.len();

@@ -18,7 +18,7 @@ pub use connect::{ConnectError, ConnectErrorKind, Settings, SslMode, redact};
 
 use super::schema::{self, Dialect};
 use super::{BatchStart, Sink};
-use crate::ledger::{BatchInfo, FileEntry, RejectedRow, Totals};
+use crate::ledger::{BatchInfo, FileEntry, RejectedRow, RowCounts, Totals};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result, bail};
@@ -537,7 +537,7 @@ impl Sink for Postgres {
                 Some(n(Status::Duplicate).to_string()),
                 Some(n(Status::Failed).to_string()),
                 Some(n(Status::Unsupported).to_string()),
-                Some(totals.rows_rejected.to_string()),
+                Some(totals.rows.rows_rejected.to_string()),
             ];
             c.query_typed(
                 "UPDATE batches SET status = $2, finished_at = $3::timestamptz,
@@ -638,14 +638,17 @@ impl Sink for Postgres {
         self.in_tx(|c| {
             let mut totals = Totals::new();
             let rows = c.query_typed(
-                "SELECT status, error_type, conflict, count(*), coalesce(sum(rows), 0)::bigint,
-                    coalesce(sum(rows_rejected), 0)::bigint
+                "SELECT status, error_type, conflict, count(*), sum(rows)::bigint,
+                    sum(rows_rejected)::bigint, sum(rows_created)::bigint,
+                    sum(rows_updated)::bigint, sum(rows_unchanged)::bigint,
+                    sum(rows_duplicate_in_file)::bigint
                  FROM files WHERE batch_id = $1::bigint GROUP BY status, error_type, conflict",
                 &[(&batch, Type::TEXT)],
             )?;
             for r in rows {
-                let n = |i| r.get::<_, i64>(i) as u64;
-                totals.add((r.get(0), r.get(1), r.get(2)), n(3), n(4), n(5));
+                let counts = row_counts(&r, 4).unwrap_or_default();
+                let files = r.get::<_, i64>(3) as u64;
+                totals.add((r.get(0), r.get(1), r.get(2)), files, counts);
             }
             Ok(totals)
         })
@@ -667,8 +670,9 @@ impl Sink for Postgres {
             tx.query_typed(
                 "DECLARE batchimp_files NO SCROLL CURSOR FOR
                  SELECT origin, kind, status, error_type, error, duplicate, duplicate_of,
-                    warning, duration_ms, size, sha256, key, retries, conflict, rows,
-                    rows_rejected, id, decimal_separator
+                    warning, duration_ms, size, sha256, key, retries, conflict, id,
+                    decimal_separator, rows, rows_rejected, rows_created, rows_updated,
+                    rows_unchanged, rows_duplicate_in_file
                  FROM files WHERE batch_id = $1 ORDER BY origin COLLATE \"C\", id",
                 &[(&batch, Type::INT8)],
             )?;
@@ -680,8 +684,8 @@ impl Sink for Postgres {
                 }
                 let with_rejects: Vec<i64> = page
                     .iter()
-                    .filter(|r| r.get::<_, Option<i64>>(15).unwrap_or(0) > 0)
-                    .map(|r| r.get(16))
+                    .filter(|r| row_counts(r, 16).is_some_and(|c| c.listed() > 0))
+                    .map(|r| r.get(14))
                     .collect();
                 let mut rejected: std::collections::HashMap<i64, Vec<RejectedRow>> =
                     std::collections::HashMap::new();
@@ -704,7 +708,7 @@ impl Sink for Postgres {
                         .as_deref()
                         .map(|k| k.split(',').map(str::to_owned).collect())
                         .unwrap_or_default();
-                    let id: i64 = r.get(16);
+                    let id: i64 = r.get(14);
                     f(FileEntry {
                         path: r.get(0),
                         kind: r.get(1),
@@ -721,10 +725,9 @@ impl Sink for Postgres {
                         keys,
                         retries: r.get::<_, i64>(12) as u32,
                         conflict: r.get(13),
-                        rows: r.get::<_, Option<i64>>(14).map(|n| n as u64),
-                        rows_rejected: r.get::<_, Option<i64>>(15).map(|n| n as u64),
+                        rows: row_counts(&r, 16),
                         rejected_rows: rejected.remove(&id).unwrap_or_default(),
-                        decimal_separator: r.get(17),
+                        decimal_separator: r.get(15),
                     })?;
                 }
             }
@@ -763,4 +766,9 @@ impl Sink for Postgres {
             .map_or(0, |d| d.subsec_nanos());
         Duration::from_millis(base + u64::from(nanos) % (base / 4 + 1))
     }
+}
+
+/// The [`RowCounts`] in the six columns from `first`.
+fn row_counts(r: &Row, first: usize) -> Option<RowCounts> {
+    RowCounts::from_values(std::array::from_fn(|i| r.get::<_, Option<i64>>(first + i)))
 }

@@ -12,8 +12,9 @@
 //! transaction, whose lookup now finds that copy.
 
 use super::{copy, texts};
+use crate::format::catalog::tally::{self, Tally};
 use crate::format::{CellRef, Doc, Outcome, Row, Table, Value, catalog};
-use crate::ledger::{Conflict, Counts, OnConflict, Processed, Status};
+use crate::ledger::{Conflict, Counts, OnConflict, Processed, RowCounts, Status};
 use crate::sink::schema::{self, Dialect, DocSql};
 use crate::sink::written::{self, CatalogWrite, DocsResult, FileRow, Meeting, Stored, Writes};
 use anyhow::Result;
@@ -85,8 +86,8 @@ impl Pending {
 
 /// The `files` columns a COPY writes, after `id` for the rows that have one.
 const FILE_COLUMNS: &str = "batch_id, origin, size, sha256, kind, status, error_type, error, \
-    duplicate, duplicate_of, warning, duration_ms, retries, mtime, key, conflict, rows, rows_rejected,
-    decimal_separator";
+    duplicate, duplicate_of, warning, duration_ms, retries, mtime, key, conflict, decimal_separator, \
+    rows, rows_rejected, rows_created, rows_updated, rows_unchanged, rows_duplicate_in_file";
 
 /// Most COPY text a segment holds before it is sent: memory stays small whatever the
 /// transaction's size, and a few more COPY statements cost next to nothing.
@@ -109,6 +110,8 @@ pub struct Statements {
     hooks: HashMap<&'static str, Vec<(&'static str, String)>>,
     /// Upsert of the staged catalog chunk into `product`.
     upsert: String,
+    /// What `product` holds for each staged row's key (see [`lookup_product_sql`]).
+    lookup_product: String,
 }
 
 impl Statements {
@@ -120,6 +123,7 @@ impl Statements {
             copies: HashMap::new(),
             hooks: HashMap::new(),
             upsert: upsert_sql(&catalog::PRODUCT),
+            lookup_product: lookup_product_sql(&catalog::PRODUCT),
         };
         for t in schema::tables() {
             let cols: Vec<String> = t
@@ -174,6 +178,27 @@ fn lookup_sql(t: &Table) -> String {
         t.name,
         arrays.join(", "),
         names.join(", "),
+        on.join(" AND ")
+    )
+}
+
+/// The stored product (`file_id`, `line`, whether its compared columns equal the row's) of
+/// each staged row, by line: NULLs for a key not stored.
+fn lookup_product_sql(t: &Table) -> String {
+    let on: Vec<String> = t
+        .primary_key
+        .iter()
+        .map(|c| format!("p.\"{c}\" = s.\"{c}\""))
+        .collect();
+    let (stored, staged): (Vec<String>, Vec<String>) = tally::compared()
+        .map(|(_, c)| (format!("p.\"{}\"", c.name), format!("s.\"{}\"", c.name)))
+        .unzip();
+    format!(
+        "SELECT p.file_id, p.line, ROW({}) IS NOT DISTINCT FROM ROW({}) FROM {STAGE} s
+         LEFT JOIN \"{}\" p ON {} ORDER BY s.line",
+        stored.join(", "),
+        staged.join(", "),
+        t.name,
         on.join(" AND ")
     )
 }
@@ -289,8 +314,8 @@ impl<'a> Tx<'a> {
                 self.segment.replaced.push(p.file.origin.clone());
             }
             self.counts.add(row.status);
-            if let Some((_, rejected)) = row.rows {
-                self.rows_rejected += rejected as i64;
+            if let Some(rows) = row.rows {
+                self.rows_rejected += rows.rows_rejected as i64;
             }
             self.file_row(&row, file_id);
             if self.segment.bytes() >= SEGMENT_MAX {
@@ -503,11 +528,12 @@ impl<'a> Tx<'a> {
             int(f.mtime),
             text(row.key.as_deref()),
             text(row.conflict),
-            int(row.rows.map(|(n, _)| n as i64)),
-            int(row.rows.map(|(_, n)| n as i64)),
             text(row.decimal_separator),
         ];
-        copy::row(buf, id.map(CellRef::Int).into_iter().chain(cells));
+        let counts = row.rows.map(|r| r.values());
+        let counts = (0..RowCounts::COLUMNS.len()).map(|i| int(counts.map(|c| c[i])));
+        let cells = id.map(CellRef::Int).into_iter().chain(cells).chain(counts);
+        copy::row(buf, cells);
     }
 
     fn copy_in(&mut self, statement: &str, data: &[u8]) -> Result<()> {
@@ -694,9 +720,13 @@ impl Writes for Tx<'_> {
         let mut rows = Vec::new();
         let mut rejects = Vec::new();
         let origin = &file.origin;
+        let row_word = load.header.layout.row_word();
+        let mut tally = Tally::default();
+        let mut repeats = Vec::new();
         let client = &mut *self.client;
         let streamed = catalog::stream(load, file_id, &mut |chunk| {
             rows.clear();
+            repeats.clear();
             let mut cells = chunk.cells(0..chunk.rows()).peekable();
             while cells.peek().is_some() {
                 copy::row(&mut rows, cells.by_ref().take(catalog::WIDTH));
@@ -705,11 +735,27 @@ impl Writes for Tx<'_> {
                 let mut w = client.copy_in(&copy_stage)?;
                 w.write_all(&rows)?;
                 w.finish()?;
+                // What `product` holds for each staged row's key, in the chunk's order.
+                let stored = client.query_typed(&self.sql.lookup_product, &[])?;
+                tally.count(
+                    chunk,
+                    file_id,
+                    row_word,
+                    &mut |i| {
+                        let r = &stored[i];
+                        anyhow::Ok(r.get::<_, Option<i64>>(0).map(|file_id| tally::Stored {
+                            file_id,
+                            line: r.get::<_, Option<i64>>(1).unwrap_or(0),
+                            same: r.get::<_, Option<bool>>(2).unwrap_or(false),
+                        }))
+                    },
+                    &mut repeats,
+                )?;
                 client.batch_execute(&self.sql.upsert)?;
             }
-            if !chunk.rejects.is_empty() {
+            if !chunk.rejects.is_empty() || !repeats.is_empty() {
                 rejects.clear();
-                for r in &chunk.rejects {
+                for r in chunk.rejects.iter().chain(&repeats) {
                     let error = format!("{origin}: {}", r.message);
                     let cells = [
                         CellRef::Int(file_id),
@@ -726,7 +772,8 @@ impl Writes for Tx<'_> {
             anyhow::Ok(())
         })?;
         Ok(match streamed {
-            Ok(summary) => {
+            Ok(mut summary) => {
+                summary.tally = tally;
                 self.client.batch_execute("RELEASE SAVEPOINT catalog")?;
                 self.has_rows.insert(catalog::PRODUCT.name, true);
                 CatalogWrite::Written { file_id, summary }
