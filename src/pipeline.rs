@@ -197,7 +197,11 @@ impl Writer<'_> {
                 Ok((seq, files)) => {
                     waiting.insert(seq, files);
                     while let Some(files) = waiting.remove(&next) {
-                        for file in files {
+                        for mut file in files {
+                            if let Outcome::Catalog(load) = &mut file.outcome {
+                                // The bar moves with the rows while the catalog streams.
+                                load.rows_read = self.progress.rows();
+                            }
                             if open == 0 {
                                 self.retrying("begin a transaction", |s| s.begin())?;
                                 opened_at = Instant::now();
@@ -317,7 +321,7 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
                     let (kind, outcome) = match streamed {
                         Streamed::Csv(header) => (
                             catalog::KIND,
-                            Outcome::Catalog(catalog::Load { header, data }),
+                            Outcome::Catalog(catalog::Load::new(header, data)),
                         ),
                         // calamine's panics are the workbook's errors (`xlsx_corrupt`).
                         Streamed::Workbook => format::workbook(data, opts),

@@ -4,34 +4,54 @@
 
 use crate::ledger::Counts;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 pub struct Progress {
     bar: Option<ProgressBar>,
     counts: Mutex<Counts>,
+    /// Catalog rows read so far, counted by the catalog reader as it streams.
+    rows: Arc<AtomicU64>,
 }
 
 impl Progress {
     /// A bar when `visible`; otherwise a silent counter.
     pub fn new(visible: bool) -> Progress {
+        let rows = Arc::new(AtomicU64::new(0));
+        let shown = Arc::clone(&rows);
         let bar = visible.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} {elapsed} [{bar:24}] {human_pos}/{human_len} files {rate} ETA {eta} | {msg}",
+                    "{spinner} {elapsed} [{bar:24}] {human_pos}/{human_len} files {rate} ETA {eta}{rows} | {msg}",
                 )
                 .expect("valid template")
                 .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
                     let _ = write!(w, "{:.0}/s", s.per_sec());
                 })
+                .with_key("rows", move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let n = shown.load(Ordering::Relaxed);
+                    if n > 0 {
+                        let _ = write!(w, ", {} catalog rows", indicatif::HumanCount(n));
+                    }
+                })
                 .progress_chars("=> "),
             );
+            // Redrawn while nothing else moves it: a catalog of millions of rows is one file.
+            bar.enable_steady_tick(Duration::from_millis(250));
             bar
         });
         Progress {
             bar,
             counts: Mutex::new(Counts::default()),
+            rows,
         }
+    }
+
+    /// The counter catalog readers add their rows to.
+    pub fn rows(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.rows)
     }
 
     /// Whether a bar is drawn.

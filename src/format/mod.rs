@@ -358,7 +358,7 @@ pub fn workbook(data: catalog::Data, opts: &ParseOptions) -> (&'static str, Outc
     match catalog::xlsx::detect(&data, opts.sheet, opts.mapping) {
         Ok(Some(header)) => (
             catalog::KIND,
-            Outcome::Catalog(catalog::Load { header, data }),
+            Outcome::Catalog(catalog::Load::new(header, data)),
         ),
         Ok(None) => ("xlsx", Outcome::Unsupported),
         Err(e) => ("xlsx", Outcome::Failed(e)),
@@ -389,10 +389,7 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         if let Some(header) = catalog_header(&sniff, opts.mapping) {
             // A copy (parsers borrow the bytes): at most 1 MiB from disk (larger catalogs are
             // streamed from their path), or a ZIP member within --max-file-size.
-            let load = catalog::Load {
-                header,
-                data: catalog::Data::Bytes(bytes.to_vec()),
-            };
+            let load = catalog::Load::new(header, catalog::Data::Bytes(bytes.to_vec()));
             return (Some(catalog::KIND), Outcome::Catalog(load));
         }
         return (Some(sniff.generic_kind), Outcome::Unsupported);

@@ -683,3 +683,50 @@ fn map_names_unknown_headers_and_require_makes_fields_mandatory(db) {
     assert_eq!(out.status.code(), Some(2));
 }
 }
+
+/// On a terminal, the progress bar counts a streaming catalog's rows while the one file is
+/// still being written (run in a pseudo-terminal made by `script`).
+#[test]
+fn the_progress_bar_moves_with_a_streaming_catalogs_rows() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` to make a terminal");
+        return;
+    }
+    let env = Env::new();
+    let rows = 400_000;
+    std::fs::write(env.path("grande.csv"), big_catalog(rows)).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("batchimp");
+    let command = format!(
+        "stty cols 200; {} run grande.csv --db test.db",
+        bin.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(env.path(""))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("script runs");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    // 1: the catalog's bad prices are rejected rows.
+    assert_eq!(out.status.code(), Some(1), "{screen}");
+    // Frames drawn while the catalog (1 file) streams: "0/1 files ... 123,456 catalog rows".
+    let counts: Vec<u64> = screen
+        .split(" catalog rows |")
+        .filter_map(|before| {
+            let n = before.rsplit(' ').next()?.replace(',', "");
+            n.parse().ok()
+        })
+        .collect();
+    assert!(
+        counts.iter().any(|&n| n > 0 && n < rows as u64),
+        "no frame counted rows part-way: {counts:?}\n{screen}"
+    );
+    assert!(
+        counts.windows(2).all(|w| w[0] <= w[1]),
+        "rows only go up: {counts:?}"
+    );
+}

@@ -27,6 +27,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The kind name catalogs get in the ledger and report.
 pub const KIND: &str = "catalog";
@@ -528,6 +530,18 @@ pub enum Data {
 pub struct Load {
     pub header: Header,
     pub data: Data,
+    /// Counts the rows read as they are read (the progress bar shows it).
+    pub rows_read: Arc<AtomicU64>,
+}
+
+impl Load {
+    pub fn new(header: Header, data: Data) -> Load {
+        Load {
+            header,
+            data,
+            rows_read: Arc::default(),
+        }
+    }
 }
 
 /// A row that failed validation.
@@ -706,6 +720,8 @@ pub fn read(
             }
         }
         if chunk.rows() + chunk.rejects.len() >= CHUNK_ROWS || chunk.text.len() >= CHUNK_TEXT {
+            let rows = chunk.rows() + chunk.rejects.len();
+            load.rows_read.fetch_add(rows as u64, Ordering::Relaxed);
             let full = std::mem::replace(&mut chunk, fresh());
             if !send(full) {
                 stopped = true;
@@ -737,6 +753,8 @@ pub fn read(
     if stopped {
         return Ok(summary);
     }
+    let rows = chunk.rows() + chunk.rejects.len();
+    load.rows_read.fetch_add(rows as u64, Ordering::Relaxed);
     if !chunk.is_empty() && !send(chunk) {
         return Ok(summary);
     }
@@ -952,10 +970,10 @@ mod tests {
     use crate::format::Value;
 
     fn load(csv: &str) -> Load {
-        Load {
-            header: detect(csv.as_bytes(), &NO_MAPPING).expect("a catalog"),
-            data: Data::Bytes(csv.as_bytes().to_vec()),
-        }
+        Load::new(
+            detect(csv.as_bytes(), &NO_MAPPING).expect("a catalog"),
+            Data::Bytes(csv.as_bytes().to_vec()),
+        )
     }
 
     /// Every row's cells as owned values, the rejects, and the summary.
@@ -1153,10 +1171,7 @@ mod tests {
     fn latin1_fields_are_decoded() {
         let mut csv = b"sku;nome;preco\n".to_vec();
         csv.extend_from_slice(b"X;Sab\xe3o;1.5\n");
-        let l = Load {
-            header: detect(&csv, &NO_MAPPING).unwrap(),
-            data: Data::Bytes(csv.clone()),
-        };
+        let l = Load::new(detect(&csv, &NO_MAPPING).unwrap(), Data::Bytes(csv.clone()));
         let (got, _, _) = read_all(&l);
         assert_eq!(got[0][NAME], Value::Text("Sabão".into()));
     }
