@@ -361,6 +361,9 @@ pub struct FileEntry {
     /// (`comma`: 1.234,56; `point`: 1,234.56; `mixed` when its columns differ).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decimal_separator: Option<String>,
+    /// When the writer recorded the file, in milliseconds since the Unix epoch (`None` in
+    /// ledgers older than the column).
+    pub recorded_at: Option<i64>,
 }
 
 /// A catalog row that failed validation.

@@ -12,3 +12,10 @@ pub fn seconds_between(start: &str, end: &str) -> Option<f64> {
     let b = humantime::parse_rfc3339(end).ok()?;
     Some(b.duration_since(a).map_or(0.0, |d| d.as_secs_f64()))
 }
+
+/// Milliseconds since the Unix epoch, now.
+pub fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -64,6 +64,8 @@ pub static FILES: Table = Table {
         col("rows_duplicate_in_file", I),
         // A catalog's decimal separator for numbers written as text: comma, point, mixed.
         col("decimal_separator", T),
+        // When the writer recorded the file, in milliseconds since the Unix epoch.
+        col("recorded_at", I),
     ],
     indexes: &[
         // Finds a catalog imported before by its bytes; partial, so other files cost nothing

@@ -527,10 +527,10 @@ impl Sink for Sqlite {
             .prepare_cached(
                 "INSERT INTO files (id, batch_id, origin, size, sha256, kind, status, error_type,
                     error, duplicate, duplicate_of, warning, duration_ms, retries, mtime, key,
-                    conflict, decimal_separator, rows, rows_rejected, rows_created, rows_updated,
-                    rows_unchanged, rows_duplicate_in_file)
+                    conflict, decimal_separator, recorded_at, rows, rows_rejected, rows_created,
+                    rows_updated, rows_unchanged, rows_duplicate_in_file)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
             )?
             .execute(rusqlite::params_from_iter(
                 params![
@@ -552,6 +552,7 @@ impl Sink for Sqlite {
                     row.key,
                     row.conflict,
                     row.decimal_separator,
+                    row.recorded_at,
                 ]
                 .iter()
                 .copied()
@@ -700,7 +701,7 @@ impl Sink for Sqlite {
         let mut stmt = self.conn.prepare_cached(
             "SELECT origin, kind, status, error_type, error, duplicate, duplicate_of, warning,
                 duration_ms, size, sha256, key, retries, conflict, id, decimal_separator,
-                rows, rows_rejected, rows_created, rows_updated, rows_unchanged,
+                recorded_at, rows, rows_rejected, rows_created, rows_updated, rows_unchanged,
                 rows_duplicate_in_file
              FROM files WHERE batch_id = ?1 ORDER BY origin, id",
         )?;
@@ -709,7 +710,7 @@ impl Sink for Sqlite {
         )?;
         let mut rows = stmt.query([batch])?;
         while let Some(r) = rows.next()? {
-            let counts = row_counts(r, 16)?;
+            let counts = row_counts(r, 17)?;
             let rejected_rows = if counts.is_some_and(|c| c.listed() > 0) {
                 rejected
                     .query_map([r.get::<_, i64>(14)?], |x| {
@@ -747,6 +748,7 @@ impl Sink for Sqlite {
                 rows: counts,
                 rejected_rows,
                 decimal_separator: r.get(15)?,
+                recorded_at: r.get(16)?,
             })?;
         }
         Ok(())

@@ -176,6 +176,8 @@ pub struct FileRow<'a> {
     pub rows: Option<RowCounts>,
     /// A catalog's decimal separator (`comma`, `point`, `mixed`).
     pub decimal_separator: Option<&'static str>,
+    /// When the writer recorded it, in milliseconds since the Unix epoch.
+    pub recorded_at: i64,
 }
 
 impl<'a> FileRow<'a> {
@@ -211,6 +213,7 @@ impl<'a> FileRow<'a> {
             conflict: result.conflict.map(Conflict::as_str),
             rows,
             decimal_separator: None,
+            recorded_at: crate::time::unix_ms(),
         }
     }
 }

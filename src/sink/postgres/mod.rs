@@ -671,7 +671,7 @@ impl Sink for Postgres {
                 "DECLARE batchimp_files NO SCROLL CURSOR FOR
                  SELECT origin, kind, status, error_type, error, duplicate, duplicate_of,
                     warning, duration_ms, size, sha256, key, retries, conflict, id,
-                    decimal_separator, rows, rows_rejected, rows_created, rows_updated,
+                    decimal_separator, recorded_at, rows, rows_rejected, rows_created, rows_updated,
                     rows_unchanged, rows_duplicate_in_file
                  FROM files WHERE batch_id = $1 ORDER BY origin COLLATE \"C\", id",
                 &[(&batch, Type::INT8)],
@@ -684,7 +684,7 @@ impl Sink for Postgres {
                 }
                 let with_rejects: Vec<i64> = page
                     .iter()
-                    .filter(|r| row_counts(r, 16).is_some_and(|c| c.listed() > 0))
+                    .filter(|r| row_counts(r, 17).is_some_and(|c| c.listed() > 0))
                     .map(|r| r.get(14))
                     .collect();
                 let mut rejected: std::collections::HashMap<i64, Vec<RejectedRow>> =
@@ -725,9 +725,10 @@ impl Sink for Postgres {
                         keys,
                         retries: r.get::<_, i64>(12) as u32,
                         conflict: r.get(13),
-                        rows: row_counts(&r, 16),
+                        rows: row_counts(&r, 17),
                         rejected_rows: rejected.remove(&id).unwrap_or_default(),
                         decimal_separator: r.get(15),
+                        recorded_at: r.get(16),
                     })?;
                 }
             }

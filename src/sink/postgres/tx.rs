@@ -87,7 +87,7 @@ impl Pending {
 /// The `files` columns a COPY writes, after `id` for the rows that have one.
 const FILE_COLUMNS: &str = "batch_id, origin, size, sha256, kind, status, error_type, error, \
     duplicate, duplicate_of, warning, duration_ms, retries, mtime, key, conflict, decimal_separator, \
-    rows, rows_rejected, rows_created, rows_updated, rows_unchanged, rows_duplicate_in_file";
+    recorded_at, rows, rows_rejected, rows_created, rows_updated, rows_unchanged, rows_duplicate_in_file";
 
 /// Most COPY text a segment holds before it is sent: memory stays small whatever the
 /// transaction's size, and a few more COPY statements cost next to nothing.
@@ -529,6 +529,7 @@ impl<'a> Tx<'a> {
             text(row.key.as_deref()),
             text(row.conflict),
             text(row.decimal_separator),
+            CellRef::Int(row.recorded_at),
         ];
         let counts = row.rows.map(|r| r.values());
         let counts = (0..RowCounts::COLUMNS.len()).map(|i| int(counts.map(|c| c[i])));
