@@ -189,12 +189,62 @@ pub struct BatchInfo {
     pub unsupported: u64,
     /// Catalog rows rejected by validation, over every file of the batch.
     pub rows_rejected: u64,
+    /// Files the walk has found so far; the total once it has counted them all (`None` until
+    /// then, or in ledgers older than the column).
+    pub files_found: u64,
+    pub files_total: Option<u64>,
+    /// Files found and not yet recorded (while the count is known).
+    pub pending: Option<u64>,
+    /// Files recorded of the total, in percent, once the total is known.
+    pub progress_percentage: Option<f64>,
+    /// Files recorded per second: so far while running, over the whole run once finished.
+    pub files_per_second: Option<f64>,
+    /// Seconds left at that rate, while running with a known total.
+    pub eta_seconds: Option<f64>,
     /// The options that decide what the batch imports (JSON), reused by resume and retry.
     #[serde(skip)]
     pub options: String,
     /// The working folder the inputs are relative to.
     #[serde(skip)]
     pub cwd: Option<String>,
+}
+
+impl BatchInfo {
+    /// Fill the progress fields (`pending`, `progress_percentage`, `files_per_second`,
+    /// `eta_seconds`) from the counts and times, `now` being the current RFC 3339 time.
+    pub fn with_progress(mut self, now: &str) -> BatchInfo {
+        let seconds = match (self.processing_time_seconds, self.finished_at.as_deref()) {
+            (Some(s), Some(_)) => Some(s),
+            _ => crate::time::seconds_between(&self.started_at, now),
+        };
+        let running = self.finished_at.is_none();
+        self.files_per_second = seconds.filter(|s| *s > 0.0).map(|s| self.files as f64 / s);
+        if let Some(total) = self.files_total {
+            let total = total.max(self.files);
+            self.pending = Some(total - self.files);
+            self.progress_percentage = Some(if total == 0 {
+                100.0
+            } else {
+                (self.files as f64 * 1000.0 / total as f64).round() / 10.0
+            });
+            if running {
+                self.eta_seconds = self
+                    .files_per_second
+                    .filter(|r| *r > 0.0)
+                    .map(|r| ((total - self.files) as f64 / r).round());
+            }
+        }
+        self
+    }
+}
+
+/// How far the walk has got, written into the batch's row with each commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Walk {
+    /// Files (and ZIP members) found so far.
+    pub found: u64,
+    /// All of them, once counted.
+    pub total: Option<u64>,
 }
 
 /// Counts of a batch's files.

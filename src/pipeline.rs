@@ -18,7 +18,7 @@
 use crate::error::{ErrorType, FileError};
 use crate::format::{self, Outcome, ParseOptions, Source, catalog};
 use crate::interrupt;
-use crate::ledger::{OnConflict, Processed};
+use crate::ledger::{OnConflict, Processed, Walk};
 use crate::progress::Progress;
 use crate::sink::{self, Sink};
 use crate::source::{self, Filter, Item, Job, Streamed, WalkOptions, Walker};
@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Most files in one transaction: large enough that commits are a small share of the time.
@@ -89,10 +89,19 @@ pub fn run(
         .build()
         .context("cannot start the worker threads")?;
 
+    let walked = Walked::default();
+    let writer_done = AtomicBool::new(false);
     std::thread::scope(|scope_| {
-        if progress.is_visible() {
-            scope_.spawn(|| progress.set_total(source::count(&plan.inputs, plan.walk)));
-        }
+        // A second, cheap walk counts the files (ZIP members from their directories) for the
+        // progress bar and for `batchimp report` on the running batch.
+        scope_.spawn(|| {
+            let keep_going = || !interrupt::requested() && !writer_done.load(Ordering::Relaxed);
+            if let Some(total) = source::count(&plan.inputs, plan.walk, &walked.found, &keep_going)
+            {
+                walked.total.store(total, Ordering::Relaxed);
+                progress.set_total(total);
+            }
+        });
         std::thread::Builder::new()
             .name("batchimp-walker".into())
             .spawn_scoped(scope_, || {
@@ -156,8 +165,10 @@ pub fn run(
             retries: plan.walk.limits.retries,
             on_conflict: plan.on_conflict,
             progress,
+            walked: &walked,
         };
         let result = writer.run(done_rx, credit_rx);
+        writer_done.store(true, Ordering::Relaxed);
         if result.is_err() {
             // The receivers went with the writer, which unblocks the walker and the workers.
             stop.store(true, Ordering::Relaxed);
@@ -179,6 +190,33 @@ struct Writer<'a> {
     retries: u32,
     on_conflict: OnConflict,
     progress: &'a Progress,
+    walked: &'a Walked,
+}
+
+/// The counting walk's progress: files found so far, and their total once counted
+/// (`u64::MAX` until then).
+struct Walked {
+    found: AtomicU64,
+    total: AtomicU64,
+}
+
+impl Default for Walked {
+    fn default() -> Walked {
+        Walked {
+            found: AtomicU64::new(0),
+            total: AtomicU64::new(u64::MAX),
+        }
+    }
+}
+
+impl Walked {
+    fn now(&self) -> Walk {
+        let total = self.total.load(Ordering::Relaxed);
+        Walk {
+            found: self.found.load(Ordering::Relaxed),
+            total: (total != u64::MAX).then_some(total),
+        }
+    }
 }
 
 impl Writer<'_> {
@@ -242,6 +280,7 @@ impl Writer<'_> {
     /// Commit the open transaction; its files count as done only now.
     fn commit(&mut self) -> Result<()> {
         let batch = self.batch;
+        self.sink.walked(self.walked.now());
         let done = self.retrying("commit", |s| s.commit(batch))?;
         self.progress.add(done);
         Ok(())

@@ -11,6 +11,7 @@ use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::time::Duration;
 
 fn j<T: Serialize + ?Sized>(v: &T) -> serde_json::Result<String> {
     serde_json::to_string(v)
@@ -31,6 +32,22 @@ pub fn write_json(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo) -
         "  \"processing_time_seconds\": {},",
         j(&batch.processing_time_seconds)?
     )?;
+    // Where a batch still running has got (a monitoring job's status page).
+    writeln!(out, "  \"files_done\": {},", batch.files)?;
+    writeln!(out, "  \"files_found\": {},", batch.files_found)?;
+    writeln!(out, "  \"files_total\": {},", j(&batch.files_total)?)?;
+    writeln!(out, "  \"pending\": {},", j(&batch.pending)?)?;
+    writeln!(
+        out,
+        "  \"progress_percentage\": {},",
+        j(&batch.progress_percentage)?
+    )?;
+    writeln!(
+        out,
+        "  \"files_per_second\": {},",
+        j(&batch.files_per_second)?
+    )?;
+    writeln!(out, "  \"eta_seconds\": {},", j(&batch.eta_seconds)?)?;
     writeln!(out, "  \"totals\": {},", j(&totals)?)?;
     write!(out, "  \"files\": [")?;
     let mut first = true;
@@ -69,6 +86,9 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
         "  files    {}: {} imported, {} duplicate, {} failed, {} unsupported",
         batch.files, batch.imported, batch.duplicate, batch.failed, batch.unsupported
     )?;
+    if batch.finished_at.is_none() {
+        writeln!(out, "  progress {}", progress_line(batch))?;
+    }
     let totals = sink.totals(batch.batch_id)?;
     if !totals.by_conflict.is_empty() {
         let list: Vec<String> = totals
@@ -175,6 +195,34 @@ fn keep_slowest(v: &mut Vec<FileEntry>) {
 }
 
 /// `batchimp list`: one line per batch.
+/// A running batch's progress: `1,234 of 5,000 files (24.7%), 512 files/s, ETA 7 s`, or while
+/// the walk is still counting, `1,234 done of 3,000 found so far, 512 files/s`.
+pub fn progress_line(b: &BatchInfo) -> String {
+    let rate = b
+        .files_per_second
+        .map(|r| format!(", {r:.0} files/s"))
+        .unwrap_or_default();
+    match (b.files_total, b.progress_percentage) {
+        (Some(total), Some(pct)) => {
+            let eta = b
+                .eta_seconds
+                .map(|s| {
+                    format!(
+                        ", ETA {}",
+                        humantime::format_duration(Duration::from_secs(s as u64))
+                    )
+                })
+                .unwrap_or_default();
+            format!("{} of {total} files ({pct:.1}%){rate}{eta}", b.files)
+        }
+        _ => format!(
+            "{} done of {} found so far (still counting){rate}",
+            b.files,
+            b.files_found.max(b.files)
+        ),
+    }
+}
+
 pub fn write_list(out: &mut dyn Write, batches: &[BatchInfo]) -> Result<()> {
     if batches.is_empty() {
         writeln!(out, "no batches yet")?;
@@ -192,7 +240,10 @@ pub fn write_list(out: &mut dyn Write, batches: &[BatchInfo]) -> Result<()> {
             b.batch_id,
             b.status,
             b.started_at,
-            b.files,
+            match (b.finished_at.is_none(), b.progress_percentage) {
+                (true, Some(pct)) => format!("{} ({pct:.0}%)", b.files),
+                _ => b.files.to_string(),
+            },
             b.imported,
             b.duplicate,
             b.failed,

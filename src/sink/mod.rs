@@ -10,7 +10,7 @@ pub mod sqlite;
 pub mod written;
 
 use crate::ledger::{BatchInfo, FileEntry, Totals};
-use crate::ledger::{BatchStatus, Counts, OnConflict, Processed};
+use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Walk};
 use crate::source::OriginSet;
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
@@ -49,6 +49,9 @@ pub trait Sink {
     /// called again: it then finishes the same files (a sink that lost its connection
     /// reconnects and redoes them, unless the ledger shows that the commit went through).
     fn commit(&mut self, batch: i64) -> Result<Counts>;
+    /// How far the walk has got: written into the batch's row with the next commit, so
+    /// `batchimp report` on a running batch shows files done of the total.
+    fn walked(&mut self, walk: Walk);
     /// Wait until every transaction committed so far has landed (a sink may still be writing
     /// one when `commit` returns); returns the files that landed since the last count.
     fn sync(&mut self, _batch: i64) -> Result<Counts> {

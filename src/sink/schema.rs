@@ -29,6 +29,10 @@ pub static BATCHES: Table = Table {
         col("unsupported", I).default("0"),
         col("rows_rejected", I).default("0"),
         col("commits", I).default("0"),
+        // The walk's progress while the batch runs: files found so far, and the total once
+        // the count of the inputs finished (NULL until then).
+        col("files_found", I).default("0"),
+        col("files_total", I),
     ],
     ..Table::BASE
 };

@@ -10,7 +10,7 @@ use super::{BatchStart, Sink};
 use crate::format::catalog::tally::{self, Tally};
 use crate::format::{self, CellRef, Table, Value, catalog};
 use crate::ledger::{BatchInfo, FileEntry, RejectedRow, RowCounts, Totals};
-use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Processed, Status};
+use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Processed, Status, Walk};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -43,6 +43,8 @@ pub struct Sqlite {
     counted: bool,
     /// Each table's `after_write` statements, rendered for one key.
     hooks: HashMap<&'static str, Vec<(&'static str, String)>>,
+    /// How far the walk has got, written into the batch's row at commit.
+    walk: Walk,
 }
 
 impl Sqlite {
@@ -62,6 +64,7 @@ impl Sqlite {
             pending_rows_rejected: 0,
             counted: false,
             hooks: HashMap::new(),
+            walk: Walk::default(),
         };
         db.migrate()
             .with_context(|| format!("cannot prepare SQLite database {}", path.display()))?;
@@ -422,7 +425,9 @@ impl Sqlite {
             .prepare_cached(
                 "UPDATE batches SET files = files + ?2, imported = imported + ?3,
                     duplicate = duplicate + ?4, failed = failed + ?5, unsupported = unsupported + ?6,
-                    rows_rejected = rows_rejected + ?7, commits = commits + 1
+                    rows_rejected = rows_rejected + ?7, commits = commits + 1,
+                    files_found = max(coalesce(files_found, 0), ?8),
+                    files_total = coalesce(?9, files_total)
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -432,7 +437,9 @@ impl Sqlite {
                 d(p.duplicate, r.duplicate),
                 d(p.failed, r.failed),
                 d(p.unsupported, r.unsupported),
-                self.pending_rows_rejected
+                self.pending_rows_rejected,
+                self.walk.found as i64,
+                self.walk.total.map(|t| t as i64),
             ])?;
         Ok(())
     }
@@ -453,9 +460,16 @@ impl Sqlite {
             failed: row.get("failed")?,
             unsupported: row.get("unsupported")?,
             rows_rejected: row.get("rows_rejected")?,
+            files_found: row.get::<_, Option<u64>>("files_found")?.unwrap_or(0),
+            files_total: row.get("files_total")?,
+            pending: None,
+            progress_percentage: None,
+            files_per_second: None,
+            eta_seconds: None,
             options: row.get("options")?,
             cwd: row.get("cwd")?,
-        })
+        }
+        .with_progress(&crate::time::now_rfc3339()))
     }
 }
 
@@ -563,6 +577,10 @@ impl Sink for Sqlite {
             self.pending_rows_rejected += rows.rows_rejected as i64;
         }
         Ok(())
+    }
+
+    fn walked(&mut self, walk: Walk) {
+        self.walk = walk;
     }
 
     fn commit(&mut self, batch: i64) -> Result<Counts> {

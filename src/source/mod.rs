@@ -642,23 +642,34 @@ fn starts_with_zip_magic(path: &Path) -> bool {
 }
 
 /// Counts the jobs a walk will produce, without reading files (ZIP members from the central
-/// directory). Only gives the progress bar a total; nested ZIPs count as one.
-pub fn count(inputs: &[PathBuf], opts: WalkOptions) -> u64 {
+/// directory), adding them to `found` as it goes. Gives progress a total; nested ZIPs count
+/// as one. `None` when `keep_going` said to stop first.
+pub fn count(
+    inputs: &[PathBuf],
+    opts: WalkOptions,
+    found: &AtomicU64,
+    keep_going: &dyn Fn() -> bool,
+) -> Option<u64> {
     let mut total = 0;
     for input in inputs {
         for entry in walk_dir(input, opts.hidden).flatten() {
+            if !keep_going() {
+                return None;
+            }
             if entry.file_type().is_dir() {
                 continue;
             }
             let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            total += if looks_like_archive(entry.path(), size, opts.limits.max_file_size) {
+            let n = if looks_like_archive(entry.path(), size, opts.limits.max_file_size) {
                 zip_members(entry.path(), opts.hidden).unwrap_or(1)
             } else {
                 1
             };
+            total += n;
+            found.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
         }
     }
-    total
+    Some(total)
 }
 
 fn zip_members(path: &Path, hidden: bool) -> Option<u64> {

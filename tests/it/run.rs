@@ -1015,3 +1015,80 @@ fn archives_that_list_no_member_are_accounted_for() {
         "imported"
     );
 }
+
+db_test! {
+/// A monitoring job asking about a batch still running sees files done of the total, the
+/// percentage, the rate and an ETA (the batch is frozen with SIGSTOP while it looks).
+fn a_running_batch_reports_files_done_of_the_total_and_an_eta(db) {
+    let env = Env::on(db);
+    let dir = env.path("muitos");
+    fs::create_dir(&dir).unwrap();
+    let files = 20_000;
+    for i in 0..files {
+        fs::write(dir.join(format!("nota-{i:05}.txt")), format!("texto {i}\n")).unwrap();
+    }
+    let mut child = std::process::Command::new(env.cmd().get_program())
+        .args(["run", dir.to_str().unwrap(), "--workers", "1", "-q"])
+        .args(env.db_args())
+        .current_dir(env.path(""))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn batchimp");
+    let report = || -> Option<serde_json::Value> {
+        let out = env.on_db(&["report", "1", "--json"]);
+        serde_json::from_slice(&out.stdout).ok()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let seen = loop {
+        if let Some(r) = report()
+            && r["status"] == "running"
+            && r["files_done"].as_u64().unwrap_or(0) > 0
+            && r["files_total"].is_u64()
+        {
+            let kill = |sig: &str| {
+                std::process::Command::new("kill")
+                    .args([sig, &child.id().to_string()])
+                    .status()
+                    .unwrap();
+            };
+            kill("-STOP");
+            let frozen = report().expect("a report while frozen");
+            let text = env.on_db(&["report", "1"]);
+            let list = env.on_db(&["list"]);
+            kill("-CONT");
+            break Some((frozen, text, list));
+        }
+        if child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(child.wait().unwrap().success());
+    let (r, text, list) = seen.expect("the batch was seen running with files done");
+    let done = r["files_done"].as_u64().unwrap();
+    assert_eq!(r["files_total"], files, "{r}");
+    assert!(done < files, "{r}");
+    assert_eq!(r["pending"], files - done, "{r}");
+    let pct = r["progress_percentage"].as_f64().unwrap();
+    let expected = (done as f64 * 1000.0 / files as f64).round() / 10.0;
+    assert!((pct - expected).abs() < 1e-9, "{pct} vs {expected}");
+    assert!(r["files_per_second"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(r["eta_seconds"].as_f64().is_some(), "{r}");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(&format!("progress {done} of {files} files ({pct:.1}%)")),
+        "{text}"
+    );
+    assert!(text.contains("files/s, ETA "), "{text}");
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.contains(&format!("{done} ({:.0}%)", pct)), "{list}");
+
+    // Once finished: every file done, nothing pending.
+    let r = report().unwrap();
+    assert_eq!(r["status"], "completed");
+    assert_eq!((&r["files_done"], &r["pending"]), (&files.into(), &0.into()));
+    assert_eq!(r["progress_percentage"], 100.0);
+    assert!(r["eta_seconds"].is_null());
+}
+}

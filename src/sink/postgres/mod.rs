@@ -19,7 +19,7 @@ pub use connect::{ConnectError, ConnectErrorKind, Settings, SslMode, redact};
 use super::schema::{self, Dialect};
 use super::{BatchStart, Sink};
 use crate::ledger::{BatchInfo, FileEntry, RejectedRow, RowCounts, Totals};
-use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status};
+use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status, Walk};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result, bail};
 use postgres::types::{ToSql, Type};
@@ -107,6 +107,8 @@ pub struct Postgres {
     /// A commit whose answer was lost: the batch's commit count it makes, its counts, and its
     /// files, to redo if the ledger shows it did not land.
     unknown: Option<(i64, Counts, Vec<tx::Pending>)>,
+    /// How far the walk has got, written into the batch's row at commit.
+    walk: Walk,
 }
 
 /// What a transaction's thread hands back.
@@ -122,12 +124,18 @@ struct Sent {
 }
 
 /// Write and commit `pending` on `client` (the body of a transaction's thread).
-fn send(mut client: Client, sql: &tx::Statements, batch: i64, pending: Vec<tx::Pending>) -> Sent {
+fn send(
+    mut client: Client,
+    sql: &tx::Statements,
+    batch: i64,
+    walk: Walk,
+    pending: Vec<tx::Pending>,
+) -> Sent {
     let written = client
         .batch_execute(&sql.begin)
         .map_err(anyhow::Error::from)
         .and_then(|()| {
-            let mut tx = tx::Tx::new(&mut client, sql, batch);
+            let mut tx = tx::Tx::new(&mut client, sql, batch, walk);
             let commits = tx.write_all(&pending)?;
             Ok((commits, tx.counts))
         });
@@ -178,6 +186,7 @@ impl Postgres {
             weight: 0,
             in_flight: None,
             unknown: None,
+            walk: Walk::default(),
         };
         if create {
             db.migrate()
@@ -380,15 +389,23 @@ impl Postgres {
             failed: n(10),
             unsupported: n(11),
             rows_rejected: n(12),
+            files_found: row.get::<_, Option<i64>>(15).unwrap_or(0) as u64,
+            files_total: row.get::<_, Option<i64>>(16).map(|n| n as u64),
+            pending: None,
+            progress_percentage: None,
+            files_per_second: None,
+            eta_seconds: None,
             options: row.get(13),
             cwd: row.get(14),
         }
+        .with_progress(&crate::time::now_rfc3339())
     }
 
     fn batch_sql() -> String {
         format!(
             "SELECT id, status, inputs, workers, {}, {}, processing_time_seconds, files,
-                imported, duplicate, failed, unsupported, rows_rejected, options, cwd
+                imported, duplicate, failed, unsupported, rows_rejected, options, cwd,
+                files_found, files_total
              FROM batches",
             timestamp("started_at"),
             timestamp("finished_at")
@@ -462,6 +479,10 @@ impl Sink for Postgres {
                 .is_some_and(|p| matches!(p.file.outcome, crate::format::Outcome::Catalog(_)))
     }
 
+    fn walked(&mut self, walk: Walk) {
+        self.walk = walk;
+    }
+
     fn commit(&mut self, batch: i64) -> Result<Counts> {
         let mut done = self.settle()?;
         if let Some((commits, counts, pending)) = self.unknown.take() {
@@ -488,9 +509,10 @@ impl Sink for Postgres {
             let pending = std::mem::take(&mut self.open);
             self.weight = 0;
             let sql = Arc::clone(&self.sql);
+            let walk = self.walk;
             let thread = std::thread::Builder::new()
                 .name("batchimp-postgres".into())
-                .spawn(move || send(client, &sql, batch, pending))
+                .spawn(move || send(client, &sql, batch, walk, pending))
                 .context("cannot start the database thread")?;
             self.in_flight = Some(thread);
         }

@@ -14,7 +14,7 @@
 use super::{copy, texts};
 use crate::format::catalog::tally::{self, Tally};
 use crate::format::{CellRef, Doc, Outcome, Row, Table, Value, catalog};
-use crate::ledger::{Conflict, Counts, OnConflict, Processed, RowCounts, Status};
+use crate::ledger::{Conflict, Counts, OnConflict, Processed, RowCounts, Status, Walk};
 use crate::sink::schema::{self, Dialect, DocSql};
 use crate::sink::written::{self, CatalogWrite, DocsResult, FileRow, Meeting, Stored, Writes};
 use anyhow::Result;
@@ -270,6 +270,8 @@ pub struct Tx<'a> {
     client: &'a mut Client,
     sql: &'a Statements,
     batch: i64,
+    /// How far the walk had got when the transaction was sent.
+    walk: Walk,
     /// The COPY text of the documents of the file being written.
     current: &'a [DocCopy],
     known: HashMap<String, Entry>,
@@ -286,11 +288,12 @@ pub struct Tx<'a> {
 
 impl<'a> Tx<'a> {
     /// The transaction must be open already (`Statements::begin`).
-    pub fn new(client: &'a mut Client, sql: &'a Statements, batch: i64) -> Tx<'a> {
+    pub fn new(client: &'a mut Client, sql: &'a Statements, batch: i64, walk: Walk) -> Tx<'a> {
         Tx {
             client,
             sql,
             batch,
+            walk,
             current: &[],
             known: HashMap::new(),
             segment: Segment::default(),
@@ -333,12 +336,16 @@ impl<'a> Tx<'a> {
             d(Status::Failed),
             d(Status::Unsupported),
             Some(self.rows_rejected.to_string()),
+            Some(self.walk.found.to_string()),
+            self.walk.total.map(|t| t.to_string()),
         ];
         let row = self.client.query_typed_one(
             "UPDATE batches SET files = files + $2::bigint, imported = imported + $3::bigint,
                 duplicate = duplicate + $4::bigint, failed = failed + $5::bigint,
                 unsupported = unsupported + $6::bigint, rows_rejected = rows_rejected + $7::bigint,
-                commits = commits + 1
+                commits = commits + 1,
+                files_found = greatest(coalesce(files_found, 0), $8::bigint),
+                files_total = coalesce($9::bigint, files_total)
              WHERE id = $1::bigint RETURNING commits",
             &texts(&params),
         )?;
