@@ -95,6 +95,15 @@ pub struct ExecArgs {
     /// Fail at once if another batchimp is writing to the database, instead of waiting for it.
     #[arg(long)]
     pub no_wait: bool,
+
+    /// Stop taking files after N failed ones: what is recorded stays, the batch is marked
+    /// stopped (exit status 1), and `batchimp resume` finishes it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_errors: Option<u64>,
+
+    /// Stop at the first failed file (--max-errors 1).
+    #[arg(long, conflicts_with = "max_errors")]
+    pub fail_fast: bool,
 }
 
 /// Options that change what a batch imports; stored with the batch and reused by resume/retry.

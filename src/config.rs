@@ -89,6 +89,8 @@ pub struct ExecConfig {
     /// Draw a progress bar (stderr is a terminal and not `--quiet`).
     pub progress: bool,
     pub no_wait: bool,
+    /// Stop taking files after this many failures (`--max-errors`, `--fail-fast`).
+    pub max_errors: Option<u64>,
 }
 
 impl ExecConfig {
@@ -108,16 +110,18 @@ impl ExecConfig {
             report,
             progress: !a.quiet && std::io::stderr().is_terminal(),
             no_wait: a.no_wait,
+            max_errors: if a.fail_fast { Some(1) } else { a.max_errors },
         })
     }
 }
 
 /// The pipeline's plan for these inputs under these options.
-pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, workers: usize) -> Result<Plan> {
+pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Result<Plan> {
     let mapping = catalog::Mapping::new(&opts.map, &opts.require).map_err(anyhow::Error::msg)?;
     Ok(Plan {
         inputs,
-        workers,
+        workers: exec.workers,
+        max_errors: exec.max_errors,
         walk: WalkOptions {
             hidden: opts.hidden,
             limits: Limits {

@@ -90,6 +90,8 @@ pub enum BatchStatus {
     Completed,
     Failed,
     Cancelled,
+    /// Stopped taking files at `--max-errors` failures; `resume` finishes it.
+    Stopped,
 }
 
 impl BatchStatus {
@@ -99,6 +101,7 @@ impl BatchStatus {
             BatchStatus::Completed => "completed",
             BatchStatus::Failed => "failed",
             BatchStatus::Cancelled => "cancelled",
+            BatchStatus::Stopped => "stopped",
         }
     }
 }

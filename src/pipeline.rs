@@ -50,6 +50,8 @@ pub struct Plan {
     pub file_timeout: Duration,
     /// What to do with a document stored already with other content.
     pub on_conflict: OnConflict,
+    /// Stop taking files after this many failures.
+    pub max_errors: Option<u64>,
 }
 
 /// Which files of the plan to process (all, the rest of a batch, its failed ones). A file the
@@ -65,6 +67,8 @@ pub enum Ended {
     Completed,
     /// Ctrl-C: files walked so far were recorded, the rest were not taken.
     Cancelled,
+    /// `--max-errors` failures: files recorded so far stay, the rest were not taken.
+    Stopped,
 }
 
 /// Import the plan's files into `batch`. `Err` means the database failed: what was committed
@@ -91,7 +95,7 @@ pub fn run(
 
     let walked = Walked::default();
     let writer_done = AtomicBool::new(false);
-    std::thread::scope(|scope_| {
+    let stopped = std::thread::scope(|scope_| {
         // A second, cheap walk counts the files (ZIP members from their directories) for the
         // progress bar and for `batchimp report` on the running batch.
         scope_.spawn(|| {
@@ -166,16 +170,19 @@ pub fn run(
             on_conflict: plan.on_conflict,
             progress,
             walked: &walked,
+            max_errors: plan.max_errors,
         };
         let result = writer.run(done_rx, credit_rx);
         writer_done.store(true, Ordering::Relaxed);
-        if result.is_err() {
+        if !matches!(result, Ok(false)) {
             // The receivers went with the writer, which unblocks the walker and the workers.
             stop.store(true, Ordering::Relaxed);
         }
         result
     })?;
-    Ok(if cancelled.load(Ordering::Relaxed) {
+    Ok(if stopped {
+        Ended::Stopped
+    } else if cancelled.load(Ordering::Relaxed) {
         Ended::Cancelled
     } else {
         Ended::Completed
@@ -191,6 +198,8 @@ struct Writer<'a> {
     on_conflict: OnConflict,
     progress: &'a Progress,
     walked: &'a Walked,
+    /// Stop taking files after this many failures.
+    max_errors: Option<u64>,
 }
 
 /// The counting walk's progress: files found so far, and their total once counted
@@ -220,8 +229,12 @@ impl Walked {
 }
 
 impl Writer<'_> {
-    fn run(mut self, rx: Receiver<(u64, Vec<Processed>)>, credits: Receiver<()>) -> Result<()> {
+    /// Record every processed file in walk order; `Ok(true)` when it stopped taking files at
+    /// `--max-errors` failures (the files after the last failure were not recorded).
+    fn run(mut self, rx: Receiver<(u64, Vec<Processed>)>, credits: Receiver<()>) -> Result<bool> {
         let mut open = 0usize;
+        let mut failures = 0u64;
+        let mut enough = false;
         let mut opened_at = Instant::now();
         let mut next = 0u64;
         let mut waiting: BTreeMap<u64, Vec<Processed>> = BTreeMap::new();
@@ -245,9 +258,18 @@ impl Writer<'_> {
                                 opened_at = Instant::now();
                             }
                             let replace = self.filter.replaces(&file.origin);
+                            let failed = matches!(file.outcome, Outcome::Failed(_));
                             self.sink
                                 .record(self.batch, file, replace, self.on_conflict)?;
                             open += 1;
+                            failures += u64::from(failed);
+                            if self.max_errors.is_some_and(|max| failures >= max) {
+                                enough = true;
+                                break;
+                            }
+                        }
+                        if enough {
+                            break;
                         }
                         let _ = credits.try_recv();
                         next += 1;
@@ -266,15 +288,21 @@ impl Writer<'_> {
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             }
+            if enough {
+                break;
+            }
         }
-        debug_assert!(waiting.is_empty(), "every walked job reaches the writer");
+        debug_assert!(
+            enough || waiting.is_empty(),
+            "every walked job reaches the writer"
+        );
         if open > 0 {
             self.commit()?;
         }
         let batch = self.batch;
         let done = self.retrying("commit", |s| s.sync(batch))?;
         self.progress.add(done);
-        Ok(())
+        Ok(enough)
     }
 
     /// Commit the open transaction; its files count as done only now.

@@ -40,7 +40,7 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
     }
     let inputs: Vec<PathBuf> = info.inputs.iter().map(PathBuf::from).collect();
     config::check_inputs(&inputs)?;
-    let plan = config::plan(inputs, &options, exec.workers)?;
+    let plan = config::plan(inputs, &options, &exec)?;
     let filter = if retry {
         let failed = sink.failed_origins(batch)?;
         if failed.is_empty() {

@@ -32,7 +32,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
         .target
         .lock_writer(exec.no_wait, &|m| eprintln!("{m}"))?;
     let mut sink = exec.target.open()?;
-    let plan = config::plan(args.inputs, &options, exec.workers)?;
+    let plan = config::plan(args.inputs, &options, &exec)?;
     if args.resume {
         let cwd = std::env::current_dir()?.display().to_string();
         if let Some(batch) = sink.find_unfinished(&start, &cwd)? {
@@ -77,6 +77,7 @@ pub fn execute(
     let status = match &result {
         Ok(Ended::Completed) => BatchStatus::Completed,
         Ok(Ended::Cancelled) => BatchStatus::Cancelled,
+        Ok(Ended::Stopped) => BatchStatus::Stopped,
         Err(_) => BatchStatus::Failed,
     };
     let resume_hint = format!("batchimp resume {batch} --db {}", exec.target.display());
@@ -108,6 +109,13 @@ pub fn execute(
     if status == BatchStatus::Cancelled {
         eprintln!("batchimp: batch {batch} interrupted; finish it with: {resume_hint}");
         return Ok(EXIT_INTERRUPTED);
+    }
+    if status == BatchStatus::Stopped {
+        eprintln!(
+            "batchimp: batch {batch} stopped after {} failed files (--max-errors); finish it with: {resume_hint}",
+            info.failed
+        );
+        return Ok(EXIT_FILES_FAILED);
     }
     Ok(exit_status(&info))
 }

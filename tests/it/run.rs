@@ -1092,3 +1092,44 @@ fn a_running_batch_reports_files_done_of_the_total_and_an_eta(db) {
     assert!(r["eta_seconds"].is_null());
 }
 }
+
+db_test! {
+fn max_errors_stops_taking_files_and_resume_finishes_the_batch(db) {
+    let env = Env::on(db);
+    let all = env.run(&[&fixture("nfe")]);
+    let total = all.report()["totals"]["files"].as_u64().unwrap();
+    let failed_in_all = all.total("failed");
+    assert!(failed_in_all >= 3, "the NF-e fixtures have failures");
+
+    let env = Env::on(db);
+    let run = env.run(&[&fixture("nfe"), "--fail-fast"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("batch 1 stopped after 1 failed files (--max-errors)"),
+        "{}",
+        run.stderr()
+    );
+    let r = run.report();
+    assert_eq!(r["status"], "stopped");
+    assert_eq!(r["totals"]["by_status"]["failed"], 1);
+    let recorded = r["totals"]["files"].as_u64().unwrap();
+    assert!(recorded < total, "{recorded} of {total}");
+    // The failure is the last file recorded (walk order is name order in one folder).
+    let files = r["files"].as_array().unwrap();
+    assert_eq!(files.last().unwrap()["status"], "failed", "{r}");
+
+    let out = env.on_db(&["resume", "1", "-q", "--max-errors", "1000"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = env.on_db(&["report", "1", "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(r["status"], "completed");
+    assert_eq!(r["totals"]["files"], total);
+    assert_eq!(r["totals"]["by_status"]["failed"], failed_in_all);
+
+    let env = Env::on(db);
+    let run = env.run(&[&fixture("nfe"), "--max-errors", "3"]);
+    assert_eq!(run.code(), 1);
+    assert_eq!(run.report()["status"], "stopped");
+    assert_eq!(run.total("failed"), 3);
+}
+}
