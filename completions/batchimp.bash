@@ -374,7 +374,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__run)
-            opts="-j -q -h -V --resume --verify --hidden --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --no-wait --max-errors --fail-fast --help --version"
+            opts="-j -q -h -V --resume --verify --dry-run --hidden --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --no-wait --max-errors --fail-fast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

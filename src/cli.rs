@@ -188,6 +188,13 @@ pub struct RunArgs {
     #[arg(long, requires = "resume")]
     pub verify: bool,
 
+    /// Walk, detect, parse and validate everything and write the report, but leave the
+    /// database untouched: not even a ledger row (an absent SQLite file is not created).
+    /// Duplicates are found against a SQLite database's contents; against PostgreSQL, only
+    /// within these inputs.
+    #[arg(long, conflicts_with = "resume")]
+    pub dry_run: bool,
+
     #[command(flatten)]
     pub batch: BatchArgs,
 

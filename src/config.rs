@@ -91,6 +91,8 @@ pub struct ExecConfig {
     pub no_wait: bool,
     /// Stop taking files after this many failures (`--max-errors`, `--fail-fast`).
     pub max_errors: Option<u64>,
+    /// `run --dry-run`: the batch goes into a database in memory.
+    pub dry_run: bool,
 }
 
 impl ExecConfig {
@@ -111,6 +113,7 @@ impl ExecConfig {
             progress: !a.quiet && std::io::stderr().is_terminal(),
             no_wait: a.no_wait,
             max_errors: if a.fail_fast { Some(1) } else { a.max_errors },
+            dry_run: false,
         })
     }
 }

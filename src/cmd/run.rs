@@ -9,7 +9,7 @@ use crate::ledger::{BatchInfo, BatchStatus};
 use crate::pipeline::{self, Ended, Plan, Scope};
 use crate::progress::Progress;
 use crate::report;
-use crate::sink::{self, BatchStart, Sink};
+use crate::sink::{self, BatchStart, Sink, Target};
 use crate::source::Filter;
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -17,7 +17,8 @@ use std::path::PathBuf;
 
 pub fn run(args: RunArgs) -> Result<u8> {
     config::check_inputs(&args.inputs)?;
-    let exec = ExecConfig::new(&args.exec)?;
+    let mut exec = ExecConfig::new(&args.exec)?;
+    exec.dry_run = args.dry_run;
     let options = BatchOptions::from_args(&args.batch);
     let start = BatchStart {
         inputs: args
@@ -28,11 +29,27 @@ pub fn run(args: RunArgs) -> Result<u8> {
         workers: exec.workers,
         options: options.to_json(),
     };
+    let plan = config::plan(args.inputs, &options, &exec)?;
+    if exec.dry_run {
+        // A database in memory: a copy of the SQLite file, or empty. Nothing is locked,
+        // written or created where --db points.
+        let copy_of = match &exec.target {
+            Target::Sqlite(path) => Some(path.as_path()),
+            Target::Postgres(_) => {
+                eprintln!(
+                    "batchimp: dry run: PostgreSQL is not contacted; duplicates are found within these inputs only"
+                );
+                None
+            }
+        };
+        let mut sink = crate::sink::sqlite::Sqlite::in_memory(copy_of)?;
+        let batch = sink.start_batch(&start)?;
+        return execute(&exec, &plan, &mut sink, batch, &Filter::All);
+    }
     let _lock = exec
         .target
         .lock_writer(exec.no_wait, &|m| eprintln!("{m}"))?;
     let mut sink = exec.target.open()?;
-    let plan = config::plan(args.inputs, &options, &exec)?;
     if args.resume {
         let cwd = std::env::current_dir()?.display().to_string();
         if let Some(batch) = sink.find_unfinished(&start, &cwd)? {
@@ -105,7 +122,17 @@ pub fn execute(
         .batch(batch)?
         .context("the batch vanished from the ledger")?;
     let report_path = write_report(exec, sink, &info)?;
-    eprintln!("{}", summary_line(&info, report_path.as_ref()));
+    let line = summary_line(&info, report_path.as_ref());
+    if exec.dry_run {
+        let line = line.replacen(
+            "batchimp: batch",
+            "batchimp: dry run, nothing written: batch",
+            1,
+        );
+        eprintln!("{line}");
+    } else {
+        eprintln!("{line}");
+    }
     if status == BatchStatus::Cancelled {
         eprintln!("batchimp: batch {batch} interrupted; finish it with: {resume_hint}");
         return Ok(EXIT_INTERRUPTED);
@@ -170,6 +197,10 @@ fn write_report(
             return Ok(None);
         }
         ReportDest::File(p) => p.clone(),
+        ReportDest::Default if exec.dry_run => exec
+            .target
+            .report_dir()
+            .join("batchimp-dry-run-report.json"),
         ReportDest::Default => exec
             .target
             .report_dir()

@@ -51,6 +51,48 @@ impl Sqlite {
     pub fn open(path: &Path) -> Result<Sqlite> {
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+        Sqlite::with_connection(conn, path)
+    }
+
+    /// A database in memory for `--dry-run`: a copy of the SQLite database at `copy_of` when
+    /// there is one (so duplicates are found as a real run would find them), else empty. The
+    /// file is only read.
+    pub fn in_memory(copy_of: Option<&Path>) -> Result<Sqlite> {
+        let mut conn = Connection::open_in_memory()?;
+        if let Some(path) = copy_of.filter(|p| p.exists()) {
+            // A reader of a WAL database makes its -wal and -shm files when they are absent
+            // (a database closed cleanly has none); those it made go again.
+            let sidecars: Vec<PathBuf> = ["-wal", "-shm"]
+                .iter()
+                .map(|ext| PathBuf::from(format!("{}{ext}", path.display())))
+                .filter(|p| !p.exists())
+                .collect();
+            let mut read = || -> rusqlite::Result<()> {
+                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let src = Connection::open_with_flags(path, flags)?;
+                rusqlite::backup::Backup::new(&src, &mut conn)?.run_to_completion(
+                    1024,
+                    std::time::Duration::ZERO,
+                    None,
+                )
+            };
+            let read = read();
+            let wal_empty = sidecars
+                .iter()
+                .find(|p| p.to_string_lossy().ends_with("-wal"))
+                .is_some_and(|w| std::fs::metadata(w).is_ok_and(|m| m.len() == 0));
+            if wal_empty {
+                for p in &sidecars {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            read.with_context(|| format!("cannot read SQLite database {}", path.display()))?;
+        }
+        Sqlite::with_connection(conn, Path::new(":memory:"))
+    }
+
+    fn with_connection(conn: Connection, path: &Path) -> Result<Sqlite> {
         let mut db = Sqlite {
             conn,
             path: path.to_owned(),

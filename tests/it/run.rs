@@ -1133,3 +1133,64 @@ fn max_errors_stops_taking_files_and_resume_finishes_the_batch(db) {
     assert_eq!(run.total("failed"), 3);
 }
 }
+
+#[test]
+fn a_dry_run_reports_everything_and_leaves_the_database_untouched() {
+    let env = Env::new();
+    let db = env.db();
+    // No database yet: none is created, and the report is the one a real run writes.
+    let dry = env.run(&[&fixture("nfe"), "--dry-run"]);
+    assert!(!db.exists(), "no database file created");
+    assert!(
+        dry.stderr()
+            .contains("batchimp: dry run, nothing written: batch 1 completed"),
+        "{}",
+        dry.stderr()
+    );
+    let real = env.run(&[&fixture("nfe")]);
+    assert_eq!(dry.code(), real.code());
+    assert_eq!(dry.report()["totals"], real.report()["totals"]);
+
+    // An existing database: byte-identical afterwards, and the dry run finds its duplicates.
+    let before = fs::read(&db).unwrap();
+    let wal = db.with_extension("db-wal");
+    let wal_before = fs::read(&wal).ok();
+    let dry = env.run(&[&fixture("nfe"), &fixture("cfdi"), "--dry-run"]);
+    assert_eq!(
+        fs::read(&db).unwrap(),
+        before,
+        "the database file is unchanged"
+    );
+    assert_eq!(fs::read(&wal).ok(), wal_before, "and its WAL");
+    let totals = &dry.report()["totals"]["by_status"];
+    let nfe_duplicates = dry.report()["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "nfe" && f["status"] == "duplicate")
+        .count() as u64;
+    assert_eq!(
+        nfe_duplicates,
+        real.total("imported") + real.total("duplicate"),
+        "the NF-e imported before are duplicates: {totals}"
+    );
+    assert!(totals["imported"].as_u64().unwrap() > 0, "the CFDI are new");
+    let ledger = env.count("SELECT count(*) FROM batches");
+    assert_eq!(ledger, 1, "no ledger row for the dry run");
+
+    // PostgreSQL is not even contacted.
+    let out = env
+        .cmd()
+        .args(["run", &fixture("nfe"), "--dry-run", "-q"])
+        .args([
+            "--db",
+            "postgres://nobody@127.0.0.1:1/nowhere",
+            "--report",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(real.code()));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["totals"], real.report()["totals"]);
+}
