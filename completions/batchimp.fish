@@ -50,13 +50,17 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l db -d 'The dat
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to a SQLite database, in the working folder for PostgreSQL]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l log-format -d 'Log lines as text for people, or as JSON objects (timestamp, level, event, batch_id, path, error_type, error) for log collectors' -r -f -a "text\t'`batchimp: ...` lines, for people'
+json\t'One JSON object per line, for log collectors'"
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l log-file -d 'Append log lines to this file instead of stderr (the progress bar and the summary line stay on stderr)' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l resume -d 'Finish the latest unfinished batch over the same inputs and options instead of starting a new one (a new batch when there is none, so cron can always pass it)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l verify -d 'With --resume: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l dry-run -d 'Walk, detect, parse and validate everything and write the report, but leave the database untouched: not even a ledger row (an absent SQLite file is not created). Duplicates are found against a SQLite database\'s contents; against PostgreSQL, only within these inputs'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l hidden -d 'Also import hidden files and folders (names starting with a dot)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l allow-invalid-keys -d 'Import NF-e (and events and summaries naming them) whose access key has a wrong check digit, flagged chave_valida = 0, and CFDI and Retenciones whose stamp UUID is not 8-4-4-4-12 hexadecimal digits, flagged uuid_valido = 0'
-complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s q -l quiet -d 'No progress bar; only the one-line summary at the end'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l fail-fast -d 'Stop at the first failed file (--max-errors 1)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -65,23 +69,31 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l db -d 'The 
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to a SQLite database, in the working folder for PostgreSQL]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l log-format -d 'Log lines as text for people, or as JSON objects (timestamp, level, event, batch_id, path, error_type, error) for log collectors' -r -f -a "text\t'`batchimp: ...` lines, for people'
+json\t'One JSON object per line, for log collectors'"
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l log-file -d 'Append log lines to this file instead of stderr (the progress bar and the summary line stay on stderr)' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s q -l quiet -d 'No progress bar; only the one-line summary at the end'
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l fail-fast -d 'Stop at the first failed file (--max-errors 1)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s h -l help -d 'Print help'
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to a SQLite database, in the working folder for PostgreSQL]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l log-format -d 'Log lines as text for people, or as JSON objects (timestamp, level, event, batch_id, path, error_type, error) for log collectors' -r -f -a "text\t'`batchimp: ...` lines, for people'
+json\t'One JSON object per line, for log collectors'"
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l log-file -d 'Append log lines to this file instead of stderr (the progress bar and the summary line stay on stderr)' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s q -l quiet -d 'No progress bar; only the one-line summary at the end'
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l fail-fast -d 'Stop at the first failed file (--max-errors 1)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s h -l help -d 'Print help'
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r

@@ -4,6 +4,7 @@
 use crate::cmd::template::Lang;
 use crate::format::catalog;
 use crate::ledger::OnConflict;
+use crate::log::LogFormat;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -88,9 +89,24 @@ pub struct ExecArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
-    /// No progress bar; only the one-line summary at the end.
-    #[arg(short, long)]
+    /// No progress bar, and only failures on stderr: a run where nothing failed prints nothing
+    /// (the summary line too is left out).
+    #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
+
+    /// More log lines: -v each batch step and retry, -vv each file.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Log lines as text for people, or as JSON objects (timestamp, level, event, batch_id,
+    /// path, error_type, error) for log collectors.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
+
+    /// Append log lines to this file instead of stderr (the progress bar and the summary line
+    /// stay on stderr).
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
 
     /// Fail at once if another batchimp is writing to the database, instead of waiting for it.
     #[arg(long)]

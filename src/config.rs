@@ -5,6 +5,7 @@ use crate::cli::{BatchArgs, ExecArgs};
 use crate::format::number::Convention;
 use crate::format::{ParseOptions, catalog};
 use crate::ledger::OnConflict;
+use crate::log::LogConfig;
 use crate::pipeline::Plan;
 use crate::sink::Target;
 use crate::source::{Limits, WalkOptions};
@@ -93,6 +94,9 @@ pub struct ExecConfig {
     pub max_errors: Option<u64>,
     /// `run --dry-run`: the batch goes into a database in memory.
     pub dry_run: bool,
+    pub log: LogConfig,
+    /// `-q`: the summary line only when something failed.
+    pub quiet: bool,
 }
 
 impl ExecConfig {
@@ -114,6 +118,12 @@ impl ExecConfig {
             no_wait: a.no_wait,
             max_errors: if a.fail_fast { Some(1) } else { a.max_errors },
             dry_run: false,
+            log: LogConfig {
+                format: a.log_format,
+                file: a.log_file.clone(),
+                verbosity: if a.quiet { -1 } else { a.verbose.min(3) as i8 },
+            },
+            quiet: a.quiet,
         })
     }
 }

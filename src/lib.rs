@@ -1,5 +1,5 @@
-//! batchimp: load folders and ZIPs of fiscal documents (NF-e today; CFDI, catalogs and PDF next)
-//! into a database, with a per-file ledger that accounts for every file.
+//! batchimp: load folders and ZIPs of fiscal documents (NF-e, CFDI) and product catalogs (CSV,
+//! XLSX) into a database, with a per-file ledger that accounts for every file.
 //!
 //! The data flow is visible in the module names:
 //! `source` (folders, ZIPs → [`source::Item`]) → `format` (sniff, parse → [`format::Doc`]) →
@@ -13,6 +13,7 @@ pub mod error;
 pub mod format;
 pub mod interrupt;
 pub mod ledger;
+pub mod log;
 pub mod pipeline;
 pub mod progress;
 pub mod report;

@@ -127,7 +127,9 @@ pub fn run(
                     chunk.len() < CHUNK
                         || send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
                 };
-                let mut warn = |msg: String| progress.println(&format!("batchimp: {msg}"));
+                let mut warn = |msg: String| {
+                    tracing::warn!(event = "walk_warning", batch_id = batch, "{msg}");
+                };
                 Walker {
                     opts: plan.walk,
                     filter: scope.filter,
@@ -259,6 +261,7 @@ impl Writer<'_> {
                             }
                             let replace = self.filter.replaces(&file.origin);
                             let failed = matches!(file.outcome, Outcome::Failed(_));
+                            log_file(self.batch, &file);
                             self.sink
                                 .record(self.batch, file, replace, self.on_conflict)?;
                             open += 1;
@@ -321,14 +324,7 @@ impl Writer<'_> {
         what: &str,
         step: impl FnMut(&mut dyn Sink) -> Result<T>,
     ) -> Result<T> {
-        let progress = self.progress;
-        sink::retrying(
-            &mut *self.sink,
-            self.retries,
-            what,
-            &|m| progress.println(m),
-            step,
-        )
+        sink::retrying(&mut *self.sink, self.retries, what, step)
     }
 }
 
@@ -443,6 +439,43 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
         mtime,
         duration: start.elapsed(),
     }
+}
+
+/// A file's log events: a failure (`file_failed`), transient errors overcome
+/// (`file_retried`), and at `-vv` every file (`file_read`).
+fn log_file(batch: i64, file: &Processed) {
+    let path = file.origin.as_str();
+    if let Outcome::Failed(e) = &file.outcome {
+        tracing::warn!(
+            event = "file_failed",
+            batch_id = batch,
+            path,
+            error_type = e.error_type.as_str(),
+            error = e.message.as_str(),
+            "failed: {path} ({}): {}",
+            e.error_type,
+            e.message
+        );
+    }
+    if file.retries > 0 {
+        tracing::info!(
+            event = "file_retried",
+            batch_id = batch,
+            path,
+            retries = file.retries,
+            "{path}: read after {} retries",
+            file.retries
+        );
+    }
+    tracing::debug!(
+        event = "file_read",
+        batch_id = batch,
+        path,
+        kind = file.kind,
+        ms = file.duration.as_secs_f64() * 1000.0,
+        "{path}: read as {}",
+        file.kind.unwrap_or("nothing")
+    );
 }
 
 /// Hex SHA-256 of a file read in blocks, for files too large to hold.

@@ -8,6 +8,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The bar being drawn, if any: log lines are printed above it (see [`eprint_above`]).
+static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Print a line on stderr above the progress bar (plainly without one).
+pub fn eprint_above(msg: &str) {
+    let bar = BAR.lock().map(|b| b.clone()).unwrap_or(None);
+    match bar {
+        Some(bar) => bar.suspend(|| eprintln!("{msg}")),
+        None => eprintln!("{msg}"),
+    }
+}
+
 pub struct Progress {
     bar: Option<ProgressBar>,
     counts: Mutex<Counts>,
@@ -40,6 +52,9 @@ impl Progress {
             );
             // Redrawn while nothing else moves it: a catalog of millions of rows is one file.
             bar.enable_steady_tick(Duration::from_millis(250));
+            if let Ok(mut shared) = BAR.lock() {
+                *shared = Some(bar.clone());
+            }
             bar
         });
         Progress {
@@ -85,10 +100,7 @@ impl Progress {
 
     /// Print a line above the bar (or plainly to stderr without one).
     pub fn println(&self, msg: &str) {
-        match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{msg}")),
-            None => eprintln!("{msg}"),
-        }
+        eprint_above(msg);
     }
 
     pub fn counts(&self) -> Counts {
@@ -98,6 +110,9 @@ impl Progress {
     /// Remove the bar; the final summary line replaces it.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
+            if let Ok(mut shared) = BAR.lock() {
+                *shared = None;
+            }
             bar.finish_and_clear();
         }
     }

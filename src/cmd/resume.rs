@@ -20,6 +20,7 @@ pub fn retry(args: ResumeArgs) -> Result<u8> {
 
 fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
     let mut exec = ExecConfig::new(&args.exec)?;
+    crate::log::init(&exec.log)?;
     // Inputs are relative to the batch's working folder: resolve the database path before
     // moving there.
     let _lock = exec

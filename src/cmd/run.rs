@@ -19,6 +19,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
     config::check_inputs(&args.inputs)?;
     let mut exec = ExecConfig::new(&args.exec)?;
     exec.dry_run = args.dry_run;
+    crate::log::init(&exec.log)?;
     let options = BatchOptions::from_args(&args.batch);
     let start = BatchStart {
         inputs: args
@@ -62,13 +63,9 @@ pub fn run(args: RunArgs) -> Result<u8> {
             return execute(&exec, &plan, sink.as_mut(), batch, &filter);
         }
     }
-    let batch = sink::retrying(
-        sink.as_mut(),
-        options.retries,
-        "start a batch",
-        &|m| eprintln!("{m}"),
-        |s| s.start_batch(&start),
-    )?;
+    let batch = sink::retrying(sink.as_mut(), options.retries, "start a batch", |s| {
+        s.start_batch(&start)
+    })?;
     execute(&exec, &plan, sink.as_mut(), batch, &Filter::All)
 }
 
@@ -87,6 +84,17 @@ pub fn execute(
         .batch(batch)?
         .is_some_and(|b| b.status == BatchStatus::Completed.as_str());
     interrupt::install();
+    if let Some(info) = sink.batch(batch)? {
+        tracing::info!(
+            event = "batch_started",
+            batch_id = batch,
+            inputs = %info.inputs.join(" "),
+            workers = exec.workers,
+            dry_run = exec.dry_run,
+            "batch {batch} started: {}",
+            info.inputs.join(" ")
+        );
+    }
     let progress = Progress::new(exec.progress);
     let scope = Scope { filter };
     let result = pipeline::run(plan, &scope, sink, batch, &progress);
@@ -122,15 +130,18 @@ pub fn execute(
         .batch(batch)?
         .context("the batch vanished from the ledger")?;
     let report_path = write_report(exec, sink, &info)?;
-    let line = summary_line(&info, report_path.as_ref());
+    let mut line = summary_line(&info, report_path.as_ref());
     if exec.dry_run {
-        let line = line.replacen(
+        line = line.replacen(
             "batchimp: batch",
             "batchimp: dry run, nothing written: batch",
             1,
         );
-        eprintln!("{line}");
-    } else {
+    }
+    log_end(&info, status, &line, report_path.as_ref());
+    // cron-friendly: under -q, a run where nothing failed prints nothing.
+    let needs_a_look = exit_status(&info) != EXIT_OK || status != BatchStatus::Completed;
+    if exec.log.plain_summary() && (!exec.quiet || needs_a_look) {
         eprintln!("{line}");
     }
     if status == BatchStatus::Cancelled {
@@ -145,6 +156,36 @@ pub fn execute(
         return Ok(EXIT_FILES_FAILED);
     }
     Ok(exit_status(&info))
+}
+
+/// The batch's last log event: `batch_completed`, `batch_cancelled` or `batch_stopped`, with
+/// its counts.
+fn log_end(info: &BatchInfo, status: BatchStatus, line: &str, report: Option<&PathBuf>) {
+    let message = line.trim_start_matches("batchimp: ");
+    let report = report.map(|p| p.display().to_string());
+    macro_rules! end {
+        ($level:ident, $event:literal) => {
+            tracing::$level!(
+                event = $event,
+                batch_id = info.batch_id,
+                status = info.status.as_str(),
+                files = info.files,
+                imported = info.imported,
+                duplicate = info.duplicate,
+                failed = info.failed,
+                unsupported = info.unsupported,
+                rows_rejected = info.rows_rejected,
+                seconds = info.processing_time_seconds,
+                report,
+                "{message}"
+            )
+        };
+    }
+    match status {
+        BatchStatus::Cancelled => end!(warn, "batch_cancelled"),
+        BatchStatus::Stopped => end!(warn, "batch_stopped"),
+        _ => end!(info, "batch_completed"),
+    }
 }
 
 /// 1 when a file failed or a catalog row was rejected: something needs a look.

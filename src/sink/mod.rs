@@ -97,12 +97,11 @@ pub trait Sink {
 }
 
 /// Run a database step, retrying transient failures (another program's transaction) with
-/// exponential backoff and jitter; `say` reports each retry.
+/// exponential backoff and jitter; each retry is logged (`database_retry`).
 pub fn retrying<T>(
     sink: &mut dyn Sink,
     retries: u32,
     what: &str,
-    say: &dyn Fn(&str),
     mut step: impl FnMut(&mut dyn Sink) -> Result<T>,
 ) -> Result<T> {
     let mut attempt = 0;
@@ -110,9 +109,14 @@ pub fn retrying<T>(
         match step(&mut *sink) {
             Err(e) if attempt < retries && sink.is_transient(&e) => {
                 attempt += 1;
-                say(&format!(
-                    "batchimp: cannot {what} ({e:#}); retry {attempt} of {retries}"
-                ));
+                tracing::warn!(
+                    event = "database_retry",
+                    what,
+                    attempt,
+                    retries,
+                    error = %format!("{e:#}"),
+                    "cannot {what} ({e:#}); retry {attempt} of {retries}"
+                );
                 std::thread::sleep(sink.backoff(attempt));
             }
             r => return r.with_context(|| format!("cannot {what}")),

@@ -752,6 +752,9 @@ fn without_timings(mut v: serde_json::Value) -> serde_json::Value {
                     "finished_at",
                     "processing_time_seconds",
                     "duration_ms",
+                    "recorded_at",
+                    "files_per_second",
+                    "eta_seconds",
                 ] {
                     map.remove(key);
                 }

@@ -669,8 +669,14 @@ fn summary_line_and_default_report_path(db) {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    // Not a terminal: no bar, one summary line.
-    assert_eq!(err.lines().count(), 1, "{err}");
+    // Not a terminal: no bar; a line per failed file, then the summary line.
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 9, "{err}");
+    assert!(
+        lines[..8].iter().all(|l| l.starts_with("batchimp: failed: ")),
+        "{err}"
+    );
+    assert!(lines[0].contains("broken-amount-not-a-number.xml (nfe_invalid_field): "), "{err}");
     assert!(
         err.contains(
             "batch 1 completed: 21 files, 11 imported, 2 duplicate, 8 failed, 0 unsupported"

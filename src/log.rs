@@ -1,0 +1,185 @@
+//! Logs: what a run did, as events (`batch_started`, `file_failed`, `file_retried`,
+//! `database_retry`, `batch_completed`...), through `tracing`. Text for people (`batchimp: ...`
+//! lines on stderr, printed above the progress bar, never through it), or JSON lines for
+//! machines (`--log-format json`: `timestamp`, `level`, `event`, `batch_id`, and `path`,
+//! `error_type`, `error` where they apply), to stderr or `--log-file`.
+//!
+//! How much: failures and warnings by default, every batch and retry with `-v`, every file with
+//! `-vv`; JSON logs also carry the batch's start and end by default. `-q` keeps failures only.
+
+use crate::progress;
+use anyhow::{Context, Result};
+use std::fmt;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::registry::LookupSpan;
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `batchimp: ...` lines, for people.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Where logs go and how much of them.
+#[derive(Debug, Clone, Default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub file: Option<PathBuf>,
+    /// `-q` is -1, nothing 0, `-v` 1, `-vv` 2.
+    pub verbosity: i8,
+}
+
+impl LogConfig {
+    /// The most detailed level logged.
+    fn level(&self) -> Level {
+        let base = i16::from(self.verbosity) + i16::from(self.format == LogFormat::Json);
+        match base {
+            i16::MIN..=0 => Level::WARN,
+            1 => Level::INFO,
+            2 => Level::DEBUG,
+            _ => Level::TRACE,
+        }
+    }
+
+    /// Whether the end-of-run summary line goes to stderr as plain text too: not when JSON
+    /// lines go there (the `batch_completed` event is the summary).
+    pub fn plain_summary(&self) -> bool {
+        self.format == LogFormat::Text || self.file.is_some()
+    }
+}
+
+/// Install the logger for this process. Called once, before a batch runs.
+pub fn init(config: &LogConfig) -> Result<()> {
+    let level = config.level();
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_ansi(false);
+    let result = match (&config.file, config.format) {
+        (Some(path), format) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open log file {}", path.display()))?;
+            let file = Mutex::new(file);
+            match format {
+                LogFormat::Json => builder
+                    .json()
+                    .flatten_event(true)
+                    .with_target(false)
+                    .with_current_span(false)
+                    .with_span_list(false)
+                    .with_writer(file)
+                    .try_init(),
+                LogFormat::Text => builder
+                    .event_format(Plain { timestamps: true })
+                    .with_writer(file)
+                    .try_init(),
+            }
+        }
+        (None, LogFormat::Json) => builder
+            .json()
+            .flatten_event(true)
+            .with_target(false)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_writer(AboveTheBar)
+            .try_init(),
+        (None, LogFormat::Text) => builder
+            .event_format(Plain { timestamps: false })
+            .with_writer(AboveTheBar)
+            .try_init(),
+    };
+    // A second init in one process (tests of the library) keeps the first logger.
+    let _ = result;
+    Ok(())
+}
+
+/// `batchimp: <message>` (with the time first in a log file).
+struct Plain {
+    timestamps: bool,
+}
+
+impl<S, N> FormatEvent<S, N> for Plain
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        if self.timestamps {
+            write!(writer, "{} ", crate::time::now_rfc3339())?;
+        }
+        // Messages say what they are (`failed: ...`, `cannot commit ...`); errors say so.
+        let level = match *event.metadata().level() {
+            Level::ERROR => "error: ",
+            _ => "",
+        };
+        writeln!(writer, "batchimp: {level}{}", message.0)
+    }
+}
+
+/// The `message` field of an event.
+struct Message(String);
+
+impl tracing::field::Visit for Message {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.0 = value.to_owned();
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+/// stderr, each line printed above the progress bar when one is drawn.
+struct AboveTheBar;
+
+impl<'a> MakeWriter<'a> for AboveTheBar {
+    type Writer = LineBuffer;
+
+    fn make_writer(&'a self) -> LineBuffer {
+        LineBuffer(Vec::new())
+    }
+}
+
+/// One event's text, printed whole when dropped.
+struct LineBuffer(Vec<u8>);
+
+impl Write for LineBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LineBuffer {
+    fn drop(&mut self) {
+        if !self.0.is_empty() {
+            let text = String::from_utf8_lossy(&self.0);
+            progress::eprint_above(text.trim_end_matches('\n'));
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Logs: JSON lines with their events, text lines above the summary, a cron-quiet `-q`, and
+//! `--log-file`.
+
+use crate::helpers::{Env, fixture};
+
+fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect()
+}
+
+#[test]
+fn json_logs_carry_each_event_with_its_fields() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .args(["run", &fixture("nfe"), "--log-format", "json", "-v"])
+        .args(env.db_args())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&String::from_utf8_lossy(&out.stderr));
+    let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(events.first(), Some(&"batch_started"), "{events:?}");
+    assert_eq!(events.last(), Some(&"batch_completed"), "{events:?}");
+    let failed: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["event"] == "file_failed")
+        .collect();
+    assert_eq!(failed.len(), 8, "one per failed file");
+    for l in &lines {
+        assert!(l["timestamp"].is_string() && l["level"].is_string(), "{l}");
+        assert_eq!(l["batch_id"], 1, "{l}");
+    }
+    let truncated = failed
+        .iter()
+        .find(|l| {
+            l["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("broken-truncated.xml")
+        })
+        .expect("the truncated file");
+    assert_eq!(truncated["error_type"], "xml_truncated");
+    assert_eq!(truncated["level"], "WARN");
+    assert!(
+        truncated["error"]
+            .as_str()
+            .unwrap()
+            .contains("XML ends early")
+    );
+    let end = lines.last().unwrap();
+    assert_eq!(
+        (&end["files"], &end["failed"]),
+        (&21.into(), &8.into()),
+        "{end}"
+    );
+
+    // Without -v a JSON log still says when the batch started and ended.
+    let out = env
+        .cmd()
+        .args(["run", &fixture("cfdi"), "--log-format", "json"])
+        .args(env.db_args())
+        .output()
+        .unwrap();
+    let lines = json_lines(&String::from_utf8_lossy(&out.stderr));
+    assert_eq!(lines[0]["event"], "batch_started");
+    assert_eq!(lines.last().unwrap()["event"], "batch_completed");
+}
+
+#[test]
+fn quiet_runs_print_nothing_unless_something_failed_and_log_files_take_the_lines() {
+    let env = Env::new();
+    let good = env.path("boas");
+    std::fs::create_dir(&good).unwrap();
+    std::fs::copy(fixture("nfe/nfce-model65.xml"), good.join("nota.xml")).unwrap();
+    let out = env
+        .cmd()
+        .args(["run", good.to_str().unwrap(), "-q"])
+        .args(env.db_args())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A failure: its line and the summary, even under -q.
+    let out = env
+        .cmd()
+        .args(["run", &fixture("nfe/broken-empty.xml"), "-q"])
+        .args(env.db_args())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(err.starts_with("batchimp: failed: "), "{err}");
+
+    // --log-file: the log lines go there (appended), the summary stays on stderr.
+    let log = env.path("batchimp.log");
+    for _ in 0..2 {
+        let out = env
+            .cmd()
+            .args(["run", &fixture("nfe/broken-empty.xml"), "--log-file"])
+            .arg(&log)
+            .args(["--log-format", "json"])
+            .args(env.db_args())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("completed: 1 files"), "{err}");
+    }
+    let lines = json_lines(&std::fs::read_to_string(&log).unwrap());
+    let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(
+        events,
+        [
+            "batch_started",
+            "file_failed",
+            "batch_completed",
+            "batch_started",
+            "file_failed",
+            "batch_completed"
+        ]
+    );
+}
