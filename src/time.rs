@@ -126,11 +126,11 @@ pub fn describe_age(age: std::time::Duration) -> String {
     let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     if age.subsec_nanos() != 0 || secs == 0 {
         humantime::format_duration(age).to_string()
-    } else if secs % 86_400 == 0 {
+    } else if secs.is_multiple_of(86_400) {
         plural(secs / 86_400, "day")
-    } else if secs % 3_600 == 0 {
+    } else if secs.is_multiple_of(3_600) {
         plural(secs / 3_600, "hour")
-    } else if secs % 60 == 0 {
+    } else if secs.is_multiple_of(60) {
         plural(secs / 60, "minute")
     } else {
         plural(secs, "second")

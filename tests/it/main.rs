@@ -22,6 +22,7 @@ mod reliability;
 mod retenciones;
 mod run;
 mod spreadsheet;
+mod stats;
 mod template;
 mod testdata;
 mod xmlconf;
