@@ -102,7 +102,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -s h -l help -d
 complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
-complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l older-than -d 'Prune batches that ended this long ago (30d, 12h) or before a date or RFC 3339 time (2026-01-01, UTC)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l older-than -d 'Prune batches that ended more than this long ago (30d, 12h), or before a date or an RFC 3339 time (2026-01-01, UTC)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l keep-failed -d 'Keep batches that have a failed file, or whose status is failed (to retry them)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l dry-run -d 'Count what would be pruned, remove nothing'
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l json -d 'Print what was pruned as JSON on stdout'

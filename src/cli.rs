@@ -270,8 +270,8 @@ pub struct PruneArgs {
     #[command(flatten)]
     pub db: DbArg,
 
-    /// Prune batches that ended this long ago (30d, 12h) or before a date or RFC 3339 time
-    /// (2026-01-01, UTC).
+    /// Prune batches that ended more than this long ago (30d, 12h), or before a date or an
+    /// RFC 3339 time (2026-01-01, UTC).
     #[arg(long, required = true, value_name = "AGE", value_parser = When::parse)]
     pub older_than: When,
 
