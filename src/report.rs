@@ -288,38 +288,25 @@ pub fn write_stats(out: &mut dyn Write, report: &StatsReport) -> Result<()> {
         thousands(totals.files),
         report.processing_time_seconds
     )?;
-    let table = |out: &mut dyn Write, title: &str, counts: &BTreeMap<String, u64>| -> Result<()> {
-        writeln!(out, "\n{title}")?;
-        let width = counts.keys().map(String::len).max().unwrap_or(0);
-        let nwidth = counts
-            .values()
-            .map(|n| thousands(*n).len())
-            .max()
-            .unwrap_or(0);
-        for (name, n) in counts {
-            writeln!(out, "  {name:<width$}  {:>nwidth$}", thousands(*n))?;
-        }
-        Ok(())
-    };
     // Statuses in their own order (imported, duplicate, failed, unsupported), not by name.
-    writeln!(out, "\nby status")?;
-    let statuses: Vec<(String, u64)> = crate::ledger::Status::ALL
+    let statuses: Vec<(&str, u64)> = crate::ledger::Status::ALL
         .iter()
         .map(|s| {
-            let n = totals.by_status.get(s.as_str()).copied().unwrap_or(0);
-            (s.as_str().to_owned(), n)
+            (
+                s.as_str(),
+                totals.by_status.get(s.as_str()).copied().unwrap_or(0),
+            )
         })
         .collect();
-    let nwidth = statuses
-        .iter()
-        .map(|(_, n)| thousands(*n).len())
-        .max()
-        .unwrap_or(0);
-    for (name, n) in &statuses {
-        writeln!(out, "  {name:<11}  {:>nwidth$}", thousands(*n))?;
-    }
+    write_counts(out, "by status", &statuses)?;
     if !report.stats.by_kind.is_empty() {
-        table(out, "by kind", &report.stats.by_kind)?;
+        let kinds: Vec<(&str, u64)> = report
+            .stats
+            .by_kind
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect();
+        write_counts(out, "by kind", &kinds)?;
     }
     if totals.rows.rows + totals.rows.rows_rejected > 0 {
         writeln!(out, "\ncatalogs: {}", totals.rows.describe())?;
@@ -384,6 +371,21 @@ pub fn write_stats(out: &mut dyn Write, report: &StatsReport) -> Result<()> {
                 report.per_batch.len() - SHOW_BATCHES
             )?;
         }
+    }
+    Ok(())
+}
+
+/// A titled column of names and counts, aligned.
+fn write_counts(out: &mut dyn Write, title: &str, counts: &[(&str, u64)]) -> Result<()> {
+    writeln!(out, "\n{title}")?;
+    let width = counts.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    let nwidth = counts
+        .iter()
+        .map(|(_, n)| thousands(*n).len())
+        .max()
+        .unwrap_or(0);
+    for (name, n) in counts {
+        writeln!(out, "  {name:<width$}  {:>nwidth$}", thousands(*n))?;
     }
     Ok(())
 }

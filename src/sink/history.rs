@@ -1,6 +1,7 @@
 //! Queries over the ledger's history, written once for both dialects: which batches `list`
 //! shows, what `stats` adds up, what `prune` removes. Each sink runs them in a transaction of
-//! its own; the text here is all the SQL they differ in nothing but parameters.
+//! its own, binding the parameters its way; the statements are the same for both but for the
+//! parameters' spelling (`?1`, `$1::timestamptz`).
 //!
 //! Times are compared as the ledger stores them: RFC 3339 text in UTC with milliseconds in
 //! SQLite (which compares such text in time order, every row having the same shape), and
