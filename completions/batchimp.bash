@@ -25,6 +25,9 @@ _batchimp() {
             batchimp,list)
                 cmd="batchimp__subcmd__list"
                 ;;
+            batchimp,prune)
+                cmd="batchimp__subcmd__prune"
+                ;;
             batchimp,report)
                 cmd="batchimp__subcmd__report"
                 ;;
@@ -36,6 +39,9 @@ _batchimp() {
                 ;;
             batchimp,run)
                 cmd="batchimp__subcmd__run"
+                ;;
+            batchimp,stats)
+                cmd="batchimp__subcmd__stats"
                 ;;
             batchimp,template)
                 cmd="batchimp__subcmd__template"
@@ -49,6 +55,9 @@ _batchimp() {
             batchimp__subcmd__help,list)
                 cmd="batchimp__subcmd__help__subcmd__list"
                 ;;
+            batchimp__subcmd__help,prune)
+                cmd="batchimp__subcmd__help__subcmd__prune"
+                ;;
             batchimp__subcmd__help,report)
                 cmd="batchimp__subcmd__help__subcmd__report"
                 ;;
@@ -60,6 +69,9 @@ _batchimp() {
                 ;;
             batchimp__subcmd__help,run)
                 cmd="batchimp__subcmd__help__subcmd__run"
+                ;;
+            batchimp__subcmd__help,stats)
+                cmd="batchimp__subcmd__help__subcmd__stats"
                 ;;
             batchimp__subcmd__help,template)
                 cmd="batchimp__subcmd__help__subcmd__template"
@@ -86,7 +98,7 @@ _batchimp() {
 
     case "${cmd}" in
         batchimp)
-            opts="-h -V --help --version run resume retry report list template completions help"
+            opts="-h -V --help --version run resume retry report list stats prune template completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -114,7 +126,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__help)
-            opts="run resume retry report list template completions help"
+            opts="run resume retry report list stats prune template completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -156,6 +168,20 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        batchimp__subcmd__help__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -225,6 +251,20 @@ _batchimp() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        batchimp__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         batchimp__subcmd__help__subcmd__template)
             opts="catalog"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -254,7 +294,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__list)
-            opts="-h -V --db --schema --json --help --version"
+            opts="-h -V --db --schema --status --since --limit --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,6 +305,44 @@ _batchimp() {
                     return 0
                     ;;
                 --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status)
+                    COMPREPLY=($(compgen -W "running completed failed cancelled" -- "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        batchimp__subcmd__prune)
+            opts="-h -V --db --schema --older-than --keep-failed --dry-run --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --older-than)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -465,6 +543,32 @@ _batchimp() {
                     return 0
                     ;;
                 --max-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        batchimp__subcmd__stats)
+            opts="-h -V --db --schema --since --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

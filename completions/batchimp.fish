@@ -30,7 +30,9 @@ complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "run" -d 'Import f
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "resume" -d 'Finish an interrupted batch: files already committed are skipped, the rest imported'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "report" -d 'Show what happened to every file of a batch'
-complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "list" -d 'List batches, newest first'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "list" -d 'List batches, newest first: `list --status failed --since 7d --limit 20`'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "stats" -d 'Totals across batches: files by kind, status and error type, files/s per batch, and the most frequent failures with an example file each'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "prune" -d 'Remove old batches from the ledger (`batches`, their `files` and `rejected_rows`), never imported data: `prune --older-than 30d`'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "template" -d 'Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -102,9 +104,29 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand report" -s h -l help -
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l status -d 'Only batches with this status (repeatable, or comma-separated)' -r -f -a "running\t'Still importing, or stopped without a trace (killed): `batchimp resume` finishes it'
+completed\t'Every file accounted for'
+failed\t'A fatal error (the database) stopped it'
+cancelled\t'Interrupted by the user (Ctrl-C)'"
+complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l since -d 'Only batches started since a date (2026-11-01, UTC), an RFC 3339 time (2026-11-01T09:00:00-03:00) or an age (7d, 12h, 30m) measured back from now' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l limit -d 'At most this many batches, the newest' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l json -d 'Print the batches as JSON'
-complete -c batchimp -n "__fish_batchimp_using_subcommand list" -s h -l help -d 'Print help'
+complete -c batchimp -n "__fish_batchimp_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -l since -d 'Only batches started since a date (2026-11-01, UTC), an RFC 3339 time (2026-11-01T09:00:00-03:00) or an age (7d, 12h, 30m) measured back from now' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -l json -d 'Print the statistics as JSON'
+complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l older-than -d 'Prune batches that ended more than this long ago (30d, 12h), or before a date or an RFC 3339 time (2026-01-01, UTC)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l keep-failed -d 'Keep batches that have a failed file, or whose status is failed (to retry them)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l dry-run -d 'Count what would be pruned, remove nothing'
+complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l json -d 'Print what was pruned as JSON on stdout'
+complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -f -a "catalog" -d 'A product catalog: a header naming every column batchimp reads, in your language, and one example row to overwrite'
@@ -119,12 +141,14 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_s
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list template completions help" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list template completions help" -f -a "resume" -d 'Finish an interrupted batch: files already committed are skipped, the rest imported'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list template completions help" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list template completions help" -f -a "report" -d 'Show what happened to every file of a batch'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list template completions help" -f -a "list" -d 'List batches, newest first'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list template completions help" -f -a "template" -d 'Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list template completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list template completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions help" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions help" -f -a "resume" -d 'Finish an interrupted batch: files already committed are skipped, the rest imported'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions help" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions help" -f -a "report" -d 'Show what happened to every file of a batch'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions help" -f -a "list" -d 'List batches, newest first: `list --status failed --since 7d --limit 20`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions help" -f -a "stats" -d 'Totals across batches: files by kind, status and error type, files/s per batch, and the most frequent failures with an example file each'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions help" -f -a "prune" -d 'Remove old batches from the ledger (`batches`, their `files` and `rejected_rows`), never imported data: `prune --older-than 30d`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions help" -f -a "template" -d 'Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand help; and __fish_seen_subcommand_from template" -f -a "catalog" -d 'A product catalog: a header naming every column batchimp reads, in your language, and one example row to overwrite'

@@ -3,8 +3,9 @@
 
 use crate::cmd::template::Lang;
 use crate::format::catalog;
-use crate::ledger::OnConflict;
+use crate::ledger::{BatchStatus, OnConflict};
 use crate::log::LogFormat;
+use crate::time::When;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -37,8 +38,19 @@ pub enum Command {
     Retry(ResumeArgs),
     /// Show what happened to every file of a batch.
     Report(ReportArgs),
-    /// List batches, newest first.
+    /// List batches, newest first: `list --status failed --since 7d --limit 20`.
     List(ListArgs),
+    /// Totals across batches: files by kind, status and error type, files/s per batch, and the
+    /// most frequent failures with an example file each.
+    Stats(StatsArgs),
+    /// Remove old batches from the ledger (`batches`, their `files` and `rejected_rows`),
+    /// never imported data: `prune --older-than 30d`.
+    ///
+    /// Documents keep their rows and keep deduplicating by key. A `running` batch is never
+    /// pruned, nor the newest batch (nor the one last written to), whose ids SQLite would
+    /// otherwise hand out again. A pruned catalog's bytes no longer count as imported before:
+    /// imported again, its rows come out `unchanged`.
+    Prune(PruneArgs),
     /// Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`.
     #[command(subcommand)]
     Template(TemplateArgs),
@@ -252,7 +264,58 @@ pub struct ListArgs {
     #[command(flatten)]
     pub db: DbArg,
 
+    /// Only batches with this status (repeatable, or comma-separated).
+    #[arg(long, value_enum, value_name = "STATUS", value_delimiter = ',')]
+    pub status: Vec<BatchStatus>,
+
+    /// Only batches started since a date (2026-11-01, UTC), an RFC 3339 time
+    /// (2026-11-01T09:00:00-03:00) or an age (7d, 12h, 30m) measured back from now.
+    #[arg(long, value_name = "WHEN", value_parser = When::parse)]
+    pub since: Option<When>,
+
+    /// At most this many batches, the newest.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+
     /// Print the batches as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+
+    /// Only batches started since a date (2026-11-01, UTC), an RFC 3339 time
+    /// (2026-11-01T09:00:00-03:00) or an age (7d, 12h, 30m) measured back from now.
+    #[arg(long, value_name = "WHEN", value_parser = When::parse)]
+    pub since: Option<When>,
+
+    /// Print the statistics as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+
+    /// Prune batches that ended more than this long ago (30d, 12h), or before a date or an
+    /// RFC 3339 time (2026-01-01, UTC).
+    #[arg(long, required = true, value_name = "AGE", value_parser = When::parse)]
+    pub older_than: When,
+
+    /// Keep batches that have a failed file, or whose status is failed (to retry them).
+    #[arg(long)]
+    pub keep_failed: bool,
+
+    /// Count what would be pruned, remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print what was pruned as JSON on stdout.
     #[arg(long)]
     pub json: bool,
 }

@@ -6,7 +6,7 @@
 use crate::format::Outcome;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// What happened to one file. Stored as snake_case text; a public interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -84,11 +84,15 @@ impl Conflict {
 
 /// A batch's life: `running` until it ends `completed` (every file accounted for), `failed` (a
 /// fatal error stopped it) or `cancelled` (interrupted by the user).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BatchStatus {
+    /// Still importing, or stopped without a trace (killed): `batchimp resume` finishes it.
     Running,
+    /// Every file accounted for.
     Completed,
+    /// A fatal error (the database) stopped it.
     Failed,
+    /// Interrupted by the user (Ctrl-C).
     Cancelled,
     /// Stopped taking files at `--max-errors` failures; `resume` finishes it.
     Stopped,
@@ -103,6 +107,175 @@ impl BatchStatus {
             BatchStatus::Cancelled => "cancelled",
             BatchStatus::Stopped => "stopped",
         }
+    }
+}
+
+/// Which batches to read (`batchimp list`, `batchimp stats`), newest first.
+#[derive(Debug, Clone, Default)]
+pub struct BatchFilter {
+    /// Only batches with one of these statuses; empty: every status.
+    pub statuses: Vec<BatchStatus>,
+    /// Only batches started at or after this time; `None`: whenever they started.
+    pub since: Option<SystemTime>,
+    /// At most this many (the newest); `None`: all of them.
+    pub limit: Option<u64>,
+}
+
+impl BatchFilter {
+    /// The newest batch alone.
+    pub fn latest() -> BatchFilter {
+        BatchFilter {
+            limit: Some(1),
+            ..BatchFilter::default()
+        }
+    }
+}
+
+/// What the ledger says of the files of many batches (`batchimp stats`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LedgerStats {
+    /// Files by status, error type and conflict, and catalog rows, as a batch's report
+    /// counts them: the sums of the batches' `totals`.
+    pub totals: Totals,
+    /// Files by kind (`nfe`, `cfdi`, `catalog`, `pdf`...); `none` for files with nothing to
+    /// look at (empty or unreadable).
+    pub by_kind: BTreeMap<String, u64>,
+    /// Failed files by error type, the most frequent first (ties by name).
+    pub failure_reasons: Vec<FailureReason>,
+}
+
+/// The kind `by_kind` counts a file without one under.
+pub const NO_KIND: &str = "none";
+
+/// One error type among the failures of many batches.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureReason {
+    pub error_type: String,
+    pub files: u64,
+    /// The last file recorded with it (the highest `files.id`).
+    pub example: FailureExample,
+}
+
+/// A failed file, as an example of its error type.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureExample {
+    pub batch_id: i64,
+    pub path: String,
+    pub error: Option<String>,
+}
+
+impl LedgerStats {
+    /// Add `files` ledger rows that share a kind, status, error type and conflict, with their
+    /// catalog rows; `last_id` is the highest `files.id` among them (the error type's example
+    /// when it is the highest of its error type).
+    pub fn add(
+        &mut self,
+        kind: Option<String>,
+        key: (String, Option<String>, Option<String>),
+        files: u64,
+        rows: RowCounts,
+        last_id: i64,
+        examples: &mut BTreeMap<String, i64>,
+    ) {
+        *self
+            .by_kind
+            .entry(kind.unwrap_or_else(|| NO_KIND.to_owned()))
+            .or_default() += files;
+        if let Some(t) = &key.1 {
+            let id = examples.entry(t.clone()).or_insert(last_id);
+            *id = (*id).max(last_id);
+        }
+        self.totals.add(key, files, rows);
+    }
+
+    /// The failure reasons from the totals, with the examples found (by file id) for them,
+    /// the most frequent first.
+    pub fn rank_failures(&mut self, examples: BTreeMap<String, FailureExample>) {
+        let mut reasons: Vec<FailureReason> = examples
+            .into_iter()
+            .map(|(error_type, example)| FailureReason {
+                files: self
+                    .totals
+                    .by_error_type
+                    .get(&error_type)
+                    .copied()
+                    .unwrap_or(0),
+                error_type,
+                example,
+            })
+            .collect();
+        reasons.sort_by(|a, b| {
+            b.files
+                .cmp(&a.files)
+                .then_with(|| a.error_type.cmp(&b.error_type))
+        });
+        self.failure_reasons = reasons;
+    }
+}
+
+/// What `batchimp prune` removes: the ledger rows of batches older than a time.
+#[derive(Debug, Clone)]
+pub struct Prune {
+    /// Batches that ended (`finished_at`; `started_at` when it is empty) before this.
+    pub before: SystemTime,
+    /// Keep batches with a failed file, or whose status is `failed`.
+    pub keep_failed: bool,
+    /// Count, delete nothing.
+    pub dry_run: bool,
+}
+
+/// A batch `prune` looks at: one that ended before the cutoff.
+#[derive(Debug, Clone)]
+pub struct PruneCandidate {
+    pub id: i64,
+    pub status: String,
+    /// Its failed files (the ledger's count).
+    pub failed: u64,
+}
+
+/// What `prune` removed (or, with `--dry-run`, would remove), and the old batches it kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Pruned {
+    pub dry_run: bool,
+    pub batches: u64,
+    pub files: u64,
+    pub rejected_rows: u64,
+    /// The batches removed, in id order.
+    pub batch_ids: Vec<i64>,
+    /// Old batches kept because they are `running` (never pruned: `resume` finishes them).
+    pub kept_running: u64,
+    /// Old batches kept by `--keep-failed`.
+    pub kept_failed: u64,
+    /// Old batches kept because they hold the newest batch id or file id (at most two).
+    pub kept_latest: u64,
+}
+
+impl Prune {
+    /// Which of the old batches go. Never a `running` one; never one of `latest` (the batch
+    /// with the highest id and the one holding the highest file id: SQLite gives a new row
+    /// the highest id plus one, so removing them would hand their ids out again, and a
+    /// catalog's rows tell its own earlier rows by file id); with `keep_failed`, never one
+    /// that failed or has a failed file. The counts of files and rows are the sink's to fill.
+    pub fn select(&self, old: &[PruneCandidate], latest: &[i64]) -> Pruned {
+        let mut pruned = Pruned {
+            dry_run: self.dry_run,
+            ..Pruned::default()
+        };
+        for b in old {
+            if b.status == BatchStatus::Running.as_str() {
+                pruned.kept_running += 1;
+            } else if latest.contains(&b.id) {
+                pruned.kept_latest += 1;
+            } else if self.keep_failed && (b.status == BatchStatus::Failed.as_str() || b.failed > 0)
+            {
+                pruned.kept_failed += 1;
+            } else {
+                pruned.batch_ids.push(b.id);
+            }
+        }
+        pruned.batch_ids.sort_unstable();
+        pruned.batches = pruned.batch_ids.len() as u64;
+        pruned
     }
 }
 

@@ -5,7 +5,7 @@
 //! The JSON is streamed: one line per file, sorted by path, so a million-file report needs no
 //! memory, diffs cleanly between runs, and greps well.
 
-use crate::ledger::{BatchInfo, FileEntry, RejectedRow, RowCounts};
+use crate::ledger::{BatchInfo, FileEntry, LedgerStats, RejectedRow, RowCounts};
 use crate::sink::Sink;
 use anyhow::Result;
 use serde::Serialize;
@@ -252,4 +252,217 @@ pub fn write_list(out: &mut dyn Write, batches: &[BatchInfo]) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// `batchimp stats --json`: totals across the batches started since a time, with each batch's
+/// speed. A stable object: fields are only ever added.
+#[derive(Debug, Serialize)]
+pub struct StatsReport {
+    /// The `--since` cutoff (RFC 3339, UTC); `None`: every batch.
+    pub since: Option<String>,
+    /// How many batches the totals cover.
+    pub batches: u64,
+    #[serde(flatten)]
+    pub stats: LedgerStats,
+    /// Time spent by the batches that ended, added up.
+    pub processing_time_seconds: f64,
+    /// Their files over that time; `None` when no batch has ended.
+    pub files_per_second: Option<f64>,
+    /// Every batch, newest first.
+    pub per_batch: Vec<BatchSpeed>,
+}
+
+/// One batch's speed in `batchimp stats`.
+#[derive(Debug, Serialize)]
+pub struct BatchSpeed {
+    pub batch_id: i64,
+    pub status: String,
+    pub started_at: String,
+    pub files: u64,
+    /// `None` while it runs.
+    pub processing_time_seconds: Option<f64>,
+    /// Files over processing time; `None` while it runs (or when it took no measurable time).
+    pub files_per_second: Option<f64>,
+}
+
+impl StatsReport {
+    /// The report of `stats` over `batches` (those it counted, newest first).
+    pub fn new(since: Option<String>, stats: LedgerStats, batches: &[BatchInfo]) -> StatsReport {
+        let per_batch: Vec<BatchSpeed> = batches
+            .iter()
+            .map(|b| BatchSpeed {
+                batch_id: b.batch_id,
+                status: b.status.clone(),
+                started_at: b.started_at.clone(),
+                files: b.files,
+                processing_time_seconds: b.processing_time_seconds,
+                files_per_second: b
+                    .processing_time_seconds
+                    .filter(|&s| s > 0.0)
+                    .map(|s| b.files as f64 / s),
+            })
+            .collect();
+        let ended = per_batch
+            .iter()
+            .filter(|b| b.processing_time_seconds.is_some());
+        let (files, seconds) = ended.fold((0u64, 0f64), |(f, s), b| {
+            (f + b.files, s + b.processing_time_seconds.unwrap_or(0.0))
+        });
+        StatsReport {
+            since,
+            batches: batches.len() as u64,
+            stats,
+            processing_time_seconds: seconds,
+            files_per_second: (seconds > 0.0).then(|| files as f64 / seconds),
+            per_batch,
+        }
+    }
+}
+
+/// How many batches the text of `batchimp stats` shows, the newest.
+const SHOW_BATCHES: usize = 20;
+
+/// The human text of `batchimp stats`: aligned plain text.
+pub fn write_stats(out: &mut dyn Write, report: &StatsReport) -> Result<()> {
+    let totals = &report.stats.totals;
+    let scope = match &report.since {
+        Some(t) => format!("started since {t}"),
+        None => "all".to_owned(),
+    };
+    let rate = report
+        .files_per_second
+        .map_or(String::new(), |r| format!(", {r:.1} files/s"));
+    writeln!(out, "batches  {} ({scope})", thousands(report.batches))?;
+    writeln!(
+        out,
+        "files    {} ({:.2} s of processing{rate})",
+        thousands(totals.files),
+        report.processing_time_seconds
+    )?;
+    // Statuses in their own order (imported, duplicate, failed, unsupported), not by name.
+    let statuses: Vec<(&str, u64)> = crate::ledger::Status::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                totals.by_status.get(s.as_str()).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    write_counts(out, "by status", &statuses)?;
+    if !report.stats.by_kind.is_empty() {
+        let kinds: Vec<(&str, u64)> = report
+            .stats
+            .by_kind
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect();
+        write_counts(out, "by kind", &kinds)?;
+    }
+    if totals.rows.rows + totals.rows.rows_rejected > 0 {
+        writeln!(out, "\ncatalogs: {}", totals.rows.describe())?;
+    }
+    let reasons = &report.stats.failure_reasons;
+    if !reasons.is_empty() {
+        // Every error type (there are a few dozen at most), each with its latest file.
+        writeln!(out, "\nfailures by error type, most frequent first")?;
+        let width = reasons
+            .iter()
+            .map(|r| r.error_type.len())
+            .max()
+            .unwrap_or(0);
+        let nwidth = reasons
+            .iter()
+            .map(|r| thousands(r.files).len())
+            .max()
+            .unwrap_or(0);
+        for r in reasons {
+            writeln!(
+                out,
+                "  {:<width$}  {:>nwidth$}  e.g. batch {}: {}",
+                r.error_type,
+                thousands(r.files),
+                r.example.batch_id,
+                r.example.path
+            )?;
+            if let Some(e) = &r.example.error {
+                writeln!(out, "  {:<width$}  {:>nwidth$}  {e}", "", "")?;
+            }
+        }
+    }
+    if !report.per_batch.is_empty() {
+        writeln!(out, "\nfiles/s per batch")?;
+        writeln!(
+            out,
+            "  {:>6}  {:<9}  {:<24}  {:>9}  {:>9}  {:>9}",
+            "batch", "status", "started", "files", "seconds", "files/s"
+        )?;
+        for b in report.per_batch.iter().take(SHOW_BATCHES) {
+            let seconds = b
+                .processing_time_seconds
+                .map_or("-".to_owned(), |s| format!("{s:.2}"));
+            let rate = b
+                .files_per_second
+                .map_or("-".to_owned(), |r| format!("{r:.1}"));
+            writeln!(
+                out,
+                "  {:>6}  {:<9}  {:<24}  {:>9}  {:>9}  {:>9}",
+                b.batch_id,
+                b.status,
+                b.started_at,
+                thousands(b.files),
+                seconds,
+                rate
+            )?;
+        }
+        if report.per_batch.len() > SHOW_BATCHES {
+            writeln!(
+                out,
+                "  ... and {} older batches (--json lists them all)",
+                report.per_batch.len() - SHOW_BATCHES
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A titled column of names and counts, aligned.
+fn write_counts(out: &mut dyn Write, title: &str, counts: &[(&str, u64)]) -> Result<()> {
+    writeln!(out, "\n{title}")?;
+    let width = counts.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    let nwidth = counts
+        .iter()
+        .map(|(_, n)| thousands(*n).len())
+        .max()
+        .unwrap_or(0);
+    for (name, n) in counts {
+        writeln!(out, "  {name:<width$}  {:>nwidth$}", thousands(*n))?;
+    }
+    Ok(())
+}
+
+/// `48210` as `48,210`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(48_210), "48,210");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 }

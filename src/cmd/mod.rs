@@ -2,9 +2,11 @@
 //! exit codes here and only here.
 
 pub mod list;
+pub mod prune;
 pub mod report;
 pub mod resume;
 pub mod run;
+pub mod stats;
 pub mod template;
 
 use crate::cli::{Cli, Command};
@@ -40,6 +42,8 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Retry(args) => resume::retry(args),
         Command::Report(args) => report::report(args),
         Command::List(args) => list::list(args),
+        Command::Stats(args) => stats::stats(args),
+        Command::Prune(args) => prune::prune(args),
         Command::Template(args) => template::template(args),
         Command::Completions { shell } => {
             clap_complete::generate(

@@ -2,6 +2,7 @@
 
 use super::EXIT_OK;
 use crate::cli::ReportArgs;
+use crate::ledger::BatchFilter;
 use crate::report;
 use crate::sink::{Sink, Target};
 use anyhow::{Context, Result, bail};
@@ -27,7 +28,7 @@ pub fn report(args: ReportArgs) -> Result<u8> {
 /// A batch id as typed: a number, or `latest`.
 pub fn resolve_batch(sink: &mut dyn Sink, typed: &str) -> Result<i64> {
     if typed == "latest" {
-        return match sink.batches()?.first() {
+        return match sink.batches(&BatchFilter::latest())?.first() {
             Some(b) => Ok(b.batch_id),
             None => bail!("no batches in {} yet", sink.describe()),
         };

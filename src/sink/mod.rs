@@ -4,12 +4,13 @@
 //!
 //! Only the writer thread touches a sink; it is not shared.
 
+pub mod history;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 pub mod written;
 
-use crate::ledger::{BatchInfo, FileEntry, Totals};
+use crate::ledger::{BatchFilter, BatchInfo, FileEntry, LedgerStats, Prune, Pruned, Totals};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Walk};
 use crate::source::OriginSet;
 use anyhow::{Context, Result, bail};
@@ -79,8 +80,15 @@ pub trait Sink {
     fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>>;
     /// One batch's ledger row; `None` if there is no such batch.
     fn batch(&mut self, batch: i64) -> Result<Option<BatchInfo>>;
-    /// Batches, newest first.
-    fn batches(&mut self) -> Result<Vec<BatchInfo>>;
+    /// The batches a filter keeps, newest first.
+    fn batches(&mut self, filter: &BatchFilter) -> Result<Vec<BatchInfo>>;
+    /// Files of the batches started since a time (of every batch with `None`): by kind,
+    /// status, error type, with an example of each error type. One pass over the files.
+    fn stats(&mut self, since: Option<std::time::SystemTime>) -> Result<LedgerStats>;
+    /// Remove old batches' ledger rows (`batches`, their `files`, those files'
+    /// `rejected_rows`; never data) in one transaction, a statement per table; with
+    /// `dry_run`, count them and remove nothing. See [`Prune::select`] for what is kept.
+    fn prune(&mut self, prune: &Prune) -> Result<Pruned>;
     /// Counts of a batch's files by status and by error type.
     fn totals(&mut self, batch: i64) -> Result<Totals>;
     /// A batch's files sorted by origin, streamed so a million-file report needs no memory.

@@ -4,18 +4,21 @@
 //! any database error is fatal to the batch and the transaction is rolled back, so a file is
 //! never half-written.
 
+use super::history::{self, PruneSql};
 use super::schema::{self, Dialect, DocSql};
 use super::written::{self, CatalogWrite, DocsResult, Meeting, Stored, Writes};
 use super::{BatchStart, Sink};
 use crate::format::catalog::tally::{self, Tally};
 use crate::format::{self, CellRef, Table, Value, catalog};
-use crate::ledger::{BatchInfo, FileEntry, RejectedRow, RowCounts, Totals};
+use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
 use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Processed, Status, Walk};
+use crate::ledger::{Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 pub struct Sqlite {
     conn: Connection,
@@ -486,6 +489,22 @@ impl Sqlite {
         Ok(())
     }
 
+    /// Run `f` in a transaction of its own (`begin` opens it), committed when `f` succeeds
+    /// and rolled back otherwise.
+    fn in_tx<T>(&mut self, begin: &str, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch(begin)?;
+        match f(&self.conn) {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
     fn info(row: &rusqlite::Row) -> rusqlite::Result<BatchInfo> {
         let inputs: String = row.get("inputs")?;
         Ok(BatchInfo {
@@ -727,12 +746,95 @@ impl Sink for Sqlite {
             .optional()?)
     }
 
-    fn batches(&mut self) -> Result<Vec<BatchInfo>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT * FROM batches ORDER BY id DESC")?;
-        let rows = stmt.query_map([], Sqlite::info)?;
+    fn batches(&mut self, filter: &BatchFilter) -> Result<Vec<BatchInfo>> {
+        let q = history::batches(Dialect::Sqlite, "SELECT * FROM batches", filter);
+        let mut stmt = self.conn.prepare(&q.sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(&q.params), Sqlite::info)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn stats(&mut self, since: Option<SystemTime>) -> Result<LedgerStats> {
+        // One read transaction: the examples are of the files counted.
+        self.in_tx("BEGIN", |conn| {
+            let q = history::stats(Dialect::Sqlite, since);
+            let mut stats = LedgerStats {
+                totals: Totals::new(),
+                ..LedgerStats::default()
+            };
+            let mut last_ids = BTreeMap::new();
+            let mut stmt = conn.prepare(&q.sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(&q.params))?;
+            while let Some(r) = rows.next()? {
+                let counts = row_counts(r, 6)?.unwrap_or_default();
+                let key = (r.get(1)?, r.get(2)?, r.get(3)?);
+                let files = r.get::<_, i64>(4)? as u64;
+                stats.add(r.get(0)?, key, files, counts, r.get(5)?, &mut last_ids);
+            }
+            let ids: Vec<i64> = last_ids.values().copied().collect();
+            let mut examples = HashMap::new();
+            if !ids.is_empty() {
+                let mut stmt = conn.prepare(&history::files_by_id(&ids))?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    let example = FailureExample {
+                        batch_id: r.get(1)?,
+                        path: r.get(2)?,
+                        error: r.get(3)?,
+                    };
+                    examples.insert(r.get::<_, i64>(0)?, example);
+                }
+            }
+            let examples = last_ids
+                .into_iter()
+                .filter_map(|(t, id)| Some((t, examples.remove(&id)?)))
+                .collect();
+            stats.rank_failures(examples);
+            Ok(stats)
+        })
+    }
+
+    fn prune(&mut self, prune: &Prune) -> Result<Pruned> {
+        // IMMEDIATE: no other writer between choosing the batches and deleting them (the
+        // writer of a run waits for this transaction, as for another run's).
+        let begin = if prune.dry_run {
+            "BEGIN"
+        } else {
+            "BEGIN IMMEDIATE"
+        };
+        self.in_tx(begin, |conn| {
+            let sql = PruneSql::new(Dialect::Sqlite, false);
+            let cutoff = crate::time::rfc3339(prune.before);
+            let old: Vec<PruneCandidate> = conn
+                .prepare(&sql.candidates)?
+                .query_map([cutoff], |r| {
+                    Ok(PruneCandidate {
+                        id: r.get(0)?,
+                        status: r.get(1)?,
+                        failed: r.get::<_, i64>(2)? as u64,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let latest: (Option<i64>, Option<i64>) =
+                conn.query_row(sql.latest, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let latest: Vec<i64> = [latest.0, latest.1].into_iter().flatten().collect();
+            let mut pruned = prune.select(&old, &latest);
+            if pruned.batch_ids.is_empty() {
+                return Ok(pruned);
+            }
+            let ids = PruneSql::ids(Dialect::Sqlite, &pruned.batch_ids);
+            let count = |sql: &str| -> Result<u64> {
+                Ok(conn.query_row(sql, [&ids], |r| r.get::<_, i64>(0))? as u64)
+            };
+            if prune.dry_run {
+                pruned.files = count(&sql.count_files)?;
+                pruned.rejected_rows = count(&sql.count_rejected)?;
+            } else {
+                pruned.rejected_rows = conn.execute(&sql.delete_rejected, [&ids])? as u64;
+                pruned.files = conn.execute(&sql.delete_files, [&ids])? as u64;
+                conn.execute(&sql.delete_batches, [&ids])?;
+            }
+            Ok(pruned)
+        })
     }
 
     fn totals(&mut self, batch: i64) -> Result<Totals> {
@@ -985,5 +1087,58 @@ fn value_ref(cell: CellRef<'_>) -> rusqlite::types::ValueRef<'_> {
         CellRef::Int(i) => ValueRef::Integer(i),
         CellRef::Num(f) | CellRef::Decimal(f, _) => ValueRef::Real(f),
         CellRef::Text(s) => ValueRef::Text(s.as_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `prune` and `stats --since` reach a batch's files and their rejected rows through
+    /// indexes, never by scanning the ledger (which grows by a row per file imported).
+    #[test]
+    fn prune_and_stats_find_a_batch_s_rows_by_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Sqlite::open(&dir.path().join("plan.db")).unwrap();
+        let plan = |sql: &str| -> String {
+            let mut stmt = db
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap();
+            // Plans do not depend on values: a parameter that is there is bound.
+            let n = stmt.parameter_count();
+            let params = vec!["[1]"; n];
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(params), |r| {
+                    r.get::<_, String>(3)
+                })
+                .unwrap();
+            rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+        };
+        let sql = PruneSql::new(Dialect::Sqlite, false);
+        // Covering or not is the planner's choice; the index is what matters.
+        let by_batch = "INDEX files_batch_origin_stat (batch_id=?)";
+        let by_file = "INDEX rejected_rows_file (file_id=?)";
+        for (sql, uses) in [
+            (&sql.delete_rejected, &[by_file, by_batch][..]),
+            (&sql.count_rejected, &[by_file, by_batch]),
+            (&sql.delete_files, &[by_batch]),
+            (&sql.count_files, &[by_batch]),
+            (
+                &sql.delete_batches,
+                &["USING INTEGER PRIMARY KEY (rowid=?)"],
+            ),
+        ] {
+            let plan = plan(sql);
+            for index in uses {
+                assert!(plan.contains(index), "{sql}:\n{plan}");
+            }
+            assert!(!plan.contains("SCAN files"), "{sql}:\n{plan}");
+            assert!(!plan.contains("SCAN rejected_rows"), "{sql}:\n{plan}");
+        }
+        let since = Some(SystemTime::UNIX_EPOCH);
+        let stats = plan(&history::stats(Dialect::Sqlite, since).sql);
+        assert!(stats.contains(by_batch), "{stats}");
+        assert!(!stats.contains("SCAN files"), "{stats}");
     }
 }

@@ -23,6 +23,7 @@ mod reliability;
 mod retenciones;
 mod run;
 mod spreadsheet;
+mod stats;
 mod template;
 mod testdata;
 mod xmlconf;

@@ -16,14 +16,17 @@ mod tx;
 
 pub use connect::{ConnectError, ConnectErrorKind, Settings, SslMode, redact};
 
+use super::history::{self, PruneSql};
 use super::schema::{self, Dialect};
 use super::{BatchStart, Sink};
-use crate::ledger::{BatchInfo, FileEntry, RejectedRow, RowCounts, Totals};
+use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status, Walk};
+use crate::ledger::{Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result, bail};
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Row};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -647,11 +650,91 @@ impl Sink for Postgres {
         })
     }
 
-    fn batches(&mut self) -> Result<Vec<BatchInfo>> {
-        let sql = format!("{} ORDER BY id DESC", Postgres::batch_sql());
+    fn batches(&mut self, filter: &BatchFilter) -> Result<Vec<BatchInfo>> {
+        let q = history::batches(Dialect::Postgres, &Postgres::batch_sql(), filter);
+        let params: Vec<Option<String>> = q.params.into_iter().map(Some).collect();
         self.in_tx(|c| {
-            let rows = c.query_typed(&sql, &[])?;
+            let rows = c.query_typed(&q.sql, &texts(&params))?;
             Ok(rows.iter().map(Postgres::info).collect())
+        })
+    }
+
+    fn stats(&mut self, since: Option<std::time::SystemTime>) -> Result<LedgerStats> {
+        let q = history::stats(Dialect::Postgres, since);
+        let params: Vec<Option<String>> = q.params.into_iter().map(Some).collect();
+        // One transaction, REPEATABLE READ: the examples are of the files counted.
+        self.in_tx(|c| {
+            c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+            let mut stats = LedgerStats {
+                totals: Totals::new(),
+                ..LedgerStats::default()
+            };
+            let mut last_ids = BTreeMap::new();
+            for r in c.query_typed(&q.sql, &texts(&params))? {
+                let counts = row_counts(&r, 6).unwrap_or_default();
+                let key = (r.get(1), r.get(2), r.get(3));
+                let files = r.get::<_, i64>(4) as u64;
+                stats.add(r.get(0), key, files, counts, r.get(5), &mut last_ids);
+            }
+            let ids: Vec<i64> = last_ids.values().copied().collect();
+            let mut examples = HashMap::new();
+            if !ids.is_empty() {
+                for r in c.query_typed(&history::files_by_id(&ids), &[])? {
+                    let example = FailureExample {
+                        batch_id: r.get(1),
+                        path: r.get(2),
+                        error: r.get(3),
+                    };
+                    examples.insert(r.get::<_, i64>(0), example);
+                }
+            }
+            let examples = last_ids
+                .iter()
+                .filter_map(|(t, id)| Some((t.clone(), examples.remove(id)?)))
+                .collect();
+            stats.rank_failures(examples);
+            Ok(stats)
+        })
+    }
+
+    fn prune(&mut self, prune: &Prune) -> Result<Pruned> {
+        // The candidates' rows are locked (FOR UPDATE) until the deletes commit: a `resume`
+        // reopening one of them waits, and one reopened first is read as `running`.
+        let sql = PruneSql::new(Dialect::Postgres, !prune.dry_run);
+        let cutoff = [Some(crate::time::rfc3339(prune.before))];
+        self.in_tx(|c| {
+            let old: Vec<PruneCandidate> = c
+                .query_typed(&sql.candidates, &texts(&cutoff))?
+                .iter()
+                .map(|r| PruneCandidate {
+                    id: r.get(0),
+                    status: r.get(1),
+                    failed: r.get::<_, i64>(2) as u64,
+                })
+                .collect();
+            let latest = c.query_typed_one(sql.latest, &[])?;
+            let latest: Vec<i64> = [latest.get::<_, Option<i64>>(0), latest.get(1)]
+                .into_iter()
+                .flatten()
+                .collect();
+            let mut pruned = prune.select(&old, &latest);
+            if pruned.batch_ids.is_empty() {
+                return Ok(pruned);
+            }
+            let ids = [Some(PruneSql::ids(Dialect::Postgres, &pruned.batch_ids))];
+            let ids = texts(&ids);
+            let count = |c: &mut Client, sql: &str| -> Result<u64> {
+                Ok(c.query_typed_one(sql, &ids)?.get::<_, i64>(0) as u64)
+            };
+            if prune.dry_run {
+                pruned.files = count(c, &sql.count_files)?;
+                pruned.rejected_rows = count(c, &sql.count_rejected)?;
+            } else {
+                pruned.rejected_rows = c.execute_typed(&sql.delete_rejected, &ids)?;
+                pruned.files = c.execute_typed(&sql.delete_files, &ids)?;
+                c.execute_typed(&sql.delete_batches, &ids)?;
+            }
+            Ok(pruned)
         })
     }
 

@@ -1,0 +1,118 @@
+//! `batchimp prune`: remove old batches' ledger rows, never imported data. The choice of
+//! batches is [`Prune::select`]'s; the sink deletes them in one transaction.
+
+use super::EXIT_OK;
+use crate::cli::PruneArgs;
+use crate::ledger::{Prune, Pruned};
+use crate::report::thousands;
+use crate::sink::{Target, retrying};
+use anyhow::Result;
+use serde::Serialize;
+use std::io::Write;
+
+/// `prune --json`.
+#[derive(Serialize)]
+struct PruneReport<'a> {
+    /// Batches that ended before this time were looked at.
+    before: String,
+    #[serde(flatten)]
+    pruned: &'a Pruned,
+}
+
+/// Transient errors (another program's transaction holding SQLite) retried before giving up.
+const RETRIES: u32 = 3;
+
+pub fn prune(args: PruneArgs) -> Result<u8> {
+    let mut sink = Target::parse(&args.db.db, &args.db.schema)?.open_existing()?;
+    let prune = Prune {
+        before: args.older_than.at,
+        keep_failed: args.keep_failed,
+        dry_run: args.dry_run,
+    };
+    // A busy database's retries are logged (`database_retry`) on stderr.
+    crate::log::init(&crate::log::LogConfig::default())?;
+    let pruned = retrying(sink.as_mut(), RETRIES, "prune the ledger", |s| {
+        s.prune(&prune)
+    })?;
+    let when = match args.older_than.age {
+        Some(_) => format!("older than {}", args.older_than.describe()),
+        None => format!("ended before {}", args.older_than.describe()),
+    };
+    eprintln!("batchimp: {}", message(&pruned, &when));
+    if args.json {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let report = PruneReport {
+            before: args.older_than.rfc3339(),
+            pruned: &pruned,
+        };
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+        out.flush()?;
+    }
+    Ok(EXIT_OK)
+}
+
+/// `pruned 12 batches, 48,210 files (older than 30 days); kept 1 running`.
+fn message(p: &Pruned, when: &str) -> String {
+    let plural =
+        |n: u64, word: &str| format!("{} {word}{}", thousands(n), if n == 1 { "" } else { "es" });
+    let files = |n: u64| format!("{} file{}", thousands(n), if n == 1 { "" } else { "s" });
+    let verb = if p.dry_run { "would prune" } else { "pruned" };
+    let mut msg = format!(
+        "{verb} {}, {} ({when})",
+        plural(p.batches, "batch"),
+        files(p.files)
+    );
+    let mut kept = Vec::new();
+    if p.kept_running > 0 {
+        kept.push(format!("{} running", p.kept_running));
+    }
+    if p.kept_failed > 0 {
+        kept.push(format!("{} with failures (--keep-failed)", p.kept_failed));
+    }
+    match p.kept_latest {
+        0 => {}
+        1 => kept.push("the newest".to_owned()),
+        n => kept.push(format!("the {n} newest")),
+    }
+    if !kept.is_empty() {
+        msg.push_str(&format!("; kept {}", kept.join(", ")));
+    }
+    if p.dry_run {
+        msg.push_str("; nothing removed (--dry-run)");
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages() {
+        let p = Pruned {
+            batches: 12,
+            files: 48_210,
+            ..Pruned::default()
+        };
+        assert_eq!(
+            message(&p, "older than 30 days"),
+            "pruned 12 batches, 48,210 files (older than 30 days)"
+        );
+        let p = Pruned {
+            dry_run: true,
+            batches: 1,
+            files: 1,
+            kept_running: 1,
+            kept_failed: 2,
+            kept_latest: 1,
+            ..Pruned::default()
+        };
+        assert_eq!(
+            message(&p, "older than 7 days"),
+            "would prune 1 batch, 1 file (older than 7 days); kept 1 running, \
+             2 with failures (--keep-failed), the newest; nothing removed (--dry-run)"
+        );
+    }
+}

@@ -1,0 +1,31 @@
+//! `batchimp stats`: what the ledger says of many batches at once — files by kind, status and
+//! error type, each batch's speed, and the most frequent failures with an example each.
+
+use super::EXIT_OK;
+use crate::cli::StatsArgs;
+use crate::ledger::BatchFilter;
+use crate::report::{self, StatsReport};
+use crate::sink::Target;
+use anyhow::Result;
+use std::io::Write;
+
+pub fn stats(args: StatsArgs) -> Result<u8> {
+    let mut sink = Target::parse(&args.db.db, &args.db.schema)?.open_existing()?;
+    let since = args.since.map(|w| w.at);
+    let stats = sink.stats(since)?;
+    let batches = sink.batches(&BatchFilter {
+        since,
+        ..BatchFilter::default()
+    })?;
+    let report = StatsReport::new(args.since.map(|w| w.rfc3339()), stats, &batches);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        report::write_stats(&mut out, &report)?;
+    }
+    out.flush()?;
+    Ok(EXIT_OK)
+}
