@@ -5,6 +5,7 @@ use crate::cli::{BatchArgs, ExecArgs};
 use crate::format::number::Convention;
 use crate::format::{ParseOptions, catalog};
 use crate::ledger::OnConflict;
+use crate::notify::{Notifier, Webhook};
 use crate::pipeline::Plan;
 use crate::sink::Target;
 use crate::source::{Limits, WalkOptions};
@@ -89,6 +90,8 @@ pub struct ExecConfig {
     /// Draw a progress bar (stderr is a terminal and not `--quiet`).
     pub progress: bool,
     pub no_wait: bool,
+    /// Where to POST the batch's summary when it ends (`--notify`); `None` for nowhere.
+    pub notify: Option<Notifier>,
 }
 
 impl ExecConfig {
@@ -102,12 +105,25 @@ impl ExecConfig {
             Some(p) if p.as_os_str() == "-" => ReportDest::Stdout,
             Some(p) => ReportDest::File(p.clone()),
         };
+        let notify = match &a.notify {
+            None => None,
+            Some(url) => {
+                if a.notify_timeout.is_zero() {
+                    bail!("--notify-timeout must be more than 0");
+                }
+                Some(Notifier {
+                    webhook: Webhook::parse(url)?,
+                    timeout: a.notify_timeout,
+                })
+            }
+        };
         Ok(ExecConfig {
             target: Target::parse(&a.db.db, &a.db.schema)?,
             workers,
             report,
             progress: !a.quiet && std::io::stderr().is_terminal(),
             no_wait: a.no_wait,
+            notify,
         })
     }
 }

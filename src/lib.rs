@@ -13,6 +13,7 @@ pub mod error;
 pub mod format;
 pub mod interrupt;
 pub mod ledger;
+pub mod notify;
 pub mod pipeline;
 pub mod progress;
 pub mod report;

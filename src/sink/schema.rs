@@ -29,6 +29,8 @@ pub static BATCHES: Table = Table {
         col("unsupported", I).default("0"),
         col("rows_rejected", I).default("0"),
         col("commits", I).default("0"),
+        // What came of the --notify webhook (ledger::Notification as JSON); NULL without one.
+        col("notification", T),
     ],
     ..Table::BASE
 };

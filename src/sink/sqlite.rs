@@ -9,7 +9,7 @@ use super::written::{self, CatalogWrite, DocsResult, Meeting, Stored, Writes};
 use super::{BatchStart, Sink};
 use crate::format::catalog::tally::{self, Tally};
 use crate::format::{self, CellRef, Table, Value, catalog};
-use crate::ledger::{BatchInfo, FileEntry, RejectedRow, RowCounts, Totals};
+use crate::ledger::{BatchInfo, FileEntry, Notification, RejectedRow, RowCounts, Totals};
 use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Processed, Status};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result};
@@ -453,6 +453,7 @@ impl Sqlite {
             failed: row.get("failed")?,
             unsupported: row.get("unsupported")?,
             rows_rejected: row.get("rows_rejected")?,
+            notification: Notification::from_column(row.get("notification")?),
             options: row.get("options")?,
             cwd: row.get("cwd")?,
         })
@@ -612,9 +613,19 @@ impl Sink for Sqlite {
         Ok(())
     }
 
+    fn set_notification(&mut self, batch: i64, notification: &Notification) -> Result<()> {
+        self.conn.execute(
+            "UPDATE batches SET notification = ?2 WHERE id = ?1",
+            params![batch, notification.to_json()],
+        )?;
+        Ok(())
+    }
+
     fn reopen_batch(&mut self, batch: i64) -> Result<()> {
         self.conn.execute(
-            "UPDATE batches SET status = ?2, finished_at = NULL, processing_time_seconds = NULL WHERE id = ?1",
+            "UPDATE batches SET status = ?2, finished_at = NULL, processing_time_seconds = NULL,
+                notification = NULL
+             WHERE id = ?1",
             params![batch, BatchStatus::Running.as_str()],
         )?;
         Ok(())

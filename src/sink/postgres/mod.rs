@@ -18,7 +18,7 @@ pub use connect::{ConnectError, ConnectErrorKind, Settings, SslMode, redact};
 
 use super::schema::{self, Dialect};
 use super::{BatchStart, Sink};
-use crate::ledger::{BatchInfo, FileEntry, RejectedRow, RowCounts, Totals};
+use crate::ledger::{BatchInfo, FileEntry, Notification, RejectedRow, RowCounts, Totals};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result, bail};
@@ -382,13 +382,15 @@ impl Postgres {
             rows_rejected: n(12),
             options: row.get(13),
             cwd: row.get(14),
+            notification: Notification::from_column(row.get(15)),
         }
     }
 
     fn batch_sql() -> String {
         format!(
             "SELECT id, status, inputs, workers, {}, {}, processing_time_seconds, files,
-                imported, duplicate, failed, unsupported, rows_rejected, options, cwd
+                imported, duplicate, failed, unsupported, rows_rejected, options, cwd,
+                notification
              FROM batches",
             timestamp("started_at"),
             timestamp("finished_at")
@@ -551,6 +553,17 @@ impl Sink for Postgres {
         })
     }
 
+    fn set_notification(&mut self, batch: i64, notification: &Notification) -> Result<()> {
+        let params = [Some(batch.to_string()), Some(notification.to_json())];
+        self.in_tx(|c| {
+            c.query_typed(
+                "UPDATE batches SET notification = $2 WHERE id = $1::bigint",
+                &texts(&params),
+            )?;
+            Ok(())
+        })
+    }
+
     fn reopen_batch(&mut self, batch: i64) -> Result<()> {
         let params = [
             Some(batch.to_string()),
@@ -559,7 +572,7 @@ impl Sink for Postgres {
         self.in_tx(|c| {
             c.query_typed(
                 "UPDATE batches SET status = $2, finished_at = NULL,
-                    processing_time_seconds = NULL WHERE id = $1::bigint",
+                    processing_time_seconds = NULL, notification = NULL WHERE id = $1::bigint",
                 &texts(&params),
             )?;
             Ok(())
