@@ -16,6 +16,7 @@ mod corpus;
 mod fuzz;
 mod helpers;
 mod nfe;
+mod notify;
 mod pgserver;
 mod postgres;
 mod reliability;
