@@ -273,20 +273,30 @@ impl Notifier {
         let response = match result {
             Ok(response) => response,
             Err(e) => {
-                let retry = matches!(
-                    e,
-                    ureq::Error::Io(_)
-                        | ureq::Error::Timeout(_)
-                        | ureq::Error::ConnectionFailed
-                        | ureq::Error::HostNotFound
-                        | ureq::Error::Protocol(_)
-                );
+                // A TLS handshake that failed (a certificate not trusted, not for this host)
+                // comes as an I/O error, and would fail the same way again.
+                let tls = match &e {
+                    ureq::Error::Io(io) => io
+                        .get_ref()
+                        .is_some_and(|inner| inner.is::<rustls::Error>()),
+                    _ => false,
+                };
+                let retry = !tls
+                    && matches!(
+                        e,
+                        ureq::Error::Io(_)
+                            | ureq::Error::Timeout(_)
+                            | ureq::Error::ConnectionFailed
+                            | ureq::Error::HostNotFound
+                            | ureq::Error::Protocol(_)
+                    );
                 let error = match e {
                     ureq::Error::Timeout(_) => format!(
                         "no answer within {}",
                         humantime::format_duration(self.timeout)
                     ),
                     ureq::Error::HostNotFound => "host not found".to_owned(),
+                    ureq::Error::Io(io) if tls => format!("TLS: {io}"),
                     ureq::Error::Io(io) => io.to_string(),
                     e => e.to_string(),
                 };
