@@ -309,7 +309,7 @@ _batchimp() {
                     return 0
                     ;;
                 --status)
-                    COMPREPLY=($(compgen -W "running completed failed cancelled" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "running completed failed cancelled stopped" -- "${cur}"))
                     return 0
                     ;;
                 --since)
@@ -376,7 +376,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__resume)
-            opts="-j -q -v -h -V --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --help --version"
+            opts="-j -q -v -h -V --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -411,6 +411,14 @@ _batchimp() {
                     return 0
                     ;;
                 --max-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -422,7 +430,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__retry)
-            opts="-j -q -v -h -V --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --help --version"
+            opts="-j -q -v -h -V --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -460,6 +468,14 @@ _batchimp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --notify)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -468,7 +484,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__run)
-            opts="-j -q -v -h -V --resume --verify --dry-run --hidden --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --help --version"
+            opts="-j -q -v -h -V --resume --verify --dry-run --hidden --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -543,6 +559,14 @@ _batchimp() {
                     return 0
                     ;;
                 --max-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -56,6 +56,8 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l log-format -d 
 json\t'One JSON object per line, for log collectors'"
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l log-file -d 'Append log lines to this file instead of stderr (the progress bar and the summary line stay on stderr)' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l notify -d 'When the batch ends (completed, failed or cancelled), POST its summary as JSON to this http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a warning and never changes the exit status. User info and query string are never shown or stored' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l notify-timeout -d 'The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s, 500ms)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l resume -d 'Finish the latest unfinished batch over the same inputs and options instead of starting a new one (a new batch when there is none, so cron can always pass it)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l verify -d 'With --resume: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l dry-run -d 'Walk, detect, parse and validate everything and write the report, but leave the database untouched: not even a ledger row (an absent SQLite file is not created). Duplicates are found against a SQLite database\'s contents; against PostgreSQL, only within these inputs'
@@ -75,6 +77,8 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l log-format 
 json\t'One JSON object per line, for log collectors'"
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l log-file -d 'Append log lines to this file instead of stderr (the progress bar and the summary line stay on stderr)' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l notify -d 'When the batch ends (completed, failed or cancelled), POST its summary as JSON to this http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a warning and never changes the exit status. User info and query string are never shown or stored' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l notify-timeout -d 'The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s, 500ms)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'
@@ -90,6 +94,8 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l log-format -
 json\t'One JSON object per line, for log collectors'"
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l log-file -d 'Append log lines to this file instead of stderr (the progress bar and the summary line stay on stderr)' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l notify -d 'When the batch ends (completed, failed or cancelled), POST its summary as JSON to this http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a warning and never changes the exit status. User info and query string are never shown or stored' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l notify-timeout -d 'The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s, 500ms)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'
@@ -107,7 +113,8 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l schema -d 'Po
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l status -d 'Only batches with this status (repeatable, or comma-separated)' -r -f -a "running\t'Still importing, or stopped without a trace (killed): `batchimp resume` finishes it'
 completed\t'Every file accounted for'
 failed\t'A fatal error (the database) stopped it'
-cancelled\t'Interrupted by the user (Ctrl-C)'"
+cancelled\t'Interrupted by the user (Ctrl-C)'
+stopped\t'Stopped taking files at `--max-errors` failures; `resume` finishes it'"
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l since -d 'Only batches started since a date (2026-11-01, UTC), an RFC 3339 time (2026-11-01T09:00:00-03:00) or an age (7d, 12h, 30m) measured back from now' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l limit -d 'At most this many batches, the newest' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l json -d 'Print the batches as JSON'

@@ -132,6 +132,22 @@ pub struct ExecArgs {
     /// Stop at the first failed file (--max-errors 1).
     #[arg(long, conflicts_with = "max_errors")]
     pub fail_fast: bool,
+    /// When the batch ends (completed, failed or cancelled), POST its summary as JSON to this
+    /// http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s
+    /// apart or as Retry-After says); a webhook that stays down prints a warning and never
+    /// changes the exit status. User info and query string are never shown or stored.
+    #[arg(
+        long,
+        env = "BATCHIMP_NOTIFY",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub notify: Option<String>,
+
+    /// The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s,
+    /// 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub notify_timeout: std::time::Duration,
 }
 
 /// Options that change what a batch imports; stored with the batch and reused by resume/retry.

@@ -6,6 +6,7 @@ use crate::format::number::Convention;
 use crate::format::{ParseOptions, catalog};
 use crate::ledger::OnConflict;
 use crate::log::LogConfig;
+use crate::notify::{Notifier, Webhook};
 use crate::pipeline::Plan;
 use crate::sink::Target;
 use crate::source::{Limits, WalkOptions};
@@ -97,6 +98,8 @@ pub struct ExecConfig {
     pub log: LogConfig,
     /// `-q`: the summary line only when something failed.
     pub quiet: bool,
+    /// Where to POST the batch's summary when it ends (`--notify`); `None` for nowhere.
+    pub notify: Option<Notifier>,
 }
 
 impl ExecConfig {
@@ -109,6 +112,18 @@ impl ExecConfig {
             None => ReportDest::Default,
             Some(p) if p.as_os_str() == "-" => ReportDest::Stdout,
             Some(p) => ReportDest::File(p.clone()),
+        };
+        let notify = match &a.notify {
+            None => None,
+            Some(url) => {
+                if a.notify_timeout.is_zero() {
+                    bail!("--notify-timeout must be more than 0");
+                }
+                Some(Notifier {
+                    webhook: Webhook::parse(url)?,
+                    timeout: a.notify_timeout,
+                })
+            }
         };
         Ok(ExecConfig {
             target: Target::parse(&a.db.db, &a.db.schema)?,
@@ -124,6 +139,7 @@ impl ExecConfig {
                 verbosity: if a.quiet { -1 } else { a.verbose.min(3) as i8 },
             },
             quiet: a.quiet,
+            notify,
         })
     }
 }

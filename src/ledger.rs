@@ -4,7 +4,7 @@
 //! its ledger row commit together.
 
 use crate::format::Outcome;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -377,6 +377,9 @@ pub struct BatchInfo {
     pub files_per_second: Option<f64>,
     /// Seconds left at that rate, while running with a known total.
     pub eta_seconds: Option<f64>,
+    /// What came of the `--notify` webhook when the batch last ended; `None` without one (or
+    /// while the batch runs again).
+    pub notification: Option<Notification>,
     /// The options that decide what the batch imports (JSON), reused by resume and retry.
     #[serde(skip)]
     pub options: String,
@@ -421,6 +424,34 @@ pub struct Walk {
     pub found: u64,
     /// All of them, once counted.
     pub total: Option<u64>,
+}
+
+/// What came of a batch's `--notify` webhook: the `notification` of the report, stored as JSON
+/// in `batches.notification`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The URL without its credentials, `https://***@host/path` (no user info, no query).
+    pub url: String,
+    /// A 2xx answer came back.
+    pub delivered: bool,
+    /// Attempts made, the first included.
+    pub attempts: u32,
+    /// The HTTP status of the last answer; `None` when the last attempt got none.
+    pub status: Option<u16>,
+    /// Why the last attempt failed; `None` when delivered.
+    pub error: Option<String>,
+}
+
+impl Notification {
+    /// As stored in `batches.notification`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("plain struct")
+    }
+
+    /// From `batches.notification`; `None` for NULL (or text this batchimp cannot read).
+    pub fn from_column(text: Option<String>) -> Option<Notification> {
+        serde_json::from_str(&text?).ok()
+    }
 }
 
 /// Counts of a batch's files.

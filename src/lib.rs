@@ -14,6 +14,7 @@ pub mod format;
 pub mod interrupt;
 pub mod ledger;
 pub mod log;
+pub mod notify;
 pub mod pipeline;
 pub mod progress;
 pub mod report;

@@ -48,6 +48,7 @@ pub fn write_json(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo) -
         j(&batch.files_per_second)?
     )?;
     writeln!(out, "  \"eta_seconds\": {},", j(&batch.eta_seconds)?)?;
+    writeln!(out, "  \"notification\": {},", j(&batch.notification)?)?;
     writeln!(out, "  \"totals\": {},", j(&totals)?)?;
     write!(out, "  \"files\": [")?;
     let mut first = true;
@@ -81,6 +82,9 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
     }
     writeln!(out, "  inputs   {}", batch.inputs.join(" "))?;
     writeln!(out, "  workers  {}", batch.workers)?;
+    if let Some(n) = &batch.notification {
+        writeln!(out, "  webhook  {}", n.describe())?;
+    }
     writeln!(
         out,
         "  files    {}: {} imported, {} duplicate, {} failed, {} unsupported",

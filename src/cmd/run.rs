@@ -5,7 +5,8 @@ use super::{EXIT_FILES_FAILED, EXIT_OK};
 use crate::cli::RunArgs;
 use crate::config::{self, BatchOptions, ExecConfig, ReportDest};
 use crate::interrupt::{self, EXIT_INTERRUPTED};
-use crate::ledger::{BatchInfo, BatchStatus};
+use crate::ledger::{BatchInfo, BatchStatus, Notification, Status, Totals};
+use crate::notify::{Notifier, Summary};
 use crate::pipeline::{self, Ended, Plan, Scope};
 use crate::progress::Progress;
 use crate::report;
@@ -69,10 +70,10 @@ pub fn run(args: RunArgs) -> Result<u8> {
     execute(&exec, &plan, sink.as_mut(), batch, &Filter::All)
 }
 
-/// Run the pipeline over `filter`'s share of the plan into `batch`, close the batch, write its
-/// report and say how it went. The exit status: 0, 1 (some files failed or catalog rows were
-/// rejected), 130 (interrupted);
-/// `Err` (exit 2) when the database failed.
+/// Run the pipeline over `filter`'s share of the plan into `batch`, close the batch, notify the
+/// webhook, write its report and say how it went. The exit status: 0, 1 (some files failed or
+/// catalog rows were rejected), 130 (interrupted); `Err` (exit 2) when the database failed. The
+/// webhook never changes it.
 pub fn execute(
     exec: &ExecConfig,
     plan: &Plan,
@@ -110,9 +111,13 @@ pub fn execute(
         // Best effort: the ledger is already true (nothing uncommitted is recorded), this only
         // labels the batch. A full disk may refuse even that; resume works either way.
         let _ = sink.finish_batch(batch, status);
-        return Err(e.context(format!(
+        let e = e.context(format!(
             "batch {batch} stopped; files committed so far are in the ledger; once the cause is fixed, finish it with: {resume_hint}"
-        )));
+        ));
+        if let Some(notifier) = exec.notify.as_ref().filter(|_| !exec.dry_run) {
+            notify_failed(notifier, sink, batch, plan, &progress, &e);
+        }
+        return Err(e);
     }
     let untouched =
         was_complete && status == BatchStatus::Completed && progress.counts().files() == 0;
@@ -126,10 +131,31 @@ pub fn execute(
         return Ok(exit_status(&info));
     }
     sink.finish_batch(batch, status)?;
-    let info = sink
+    let mut info = sink
         .batch(batch)?
         .context("the batch vanished from the ledger")?;
-    let report_path = write_report(exec, sink, &info)?;
+    // The report's file is created before the webhook is called, so that the summary can name
+    // it, and written after, so that it can say what came of the webhook.
+    let out = open_report(exec, &info);
+    if let Some(notifier) = exec.notify.as_ref().filter(|_| !exec.dry_run) {
+        let totals = sink.totals(batch)?;
+        let mut summary = Summary::new(&info, &totals);
+        summary.report = match &out {
+            Ok(ReportOut::File(path, _)) => Some(
+                std::path::absolute(path)
+                    .unwrap_or_else(|_| path.clone())
+                    .display()
+                    .to_string(),
+            ),
+            _ => None,
+        };
+        let notification = notify(notifier, &summary);
+        if let Err(e) = sink.set_notification(batch, &notification) {
+            eprintln!("batchimp: warning: cannot record the notification in the ledger: {e:#}");
+        }
+        info.notification = Some(notification);
+    }
+    let report_path = write_report(out?, sink, &info)?;
     let mut line = summary_line(&info, report_path.as_ref());
     if exec.dry_run {
         line = line.replacen(
@@ -223,20 +249,79 @@ fn summary_line(info: &BatchInfo, report: Option<&PathBuf>) -> String {
     line
 }
 
-/// Write the JSON report where the user asked; the path written, `None` for stdout.
-fn write_report(
-    exec: &ExecConfig,
+/// POST the summary (retrying as [`Notifier::send`] does), warn when it was not delivered.
+fn notify(notifier: &Notifier, summary: &Summary) -> Notification {
+    let notification = notifier.send(summary);
+    if !notification.delivered {
+        eprintln!(
+            "batchimp: warning: notification to {}",
+            notification.describe()
+        );
+    }
+    notification
+}
+
+/// Tell the webhook that the batch stopped on `error`, from the ledger when it can still be read,
+/// else from what this run counted. Best effort all along: the database may be what failed.
+fn notify_failed(
+    notifier: &Notifier,
     sink: &mut dyn Sink,
-    info: &BatchInfo,
-) -> Result<Option<PathBuf>> {
-    let path = match &exec.report {
-        ReportDest::Stdout => {
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            report::write_json(&mut out, sink, info)?;
-            out.flush()?;
-            return Ok(None);
+    batch: i64,
+    plan: &Plan,
+    progress: &Progress,
+    error: &anyhow::Error,
+) {
+    let message = format!("{error:#}");
+    let info = sink.batch(batch).ok().flatten();
+    let totals = info.as_ref().and_then(|_| sink.totals(batch).ok());
+    let inputs: Vec<String> = plan
+        .inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let notification = match (&info, &totals) {
+        (Some(info), Some(totals)) => {
+            let mut summary = Summary::new(info, totals);
+            summary.error = Some(message);
+            notify(notifier, &summary)
         }
+        _ => {
+            let counts = progress.counts();
+            let mut totals = Totals::new();
+            for s in Status::ALL {
+                totals
+                    .by_status
+                    .insert(s.as_str().to_owned(), counts.get(s));
+            }
+            totals.files = counts.files();
+            let summary = Summary {
+                batch_id: batch,
+                status: BatchStatus::Failed.as_str(),
+                started_at: None,
+                finished_at: None,
+                processing_time_seconds: None,
+                inputs: &inputs,
+                totals: &totals,
+                report: None,
+                error: Some(message),
+            };
+            notify(notifier, &summary)
+        }
+    };
+    let _ = sink.set_notification(batch, &notification);
+}
+
+/// The report's destination, opened: a file created (its path can be named before it is
+/// written), or stdout.
+enum ReportOut {
+    Stdout,
+    File(PathBuf, std::fs::File),
+}
+
+/// Create the report's file where the user asked (nothing to do for stdout).
+fn open_report(exec: &ExecConfig, info: &BatchInfo) -> Result<ReportOut> {
+    let path = match &exec.report {
+        ReportDest::Stdout => return Ok(ReportOut::Stdout),
         ReportDest::File(p) => p.clone(),
         ReportDest::Default if exec.dry_run => exec
             .target
@@ -249,6 +334,21 @@ fn write_report(
     };
     let file = std::fs::File::create(&path)
         .with_context(|| format!("cannot write report {}", path.display()))?;
+    Ok(ReportOut::File(path, file))
+}
+
+/// Write the JSON report; the path written, `None` for stdout.
+fn write_report(out: ReportOut, sink: &mut dyn Sink, info: &BatchInfo) -> Result<Option<PathBuf>> {
+    let (path, file) = match out {
+        ReportOut::Stdout => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            report::write_json(&mut out, sink, info)?;
+            out.flush()?;
+            return Ok(None);
+        }
+        ReportOut::File(path, file) => (path, file),
+    };
     let mut out = std::io::BufWriter::new(file);
     report::write_json(&mut out, sink, info)
         .with_context(|| format!("cannot write report {}", path.display()))?;

@@ -10,8 +10,8 @@ pub mod schema;
 pub mod sqlite;
 pub mod written;
 
-use crate::ledger::{BatchFilter, BatchInfo, FileEntry, LedgerStats, Prune, Pruned, Totals};
-use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Walk};
+use crate::ledger::{BatchFilter, BatchInfo, FileEntry, LedgerStats, Notification, Prune, Pruned};
+use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Totals, Walk};
 use crate::source::OriginSet;
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
@@ -69,7 +69,10 @@ pub trait Sink {
     }
     /// Close a batch: final counts from the ledger, end time, status.
     fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()>;
-    /// Mark a batch `running` again (resume, retry).
+    /// Record what came of the batch's `--notify` webhook (after `finish_batch`).
+    fn set_notification(&mut self, batch: i64, notification: &Notification) -> Result<()>;
+    /// Mark a batch `running` again (resume, retry); the notification of its last end is
+    /// cleared, a new end is coming.
     fn reopen_batch(&mut self, batch: i64) -> Result<()>;
     /// The latest batch not `completed` with exactly these inputs, options and working folder.
     fn find_unfinished(&mut self, start: &BatchStart, cwd: &str) -> Result<Option<i64>>;

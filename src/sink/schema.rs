@@ -33,6 +33,8 @@ pub static BATCHES: Table = Table {
         // the count of the inputs finished (NULL until then).
         col("files_found", I).default("0"),
         col("files_total", I),
+        // What came of the --notify webhook (ledger::Notification as JSON); NULL without one.
+        col("notification", T),
     ],
     ..Table::BASE
 };

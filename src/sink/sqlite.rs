@@ -12,7 +12,7 @@ use crate::format::catalog::tally::{self, Tally};
 use crate::format::{self, CellRef, Table, Value, catalog};
 use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
 use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Processed, Status, Walk};
-use crate::ledger::{Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
+use crate::ledger::{Notification, Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -527,6 +527,7 @@ impl Sqlite {
             progress_percentage: None,
             files_per_second: None,
             eta_seconds: None,
+            notification: Notification::from_column(row.get("notification")?),
             options: row.get("options")?,
             cwd: row.get("cwd")?,
         }
@@ -691,9 +692,19 @@ impl Sink for Sqlite {
         Ok(())
     }
 
+    fn set_notification(&mut self, batch: i64, notification: &Notification) -> Result<()> {
+        self.conn.execute(
+            "UPDATE batches SET notification = ?2 WHERE id = ?1",
+            params![batch, notification.to_json()],
+        )?;
+        Ok(())
+    }
+
     fn reopen_batch(&mut self, batch: i64) -> Result<()> {
         self.conn.execute(
-            "UPDATE batches SET status = ?2, finished_at = NULL, processing_time_seconds = NULL WHERE id = ?1",
+            "UPDATE batches SET status = ?2, finished_at = NULL, processing_time_seconds = NULL,
+                notification = NULL
+             WHERE id = ?1",
             params![batch, BatchStatus::Running.as_str()],
         )?;
         Ok(())

@@ -112,6 +112,8 @@ fn help_documents_every_run_option() {
         "--allow-invalid-keys",
         "--report",
         "--quiet",
+        "--notify",
+        "--notify-timeout",
         "Exit status",
     ] {
         assert!(help.contains(opt), "{opt} in:\n{help}");

@@ -17,6 +17,7 @@ mod fuzz;
 mod helpers;
 mod logs;
 mod nfe;
+mod notify;
 mod pgserver;
 mod postgres;
 mod reliability;

@@ -21,7 +21,7 @@ use super::schema::{self, Dialect};
 use super::{BatchStart, Sink};
 use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status, Walk};
-use crate::ledger::{Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
+use crate::ledger::{Notification, Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result, bail};
 use postgres::types::{ToSql, Type};
@@ -400,6 +400,7 @@ impl Postgres {
             eta_seconds: None,
             options: row.get(13),
             cwd: row.get(14),
+            notification: Notification::from_column(row.get(15)),
         }
         .with_progress(&crate::time::now_rfc3339())
     }
@@ -408,7 +409,7 @@ impl Postgres {
         format!(
             "SELECT id, status, inputs, workers, {}, {}, processing_time_seconds, files,
                 imported, duplicate, failed, unsupported, rows_rejected, options, cwd,
-                files_found, files_total
+                files_found, files_total, notification
              FROM batches",
             timestamp("started_at"),
             timestamp("finished_at")
@@ -576,6 +577,17 @@ impl Sink for Postgres {
         })
     }
 
+    fn set_notification(&mut self, batch: i64, notification: &Notification) -> Result<()> {
+        let params = [Some(batch.to_string()), Some(notification.to_json())];
+        self.in_tx(|c| {
+            c.query_typed(
+                "UPDATE batches SET notification = $2 WHERE id = $1::bigint",
+                &texts(&params),
+            )?;
+            Ok(())
+        })
+    }
+
     fn reopen_batch(&mut self, batch: i64) -> Result<()> {
         let params = [
             Some(batch.to_string()),
@@ -584,7 +596,7 @@ impl Sink for Postgres {
         self.in_tx(|c| {
             c.query_typed(
                 "UPDATE batches SET status = $2, finished_at = NULL,
-                    processing_time_seconds = NULL WHERE id = $1::bigint",
+                    processing_time_seconds = NULL, notification = NULL WHERE id = $1::bigint",
                 &texts(&params),
             )?;
             Ok(())
