@@ -283,7 +283,7 @@ fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -467,6 +467,7 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, 
 main { max-width: 1100px; margin: 0 auto; padding: 24px; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 0 0 8px; }
+h2.sub { font-size: 15px; margin-top: 14px; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px;
   margin: 16px 0; }
 .muted, .note { color: var(--muted); }
@@ -725,7 +726,9 @@ fn catalog_rows(s: &mut String, totals: &Totals, agg: &Aggregate) {
     }
     s.push_str("</tbody></table>");
     if !agg.rejected_rows.is_empty() {
-        s.push_str(r#"<h2 style="margin-top:12px">Rows rejected or replaced, by error type</h2><table><tbody>"#);
+        s.push_str(
+            r#"<h2 class="sub">Rows rejected or replaced, by error type</h2><table><tbody>"#,
+        );
         for (t, n) in &agg.rejected_rows {
             let _ = write!(
                 s,
