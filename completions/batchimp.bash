@@ -354,7 +354,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__report)
-            opts="-h -V --db --schema --json --help --version"
+            opts="-h -V --db --schema --json --html --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -365,6 +365,10 @@ _batchimp() {
                     return 0
                     ;;
                 --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --html)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -105,6 +105,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s h -l help -d
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l html -d 'Write the report as one self-contained web page to FILE ("-" for stdout): counts, failures by error type, per-file parse times, throughput, the slowest files and a filterable table of the failures. It loads nothing from the network' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l json -d 'Print the full JSON report instead of the summary'
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -s V -l version -d 'Print version'

@@ -273,6 +273,12 @@ pub struct ReportArgs {
     /// Print the full JSON report instead of the summary.
     #[arg(long)]
     pub json: bool,
+
+    /// Write the report as one self-contained web page to FILE ("-" for stdout): counts,
+    /// failures by error type, per-file parse times, throughput, the slowest files and a
+    /// filterable table of the failures. It loads nothing from the network.
+    #[arg(long, value_name = "FILE", conflicts_with = "json")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

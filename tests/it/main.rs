@@ -15,6 +15,7 @@ mod cli;
 mod corpus;
 mod fuzz;
 mod helpers;
+mod html;
 mod logs;
 mod nfe;
 mod notify;

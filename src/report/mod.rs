@@ -3,7 +3,9 @@
 //! the same as the one written at the end of the run.
 //!
 //! The JSON is streamed: one line per file, sorted by path, so a million-file report needs no
-//! memory, diffs cleanly between runs, and greps well.
+//! memory, diffs cleanly between runs, and greps well. The web page (`--html`) is in [`html`].
+
+pub mod html;
 
 use crate::ledger::{BatchInfo, FileEntry, LedgerStats, RejectedRow, RowCounts};
 use crate::sink::Sink;
