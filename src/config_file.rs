@@ -284,7 +284,7 @@ fn entries_of(
             };
             for part in parts {
                 if let Err(e) = validate(table, arg, part) {
-                    bail!("{at_value}: --{long}: {part:?}: {}", why(&e, arg));
+                    bail!("{at_value}: --{long}: {part:?}: {}", why(&e));
                 }
             }
         }
@@ -334,18 +334,13 @@ fn scalars(value: &Spanned<DeValue>) -> Result<Vec<String>, String> {
 
 /// Why a value parser refused a value, without clap's "error:" and usage lines: the parser's
 /// own message, else the values it takes.
-fn why(e: &clap::Error, arg: &clap::Arg) -> String {
+fn why(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
     use std::error::Error as _;
     if let Some(source) = e.source() {
         return source.to_string();
     }
-    let possible: Vec<String> = arg
-        .get_possible_values()
-        .iter()
-        .filter(|p| !p.is_hide_set())
-        .map(|p| p.get_name().to_owned())
-        .collect();
-    if !possible.is_empty() {
+    if let Some(ContextValue::Strings(possible)) = e.get(ContextKind::ValidValue) {
         return format!("not one of {}", possible.join(", "));
     }
     let text = e.to_string();
