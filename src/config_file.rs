@@ -3,7 +3,8 @@
 //! the default values of `run`'s clap arguments before the command line is parsed for good, so
 //! they go through the same value parsers as flags and lose to a flag or an environment
 //! variable (clap's own order: command line, environment, default). Nothing here knows one
-//! option from another: an option added to `run` can be set in the file with no more code.
+//! option from another: an option added to `run`, or a global option, can be set in the file
+//! with no more code.
 //!
 //! ```toml
 //! [run]
@@ -88,6 +89,8 @@ impl std::fmt::Display for Source {
 struct Entry {
     /// The clap argument's id.
     id: String,
+    /// A global option (defined on the top-level command, accepted by every subcommand).
+    global: bool,
     line: usize,
     values: Vec<String>,
 }
@@ -124,11 +127,14 @@ pub fn parse(argv: Vec<OsString>) -> Result<Invocation> {
         .filter(|(t, _)| tables.contains(t))
         .flat_map(|(_, e)| e)
         .collect();
-    let cmd = cli::command().mut_subcommand(sub, |mut c| {
-        for entry in given {
-            c = c.mut_arg(entry.id.as_str(), |a| {
-                a.default_values(entry.values.clone())
-            });
+    let default = |a: clap::Arg, entry: &Entry| a.default_values(entry.values.clone());
+    let mut cmd = cli::command();
+    for entry in given.iter().filter(|e| e.global) {
+        cmd = cmd.mut_arg(entry.id.as_str(), |a| default(a, entry));
+    }
+    let cmd = cmd.mut_subcommand(sub, |mut c| {
+        for entry in given.iter().filter(|e| !e.global) {
+            c = c.mut_arg(entry.id.as_str(), |a| default(a, entry));
         }
         c
     });
@@ -211,13 +217,13 @@ fn sub<'c>(cmd: &'c clap::Command, name: &str) -> &'c clap::Command {
         .expect("every table is a subcommand")
 }
 
-/// The options a file may set: what has a long flag, but not `--help`, `--version` or a global
-/// option such as `--config` itself.
+/// The options a file may set: what has a long flag (global options too), but not `--help`,
+/// `--version` or `--config` itself.
 fn options(cmd: &clap::Command) -> impl Iterator<Item = &clap::Arg> {
     cmd.get_arguments().filter(|a| {
         a.get_long().is_some()
             && !a.is_positional()
-            && !a.is_global_set()
+            && a.get_id() != "config"
             && !matches!(
                 a.get_action(),
                 ArgAction::Help | ArgAction::HelpShort | ArgAction::HelpLong | ArgAction::Version
@@ -290,6 +296,7 @@ fn entries_of(
         }
         out.push(Entry {
             id: arg.get_id().to_string(),
+            global: arg.is_global_set(),
             line: line_of(text, key.span().start),
             values,
         });
@@ -301,13 +308,21 @@ fn entries_of(
 /// parsers to itself, but it parses default values with them: `table`'s subcommand, alone,
 /// with `value` as the argument's default and nothing else required or read from the
 /// environment, is parsed from an empty command line.
+/// A global option is checked the same way on the top-level command, where it is defined.
 fn validate(table: &str, arg: &clap::Arg, value: &str) -> Result<(), clap::Error> {
     let cmd = cli::command();
-    let alone = sub(&cmd, table)
-        .clone()
+    let alone = if arg.is_global_set() {
+        cmd
+    } else {
+        sub(&cmd, table).clone()
+    };
+    alone
+        .subcommand_required(false)
+        .arg_required_else_help(false)
         .mut_args(|a| a.required(false).env(None::<&str>))
-        .mut_arg(arg.get_id(), |a| a.default_value(value.to_owned()));
-    alone.try_get_matches_from([table]).map(drop)
+        .mut_arg(arg.get_id(), |a| a.default_value(value.to_owned()))
+        .try_get_matches_from([table])
+        .map(drop)
 }
 
 /// A value as the strings a flag would take: a string as it is, a number or a boolean as
