@@ -19,6 +19,9 @@ _batchimp() {
             batchimp,completions)
                 cmd="batchimp__subcmd__completions"
                 ;;
+            batchimp,config)
+                cmd="batchimp__subcmd__config"
+                ;;
             batchimp,help)
                 cmd="batchimp__subcmd__help"
                 ;;
@@ -48,6 +51,9 @@ _batchimp() {
                 ;;
             batchimp__subcmd__help,completions)
                 cmd="batchimp__subcmd__help__subcmd__completions"
+                ;;
+            batchimp__subcmd__help,config)
+                cmd="batchimp__subcmd__help__subcmd__config"
                 ;;
             batchimp__subcmd__help,help)
                 cmd="batchimp__subcmd__help__subcmd__help"
@@ -98,12 +104,16 @@ _batchimp() {
 
     case "${cmd}" in
         batchimp)
-            opts="-h -V --help --version run resume retry report list stats prune template completions help"
+            opts="-h -V --config --help --version run resume retry report list stats prune template completions config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -112,12 +122,114 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__completions)
-            opts="-h -V --help --version bash elvish fish powershell zsh"
+            opts="-h -V --config --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        batchimp__subcmd__config)
+            opts="-j -q -v -h -V --json --resume --verify --dry-run --hidden --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --sheet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --decimal-separator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --supplier)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-file-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-archive-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-conflict)
+                    COMPREPLY=($(compgen -W "skip replace fail" -- "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -126,7 +238,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__help)
-            opts="run resume retry report list stats prune template completions help"
+            opts="run resume retry report list stats prune template completions config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -140,6 +252,20 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        batchimp__subcmd__help__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -294,7 +420,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__list)
-            opts="-h -V --db --schema --status --since --limit --json --help --version"
+            opts="-h -V --db --schema --status --since --limit --json --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -320,6 +446,10 @@ _batchimp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -328,7 +458,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__prune)
-            opts="-h -V --db --schema --older-than --keep-failed --dry-run --json --help --version"
+            opts="-h -V --db --schema --older-than --keep-failed --dry-run --json --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,6 +476,10 @@ _batchimp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -354,7 +488,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__report)
-            opts="-h -V --db --schema --json --html --help --version"
+            opts="-h -V --db --schema --json --html --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -372,6 +506,10 @@ _batchimp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -380,7 +518,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__resume)
-            opts="-j -q -v -h -V --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --help --version"
+            opts="-j -q -v -h -V --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -423,6 +561,10 @@ _batchimp() {
                     return 0
                     ;;
                 --notify-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -434,7 +576,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__retry)
-            opts="-j -q -v -h -V --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --help --version"
+            opts="-j -q -v -h -V --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -480,6 +622,10 @@ _batchimp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -488,7 +634,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__run)
-            opts="-j -q -v -h -V --resume --verify --dry-run --hidden --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --help --version"
+            opts="-j -q -v -h -V --resume --verify --dry-run --hidden --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -574,6 +720,10 @@ _batchimp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -582,7 +732,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__stats)
-            opts="-h -V --db --schema --since --json --help --version"
+            opts="-h -V --db --schema --since --json --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -600,6 +750,10 @@ _batchimp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -608,12 +762,16 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__template)
-            opts="-h -V --help --version catalog help"
+            opts="-h -V --config --help --version catalog help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -622,7 +780,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__template__subcmd__catalog)
-            opts="-h -V --xlsx --lang --help --version"
+            opts="-h -V --xlsx --lang --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -630,6 +788,10 @@ _batchimp() {
             case "${prev}" in
                 --lang)
                     COMPREPLY=($(compgen -W "pt es en" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -6,7 +6,7 @@ use crate::format::catalog;
 use crate::ledger::{BatchStatus, OnConflict};
 use crate::log::LogFormat;
 use crate::time::When;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Load folders and ZIPs of fiscal documents (Brazilian NF-e/NFC-e and their events, Mexican
@@ -22,6 +22,11 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Defaults for run's options from this TOML file instead of ./batchimp.toml (see
+    /// `batchimp config`). A flag or environment variable still wins over the file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,6 +56,12 @@ pub enum Command {
     /// otherwise hand out again. A pruned catalog's bytes no longer count as imported before:
     /// imported again, its rows come out `unchanged`.
     Prune(PruneArgs),
+    /// Show every option of run, its value and where it comes from: a flag, an environment
+    /// variable, the config file (batchimp.toml, or --config FILE) or the built-in default.
+    ///
+    /// Takes run's options too, to see what a command line would do: `batchimp config -j 8`.
+    /// A database URL's password is never shown.
+    Config(ConfigArgs),
     /// Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`.
     #[command(subcommand)]
     Template(TemplateArgs),
@@ -319,6 +330,14 @@ pub struct StatsArgs {
     pub json: bool,
 }
 
+/// `batchimp config`: its own flag; run's options are added by [`command`].
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print the options as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct PruneArgs {
     #[command(flatten)]
@@ -340,6 +359,24 @@ pub struct PruneArgs {
     /// Print what was pruned as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The whole command line: the derived one, with every option of `run` (not its inputs) given
+/// to `config` as well, so that `batchimp config --workers 8` shows what `run` would do. Added
+/// here rather than by hand so that an option added to `run` needs nothing more.
+pub fn command() -> clap::Command {
+    let cmd = Cli::command();
+    let run = cmd.find_subcommand("run").expect("run is a subcommand");
+    let config = cmd
+        .find_subcommand("config")
+        .expect("config is a subcommand");
+    let options: Vec<clap::Arg> = run
+        .get_arguments()
+        .filter(|a| !a.is_positional())
+        .filter(|a| config.get_arguments().all(|c| c.get_id() != a.get_id()))
+        .cloned()
+        .collect();
+    cmd.mut_subcommand("config", |c| c.args(options))
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod config_file;
 pub mod error;
 pub mod format;
 pub mod interrupt;

@@ -1,6 +1,7 @@
 //! One module per subcommand, each a thin use of the pipeline, sinks and report. Errors become
 //! exit codes here and only here.
 
+pub mod config;
 pub mod list;
 pub mod prune;
 pub mod report;
@@ -9,9 +10,9 @@ pub mod run;
 pub mod stats;
 pub mod template;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{self, Command};
+use crate::config_file::{self, Invocation};
 use anyhow::Result;
-use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
 /// Exit codes, a public interface: scripts branch on them.
@@ -24,8 +25,18 @@ pub const EXIT_FATAL: u8 = 2;
 /// The whole program: parse arguments, dispatch, map errors to exit codes.
 pub fn main() -> ExitCode {
     quiet_worker_panics();
-    let cli = Cli::parse();
-    match dispatch(cli) {
+    let invocation = match config_file::parse(std::env::args_os().collect()) {
+        Ok(invocation) => invocation,
+        // Usage errors and --help: clap prints them and exits (2, or 0 for help).
+        Err(e) => match e.downcast::<clap::Error>() {
+            Ok(usage) => usage.exit(),
+            Err(e) => {
+                eprintln!("batchimp: {e:#}");
+                return ExitCode::from(EXIT_FATAL);
+            }
+        },
+    };
+    match dispatch(invocation) {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
         Err(e) => {
@@ -35,8 +46,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn dispatch(cli: Cli) -> Result<u8> {
-    match cli.command {
+fn dispatch(invocation: Invocation) -> Result<u8> {
+    match invocation.cli.command {
         Command::Run(args) => run::run(args),
         Command::Resume(args) => resume::resume(args),
         Command::Retry(args) => resume::retry(args),
@@ -44,11 +55,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::List(args) => list::list(args),
         Command::Stats(args) => stats::stats(args),
         Command::Prune(args) => prune::prune(args),
+        Command::Config(args) => config::config(&args, &invocation.settings),
         Command::Template(args) => template::template(args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
-                &mut Cli::command(),
+                &mut cli::command(),
                 "batchimp",
                 &mut std::io::stdout(),
             );

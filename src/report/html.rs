@@ -1000,6 +1000,13 @@ mod tests {
             failed: 0,
             unsupported: 0,
             rows_rejected: 0,
+            files_found: files,
+            files_total: Some(files),
+            pending: None,
+            progress_percentage: None,
+            files_per_second: None,
+            eta_seconds: None,
+            notification: None,
             options: String::new(),
             cwd: None,
         }

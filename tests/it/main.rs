@@ -12,6 +12,7 @@ mod xlsx_gen;
 mod catalog;
 mod cfdi;
 mod cli;
+mod config;
 mod corpus;
 mod fuzz;
 mod helpers;
