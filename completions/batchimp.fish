@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_batchimp_global_optspecs
-    string join \n config= h/help V/version
+    string join \n color= config= h/help V/version
 end
 
 function __fish_batchimp_needs_command
@@ -24,6 +24,9 @@ function __fish_batchimp_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c batchimp -n "__fish_batchimp_needs_command" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c batchimp -n "__fish_batchimp_needs_command" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_needs_command" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_needs_command" -s V -l version -d 'Print version'
@@ -35,6 +38,7 @@ complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "list" -d 'List ba
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "stats" -d 'Totals across batches: files by kind, status and error type, files/s per batch, and the most frequent failures with an example file each'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "prune" -d 'Remove old batches from the ledger (`batches`, their `files` and `rejected_rows`), never imported data: `prune --older-than 30d`'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "template" -d 'Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "man" -d 'Print the man page, generated from these options: `batchimp man > batchimp.1`, and a subcommand\'s: `batchimp man run > batchimp-run.1`'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "config" -d 'Show every option of run, its value and where it comes from: a flag, an environment variable, the config file (batchimp.toml, or --config FILE) or the built-in default'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -60,6 +64,9 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l log-file -d 'A
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l notify -d 'When the batch ends (completed, failed or cancelled), POST its summary as JSON to this http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a warning and never changes the exit status. User info and query string are never shown or stored' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l notify-timeout -d 'The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s, 500ms)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l resume -d 'Finish the latest unfinished batch over the same inputs and options instead of starting a new one (a new batch when there is none, so cron can always pass it)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l verify -d 'With --resume: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
@@ -82,6 +89,9 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l log-file -d
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l notify -d 'When the batch ends (completed, failed or cancelled), POST its summary as JSON to this http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a warning and never changes the exit status. User info and query string are never shown or stored' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l notify-timeout -d 'The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s, 500ms)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
@@ -100,6 +110,9 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l log-file -d 
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l notify -d 'When the batch ends (completed, failed or cancelled), POST its summary as JSON to this http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a warning and never changes the exit status. User info and query string are never shown or stored' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l notify-timeout -d 'The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s, 500ms)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
@@ -111,6 +124,9 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s V -l version
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l html -d 'Write the report as one self-contained web page to FILE ("-" for stdout): counts, failures by error type, per-file parse times, throughput, the slowest files and a filterable table of the failures. It loads nothing from the network' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l json -d 'Print the full JSON report instead of the summary'
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -s h -l help -d 'Print help'
@@ -124,6 +140,9 @@ cancelled\t'Interrupted by the user (Ctrl-C)'
 stopped\t'Stopped taking files at `--max-errors` failures; `resume` finishes it'"
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l since -d 'Only batches started since a date (2026-11-01, UTC), an RFC 3339 time (2026-11-01T09:00:00-03:00) or an age (7d, 12h, 30m) measured back from now' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l limit -d 'At most this many batches, the newest' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -l json -d 'Print the batches as JSON'
 complete -c batchimp -n "__fish_batchimp_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -131,6 +150,9 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand list" -s V -l version 
 complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -l since -d 'Only batches started since a date (2026-11-01, UTC), an RFC 3339 time (2026-11-01T09:00:00-03:00) or an age (7d, 12h, 30m) measured back from now' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -l json -d 'Print the statistics as JSON'
 complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -s h -l help -d 'Print help'
@@ -138,12 +160,18 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand stats" -s V -l version
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l older-than -d 'Prune batches that ended more than this long ago (30d, 12h), or before a date or an RFC 3339 time (2026-01-01, UTC)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l keep-failed -d 'Keep batches that have a failed file, or whose status is failed (to retry them)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l dry-run -d 'Count what would be pruned, remove nothing'
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l json -d 'Print what was pruned as JSON on stdout'
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -s V -l version -d 'Print version'
@@ -152,12 +180,24 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fi
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -l lang -d 'The language of the headers and the example row [default: from the locale, LC_ALL, LC_MESSAGES or LANG: pt* is pt, es* is es, anything else en]' -r -f -a "pt\t'Portuguese (Brazil): codigo, nome, preco...'
 es\t'Spanish (Mexico): codigo, nombre, precio...'
 en\t'English: the `product` table\'s column names'"
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -l xlsx -d 'Write an Excel workbook (.xlsx) instead of CSV; stdout must be a file or a pipe'
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from help" -f -a "catalog" -d 'A product catalog: a header naming every column batchimp reads, in your language, and one example row to overwrite'
 complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand man" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c batchimp -n "__fish_batchimp_using_subcommand man" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand man" -s h -l help -d 'Print help'
+complete -c batchimp -n "__fish_batchimp_using_subcommand man" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s V -l version -d 'Print version'
@@ -183,6 +223,9 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l log-file -d
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l notify -d 'When the batch ends (completed, failed or cancelled), POST its summary as JSON to this http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a warning and never changes the exit status. User info and query string are never shown or stored' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l notify-timeout -d 'The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s, 500ms)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l json -d 'Print the options as JSON'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l resume -d 'Finish the latest unfinished batch over the same inputs and options instead of starting a new one (a new batch when there is none, so cron can always pass it)'
@@ -196,15 +239,16 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l no-wait -d 
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l fail-fast -d 'Stop at the first failed file (--max-errors 1)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions config help" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions config help" -f -a "resume" -d 'Finish an interrupted batch: files already committed are skipped, the rest imported'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions config help" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions config help" -f -a "report" -d 'Show what happened to every file of a batch'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions config help" -f -a "list" -d 'List batches, newest first: `list --status failed --since 7d --limit 20`'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions config help" -f -a "stats" -d 'Totals across batches: files by kind, status and error type, files/s per batch, and the most frequent failures with an example file each'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions config help" -f -a "prune" -d 'Remove old batches from the ledger (`batches`, their `files` and `rejected_rows`), never imported data: `prune --older-than 30d`'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions config help" -f -a "template" -d 'Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions config help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions config help" -f -a "config" -d 'Show every option of run, its value and where it comes from: a flag, an environment variable, the config file (batchimp.toml, or --config FILE) or the built-in default'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template completions config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template man completions config help" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template man completions config help" -f -a "resume" -d 'Finish an interrupted batch: files already committed are skipped, the rest imported'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template man completions config help" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template man completions config help" -f -a "report" -d 'Show what happened to every file of a batch'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template man completions config help" -f -a "list" -d 'List batches, newest first: `list --status failed --since 7d --limit 20`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template man completions config help" -f -a "stats" -d 'Totals across batches: files by kind, status and error type, files/s per batch, and the most frequent failures with an example file each'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template man completions config help" -f -a "prune" -d 'Remove old batches from the ledger (`batches`, their `files` and `rejected_rows`), never imported data: `prune --older-than 30d`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template man completions config help" -f -a "template" -d 'Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template man completions config help" -f -a "man" -d 'Print the man page, generated from these options: `batchimp man > batchimp.1`, and a subcommand\'s: `batchimp man run > batchimp-run.1`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template man completions config help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template man completions config help" -f -a "config" -d 'Show every option of run, its value and where it comes from: a flag, an environment variable, the config file (batchimp.toml, or --config FILE) or the built-in default'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume retry report list stats prune template man completions config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand help; and __fish_seen_subcommand_from template" -f -a "catalog" -d 'A product catalog: a header naming every column batchimp reads, in your language, and one example row to overwrite'

@@ -9,19 +9,32 @@ use crate::time::When;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// `batchimp --version`: the version and the git commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("BATCHIMP_COMMIT"),
+    ")"
+);
+
 /// Load folders and ZIPs of fiscal documents (Brazilian NF-e/NFC-e and their events, Mexican
-/// CFDI) into a database, accounting for every file: imported, duplicate, failed with a typed
-/// reason, or unsupported.
+/// CFDI) and product catalogs into a database, accounting for every file: imported, duplicate,
+/// failed with a typed reason, or unsupported.
 #[derive(Debug, Parser)]
 #[command(
     name = "batchimp",
-    version,
+    version = VERSION,
     propagate_version = true,
     max_term_width = 100
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
 
     /// Defaults for run's options from this TOML file instead of ./batchimp.toml (see
     /// `batchimp config`). A flag or environment variable still wins over the file.
@@ -65,11 +78,71 @@ pub enum Command {
     /// Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`.
     #[command(subcommand)]
     Template(TemplateArgs),
+    /// Print the man page, generated from these options: `batchimp man > batchimp.1`, and a
+    /// subcommand's: `batchimp man run > batchimp-run.1`.
+    Man {
+        /// The subcommand whose page to print (run, report, ...); batchimp's own by default.
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// What `--color` says in `argv`, read before clap parses it (clap's own messages are
+    /// colored by then); `NO_COLOR` turns `auto` off.
+    pub fn from_argv(argv: &[std::ffi::OsString]) -> ColorWhen {
+        let mut when = ColorWhen::Auto;
+        let mut args = argv.iter().filter_map(|a| a.to_str());
+        while let Some(a) = args.next() {
+            let value = match a.strip_prefix("--color") {
+                Some("") => args.next(),
+                Some(v) => v.strip_prefix('='),
+                None => None,
+            };
+            when = match value {
+                Some("always") => ColorWhen::Always,
+                Some("never") => ColorWhen::Never,
+                Some(_) => ColorWhen::Auto,
+                None => when,
+            };
+        }
+        when
+    }
+
+    /// Whether to color what goes to stderr.
+    pub fn stderr(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stderr().is_terminal()
+            }
+        }
+    }
+
+    pub fn clap(self) -> clap::ColorChoice {
+        // clap's `auto` looks at the terminal and NO_COLOR itself.
+        match self {
+            ColorWhen::Auto => clap::ColorChoice::Auto,
+            ColorWhen::Always => clap::ColorChoice::Always,
+            ColorWhen::Never => clap::ColorChoice::Never,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -99,7 +99,11 @@ struct Entry {
 /// `clap::Error` in the chain (for clap to print and exit with); a config file that cannot be
 /// read, or says something wrong, is an error naming its file and line.
 pub fn parse(argv: Vec<OsString>) -> Result<Invocation> {
-    let first = cli::command().try_get_matches_from(&argv)?;
+    let color = cli::ColorWhen::from_argv(&argv);
+    crate::log::set_color(color.stderr());
+    let first = cli::command()
+        .color(color.clap())
+        .try_get_matches_from(&argv)?;
     let (sub, _) = first.subcommand().context("a subcommand is required")?;
     let tables: Vec<&str> = TABLES
         .iter()
@@ -128,7 +132,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Invocation> {
         .flat_map(|(_, e)| e)
         .collect();
     let default = |a: clap::Arg, entry: &Entry| a.default_values(entry.values.clone());
-    let mut cmd = cli::command();
+    let mut cmd = cli::command().color(color.clap());
     for entry in given.iter().filter(|e| e.global) {
         cmd = cmd.mut_arg(entry.id.as_str(), |a| default(a, entry));
     }

@@ -103,6 +103,13 @@ pub fn init(config: &LogConfig) -> Result<()> {
     Ok(())
 }
 
+/// Whether text log lines on stderr may be colored (`--color`, `NO_COLOR`, a terminal).
+static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_color(on: bool) {
+    COLOR.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// `batchimp: <message>` (with the time first in a log file).
 struct Plain {
     timestamps: bool,
@@ -129,7 +136,15 @@ where
             Level::ERROR => "error: ",
             _ => "",
         };
-        writeln!(writer, "batchimp: {level}{}", message.0)
+        let text = message.0;
+        // On a terminal that takes color, a failure stands out in red.
+        let colored = !self.timestamps && COLOR.load(std::sync::atomic::Ordering::Relaxed);
+        match text.strip_prefix("failed: ") {
+            Some(rest) if colored => {
+                writeln!(writer, "batchimp: {level}\x1b[31mfailed:\x1b[0m {rest}")
+            }
+            _ => writeln!(writer, "batchimp: {level}{text}"),
+        }
     }
 }
 

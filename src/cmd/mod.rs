@@ -57,6 +57,25 @@ fn dispatch(invocation: Invocation) -> Result<u8> {
         Command::Prune(args) => prune::prune(args),
         Command::Config(args) => config::config(&args, &invocation.settings),
         Command::Template(args) => template::template(args),
+        Command::Man { subcommand } => {
+            let mut cmd = cli::command();
+            cmd.build();
+            let page = match subcommand {
+                None => cmd,
+                Some(name) => {
+                    let Some(sub) = cmd.find_subcommand(&name) else {
+                        anyhow::bail!("no subcommand {name:?} (see batchimp --help)");
+                    };
+                    let full = format!("batchimp-{name}");
+                    sub.clone()
+                        .name(full.clone())
+                        .display_name(full)
+                        .bin_name(format!("batchimp {name}"))
+                }
+            };
+            clap_mangen::Man::new(page).render(&mut std::io::stdout())?;
+            Ok(EXIT_OK)
+        }
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -399,7 +399,7 @@ fn a_catalog_inside_a_zip_is_imported_like_one_on_disk(db) {
     }
     zip.finish().unwrap();
     let run = env.run(&[zip_path.to_str().unwrap()]);
-    assert_eq!(run.code(), 1, "rows were rejected");
+    assert_eq!(run.code(), 1, "rows were rejected: {}", run.stderr());
     let f = run.file("catalogos.zip!/catalogos/produtos-2026-10.csv");
     assert_eq!(
         (f["rows"].as_u64(), f["rows_rejected"].as_u64()),

@@ -119,3 +119,57 @@ fn help_documents_every_run_option() {
         assert!(help.contains(opt), "{opt} in:\n{help}");
     }
 }
+
+#[test]
+fn version_names_the_commit_and_man_prints_a_man_page() {
+    let env = Env::new();
+    let out = env.cmd().arg("--version").output().unwrap();
+    let version = String::from_utf8_lossy(&out.stdout);
+    let commit = version
+        .trim()
+        .strip_prefix(concat!("batchimp ", env!("CARGO_PKG_VERSION"), " (commit "))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{version:?}"));
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{commit:?}"
+    );
+
+    let out = env.cmd().arg("man").output().unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH batchimp 1"), "{page}");
+    for sub in [
+        "run", "resume", "report", "stats", "prune", "config", "template",
+    ] {
+        assert!(page.contains(&format!("batchimp\\-{sub}(1)")), "{sub}");
+    }
+    // Each subcommand's own page, with its options.
+    let out = env.cmd().args(["man", "run"]).output().unwrap();
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH batchimp-run 1"), "{page}");
+    assert!(page.contains("\\-\\-max\\-errors"), "{page}");
+    let out = env.cmd().args(["man", "nonsense"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let env = Env::new();
+    let run = |args: &[&str], no_color: bool| {
+        let mut cmd = env.cmd();
+        cmd.args(["run", &fixture("nfe/broken-empty.xml"), "-q"])
+            .args(env.db_args())
+            .args(args);
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        String::from_utf8_lossy(&cmd.output().unwrap().stderr).into_owned()
+    };
+    assert!(run(&["--color", "always"], false).contains("\x1b[31mfailed:\x1b[0m"));
+    assert!(!run(&["--color", "never"], false).contains('\x1b'));
+    // Not a terminal: auto means none; NO_COLOR too.
+    assert!(!run(&[], false).contains('\x1b'));
+    assert!(!run(&["--color=auto"], true).contains('\x1b'));
+}

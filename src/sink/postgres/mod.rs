@@ -400,7 +400,7 @@ impl Postgres {
             eta_seconds: None,
             options: row.get(13),
             cwd: row.get(14),
-            notification: Notification::from_column(row.get(15)),
+            notification: Notification::from_column(row.get(17)),
         }
         .with_progress(&crate::time::now_rfc3339())
     }
