@@ -34,10 +34,16 @@ impl Progress {
         let shown = Arc::clone(&rows);
         let bar = visible.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
+            // One line whatever the terminal's width: the counts by status are cut to what is
+            // left (`wide_msg`), and below 100 columns the bar itself goes.
+            let columns = console::Term::stderr().size_checked().map_or(80, |(_, c)| c);
+            let template = if columns >= 100 {
+                "{spinner} {elapsed} [{bar:20}] {human_pos}/{human_len} files {rate} ETA {eta}{rows} | {wide_msg}"
+            } else {
+                "{spinner} {elapsed} {human_pos}/{human_len} files {rate} ETA {eta}{rows} | {wide_msg}"
+            };
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {elapsed} [{bar:24}] {human_pos}/{human_len} files {rate} ETA {eta}{rows} | {msg}",
-                )
+                ProgressStyle::with_template(template)
                 .expect("valid template")
                 .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
                     let _ = write!(w, "{:.0}/s", s.per_sec());
@@ -45,7 +51,7 @@ impl Progress {
                 .with_key("rows", move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
                     let n = shown.load(Ordering::Relaxed);
                     if n > 0 {
-                        let _ = write!(w, ", {} catalog rows", indicatif::HumanCount(n));
+                        let _ = write!(w, ", {} rows", indicatif::HumanCount(n));
                     }
                 })
                 .progress_chars("=> "),

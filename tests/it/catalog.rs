@@ -685,9 +685,10 @@ fn map_names_unknown_headers_and_require_makes_fields_mandatory(db) {
 }
 
 /// On a terminal, the progress bar counts a streaming catalog's rows while the one file is
-/// still being written (run in a pseudo-terminal made by `script`).
+/// still being written, and every frame fits the terminal's width (run in a pseudo-terminal
+/// made by `script`, 80 and 120 columns wide).
 #[test]
-fn the_progress_bar_moves_with_a_streaming_catalogs_rows() {
+fn the_progress_bar_moves_with_a_streaming_catalogs_rows_and_fits_the_terminal() {
     if std::process::Command::new("script")
         .arg("--version")
         .output()
@@ -698,35 +699,80 @@ fn the_progress_bar_moves_with_a_streaming_catalogs_rows() {
     }
     let env = Env::new();
     let rows = 400_000;
-    std::fs::write(env.path("grande.csv"), big_catalog(rows)).unwrap();
+    let dir = env.path("entrada");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("grande.csv"), big_catalog(rows)).unwrap();
+    // A failure: its log line is printed above the bar, never inside a frame.
+    std::fs::write(dir.join("vazio.xml"), "").unwrap();
     let bin = assert_cmd::cargo::cargo_bin("batchimp");
-    let command = format!(
-        "stty cols 200; {} run grande.csv --db test.db",
-        bin.display()
-    );
-    let out = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(env.path(""))
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("script runs");
-    let screen = String::from_utf8_lossy(&out.stdout);
-    // 1: the catalog's bad prices are rejected rows.
-    assert_eq!(out.status.code(), Some(1), "{screen}");
-    // Frames drawn while the catalog (1 file) streams: "0/1 files ... 123,456 catalog rows".
-    let counts: Vec<u64> = screen
-        .split(" catalog rows |")
-        .filter_map(|before| {
-            let n = before.rsplit(' ').next()?.replace(',', "");
-            n.parse().ok()
-        })
-        .collect();
-    assert!(
-        counts.iter().any(|&n| n > 0 && n < rows as u64),
-        "no frame counted rows part-way: {counts:?}\n{screen}"
-    );
-    assert!(
-        counts.windows(2).all(|w| w[0] <= w[1]),
-        "rows only go up: {counts:?}"
-    );
+    for columns in [80, 120] {
+        let _ = std::fs::remove_file(env.path("test.db"));
+        let command = format!(
+            "stty cols {columns}; {} run entrada --db test.db",
+            bin.display()
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(env.path(""))
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("script runs");
+        let screen = String::from_utf8_lossy(&out.stdout);
+        // 1: the catalog's bad prices are rejected rows.
+        assert_eq!(out.status.code(), Some(1), "{screen}");
+        let lines: Vec<String> = screen.split(['\r', '\n']).map(without_escapes).collect();
+        let failure = lines
+            .iter()
+            .find(|l| l.contains("vazio.xml"))
+            .expect("the failure's log line");
+        assert!(
+            failure.starts_with("batchimp: failed: entrada/vazio.xml (empty_file)"),
+            "{failure:?}"
+        );
+        let frames: Vec<&String> = lines.iter().filter(|f| f.contains(" files ")).collect();
+        assert!(!frames.is_empty(), "{screen}");
+        for f in &frames {
+            assert!(
+                f.trim_end().chars().count() <= columns,
+                "{columns} columns: {} wide: {f:?}",
+                f.chars().count()
+            );
+        }
+        // Frames drawn while the catalog (1 file) streams: "0/1 files ... 123,456 rows".
+        let counts: Vec<u64> = frames
+            .iter()
+            .filter_map(|f| {
+                let before = f.split(" rows |").next().filter(|b| b.len() < f.len())?;
+                before.rsplit(' ').next()?.replace(',', "").parse().ok()
+            })
+            .collect();
+        assert!(
+            counts.iter().any(|&n| n > 0 && n < rows as u64),
+            "no frame counted rows part-way: {counts:?}\n{screen}"
+        );
+        assert!(
+            counts.windows(2).all(|w| w[0] <= w[1]),
+            "rows only go up: {counts:?}"
+        );
+    }
+}
+
+/// Terminal text without its escape sequences (`ESC [ ... letter`).
+fn without_escapes(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
