@@ -1,0 +1,493 @@
+//! SQLite, the embedded default. One connection owned by the writer thread; WAL so readers
+//! (`batchimp report` while a run goes on) never block it; many files per transaction with
+//! cached prepared statements. A file's rows and its ledger row go into the same transaction;
+//! any database error is fatal to the batch and the transaction is rolled back, so a file is
+//! never half-written.
+
+mod ledger;
+mod write;
+
+use super::history::{self, PruneSql};
+use super::schema::{self, Dialect, DocSql};
+use super::written::{self, CatalogWrite, DocsResult, Meeting, Stored, Writes};
+use super::{BatchStart, Sink};
+use crate::format::catalog::tally::{self, Tally};
+use crate::format::{self, CellRef, Table, Value, catalog};
+use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
+use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Processed, Status, Walk};
+use crate::ledger::{Notification, Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
+use crate::source::{OriginSet, Recorded};
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+pub struct Sqlite {
+    conn: Connection,
+    path: PathBuf,
+    /// INSERT statement text per table, built once.
+    inserts: HashMap<&'static str, String>,
+    /// Multi-row INSERT statement text per (table, rows), built on first use.
+    multi_inserts: HashMap<(&'static str, usize), String>,
+    /// Multi-row upsert statement text per (table, rows), built on first use.
+    upserts: HashMap<(&'static str, usize), String>,
+    /// Per document table: how to find, enrich and delete a stored copy.
+    docs: HashMap<&'static str, DocSql>,
+    /// Whether a table `after_write` statements read has rows, learnt on first need and set
+    /// when a row goes in.
+    has_rows: HashMap<&'static str, bool>,
+    /// Counts recorded in the open transaction, added to the batch row at commit.
+    pending: Counts,
+    /// Rows replaced (retry, resume of a changed file) in the open transaction, by their old
+    /// status, taken off at commit.
+    pending_removed: Counts,
+    /// Catalog rows rejected in the open transaction, less those of replaced rows.
+    pending_rows_rejected: i64,
+    /// Whether the open transaction's counts are in the batch row already (a commit that
+    /// failed busy and is tried again must not add them twice).
+    counted: bool,
+    /// Each table's `after_write` statements, rendered for one key.
+    hooks: HashMap<&'static str, Vec<(&'static str, String)>>,
+    /// How far the walk has got, written into the batch's row at commit.
+    walk: Walk,
+}
+
+impl Sqlite {
+    pub fn open(path: &Path) -> Result<Sqlite> {
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+        Sqlite::with_connection(conn, path)
+    }
+
+    /// A database in memory for `--dry-run`: a copy of the SQLite database at `copy_of` when
+    /// there is one (so duplicates are found as a real run would find them), else empty. The
+    /// file is only read.
+    pub fn in_memory(copy_of: Option<&Path>) -> Result<Sqlite> {
+        let mut conn = Connection::open_in_memory()?;
+        if let Some(path) = copy_of.filter(|p| p.exists()) {
+            // A reader of a WAL database makes its -wal and -shm files when they are absent
+            // (a database closed cleanly has none); those it made go again.
+            let sidecars: Vec<PathBuf> = ["-wal", "-shm"]
+                .iter()
+                .map(|ext| PathBuf::from(format!("{}{ext}", path.display())))
+                .filter(|p| !p.exists())
+                .collect();
+            let mut read = || -> rusqlite::Result<()> {
+                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let src = Connection::open_with_flags(path, flags)?;
+                rusqlite::backup::Backup::new(&src, &mut conn)?.run_to_completion(
+                    1024,
+                    std::time::Duration::ZERO,
+                    None,
+                )
+            };
+            let read = read();
+            let wal_empty = sidecars
+                .iter()
+                .find(|p| p.to_string_lossy().ends_with("-wal"))
+                .is_some_and(|w| std::fs::metadata(w).is_ok_and(|m| m.len() == 0));
+            if wal_empty {
+                for p in &sidecars {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            read.with_context(|| format!("cannot read SQLite database {}", path.display()))?;
+        }
+        Sqlite::with_connection(conn, Path::new(":memory:"))
+    }
+
+    fn with_connection(conn: Connection, path: &Path) -> Result<Sqlite> {
+        let mut db = Sqlite {
+            conn,
+            path: path.to_owned(),
+            inserts: HashMap::new(),
+            multi_inserts: HashMap::new(),
+            upserts: HashMap::new(),
+            docs: HashMap::new(),
+            has_rows: HashMap::new(),
+            pending: Counts::default(),
+            pending_removed: Counts::default(),
+            pending_rows_rejected: 0,
+            counted: false,
+            hooks: HashMap::new(),
+            walk: Walk::default(),
+        };
+        db.migrate()
+            .with_context(|| format!("cannot prepare SQLite database {}", path.display()))?;
+        Ok(db)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        // Another program's transaction: wait this long, then callers retry with backoff.
+        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        self.conn.set_prepared_statement_cache_capacity(64);
+        let ddl = Dialect::Sqlite.ddl();
+        for table in format::all_tables() {
+            self.inserts.insert(table.name, write::insert_sql(table));
+            if !table.primary_key.is_empty() {
+                self.docs
+                    .insert(table.name, DocSql::new(table, Dialect::Sqlite));
+            }
+            let hooks = table.after_write.iter();
+            let rendered = hooks.map(|h| (h.reads, h.render("= ?1"))).collect();
+            self.hooks.insert(table.name, rendered);
+        }
+        // The schema is only written when it changed, so opening a database another program is
+        // writing to needs no lock. The version is a hash of the DDL itself.
+        let version = schema::version(&ddl);
+        let current: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current != version {
+            // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a crash
+            // of batchimp; after a power loss the last commits may be lost, but the data and the
+            // ledger stay consistent with each other, so resume redoes exactly the lost files.
+            // 16 KiB pages for a new database (an existing one keeps its own): a bulk load
+            // of wide rows splits and rebalances a quarter as many b-tree pages, and writes a
+            // quarter as many WAL frames (BENCHMARKS.md: 20-25% less writer time).
+            self.conn.pragma_update(None, "page_size", 16384)?;
+            self.conn.pragma_update(None, "journal_mode", "WAL")?;
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.conn.execute_batch(&ddl)?;
+            self.add_missing_columns()?;
+            self.rekey_changed_tables()?;
+            self.conn
+                .execute_batch(&format!("PRAGMA user_version = {version}; COMMIT;"))?;
+        }
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(())
+    }
+
+    /// Tables created by an earlier batchimp get the columns added since (`CREATE TABLE IF NOT
+    /// EXISTS` leaves an existing table as it is).
+    fn add_missing_columns(&self) -> Result<()> {
+        for table in schema::tables() {
+            for column in table.columns {
+                let exists: bool = self.conn.query_row(
+                    "SELECT count(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+                    params![table.name, column.name],
+                    |r| r.get(0),
+                )?;
+                if !exists {
+                    self.conn
+                        .execute_batch(&Dialect::Sqlite.add_column(table, column))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Tables whose primary key changed since an earlier batchimp made them (`product`, keyed by
+    /// SKU alone before suppliers) are rebuilt with their rows.
+    fn rekey_changed_tables(&self) -> Result<()> {
+        for table in schema::tables().filter(|t| !t.primary_key.is_empty()) {
+            let stored: Vec<String> = self
+                .conn
+                .prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")?
+                .query_map([table.name], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            if !stored.is_empty() && stored != table.primary_key {
+                self.conn.execute_batch(&Dialect::Sqlite.rekey(table))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Sqlite {
+    /// Add the open transaction's counts (less the rows it replaced) to the batch row, and
+    /// count the transaction.
+    fn add_counts(&mut self, batch: i64) -> Result<()> {
+        let (p, r) = (self.pending, self.pending_removed);
+        let d = |a: u64, b: u64| a as i64 - b as i64;
+        self.conn
+            .prepare_cached(
+                "UPDATE batches SET files = files + ?2, imported = imported + ?3,
+                    duplicate = duplicate + ?4, failed = failed + ?5, unsupported = unsupported + ?6,
+                    rows_rejected = rows_rejected + ?7, commits = commits + 1,
+                    files_found = max(coalesce(files_found, 0), ?8),
+                    files_total = coalesce(?9, files_total)
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                batch,
+                d(p.files(), r.files()),
+                d(p.imported, r.imported),
+                d(p.duplicate, r.duplicate),
+                d(p.failed, r.failed),
+                d(p.unsupported, r.unsupported),
+                self.pending_rows_rejected,
+                self.walk.found as i64,
+                self.walk.total.map(|t| t as i64),
+            ])?;
+        Ok(())
+    }
+
+    /// Run `f` in a transaction of its own (`begin` opens it), committed when `f` succeeds
+    /// and rolled back otherwise.
+    fn in_tx<T>(&mut self, begin: &str, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch(begin)?;
+        match f(&self.conn) {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Sink for Sqlite {
+    fn start_batch(&mut self, start: &BatchStart) -> Result<i64> {
+        let cwd = std::env::current_dir()
+            .ok()
+            .map(|p| p.display().to_string());
+        self.conn.execute(
+            "INSERT INTO batches (status, started_at, inputs, workers, options, cwd)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                BatchStatus::Running.as_str(),
+                crate::time::now_rfc3339(),
+                serde_json::to_string(&start.inputs)?,
+                start.workers as i64,
+                start.options,
+                cwd
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    fn record(
+        &mut self,
+        batch: i64,
+        file: Processed,
+        replace: bool,
+        on_conflict: OnConflict,
+    ) -> Result<()> {
+        let (row, file_id) = written::write(self, batch, &file, replace, on_conflict)?;
+        if replace {
+            self.conn
+                .prepare_cached(
+                    "DELETE FROM rejected_rows WHERE file_id IN
+                        (SELECT id FROM files WHERE batch_id = ?1 AND origin = ?2)",
+                )?
+                .execute(params![batch, file.origin])?;
+            let mut stmt = self.conn.prepare_cached(
+                "DELETE FROM files WHERE batch_id = ?1 AND origin = ?2
+                 RETURNING status, rows_rejected",
+            )?;
+            let mut gone = stmt.query(params![batch, file.origin])?;
+            while let Some(row) = gone.next()? {
+                self.pending_rows_rejected -= row.get::<_, Option<i64>>(1)?.unwrap_or(0);
+                if let Some(s) = Status::ALL
+                    .into_iter()
+                    .find(|s| row.get_ref(0).ok().and_then(|v| v.as_str().ok()) == Some(s.as_str()))
+                {
+                    self.pending_removed.add(s);
+                }
+            }
+        }
+        let counts: [Option<i64>; 6] = row.rows.map_or([None; 6], |r| r.values().map(Some));
+        self.conn
+            .prepare_cached(
+                "INSERT INTO files (id, batch_id, origin, size, sha256, kind, status, error_type,
+                    error, duplicate, duplicate_of, warning, duration_ms, retries, mtime, key,
+                    conflict, decimal_separator, recorded_at, rows, rows_rejected, rows_created,
+                    rows_updated, rows_unchanged, rows_duplicate_in_file)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+            )?
+            .execute(rusqlite::params_from_iter(
+                params![
+                    file_id,
+                    batch,
+                    file.origin,
+                    file.size as i64,
+                    file.sha256,
+                    file.kind,
+                    row.status.as_str(),
+                    row.error_type,
+                    row.error,
+                    row.duplicate,
+                    row.duplicate_of,
+                    row.warning,
+                    row.duration_ms,
+                    file.retries,
+                    file.mtime,
+                    row.key,
+                    row.conflict,
+                    row.decimal_separator,
+                    row.recorded_at,
+                ]
+                .iter()
+                .copied()
+                .chain(counts.iter().map(|n| n as &dyn rusqlite::ToSql)),
+            ))?;
+        self.pending.add(row.status);
+        if let Some(rows) = row.rows {
+            self.pending_rows_rejected += rows.rows_rejected as i64;
+        }
+        Ok(())
+    }
+
+    fn walked(&mut self, walk: Walk) {
+        self.walk = walk;
+    }
+
+    fn commit(&mut self, batch: i64) -> Result<Counts> {
+        if !self.counted {
+            self.add_counts(batch)?;
+            self.counted = true;
+        }
+        self.conn.execute_batch("COMMIT")?;
+        self.counted = false;
+        self.pending_removed = Counts::default();
+        self.pending_rows_rejected = 0;
+        Ok(std::mem::take(&mut self.pending))
+    }
+
+    fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()> {
+        // A failed run may leave a transaction open; what it held was not committed.
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        let totals = self.totals(batch)?;
+        let n = |s: Status| totals.by_status.get(s.as_str()).copied().unwrap_or(0) as i64;
+        let started: String = self.conn.query_row(
+            "SELECT started_at FROM batches WHERE id = ?1",
+            [batch],
+            |r| r.get(0),
+        )?;
+        let finished = crate::time::now_rfc3339();
+        let seconds = crate::time::seconds_between(&started, &finished);
+        self.conn.execute(
+            "UPDATE batches SET status = ?2, finished_at = ?3, processing_time_seconds = ?4,
+                files = ?5, imported = ?6, duplicate = ?7, failed = ?8, unsupported = ?9,
+                rows_rejected = ?10
+             WHERE id = ?1",
+            params![
+                batch,
+                status.as_str(),
+                finished,
+                seconds,
+                totals.files as i64,
+                n(Status::Imported),
+                n(Status::Duplicate),
+                n(Status::Failed),
+                n(Status::Unsupported),
+                totals.rows.rows_rejected as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_notification(&mut self, batch: i64, notification: &Notification) -> Result<()> {
+        self.conn.execute(
+            "UPDATE batches SET notification = ?2 WHERE id = ?1",
+            params![batch, notification.to_json()],
+        )?;
+        Ok(())
+    }
+
+    fn reopen_batch(&mut self, batch: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE batches SET status = ?2, finished_at = NULL, processing_time_seconds = NULL,
+                notification = NULL
+             WHERE id = ?1",
+            params![batch, BatchStatus::Running.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn find_unfinished(&mut self, start: &BatchStart, cwd: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM batches WHERE status != 'completed' AND inputs = ?1 AND options = ?2
+                    AND cwd = ?3 ORDER BY id DESC LIMIT 1",
+                params![serde_json::to_string(&start.inputs)?, start.options, cwd],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn recorded_origins(&mut self, batch: i64, with_sha256: bool) -> Result<OriginSet> {
+        let mut set = OriginSet::default();
+        let sql = if with_sha256 {
+            "SELECT origin, size, mtime, sha256 FROM files WHERE batch_id = ?1"
+        } else {
+            "SELECT origin, size, mtime, NULL FROM files WHERE batch_id = ?1"
+        };
+        let mut stmt = self.conn.prepare(sql)?;
+        let mut rows = stmt.query([batch])?;
+        while let Some(r) = rows.next()? {
+            let recorded = Recorded {
+                size: r.get::<_, i64>(1)? as u64,
+                mtime: r.get(2)?,
+                sha256: r.get(3)?,
+            };
+            set.insert(r.get_ref(0)?.as_str()?, recorded);
+        }
+        Ok(set)
+    }
+
+    fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT origin FROM files WHERE batch_id = ?1 AND status = 'failed' ORDER BY origin",
+        )?;
+        let rows = stmt.query_map([batch], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn batch(&mut self, batch: i64) -> Result<Option<BatchInfo>> {
+        self.ledger_batch(batch)
+    }
+
+    fn batches(&mut self, filter: &BatchFilter) -> Result<Vec<BatchInfo>> {
+        self.ledger_batches(filter)
+    }
+
+    fn stats(&mut self, since: Option<SystemTime>) -> Result<LedgerStats> {
+        self.ledger_stats(since)
+    }
+
+    fn prune(&mut self, prune: &Prune) -> Result<Pruned> {
+        self.ledger_prune(prune)
+    }
+
+    fn totals(&mut self, batch: i64) -> Result<Totals> {
+        self.ledger_totals(batch)
+    }
+
+    fn for_each_file(
+        &mut self,
+        batch: i64,
+        f: &mut dyn FnMut(FileEntry) -> Result<()>,
+    ) -> Result<()> {
+        self.ledger_for_each_file(batch, f)
+    }
+
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn is_transient(&self, e: &anyhow::Error) -> bool {
+        e.chain().any(|c| {
+            matches!(
+                c.downcast_ref::<rusqlite::Error>(),
+                Some(rusqlite::Error::SqliteFailure(f, _))
+                    if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            )
+        })
+    }
+}
