@@ -252,9 +252,23 @@ fn summary_line(info: &BatchInfo, report: Option<&PathBuf>) -> String {
 /// POST the summary (retrying as [`Notifier::send`] does), warn when it was not delivered.
 fn notify(notifier: &Notifier, summary: &Summary) -> Notification {
     let notification = notifier.send(summary);
-    if !notification.delivered {
-        eprintln!(
-            "batchimp: warning: notification to {}",
+    if notification.delivered {
+        tracing::info!(
+            event = "notification_sent",
+            batch_id = summary.batch_id,
+            url = notification.url.as_str(),
+            attempts = notification.attempts,
+            "notification to {}",
+            notification.describe()
+        );
+    } else {
+        tracing::warn!(
+            event = "notification_failed",
+            batch_id = summary.batch_id,
+            url = notification.url.as_str(),
+            attempts = notification.attempts,
+            error = notification.error.as_deref(),
+            "warning: notification to {}",
             notification.describe()
         );
     }
