@@ -642,8 +642,10 @@ fn starts_with_zip_magic(path: &Path) -> bool {
 }
 
 /// Counts the jobs a walk will produce, without reading files (ZIP members from the central
-/// directory), adding them to `found` as it goes. Gives progress a total; nested ZIPs count
-/// as one. `None` when `keep_going` said to stop first.
+/// directory), adding them to `found` as it goes. Gives progress a total: nested ZIPs, and a
+/// ZIP not named `.zip`, count as one (only `.zip` names are looked at, so the count stats no
+/// file: it runs beside the real walk and must cost little). `None` when `keep_going` said to
+/// stop first.
 pub fn count(
     inputs: &[PathBuf],
     opts: WalkOptions,
@@ -659,8 +661,7 @@ pub fn count(
             if entry.file_type().is_dir() {
                 continue;
             }
-            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            let n = if looks_like_archive(entry.path(), size, opts.limits.max_file_size) {
+            let n = if named_zip(entry.path()) {
                 zip_members(entry.path(), opts.hidden).unwrap_or(1)
             } else {
                 1
