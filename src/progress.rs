@@ -104,11 +104,6 @@ impl Progress {
         }
     }
 
-    /// Print a line above the bar (or plainly to stderr without one).
-    pub fn println(&self, msg: &str) {
-        eprint_above(msg);
-    }
-
     pub fn counts(&self) -> Counts {
         *self.counts.lock().expect("not poisoned")
     }

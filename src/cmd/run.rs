@@ -127,7 +127,7 @@ pub fn execute(
             .batch(batch)?
             .context("the batch vanished from the ledger")?;
         eprintln!("batchimp: batch {batch} is complete; nothing to do");
-        eprintln!("{}", summary_line(&info, None));
+        eprintln!("{}", summary_line(&info, None, false));
         return Ok(exit_status(&info));
     }
     sink.finish_batch(batch, status)?;
@@ -156,14 +156,7 @@ pub fn execute(
         info.notification = Some(notification);
     }
     let report_path = write_report(out?, sink, &info)?;
-    let mut line = summary_line(&info, report_path.as_ref());
-    if exec.dry_run {
-        line = line.replacen(
-            "batchimp: batch",
-            "batchimp: dry run, nothing written: batch",
-            1,
-        );
-    }
+    let line = summary_line(&info, report_path.as_ref(), exec.dry_run);
     log_end(&info, status, &line, report_path.as_ref());
     // cron-friendly: under -q, a run where nothing failed prints nothing.
     let needs_a_look = exit_status(&info) != EXIT_OK || status != BatchStatus::Completed;
@@ -223,7 +216,8 @@ fn exit_status(info: &BatchInfo) -> u8 {
     }
 }
 
-fn summary_line(info: &BatchInfo, report: Option<&PathBuf>) -> String {
+/// `batchimp: batch 3 completed: ...` (`batchimp: dry run, nothing written: batch ...`).
+fn summary_line(info: &BatchInfo, report: Option<&PathBuf>, dry_run: bool) -> String {
     let seconds = info.processing_time_seconds.unwrap_or(0.0);
     let rate = if seconds > 0.0 {
         info.files as f64 / seconds
@@ -231,7 +225,12 @@ fn summary_line(info: &BatchInfo, report: Option<&PathBuf>) -> String {
         0.0
     };
     let mut line = format!(
-        "batchimp: batch {} {}: {} files, {} imported, {} duplicate, {} failed, {} unsupported in {seconds:.2} s ({rate:.0} files/s)",
+        "batchimp: {}batch {} {}: {} files, {} imported, {} duplicate, {} failed, {} unsupported in {seconds:.2} s ({rate:.0} files/s)",
+        if dry_run {
+            "dry run, nothing written: "
+        } else {
+            ""
+        },
         info.batch_id,
         info.status,
         info.files,
