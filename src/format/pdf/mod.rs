@@ -1,0 +1,135 @@
+//! PDF invoices: DANFEs (the printed NF-e), NFC-e and CC-e printouts, CFDI printed
+//! representations and plain supplier invoices, one `pdf_document` row per distinct PDF.
+//!
+//! A PDF is claimed by its `%PDF-` signature. Its facts (pages, metadata, text) are read by
+//! [`read::read_pdf`], in a child process by default ([`child`]): PDF readers have hung, blown
+//! their stack and aborted on crafted files, and a child's death is one file's typed error, not
+//! the batch's. What the text shows (an access key, a UUID, the kind of document) is found here
+//! in the parent by [`find`], from text the child has already capped.
+
+pub mod child;
+pub mod find;
+pub mod read;
+
+use super::{ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col};
+use crate::error::FileError;
+pub use read::{Limits, PdfInfo, read_pdf};
+
+use ColType::{Integer as I, Text as T};
+
+/// `pdf_document`: one row per distinct PDF (byte-identical copies are duplicates).
+/// `chave` and `uuid` are the NF-e key and CFDI UUID the text shows (a key only with a right
+/// check digit); NULL when the text shows none.
+pub static PDF_DOCUMENT: Table = Table {
+    name: "pdf_document",
+    columns: &[
+        col("sha256", T),
+        col("path", T),
+        col("pages", I),
+        col("title", T),
+        col("author", T),
+        col("producer", T),
+        col("creator", T),
+        col("creation_date", T),
+        col("encrypted", I),
+        col("document_type", T),
+        col("chave", T),
+        col("uuid", T),
+        col("text_truncated", I),
+        col("text", T),
+    ],
+    primary_key: &["sha256"],
+    indexed: &["chave", "uuid"],
+    ..Table::BASE
+};
+
+/// How PDFs are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reader {
+    /// In this process: for tests, fuzzing and benchmarks. A hostile PDF can hang or crash it.
+    #[default]
+    InProcess,
+    /// In a child process of this executable (`batchimp __read-pdf`), killed at the file's
+    /// deadline, its memory limited: what `batchimp run` uses.
+    Child,
+}
+
+/// The PDF format.
+pub struct Pdf;
+
+impl Format for Pdf {
+    fn kind(&self) -> &'static str {
+        "pdf"
+    }
+
+    fn tables(&self) -> &'static [&'static Table] {
+        static TABLES: [&Table; 1] = [&PDF_DOCUMENT];
+        &TABLES
+    }
+
+    fn detect(&self, sniff: &Sniff) -> bool {
+        sniff.generic_kind == "pdf"
+    }
+
+    fn parse(
+        &self,
+        sniff: &Sniff,
+        src: &Source,
+        opts: &ParseOptions,
+    ) -> Result<Vec<Doc>, FileError> {
+        let limits = Limits::default();
+        let info = match opts.pdf_reader {
+            Reader::InProcess => read_pdf(sniff.bytes, &limits, Some(src.deadline))?,
+            Reader::Child => child::read(sniff.bytes, &limits, src.deadline)?,
+        };
+        Ok(vec![doc(info, src)])
+    }
+}
+
+/// The `pdf_document` row of a PDF read.
+fn doc(info: PdfInfo, src: &Source) -> Doc {
+    let key = find::nfe_key(&info.text);
+    let uuid = find::cfdi_uuid(&info.text);
+    let has_text = info.text.chars().any(|c| !c.is_whitespace());
+    let document_type = if has_text {
+        find::document_type(&info.text, key.as_deref(), uuid.as_deref())
+    } else {
+        "other"
+    };
+    let text = |s: Option<String>| s.map_or(Value::Null, Value::Text);
+    let t = &PDF_DOCUMENT;
+    let mut values = vec![Value::Null; t.columns.len()];
+    let mut set = |c: usize, v: Value| values[c] = v;
+    set(t.col("sha256"), Value::Text(src.sha256.to_owned()));
+    set(t.col("path"), Value::Text(src.origin.to_owned()));
+    set(t.col("pages"), Value::Int(i64::from(info.pages)));
+    set(t.col("title"), text(info.title));
+    set(t.col("author"), text(info.author));
+    set(t.col("producer"), text(info.producer));
+    set(t.col("creator"), text(info.creator));
+    set(t.col("creation_date"), text(info.creation_date));
+    set(t.col("encrypted"), Value::Int(i64::from(info.encrypted)));
+    set(t.col("document_type"), Value::Text(document_type.into()));
+    set(t.col("chave"), text(key));
+    set(t.col("uuid"), text(uuid));
+    set(
+        t.col("text_truncated"),
+        Value::Int(i64::from(info.text_truncated)),
+    );
+    set(t.col("text"), text(has_text.then_some(info.text)));
+    let warning = if !has_text {
+        Some("no_text_layer: the PDF has no text (a scan?); imported without its fields".into())
+    } else if info.unreadable_pages > 0 {
+        Some(format!(
+            "pdf_unreadable_pages: the text of {} of {} pages could not be read",
+            info.unreadable_pages, info.pages
+        ))
+    } else {
+        None
+    };
+    Doc {
+        key: src.sha256.to_owned(),
+        rows: vec![Row { table: t, values }],
+        warning,
+    }
+}
