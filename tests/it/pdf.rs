@@ -232,3 +232,162 @@ fn pdf_reader_child_deaths_are_typed() {
         );
     }
 }
+
+/// A ZIP of these members, in this order.
+fn zip_of(env: &Env, name: &str, members: &[(&str, Vec<u8>)]) -> String {
+    use std::io::Write;
+    let path = env.path(name);
+    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    for (member, bytes) in members {
+        zip.start_file(*member, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+    path.display().to_string()
+}
+
+fn nfe_xml() -> Vec<u8> {
+    fs::read(crate::helpers::fixture("nfe/nfe-v4-authorized.xml")).unwrap()
+}
+
+db_test! {
+fn pdf_links_to_its_nfe_whichever_comes_first(db) {
+    // In one ZIP, the DANFE before its NF-e.
+    let env = Env::on(db);
+    let zip = zip_of(&env, "nota.zip", &[("a-danfe.pdf", danfe()), ("b-nfe.xml", nfe_xml())]);
+    assert_eq!(env.run(&[&zip]).code(), 0);
+    assert_eq!(
+        env.rows("SELECT chave, linked FROM pdf_document"),
+        [[Some(KEY.to_owned()), Some("nfe".to_owned())]]
+    );
+    // The NF-e first, in one ZIP.
+    let env = Env::on(db);
+    let zip = zip_of(&env, "nota.zip", &[("a-nfe.xml", nfe_xml()), ("b-danfe.pdf", danfe())]);
+    assert_eq!(env.run(&[&zip]).code(), 0);
+    assert_eq!(env.text("SELECT linked FROM pdf_document").as_deref(), Some("nfe"));
+    // In two batches, each order.
+    let env = Env::on(db);
+    let pdf = write_all(&env, &[("danfe.pdf", danfe())]);
+    assert_eq!(env.run(&[&pdf]).code(), 0);
+    assert_eq!(env.text("SELECT linked FROM pdf_document"), None);
+    assert_eq!(env.run(&[&crate::helpers::fixture("nfe/nfe-v4-authorized.xml")]).code(), 0);
+    assert_eq!(env.text("SELECT linked FROM pdf_document").as_deref(), Some("nfe"));
+    let env = Env::on(db);
+    assert_eq!(env.run(&[&crate::helpers::fixture("nfe/nfe-v4-authorized.xml")]).code(), 0);
+    assert_eq!(env.run(&[&pdf]).code(), 0);
+    assert_eq!(env.text("SELECT linked FROM pdf_document").as_deref(), Some("nfe"));
+}
+}
+
+db_test! {
+fn pdf_links_to_its_cfdi(db) {
+    const UUID: &str = "9B1F0C7E-3A52-4D8E-9F10-2C4B6A8D0E11";
+    let pdf = pdfgen::text_pdf(
+        &[&[
+            "Este documento es una representacion impresa de un CFDI",
+            "Folio fiscal: 9b1f0c7e-3a52-4d8e-",
+            "9f10-2c4b6a8d0e11",
+        ]],
+        "CFDI",
+    );
+    let cfdi = fs::read(crate::helpers::fixture("cfdi/cfdi40-ingreso.xml")).unwrap();
+    for members in [
+        [("a.pdf", pdf.clone()), ("b.xml", cfdi.clone())],
+        [("a.xml", cfdi.clone()), ("b.pdf", pdf.clone())],
+    ] {
+        let env = Env::on(db);
+        let zip = zip_of(&env, "cfdi.zip", &members);
+        assert_eq!(env.run(&[&zip]).code(), 0);
+        assert_eq!(
+            env.rows("SELECT document_type, uuid, linked FROM pdf_document"),
+            [[Some("cfdi".to_owned()), Some(UUID.to_owned()), Some("cfdi".to_owned())]]
+        );
+    }
+}
+}
+
+/// `/work/shared/corpus` (real PDFs from public repositories), when present.
+fn corpus() -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if dir.join("pdf").is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: no PDF corpus at {}", dir.display());
+        None
+    }
+}
+
+#[test]
+fn pdf_corpus_document_types_and_keys() {
+    let Some(corpus) = corpus() else { return };
+    let env = Env::new();
+    let run = env.run(&[corpus.join("pdf").to_str().unwrap()]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let mut got = env.rows(
+        "SELECT path, document_type, coalesce(chave, '-'), pages FROM pdf_document ORDER BY path",
+    );
+    for row in &mut got {
+        let path = row[0].take().unwrap();
+        row[0] = Some(path.rsplit('/').next().unwrap().to_owned());
+    }
+    let got: Vec<String> = got
+        .into_iter()
+        .map(|r| {
+            r.into_iter()
+                .map(Option::unwrap)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            // A blank page: imported, no text.
+            "br_danfe__nfe_lib__issqn_render-without_issqn.pdf other - 1",
+            "br_danfe__v1.00__cce.fixture.pdf cce 42150303883369000188550010000000381000000381 1",
+            // Several DANFEs in one PDF, rendered without their keys as text: no key.
+            "br_danfe__v3.10__multiples.xmls.on.the.same.pdf.pdf danfe - 2",
+            "br_danfe__v3.10__nfe_simples_nacional.xml.fixture.pdf danfe - 1",
+            "br_danfe__v4.00__rendered_nfce.fixture.pdf nfce 42200310845180000166550010000016291182910232 1",
+            "invoice2data__AmazonWebServices.pdf invoice - 1",
+            "invoice2data__FlipkartInvoice.pdf invoice - 1",
+            "invoice2data__NetpresseInvoice.pdf invoice - 1",
+            "invoice2data__QualityHosting.pdf invoice - 2",
+            "invoice2data__free_fiber.pdf invoice - 2",
+            "invoice2data__oyo.pdf invoice - 1",
+            "sped-da__examples-nfe-test.pdf danfe 35150300822602000124550010009923461099234656 1",
+        ]
+    );
+    assert!(
+        run.file("issqn_render-without_issqn.pdf")["warning"]
+            .as_str()
+            .unwrap()
+            .starts_with("no_text_layer")
+    );
+}
+
+db_test! {
+fn pdf_corpus_danfe_and_cce_link_whichever_comes_first(db) {
+    let Some(corpus) = corpus() else { return };
+    let path = |rel: &str| corpus.join(rel).display().to_string();
+    let pairs = [
+        ("pdf/sped-da__examples-nfe-test.pdf", "nfe/sped-da__mod55-nfe.xml", "nfe"),
+        ("pdf/br_danfe__v1.00__cce.fixture.pdf", "nfe-events/br_danfe__v1.00__cce.xml", "nfe_evento"),
+    ];
+    for (pdf, xml, linked) in pairs {
+        for order in [[pdf, xml], [xml, pdf]] {
+            let env = Env::on(db);
+            for input in order {
+                let run = env.run(&[&path(input)]);
+                assert_eq!(run.code(), 0, "{input}: {}", run.stderr());
+            }
+            assert_eq!(
+                env.text("SELECT linked FROM pdf_document").as_deref(),
+                Some(linked),
+                "{order:?}"
+            );
+        }
+    }
+}
+}

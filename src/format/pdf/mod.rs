@@ -11,7 +11,9 @@ pub mod child;
 pub mod find;
 pub mod read;
 
-use super::{ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col};
+use super::{
+    AfterWrite, ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col,
+};
 use crate::error::FileError;
 pub use read::{Limits, PdfInfo, read_pdf};
 
@@ -19,7 +21,9 @@ use ColType::{Integer as I, Text as T};
 
 /// `pdf_document`: one row per distinct PDF (byte-identical copies are duplicates).
 /// `chave` and `uuid` are the NF-e key and CFDI UUID the text shows (a key only with a right
-/// check digit); NULL when the text shows none.
+/// check digit); NULL when the text shows none. `linked` names the table that holds the
+/// document the PDF prints (`nfe`; `nfe_evento` for a CC-e, the correction event; `cfdi`), set
+/// whichever of the two arrives first, in the same batch or a later one; NULL while none does.
 pub static PDF_DOCUMENT: Table = Table {
     name: "pdf_document",
     columns: &[
@@ -35,12 +39,63 @@ pub static PDF_DOCUMENT: Table = Table {
         col("document_type", T),
         col("chave", T),
         col("uuid", T),
+        col("linked", T),
         col("text_truncated", I),
         col("text", T),
     ],
     primary_key: &["sha256"],
     indexed: &["chave", "uuid"],
+    after_write: &[LINKS_STORED_NFE, LINKS_STORED_CCE, LINKS_STORED_CFDI],
     ..Table::BASE
+};
+
+// Linking, both ways: after a PDF is written, to the document already stored; after a
+// document is written, the PDFs already stored that print it. A CC-e printout names its
+// NF-e's key too: it links to the correction event (110110), not to the NF-e.
+
+/// After a PDF is written: the NF-e it prints, if stored.
+const LINKS_STORED_NFE: AfterWrite = AfterWrite {
+    sql: "UPDATE pdf_document SET linked = 'nfe' WHERE sha256 {keys} AND document_type <> 'cce'
+        AND EXISTS (SELECT 1 FROM nfe n WHERE n.chave = pdf_document.chave)",
+    reads: "nfe",
+};
+
+/// After a PDF is written: the CC-e event it prints, if stored.
+const LINKS_STORED_CCE: AfterWrite = AfterWrite {
+    sql:
+        "UPDATE pdf_document SET linked = 'nfe_evento' WHERE sha256 {keys} AND document_type = 'cce'
+        AND EXISTS (SELECT 1 FROM nfe_evento e WHERE e.chave = pdf_document.chave
+            AND e.tp_evento = '110110')",
+    reads: "nfe_evento",
+};
+
+/// After a PDF is written: the CFDI it prints, if stored.
+const LINKS_STORED_CFDI: AfterWrite = AfterWrite {
+    sql: "UPDATE pdf_document SET linked = 'cfdi' WHERE sha256 {keys}
+        AND EXISTS (SELECT 1 FROM cfdi c WHERE c.uuid = pdf_document.uuid)",
+    reads: "cfdi",
+};
+
+/// After an NF-e is written (its key): the PDFs stored before it that print it.
+pub const LINKED_BY_EARLIER_PDF: AfterWrite = AfterWrite {
+    sql: "UPDATE pdf_document SET linked = 'nfe' WHERE chave {keys} AND document_type <> 'cce'
+        AND linked IS NULL",
+    reads: "pdf_document",
+};
+
+/// After an NF-e event is written (its NF-e's key): the CC-e printouts stored before it.
+pub const CCE_LINKED_BY_EARLIER_PDF: AfterWrite = AfterWrite {
+    sql:
+        "UPDATE pdf_document SET linked = 'nfe_evento' WHERE chave {keys} AND document_type = 'cce'
+        AND linked IS NULL AND EXISTS (SELECT 1 FROM nfe_evento e
+            WHERE e.chave = pdf_document.chave AND e.tp_evento = '110110')",
+    reads: "pdf_document",
+};
+
+/// After a CFDI is written (its UUID): the PDFs stored before it that print it.
+pub const CFDI_LINKED_BY_EARLIER_PDF: AfterWrite = AfterWrite {
+    sql: "UPDATE pdf_document SET linked = 'cfdi' WHERE uuid {keys} AND linked IS NULL",
+    reads: "pdf_document",
 };
 
 /// How PDFs are read.
