@@ -115,7 +115,10 @@ fn pdf_documents_are_read_and_failures_typed(db) {
             "2|danfe|{KEY}|NULL|0|DANFE 1001|batchimp tests|pdfgen.rs|batchimp|D:20261005101500-03'00'"
         )
     );
-    assert_eq!(row("fatura.bin", "pages, document_type, chave"), "1|invoice|NULL");
+    assert_eq!(
+        row("fatura.bin", "pages, document_type, chave, invoice_number, issue_date, total, currency"),
+        "1|invoice|NULL|INV-2026-0042|2026-10-05|1234.56|EUR"
+    );
     assert_eq!(row("scan.pdf", "pages, document_type, text"), "1|other|NULL");
     let text = row("danfe.pdf", "text");
     assert!(text.contains("CHAVE DE ACESSO") && text.contains("CAFE TORRADO"), "{text}");
@@ -357,6 +360,27 @@ fn pdf_corpus_document_types_and_keys() {
             "invoice2data__free_fiber.pdf invoice - 2",
             "invoice2data__oyo.pdf invoice - 1",
             "sped-da__examples-nfe-test.pdf danfe 35150300822602000124550010009923461099234656 1",
+        ]
+    );
+    // The invoices' fields, by their labels (checked against the invoices themselves). What
+    // is not found stays NULL: Flipkart's number and date are scrambled by its table layout,
+    // QualityHosting's number sits in another column, free's total has no label of its own.
+    let mut fields = env.column(
+        "SELECT substr(path, instr(path, '__') + 2) || ' ' || coalesce(invoice_number, '-')
+            || ' ' || coalesce(issue_date, '-') || ' ' || coalesce(CAST(total AS TEXT), '-')
+            || ' ' || coalesce(currency, '-')
+         FROM pdf_document WHERE document_type = 'invoice'",
+    );
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "AmazonWebServices.pdf 42183017 2014-08-03 4.11 -",
+            "FlipkartInvoice.pdf - - 319 -",
+            "NetpresseInvoice.pdf 2022089083 2022-11-28 56.02 EUR",
+            "QualityHosting.pdf - - 34.73 EUR",
+            "free_fiber.pdf 562044387 2015-07-02 - -",
+            "oyo.pdf - 2017-12-31 1939 INR",
         ]
     );
     assert!(

@@ -8,6 +8,7 @@
 //! in the parent by [`find`], from text the child has already capped.
 
 pub mod child;
+pub mod fields;
 pub mod find;
 pub mod read;
 
@@ -24,6 +25,9 @@ use ColType::{Integer as I, Text as T};
 /// check digit); NULL when the text shows none. `linked` names the table that holds the
 /// document the PDF prints (`nfe`; `nfe_evento` for a CC-e, the correction event; `cfdi`), set
 /// whichever of the two arrives first, in the same batch or a later one; NULL while none does.
+/// `invoice_number`, `issue_date` (`YYYY-MM-DD`), `total` and `currency` (ISO 4217) are found
+/// by their labels in an `invoice`'s text ([`fields`]); NULL when not found, and for the
+/// fiscal printouts, whose XML holds them.
 pub static PDF_DOCUMENT: Table = Table {
     name: "pdf_document",
     columns: &[
@@ -40,6 +44,10 @@ pub static PDF_DOCUMENT: Table = Table {
         col("chave", T),
         col("uuid", T),
         col("linked", T),
+        col("invoice_number", T),
+        col("issue_date", T),
+        col("total", ColType::Numeric),
+        col("currency", T),
         col("text_truncated", I),
         col("text", T),
     ],
@@ -167,6 +175,13 @@ fn doc(info: PdfInfo, src: &Source) -> Doc {
     set(t.col("document_type"), Value::Text(document_type.into()));
     set(t.col("chave"), text(key));
     set(t.col("uuid"), text(uuid));
+    if document_type == "invoice" {
+        let f = fields::fields(&info.text);
+        set(t.col("invoice_number"), text(f.number));
+        set(t.col("issue_date"), text(f.date));
+        set(t.col("total"), f.total.map_or(Value::Null, Value::amount));
+        set(t.col("currency"), text(f.currency));
+    }
     set(
         t.col("text_truncated"),
         Value::Int(i64::from(info.text_truncated)),
