@@ -68,6 +68,8 @@ fn pdf_documents_are_read_and_failures_typed(db) {
             ("invoice-copy.pdf", invoice()),
             ("scan.pdf", scan),
             ("encrypted.pdf", pdfgen::password_pdf()),
+            ("user-password.pdf", pdfgen::encrypted(&invoice(), "secret")),
+            ("no-password.pdf", pdfgen::encrypted(&danfe, "")),
             ("truncated.pdf", danfe[..danfe.len() / 5].to_vec()),
         ],
     );
@@ -95,6 +97,9 @@ fn pdf_documents_are_read_and_failures_typed(db) {
         run.file("scan.pdf")
     );
     assert_eq!(outcome("encrypted.pdf"), expect("pdf", "failed", "pdf_encrypted"));
+    assert_eq!(outcome("user-password.pdf"), expect("pdf", "failed", "pdf_encrypted"));
+    // Encrypted with an empty user password: read, flagged.
+    assert_eq!(outcome("no-password.pdf"), expect("pdf", "imported", "-"));
     assert_eq!(outcome("truncated.pdf"), expect("pdf", "failed", "pdf_corrupt"));
 
     let row = |name: &str, columns: &str| {
@@ -122,7 +127,11 @@ fn pdf_documents_are_read_and_failures_typed(db) {
     assert_eq!(row("scan.pdf", "pages, document_type, text"), "1|other|NULL");
     let text = row("danfe.pdf", "text");
     assert!(text.contains("CHAVE DE ACESSO") && text.contains("CAFE TORRADO"), "{text}");
-    assert_eq!(env.count("SELECT count(*) FROM pdf_document"), 3);
+    assert_eq!(
+        row("no-password.pdf", "encrypted, document_type, chave, title"),
+        format!("1|danfe|{KEY}|DANFE 1001")
+    );
+    assert_eq!(env.count("SELECT count(*) FROM pdf_document"), 4);
 }
 }
 
