@@ -424,3 +424,19 @@ fn pdf_corpus_danfe_and_cce_link_whichever_comes_first(db) {
     }
 }
 }
+
+db_test! {
+/// NULs in a PDF's text and metadata never reach the database (PostgreSQL's text cannot hold
+/// one): lopdf drops them as it decodes, and `clean` would if it did not.
+fn pdf_text_with_nul_imports_on_both_databases(db) {
+    let env = Env::on(db);
+    let pdf = pdfgen::text_pdf(&[&["Invoice\0 Number: 7\0"]], "A\0B");
+    let dir = write_all(&env, &[("nul.pdf", pdf)]);
+    let run = env.run(&[&dir]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        env.rows("SELECT text, title, invoice_number FROM pdf_document"),
+        [[Some("Invoice Number: 7".to_owned()), Some("AB".to_owned()), Some("7".to_owned())]]
+    );
+}
+}

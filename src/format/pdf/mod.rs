@@ -140,7 +140,13 @@ impl Format for Pdf {
         src: &Source,
         opts: &ParseOptions,
     ) -> Result<Vec<Doc>, FileError> {
-        let limits = Limits::default();
+        let default = Limits::default();
+        // A PDF larger than a few hundred MiB (under a raised --max-file-size) needs room to be
+        // held and parsed: four times its size.
+        let limits = Limits {
+            max_memory: default.max_memory.max(4 * sniff.bytes.len() as u64),
+            ..default
+        };
         let info = match opts.pdf_reader {
             Reader::InProcess => read_pdf(sniff.bytes, &limits, Some(src.deadline))?,
             Reader::Child => child::read(sniff.bytes, &limits, src.deadline)?,
@@ -149,8 +155,27 @@ impl Format for Pdf {
     }
 }
 
+/// Text as databases take it: no NUL (PostgreSQL's text cannot hold one) nor other control
+/// characters but line breaks, tabs and the form feed between pages.
+fn clean(mut s: String) -> String {
+    if s.contains(|c: char| c.is_control() && !matches!(c, '\n' | '\t' | '\u{c}')) {
+        s.retain(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\u{c}'));
+    }
+    s
+}
+
 /// The `pdf_document` row of a PDF read.
-fn doc(info: PdfInfo, src: &Source) -> Doc {
+fn doc(mut info: PdfInfo, src: &Source) -> Doc {
+    info.text = clean(info.text);
+    for field in [
+        &mut info.title,
+        &mut info.author,
+        &mut info.producer,
+        &mut info.creator,
+        &mut info.creation_date,
+    ] {
+        *field = field.take().map(clean).filter(|s| !s.is_empty());
+    }
     let key = find::nfe_key(&info.text);
     let uuid = find::cfdi_uuid(&info.text);
     let has_text = info.text.chars().any(|c| !c.is_whitespace());
@@ -201,5 +226,35 @@ fn doc(info: PdfInfo, src: &Source) -> Doc {
         key: src.sha256.to_owned(),
         rows: vec![Row { table: t, values }],
         warning,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_text_loses_nul_and_control_characters() {
+        let info = PdfInfo {
+            pages: 1,
+            title: Some("\0\0".into()),
+            author: Some("Jo\u{1}ão".into()),
+            text: "Fatura\0 1\r\nTotal\u{c}p2".into(),
+            ..PdfInfo::default()
+        };
+        let src = Source {
+            origin: "x.pdf",
+            sha256: "00",
+            deadline: std::time::Instant::now(),
+        };
+        let doc = doc(info, &src);
+        let row = &doc.rows[0];
+        let t = &PDF_DOCUMENT;
+        assert_eq!(row.values[t.col("title")], Value::Null);
+        assert_eq!(row.values[t.col("author")], Value::Text("João".into()));
+        assert_eq!(
+            row.values[t.col("text")],
+            Value::Text("Fatura 1\nTotal\u{c}p2".into())
+        );
     }
 }
