@@ -440,3 +440,38 @@ fn pdf_text_with_nul_imports_on_both_databases(db) {
     );
 }
 }
+
+/// Ctrl-C reaches every process of the terminal's group, PDF readers too: they finish their
+/// file (which the draining batch records imported), not die of it as a `pdf_corrupt` crash.
+#[test]
+fn pdf_readers_outlive_the_first_ctrl_c() {
+    let env = Env::new();
+    let dir = write_all(&env, &[("danfe.pdf", danfe())]);
+    // A process group of its own (setsid), so the signal reaches batchimp and its reader
+    // and not this test.
+    let child = std::process::Command::new("setsid")
+        .arg(env.cmd().get_program())
+        .args(["run", &dir, "--quiet", "--report", "r.json"])
+        .args(env.db_args())
+        .env("BATCHIMP_TEST_PDF_READER_FAULT", "slow")
+        .current_dir(env.dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    std::process::Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", child.id())])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("interrupted; finishing the files in progress"),
+        "{err}"
+    );
+    // Every file was walked before the Ctrl-C: the batch completes.
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(env.path("r.json")).unwrap()).unwrap();
+    assert_eq!(report["files"][0]["status"], "imported", "{report}");
+}

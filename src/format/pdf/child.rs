@@ -39,12 +39,15 @@ pub fn read(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<PdfInfo,
             format!("cannot find batchimp's executable to read the PDF: {e}"),
         )
     })?;
+    // The child's own CPU limit, past the deadline: should batchimp die (a second Ctrl-C, a
+    // kill) while a reader spins, the orphan stops by itself.
+    let cpu_seconds = deadline.saturating_duration_since(Instant::now()).as_secs() + 2;
     let mut child = Command::new(exe)
         .arg(ARG)
         .args(
             [limits.max_text as u64, limits.max_stream as u64]
                 .into_iter()
-                .chain([u64::from(limits.max_pages), limits.max_memory])
+                .chain([u64::from(limits.max_pages), limits.max_memory, cpu_seconds])
                 .map(|n| n.to_string()),
         )
         .stdin(Stdio::piped())
@@ -137,6 +140,13 @@ fn crashed(status: std::process::ExitStatus, stderr: &str, limits: &Limits) -> F
             ),
         );
     }
+    // SIGXCPU: past its CPU limit, which the wall clock normally reaches first.
+    if signal(status) == Some(24) {
+        return FileError::new(
+            ErrorType::Timeout,
+            "took longer than --file-timeout; the PDF reader ran out of CPU time",
+        );
+    }
     let how = signal(status).map_or_else(
         || format!("exited with {status}"),
         |s| format!("was killed by signal {s}"),
@@ -172,17 +182,20 @@ pub fn serve_if_asked() -> Option<ExitCode> {
         return None;
     }
     let n: Vec<u64> = args.filter_map(|a| a.parse().ok()).collect();
-    let [max_text, max_stream, max_pages, max_memory] = n[..] else {
-        eprintln!("batchimp: {ARG} takes four limits");
+    let [max_text, max_stream, max_pages, max_memory, cpu_seconds] = n[..] else {
+        eprintln!("batchimp: {ARG} takes five limits");
         return Some(ExitCode::from(2));
     };
+    // Ctrl-C reaches the whole process group: the reader finishes its file, and the batch,
+    // draining, records it (the parent's first Ctrl-C lets in-flight files finish).
+    let _ = ctrlc::set_handler(|| {});
     let limits = Limits {
         max_text: usize::try_from(max_text).unwrap_or(usize::MAX),
         max_stream: usize::try_from(max_stream).unwrap_or(usize::MAX),
         max_pages: u32::try_from(max_pages).unwrap_or(u32::MAX),
         max_memory,
     };
-    limit_memory(max_memory);
+    limit(max_memory, cpu_seconds);
     if let Ok(fault) = std::env::var(FAULT) {
         fail_on_purpose(&fault);
     }
@@ -204,7 +217,8 @@ pub fn serve_if_asked() -> Option<ExitCode> {
 }
 
 /// For the tests of the isolation only: makes the reader child die the ways PDF readers have
-/// died (`hang`, `abort`, `overflow` its stack, `oom`), since no PDF at hand makes lopdf do so.
+/// died (`hang`, `abort`, `overflow` its stack, `oom`), since no PDF at hand makes lopdf do so;
+/// `slow` reads after two seconds.
 pub const FAULT: &str = "BATCHIMP_TEST_PDF_READER_FAULT";
 
 fn fail_on_purpose(fault: &str) {
@@ -216,6 +230,7 @@ fn fail_on_purpose(fault: &str) {
         "hang" => loop {
             std::thread::sleep(Duration::from_secs(1));
         },
+        "slow" => std::thread::sleep(Duration::from_secs(2)),
         "abort" => std::process::abort(),
         "overflow" => {
             std::hint::black_box(deep(u64::MAX));
@@ -231,13 +246,63 @@ fn fail_on_purpose(fault: &str) {
     }
 }
 
-/// Limit this process's address space; where that is impossible the wall clock still holds.
+/// Limit this process's address space and CPU time; where that is impossible the parent's
+/// wall clock still holds.
 #[cfg(unix)]
-fn limit_memory(bytes: u64) {
+fn limit(bytes: u64, cpu_seconds: u64) {
     if let Err(e) = rlimit::setrlimit(rlimit::Resource::AS, bytes, bytes) {
         eprintln!("batchimp: cannot limit the PDF reader's memory: {e}");
+    }
+    if let Err(e) = rlimit::setrlimit(rlimit::Resource::CPU, cpu_seconds, cpu_seconds + 1) {
+        eprintln!("batchimp: cannot limit the PDF reader's CPU time: {e}");
     }
 }
 
 #[cfg(not(unix))]
-fn limit_memory(_: u64) {}
+fn limit(_: u64, _: u64) {}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn pdf_reader_deaths_are_typed() {
+        let limits = Limits::default();
+        let killed = |signal: i32| std::process::ExitStatus::from_raw(signal);
+        let e = crashed(
+            killed(6),
+            "memory allocation of 67108864 bytes failed\n",
+            &limits,
+        );
+        assert_eq!(e.error_type, ErrorType::TooLarge);
+        assert!(e.message.contains("1024 MiB"), "{}", e.message);
+        let e = crashed(
+            killed(6),
+            "thread 'main' has overflowed its stack\n",
+            &limits,
+        );
+        assert_eq!(e.error_type, ErrorType::PdfCorrupt);
+        assert!(
+            e.message.contains("signal 6 (stack overflow"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            crashed(killed(11), "", &limits).error_type,
+            ErrorType::PdfCorrupt
+        );
+        assert_eq!(
+            crashed(killed(24), "", &limits).error_type,
+            ErrorType::Timeout
+        );
+        // A panic: exit status 101.
+        let e = crashed(
+            std::process::ExitStatus::from_raw(101 << 8),
+            "panicked at x\n",
+            &limits,
+        );
+        assert_eq!(e.error_type, ErrorType::PdfCorrupt);
+        assert!(e.message.contains("panicked at x"), "{}", e.message);
+    }
+}
