@@ -4,23 +4,34 @@
 //!
 //! Parsers run on the project's fixtures and, when ../shared/corpus exists, on every real NF-e
 //! and CFDI there; the writer records 1,000 generated documents into a fresh database per sample.
+//! PDFs (`cargo bench --bench parsers -- pdf`) are read in this process and in the isolated
+//! reader child `batchimp run` uses: this bench binary serves as that child, as batchimp does.
 
 #[path = "support/nfe_gen.rs"]
 mod nfe_gen;
+#[allow(dead_code)]
+#[path = "../tests/it/pdfgen.rs"]
+mod pdfgen;
 
+use batchimp::format::pdf::{self, Reader};
 use batchimp::format::{self, ParseOptions, Source};
 use batchimp::ledger::{OnConflict, Processed};
 use batchimp::pipeline;
 use batchimp::sink::{BatchStart, Sink, sqlite::Sqlite};
 use batchimp::source::Item;
-use divan::counter::BytesCount;
+use divan::counter::{BytesCount, ItemsCount};
 use divan::{Bencher, black_box};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-fn main() {
+fn main() -> std::process::ExitCode {
+    // The PDF reader child is this executable started with `__read-pdf`, as it is batchimp.
+    if let Some(code) = pdf::child::serve_if_asked() {
+        return code;
+    }
     divan::main();
+    std::process::ExitCode::SUCCESS
 }
 
 static FILES: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
@@ -150,4 +161,65 @@ fn writer_1000_docs(bencher: Bencher) {
             }
             sink.commit(batch).unwrap();
         });
+}
+
+/// The PDFs read: the project's fixtures (`fixtures/**/*.pdf`: a stub with no page, a two-page
+/// DANFE-like printout, a one-page invoice in a Flate stream) and a generated 20-page invoice.
+static PDFS: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut pdfs: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(&root)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "pdf"))
+        .map(|e| {
+            let name = e.path().strip_prefix(&root).unwrap().display().to_string();
+            (name, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    let invoice: &[&str] = &[
+        "ACME Supplies Ltd",
+        "Invoice Number: INV-2026-0042",
+        "Invoice Date: 2026-10-05",
+        "Total: EUR 1.234,56",
+    ];
+    pdfs.push((
+        "gen/invoice-20p.pdf".into(),
+        pdfgen::text_pdf(&[invoice; 20], "Invoice"),
+    ));
+    pdfs
+});
+
+fn pdf_names() -> Vec<&'static str> {
+    PDFS.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+/// One PDF read as the workers read it (`format::read`: sniffed, then `pdf_document` built),
+/// its facts read by `reader`. Failures (the stub fixture's `pdf_corrupt`) count too.
+fn read_pdf(bencher: Bencher, name: &str, reader: Reader) {
+    let bytes = &PDFS.iter().find(|(n, _)| n == name).unwrap().1;
+    let opts = ParseOptions {
+        pdf_reader: reader,
+        ..ParseOptions::default()
+    };
+    bencher.counter(ItemsCount::new(1usize)).bench(|| {
+        let src = Source {
+            origin: name,
+            sha256: "0",
+            deadline: Instant::now() + Duration::from_secs(60),
+        };
+        black_box(format::read(black_box(bytes), &src, &opts))
+    });
+}
+
+/// A PDF read in this process (tests, fuzzing).
+#[divan::bench(args = pdf_names())]
+fn pdf_in_process(bencher: Bencher, name: &str) {
+    read_pdf(bencher, name, Reader::InProcess);
+}
+
+/// A PDF read in the isolated reader child, what `batchimp run` does: one process per PDF.
+#[divan::bench(args = pdf_names(), sample_count = 30, sample_size = 3)]
+fn pdf_child(bencher: Bencher, name: &str) {
+    read_pdf(bencher, name, Reader::Child);
 }

@@ -174,6 +174,8 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Res
                 _ => Convention::Point,
             }),
             mapping: Box::leak(Box::new(mapping)),
+            // A hostile PDF may hang or crash its reader: never in this process.
+            pdf_reader: crate::format::pdf::Reader::Child,
         },
         file_timeout: Duration::from_millis(opts.file_timeout_ms),
         on_conflict: opts.on_conflict,

@@ -1,12 +1,12 @@
 //! Per-file failures as values: a stable snake_case `error_type` that users can group and script
 //! on, plus a human message. They go to the ledger and the report; they never stop a batch.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Why one file failed. The snake_case names are a public, stable interface: they are stored in
 /// the ledger, printed in reports and matched by users' scripts. Add variants; never rename.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorType {
     /// The file or ZIP member could not be read (permissions, vanished, I/O error).
@@ -86,6 +86,10 @@ pub enum ErrorType {
     XlsxCorrupt,
     /// A document whose key is already stored with other content, under `--on-conflict fail`.
     KeyConflict,
+    /// A PDF encrypted with a user password (one that opens without a password is read).
+    PdfEncrypted,
+    /// A PDF that cannot be read: damaged, truncated, or one that crashed the PDF reader.
+    PdfCorrupt,
     /// A bug in batchimp: a parser panicked. The batch goes on.
     InternalError,
 }
@@ -130,6 +134,8 @@ impl ErrorType {
             ErrorType::XlsxEncrypted => "xlsx_encrypted",
             ErrorType::XlsxCorrupt => "xlsx_corrupt",
             ErrorType::KeyConflict => "key_conflict",
+            ErrorType::PdfEncrypted => "pdf_encrypted",
+            ErrorType::PdfCorrupt => "pdf_corrupt",
             ErrorType::InternalError => "internal_error",
         }
     }

@@ -24,6 +24,10 @@ pub const EXIT_FATAL: u8 = 2;
 
 /// The whole program: parse arguments, dispatch, map errors to exit codes.
 pub fn main() -> ExitCode {
+    // A child process reading one PDF for a batch (format::pdf::child), before anything else.
+    if let Some(code) = crate::format::pdf::child::serve_if_asked() {
+        return code;
+    }
     quiet_worker_panics();
     let invocation = match config_file::parse(std::env::args_os().collect()) {
         Ok(invocation) => invocation,

@@ -61,6 +61,8 @@ pub static CFDI: Table = Table {
         col("sha256", T),
     ],
     primary_key: &["uuid"],
+    // A printed representation (PDF) stored before it.
+    after_write: &[crate::format::pdf::CFDI_LINKED_BY_EARLIER_PDF],
     ..Table::BASE
 };
 

@@ -14,6 +14,7 @@ pub mod cfdi;
 pub mod csv;
 pub mod nfe;
 pub mod number;
+pub mod pdf;
 pub mod retenciones;
 pub mod xml;
 
@@ -208,6 +209,8 @@ pub struct ParseOptions {
     pub supplier: Option<&'static str>,
     /// Catalog headers the user maps, and fields they require (`--map`, `--require`).
     pub mapping: &'static catalog::Mapping,
+    /// How PDFs are read: in this process by default; `batchimp run` reads them in a child.
+    pub pdf_reader: pdf::Reader,
 }
 
 impl Default for ParseOptions {
@@ -218,6 +221,7 @@ impl Default for ParseOptions {
             decimal: None,
             supplier: None,
             mapping: &catalog::NO_MAPPING,
+            pdf_reader: pdf::Reader::InProcess,
         }
     }
 }
@@ -275,7 +279,8 @@ pub trait Format: Sync {
 }
 
 /// Every format batchimp knows, in detection order.
-pub static FORMATS: &[&dyn Format] = &[&nfe::Nfe, &cfdi::Cfdi, &retenciones::Retenciones];
+pub static FORMATS: &[&dyn Format] =
+    &[&nfe::Nfe, &cfdi::Cfdi, &retenciones::Retenciones, &pdf::Pdf];
 
 /// Every table of every format, for migrations.
 pub fn all_tables() -> impl Iterator<Item = &'static Table> {

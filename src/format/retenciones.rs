@@ -304,6 +304,7 @@ mod tests {
         decimal: None,
         supplier: None,
         mapping: &crate::format::catalog::NO_MAPPING,
+        pdf_reader: crate::format::pdf::Reader::InProcess,
     };
     const V10: &[u8] =
         include_bytes!("../../fixtures/retenciones/retenciones10-pago-al-extranjero.xml");

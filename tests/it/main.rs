@@ -20,6 +20,8 @@ mod html;
 mod logs;
 mod nfe;
 mod notify;
+mod pdf;
+mod pdfgen;
 mod pgserver;
 mod postgres;
 mod reliability;

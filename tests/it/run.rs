@@ -92,7 +92,7 @@ const FIXTURE_OUTCOMES: &str = "
     nfe/nfe-v4-cancelled-by-event.xml                 imported    -
     nfe/nfe-v4-full-alphanumeric-cnpj.xml             imported    -
     other/cte-evento.xml                              unsupported -
-    other/danfe.pdf                                   unsupported -
+    other/danfe.pdf                                   failed      pdf_corrupt
     other/leia-me.txt                                 unsupported -
     retenciones/broken-retenciones-not-stamped.xml    failed      cfdi_not_stamped
     retenciones/retenciones10-pago-al-extranjero.xml  imported    -
@@ -152,8 +152,8 @@ fn every_fixture_gets_its_status_and_error_type(db) {
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
     assert_eq!(run.total("imported"), 39);
     assert_eq!(run.total("duplicate"), 6);
-    assert_eq!(run.total("failed"), 50);
-    assert_eq!(run.total("unsupported"), 5);
+    assert_eq!(run.total("failed"), 51);
+    assert_eq!(run.total("unsupported"), 4);
     assert_eq!(totals["by_error_type"]["xml_truncated"], 2);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 13);
     assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 2);
@@ -169,7 +169,7 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         39
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 50"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 51"),
         1
     );
 }
@@ -598,7 +598,8 @@ fn exit_codes_and_fatal_errors(db) {
     // Only unsupported and duplicate files: still 0.
     assert_eq!(
         env.run(&[
-            &fixture("other"),
+            &fixture("other/leia-me.txt"),
+            &fixture("other/cte-evento.xml"),
             &fixture("nfe/nfe-v4-authorized_copy.xml")
         ])
         .code(),

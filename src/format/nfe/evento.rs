@@ -42,7 +42,10 @@ pub static NFE_EVENTO: Table = Table {
     ],
     primary_key: &["chave", "tp_evento", "n_seq_evento"],
     enrich: &["c_stat", "x_motivo", "n_prot", "dh_reg_evento"],
-    after_write: &[CANCELS_STORED_NFE],
+    after_write: &[
+        CANCELS_STORED_NFE,
+        crate::format::pdf::CCE_LINKED_BY_EARLIER_PDF,
+    ],
     ..Table::BASE
 };
 

@@ -91,7 +91,10 @@ pub static NFE: Table = Table {
     primary_key: &["chave"],
     // A bare NFe imported first gets its protocol from the nfeProc that follows.
     enrich: &["n_prot", "c_stat", "dh_recbto", "situacao"],
-    after_write: &[CANCELLED_BY_EARLIER_EVENT],
+    after_write: &[
+        CANCELLED_BY_EARLIER_EVENT,
+        crate::format::pdf::LINKED_BY_EARLIER_PDF,
+    ],
     ..Table::BASE
 };
 

@@ -1,0 +1,308 @@
+//! Reading a PDF in a child process of this very executable, so that a PDF crafted to hang,
+//! overflow the stack, exhaust memory or abort the reader costs one file, never the batch.
+//!
+//! The parent runs `batchimp __read-pdf <limits>` (not a clap subcommand: it is caught before
+//! argument parsing, so it appears in no help, man page or completion), writes the PDF to its
+//! stdin and reads one JSON [`Reply`] from its stdout. The child first limits its own address
+//! space (`RLIMIT_AS`, with the safe `rlimit` crate: no `pre_exec`, no unsafe code here) and
+//! is killed by the parent at the file's deadline. However it dies, the parent types it:
+//! killed at the deadline `timeout`, out of memory `too_large`, any other crash `pdf_corrupt`.
+
+use super::read::{Limits, PdfInfo, read_pdf};
+use crate::error::{ErrorType, FileError};
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+/// The hidden first argument that makes batchimp a PDF reader.
+pub const ARG: &str = "__read-pdf";
+
+/// What the child writes on stdout.
+#[derive(Debug, Serialize, Deserialize)]
+enum Reply {
+    Read(PdfInfo),
+    Failed {
+        error_type: ErrorType,
+        message: String,
+    },
+}
+
+/// Most bytes of the child's stderr kept, for the crash's message.
+const STDERR_KEPT: u64 = 4096;
+
+/// Read a PDF in a child process, killed at `deadline`.
+pub fn read(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<PdfInfo, FileError> {
+    let exe = std::env::current_exe().map_err(|e| {
+        FileError::new(
+            ErrorType::InternalError,
+            format!("cannot find batchimp's executable to read the PDF: {e}"),
+        )
+    })?;
+    // The child's own CPU limit, past the deadline: should batchimp die (a second Ctrl-C, a
+    // kill) while a reader spins, the orphan stops by itself.
+    let cpu_seconds = deadline.saturating_duration_since(Instant::now()).as_secs() + 2;
+    let mut child = Command::new(exe)
+        .arg(ARG)
+        .args(
+            [limits.max_text as u64, limits.max_stream as u64]
+                .into_iter()
+                .chain([u64::from(limits.max_pages), limits.max_memory, cpu_seconds])
+                .map(|n| n.to_string()),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            FileError::new(
+                ErrorType::InternalError,
+                format!("cannot start the PDF reader process: {e}"),
+            )
+        })?;
+    let (mut stdin, mut stdout, stderr) = (
+        child.stdin.take().expect("piped"),
+        child.stdout.take().expect("piped"),
+        child.stderr.take().expect("piped"),
+    );
+    let (status, out, err) = std::thread::scope(|s| {
+        // Pipes are drained by threads of their own: a child blocked writing a full pipe
+        // would otherwise look hung. A child that dies early makes the write fail: ignored.
+        s.spawn(move || {
+            let _ = stdin.write_all(bytes);
+        });
+        let out = s.spawn(move || {
+            let mut out = Vec::new();
+            let _ = stdout.read_to_end(&mut out);
+            out
+        });
+        let err = s.spawn(move || {
+            let mut err = String::new();
+            let _ = stderr.take(STDERR_KEPT).read_to_string(&mut err);
+            err
+        });
+        let status = wait(&mut child, deadline);
+        (
+            status,
+            out.join().unwrap_or_default(),
+            err.join().unwrap_or_default(),
+        )
+    });
+    let Some(status) = status else {
+        return Err(FileError::new(
+            ErrorType::Timeout,
+            "took longer than --file-timeout; the PDF reader was killed",
+        ));
+    };
+    if status.success()
+        && let Ok(reply) = serde_json::from_slice::<Reply>(&out)
+    {
+        return match reply {
+            Reply::Read(info) => Ok(info),
+            Reply::Failed {
+                error_type,
+                message,
+            } => Err(FileError::new(error_type, message)),
+        };
+    }
+    Err(crashed(status, &err, limits))
+}
+
+/// Wait for the child until `deadline`; `None` (the child killed) past it. Polls: a short
+/// sleep first (most PDFs take a few milliseconds), growing to 20 ms.
+fn wait(child: &mut std::process::Child, deadline: Instant) -> Option<std::process::ExitStatus> {
+    let mut nap = Duration::from_micros(500);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(nap);
+                nap = (nap * 2).min(Duration::from_millis(20));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
+/// The error of a child that died without a reply.
+fn crashed(status: std::process::ExitStatus, stderr: &str, limits: &Limits) -> FileError {
+    let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
+    if stderr.contains("memory allocation of") {
+        return FileError::new(
+            ErrorType::TooLarge,
+            format!(
+                "reading the PDF needs more than {} MiB of memory: {last}",
+                limits.max_memory >> 20
+            ),
+        );
+    }
+    // SIGXCPU: past its CPU limit, which the wall clock normally reaches first.
+    if signal(status) == Some(24) {
+        return FileError::new(
+            ErrorType::Timeout,
+            "took longer than --file-timeout; the PDF reader ran out of CPU time",
+        );
+    }
+    let how = signal(status).map_or_else(
+        || format!("exited with {status}"),
+        |s| format!("was killed by signal {s}"),
+    );
+    let why = if stderr.contains("overflowed its stack") {
+        " (stack overflow: nested too deep)".to_owned()
+    } else if last.is_empty() {
+        String::new()
+    } else {
+        format!(": {last}")
+    };
+    FileError::new(
+        ErrorType::PdfCorrupt,
+        format!("the PDF reader {how}{why}; the PDF is damaged or crafted to crash readers"),
+    )
+}
+
+#[cfg(unix)]
+fn signal(status: std::process::ExitStatus) -> Option<i32> {
+    std::os::unix::process::ExitStatusExt::signal(&status)
+}
+
+#[cfg(not(unix))]
+fn signal(_: std::process::ExitStatus) -> Option<i32> {
+    None
+}
+
+/// Be the PDF reader when this process was started as one (`batchimp __read-pdf ...`): the
+/// exit code then; `None` for every other command line.
+pub fn serve_if_asked() -> Option<ExitCode> {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() != Some(ARG) {
+        return None;
+    }
+    let n: Vec<u64> = args.filter_map(|a| a.parse().ok()).collect();
+    let [max_text, max_stream, max_pages, max_memory, cpu_seconds] = n[..] else {
+        eprintln!("batchimp: {ARG} takes five limits");
+        return Some(ExitCode::from(2));
+    };
+    // Ctrl-C reaches the whole process group: the reader finishes its file, and the batch,
+    // draining, records it (the parent's first Ctrl-C lets in-flight files finish).
+    let _ = ctrlc::set_handler(|| {});
+    let limits = Limits {
+        max_text: usize::try_from(max_text).unwrap_or(usize::MAX),
+        max_stream: usize::try_from(max_stream).unwrap_or(usize::MAX),
+        max_pages: u32::try_from(max_pages).unwrap_or(u32::MAX),
+        max_memory,
+    };
+    limit(max_memory, cpu_seconds);
+    if let Ok(fault) = std::env::var(FAULT) {
+        fail_on_purpose(&fault);
+    }
+    let mut bytes = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+        eprintln!("batchimp: cannot read the PDF from stdin: {e}");
+        return Some(ExitCode::from(2));
+    }
+    let reply = match read_pdf(&bytes, &limits, None) {
+        Ok(info) => Reply::Read(info),
+        Err(e) => Reply::Failed {
+            error_type: e.error_type,
+            message: e.message,
+        },
+    };
+    let mut out = std::io::stdout().lock();
+    let written = serde_json::to_writer(&mut out, &reply).is_ok() && out.flush().is_ok();
+    Some(ExitCode::from(if written { 0 } else { 2 }))
+}
+
+/// For the tests of the isolation only: makes the reader child die the ways PDF readers have
+/// died (`hang`, `abort`, `overflow` its stack, `oom`), since no PDF at hand makes lopdf do so;
+/// `slow` reads after two seconds.
+pub const FAULT: &str = "BATCHIMP_TEST_PDF_READER_FAULT";
+
+fn fail_on_purpose(fault: &str) {
+    fn deep(n: u64) -> u64 {
+        let frame = std::hint::black_box([n; 64]);
+        if n == 0 { 0 } else { deep(n - 1) + frame[1] }
+    }
+    match fault {
+        "hang" => loop {
+            std::thread::sleep(Duration::from_secs(1));
+        },
+        "slow" => std::thread::sleep(Duration::from_secs(2)),
+        "abort" => std::process::abort(),
+        "overflow" => {
+            std::hint::black_box(deep(u64::MAX));
+        }
+        "oom" => {
+            // Twice the limit at most: a limit not in force ends the test, not the machine.
+            let mut held = Vec::new();
+            for _ in 0..32 {
+                held.push(std::hint::black_box(vec![1u8; 64 << 20]));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Limit this process's address space and CPU time; where that is impossible the parent's
+/// wall clock still holds.
+#[cfg(unix)]
+fn limit(bytes: u64, cpu_seconds: u64) {
+    if let Err(e) = rlimit::setrlimit(rlimit::Resource::AS, bytes, bytes) {
+        eprintln!("batchimp: cannot limit the PDF reader's memory: {e}");
+    }
+    if let Err(e) = rlimit::setrlimit(rlimit::Resource::CPU, cpu_seconds, cpu_seconds + 1) {
+        eprintln!("batchimp: cannot limit the PDF reader's CPU time: {e}");
+    }
+}
+
+#[cfg(not(unix))]
+fn limit(_: u64, _: u64) {}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn pdf_reader_deaths_are_typed() {
+        let limits = Limits::default();
+        let killed = |signal: i32| std::process::ExitStatus::from_raw(signal);
+        let e = crashed(
+            killed(6),
+            "memory allocation of 67108864 bytes failed\n",
+            &limits,
+        );
+        assert_eq!(e.error_type, ErrorType::TooLarge);
+        assert!(e.message.contains("1024 MiB"), "{}", e.message);
+        let e = crashed(
+            killed(6),
+            "thread 'main' has overflowed its stack\n",
+            &limits,
+        );
+        assert_eq!(e.error_type, ErrorType::PdfCorrupt);
+        assert!(
+            e.message.contains("signal 6 (stack overflow"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            crashed(killed(11), "", &limits).error_type,
+            ErrorType::PdfCorrupt
+        );
+        assert_eq!(
+            crashed(killed(24), "", &limits).error_type,
+            ErrorType::Timeout
+        );
+        // A panic: exit status 101.
+        let e = crashed(
+            std::process::ExitStatus::from_raw(101 << 8),
+            "panicked at x\n",
+            &limits,
+        );
+        assert_eq!(e.error_type, ErrorType::PdfCorrupt);
+        assert!(e.message.contains("panicked at x"), "{}", e.message);
+    }
+}

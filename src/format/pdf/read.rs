@@ -1,0 +1,189 @@
+//! Reading a PDF's facts (pages, metadata, encryption, text) with lopdf, behind one function,
+//! [`read_pdf`], that runs the same way in-process (tests, fuzzing) and inside the reader child
+//! process (`super::child`). Nothing here interprets the text: that is `super::find`'s job, in
+//! the parent.
+
+use crate::error::{ErrorType, FileError};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Bounds on one PDF's reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most bytes of text kept, all pages together (cut at a character boundary): 1 MiB, far
+    /// above any invoice (a DANFE page is 3-6 KiB of text).
+    pub max_text: usize,
+    /// Most bytes one stream may inflate to (lopdf's own bound, checked as it inflates): a
+    /// decompression bomb fails `too_large` here before the memory limit is needed.
+    pub max_stream: usize,
+    /// Most pages read for text; the page count is still the whole document's.
+    pub max_pages: u32,
+    /// The reader child's address-space limit (`RLIMIT_AS`); in-process reading ignores it.
+    pub max_memory: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_text: 1 << 20,
+            max_stream: 64 << 20,
+            max_pages: 2000,
+            max_memory: 1 << 30,
+        }
+    }
+}
+
+/// What a PDF says about itself. Text fields are `None` when the document does not set them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PdfInfo {
+    pub pages: u32,
+    pub title: Option<String>,
+    pub author: Option<String>,
+    pub producer: Option<String>,
+    pub creator: Option<String>,
+    /// As written: `D:YYYYMMDDHHmmSS...`.
+    pub creation_date: Option<String>,
+    /// Encrypted with an empty user password (readable without one).
+    pub encrypted: bool,
+    /// Every page's text in page order, a form feed between pages, cut at `Limits::max_text`.
+    pub text: String,
+    /// The text was cut at the cap (or pages past `max_pages` were not read).
+    pub text_truncated: bool,
+    /// Pages whose content could not be read (their text is missing).
+    pub unreadable_pages: u32,
+}
+
+/// Read a PDF's facts. `deadline`, when given, is checked between pages (in the child the
+/// parent's wall clock is the real bound).
+pub fn read_pdf(
+    bytes: &[u8],
+    limits: &Limits,
+    deadline: Option<Instant>,
+) -> Result<PdfInfo, FileError> {
+    let options = lopdf::LoadOptions {
+        max_decompressed_size: Some(limits.max_stream),
+        ..lopdf::LoadOptions::default()
+    };
+    let doc = lopdf::Document::load_mem_with_options(bytes, options).map_err(load_error)?;
+    // Encrypted, and the empty user password did not open it (lopdf then loads what it can
+    // without decrypting: garbage, not the document).
+    if doc.trailer.has(b"Encrypt") && !doc.was_encrypted() {
+        return Err(encrypted());
+    }
+    let mut info = PdfInfo {
+        encrypted: doc.was_encrypted(),
+        ..PdfInfo::default()
+    };
+    if let Ok(dict) = doc
+        .trailer
+        .get(b"Info")
+        .and_then(|o| doc.dereference(o))
+        .and_then(|(_, o)| o.as_dict())
+    {
+        let field = |key: &[u8]| {
+            dict.get(key)
+                .ok()
+                .and_then(|o| doc.dereference(o).ok())
+                .and_then(|(_, o)| lopdf::decode_text_string(o).ok())
+                .map(|s| s.trim_matches(char::from(0)).trim().to_owned())
+                .filter(|s| !s.is_empty())
+        };
+        info.title = field(b"Title");
+        info.author = field(b"Author");
+        info.producer = field(b"Producer");
+        info.creator = field(b"Creator");
+        info.creation_date = field(b"CreationDate");
+    }
+    let pages = doc.get_pages();
+    if pages.is_empty() {
+        return Err(FileError::new(
+            ErrorType::PdfCorrupt,
+            "the PDF has no readable page tree",
+        ));
+    }
+    info.pages = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+    for (&number, &id) in pages.iter() {
+        if number > limits.max_pages || info.text.len() >= limits.max_text {
+            info.text_truncated = true;
+            break;
+        }
+        if deadline.is_some_and(|d| Instant::now() > d) {
+            return Err(FileError::new(
+                ErrorType::Timeout,
+                "took longer than --file-timeout; skipped",
+            ));
+        }
+        // A page or content stream the file names but does not hold (a truncated file that
+        // lopdf repaired): lopdf reads it as blank, which would pass for a scan.
+        let missing = doc.get_dictionary(id).is_err()
+            || doc
+                .get_page_contents(id)
+                .iter()
+                .any(|c| doc.get_object(*c).is_err());
+        if missing {
+            info.unreadable_pages += 1;
+            continue;
+        }
+        match doc.extract_text_with_limit(&[number], limits.max_stream) {
+            Ok(page) => {
+                if !info.text.is_empty() {
+                    info.text.push('\u{c}');
+                }
+                info.text.push_str(page.trim_end());
+            }
+            Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded {
+                limit,
+            })) => return Err(bomb(limit)),
+            Err(_) => info.unreadable_pages += 1,
+        }
+    }
+    if info.unreadable_pages == info.pages {
+        return Err(FileError::new(
+            ErrorType::PdfCorrupt,
+            format!(
+                "none of the PDF's {} pages can be read (truncated or damaged)",
+                info.pages
+            ),
+        ));
+    }
+    if info.text.len() > limits.max_text {
+        let mut cut = limits.max_text;
+        while !info.text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        info.text.truncate(cut);
+        info.text_truncated = true;
+    }
+    Ok(info)
+}
+
+fn encrypted() -> FileError {
+    FileError::new(
+        ErrorType::PdfEncrypted,
+        "the PDF is encrypted with a password (an empty user password is tried)",
+    )
+}
+
+fn bomb(limit: usize) -> FileError {
+    FileError::new(
+        ErrorType::TooLarge,
+        format!(
+            "a PDF stream inflates past {} MiB (a decompression bomb?)",
+            limit >> 20
+        ),
+    )
+}
+
+/// A load failure, typed.
+fn load_error(e: lopdf::Error) -> FileError {
+    match e {
+        lopdf::Error::InvalidPassword | lopdf::Error::Decryption(_) => encrypted(),
+        lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { limit }) => {
+            bomb(limit)
+        }
+        e => FileError::new(
+            ErrorType::PdfCorrupt,
+            format!("the PDF cannot be read: {e}"),
+        ),
+    }
+}
