@@ -467,6 +467,10 @@ pub struct Totals {
     /// Catalog rows, over every catalog of the batch.
     #[serde(flatten)]
     pub rows: RowCounts,
+    /// The batch's imported PDFs whose document (NF-e, CC-e, CFDI) is stored now, and those
+    /// whose document is not (yet): a DANFE without its XML.
+    pub pdf_linked: u64,
+    pub pdf_unlinked: u64,
 }
 
 impl Totals {

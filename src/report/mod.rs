@@ -96,6 +96,14 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
         writeln!(out, "  progress {}", progress_line(batch))?;
     }
     let totals = sink.totals(batch.batch_id)?;
+    let pdfs = totals.pdf_linked + totals.pdf_unlinked;
+    if pdfs > 0 {
+        writeln!(
+            out,
+            "  pdfs     {pdfs}: {} linked to their XML, {} without it",
+            totals.pdf_linked, totals.pdf_unlinked
+        )?;
+    }
     if !totals.by_conflict.is_empty() {
         let list: Vec<String> = totals
             .by_conflict

@@ -281,10 +281,23 @@ fn pdf_links_to_its_nfe_whichever_comes_first(db) {
     // In two batches, each order.
     let env = Env::on(db);
     let pdf = write_all(&env, &[("danfe.pdf", danfe())]);
-    assert_eq!(env.run(&[&pdf]).code(), 0);
+    let run = env.run(&[&pdf]);
+    assert_eq!(run.code(), 0);
     assert_eq!(env.text("SELECT linked FROM pdf_document"), None);
+    // The report counts the batch's PDFs with and without their XML...
+    assert_eq!(run.report()["totals"]["pdf_linked"], 0);
+    assert_eq!(run.report()["totals"]["pdf_unlinked"], 1);
     assert_eq!(env.run(&[&crate::helpers::fixture("nfe/nfe-v4-authorized.xml")]).code(), 0);
     assert_eq!(env.text("SELECT linked FROM pdf_document").as_deref(), Some("nfe"));
+    // ...as they stand when it is asked: the first batch's DANFE has found its NF-e since.
+    let json = env.on_db(&["report", "1", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["totals"]["pdf_linked"], 1, "{json}");
+    assert_eq!(json["totals"]["pdf_unlinked"], 0, "{json}");
+    let text = String::from_utf8(env.on_db(&["report", "1"]).stdout).unwrap();
+    assert!(text.contains("pdfs     1: 1 linked to their XML, 0 without it"), "{text}");
+    let text = String::from_utf8(env.on_db(&["report", "2"]).stdout).unwrap();
+    assert!(!text.contains("pdfs "), "a batch without PDFs: {text}");
     let env = Env::on(db);
     assert_eq!(env.run(&[&crate::helpers::fixture("nfe/nfe-v4-authorized.xml")]).code(), 0);
     assert_eq!(env.run(&[&pdf]).code(), 0);

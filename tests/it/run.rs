@@ -94,6 +94,8 @@ const FIXTURE_OUTCOMES: &str = "
     other/cte-evento.xml                              unsupported -
     other/danfe.pdf                                   failed      pdf_corrupt
     other/leia-me.txt                                 unsupported -
+    pdf/danfe-2p.pdf                                  imported    -
+    pdf/invoice-flate.pdf                             imported    -
     retenciones/broken-retenciones-not-stamped.xml    failed      cfdi_not_stamped
     retenciones/retenciones10-pago-al-extranjero.xml  imported    -
     retenciones/retenciones20-plataforma.xml          imported    -
@@ -148,9 +150,9 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 100);
+    assert_eq!(totals["files"], 102);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 39);
+    assert_eq!(run.total("imported"), 41);
     assert_eq!(run.total("duplicate"), 6);
     assert_eq!(run.total("failed"), 51);
     assert_eq!(run.total("unsupported"), 4);
@@ -164,9 +166,10 @@ fn every_fixture_gets_its_status_and_error_type(db) {
     assert_eq!(env.count("SELECT count(*) FROM nfe"), 17);
     assert_eq!(env.count("SELECT count(*) FROM cfdi"), 8);
     assert_eq!(env.count("SELECT count(*) FROM retencion"), 2);
+    assert_eq!(env.count("SELECT count(*) FROM pdf_document"), 2);
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        39
+        41
     );
     assert_eq!(
         env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 51"),

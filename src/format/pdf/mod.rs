@@ -106,6 +106,16 @@ pub const CFDI_LINKED_BY_EARLIER_PDF: AfterWrite = AfterWrite {
     reads: "pdf_document",
 };
 
+/// The batch's imported PDFs, and how many of them are linked now: `SELECT count(*),
+/// count(linked)`, `param` standing for the batch id. Run it only when the batch has imported a
+/// PDF: a database that never held one may have no `pdf_document` table.
+pub fn linked_in_batch_sql(param: &str) -> String {
+    format!(
+        "SELECT count(*), count(p.linked) FROM files f JOIN pdf_document p ON p.sha256 = f.sha256
+         WHERE f.batch_id = {param} AND f.kind = 'pdf' AND f.status = 'imported'"
+    )
+}
+
 /// How PDFs are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reader {

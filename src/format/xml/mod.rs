@@ -1106,6 +1106,8 @@ mod tests {
             "<a b='&#60;&lt;&amp;' c=\"]]>\">]] ]&gt; &#x10000;\u{FFFD}</a>",
             "<a><!----><!-- - --></a>",
             "<a x:y='1' xmlns:x='u'/>",
+            // The `xml` prefix is bound by definition, on elements as on attributes.
+            "<a><xml:b xml:lang='pt'/></a>",
         ] {
             assert!(scan(ok).is_ok(), "{ok}: {:?}", scan(ok));
         }

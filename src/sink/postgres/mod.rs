@@ -767,6 +767,18 @@ impl Sink for Postgres {
                 let files = r.get::<_, i64>(3) as u64;
                 totals.add((r.get(0), r.get(1), r.get(2)), files, counts);
             }
+            let has_pdf = c.query_typed(
+                "SELECT EXISTS (SELECT 1 FROM files
+                    WHERE batch_id = $1::bigint AND kind = 'pdf' AND status = 'imported')",
+                &[(&batch, Type::TEXT)],
+            )?;
+            if has_pdf[0].get::<_, bool>(0) {
+                let sql = crate::format::pdf::linked_in_batch_sql("$1::bigint");
+                let r = c.query_typed(&sql, &[(&batch, Type::TEXT)])?;
+                let (pdfs, linked) = (r[0].get::<_, i64>(0) as u64, r[0].get::<_, i64>(1) as u64);
+                totals.pdf_linked = linked;
+                totals.pdf_unlinked = pdfs - linked;
+            }
             Ok(totals)
         })
     }

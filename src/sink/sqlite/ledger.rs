@@ -146,6 +146,20 @@ impl Sqlite {
             let files = r.get::<_, i64>(3)? as u64;
             totals.add((r.get(0)?, r.get(1)?, r.get(2)?), files, counts);
         }
+        let has_pdf: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM files
+                WHERE batch_id = ?1 AND kind = 'pdf' AND status = 'imported')",
+            [batch],
+            |r| r.get(0),
+        )?;
+        if has_pdf {
+            let sql = crate::format::pdf::linked_in_batch_sql("?1");
+            let (pdfs, linked) = self.conn.query_row(&sql, [batch], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+            })?;
+            totals.pdf_linked = linked;
+            totals.pdf_unlinked = pdfs - linked;
+        }
         Ok(totals)
     }
 
