@@ -154,12 +154,20 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__config)
-            opts="-j -q -v -h -V --json --resume --verify --dry-run --hidden --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --color --config --help --version"
+            opts="-j -q -v -h -V --json --resume --verify --dry-run --group --lease --hidden --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sheet)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -550,12 +558,16 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__report)
-            opts="-h -V --db --schema --json --html --color --config --help --version"
+            opts="-h -V --group --db --schema --json --html --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -584,12 +596,16 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__resume)
-            opts="-j -q -v -h -V --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --color --config --help --version"
+            opts="-j -q -v -h -V --group --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -646,12 +662,16 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__retry)
-            opts="-j -q -v -h -V --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --color --config --help --version"
+            opts="-j -q -v -h -V --group --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -708,12 +728,20 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__run)
-            opts="-j -q -v -h -V --resume --verify --dry-run --hidden --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --color --config --help --version"
+            opts="-j -q -v -h -V --resume --verify --dry-run --group --lease --hidden --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sheet)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -42,6 +42,8 @@ complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "man" -d 'Print th
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "config" -d 'Show every option of run, its value and where it comes from: a flag, an environment variable, the config file (batchimp.toml, or --config FILE) or the built-in default'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l group -d 'Load the inputs together with every other `batchimp run --group NAME` on the same inputs and PostgreSQL database, on this machine or others: each process takes chunks of files as it has room, and the database ends as one run would leave it. Join or start the group NAME; run it again to resume it. PostgreSQL only' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l lease -d 'With --group: how long a member\'s claim on a chunk lasts without renewal. A member that dies leaves its chunks to the others this long after' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l sheet -d 'Read catalogs from the workbook sheet with this name (default: the first sheet whose header names a SKU, a name and a price)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l decimal-separator -d 'The decimal separator of catalogs\' numbers written as text (`,` for 1.234,56, `.` for 1,234.56). By default each file\'s numeric columns decide from their values' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l supplier -d 'The supplier catalogs belong to, for files without a supplier_id column (a row whose own supplier_id differs is rejected). Products are keyed by supplier and SKU' -r
@@ -79,6 +81,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l no-wait -d 'Fa
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l fail-fast -d 'Stop at the first failed file (--max-errors 1)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l group -d 'The batch of group NAME (see `run --group`). `resume --group` joins the group as a member again; `retry --group` redoes the group\'s failed files in this one process' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
@@ -100,6 +103,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l no-wait -d 
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l fail-fast -d 'Stop at the first failed file (--max-errors 1)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l group -d 'The batch of group NAME (see `run --group`). `resume --group` joins the group as a member again; `retry --group` redoes the group\'s failed files in this one process' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
@@ -121,6 +125,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l no-wait -d '
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l fail-fast -d 'Stop at the first failed file (--max-errors 1)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l group -d 'Report group NAME\'s load (see `run --group`): its batch, with what each member did. Exits 1 when a file of the group failed' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand report" -l html -d 'Write the report as one self-contained web page to FILE ("-" for stdout): counts, failures by error type, per-file parse times, throughput, the slowest files and a filterable table of the failures. It loads nothing from the network' -r -F
@@ -201,6 +206,8 @@ never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l group -d 'Load the inputs together with every other `batchimp run --group NAME` on the same inputs and PostgreSQL database, on this machine or others: each process takes chunks of files as it has room, and the database ends as one run would leave it. Join or start the group NAME; run it again to resume it. PostgreSQL only' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l lease -d 'With --group: how long a member\'s claim on a chunk lasts without renewal. A member that dies leaves its chunks to the others this long after' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l sheet -d 'Read catalogs from the workbook sheet with this name (default: the first sheet whose header names a SKU, a name and a price)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l decimal-separator -d 'The decimal separator of catalogs\' numbers written as text (`,` for 1.234,56, `.` for 1,234.56). By default each file\'s numeric columns decide from their values' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l supplier -d 'The supplier catalogs belong to, for files without a supplier_id column (a row whose own supplier_id differs is rejected). Products are keyed by supplier and SKU' -r

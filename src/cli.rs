@@ -323,6 +323,18 @@ pub struct RunArgs {
     #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
 
+    /// Load the inputs together with every other `batchimp run --group NAME` on the same
+    /// inputs and PostgreSQL database, on this machine or others: each process takes chunks of
+    /// files as it has room, and the database ends as one run would leave it. Join or start
+    /// the group NAME; run it again to resume it. PostgreSQL only.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["resume", "dry_run"])]
+    pub group: Option<String>,
+
+    /// With --group: how long a member's claim on a chunk lasts without renewal. A member that
+    /// dies leaves its chunks to the others this long after.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration, requires = "group")]
+    pub lease: std::time::Duration,
+
     #[command(flatten)]
     pub batch: BatchArgs,
 
@@ -333,8 +345,13 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct ResumeArgs {
     /// Batch id, or "latest".
-    #[arg(value_name = "BATCH")]
-    pub batch: String,
+    #[arg(value_name = "BATCH", required_unless_present = "group")]
+    pub batch: Option<String>,
+
+    /// The batch of group NAME (see `run --group`). `resume --group` joins the group as a
+    /// member again; `retry --group` redoes the group's failed files in this one process.
+    #[arg(long, value_name = "NAME", conflicts_with = "batch")]
+    pub group: Option<String>,
 
     /// Resume only: re-hash files the ledger already holds and redo those whose bytes changed
     /// (without it, an unchanged size and modification time is taken as unchanged).
@@ -350,6 +367,11 @@ pub struct ReportArgs {
     /// Batch id, or "latest".
     #[arg(default_value = "latest", value_name = "BATCH")]
     pub batch: String,
+
+    /// Report group NAME's load (see `run --group`): its batch, with what each member did.
+    /// Exits 1 when a file of the group failed.
+    #[arg(long, value_name = "NAME", conflicts_with = "batch")]
+    pub group: Option<String>,
 
     #[command(flatten)]
     pub db: DbArg,

@@ -12,6 +12,7 @@ pub mod config;
 pub mod config_file;
 pub mod error;
 pub mod format;
+pub mod group;
 pub mod interrupt;
 pub mod ledger;
 pub mod log;

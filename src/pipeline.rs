@@ -17,6 +17,7 @@
 
 use crate::error::{ErrorType, FileError};
 use crate::format::{self, Outcome, ParseOptions, Source, catalog};
+use crate::group::{CHUNK_JOBS, Group, Turn};
 use crate::interrupt;
 use crate::ledger::{OnConflict, Processed, Walk};
 use crate::progress::Progress;
@@ -58,6 +59,24 @@ pub struct Plan {
 /// ledger already holds for the batch replaces its row.
 pub struct Scope<'a> {
     pub filter: &'a Filter,
+    /// `--group`: this process is one member of a group; it takes the chunks it claims.
+    pub group: Option<&'a Group>,
+}
+
+/// Jobs on their way to the workers: the walker's `seq`uence number, the group chunk they
+/// belong to (0 outside a group).
+struct Work {
+    seq: u64,
+    chunk: u64,
+    jobs: Vec<Job>,
+}
+
+/// What the workers made of a [`Work`]: its files, and how many jobs it held.
+struct Done {
+    seq: u64,
+    chunk: u64,
+    jobs: u64,
+    files: Vec<Processed>,
 }
 
 /// How the walk ended.
@@ -80,8 +99,8 @@ pub fn run(
     batch: i64,
     progress: &Progress,
 ) -> Result<Ended> {
-    let (job_tx, job_rx) = bounded::<(u64, Vec<Job>)>(plan.workers * 2);
-    let (done_tx, done_rx) = bounded::<(u64, Vec<Processed>)>(plan.workers * 4);
+    let (job_tx, job_rx) = bounded::<Work>(plan.workers * 2);
+    let (done_tx, done_rx) = bounded::<Done>(plan.workers * 4);
     // One credit per chunk in flight: the walker takes one before sending, the writer returns it
     // after recording.
     let (credit_tx, credit_rx) = bounded::<()>(WINDOW / CHUNK);
@@ -95,7 +114,11 @@ pub fn run(
 
     let walked = Walked::default();
     let writer_done = AtomicBool::new(false);
+    let walk_error = std::sync::Mutex::new(None::<anyhow::Error>);
     let stopped = std::thread::scope(|scope_| {
+        if let Some(group) = scope.group {
+            scope_.spawn(|| group.heartbeat());
+        }
         // A second, cheap walk counts the files (ZIP members from their directories) for the
         // progress bar and for `batchimp report` on the running batch.
         scope_.spawn(|| {
@@ -111,21 +134,49 @@ pub fn run(
             .spawn_scoped(scope_, || {
                 let mut seq = 0u64;
                 let mut chunk = Vec::with_capacity(CHUNK);
-                let mut send = |chunk: Vec<Job>| {
+                let mut send = |jobs: Vec<Job>, chunk: u64| {
                     let ok = !stop.load(Ordering::Relaxed)
                         && credit_tx.send(()).is_ok()
-                        && job_tx.send((seq, chunk)).is_ok();
+                        && job_tx.send(Work { seq, chunk, jobs }).is_ok();
                     seq += 1;
                     ok
                 };
+                // In a group: the job's index in the walk, its chunk, and whether this member
+                // claimed that chunk (when its first job came, with room in the window).
+                let (mut index, mut group_chunk, mut mine) = (0u64, 0u64, true);
                 let mut emit = |job: Job| {
                     if interrupt::requested() {
                         cancelled.store(true, Ordering::Relaxed);
                         return false;
                     }
+                    if let Some(group) = scope.group {
+                        if index % CHUNK_JOBS == 0 {
+                            if !chunk.is_empty() && !send(std::mem::take(&mut chunk), group_chunk) {
+                                return false;
+                            }
+                            group_chunk = index / CHUNK_JOBS;
+                            mine = match group.claim(group_chunk) {
+                                Ok(mine) => mine,
+                                Err(e) => {
+                                    *walk_error.lock().unwrap() = Some(e.context(format!(
+                                        "cannot claim work in group {}",
+                                        group.name
+                                    )));
+                                    return false;
+                                }
+                            };
+                        }
+                        index += 1;
+                        if !mine {
+                            return true;
+                        }
+                    }
                     chunk.push(job);
                     chunk.len() < CHUNK
-                        || send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                        || send(
+                            std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)),
+                            group_chunk,
+                        )
                 };
                 let mut warn = |msg: String| {
                     tracing::warn!(event = "walk_warning", batch_id = batch, "{msg}");
@@ -139,7 +190,7 @@ pub fn run(
                 .walk(&plan.inputs);
                 // The last, partial chunk (jobs walked before a Ctrl-C included: they are cheap).
                 if !chunk.is_empty() {
-                    send(chunk);
+                    send(chunk, group_chunk);
                 }
                 drop(job_tx);
             })
@@ -147,15 +198,22 @@ pub fn run(
         scope_.spawn(|| {
             // Every pool thread pulls chunks from the channel until the walker is done.
             pool.broadcast(|_| {
-                for (seq, chunk) in job_rx.iter() {
+                for Work { seq, chunk, jobs } in job_rx.iter() {
                     if stop.load(Ordering::Relaxed) {
                         continue;
                     }
-                    let files = chunk
+                    let n = jobs.len() as u64;
+                    let files = jobs
                         .into_iter()
                         .flat_map(|job| process_job(job, plan, scope.filter))
                         .collect();
-                    if done_tx.send((seq, files)).is_err() {
+                    let done = Done {
+                        seq,
+                        chunk,
+                        jobs: n,
+                        files,
+                    };
+                    if done_tx.send(done).is_err() {
                         // The writer stopped. Keep draining (without work) so the walker,
                         // which sees `stop`, is never left blocked on a full channel.
                         stop.store(true, Ordering::Relaxed);
@@ -173,15 +231,27 @@ pub fn run(
             progress,
             walked: &walked,
             max_errors: plan.max_errors,
+            group: scope.group.map(|group| GroupWriter {
+                group,
+                plan,
+                current: None,
+                cancelled: &cancelled,
+            }),
         };
         let result = writer.run(done_rx, credit_rx);
         writer_done.store(true, Ordering::Relaxed);
+        if let Some(group) = scope.group {
+            group.stop();
+        }
         if !matches!(result, Ok(false)) {
             // The receivers went with the writer, which unblocks the walker and the workers.
             stop.store(true, Ordering::Relaxed);
         }
         result
     })?;
+    if let Some(e) = walk_error.into_inner().unwrap() {
+        return Err(e);
+    }
     Ok(if stopped {
         Ended::Stopped
     } else if cancelled.load(Ordering::Relaxed) {
@@ -202,7 +272,20 @@ struct Writer<'a> {
     walked: &'a Walked,
     /// Stop taking files after this many failures.
     max_errors: Option<u64>,
+    /// `--group`: chunks committed in walk order, one transaction each.
+    group: Option<GroupWriter<'a>>,
 }
+
+/// The writer's side of a group: the chunk being recorded (and how many of its jobs came).
+struct GroupWriter<'a> {
+    group: &'a Group,
+    plan: &'a Plan,
+    current: Option<(u64, u64)>,
+    cancelled: &'a AtomicBool,
+}
+
+/// How long a member waiting for its turn sleeps between looks, at most.
+const TURN_POLL_MAX: Duration = Duration::from_millis(100);
 
 /// The counting walk's progress: files found so far, and their total once counted
 /// (`u64::MAX` until then).
@@ -233,7 +316,10 @@ impl Walked {
 impl Writer<'_> {
     /// Record every processed file in walk order; `Ok(true)` when it stopped taking files at
     /// `--max-errors` failures (the files after the last failure were not recorded).
-    fn run(mut self, rx: Receiver<(u64, Vec<Processed>)>, credits: Receiver<()>) -> Result<bool> {
+    fn run(mut self, rx: Receiver<Done>, credits: Receiver<()>) -> Result<bool> {
+        if self.group.is_some() {
+            return self.run_group(rx, credits);
+        }
         let mut open = 0usize;
         let mut failures = 0u64;
         let mut enough = false;
@@ -247,7 +333,7 @@ impl Writer<'_> {
                 rx.recv_timeout(TX_MAX_AGE.saturating_sub(opened_at.elapsed()))
             };
             match received {
-                Ok((seq, files)) => {
+                Ok(Done { seq, files, .. }) => {
                     waiting.insert(seq, files);
                     while let Some(files) = waiting.remove(&next) {
                         for mut file in files {
@@ -306,6 +392,147 @@ impl Writer<'_> {
         let done = self.retrying("commit", |s| s.sync(batch))?;
         self.progress.add(done);
         Ok(enough)
+    }
+
+    /// The writer of a group member: each chunk its own transaction, committed in walk order
+    /// once every earlier chunk is (redoing chunks whose member is gone while it waits); then,
+    /// its own chunks done, it stays until the whole group is.
+    fn run_group(mut self, rx: Receiver<Done>, credits: Receiver<()>) -> Result<bool> {
+        let mut next = 0u64;
+        let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
+        for done in rx.iter() {
+            waiting.insert(done.seq, done);
+            while let Some(done) = waiting.remove(&next) {
+                let g = self.group.as_mut().expect("group");
+                if g.current.map(|(c, _)| c) != Some(done.chunk) {
+                    self.finish_chunk()?;
+                    if !self.wait_turn(done.chunk)? {
+                        return Ok(false);
+                    }
+                    self.retrying("begin a transaction", |s| s.begin())?;
+                    self.group.as_mut().expect("group").current = Some((done.chunk, 0));
+                }
+                if let Some((_, jobs)) = &mut self.group.as_mut().expect("group").current {
+                    *jobs += done.jobs;
+                }
+                for mut file in done.files {
+                    if let Outcome::Catalog(load) = &mut file.outcome {
+                        load.rows_read = self.progress.rows();
+                    }
+                    log_file(self.batch, &file);
+                    self.sink
+                        .record(self.batch, file, false, self.on_conflict)?;
+                }
+                let _ = credits.try_recv();
+                next += 1;
+            }
+        }
+        self.finish_chunk()?;
+        // This member's chunks are in; the group's may not be (a member that died holds some).
+        self.wait_turn(u64::MAX)?;
+        Ok(false)
+    }
+
+    /// Commit the chunk being recorded, when all of its jobs came (a walk cut short by Ctrl-C
+    /// leaves it open: it is not committed, and the member lets it go).
+    fn finish_chunk(&mut self) -> Result<()> {
+        let g = self.group.as_mut().expect("group");
+        let Some((chunk, jobs)) = g.current.take() else {
+            return Ok(());
+        };
+        if jobs < g.group.chunk_len(chunk) {
+            return Ok(());
+        }
+        self.commit_chunk(chunk)
+    }
+
+    /// Commit the open transaction as chunk `chunk`; a chunk that another member took over
+    /// meanwhile is rolled back (that member records it).
+    fn commit_chunk(&mut self, chunk: u64) -> Result<()> {
+        let g = self.group.as_ref().expect("group");
+        let claim = g.group.claim_of(chunk);
+        let batch = self.batch;
+        self.sink.walked(self.walked.now());
+        match self.retrying("commit", |s| s.commit_claimed(batch, &claim))? {
+            Some(done) => self.progress.add(done),
+            None => tracing::warn!(
+                event = "chunk_taken_over",
+                batch_id = batch,
+                chunk,
+                "chunk {chunk} was taken over by another member of group {} (this member's lease ran out); its files are theirs",
+                claim.group
+            ),
+        }
+        Ok(())
+    }
+
+    /// Wait until every chunk before `chunk` is committed (`u64::MAX`: every chunk of the
+    /// group), redoing the chunks of members that are gone. False when interrupted.
+    fn wait_turn(&mut self, chunk: u64) -> Result<bool> {
+        let mut pause = Duration::from_millis(2);
+        loop {
+            let g = self.group.as_ref().expect("group");
+            if interrupt::requested() {
+                g.cancelled.store(true, Ordering::Relaxed);
+                return Ok(false);
+            }
+            let chunk = chunk.min(g.group.chunks);
+            match g.group.turn(chunk)? {
+                Turn::Go => return Ok(true),
+                Turn::Redo(lost) => {
+                    self.redo_chunk(lost)?;
+                    pause = Duration::from_millis(2);
+                }
+                Turn::Wait => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(TURN_POLL_MAX);
+                }
+            }
+        }
+    }
+
+    /// Read and record chunk `chunk` here, on the writer's thread: a member that held it is
+    /// gone. Its jobs are found by walking the inputs again.
+    fn redo_chunk(&mut self, chunk: u64) -> Result<()> {
+        let g = self.group.as_ref().expect("group");
+        let plan = g.plan;
+        let (first, end) = (
+            chunk * CHUNK_JOBS,
+            chunk * CHUNK_JOBS + g.group.chunk_len(chunk),
+        );
+        tracing::info!(
+            event = "chunk_redone",
+            batch_id = self.batch,
+            chunk,
+            "taking over chunk {chunk} of group {} (its member's lease ran out)",
+            g.group.name
+        );
+        let mut jobs = Vec::new();
+        let mut index = 0u64;
+        let mut emit = |job: Job| {
+            if (first..end).contains(&index) {
+                jobs.push(job);
+            }
+            index += 1;
+            index < end
+        };
+        let mut warn = |_: String| {};
+        Walker {
+            opts: plan.walk,
+            filter: &Filter::All,
+            emit: &mut emit,
+            warn: &mut warn,
+        }
+        .walk(&plan.inputs);
+        self.retrying("begin a transaction", |s| s.begin())?;
+        for job in jobs {
+            for file in process_job(job, plan, &Filter::All) {
+                log_file(self.batch, &file);
+                self.sink
+                    .record(self.batch, file, false, self.on_conflict)?;
+            }
+        }
+        self.commit_chunk(chunk)
     }
 
     /// Commit the open transaction; its files count as done only now.

@@ -1,7 +1,7 @@
 //! `batchimp report [BATCH]`: the human summary of a batch, its full JSON report, or its web
 //! page (`--html FILE`).
 
-use super::EXIT_OK;
+use super::{EXIT_FILES_FAILED, EXIT_OK};
 use crate::cli::ReportArgs;
 use crate::ledger::{BatchFilter, BatchInfo};
 use crate::report;
@@ -11,8 +11,16 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn report(args: ReportArgs) -> Result<u8> {
-    let mut sink = Target::parse(&args.db.db, &args.db.schema)?.open_existing()?;
-    let id = resolve_batch(sink.as_mut(), &args.batch)?;
+    let target = Target::parse(&args.db.db, &args.db.schema)?;
+    let mut sink = target.open_existing()?;
+    let group = match &args.group {
+        Some(name) => Some(group_report(&target, name)?),
+        None => None,
+    };
+    let id = match &group {
+        Some(g) => g.batch_id,
+        None => resolve_batch(sink.as_mut(), &args.batch)?,
+    };
     let info = sink
         .batch(id)?
         .with_context(|| format!("no batch {id} in {}", sink.describe()))?;
@@ -22,12 +30,35 @@ pub fn report(args: ReportArgs) -> Result<u8> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if args.json {
-        report::write_json(&mut out, sink.as_mut(), &info)?;
+        report::write_json(&mut out, sink.as_mut(), &info, group.as_ref())?;
     } else {
         report::write_summary(&mut out, sink.as_mut(), &info)?;
+        if let Some(g) = &group {
+            report::write_group(&mut out, g)?;
+        }
     }
     out.flush()?;
-    Ok(EXIT_OK)
+    // A CI job gates on a group's load as one: 1 when any of its files failed.
+    Ok(match group {
+        Some(_) if info.failed > 0 => EXIT_FILES_FAILED,
+        _ => EXIT_OK,
+    })
+}
+
+/// The group `name` of a PostgreSQL database.
+fn group_report(target: &Target, name: &str) -> Result<crate::group::GroupReport> {
+    let Target::Postgres(pg) = target else {
+        bail!(
+            "--group: SQLite databases have no groups (a group is several processes loading into one PostgreSQL database)"
+        );
+    };
+    let mut client = crate::group::connect_reader(pg)?;
+    crate::group::report(&mut client, name)
+}
+
+/// The batch of group `name` (`resume --group`, `retry --group`).
+pub fn group_batch(target: &Target, name: &str) -> Result<i64> {
+    Ok(group_report(target, name)?.batch_id)
 }
 
 /// `--html FILE`: the page to FILE (said on stderr), or to stdout for `-`.

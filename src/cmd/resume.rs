@@ -27,7 +27,11 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
         .target
         .lock_writer(exec.no_wait, &|m| eprintln!("{m}"))?;
     let mut sink = exec.target.open()?;
-    let batch = resolve_batch(sink.as_mut(), &args.batch)?;
+    let batch = match (&args.group, &args.batch) {
+        (Some(group), _) => super::report::group_batch(&exec.target, group)?,
+        (None, Some(batch)) => resolve_batch(sink.as_mut(), batch)?,
+        (None, None) => unreachable!("clap requires BATCH or --group"),
+    };
     let info = sink
         .batch(batch)?
         .with_context(|| format!("no batch {batch} in {}", sink.describe()))?;
@@ -42,6 +46,15 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
     let inputs: Vec<PathBuf> = info.inputs.iter().map(PathBuf::from).collect();
     config::check_inputs(&inputs)?;
     let plan = config::plan(inputs, &options, &exec)?;
+    if let (Some(group), false) = (&args.group, retry) {
+        // A group is resumed by joining it again: the chunks nobody committed are taken.
+        let start = crate::sink::BatchStart {
+            inputs: info.inputs.clone(),
+            workers: exec.workers,
+            options: info.options.clone(),
+        };
+        return super::run::run_group(&exec, &plan, &start, group, crate::group::DEFAULT_LEASE);
+    }
     let filter = if retry {
         let failed = sink.failed_origins(batch)?;
         if failed.is_empty() {

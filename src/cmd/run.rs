@@ -48,6 +48,9 @@ pub fn run(args: RunArgs) -> Result<u8> {
         let batch = sink.start_batch(&start)?;
         return execute(&exec, &plan, &mut sink, batch, &Filter::All);
     }
+    if let Some(group) = &args.group {
+        return run_group(&exec, &plan, &start, group, args.lease);
+    }
     let _lock = exec
         .target
         .lock_writer(exec.no_wait, &|m| eprintln!("{m}"))?;
@@ -68,6 +71,123 @@ pub fn run(args: RunArgs) -> Result<u8> {
         s.start_batch(&start)
     })?;
     execute(&exec, &plan, sink.as_mut(), batch, &Filter::All)
+}
+
+/// `run --group NAME` (and `resume --group NAME`): join the group (creating it and its batch
+/// when it is new), take chunks of its files until every chunk of the group is committed, and
+/// say what this member did. The exit status is this member's: 1 when a file it recorded
+/// failed; `report --group` gives the group's.
+pub fn run_group(
+    exec: &ExecConfig,
+    plan: &Plan,
+    start: &BatchStart,
+    name: &str,
+    lease: std::time::Duration,
+) -> Result<u8> {
+    let Target::Postgres(pg) = &exec.target else {
+        anyhow::bail!(
+            "--group needs a PostgreSQL database (--db postgres://...): a group is several processes, on one machine or many, loading into one server; a SQLite file has one writer at a time"
+        );
+    };
+    if plan.max_errors.is_some() {
+        anyhow::bail!(
+            "--max-errors and --fail-fast stop one process, not a group; gate on `batchimp report --group {name}` instead"
+        );
+    }
+    let listing = crate::group::listing(&plan.inputs, plan.walk);
+    let mut sink = exec.target.open()?;
+    let mut group = crate::group::Group::connect(pg, name, lease)?;
+    let retries = plan.walk.limits.retries;
+    let joined = group.join(&listing, &mut || {
+        sink::retrying(sink.as_mut(), retries, "start a batch", |s| {
+            s.start_batch(start)
+        })
+    })?;
+    use crate::group::Joined;
+    let batch = match joined {
+        Joined::Finished(batch) => {
+            eprintln!(
+                "batchimp: group {name} finished already (batch {batch}); nothing to do (see batchimp report --group {name})"
+            );
+            return Ok(EXIT_OK);
+        }
+        Joined::Created(batch) => {
+            eprintln!(
+                "batchimp: group {name}: batch {batch} started as member {} ({} files in {} chunks)",
+                group.member, listing.jobs, group.chunks
+            );
+            batch
+        }
+        Joined::Joined(batch) => {
+            sink.reopen_batch(batch)?;
+            eprintln!(
+                "batchimp: group {name}: member {} joins batch {batch}",
+                group.member
+            );
+            batch
+        }
+    };
+    interrupt::install();
+    let progress = Progress::new(exec.progress);
+    let scope = Scope {
+        filter: &Filter::All,
+        group: Some(&group),
+    };
+    let result = pipeline::run(plan, &scope, sink.as_mut(), batch, &progress);
+    progress.finish();
+    let mine = progress.counts();
+    let rejoin = format!("run the same command again to rejoin group {name}");
+    match result {
+        Err(e) => {
+            let _ = group.release();
+            return Err(e.context(format!(
+                "member {} of group {name} stopped; its unfinished chunks go back to the group; {rejoin}",
+                group.member
+            )));
+        }
+        Ok(Ended::Cancelled) => {
+            let _ = group.release();
+            eprintln!(
+                "batchimp: member {} left group {name} (batch {batch}) after {} files; the other members go on; {rejoin}",
+                group.member,
+                mine.files()
+            );
+            return Ok(EXIT_INTERRUPTED);
+        }
+        Ok(_) => {}
+    }
+    // Every chunk is committed: one member closes the batch, writes the report and notifies.
+    let (info, report_path) = if group.finish()? {
+        close_batch(exec, sink.as_mut(), batch, BatchStatus::Completed)?
+    } else {
+        let info = sink
+            .batch(batch)?
+            .context("the batch vanished from the ledger")?;
+        (info, None)
+    };
+    let line = format!(
+        "{}; this member ({}): {} files, {} imported, {} duplicate, {} failed, {} unsupported",
+        summary_line(&info, report_path.as_ref(), false).replacen(
+            "batchimp: batch",
+            &format!("batchimp: group {name}: batch"),
+            1
+        ),
+        group.member,
+        mine.files(),
+        mine.imported,
+        mine.duplicate,
+        mine.failed,
+        mine.unsupported
+    );
+    log_end(&info, BatchStatus::Completed, &line, report_path.as_ref());
+    if exec.log.plain_summary() && (!exec.quiet || mine.failed > 0) {
+        eprintln!("{line}");
+    }
+    Ok(if mine.failed > 0 {
+        EXIT_FILES_FAILED
+    } else {
+        EXIT_OK
+    })
 }
 
 /// Run the pipeline over `filter`'s share of the plan into `batch`, close the batch, notify the
@@ -97,7 +217,10 @@ pub fn execute(
         );
     }
     let progress = Progress::new(exec.progress);
-    let scope = Scope { filter };
+    let scope = Scope {
+        filter,
+        group: None,
+    };
     let result = pipeline::run(plan, &scope, sink, batch, &progress);
     progress.finish();
     let status = match &result {
@@ -130,6 +253,36 @@ pub fn execute(
         eprintln!("{}", summary_line(&info, None, false));
         return Ok(exit_status(&info));
     }
+    let (info, report_path) = close_batch(exec, sink, batch, status)?;
+    let line = summary_line(&info, report_path.as_ref(), exec.dry_run);
+    log_end(&info, status, &line, report_path.as_ref());
+    // cron-friendly: under -q, a run where nothing failed prints nothing.
+    let needs_a_look = exit_status(&info) != EXIT_OK || status != BatchStatus::Completed;
+    if exec.log.plain_summary() && (!exec.quiet || needs_a_look) {
+        eprintln!("{line}");
+    }
+    if status == BatchStatus::Cancelled {
+        eprintln!("batchimp: batch {batch} interrupted; finish it with: {resume_hint}");
+        return Ok(EXIT_INTERRUPTED);
+    }
+    if status == BatchStatus::Stopped {
+        eprintln!(
+            "batchimp: batch {batch} stopped after {} failed files (--max-errors); finish it with: {resume_hint}",
+            info.failed
+        );
+        return Ok(EXIT_FILES_FAILED);
+    }
+    Ok(exit_status(&info))
+}
+
+/// Close the batch with `status`, notify the webhook and write the report: the batch as the
+/// ledger has it, and the report's path (`None` for stdout).
+fn close_batch(
+    exec: &ExecConfig,
+    sink: &mut dyn Sink,
+    batch: i64,
+    status: BatchStatus,
+) -> Result<(BatchInfo, Option<PathBuf>)> {
     sink.finish_batch(batch, status)?;
     let mut info = sink
         .batch(batch)?
@@ -156,25 +309,7 @@ pub fn execute(
         info.notification = Some(notification);
     }
     let report_path = write_report(out?, sink, &info)?;
-    let line = summary_line(&info, report_path.as_ref(), exec.dry_run);
-    log_end(&info, status, &line, report_path.as_ref());
-    // cron-friendly: under -q, a run where nothing failed prints nothing.
-    let needs_a_look = exit_status(&info) != EXIT_OK || status != BatchStatus::Completed;
-    if exec.log.plain_summary() && (!exec.quiet || needs_a_look) {
-        eprintln!("{line}");
-    }
-    if status == BatchStatus::Cancelled {
-        eprintln!("batchimp: batch {batch} interrupted; finish it with: {resume_hint}");
-        return Ok(EXIT_INTERRUPTED);
-    }
-    if status == BatchStatus::Stopped {
-        eprintln!(
-            "batchimp: batch {batch} stopped after {} failed files (--max-errors); finish it with: {resume_hint}",
-            info.failed
-        );
-        return Ok(EXIT_FILES_FAILED);
-    }
-    Ok(exit_status(&info))
+    Ok((info, report_path))
 }
 
 /// The batch's last log event: `batch_completed`, `batch_cancelled` or `batch_stopped`, with
@@ -356,14 +491,14 @@ fn write_report(out: ReportOut, sink: &mut dyn Sink, info: &BatchInfo) -> Result
         ReportOut::Stdout => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            report::write_json(&mut out, sink, info)?;
+            report::write_json(&mut out, sink, info, None)?;
             out.flush()?;
             return Ok(None);
         }
         ReportOut::File(path, file) => (path, file),
     };
     let mut out = std::io::BufWriter::new(file);
-    report::write_json(&mut out, sink, info)
+    report::write_json(&mut out, sink, info, None)
         .with_context(|| format!("cannot write report {}", path.display()))?;
     Ok(Some(path))
 }

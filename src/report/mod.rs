@@ -7,6 +7,7 @@
 
 pub mod html;
 
+use crate::group::GroupReport;
 use crate::ledger::{BatchInfo, FileEntry, LedgerStats, RejectedRow, RowCounts};
 use crate::sink::Sink;
 use anyhow::Result;
@@ -20,10 +21,18 @@ fn j<T: Serialize + ?Sized>(v: &T) -> serde_json::Result<String> {
 }
 
 /// The full JSON report.
-pub fn write_json(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo) -> Result<()> {
+pub fn write_json(
+    out: &mut dyn Write,
+    sink: &mut dyn Sink,
+    batch: &BatchInfo,
+    group: Option<&GroupReport>,
+) -> Result<()> {
     let totals = sink.totals(batch.batch_id)?;
     writeln!(out, "{{")?;
     writeln!(out, "  \"batch_id\": {},", batch.batch_id)?;
+    if let Some(group) = group {
+        writeln!(out, "  \"group\": {},", j(group)?)?;
+    }
     writeln!(out, "  \"status\": {},", j(&batch.status)?)?;
     writeln!(out, "  \"inputs\": {},", j(&batch.inputs)?)?;
     writeln!(out, "  \"workers\": {},", batch.workers)?;
@@ -63,6 +72,41 @@ pub fn write_json(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo) -
     writeln!(out, "{}]", if first { "" } else { "\n  " })?;
     writeln!(out, "}}")?;
     out.flush()?;
+    Ok(())
+}
+
+/// A group's part of `batchimp report --group`: its chunks and what each member did.
+pub fn write_group(out: &mut dyn Write, g: &GroupReport) -> Result<()> {
+    writeln!(
+        out,
+        "\ngroup {}: {}, {} of {} chunks committed{}",
+        g.name,
+        if g.finished {
+            "finished"
+        } else {
+            "in progress"
+        },
+        g.chunks_committed,
+        g.chunks,
+        match g.chunks_taken_over {
+            0 => String::new(),
+            n => format!(", {n} taken over from members that were gone"),
+        }
+    )?;
+    for m in &g.members {
+        writeln!(
+            out,
+            "  {}: {} files in {} chunks ({} imported, {} duplicate, {} failed, {} unsupported), {:.0} files/s",
+            m.member,
+            m.files,
+            m.chunks,
+            m.imported,
+            m.duplicate,
+            m.failed,
+            m.unsupported,
+            m.files_per_second
+        )?;
+    }
     Ok(())
 }
 

@@ -10,6 +10,7 @@ pub mod schema;
 pub mod sqlite;
 pub mod written;
 
+use crate::group::Claim;
 use crate::ledger::{BatchFilter, BatchInfo, FileEntry, LedgerStats, Notification, Prune, Pruned};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Totals, Walk};
 use crate::source::OriginSet;
@@ -50,6 +51,13 @@ pub trait Sink {
     /// called again: it then finishes the same files (a sink that lost its connection
     /// reconnects and redoes them, unless the ledger shows that the commit went through).
     fn commit(&mut self, batch: i64) -> Result<Counts>;
+    /// `--group`: commit the open transaction, marking `claim`'s chunk committed in it, and wait
+    /// until it lands. `None` when the chunk is no longer this member's (its lease ran out and
+    /// another member took it over): the transaction is rolled back and the other member
+    /// records those files. Only PostgreSQL has groups.
+    fn commit_claimed(&mut self, _batch: i64, _claim: &Claim) -> Result<Option<Counts>> {
+        bail!("--group needs a PostgreSQL database")
+    }
     /// How far the walk has got: written into the batch's row with the next commit, so
     /// `batchimp report` on a running batch shows files done of the total.
     fn walked(&mut self, walk: Walk);

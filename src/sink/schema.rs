@@ -109,8 +109,58 @@ pub static REJECTED_ROWS: Table = Table {
     ..Table::BASE
 };
 
+/// `batch_groups`: one row per `--group`, the load several processes share (PostgreSQL only):
+/// its batch, the fingerprint of the inputs' listing every member must match, how many jobs
+/// the walk yields and how many make a chunk, and whether a member has closed it.
+pub static BATCH_GROUPS: Table = Table {
+    name: "batch_groups",
+    columns: &[
+        col("name", T).required(),
+        col("batch_id", I).required(),
+        col("fingerprint", T).required(),
+        col("jobs", I).required(),
+        col("chunk_jobs", I).required(),
+        col("created_at", Ts).required(),
+        col("finished", I).default("0"),
+    ],
+    primary_key: &["name"],
+    ..Table::BASE
+};
+
+/// `group_chunks`: a group's work, cut into chunks of consecutive files in walk order. A
+/// member claims a chunk (`claimed`, with a lease it renews), records its files and marks it
+/// `committed` in the same transaction; a lease that runs out (the member died) lets another
+/// member take the chunk. `files` to `unsupported` are the chunk's counts, for per-member
+/// totals.
+pub static GROUP_CHUNKS: Table = Table {
+    name: "group_chunks",
+    columns: &[
+        col("group_name", T).required(),
+        col("chunk", I).required(),
+        col("state", T).required(),
+        col("member", T),
+        col("lease_until", Ts),
+        col("claims", I).default("0"),
+        col("claimed_at", Ts),
+        col("committed_at", Ts),
+        col("files", I),
+        col("imported", I),
+        col("duplicate", I),
+        col("failed", I),
+        col("unsupported", I),
+    ],
+    primary_key: &["group_name", "chunk"],
+    ..Table::BASE
+};
+
 /// The ledger's tables.
-pub static LEDGER: &[&Table] = &[&BATCHES, &FILES, &REJECTED_ROWS];
+pub static LEDGER: &[&Table] = &[
+    &BATCHES,
+    &FILES,
+    &REJECTED_ROWS,
+    &BATCH_GROUPS,
+    &GROUP_CHUNKS,
+];
 
 /// Indexes earlier versions made that are gone now.
 const RETIRED_INDEXES: &[&str] = &["files_batch_origin"];

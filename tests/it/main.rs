@@ -15,6 +15,7 @@ mod cli;
 mod config;
 mod corpus;
 mod fuzz;
+mod group;
 mod helpers;
 mod html;
 mod logs;

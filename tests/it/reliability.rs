@@ -42,7 +42,7 @@ const SNAPSHOT: [(&str, bool); 6] = [
 /// Everything a run leaves that must not depend on interruptions: the data tables whole, and
 /// the ledger without timings and ids. One line per row, its cells joined with '|' (`None` for
 /// NULL, `Some("...")` otherwise).
-fn snapshot(env: &Env) -> Vec<String> {
+pub(crate) fn snapshot(env: &Env) -> Vec<String> {
     snapshot_with(|sql| env.rows(sql))
 }
 
@@ -86,7 +86,7 @@ fn sqlite_rows(db: &Path, sql: &str) -> Vec<Vec<Option<String>>> {
     .collect()
 }
 
-fn assert_same(expected: &[String], got: &[String], what: &str) {
+pub(crate) fn assert_same(expected: &[String], got: &[String], what: &str) {
     assert_eq!(expected.len(), got.len(), "{what}: row count");
     for (e, g) in expected.iter().zip(got) {
         assert_eq!(e, g, "{what}");

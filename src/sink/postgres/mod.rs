@@ -19,6 +19,7 @@ pub use connect::{ConnectError, ConnectErrorKind, Settings, SslMode, redact};
 use super::history::{self, PruneSql};
 use super::schema::{self, Dialect};
 use super::{BatchStart, Sink};
+use crate::group::Claim;
 use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status, Walk};
 use crate::ledger::{Notification, Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
@@ -112,6 +113,10 @@ pub struct Postgres {
     unknown: Option<(i64, Counts, Vec<tx::Pending>)>,
     /// How far the walk has got, written into the batch's row at commit.
     walk: Walk,
+    /// `--group`: the chunk the transaction being committed marks committed, and whether it
+    /// turned out to be another member's by then.
+    claim: Option<Claim>,
+    claim_lost: bool,
 }
 
 /// What a transaction's thread hands back.
@@ -124,6 +129,9 @@ struct Sent {
     /// was sent and its answer lost (the batch's commit count it makes).
     result: Result<Counts>,
     lost_commit: Option<(i64, Counts)>,
+    /// The group chunk was no longer this member's: rolled back, its files left to the member
+    /// that holds it.
+    claim_lost: bool,
 }
 
 /// Write and commit `pending` on `client` (the body of a transaction's thread).
@@ -133,6 +141,7 @@ fn send(
     batch: i64,
     walk: Walk,
     pending: Vec<tx::Pending>,
+    claim: Option<Claim>,
 ) -> Sent {
     let written = client
         .batch_execute(&sql.begin)
@@ -140,10 +149,29 @@ fn send(
         .and_then(|()| {
             let mut tx = tx::Tx::new(&mut client, sql, batch, walk);
             let commits = tx.write_all(&pending)?;
-            Ok((commits, tx.counts))
+            let counts = tx.counts;
+            let ours = match &claim {
+                None => true,
+                Some(claim) => {
+                    let params = claim.params(&counts);
+                    let params: Vec<Option<String>> = params.into_iter().map(Some).collect();
+                    client.execute_typed(Claim::COMMIT_SQL, &texts(&params))? == 1
+                }
+            };
+            Ok((commits, counts, ours))
         });
     let (commits, counts) = match written {
-        Ok(w) => w,
+        Ok((commits, counts, true)) => (commits, counts),
+        Ok((_, _, false)) => {
+            let lost = client.batch_execute("ROLLBACK").is_err();
+            return Sent {
+                client: (!lost).then_some(client),
+                pending: Vec::new(),
+                result: Ok(Counts::default()),
+                lost_commit: None,
+                claim_lost: true,
+            };
+        }
         Err(e) => {
             let lost = client.is_closed();
             if !lost {
@@ -154,6 +182,7 @@ fn send(
                 pending,
                 result: Err(e),
                 lost_commit: None,
+                claim_lost: false,
             };
         }
     };
@@ -163,6 +192,7 @@ fn send(
             pending: Vec::new(),
             result: Ok(counts),
             lost_commit: None,
+            claim_lost: false,
         },
         Err(e) => {
             let lost = is_lost(&e);
@@ -171,6 +201,7 @@ fn send(
                 pending,
                 result: Err(e.into()),
                 lost_commit: lost.then_some((commits, counts)),
+                claim_lost: false,
             }
         }
     }
@@ -190,6 +221,8 @@ impl Postgres {
             in_flight: None,
             unknown: None,
             walk: Walk::default(),
+            claim: None,
+            claim_lost: false,
         };
         if create {
             db.migrate()
@@ -355,6 +388,7 @@ impl Postgres {
             .join()
             .map_err(|_| anyhow::anyhow!("batchimp bug: the database thread panicked"))?;
         self.client = sent.client;
+        self.claim_lost |= sent.claim_lost;
         match (sent.result, sent.lost_commit) {
             (Ok(counts), _) => Ok(counts),
             (Err(e), Some((commits, counts))) => {
@@ -490,16 +524,44 @@ impl Sink for Postgres {
     fn commit(&mut self, batch: i64) -> Result<Counts> {
         let mut done = self.settle()?;
         if let Some((commits, counts, pending)) = self.unknown.take() {
-            // The last COMMIT's answer was lost: the ledger says whether it landed.
-            let sql = format!(
-                "SELECT commits FROM \"{}\".batches WHERE id = $1::bigint",
-                self.target.schema
-            );
-            let landed = self
-                .client()
-                .and_then(|c| Ok(c.query_typed_one(&sql, &[(&batch.to_string(), Type::TEXT)])?));
+            // The last COMMIT's answer was lost: the ledger says whether it landed. In a group,
+            // other members commit into the batch too: its chunk's state says.
+            let landed = match self.claim.clone() {
+                None => {
+                    let sql = format!(
+                        "SELECT commits >= $2::bigint FROM \"{}\".batches WHERE id = $1::bigint",
+                        self.target.schema
+                    );
+                    let params = [
+                        (batch.to_string(), Type::TEXT),
+                        (commits.to_string(), Type::TEXT),
+                    ];
+                    self.client().and_then(|c| {
+                        let p: Vec<(&(dyn ToSql + Sync), Type)> = params
+                            .iter()
+                            .map(|(v, t)| (v as &(dyn ToSql + Sync), t.clone()))
+                            .collect();
+                        Ok(c.query_typed_one(&sql, &p)?.get::<_, bool>(0))
+                    })
+                }
+                Some(claim) => {
+                    let sql = format!(
+                        "SELECT count(*) = 1 FROM \"{}\".group_chunks WHERE group_name = $1
+                            AND chunk = $2::bigint AND member = $3 AND state = 'committed'",
+                        self.target.schema
+                    );
+                    let params = [
+                        Some(claim.group),
+                        Some(claim.chunk.to_string()),
+                        Some(claim.member),
+                    ];
+                    self.client().and_then(|c| {
+                        Ok(c.query_typed_one(&sql, &texts(&params))?.get::<_, bool>(0))
+                    })
+                }
+            };
             match landed {
-                Ok(row) if row.get::<_, i64>(0) >= commits => done.merge(&counts),
+                Ok(true) => done.merge(&counts),
                 Ok(_) => self.redo(pending),
                 Err(e) => {
                     self.unknown = Some((commits, counts, pending));
@@ -516,7 +578,10 @@ impl Sink for Postgres {
             let walk = self.walk;
             let thread = std::thread::Builder::new()
                 .name("batchimp-postgres".into())
-                .spawn(move || send(client, &sql, batch, walk, pending))
+                .spawn({
+                    let claim = self.claim.clone();
+                    move || send(client, &sql, batch, walk, pending, claim)
+                })
                 .context("cannot start the database thread")?;
             self.in_flight = Some(thread);
         }
@@ -531,6 +596,15 @@ impl Sink for Postgres {
             done.merge(&self.sync(batch)?);
         }
         Ok(done)
+    }
+
+    fn commit_claimed(&mut self, batch: i64, claim: &Claim) -> Result<Option<Counts>> {
+        self.claim = Some(claim.clone());
+        let done = self.sync(batch);
+        self.claim = None;
+        let lost = std::mem::take(&mut self.claim_lost);
+        let done = done?;
+        Ok((!lost).then_some(done))
     }
 
     fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()> {

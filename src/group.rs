@@ -1,0 +1,505 @@
+//! `--group NAME`: several batchimp processes, on one machine or many, loading the same inputs
+//! together, coordinated only through the PostgreSQL database they load into.
+//!
+//! Every member walks the same inputs (their listing's fingerprint must match the group's) and
+//! cuts the walk into chunks of [`CHUNK_JOBS`] consecutive jobs. A member claims a chunk when
+//! its walk reaches it and it has room for more work (the pipeline's window), reads and parses
+//! its files, and records them — marking the chunk `committed` in the same transaction. A chunk
+//! already claimed by another member is skipped, so faster members take more chunks.
+//!
+//! Chunks are committed in walk order: a member records chunk `k` only once every chunk before
+//! it is committed ([`Group::turn`]). The database therefore ends exactly as one `batchimp run`
+//! of the same inputs leaves it — which copy of a key is kept, which catalog row wins, which
+//! file is `duplicate_of` which — whatever the number of members and their speed. Parsing, the
+//! costly part, runs in parallel on every member; only the commits take turns.
+//!
+//! A claim carries a lease (`--lease`), renewed by a heartbeat thread. When a member dies its
+//! leases run out and the members waiting behind its chunks take them over ([`Group::turn`]
+//! hands them one to redo); a member whose chunk was taken meanwhile finds out at commit (the
+//! chunk is no longer its own), rolls back, and goes on. A member leaves when every chunk of the
+//! group is committed, so nothing is left to a member that dies later.
+
+use crate::ledger::Counts;
+use crate::sink::postgres::PgTarget;
+use anyhow::{Context, Result, bail};
+use postgres::Client;
+use postgres::types::Type;
+use sha2::{Digest, Sha256};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Jobs (files and ZIP members, in walk order) per chunk: one transaction each.
+pub const CHUNK_JOBS: u64 = 256;
+
+/// Default `--lease`.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
+/// This process, as the group's tables name it: `host:pid`.
+pub fn member_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// The inputs' listing, as every member must see it: how many jobs the walk yields and a
+/// digest of their names (relative to their input, so machines may mount the shared folder in
+/// different places) and sizes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub jobs: u64,
+    pub fingerprint: String,
+}
+
+/// A [`Listing`] being made, job by job.
+#[derive(Default)]
+pub struct ListingBuilder {
+    hash: Sha256,
+    jobs: u64,
+}
+
+impl ListingBuilder {
+    /// One job of input number `input`: its origin with the input's own path taken off.
+    pub fn add(&mut self, input: usize, relative: &str, size: u64) {
+        self.hash.update((input as u64).to_le_bytes());
+        self.hash.update((relative.len() as u64).to_le_bytes());
+        self.hash.update(relative.as_bytes());
+        self.hash.update(size.to_le_bytes());
+        self.jobs += 1;
+    }
+
+    pub fn finish(self) -> Listing {
+        let digest = self.hash.finalize();
+        Listing {
+            jobs: self.jobs,
+            fingerprint: digest[..12].iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+/// A chunk this member holds, as the writer's transaction marks it committed.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub group: String,
+    pub chunk: u64,
+    pub member: String,
+}
+
+impl Claim {
+    /// In the transaction that records the chunk's files: mark it committed, with its counts,
+    /// if it is still this member's. `$1` group, `$2` chunk, `$3` member, `$4..$8` counts.
+    pub const COMMIT_SQL: &'static str = "UPDATE group_chunks SET state = 'committed',
+            committed_at = now(), files = $4::bigint, imported = $5::bigint,
+            duplicate = $6::bigint, failed = $7::bigint, unsupported = $8::bigint
+         WHERE group_name = $1 AND chunk = $2::bigint AND member = $3 AND state = 'claimed'";
+
+    /// The parameters of [`Claim::COMMIT_SQL`], as text.
+    pub fn params(&self, counts: &Counts) -> [String; 8] {
+        [
+            self.group.clone(),
+            self.chunk.to_string(),
+            self.member.clone(),
+            counts.files().to_string(),
+            counts.imported.to_string(),
+            counts.duplicate.to_string(),
+            counts.failed.to_string(),
+            counts.unsupported.to_string(),
+        ]
+    }
+}
+
+/// What joining a group found.
+pub enum Joined {
+    /// This member created the group and its batch.
+    Created(i64),
+    /// The group's work is in progress (or was interrupted): this member joins it.
+    Joined(i64),
+    /// Every chunk is committed: nothing to do.
+    Finished(i64),
+}
+
+/// What a member waiting to commit chunk `k` should do.
+pub enum Turn {
+    /// Every chunk before `k` is committed.
+    Go,
+    /// This member has just claimed an earlier chunk whose member is gone (its lease ran out,
+    /// or it let the chunk go): read and record it first.
+    Redo(u64),
+    /// Earlier chunks are still being worked on by live members.
+    Wait,
+}
+
+/// One member's connection to its group. Shared by the walker (claims), the writer (turns,
+/// recoveries) and the heartbeat (leases).
+pub struct Group {
+    pub name: String,
+    pub member: String,
+    pub lease: Duration,
+    pub jobs: u64,
+    pub chunks: u64,
+    pub batch: i64,
+    client: Mutex<Client>,
+    /// Claim statements issued, for the benchmark's round trips per file.
+    pub round_trips: std::sync::atomic::AtomicU64,
+    stopped: AtomicBool,
+}
+
+/// A chunk no live member holds.
+const CLAIMABLE: &str = "(state = 'free' OR (state = 'claimed' AND lease_until < now()))";
+
+/// The SQL for a lease of `secs` seconds from now.
+fn lease_sql(lease: Duration) -> String {
+    format!(
+        "now() + interval '{} milliseconds'",
+        lease.as_millis().max(1)
+    )
+}
+
+impl Group {
+    /// Connect to the group's database on a connection of its own, with `search_path` set to
+    /// batchimp's schema (the tables exist: the sink has migrated them).
+    pub fn connect(target: &PgTarget, name: &str, lease: Duration) -> Result<Group> {
+        let mut client = target.settings.connect()?;
+        client.batch_execute(&format!("SET search_path TO \"{}\"", target.schema))?;
+        Ok(Group {
+            name: name.to_owned(),
+            member: member_name(),
+            lease,
+            jobs: 0,
+            chunks: 0,
+            batch: 0,
+            client: Mutex::new(client),
+            round_trips: Default::default(),
+            stopped: AtomicBool::new(false),
+        })
+    }
+
+    fn client(&self) -> std::sync::MutexGuard<'_, Client> {
+        self.client.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Join the group `name`, creating it (and its batch, by `start_batch`) when it does not
+    /// exist. Inputs whose listing differs from the group's are refused.
+    pub fn join(
+        &mut self,
+        listing: &Listing,
+        start_batch: &mut dyn FnMut() -> Result<i64>,
+    ) -> Result<Joined> {
+        let chunks = listing.jobs.div_ceil(CHUNK_JOBS);
+        let client = self.client.get_mut().unwrap_or_else(|e| e.into_inner());
+        let mut tx = client.transaction()?;
+        // Members that start together create the group once.
+        tx.query_typed(
+            "SELECT pg_advisory_xact_lock(hashtext('batchimp group ' || $1))",
+            &[(&self.name, Type::TEXT)],
+        )?;
+        let found = tx.query_typed(
+            "SELECT batch_id, fingerprint, jobs, finished FROM batch_groups WHERE name = $1",
+            &[(&self.name, Type::TEXT)],
+        )?;
+        let joined = if let Some(row) = found.first() {
+            let (batch, fingerprint, jobs, finished): (i64, String, i64, i64) =
+                (row.get(0), row.get(1), row.get(2), row.get(3));
+            if fingerprint != listing.fingerprint || jobs as u64 != listing.jobs {
+                bail!(
+                    "group {:?} loads other inputs: its listing has {jobs} files (fingerprint {fingerprint}), these inputs list {} (fingerprint {}); every member of a group must be given the same files (or name another group)",
+                    self.name,
+                    listing.jobs,
+                    listing.fingerprint
+                );
+            }
+            self.batch = batch;
+            if finished != 0 {
+                Joined::Finished(batch)
+            } else {
+                Joined::Joined(batch)
+            }
+        } else {
+            let batch = start_batch()?;
+            tx.query_typed(
+                "INSERT INTO batch_groups (name, batch_id, fingerprint, jobs, chunk_jobs, created_at)
+                 VALUES ($1, $2::bigint, $3, $4::bigint, $5::bigint, now())",
+                &[
+                    (&self.name, Type::TEXT),
+                    (&batch.to_string(), Type::TEXT),
+                    (&listing.fingerprint, Type::TEXT),
+                    (&listing.jobs.to_string(), Type::TEXT),
+                    (&CHUNK_JOBS.to_string(), Type::TEXT),
+                ],
+            )?;
+            tx.query_typed(
+                "INSERT INTO group_chunks (group_name, chunk, state)
+                 SELECT $1, n, 'free' FROM generate_series(0, $2::bigint - 1) AS n",
+                &[(&self.name, Type::TEXT), (&chunks.to_string(), Type::TEXT)],
+            )?;
+            self.batch = batch;
+            Joined::Created(batch)
+        };
+        tx.commit()?;
+        self.jobs = listing.jobs;
+        self.chunks = chunks;
+        Ok(joined)
+    }
+
+    /// Claim chunk `chunk` if it is free (or its member's lease ran out). False when another
+    /// member has it, or it is committed.
+    pub fn claim(&self, chunk: u64) -> Result<bool> {
+        let which = format!("$2::bigint AND {CLAIMABLE}");
+        Ok(self.claim_where(&which, chunk)?.is_some())
+    }
+
+    /// Whether this member may commit chunk `chunk` now (see [`Turn`]).
+    pub fn turn(&self, chunk: u64) -> Result<Turn> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let pending = self.client().query_typed(
+            "SELECT count(*) FROM group_chunks
+             WHERE group_name = $1 AND chunk < $2::bigint AND state <> 'committed'",
+            &[(&self.name, Type::TEXT), (&chunk.to_string(), Type::TEXT)],
+        )?[0]
+            .get::<_, i64>(0);
+        if pending == 0 {
+            return Ok(Turn::Go);
+        }
+        // The first chunk before `chunk` that no live member holds: free (a member let it go)
+        // or claimed by a member whose lease ran out; one being claimed this instant is skipped.
+        let which = format!(
+            "(SELECT chunk FROM group_chunks WHERE group_name = $1 AND chunk < $2::bigint
+                AND {CLAIMABLE} ORDER BY chunk LIMIT 1 FOR UPDATE SKIP LOCKED)"
+        );
+        Ok(match self.claim_where(&which, chunk)? {
+            Some(c) => Turn::Redo(c),
+            None => Turn::Wait,
+        })
+    }
+
+    /// Claim the chunk `which` selects (SQL in which `$2` is `n`); the chunk claimed.
+    fn claim_where(&self, which: &str, n: u64) -> Result<Option<u64>> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let sql = format!(
+            "UPDATE group_chunks SET state = 'claimed', member = $3, lease_until = {},
+                claimed_at = now(), claims = claims + 1
+             WHERE group_name = $1 AND chunk = {which}
+             RETURNING chunk",
+            lease_sql(self.lease)
+        );
+        let rows = self.client().query_typed(
+            &sql,
+            &[
+                (&self.name, Type::TEXT),
+                (&n.to_string(), Type::TEXT),
+                (&self.member, Type::TEXT),
+            ],
+        )?;
+        Ok(rows.first().map(|r| r.get::<_, i64>(0) as u64))
+    }
+
+    /// Renew the leases of every chunk this member holds.
+    pub fn renew(&self) -> Result<()> {
+        let sql = format!(
+            "UPDATE group_chunks SET lease_until = {}
+             WHERE group_name = $1 AND member = $2 AND state = 'claimed'",
+            lease_sql(self.lease)
+        );
+        self.client().execute_typed(
+            &sql,
+            &[(&self.name, Type::TEXT), (&self.member, Type::TEXT)],
+        )?;
+        Ok(())
+    }
+
+    /// Let every chunk this member holds go (Ctrl-C, a failure), for the others to take now
+    /// rather than when the lease runs out.
+    pub fn release(&self) -> Result<()> {
+        self.client().execute_typed(
+            "UPDATE group_chunks SET state = 'free', member = NULL, lease_until = NULL
+             WHERE group_name = $1 AND member = $2 AND state = 'claimed'",
+            &[(&self.name, Type::TEXT), (&self.member, Type::TEXT)],
+        )?;
+        Ok(())
+    }
+
+    /// Mark the group finished; true for the one member that does it (it closes the batch).
+    pub fn finish(&self) -> Result<bool> {
+        let n = self.client().execute_typed(
+            "UPDATE batch_groups SET finished = 1 WHERE name = $1 AND finished = 0",
+            &[(&self.name, Type::TEXT)],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Renew this member's leases every third of a lease until [`Group::stop`]. A renewal that
+    /// fails is tried again at the next beat; meanwhile the lease may run out and the chunk go
+    /// to another member, which the commit then finds out.
+    pub fn heartbeat(&self) {
+        let beat = (self.lease / 3).max(Duration::from_millis(50));
+        let step = Duration::from_millis(20);
+        let mut since = Duration::ZERO;
+        while !self.stopped.load(Ordering::Relaxed) {
+            std::thread::sleep(step);
+            since += step;
+            if since >= beat {
+                since = Duration::ZERO;
+                if let Err(e) = self.renew() {
+                    tracing::warn!(event = "lease_renewal_failed", group = %self.name, "cannot renew the group's leases: {e:#}");
+                }
+            }
+        }
+    }
+
+    /// End the heartbeat.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
+    /// The claim the writer's transaction marks committed.
+    pub fn claim_of(&self, chunk: u64) -> Claim {
+        Claim {
+            group: self.name.clone(),
+            chunk,
+            member: self.member.clone(),
+        }
+    }
+
+    /// How many jobs chunk `chunk` holds (the last one may hold fewer).
+    pub fn chunk_len(&self, chunk: u64) -> u64 {
+        CHUNK_JOBS.min(self.jobs - chunk * CHUNK_JOBS)
+    }
+}
+
+/// The group `name`'s batch, for `report --group`, `resume --group`, `retry --group`.
+pub fn batch_of(client: &mut Client, name: &str) -> Result<i64> {
+    let rows = client
+        .query_typed(
+            "SELECT batch_id FROM batch_groups WHERE name = $1",
+            &[(&name, Type::TEXT)],
+        )
+        .context("cannot read the groups")?;
+    match rows.first() {
+        Some(r) => Ok(r.get(0)),
+        None => bail!("no group {name:?} in this database"),
+    }
+}
+
+/// The listing of `inputs` as the pipeline's walk yields it (jobs in walk order), without
+/// reading any file: names from folders and ZIP central directories.
+pub fn listing(inputs: &[std::path::PathBuf], opts: crate::source::WalkOptions) -> Listing {
+    let prefixes: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    let mut listing = ListingBuilder::default();
+    let mut emit = |job: crate::source::Job| {
+        let (input, relative) = prefixes
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| job.origin.strip_prefix(p.as_str()).map(|r| (i, r)))
+            .unwrap_or((usize::MAX, job.origin.as_str()));
+        listing.add(input, relative, job.size);
+        true
+    };
+    let mut warn = |_: String| {};
+    crate::source::Walker {
+        opts,
+        filter: &crate::source::Filter::All,
+        emit: &mut emit,
+        warn: &mut warn,
+    }
+    .walk(inputs);
+    listing.finish()
+}
+
+/// What one member of a group did, from its committed chunks.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MemberReport {
+    pub member: String,
+    pub chunks: u64,
+    pub files: u64,
+    pub imported: u64,
+    pub duplicate: u64,
+    pub failed: u64,
+    pub unsupported: u64,
+    /// From its first claim to its last commit.
+    pub seconds: f64,
+    pub files_per_second: f64,
+}
+
+/// A group as `report --group` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GroupReport {
+    pub name: String,
+    pub batch_id: i64,
+    pub finished: bool,
+    /// Files and ZIP members the inputs list (a ZIP inside a ZIP counts once).
+    pub listed: u64,
+    pub chunks: u64,
+    pub chunks_committed: u64,
+    /// Claims beyond one per chunk: chunks taken over from a member that was gone.
+    pub chunks_taken_over: u64,
+    pub members: Vec<MemberReport>,
+}
+
+/// The group `name`, read on `client` (whose search path is batchimp's schema).
+pub fn report(client: &mut Client, name: &str) -> Result<GroupReport> {
+    let rows = client.query_typed(
+        "SELECT batch_id, finished, jobs FROM batch_groups WHERE name = $1",
+        &[(&name, Type::TEXT)],
+    )?;
+    let Some(g) = rows.first() else {
+        bail!("no group {name:?} in this database");
+    };
+    let (batch_id, finished, jobs): (i64, i64, i64) = (g.get(0), g.get(1), g.get(2));
+    let c = client.query_typed_one(
+        "SELECT count(*), count(*) FILTER (WHERE state = 'committed'),
+            coalesce(sum(greatest(claims - 1, 0)), 0)::bigint
+         FROM group_chunks WHERE group_name = $1",
+        &[(&name, Type::TEXT)],
+    )?;
+    let members = client.query_typed(
+        "SELECT member, count(*), sum(files)::bigint, sum(imported)::bigint,
+            sum(duplicate)::bigint, sum(failed)::bigint, sum(unsupported)::bigint,
+            extract(epoch FROM max(committed_at) - min(claimed_at))::float8
+         FROM group_chunks WHERE group_name = $1 AND state = 'committed'
+         GROUP BY member ORDER BY member",
+        &[(&name, Type::TEXT)],
+    )?;
+    let n = |r: &postgres::Row, i: usize| r.get::<_, Option<i64>>(i).unwrap_or(0) as u64;
+    Ok(GroupReport {
+        name: name.to_owned(),
+        batch_id,
+        finished: finished != 0,
+        listed: jobs as u64,
+        chunks: c.get::<_, i64>(0) as u64,
+        chunks_committed: c.get::<_, i64>(1) as u64,
+        chunks_taken_over: c.get::<_, i64>(2) as u64,
+        members: members
+            .iter()
+            .map(|r| {
+                let seconds = r.get::<_, Option<f64>>(7).unwrap_or(0.0);
+                let files = n(r, 2);
+                MemberReport {
+                    member: r.get(0),
+                    chunks: n(r, 1),
+                    files,
+                    imported: n(r, 3),
+                    duplicate: n(r, 4),
+                    failed: n(r, 5),
+                    unsupported: n(r, 6),
+                    seconds,
+                    files_per_second: if seconds > 0.0 {
+                        files as f64 / seconds
+                    } else {
+                        0.0
+                    },
+                }
+            })
+            .collect(),
+    })
+}
+
+/// Connect for reading a group's tables (`report --group`, `resume --group`).
+pub fn connect_reader(target: &PgTarget) -> Result<Client> {
+    let mut client = target.settings.connect()?;
+    client.batch_execute(&format!("SET search_path TO \"{}\"", target.schema))?;
+    Ok(client)
+}

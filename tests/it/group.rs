@@ -1,0 +1,183 @@
+//! `--group`: several processes loading the same inputs into one PostgreSQL database, against a
+//! real server. The database must end as one run of the same inputs leaves it, every file
+//! recorded once, whatever the members' number, speed and deaths.
+
+use crate::helpers::{Db, Env, fixture};
+use crate::reliability::{assert_same, snapshot};
+use crate::testdata;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Thousands of NF-e (duplicates, resends, broken files, a ZIP), two catalogs and the CFDI
+/// fixtures, in one folder; the number of files.
+fn inputs(data: &Env) -> (String, u64) {
+    let dir = data.path("carga");
+    let mut files = u64::from(testdata::dataset(&dir, 3000));
+    let cfdi = dir.join("cfdi");
+    std::fs::create_dir_all(&cfdi).unwrap();
+    for entry in std::fs::read_dir(fixture("cfdi")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), cfdi.join(entry.file_name())).unwrap();
+        files += 1;
+    }
+    (dir.display().to_string(), files)
+}
+
+fn member(env: &Env, input: &str, extra: &[&str]) -> Child {
+    Command::new(env.cmd().get_program())
+        .args(["run", input, "--group", "carga", "--workers", "1", "-q"])
+        .args(extra)
+        .args(env.db_args())
+        .current_dir(env.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finish(child: Child) -> (i32, String) {
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every file recorded exactly once, in the group's one batch.
+fn assert_once(env: &Env, files: u64) {
+    assert_eq!(env.count("SELECT count(*) FROM batches"), 1);
+    assert_eq!(env.count("SELECT count(*) FROM files") as u64, files);
+    assert_eq!(
+        env.count("SELECT count(*) FROM (SELECT origin FROM files GROUP BY origin HAVING count(*) > 1) AS twice"),
+        0
+    );
+    assert_eq!(
+        env.text("SELECT status FROM batches").as_deref(),
+        Some("completed")
+    );
+}
+
+fn group_report(env: &Env) -> (i32, serde_json::Value) {
+    let out = env.on_db(&["report", "--group", "carga", "--json"]);
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), json)
+}
+
+#[test]
+fn three_members_load_like_one_run() {
+    let Some(db) = Db::postgres() else { return };
+    let data = Env::new();
+    let (input, files) = inputs(&data);
+    let single = Env::on(db);
+    let run = single.run(&[&input, "--workers", "2"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    let expected = snapshot(&single);
+
+    let env = Env::on(db);
+    let members: Vec<Child> = (0..3).map(|_| member(&env, &input, &[])).collect();
+    let mut failed_somewhere = false;
+    for m in members {
+        let (code, stderr) = finish(m);
+        assert!(
+            code == 0 || code == 1,
+            "a member's own exit code: {code}: {stderr}"
+        );
+        failed_somewhere |= code == 1;
+    }
+    assert!(failed_somewhere, "the broken files failed in some member");
+    assert_same(&expected, &snapshot(&env), "three members against one run");
+    assert_once(&env, files);
+
+    // The group as one load: its members' parts add up to the batch; exit 1 (files failed).
+    let (code, report) = group_report(&env);
+    assert_eq!(code, 1);
+    let group = &report["group"];
+    eprintln!("{group:#}");
+    assert_eq!(group["finished"], true);
+    assert_eq!(group["chunks_committed"], group["chunks"]);
+    let members = group["members"].as_array().unwrap();
+    let sum = |k: &str| members.iter().map(|m| m[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("files"), files, "{group}");
+    assert_eq!(
+        sum("failed"),
+        report["totals"]["by_status"]["failed"].as_u64().unwrap()
+    );
+    let text = String::from_utf8(env.on_db(&["report", "--group", "carga"]).stdout).unwrap();
+    assert!(text.contains("group carga: finished"), "{text}");
+
+    // A member started after the group finished finds nothing to do.
+    let (code, stderr) = finish(member(&env, &input, &[]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("finished already"), "{stderr}");
+    assert_once(&env, files);
+
+    // Other inputs cannot join the group.
+    let other = data.path("carga/000");
+    let (code, stderr) = finish(member(&env, &other.display().to_string(), &[]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("loads other inputs"), "{stderr}");
+}
+
+#[test]
+fn a_member_killed_mid_load_loses_nothing() {
+    let Some(db) = Db::postgres() else { return };
+    let data = Env::new();
+    let (input, files) = inputs(&data);
+    let single = Env::on(db);
+    assert_eq!(single.run(&[&input, "--workers", "2"]).code(), 1);
+    let expected = snapshot(&single);
+
+    let env = Env::on(db);
+    let lease = ["--lease", "2s"];
+    let mut victim = member(&env, &input, &lease);
+    // Killed while it holds a claim: that chunk must be taken over by the others.
+    let pattern = format!("%:{}", victim.id());
+    let started = Instant::now();
+    loop {
+        let held = env
+            .try_rows(&format!(
+                "SELECT count(*) FROM group_chunks WHERE member LIKE '{pattern}' AND state = 'claimed'"
+            ))
+            .ok()
+            .and_then(|r| r[0][0].clone())
+            .is_some_and(|n| n != "0");
+        if held {
+            break;
+        }
+        assert!(
+            victim.try_wait().unwrap().is_none(),
+            "the member ended before it claimed"
+        );
+        assert!(started.elapsed() < Duration::from_secs(60), "no claim");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let others: Vec<Child> = (0..2).map(|_| member(&env, &input, &lease)).collect();
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    for m in others {
+        let (code, stderr) = finish(m);
+        assert!(code == 0 || code == 1, "{code}: {stderr}");
+    }
+    assert_same(&expected, &snapshot(&env), "after a member's kill -9");
+    assert_once(&env, files);
+    let (_, report) = group_report(&env);
+    assert!(
+        report["group"]["chunks_taken_over"].as_u64().unwrap() >= 1,
+        "the dead member's chunk was taken over: {}",
+        report["group"]
+    );
+}
+
+#[test]
+fn a_group_needs_postgresql() {
+    let env = Env::new();
+    let out = env.on_db(&["run", &fixture("nfe"), "--group", "carga"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--group needs a PostgreSQL database"),
+        "{stderr}"
+    );
+    assert!(!env.db().exists() || env.count("SELECT count(*) FROM batches") == 0);
+}
