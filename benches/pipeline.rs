@@ -616,6 +616,74 @@ fn postgres_bench(
             if kb <= 64 * 1024 { "yes" } else { "no" }
         );
     }
+    group_bench(a, data, manifest, bin, &url, &mut admin, pg_s);
+}
+
+/// `--group` with 1, 2 and 3 members on this machine against the same server: files/s, and
+/// the database round trips the coordination took (claims, turns) per file. Each member runs
+/// `--workers 1`; on a 2-core machine the curve mostly shows what the coordination costs.
+fn group_bench(
+    a: &Args,
+    data: &Path,
+    manifest: &nfe_gen::Manifest,
+    bin: &str,
+    url: &str,
+    admin: &mut postgres::Client,
+    single_s: f64,
+) {
+    println!(
+        "\n`--group` on this machine (each member --workers 1); median of {} runs\n",
+        a.runs
+    );
+    println!("| members | wall | files/s | × one run (2 workers) | round trips per file |");
+    println!("| --- | --- | --- | --- | --- |");
+    for members in 1..=3 {
+        let mut walls = Vec::new();
+        let mut trips = 0u64;
+        for _ in 0..a.runs {
+            admin
+                .batch_execute("DROP SCHEMA IF EXISTS batchimp CASCADE")
+                .unwrap();
+            let started = Instant::now();
+            let children: Vec<_> = (0..members)
+                .map(|_| {
+                    Command::new(bin)
+                        .arg("run")
+                        .arg(data)
+                        .args(["--group", "bench", "--workers", "1", "--report", "-"])
+                        .arg("--db")
+                        .arg(url)
+                        .stdout(std::process::Stdio::null())
+                        .stderr(std::process::Stdio::piped())
+                        .spawn()
+                        .expect("runs")
+                })
+                .collect();
+            trips = 0;
+            for child in children {
+                let out = child.wait_with_output().unwrap();
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(
+                    matches!(out.status.code(), Some(0) | Some(1)),
+                    "a group member failed: {err}"
+                );
+                trips += err
+                    .split("; ")
+                    .find_map(|part| part.strip_suffix(" database round trips to coordinate"))
+                    .and_then(|n| n.trim().parse::<u64>().ok())
+                    .unwrap_or(0);
+            }
+            walls.push(started.elapsed());
+        }
+        check_pg(admin, manifest);
+        let wall = median(walls).as_secs_f64();
+        println!(
+            "| {members} | {wall:.2} s | {:.0} | {:.2} | {:.3} |",
+            manifest.files as f64 / wall,
+            wall / single_s,
+            trips as f64 / manifest.files as f64
+        );
+    }
 }
 
 /// The catalog half: floor, `sqlite3 .import`, batchimp; rows checked against the manifest.

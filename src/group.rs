@@ -21,7 +21,7 @@
 
 use crate::ledger::Counts;
 use crate::sink::postgres::PgTarget;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use postgres::Client;
 use postgres::types::Type;
 use sha2::{Digest, Sha256};
@@ -143,7 +143,11 @@ pub struct Group {
     pub chunks: u64,
     pub batch: i64,
     client: Mutex<Client>,
-    /// Claim statements issued, for the benchmark's round trips per file.
+    /// batchimp's schema: every statement names its tables in it (no session `search_path`,
+    /// so transaction-mode poolers work).
+    schema: String,
+    /// Statements sent to coordinate (claims, turns, lease renewals, chunks marked
+    /// committed): what the group costs beyond the loading itself.
     pub round_trips: std::sync::atomic::AtomicU64,
     stopped: AtomicBool,
 }
@@ -160,12 +164,12 @@ fn lease_sql(lease: Duration) -> String {
 }
 
 impl Group {
-    /// Connect to the group's database on a connection of its own, with `search_path` set to
-    /// batchimp's schema (the tables exist: the sink has migrated them).
+    /// Connect to the group's database on a connection of its own (the tables exist: the sink
+    /// has migrated them).
     pub fn connect(target: &PgTarget, name: &str, lease: Duration) -> Result<Group> {
-        let mut client = target.settings.connect()?;
-        client.batch_execute(&format!("SET search_path TO \"{}\"", target.schema))?;
+        let client = target.settings.connect()?;
         Ok(Group {
+            schema: target.schema.clone(),
             name: name.to_owned(),
             member: member_name(),
             lease,
@@ -176,6 +180,11 @@ impl Group {
             round_trips: Default::default(),
             stopped: AtomicBool::new(false),
         })
+    }
+
+    /// `sql` with the group tables named in batchimp's schema.
+    fn q(&self, sql: &str) -> String {
+        qualify(sql, &self.schema)
     }
 
     fn client(&self) -> std::sync::MutexGuard<'_, Client> {
@@ -194,11 +203,17 @@ impl Group {
         let mut tx = client.transaction()?;
         // Members that start together create the group once.
         tx.query_typed(
-            "SELECT pg_advisory_xact_lock(hashtext('batchimp group ' || $1))",
+            &qualify(
+                "SELECT pg_advisory_xact_lock(hashtext('batchimp group ' || $1))",
+                &self.schema,
+            ),
             &[(&self.name, Type::TEXT)],
         )?;
         let found = tx.query_typed(
-            "SELECT batch_id, fingerprint, jobs, finished FROM batch_groups WHERE name = $1",
+            &qualify(
+                "SELECT batch_id, fingerprint, jobs, finished FROM batch_groups WHERE name = $1",
+                &self.schema,
+            ),
             &[(&self.name, Type::TEXT)],
         )?;
         let joined = if let Some(row) = found.first() {
@@ -221,8 +236,8 @@ impl Group {
         } else {
             let batch = start_batch()?;
             tx.query_typed(
-                "INSERT INTO batch_groups (name, batch_id, fingerprint, jobs, chunk_jobs, created_at)
-                 VALUES ($1, $2::bigint, $3, $4::bigint, $5::bigint, now())",
+                &qualify("INSERT INTO batch_groups (name, batch_id, fingerprint, jobs, chunk_jobs, created_at)
+                 VALUES ($1, $2::bigint, $3, $4::bigint, $5::bigint, now())", &self.schema),
                 &[
                     (&self.name, Type::TEXT),
                     (&batch.to_string(), Type::TEXT),
@@ -232,8 +247,11 @@ impl Group {
                 ],
             )?;
             tx.query_typed(
-                "INSERT INTO group_chunks (group_name, chunk, state)
+                &qualify(
+                    "INSERT INTO group_chunks (group_name, chunk, state)
                  SELECT $1, n, 'free' FROM generate_series(0, $2::bigint - 1) AS n",
+                    &self.schema,
+                ),
                 &[(&self.name, Type::TEXT), (&chunks.to_string(), Type::TEXT)],
             )?;
             self.batch = batch;
@@ -256,8 +274,11 @@ impl Group {
     pub fn turn(&self, chunk: u64) -> Result<Turn> {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
         let pending = self.client().query_typed(
-            "SELECT count(*) FROM group_chunks
+            &qualify(
+                "SELECT count(*) FROM group_chunks
              WHERE group_name = $1 AND chunk < $2::bigint AND state <> 'committed'",
+                &self.schema,
+            ),
             &[(&self.name, Type::TEXT), (&chunk.to_string(), Type::TEXT)],
         )?[0]
             .get::<_, i64>(0);
@@ -287,7 +308,7 @@ impl Group {
             lease_sql(self.lease)
         );
         let rows = self.client().query_typed(
-            &sql,
+            &self.q(&sql),
             &[
                 (&self.name, Type::TEXT),
                 (&n.to_string(), Type::TEXT),
@@ -299,13 +320,14 @@ impl Group {
 
     /// Renew the leases of every chunk this member holds.
     pub fn renew(&self) -> Result<()> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
         let sql = format!(
             "UPDATE group_chunks SET lease_until = {}
              WHERE group_name = $1 AND member = $2 AND state = 'claimed'",
             lease_sql(self.lease)
         );
         self.client().execute_typed(
-            &sql,
+            &self.q(&sql),
             &[(&self.name, Type::TEXT), (&self.member, Type::TEXT)],
         )?;
         Ok(())
@@ -315,8 +337,11 @@ impl Group {
     /// rather than when the lease runs out.
     pub fn release(&self) -> Result<()> {
         self.client().execute_typed(
-            "UPDATE group_chunks SET state = 'free', member = NULL, lease_until = NULL
+            &qualify(
+                "UPDATE group_chunks SET state = 'free', member = NULL, lease_until = NULL
              WHERE group_name = $1 AND member = $2 AND state = 'claimed'",
+                &self.schema,
+            ),
             &[(&self.name, Type::TEXT), (&self.member, Type::TEXT)],
         )?;
         Ok(())
@@ -325,7 +350,10 @@ impl Group {
     /// Mark the group finished; true for the one member that does it (it closes the batch).
     pub fn finish(&self) -> Result<bool> {
         let n = self.client().execute_typed(
-            "UPDATE batch_groups SET finished = 1 WHERE name = $1 AND finished = 0",
+            &qualify(
+                "UPDATE batch_groups SET finished = 1 WHERE name = $1 AND finished = 0",
+                &self.schema,
+            ),
             &[(&self.name, Type::TEXT)],
         )?;
         Ok(n == 1)
@@ -355,8 +383,9 @@ impl Group {
         self.stopped.store(true, Ordering::Relaxed);
     }
 
-    /// The claim the writer's transaction marks committed.
+    /// The claim the writer's transaction marks committed (one more round trip, in it).
     pub fn claim_of(&self, chunk: u64) -> Claim {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
         Claim {
             group: self.name.clone(),
             chunk,
@@ -367,20 +396,6 @@ impl Group {
     /// How many jobs chunk `chunk` holds (the last one may hold fewer).
     pub fn chunk_len(&self, chunk: u64) -> u64 {
         CHUNK_JOBS.min(self.jobs - chunk * CHUNK_JOBS)
-    }
-}
-
-/// The group `name`'s batch, for `report --group`, `resume --group`, `retry --group`.
-pub fn batch_of(client: &mut Client, name: &str) -> Result<i64> {
-    let rows = client
-        .query_typed(
-            "SELECT batch_id FROM batch_groups WHERE name = $1",
-            &[(&name, Type::TEXT)],
-        )
-        .context("cannot read the groups")?;
-    match rows.first() {
-        Some(r) => Ok(r.get(0)),
-        None => bail!("no group {name:?} in this database"),
     }
 }
 
@@ -439,10 +454,13 @@ pub struct GroupReport {
     pub members: Vec<MemberReport>,
 }
 
-/// The group `name`, read on `client` (whose search path is batchimp's schema).
-pub fn report(client: &mut Client, name: &str) -> Result<GroupReport> {
+/// The group `name`, read on `client` from batchimp's `schema`.
+pub fn report(client: &mut Client, schema: &str, name: &str) -> Result<GroupReport> {
     let rows = client.query_typed(
-        "SELECT batch_id, finished, jobs FROM batch_groups WHERE name = $1",
+        &qualify(
+            "SELECT batch_id, finished, jobs FROM batch_groups WHERE name = $1",
+            schema,
+        ),
         &[(&name, Type::TEXT)],
     )?;
     let Some(g) = rows.first() else {
@@ -450,17 +468,23 @@ pub fn report(client: &mut Client, name: &str) -> Result<GroupReport> {
     };
     let (batch_id, finished, jobs): (i64, i64, i64) = (g.get(0), g.get(1), g.get(2));
     let c = client.query_typed_one(
-        "SELECT count(*), count(*) FILTER (WHERE state = 'committed'),
+        &qualify(
+            "SELECT count(*), count(*) FILTER (WHERE state = 'committed'),
             coalesce(sum(greatest(claims - 1, 0)), 0)::bigint
          FROM group_chunks WHERE group_name = $1",
+            schema,
+        ),
         &[(&name, Type::TEXT)],
     )?;
     let members = client.query_typed(
-        "SELECT member, count(*), sum(files)::bigint, sum(imported)::bigint,
+        &qualify(
+            "SELECT member, count(*), sum(files)::bigint, sum(imported)::bigint,
             sum(duplicate)::bigint, sum(failed)::bigint, sum(unsupported)::bigint,
             extract(epoch FROM max(committed_at) - min(claimed_at))::float8
          FROM group_chunks WHERE group_name = $1 AND state = 'committed'
          GROUP BY member ORDER BY member",
+            schema,
+        ),
         &[(&name, Type::TEXT)],
     )?;
     let n = |r: &postgres::Row, i: usize| r.get::<_, Option<i64>>(i).unwrap_or(0) as u64;
@@ -499,7 +523,11 @@ pub fn report(client: &mut Client, name: &str) -> Result<GroupReport> {
 
 /// Connect for reading a group's tables (`report --group`, `resume --group`).
 pub fn connect_reader(target: &PgTarget) -> Result<Client> {
-    let mut client = target.settings.connect()?;
-    client.batch_execute(&format!("SET search_path TO \"{}\"", target.schema))?;
-    Ok(client)
+    target.settings.connect()
+}
+
+/// `sql` with the group tables qualified by `schema`.
+fn qualify(sql: &str, schema: &str) -> String {
+    sql.replace("group_chunks", &format!("\"{schema}\".group_chunks"))
+        .replace("batch_groups", &format!("\"{schema}\".batch_groups"))
 }

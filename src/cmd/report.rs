@@ -53,7 +53,7 @@ fn group_report(target: &Target, name: &str) -> Result<crate::group::GroupReport
         );
     };
     let mut client = crate::group::connect_reader(pg)?;
-    crate::group::report(&mut client, name)
+    crate::group::report(&mut client, &pg.schema, name)
 }
 
 /// The batch of group `name` (`resume --group`, `retry --group`).

@@ -166,7 +166,7 @@ pub fn run_group(
         (info, None)
     };
     let line = format!(
-        "{}; this member ({}): {} files, {} imported, {} duplicate, {} failed, {} unsupported",
+        "{}; this member ({}): {} files, {} imported, {} duplicate, {} failed, {} unsupported; {} database round trips to coordinate",
         summary_line(&info, report_path.as_ref(), false).replacen(
             "batchimp: batch",
             &format!("batchimp: group {name}: batch"),
@@ -177,7 +177,8 @@ pub fn run_group(
         mine.imported,
         mine.duplicate,
         mine.failed,
-        mine.unsupported
+        mine.unsupported,
+        group.round_trips.load(std::sync::atomic::Ordering::Relaxed)
     );
     log_end(&info, BatchStatus::Completed, &line, report_path.as_ref());
     if exec.log.plain_summary() && (!exec.quiet || mine.failed > 0) {
