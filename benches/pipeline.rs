@@ -668,8 +668,11 @@ fn group_bench(
                     "a group member failed: {err}"
                 );
                 trips += err
-                    .split("; ")
-                    .find_map(|part| part.strip_suffix(" database round trips to coordinate"))
+                    .split(['\n', ';'])
+                    .find_map(|part| {
+                        part.trim()
+                            .strip_suffix(" database round trips to coordinate")
+                    })
                     .and_then(|n| n.trim().parse::<u64>().ok())
                     .unwrap_or(0);
             }

@@ -284,8 +284,9 @@ struct GroupWriter<'a> {
     cancelled: &'a AtomicBool,
 }
 
-/// How long a member waiting for its turn sleeps between looks, at most.
-const TURN_POLL_MAX: Duration = Duration::from_millis(100);
+/// How long a member waiting for its turn sleeps between looks, at most: a look is one small
+/// query, and every millisecond slept here is a millisecond the group's commits stand still.
+const TURN_POLL_MAX: Duration = Duration::from_millis(5);
 
 /// The counting walk's progress: files found so far, and their total once counted
 /// (`u64::MAX` until then).
@@ -399,37 +400,45 @@ impl Writer<'_> {
     /// its own chunks done, it stays until the whole group is.
     fn run_group(mut self, rx: Receiver<Done>, credits: Receiver<()>) -> Result<bool> {
         let mut next = 0u64;
+        // Work that came ahead of its turn: the workers go on parsing (up to the window) while
+        // this member waits for the chunks before its own to be committed.
         let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
-        for done in rx.iter() {
-            waiting.insert(done.seq, done);
-            while let Some(done) = waiting.remove(&next) {
-                let g = self.group.as_mut().expect("group");
-                if g.current.map(|(c, _)| c) != Some(done.chunk) {
-                    self.finish_chunk()?;
-                    if !self.wait_turn(done.chunk)? {
-                        return Ok(false);
+        loop {
+            let Some(done) = waiting.remove(&next) else {
+                match rx.recv() {
+                    Ok(done) => {
+                        waiting.insert(done.seq, done);
+                        continue;
                     }
-                    self.retrying("begin a transaction", |s| s.begin())?;
-                    self.group.as_mut().expect("group").current = Some((done.chunk, 0));
+                    Err(_) => break,
                 }
-                if let Some((_, jobs)) = &mut self.group.as_mut().expect("group").current {
-                    *jobs += done.jobs;
+            };
+            let g = self.group.as_mut().expect("group");
+            if g.current.map(|(c, _)| c) != Some(done.chunk) {
+                self.finish_chunk()?;
+                if !self.wait_turn(done.chunk, Some((&rx, &mut waiting)))? {
+                    return Ok(false);
                 }
-                for mut file in done.files {
-                    if let Outcome::Catalog(load) = &mut file.outcome {
-                        load.rows_read = self.progress.rows();
-                    }
-                    log_file(self.batch, &file);
-                    self.sink
-                        .record(self.batch, file, false, self.on_conflict)?;
-                }
-                let _ = credits.try_recv();
-                next += 1;
+                self.retrying("begin a transaction", |s| s.begin())?;
+                self.group.as_mut().expect("group").current = Some((done.chunk, 0));
             }
+            if let Some((_, jobs)) = &mut self.group.as_mut().expect("group").current {
+                *jobs += done.jobs;
+            }
+            for mut file in done.files {
+                if let Outcome::Catalog(load) = &mut file.outcome {
+                    load.rows_read = self.progress.rows();
+                }
+                log_file(self.batch, &file);
+                self.sink
+                    .record(self.batch, file, false, self.on_conflict)?;
+            }
+            let _ = credits.try_recv();
+            next += 1;
         }
         self.finish_chunk()?;
         // This member's chunks are in; the group's may not be (a member that died holds some).
-        self.wait_turn(u64::MAX)?;
+        self.wait_turn(u64::MAX, None)?;
         Ok(false)
     }
 
@@ -467,9 +476,14 @@ impl Writer<'_> {
     }
 
     /// Wait until every chunk before `chunk` is committed (`u64::MAX`: every chunk of the
-    /// group), redoing the chunks of members that are gone. False when interrupted.
-    fn wait_turn(&mut self, chunk: u64) -> Result<bool> {
-        let mut pause = Duration::from_millis(2);
+    /// group), redoing the chunks of members that are gone. False when interrupted. `work`:
+    /// the workers' channel, drained into the map meanwhile so that they keep parsing.
+    fn wait_turn(
+        &mut self,
+        chunk: u64,
+        mut work: Option<(&Receiver<Done>, &mut BTreeMap<u64, Done>)>,
+    ) -> Result<bool> {
+        let mut pause = Duration::from_micros(500);
         loop {
             let g = self.group.as_ref().expect("group");
             if interrupt::requested() {
@@ -481,10 +495,27 @@ impl Writer<'_> {
                 Turn::Go => return Ok(true),
                 Turn::Redo(lost) => {
                     self.redo_chunk(lost)?;
-                    pause = Duration::from_millis(2);
+                    pause = Duration::from_micros(500);
                 }
                 Turn::Wait => {
-                    std::thread::sleep(pause);
+                    // Meanwhile, take in what the workers finish, so they keep parsing.
+                    let deadline = Instant::now() + pause;
+                    match &mut work {
+                        Some((rx, waiting)) => loop {
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            match rx.recv_timeout(left) {
+                                Ok(done) => {
+                                    waiting.insert(done.seq, done);
+                                }
+                                Err(RecvTimeoutError::Timeout) => break,
+                                Err(RecvTimeoutError::Disconnected) => {
+                                    std::thread::sleep(left);
+                                    break;
+                                }
+                            }
+                        },
+                        None => std::thread::sleep(pause),
+                    }
                     pause = (pause * 2).min(TURN_POLL_MAX);
                 }
             }
