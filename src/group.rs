@@ -193,74 +193,99 @@ impl Group {
 
     /// Join the group `name`, creating it (and its batch, by `start_batch`) when it does not
     /// exist. Inputs whose listing differs from the group's are refused.
+    ///
+    /// No transaction here waits on another connection (the sink's `start_batch`) while it
+    /// holds locks: members that start together on a new schema would deadlock with each
+    /// other's migrations. The batch is started first; the group row and its chunks then go in
+    /// one transaction, and a member that finds the group created meanwhile drops its unused
+    /// batch.
     pub fn join(
         &mut self,
         listing: &Listing,
         start_batch: &mut dyn FnMut() -> Result<i64>,
     ) -> Result<Joined> {
         let chunks = listing.jobs.div_ceil(CHUNK_JOBS);
-        let client = self.client.get_mut().unwrap_or_else(|e| e.into_inner());
-        let mut tx = client.transaction()?;
-        // Members that start together create the group once.
-        tx.query_typed(
-            &qualify(
-                "SELECT pg_advisory_xact_lock(hashtext('batchimp group ' || $1))",
-                &self.schema,
-            ),
-            &[(&self.name, Type::TEXT)],
-        )?;
-        let found = tx.query_typed(
-            &qualify(
-                "SELECT batch_id, fingerprint, jobs, finished FROM batch_groups WHERE name = $1",
-                &self.schema,
-            ),
-            &[(&self.name, Type::TEXT)],
-        )?;
-        let joined = if let Some(row) = found.first() {
-            let (batch, fingerprint, jobs, finished): (i64, String, i64, i64) =
-                (row.get(0), row.get(1), row.get(2), row.get(3));
-            if fingerprint != listing.fingerprint || jobs as u64 != listing.jobs {
-                bail!(
-                    "group {:?} loads other inputs: its listing has {jobs} files (fingerprint {fingerprint}), these inputs list {} (fingerprint {}); every member of a group must be given the same files (or name another group)",
-                    self.name,
-                    listing.jobs,
-                    listing.fingerprint
-                );
+        let joined = match self.find(listing)? {
+            Some(joined) => joined,
+            None => {
+                let batch = start_batch()?;
+                let schema = self.schema.clone();
+                let client = self.client.get_mut().unwrap_or_else(|e| e.into_inner());
+                let mut tx = client.transaction()?;
+                let created = tx.query_typed(
+                    &qualify(
+                        "INSERT INTO batch_groups (name, batch_id, fingerprint, jobs, chunk_jobs, created_at)
+                         VALUES ($1, $2::bigint, $3, $4::bigint, $5::bigint, now())
+                         ON CONFLICT (name) DO NOTHING RETURNING batch_id",
+                        &schema,
+                    ),
+                    &[
+                        (&self.name, Type::TEXT),
+                        (&batch.to_string(), Type::TEXT),
+                        (&listing.fingerprint, Type::TEXT),
+                        (&listing.jobs.to_string(), Type::TEXT),
+                        (&CHUNK_JOBS.to_string(), Type::TEXT),
+                    ],
+                )?;
+                if created.is_empty() {
+                    tx.commit()?;
+                    // Another member created the group first: this batch holds nothing.
+                    client.execute_typed(
+                        &format!(
+                            "DELETE FROM \"{schema}\".batches WHERE id = $1::bigint AND files = 0"
+                        ),
+                        &[(&batch.to_string(), Type::TEXT)],
+                    )?;
+                    self.find(listing)?
+                        .ok_or_else(|| anyhow::anyhow!("group {:?} vanished", self.name))?
+                } else {
+                    tx.query_typed(
+                        &qualify(
+                            "INSERT INTO group_chunks (group_name, chunk, state)
+                             SELECT $1, n, 'free' FROM generate_series(0, $2::bigint - 1) AS n",
+                            &schema,
+                        ),
+                        &[(&self.name, Type::TEXT), (&chunks.to_string(), Type::TEXT)],
+                    )?;
+                    tx.commit()?;
+                    self.batch = batch;
+                    Joined::Created(batch)
+                }
             }
-            self.batch = batch;
-            if finished != 0 {
-                Joined::Finished(batch)
-            } else {
-                Joined::Joined(batch)
-            }
-        } else {
-            let batch = start_batch()?;
-            tx.query_typed(
-                &qualify("INSERT INTO batch_groups (name, batch_id, fingerprint, jobs, chunk_jobs, created_at)
-                 VALUES ($1, $2::bigint, $3, $4::bigint, $5::bigint, now())", &self.schema),
-                &[
-                    (&self.name, Type::TEXT),
-                    (&batch.to_string(), Type::TEXT),
-                    (&listing.fingerprint, Type::TEXT),
-                    (&listing.jobs.to_string(), Type::TEXT),
-                    (&CHUNK_JOBS.to_string(), Type::TEXT),
-                ],
-            )?;
-            tx.query_typed(
-                &qualify(
-                    "INSERT INTO group_chunks (group_name, chunk, state)
-                 SELECT $1, n, 'free' FROM generate_series(0, $2::bigint - 1) AS n",
-                    &self.schema,
-                ),
-                &[(&self.name, Type::TEXT), (&chunks.to_string(), Type::TEXT)],
-            )?;
-            self.batch = batch;
-            Joined::Created(batch)
         };
-        tx.commit()?;
         self.jobs = listing.jobs;
         self.chunks = chunks;
         Ok(joined)
+    }
+
+    /// The group as stored, if it exists: `Joined` or `Finished`; an error when its inputs
+    /// are not these.
+    fn find(&mut self, listing: &Listing) -> Result<Option<Joined>> {
+        let found = self.client().query_typed(
+            &self.q(
+                "SELECT batch_id, fingerprint, jobs, finished FROM batch_groups WHERE name = $1",
+            ),
+            &[(&self.name, Type::TEXT)],
+        )?;
+        let Some(row) = found.first() else {
+            return Ok(None);
+        };
+        let (batch, fingerprint, jobs, finished): (i64, String, i64, i64) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        if fingerprint != listing.fingerprint || jobs as u64 != listing.jobs {
+            bail!(
+                "group {:?} loads other inputs: its listing has {jobs} files (fingerprint {fingerprint}), these inputs list {} (fingerprint {}); every member of a group must be given the same files (or name another group)",
+                self.name,
+                listing.jobs,
+                listing.fingerprint
+            );
+        }
+        self.batch = batch;
+        Ok(Some(if finished != 0 {
+            Joined::Finished(batch)
+        } else {
+            Joined::Joined(batch)
+        }))
     }
 
     /// Claim chunk `chunk` if it is free (or its member's lease ran out). False when another

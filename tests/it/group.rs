@@ -35,7 +35,18 @@ fn member(env: &Env, input: &str, extra: &[&str]) -> Child {
         .unwrap()
 }
 
-fn finish(child: Child) -> (i32, String) {
+/// A member's exit code and stderr. A member still running after 3 minutes is a hang: killed,
+/// and the test fails rather than the CI run.
+fn finish(mut child: Child) -> (i32, String) {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(180) {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!("a member hung: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -131,6 +142,7 @@ fn a_member_killed_mid_load_loses_nothing() {
     let env = Env::on(db);
     let lease = ["--lease", "2s"];
     let mut victim = member(&env, &input, &lease);
+    let others: Vec<Child> = (0..2).map(|_| member(&env, &input, &lease)).collect();
     // Killed while it holds a claim: that chunk must be taken over by the others.
     let pattern = format!("%:{}", victim.id());
     let started = Instant::now();
@@ -152,7 +164,6 @@ fn a_member_killed_mid_load_loses_nothing() {
         assert!(started.elapsed() < Duration::from_secs(60), "no claim");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let others: Vec<Child> = (0..2).map(|_| member(&env, &input, &lease)).collect();
     victim.kill().unwrap();
     victim.wait().unwrap();
     for m in others {

@@ -256,25 +256,18 @@ impl Postgres {
         let schema = self.target.schema.clone();
         let client = self.client()?;
         let mut tx = client.transaction()?;
-        let exists: bool = tx
-            .query_typed_one(
-                "SELECT to_regclass(quote_ident($1) || '.schema_version') IS NOT NULL",
-                &[(&schema, Type::TEXT)],
-            )?
-            .get(0);
-        if exists {
-            let current: Option<i64> = tx
-                .query_typed_one(
-                    &format!("SELECT max(version) FROM \"{schema}\".schema_version WHERE version = $1::bigint"),
-                    &[(&version.to_string(), Type::TEXT)],
-                )?
-                .get(0);
-            if current == Some(version) {
-                tx.commit()?;
-                return Ok(());
-            }
+        if at_version(&mut tx, &schema, version)? {
+            tx.commit()?;
+            return Ok(());
         }
         tx.batch_execute("SELECT pg_advisory_xact_lock(hashtext('batchimp schema migration'))")?;
+        // Another batchimp may have migrated while this one waited for the lock (several
+        // starting at once on a new schema): the DDL again would lock every table for nothing,
+        // behind transactions that read them.
+        if at_version(&mut tx, &schema, version)? {
+            tx.commit()?;
+            return Ok(());
+        }
         let has_schema: bool = tx
             .query_typed_one(
                 "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
@@ -449,6 +442,28 @@ impl Postgres {
             timestamp("finished_at")
         )
     }
+}
+
+/// Whether `schema` holds batchimp's tables at `version`.
+fn at_version(tx: &mut postgres::Transaction, schema: &str, version: i64) -> Result<bool> {
+    let exists: bool = tx
+        .query_typed_one(
+            "SELECT to_regclass(quote_ident($1) || '.schema_version') IS NOT NULL",
+            &[(&schema, Type::TEXT)],
+        )?
+        .get(0);
+    if !exists {
+        return Ok(false);
+    }
+    let current: Option<i64> = tx
+        .query_typed_one(
+            &format!(
+                "SELECT max(version) FROM \"{schema}\".schema_version WHERE version = $1::bigint"
+            ),
+            &[(&version.to_string(), Type::TEXT)],
+        )?
+        .get(0);
+    Ok(current == Some(version))
 }
 
 /// Parameters as text, cast by the statement.
