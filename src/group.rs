@@ -546,6 +546,24 @@ pub fn report(client: &mut Client, schema: &str, name: &str) -> Result<GroupRepo
     })
 }
 
+/// The groups' batches: batch id → group name (none in a schema an older batchimp made).
+pub fn names(client: &mut Client, schema: &str) -> Result<std::collections::HashMap<i64, String>> {
+    let exists: bool = client
+        .query_typed_one(
+            "SELECT to_regclass(quote_ident($1) || '.batch_groups') IS NOT NULL",
+            &[(&schema, Type::TEXT)],
+        )?
+        .get(0);
+    if !exists {
+        return Ok(Default::default());
+    }
+    let rows = client.query_typed(
+        &qualify("SELECT batch_id, name FROM batch_groups", schema),
+        &[],
+    )?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
 /// Connect for reading a group's tables (`report --group`, `resume --group`).
 pub fn connect_reader(target: &PgTarget) -> Result<Client> {
     target.settings.connect()

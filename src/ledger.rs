@@ -380,6 +380,9 @@ pub struct BatchInfo {
     /// What came of the `--notify` webhook when the batch last ended; `None` without one (or
     /// while the batch runs again).
     pub notification: Option<Notification>,
+    /// The `--group` whose load this batch is (PostgreSQL); `None` for a batch of one process.
+    /// Filled in by `batchimp list`.
+    pub group: Option<String>,
     /// The options that decide what the batch imports (JSON), reused by resume and retry.
     #[serde(skip)]
     pub options: String,

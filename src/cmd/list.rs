@@ -9,14 +9,23 @@ use anyhow::Result;
 use std::io::Write;
 
 pub fn list(args: ListArgs) -> Result<u8> {
-    let mut sink = Target::parse(&args.db.db, &args.db.schema)?.open_existing()?;
+    let target = Target::parse(&args.db.db, &args.db.schema)?;
+    let mut sink = target.open_existing()?;
     let filter = BatchFilter {
         statuses: args.status,
         since: args.since.map(|w| w.at),
         limit: args.limit,
     };
     let filtered = !filter.statuses.is_empty() || filter.since.is_some();
-    let batches = sink.batches(&filter)?;
+    let mut batches = sink.batches(&filter)?;
+    if let Target::Postgres(pg) = &target {
+        // A group's load is one batch: name the group beside it.
+        let mut client = crate::group::connect_reader(pg)?;
+        let names = crate::group::names(&mut client, &pg.schema)?;
+        for b in &mut batches {
+            b.group = names.get(&b.batch_id).cloned();
+        }
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if args.json {

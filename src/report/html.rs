@@ -1007,6 +1007,7 @@ mod tests {
             files_per_second: None,
             eta_seconds: None,
             notification: None,
+            group: None,
             options: String::new(),
             cwd: None,
         }

@@ -306,7 +306,10 @@ pub fn write_list(out: &mut dyn Write, batches: &[BatchInfo]) -> Result<()> {
             b.duplicate,
             b.failed,
             b.unsupported,
-            b.inputs.join(" ")
+            match &b.group {
+                Some(g) => format!("{} (group {g})", b.inputs.join(" ")),
+                None => b.inputs.join(" "),
+            }
         )?;
     }
     Ok(())

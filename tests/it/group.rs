@@ -116,6 +116,13 @@ fn three_members_load_like_one_run() {
     );
     let text = String::from_utf8(env.on_db(&["report", "--group", "carga"]).stdout).unwrap();
     assert!(text.contains("group carga: finished"), "{text}");
+    // `list` shows the group's load as one batch, named.
+    let list = String::from_utf8(env.on_db(&["list"]).stdout).unwrap();
+    assert_eq!(list.lines().count(), 2, "{list}");
+    assert!(list.contains(&format!("{input} (group carga)")), "{list}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&env.on_db(&["list", "--json"]).stdout).unwrap();
+    assert_eq!(json[0]["group"], "carga", "{json}");
 
     // A member started after the group finished finds nothing to do.
     let (code, stderr) = finish(member(&env, &input, &[]));

@@ -428,6 +428,7 @@ impl Postgres {
             options: row.get(13),
             cwd: row.get(14),
             notification: Notification::from_column(row.get(17)),
+            group: None,
         }
         .with_progress(&crate::time::now_rfc3339())
     }

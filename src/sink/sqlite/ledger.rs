@@ -27,6 +27,7 @@ impl Sqlite {
             files_per_second: None,
             eta_seconds: None,
             notification: Notification::from_column(row.get("notification")?),
+            group: None,
             options: row.get("options")?,
             cwd: row.get("cwd")?,
         }
