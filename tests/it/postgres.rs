@@ -755,6 +755,9 @@ fn without_timings(mut v: serde_json::Value) -> serde_json::Value {
                     "recorded_at",
                     "files_per_second",
                     "eta_seconds",
+                    // A group member's name (host:pid) and its time.
+                    "member",
+                    "seconds",
                 ] {
                     map.remove(key);
                 }
@@ -861,6 +864,12 @@ fn a_transaction_mode_pooler_in_front_works_like_the_server() {
             Shows::ReportFile("resume.json"),
         ),
         (vec!["report", "1", "--json"], Shows::Json),
+        // A group of one member: its claims, turns and leases go through the pool too.
+        (
+            vec!["run", &fixtures, "--group", "pool", "--workers", "2", "-q"],
+            Shows::ReportFile("group.json"),
+        ),
+        (vec!["report", "--group", "pool", "--json"], Shows::Json),
         (vec!["list"], Shows::Table),
     ];
     let mut timings = Vec::new();
