@@ -199,3 +199,77 @@ fn a_group_needs_postgresql() {
     );
     assert!(!env.db().exists() || env.count("SELECT count(*) FROM batches") == 0);
 }
+
+#[test]
+fn an_interrupted_group_is_resumed_and_retried() {
+    let Some(db) = Db::postgres() else { return };
+    let data = Env::new();
+    let (input, files) = inputs(&data);
+    let single = Env::on(db);
+    assert_eq!(single.run(&[&input, "--workers", "2"]).code(), 1);
+    let expected = snapshot(&single);
+
+    // Ctrl-C once the first chunk is in: the member lets its chunks go and exits 130.
+    let env = Env::on(db);
+    let member = member(&env, &input, &[]);
+    let started = Instant::now();
+    let committed = |env: &Env| {
+        env.try_rows("SELECT count(*) FROM group_chunks WHERE state = 'committed'")
+            .ok()
+            .and_then(|r| r[0][0].clone())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    while committed(&env) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no chunk committed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Command::new("kill")
+        .args(["-INT", &member.id().to_string()])
+        .status()
+        .unwrap();
+    let (code, stderr) = finish(member);
+    assert_eq!(code, 130, "{stderr}");
+    assert!(stderr.contains("left group carga"), "{stderr}");
+    assert_eq!(
+        env.count("SELECT count(*) FROM group_chunks WHERE state = 'claimed'"),
+        0,
+        "its chunks went back to the group"
+    );
+    let done = committed(&env);
+    let chunks = env.count("SELECT count(*) FROM group_chunks") as u64;
+    assert!(done < chunks, "interrupted mid-load: {done} of {chunks}");
+
+    // `resume --group` rejoins and finishes it: as one run would have left it.
+    let out = env.on_db(&["resume", "--group", "carga", "-q"]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same(
+        &expected,
+        &snapshot(&env),
+        "after an interrupted group resumed",
+    );
+    assert_once(&env, files);
+
+    // `retry --group` redoes the group's failed files in one process: they fail again, alone.
+    let failed = env.count("SELECT count(*) FROM files WHERE status = 'failed'");
+    assert!(failed > 0);
+    let out = env.on_db(&["retry", "--group", "carga", "-q"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM files WHERE status = 'failed'"),
+        failed
+    );
+    assert_once(&env, files);
+}
