@@ -23,6 +23,17 @@ fn inputs(data: &Env) -> (String, u64) {
     (dir.display().to_string(), files)
 }
 
+/// The inputs (in a workspace kept alive by the caller), their number of files, and the
+/// snapshot one `batchimp run` of them leaves: what every group must end as.
+fn inputs_and_one_run(db: Db) -> (Env, String, u64, Vec<String>) {
+    let data = Env::new();
+    let (input, files) = inputs(&data);
+    let single = Env::on(db);
+    let run = single.run(&[&input, "--workers", "2"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    (data, input, files, snapshot(&single))
+}
+
 fn member(env: &Env, input: &str, extra: &[&str]) -> Child {
     Command::new(env.cmd().get_program())
         .args(["run", input, "--group", "carga", "--workers", "1", "-q"])
@@ -78,12 +89,7 @@ fn group_report(env: &Env) -> (i32, serde_json::Value) {
 #[test]
 fn three_members_load_like_one_run() {
     let Some(db) = Db::postgres() else { return };
-    let data = Env::new();
-    let (input, files) = inputs(&data);
-    let single = Env::on(db);
-    let run = single.run(&[&input, "--workers", "2"]);
-    assert_eq!(run.code(), 1, "{}", run.stderr());
-    let expected = snapshot(&single);
+    let (data, input, files, expected) = inputs_and_one_run(db);
 
     let env = Env::on(db);
     let members: Vec<Child> = (0..3).map(|_| member(&env, &input, &[])).collect();
@@ -140,11 +146,7 @@ fn three_members_load_like_one_run() {
 #[test]
 fn a_member_killed_mid_load_loses_nothing() {
     let Some(db) = Db::postgres() else { return };
-    let data = Env::new();
-    let (input, files) = inputs(&data);
-    let single = Env::on(db);
-    assert_eq!(single.run(&[&input, "--workers", "2"]).code(), 1);
-    let expected = snapshot(&single);
+    let (_data, input, files, expected) = inputs_and_one_run(db);
 
     let env = Env::on(db);
     let lease = ["--lease", "2s"];
@@ -203,11 +205,7 @@ fn a_group_needs_postgresql() {
 #[test]
 fn an_interrupted_group_is_resumed_and_retried() {
     let Some(db) = Db::postgres() else { return };
-    let data = Env::new();
-    let (input, files) = inputs(&data);
-    let single = Env::on(db);
-    assert_eq!(single.run(&[&input, "--workers", "2"]).code(), 1);
-    let expected = snapshot(&single);
+    let (_data, input, files, expected) = inputs_and_one_run(db);
 
     // Ctrl-C once the first chunk is in: the member lets its chunks go and exits 130.
     let env = Env::on(db);
