@@ -906,6 +906,18 @@ fn the_readme_queries_run_on_both_databases(db) {
     let rejected = env.column("SELECT line FROM rejected_rows ORDER BY file_id, line");
     // The CSV catalog's three, then the supplier workbook's rows 10, 15 and 21.
     assert_eq!(rejected, ["6", "7", "9", "10", "15", "21"]);
+    // The DANFEs whose NF-e is missing (the fixture DANFE prints a key no fixture NF-e has),
+    // and the NF-e with no DANFE: every one.
+    let orphans = env.rows(
+        "SELECT path, chave FROM pdf_document WHERE document_type = 'danfe' AND linked IS NULL",
+    );
+    assert_eq!(orphans.len(), 1, "{orphans:?}");
+    assert!(orphans[0][0].as_deref().unwrap().ends_with("pdf/danfe-2p.pdf"));
+    let without = env.column(
+        "SELECT n.chave FROM nfe n
+         WHERE NOT EXISTS (SELECT 1 FROM pdf_document p WHERE p.chave = n.chave AND p.linked = 'nfe')",
+    );
+    assert_eq!(without.len() as i64, env.count("SELECT count(*) FROM nfe"));
 }
 }
 
