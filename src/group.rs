@@ -548,13 +548,7 @@ pub fn report(client: &mut Client, schema: &str, name: &str) -> Result<GroupRepo
 
 /// The groups' batches: batch id → group name (none in a schema an older batchimp made).
 pub fn names(client: &mut Client, schema: &str) -> Result<std::collections::HashMap<i64, String>> {
-    let exists: bool = client
-        .query_typed_one(
-            "SELECT to_regclass(quote_ident($1) || '.batch_groups') IS NOT NULL",
-            &[(&schema, Type::TEXT)],
-        )?
-        .get(0);
-    if !exists {
+    if !crate::sink::postgres::has_table(client, schema, "batch_groups")? {
         return Ok(Default::default());
     }
     let rows = client.query_typed(

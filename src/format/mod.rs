@@ -183,6 +183,21 @@ pub(crate) fn parse_decimal(s: &str) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
+/// A lower-case letter without its accent (`ã` → `a`, `ç` → `c`, `ñ` → `n`), for matching
+/// names and labels written with or without them; anything else as it is.
+pub fn unaccent(c: char) -> char {
+    match c {
+        'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'í' | 'ì' | 'î' | 'ï' => 'i',
+        'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
+        'ú' | 'ù' | 'û' | 'ü' => 'u',
+        'ç' => 'c',
+        'ñ' => 'n',
+        c => c,
+    }
+}
+
 /// A parsed file's content, or why there is none.
 #[derive(Debug)]
 pub enum Outcome {

@@ -87,6 +87,7 @@ pub struct Aggregate {
     catalogs: u64,
 }
 
+#[derive(Clone)]
 struct Slow {
     duration_ms: f64,
     path: String,
@@ -135,18 +136,14 @@ impl Aggregate {
             status: e.status,
         });
         if self.slowest.len() > SHOW_SLOWEST * 8 {
-            keep_slowest(&mut self.slowest);
+            super::keep_slowest(&mut self.slowest, SHOW_SLOWEST, slow_time);
         }
     }
 }
 
-fn keep_slowest(v: &mut Vec<Slow>) {
-    v.sort_by(|a, b| {
-        b.duration_ms
-            .total_cmp(&a.duration_ms)
-            .then_with(|| a.path.cmp(&b.path))
-    });
-    v.truncate(SHOW_SLOWEST);
+/// A slow file's duration and path, for [`super::keep_slowest`].
+fn slow_time(s: &Slow) -> (f64, &str) {
+    (s.duration_ms, &s.path)
 }
 
 /// Bucket widths (ms) the throughput series moves through as it coarsens; each divides the
@@ -871,13 +868,8 @@ fn throughput(s: &mut String, agg: &Aggregate, charts: &mut usize) {
 }
 
 fn slowest(s: &mut String, agg: &Aggregate) {
-    let mut slow: Vec<&Slow> = agg.slowest.iter().collect();
-    slow.sort_by(|a, b| {
-        b.duration_ms
-            .total_cmp(&a.duration_ms)
-            .then_with(|| a.path.cmp(&b.path))
-    });
-    slow.truncate(SHOW_SLOWEST);
+    let mut slow = agg.slowest.clone();
+    super::keep_slowest(&mut slow, SHOW_SLOWEST, slow_time);
     let _ = write!(
         s,
         r#"<section id="slowest"><h2>Slowest files</h2><table><thead><tr><th class="n">time</th><th>kind</th><th>status</th><th>path</th></tr></thead><tbody>"#

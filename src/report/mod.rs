@@ -183,7 +183,7 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
         }
         slowest.push(e);
         if slowest.len() > SHOW_SLOWEST * 8 {
-            keep_slowest(&mut slowest);
+            keep_slowest(&mut slowest, SHOW_SLOWEST, entry_time);
         }
         Ok(())
     })?;
@@ -233,7 +233,7 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
             )?;
         }
     }
-    keep_slowest(&mut slowest);
+    keep_slowest(&mut slowest, SHOW_SLOWEST, entry_time);
     if !slowest.is_empty() {
         writeln!(out, "\nslowest files:")?;
         for e in &slowest {
@@ -243,13 +243,18 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
     Ok(())
 }
 
-fn keep_slowest(v: &mut Vec<FileEntry>) {
+/// Keep the `n` slowest of `v` by `key` (duration in ms, path): slowest first, ties by path.
+fn keep_slowest<T>(v: &mut Vec<T>, n: usize, key: fn(&T) -> (f64, &str)) {
     v.sort_by(|a, b| {
-        b.duration_ms
-            .total_cmp(&a.duration_ms)
-            .then_with(|| a.path.cmp(&b.path))
+        let (a, b) = (key(a), key(b));
+        b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1))
     });
-    v.truncate(SHOW_SLOWEST);
+    v.truncate(n);
+}
+
+/// A file's duration and path, for [`keep_slowest`].
+fn entry_time(e: &FileEntry) -> (f64, &str) {
+    (e.duration_ms, &e.path)
 }
 
 /// `batchimp list`: one line per batch.

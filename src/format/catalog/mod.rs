@@ -495,14 +495,7 @@ pub fn columns<'a>(
 fn normalize(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.trim().chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'í' | 'ì' | 'î' | 'ï' => 'i',
-            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
-            'ú' | 'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            'ñ' => 'n',
+        let c = match crate::format::unaccent(c) {
             c if c.is_alphanumeric() => c,
             _ => '_',
         };

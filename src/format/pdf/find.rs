@@ -162,16 +162,7 @@ pub fn fold(text: &str) -> String {
 
 /// One character folded into one (so positions in a folded line are the original's).
 pub fn fold_char(c: char) -> char {
-    match c.to_lowercase().next().unwrap_or(c) {
-        'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
-        'é' | 'è' | 'ê' | 'ë' => 'e',
-        'í' | 'ì' | 'î' | 'ï' => 'i',
-        'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
-        'ú' | 'ù' | 'û' | 'ü' => 'u',
-        'ç' => 'c',
-        'ñ' => 'n',
-        c => c,
-    }
+    crate::format::unaccent(c.to_lowercase().next().unwrap_or(c))
 }
 
 #[cfg(test)]

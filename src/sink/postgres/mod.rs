@@ -229,14 +229,7 @@ impl Postgres {
                 .with_context(|| format!("cannot prepare {}", db.target.describe()))?;
         } else {
             let schema = db.target.schema.clone();
-            let exists: bool = db
-                .client()?
-                .query_typed_one(
-                    "SELECT to_regclass(quote_ident($1) || '.batches') IS NOT NULL",
-                    &[(&schema, Type::TEXT)],
-                )?
-                .get(0);
-            if !exists {
+            if !has_table(db.client()?, &schema, "batches")? {
                 bail!(
                     "no batchimp tables in {} (import something first, or pass --schema)",
                     db.target.describe()
@@ -445,15 +438,23 @@ impl Postgres {
     }
 }
 
+/// Whether `schema` has the table `table` (a schema an older batchimp made may lack one).
+pub fn has_table(
+    client: &mut impl postgres::GenericClient,
+    schema: &str,
+    table: &str,
+) -> Result<bool> {
+    Ok(client
+        .query_typed_one(
+            "SELECT to_regclass(quote_ident($1) || '.' || quote_ident($2)) IS NOT NULL",
+            &[(&schema, Type::TEXT), (&table, Type::TEXT)],
+        )?
+        .get(0))
+}
+
 /// Whether `schema` holds batchimp's tables at `version`.
 fn at_version(tx: &mut postgres::Transaction, schema: &str, version: i64) -> Result<bool> {
-    let exists: bool = tx
-        .query_typed_one(
-            "SELECT to_regclass(quote_ident($1) || '.schema_version') IS NOT NULL",
-            &[(&schema, Type::TEXT)],
-        )?
-        .get(0);
-    if !exists {
+    if !has_table(tx, schema, "schema_version")? {
         return Ok(false);
     }
     let current: Option<i64> = tx
