@@ -141,7 +141,6 @@ pub struct Group {
     pub lease: Duration,
     pub jobs: u64,
     pub chunks: u64,
-    pub batch: i64,
     client: Mutex<Client>,
     /// batchimp's schema: every statement names its tables in it (no session `search_path`,
     /// so transaction-mode poolers work).
@@ -175,7 +174,6 @@ impl Group {
             lease,
             jobs: 0,
             chunks: 0,
-            batch: 0,
             client: Mutex::new(client),
             round_trips: Default::default(),
             stopped: AtomicBool::new(false),
@@ -248,7 +246,6 @@ impl Group {
                         &[(&self.name, Type::TEXT), (&chunks.to_string(), Type::TEXT)],
                     )?;
                     tx.commit()?;
-                    self.batch = batch;
                     Joined::Created(batch)
                 }
             }
@@ -260,7 +257,7 @@ impl Group {
 
     /// The group as stored, if it exists: `Joined` or `Finished`; an error when its inputs
     /// are not these.
-    fn find(&mut self, listing: &Listing) -> Result<Option<Joined>> {
+    fn find(&self, listing: &Listing) -> Result<Option<Joined>> {
         let found = self.client().query_typed(
             &self.q(
                 "SELECT batch_id, fingerprint, jobs, finished FROM batch_groups WHERE name = $1",
@@ -280,7 +277,6 @@ impl Group {
                 listing.fingerprint
             );
         }
-        self.batch = batch;
         Ok(Some(if finished != 0 {
             Joined::Finished(batch)
         } else {

@@ -167,11 +167,7 @@ pub fn run_group(
     };
     let line = format!(
         "{}; this member ({}): {} files, {} imported, {} duplicate, {} failed, {} unsupported; {} database round trips to coordinate",
-        summary_line(&info, report_path.as_ref(), false).replacen(
-            "batchimp: batch",
-            &format!("batchimp: group {name}: batch"),
-            1
-        ),
+        summary_line(&info, report_path.as_ref(), &format!("group {name}: ")),
         group.member,
         mine.files(),
         mine.imported,
@@ -251,11 +247,16 @@ pub fn execute(
             .batch(batch)?
             .context("the batch vanished from the ledger")?;
         eprintln!("batchimp: batch {batch} is complete; nothing to do");
-        eprintln!("{}", summary_line(&info, None, false));
+        eprintln!("{}", summary_line(&info, None, ""));
         return Ok(exit_status(&info));
     }
     let (info, report_path) = close_batch(exec, sink, batch, status)?;
-    let line = summary_line(&info, report_path.as_ref(), exec.dry_run);
+    let what = if exec.dry_run {
+        "dry run, nothing written: "
+    } else {
+        ""
+    };
+    let line = summary_line(&info, report_path.as_ref(), what);
     log_end(&info, status, &line, report_path.as_ref());
     // cron-friendly: under -q, a run where nothing failed prints nothing.
     let needs_a_look = exit_status(&info) != EXIT_OK || status != BatchStatus::Completed;
@@ -352,8 +353,9 @@ fn exit_status(info: &BatchInfo) -> u8 {
     }
 }
 
-/// `batchimp: batch 3 completed: ...` (`batchimp: dry run, nothing written: batch ...`).
-fn summary_line(info: &BatchInfo, report: Option<&PathBuf>, dry_run: bool) -> String {
+/// `batchimp: batch 3 completed: ...`, `what` said before `batch` (`dry run, nothing
+/// written: `, `group NAME: `).
+fn summary_line(info: &BatchInfo, report: Option<&PathBuf>, what: &str) -> String {
     let seconds = info.processing_time_seconds.unwrap_or(0.0);
     let rate = if seconds > 0.0 {
         info.files as f64 / seconds
@@ -361,12 +363,7 @@ fn summary_line(info: &BatchInfo, report: Option<&PathBuf>, dry_run: bool) -> St
         0.0
     };
     let mut line = format!(
-        "batchimp: {}batch {} {}: {} files, {} imported, {} duplicate, {} failed, {} unsupported in {seconds:.2} s ({rate:.0} files/s)",
-        if dry_run {
-            "dry run, nothing written: "
-        } else {
-            ""
-        },
+        "batchimp: {what}batch {} {}: {} files, {} imported, {} duplicate, {} failed, {} unsupported in {seconds:.2} s ({rate:.0} files/s)",
         info.batch_id,
         info.status,
         info.files,

@@ -543,40 +543,29 @@ impl Sink for Postgres {
         if let Some((commits, counts, pending)) = self.unknown.take() {
             // The last COMMIT's answer was lost: the ledger says whether it landed. In a group,
             // other members commit into the batch too: its chunk's state says.
-            let landed = match self.claim.clone() {
-                None => {
-                    let sql = format!(
-                        "SELECT commits >= $2::bigint FROM \"{}\".batches WHERE id = $1::bigint",
-                        self.target.schema
-                    );
-                    let params = [
-                        (batch.to_string(), Type::TEXT),
-                        (commits.to_string(), Type::TEXT),
-                    ];
-                    self.client().and_then(|c| {
-                        let p: Vec<(&(dyn ToSql + Sync), Type)> = params
-                            .iter()
-                            .map(|(v, t)| (v as &(dyn ToSql + Sync), t.clone()))
-                            .collect();
-                        Ok(c.query_typed_one(&sql, &p)?.get::<_, bool>(0))
-                    })
-                }
-                Some(claim) => {
-                    let sql = format!(
-                        "SELECT count(*) = 1 FROM \"{}\".group_chunks WHERE group_name = $1
-                            AND chunk = $2::bigint AND member = $3 AND state = 'committed'",
-                        self.target.schema
-                    );
-                    let params = [
-                        Some(claim.group),
+            let schema = &self.target.schema;
+            let (sql, params) = match &self.claim {
+                None => (
+                    format!(
+                        "SELECT commits >= $2::bigint FROM \"{schema}\".batches WHERE id = $1::bigint"
+                    ),
+                    vec![Some(batch.to_string()), Some(commits.to_string())],
+                ),
+                Some(claim) => (
+                    format!(
+                        "SELECT count(*) = 1 FROM \"{schema}\".group_chunks WHERE group_name = $1
+                            AND chunk = $2::bigint AND member = $3 AND state = 'committed'"
+                    ),
+                    vec![
+                        Some(claim.group.clone()),
                         Some(claim.chunk.to_string()),
-                        Some(claim.member),
-                    ];
-                    self.client().and_then(|c| {
-                        Ok(c.query_typed_one(&sql, &texts(&params))?.get::<_, bool>(0))
-                    })
-                }
+                        Some(claim.member.clone()),
+                    ],
+                ),
             };
+            let landed = self
+                .client()
+                .and_then(|c| Ok(c.query_typed_one(&sql, &texts(&params))?.get::<_, bool>(0)));
             match landed {
                 Ok(true) => done.merge(&counts),
                 Ok(_) => self.redo(pending),
