@@ -1,5 +1,6 @@
 //! The end-to-end benchmark:
-//! `cargo bench --bench pipeline [-- --count N --catalog-rows N --runs R --no-ref]`.
+//! `cargo bench --bench pipeline [-- --count N --catalog-rows N --runs R --no-ref --nfe-only
+//! --parts-only]`.
 //!
 //! Generates N realistic NF-e (batchimp's own deterministic generator, as a folder and as a ZIP)
 //! under target/bench-data, then measures in one run, side by side: the read floor (every byte
@@ -38,6 +39,10 @@ struct Args {
     catalog_rows: Option<u64>,
     runs: usize,
     reference: bool,
+    /// Only the NF-e folder, ZIP, resume and parts: no PostgreSQL, group or catalog sections.
+    nfe_only: bool,
+    /// Only the part floors (for working on one part): no batchimp runs, no reference.
+    parts_only: bool,
 }
 
 fn args() -> Args {
@@ -46,6 +51,8 @@ fn args() -> Args {
         catalog_rows: None,
         runs: 3,
         reference: true,
+        nfe_only: false,
+        parts_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -60,6 +67,8 @@ fn args() -> Args {
                 )
             }
             "--no-ref" => a.reference = false,
+            "--nfe-only" => a.nfe_only = true,
+            "--parts-only" => a.parts_only = true,
             _ => {} // cargo bench passes --bench
         }
     }
@@ -343,6 +352,15 @@ fn main() {
 
     read_floor(&data, 1); // warm the page cache
     let floor = read_floor(&data, a.runs);
+    if a.parts_only {
+        let parts_db = tmp.join("parts.db");
+        let parts = part_floors(&data, &parts_db, workers, a.runs);
+        check(&parts_db, &manifest, "the writer alone");
+        for r in [floor].iter().chain(&parts) {
+            println!("| {} | {:.3} s |", r.what, r.wall.as_secs_f64());
+        }
+        return;
+    }
     let batchimp = |input: &Path| {
         let mut c = Command::new(bin);
         c.arg("run")
@@ -505,6 +523,9 @@ fn main() {
             "≤ 64",
             kb <= 64 * 1024,
         );
+    }
+    if a.nfe_only {
+        return;
     }
     postgres_bench(&a, &data, &manifest, &tmp, bin, (floor_s, folder_s));
     let import = catalog_bench(&a, &root, &tmp, bin);

@@ -50,6 +50,9 @@ pub fn read(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<PdfInfo,
                 .chain([u64::from(limits.max_pages), limits.max_memory, cpu_seconds])
                 .map(|n| n.to_string()),
         )
+        // The allocator reserves its arenas 1 GiB of address space at a time, more than the
+        // reader's limit allows: small reservations, so the limit counts what is used.
+        .env("MIMALLOC_ARENA_RESERVE", "4MiB")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
