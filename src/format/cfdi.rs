@@ -763,9 +763,9 @@ pub(super) trait Elements {
     fn element(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError>;
 }
 
-/// One streaming pass over `bytes`, every element shown to `doc`.
-pub(super) fn walk(bytes: &[u8], src: &Source, doc: &mut impl Elements) -> Result<(), FileError> {
-    let mut events = xml::Events::new(bytes);
+/// One streaming pass over `xml`, every element shown to `doc`.
+pub(super) fn walk(xml: &str, src: &Source, doc: &mut impl Elements) -> Result<(), FileError> {
+    let mut events = xml::Events::new(xml);
     let mut stack: Vec<&[u8]> = Vec::with_capacity(16);
     loop {
         match events.next(src)? {

@@ -84,7 +84,7 @@ fn cases(dir: &Path) -> Vec<Case> {
             };
             let file = base.join(attr("URI"));
             let bytes = std::fs::read(&file).unwrap();
-            if xml::to_utf8(&bytes).is_ok_and(|t| contains(&t, b"<!DOCTYPE")) {
+            if xml::to_utf8(&bytes).is_ok_and(|t| contains(t.as_bytes(), b"<!DOCTYPE")) {
                 continue;
             }
             cases.push(Case {

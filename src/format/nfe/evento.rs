@@ -256,8 +256,8 @@ impl Record {
 }
 
 /// Parse a file of the NF-e message family (already UTF-8).
-pub fn parse(bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, FileError> {
-    let mut events = xml::Events::new(bytes);
+pub fn parse(xml: &str, src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, FileError> {
+    let mut events = xml::Events::new(xml);
     let mut stack: Vec<&[u8]> = Vec::with_capacity(16);
     let mut text = Text::default();
     let mut records: Vec<Record> = Vec::new();
@@ -279,7 +279,7 @@ pub fn parse(bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>
                 text.clear();
             }
             Event::Text(t) => text.push(t)?,
-            Event::CData(t) => text.push_verbatim(t)?,
+            Event::CData(t) => text.push_verbatim(t),
             Event::End => {
                 let name = stack.pop().expect("the scanner checks end tags");
                 let depth = stack.len();
@@ -295,7 +295,7 @@ pub fn parse(bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>
                     if let Some(column) = record.kind.column(direct, parent, name) {
                         let table = record.kind.table();
                         let c = table.col(column);
-                        match typed(table, c, text.get()?, ErrorType::NfeInvalidField) {
+                        match typed(table, c, text.get(), ErrorType::NfeInvalidField) {
                             Ok(v) => record.values[c] = v,
                             Err(e) => drop(field_error.get_or_insert(e)),
                         }

@@ -507,8 +507,8 @@ fn situacao(c_stat: i64) -> &'static str {
 }
 
 /// Parse a file of the NF-e document family (already UTF-8).
-pub fn parse(bytes: &[u8], src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, FileError> {
-    let parsed = parse_xml(bytes, src)?;
+pub fn parse(xml: &str, src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, FileError> {
+    let parsed = parse_xml(xml, src)?;
     if parsed.is_empty() {
         return Err(FileError::new(
             ErrorType::NfeMissingKey,
@@ -540,8 +540,8 @@ struct Prot {
     dh_recbto: Option<String>,
 }
 
-fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
-    let mut events = xml::Events::new(bytes);
+fn parse_xml(xml: &str, src: &Source) -> Result<Vec<Builder>, FileError> {
+    let mut events = xml::Events::new(xml);
     // The open elements: their names (for messages) and where they sit.
     let mut stack: Vec<(&[u8], At)> = Vec::with_capacity(16);
     let mut text = Text::default();
@@ -589,7 +589,7 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                 text.clear();
             }
             Event::Text(t) => text.push(t)?,
-            Event::CData(t) => text.push_verbatim(t)?,
+            Event::CData(t) => text.push_verbatim(t),
             Event::End => {
                 let (name, at) = stack.pop().expect("the scanner checks end tags");
                 let parent = stack.last().map_or(At::Outside, |&(_, at)| at);
@@ -603,7 +603,7 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                     _ if text.is_empty() => {}
                     _ if parent == At::Prot => {
                         if let Some(p) = prot.as_mut() {
-                            let v = Some(text.get()?.to_owned());
+                            let v = Some(text.get().to_owned());
                             match name {
                                 b"chNFe" => p.ch_nfe = v,
                                 b"nProt" => p.n_prot = v,
@@ -617,7 +617,7 @@ fn parse_xml(bytes: &[u8], src: &Source) -> Result<Vec<Builder>, FileError> {
                         if let Some(f) = field(parent, name)
                             && let Some(doc) = docs.last_mut()
                         {
-                            doc.set(f, text.get()?);
+                            doc.set(f, text.get());
                         }
                     }
                 }

@@ -12,7 +12,7 @@ fn encoding_error(message: String) -> FileError {
 /// declaration may not say otherwise); without one, the declaration's label is transcoded
 /// (ISO-8859-1, windows-1252 and any other label encoding_rs knows). Already-UTF-8 input is
 /// borrowed, not copied.
-pub fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, FileError> {
+pub fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, str>, FileError> {
     let (bom, body) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         (Some(UTF_8), rest)
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
@@ -22,12 +22,13 @@ pub fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, FileError> {
     } else {
         (None, bytes)
     };
-    let utf8 = match bom {
-        Some(e) if e != UTF_8 => decode(e, body)?,
-        _ => Cow::Borrowed(body),
+    let decoded = match bom {
+        Some(e) if e != UTF_8 => Some(decode(e, body)?),
+        _ => None,
     };
     // The declaration is ASCII in every encoding batchimp reads once UTF-16 is decoded.
-    let declared = match declared_encoding(&utf8) {
+    let head = decoded.as_ref().map_or(body, |s| s.as_bytes());
+    let declared = match declared_encoding(head) {
         None => None,
         Some(label) => Some(Encoding::for_label(label).ok_or_else(|| {
             encoding_error(format!(
@@ -45,9 +46,9 @@ pub fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, FileError> {
                 bom.name()
             )))
         }
-        (Some(_), _) => match utf8 {
-            Cow::Borrowed(b) => validate_utf8(b).map(Cow::Borrowed),
-            owned => Ok(owned),
+        (Some(_), _) => match decoded {
+            Some(s) => Ok(s),
+            None => validate_utf8(body).map(Cow::Borrowed),
         },
         (None, Some(declared)) if utf16(declared) => Err(encoding_error(format!(
             "declares encoding {} but has no UTF-16 byte-order mark",
@@ -58,10 +59,9 @@ pub fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, FileError> {
     }
 }
 
-fn decode<'b>(encoding: &'static Encoding, bytes: &'b [u8]) -> Result<Cow<'b, [u8]>, FileError> {
+fn decode<'b>(encoding: &'static Encoding, bytes: &'b [u8]) -> Result<Cow<'b, str>, FileError> {
     match encoding.decode_without_bom_handling_and_without_replacement(bytes) {
-        Some(Cow::Borrowed(s)) => Ok(Cow::Borrowed(s.as_bytes())),
-        Some(Cow::Owned(s)) => Ok(Cow::Owned(s.into_bytes())),
+        Some(s) => Ok(s),
         None => Err(encoding_error(format!(
             "bytes not valid in the declared encoding {}",
             encoding.name()
@@ -69,9 +69,9 @@ fn decode<'b>(encoding: &'static Encoding, bytes: &'b [u8]) -> Result<Cow<'b, [u
     }
 }
 
-fn validate_utf8(bytes: &[u8]) -> Result<&[u8], FileError> {
+fn validate_utf8(bytes: &[u8]) -> Result<&str, FileError> {
     match std::str::from_utf8(bytes) {
-        Ok(_) => Ok(bytes),
+        Ok(s) => Ok(s),
         Err(e) => Err(encoding_error(format!(
             "invalid UTF-8 at byte {} (declare the real encoding in the XML declaration)",
             e.valid_up_to()
@@ -118,13 +118,13 @@ mod tests {
     fn encodings() {
         let latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xe7</a>";
         assert_eq!(
-            &*to_utf8(latin1).unwrap(),
+            to_utf8(latin1).unwrap().as_bytes(),
             "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>ç</a>".as_bytes()
         );
         let doc = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><a>ação</a>";
-        assert_eq!(&*to_utf8(&utf16le(doc)).unwrap(), doc.as_bytes());
-        assert_eq!(&*to_utf8(&utf16le("<a/>")).unwrap(), b"<a/>");
-        assert_eq!(&*to_utf8(b"\xEF\xBB\xBF<a/>").unwrap(), b"<a/>");
+        assert_eq!(to_utf8(&utf16le(doc)).unwrap(), doc);
+        assert_eq!(to_utf8(&utf16le("<a/>")).unwrap(), "<a/>");
+        assert_eq!(to_utf8(b"\xEF\xBB\xBF<a/>").unwrap(), "<a/>");
         for bad in [
             &b"\xEF\xBB\xBF<?xml version='1.0' encoding='ISO-8859-1'?><a/>"[..],
             b"<?xml version='1.0' encoding='UTF-16'?><a/>",

@@ -30,7 +30,7 @@ mod decode;
 mod text;
 
 pub use decode::to_utf8;
-pub use text::Text;
+pub use text::{Run, Text};
 
 use crate::error::{ErrorType, FileError};
 use chars::{first_forbidden, is_space, name_end, qname_end, skip_space};
@@ -95,9 +95,9 @@ pub enum Event<'a> {
     /// `</name>`, already checked against the element it closes.
     End,
     /// Character data as written: references are resolved by [`Text::push`].
-    Text(&'a [u8]),
+    Text(Run<'a>),
     /// The content of a CDATA section, verbatim.
-    CData(&'a [u8]),
+    CData(&'a str),
     /// The end of the input, after the root element closed.
     Eof,
 }
@@ -209,8 +209,9 @@ impl<'a> Iterator for Attributes<'a> {
 
 /// An attribute value as XML reports it: references resolved, white space normalised.
 fn normalized(raw: &[u8]) -> Result<Cow<'_, str>, FileError> {
+    let raw = text::utf8(raw)?;
     if !text::attribute_needs_work(raw) {
-        return text::utf8(raw).map(Cow::Borrowed);
+        return Ok(Cow::Borrowed(raw));
     }
     let mut out = String::with_capacity(raw.len());
     text::unescape_into(raw, true, &mut out)?;
@@ -247,6 +248,9 @@ struct Binding<'a> {
 /// deadline checked every 4,096 events.
 pub struct Events<'a> {
     bytes: &'a [u8],
+    /// The same document as text (empty for the head of a file being sniffed): character data
+    /// is sliced from it, checked as UTF-8 once as a whole.
+    text: &'a str,
     pos: usize,
     place: Place,
     /// Whether `bytes` is the whole document (not the head of a file being sniffed, which may be
@@ -261,12 +265,23 @@ pub struct Events<'a> {
 }
 
 impl<'a> Events<'a> {
-    pub fn new(bytes: &'a [u8]) -> Events<'a> {
+    pub fn new(text: &'a str) -> Events<'a> {
+        Events {
+            text,
+            whole: true,
+            ..Events::head(text.as_bytes())
+        }
+    }
+
+    /// The scanner over the head of a file, in whatever encoding: for its first elements. Its
+    /// characters are not checked, its character data not read.
+    fn head(bytes: &'a [u8]) -> Events<'a> {
         Events {
             bytes,
+            text: "",
             pos: 0,
             place: Place::Start,
-            whole: true,
+            whole: false,
             open: Vec::with_capacity(16),
             ns: Vec::new(),
             attrs: Vec::new(),
@@ -297,9 +312,10 @@ impl<'a> Events<'a> {
             };
             if first != b'<' {
                 if self.place == Place::Root {
-                    let end = text::run_end(b, pos)?;
+                    let (end, plain) = text::run_end(b, pos)?;
                     self.pos = end;
-                    return Ok(Event::Text(&b[pos..end]));
+                    let raw = self.slice(pos, end);
+                    return Ok(Event::Text(Run { raw, plain }));
                 }
                 let end = memchr(b'<', &b[pos..]).map_or(b.len(), |i| pos + i);
                 let run = &b[pos..end];
@@ -331,6 +347,12 @@ impl<'a> Events<'a> {
                 Some(_) => return self.start_tag(pos),
             }
         }
+    }
+
+    /// The document's text from byte `from` to `to`, both next to markup (ASCII), so character
+    /// boundaries; empty for a sniffed head, whose text is not read.
+    fn slice(&self, from: usize, to: usize) -> &'a str {
+        self.text.get(from..to).unwrap_or_default()
     }
 
     /// The start of the document: its characters, and the XML declaration.
@@ -783,7 +805,7 @@ impl<'a> Events<'a> {
                 return Err(malformed(pos, "a CDATA section outside the root element"));
             }
             self.pos = pos + 9 + end + 3;
-            return Ok(Some(Event::CData(&body[..end])));
+            return Ok(Some(Event::CData(self.slice(pos + 9, pos + 9 + end))));
         }
         if rest.len() >= 9 && rest[..9].eq_ignore_ascii_case(b"<!DOCTYPE") {
             return Err(doctype_rejected());
@@ -917,9 +939,8 @@ fn truncated(len: usize, open: &[u8]) -> FileError {
 /// Local names of the first `n` elements in document order (root first). Reads only as far as
 /// it needs to: `bytes` may be the head of a longer file.
 pub fn first_elements(bytes: &[u8], n: usize) -> Result<Vec<Name>, FileError> {
-    let mut events = Events::new(bytes);
     // The head of a file, in whatever encoding: its characters are checked when it is parsed.
-    events.whole = false;
+    let mut events = Events::head(bytes);
     let mut names = Vec::with_capacity(n);
     loop {
         match events.scan() {
@@ -945,7 +966,7 @@ mod tests {
 
     /// The events of `xml` in a compact notation, or the error's type and message.
     fn scan(xml: &str) -> Result<Vec<String>, (ErrorType, String)> {
-        let mut events = Events::new(xml.as_bytes());
+        let mut events = Events::new(xml);
         let mut out = Vec::new();
         loop {
             let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
@@ -953,8 +974,8 @@ mod tests {
                 Ok(Event::Start(t)) => out.push(format!("<{}>", show(t.name()))),
                 Ok(Event::Empty(t)) => out.push(format!("<{}/>", show(t.name()))),
                 Ok(Event::End) => out.push("</>".into()),
-                Ok(Event::Text(t)) => out.push(format!("'{}'", show(t))),
-                Ok(Event::CData(t)) => out.push(format!("[{}]", show(t))),
+                Ok(Event::Text(t)) => out.push(format!("'{}'", t.raw)),
+                Ok(Event::CData(t)) => out.push(format!("[{t}]")),
                 Ok(Event::Eof) => return Ok(out),
                 Err(e) => return Err((e.error_type, e.message)),
             }
@@ -1128,7 +1149,7 @@ mod tests {
     #[test]
     fn the_whole_document_is_checked_from_the_first_event() {
         let utf8 = "<a>ok</a>\u{FFFF}";
-        let mut events = Events::new(utf8.as_bytes());
+        let mut events = Events::new(utf8);
         let err = events.scan().unwrap_err();
         assert_eq!(
             err.message,
@@ -1144,7 +1165,7 @@ mod tests {
     #[test]
     fn attributes() {
         let events = |xml: &'static str| {
-            let mut ev = Events::new(xml.as_bytes());
+            let mut ev = Events::new(xml);
             match ev.scan().unwrap() {
                 Event::Start(t) | Event::Empty(t) => t,
                 other => panic!("{other:?}"),
@@ -1159,7 +1180,7 @@ mod tests {
         let keys: Vec<_> = tag.attributes().map(|a| a.unwrap().key).collect();
         assert_eq!(keys, [&b"versao"[..], b"n:Id", b"x", b"xmlns:n"]);
         for bad in ["<a b>", "<a b=c>", "<a =\"c\">", "<a b=\"&bogus;\">"] {
-            let err = Events::new(bad.as_bytes()).scan().unwrap_err();
+            let err = Events::new(bad).scan().unwrap_err();
             assert_eq!(err.error_type, ErrorType::XmlMalformed, "{bad}");
         }
     }

@@ -5,7 +5,7 @@
 use super::chars::{is_char, name_end};
 use super::malformed;
 use crate::error::{ErrorType, FileError};
-use memchr::{memchr, memchr2, memchr3};
+use memchr::{memchr, memchr3};
 
 /// The reference at the start of `raw` (`raw[0]` is `&`): the character it stands for and its
 /// length through the `;`, or what is wrong with it.
@@ -56,19 +56,63 @@ fn char_ref(name: &[u8], digits: &[u8], radix: u32) -> Result<char, String> {
     char::from_u32(code).ok_or_else(bad)
 }
 
+/// A run of character data as written, between markup: a slice of the document, which was
+/// checked as UTF-8 once as a whole.
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    pub raw: &'a str,
+    /// Whether it holds no reference and no CR: then it is its own text.
+    pub plain: bool,
+}
+
+/// Bytes that end or interrupt a run of character data: `<`, `&`, `]` (of a `]]>`), and CR (a
+/// line end to normalise).
+static TEXT_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'<' as usize] = true;
+    t[b'&' as usize] = true;
+    t[b']' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
+
+/// Bytes looked at one by one before a vector search takes over: most of an invoice's runs
+/// are a few bytes, shorter than a search's setup.
+const SHORT_RUN: usize = 32;
+
 /// The end of the character data that starts at `at` (the next `<`, or the end of the input),
-/// checked on the way: its references resolve and it holds no `]]>`.
+/// checked on the way: its references resolve and it holds no `]]>`. Also whether the run is
+/// plain (no reference, no CR), so its text needs no second look.
 #[inline]
-pub(super) fn run_end(b: &[u8], at: usize) -> Result<usize, FileError> {
+pub(super) fn run_end(b: &[u8], at: usize) -> Result<(usize, bool), FileError> {
     let mut i = at;
+    let mut plain = true;
     loop {
-        let Some(n) = memchr3(b'<', b'&', b']', &b[i..]) else {
-            return Ok(b.len());
+        let head = &b[i..b.len().min(i + SHORT_RUN)];
+        let stop = match head.iter().position(|&c| TEXT_STOP[usize::from(c)]) {
+            Some(n) => i + n,
+            None if i + SHORT_RUN >= b.len() => return Ok((b.len(), plain)),
+            None => {
+                let from = i + SHORT_RUN;
+                let end = memchr3(b'<', b'&', b']', &b[from..]).map_or(b.len(), |n| from + n);
+                plain &= memchr(b'\r', &b[i..end]).is_none();
+                if end == b.len() {
+                    return Ok((end, plain));
+                }
+                end
+            }
         };
-        i += n;
+        i = stop;
         match b[i] {
-            b'<' => return Ok(i),
-            b'&' => i += reference(&b[i..]).map_err(|what| malformed(i, what))?.1,
+            b'<' => return Ok((i, plain)),
+            b'&' => {
+                plain = false;
+                i += reference(&b[i..]).map_err(|what| malformed(i, what))?.1;
+            }
+            b'\r' => {
+                plain = false;
+                i += 1;
+            }
             _ if b[i..].starts_with(b"]]>") => {
                 return Err(malformed(i, "`]]>` in text (write `]]&gt;`)"));
             }
@@ -98,23 +142,21 @@ pub(super) fn value_end(b: &[u8], at: usize, quote: u8) -> Result<Option<usize>,
 /// Resolve the references in `raw` into `out`, normalising line ends (CR LF and a lone CR
 /// become LF) and, for an attribute value, turning literal tab, CR and LF into spaces as XML
 /// 1.0 §3.3.3 says (a character reference such as `&#10;` stays what it names).
-pub(super) fn unescape_into(
-    raw: &[u8],
-    attribute: bool,
-    out: &mut String,
-) -> Result<(), FileError> {
+pub(super) fn unescape_into(raw: &str, attribute: bool, out: &mut String) -> Result<(), FileError> {
+    let b = raw.as_bytes();
     let mut i = 0;
     let mut plain = 0;
-    while i < raw.len() {
-        let c = raw[i];
+    while i < b.len() {
+        let c = b[i];
         if !matches!(c, b'&' | b'\r' | b'\n' | b'\t') {
             i += 1;
             continue;
         }
-        out.push_str(utf8(&raw[plain..i])?);
+        // `plain` and `i` are at ASCII bytes (or the ends): character boundaries.
+        out.push_str(&raw[plain..i]);
         match c {
             b'&' => {
-                let (ch, len) = reference(&raw[i..]).map_err(|what| {
+                let (ch, len) = reference(&b[i..]).map_err(|what| {
                     FileError::new(ErrorType::XmlMalformed, format!("malformed XML: {what}"))
                 })?;
                 out.push(ch);
@@ -122,7 +164,7 @@ pub(super) fn unescape_into(
             }
             b'\r' => {
                 out.push(if attribute { ' ' } else { '\n' });
-                i += if raw.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                i += if b.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
             }
             _ => {
                 out.push(if attribute { ' ' } else { c as char });
@@ -131,15 +173,15 @@ pub(super) fn unescape_into(
         }
         plain = i;
     }
-    out.push_str(utf8(&raw[plain..])?);
+    out.push_str(&raw[plain..]);
     Ok(())
 }
 
 /// Whether an attribute value needs [`unescape_into`] (a reference or white space to
 /// normalise); otherwise it is used as written.
-pub(super) fn attribute_needs_work(raw: &[u8]) -> bool {
-    raw.iter()
-        .any(|&c| matches!(c, b'&' | b'\r' | b'\n' | b'\t'))
+pub(super) fn attribute_needs_work(raw: &str) -> bool {
+    raw.bytes()
+        .any(|c| matches!(c, b'&' | b'\r' | b'\n' | b'\t'))
 }
 
 /// One element's text, across text runs, references and CDATA. The common case, a single run
@@ -147,7 +189,7 @@ pub(super) fn attribute_needs_work(raw: &[u8]) -> bool {
 #[derive(Default)]
 pub struct Text<'a> {
     /// The text so far while it is one borrowed run.
-    run: Option<&'a [u8]>,
+    run: Option<&'a str>,
     /// The text once it needed assembling (several runs, a reference, a CR).
     assembled: Option<String>,
 }
@@ -165,57 +207,56 @@ impl<'a> Text<'a> {
 
     /// Append character data as written (a [`Event::Text`](super::Event::Text)): its
     /// references are resolved here.
-    pub fn push(&mut self, raw: &'a [u8]) -> Result<(), FileError> {
-        if memchr2(b'&', b'\r', raw).is_none() {
-            return self.push_run(raw);
+    pub fn push(&mut self, run: Run<'a>) -> Result<(), FileError> {
+        if run.plain {
+            self.push_run(run.raw);
+            return Ok(());
         }
-        unescape_into(raw, false, self.assembling())
+        unescape_into(run.raw, false, self.assembling())
     }
 
     /// Append text taken as is but for line ends (a [`Event::CData`](super::Event::CData)).
-    pub fn push_verbatim(&mut self, raw: &'a [u8]) -> Result<(), FileError> {
-        if memchr(b'\r', raw).is_none() {
+    pub fn push_verbatim(&mut self, raw: &'a str) {
+        if memchr(b'\r', raw.as_bytes()).is_none() {
             return self.push_run(raw);
         }
         let out = self.assembling();
-        for (n, line) in raw.split(|&c| c == b'\r').enumerate() {
+        for (n, line) in raw.split('\r').enumerate() {
             if n > 0 {
                 out.push('\n');
             }
-            out.push_str(utf8(
-                line.strip_prefix(b"\n").filter(|_| n > 0).unwrap_or(line),
-            )?);
+            out.push_str(line.strip_prefix('\n').filter(|_| n > 0).unwrap_or(line));
         }
-        Ok(())
     }
 
-    fn push_run(&mut self, raw: &'a [u8]) -> Result<(), FileError> {
+    fn push_run(&mut self, raw: &'a str) {
         if self.run.is_none() && self.assembled.is_none() {
             self.run = Some(raw);
         } else {
-            let s = utf8(raw)?;
-            self.assembling().push_str(s);
+            self.assembling().push_str(raw);
         }
-        Ok(())
     }
 
     fn assembling(&mut self) -> &mut String {
         let run = self.run.take();
-        self.assembled.get_or_insert_with(|| {
-            // The run was validated as part of the whole document; it is copied once here.
-            run.map(|r| String::from_utf8_lossy(r).into_owned())
-                .unwrap_or_default()
-        })
+        self.assembled
+            .get_or_insert_with(|| run.map(str::to_owned).unwrap_or_default())
     }
 
-    /// The text, trimmed.
-    pub fn get(&self) -> Result<&str, FileError> {
+    /// The text, trimmed of white space (Unicode's, as `str::trim`).
+    pub fn get(&self) -> &str {
         let s = match (&self.assembled, self.run) {
             (Some(s), _) => s.as_str(),
-            (None, Some(run)) => utf8(run)?,
+            (None, Some(run)) => run,
             (None, None) => "",
         };
-        Ok(s.trim())
+        // ASCII first, without decoding characters; only text that begins or ends outside
+        // ASCII can have more (a no-break space).
+        let t = s.trim_ascii();
+        match (t.as_bytes().first(), t.as_bytes().last()) {
+            (Some(&a), Some(&z)) if !a.is_ascii() || !z.is_ascii() => t.trim(),
+            _ => t,
+        }
     }
 }
 
@@ -228,33 +269,44 @@ pub(super) fn utf8(b: &[u8]) -> Result<&str, FileError> {
 mod tests {
     use super::*;
 
+    /// A run as the scanner gives it.
+    fn run(raw: &str) -> Run<'_> {
+        Run {
+            raw,
+            plain: !raw.contains(['&', '\r']),
+        }
+    }
+
     #[test]
     fn text_resolves_references_and_keeps_plain_runs_borrowed() {
         let mut text = Text::default();
-        text.push(b" plain ").unwrap();
+        text.push(run(" plain ")).unwrap();
         assert!(text.assembled.is_none());
-        assert_eq!(text.get().unwrap(), "plain");
+        assert_eq!(text.get(), "plain");
+        text.clear();
+        text.push(run("\u{a0} pão\u{a0}\n")).unwrap();
+        assert_eq!(text.get(), "pão");
         text.clear();
         assert!(text.is_empty());
-        text.push(b"A&amp;B &lt;&gt;&quot;&apos; &#233;&#xE9;&#0000065;")
+        text.push(run("A&amp;B &lt;&gt;&quot;&apos; &#233;&#xE9;&#0000065;"))
             .unwrap();
-        text.push_verbatim(b" <&amp;>").unwrap();
-        assert_eq!(text.get().unwrap(), "A&B <>\"' ééA <&amp;>");
+        text.push_verbatim(" <&amp;>");
+        assert_eq!(text.get(), "A&B <>\"' ééA <&amp;>");
         for bad in [
-            &b"a & b"[..],
-            b"&nbsp;",
-            b"&#0;",
-            b"&#1;",
-            b"&#xD800;",
-            b"&#xFFFE;",
-            b"&#x110000;",
-            b"&#x;",
-            b"&#+65;",
-            b"&#x-41;",
-            b"&#99999999999999999999;",
+            "a & b",
+            "&nbsp;",
+            "&#0;",
+            "&#1;",
+            "&#xD800;",
+            "&#xFFFE;",
+            "&#x110000;",
+            "&#x;",
+            "&#+65;",
+            "&#x-41;",
+            "&#99999999999999999999;",
         ] {
             let mut text = Text::default();
-            let err = text.push(bad).unwrap_err();
+            let err = text.push(run(bad)).unwrap_err();
             assert_eq!(err.error_type, ErrorType::XmlMalformed, "{bad:?}");
         }
     }
@@ -262,19 +314,32 @@ mod tests {
     #[test]
     fn line_ends_are_normalised() {
         let mut text = Text::default();
-        text.push(b"one\r\ntwo\rthree\n").unwrap();
-        text.push_verbatim(b"four\r\nfive\r").unwrap();
-        text.push(b"six").unwrap();
-        assert_eq!(text.get().unwrap(), "one\ntwo\nthree\nfour\nfive\nsix");
+        text.push(run("one\r\ntwo\rthree\n")).unwrap();
+        text.push_verbatim("four\r\nfive\r");
+        text.push(run("six")).unwrap();
+        assert_eq!(text.get(), "one\ntwo\nthree\nfour\nfive\nsix");
         let mut out = String::new();
-        unescape_into(b"a\tb\r\nc\nd&#10;e&#9;", true, &mut out).unwrap();
+        unescape_into("a\tb\r\nc\nd&#10;e&#9;", true, &mut out).unwrap();
         assert_eq!(out, "a b c d\ne\t");
     }
 
     #[test]
     fn checks_name_the_place() {
-        assert_eq!(run_end(b"a &amp; b ]] > ]<x", 0).unwrap(), 16);
-        assert_eq!(run_end(b"no markup", 0).unwrap(), 9);
+        assert_eq!(run_end(b"a &amp; b ]] > ]<x", 0).unwrap(), (16, false));
+        assert_eq!(run_end(b"no markup", 0).unwrap(), (9, true));
+        assert_eq!(run_end(b"a\rb<", 0).unwrap(), (3, false));
+        // Past the bytes looked at one by one: a vector search, the same answers.
+        let long = format!("{}&lt;{}\r<", "x".repeat(40), "y".repeat(40));
+        assert_eq!(
+            run_end(long.as_bytes(), 0).unwrap(),
+            (long.len() - 1, false)
+        );
+        let long = format!("{}<", "x".repeat(40));
+        assert_eq!(run_end(long.as_bytes(), 0).unwrap(), (40, true));
+        let long = format!("{}\r{}", "x".repeat(40), "z".repeat(40));
+        assert_eq!(run_end(long.as_bytes(), 0).unwrap(), (81, false));
+        let err = run_end(format!("{}]]>", "x".repeat(40)).as_bytes(), 0).unwrap_err();
+        assert!(err.message.contains("at byte 40: `]]>`"), "{}", err.message);
         let err = run_end(b"<a>ab]]></a>", 3).unwrap_err();
         assert_eq!(
             err.message,
