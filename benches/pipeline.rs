@@ -99,6 +99,77 @@ fn wall(measures: &[Measure], name: &str) -> Option<f64> {
         .map(|m| m.wall.as_secs_f64())
 }
 
+/// A kind of thread, and its seconds on a core, waiting for one, and idle.
+type ThreadRow = (String, [f64; 3]);
+
+/// Where a run's threads spent its wall time, from Linux's per-thread scheduler counters
+/// (`/proc/PID/task/TID/schedstat`, read every few milliseconds while it runs): on a core,
+/// runnable but waiting for a core, and neither (blocked on a channel, a lock or I/O, or not
+/// yet started). Rows: the writer (the main thread), the workers, the walker's threads, the
+/// rest; each the sum over its threads.
+fn thread_times(mut cmd: Command) -> Option<(Duration, Vec<ThreadRow>)> {
+    use std::collections::BTreeMap;
+    let started = Instant::now();
+    let quiet = std::process::Stdio::null;
+    let mut child = cmd.stdout(quiet()).stderr(quiet()).spawn().expect("runs");
+    let pid = child.id();
+    // tid -> (role, on a core ns, waiting ns)
+    let mut seen: BTreeMap<u32, (String, u64, u64)> = BTreeMap::new();
+    loop {
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+            for task in tasks.flatten() {
+                let Some(tid) = task
+                    .file_name()
+                    .to_str()
+                    .and_then(|t| t.parse::<u32>().ok())
+                else {
+                    continue;
+                };
+                let (Ok(comm), Ok(stat)) = (
+                    std::fs::read_to_string(task.path().join("comm")),
+                    std::fs::read_to_string(task.path().join("schedstat")),
+                ) else {
+                    continue;
+                };
+                let mut n = stat
+                    .split_whitespace()
+                    .map(|v| v.parse::<u64>().unwrap_or(0));
+                let (run, wait) = (n.next().unwrap_or(0), n.next().unwrap_or(0));
+                let role = match comm.trim() {
+                    _ if tid == pid => "writer (main thread)",
+                    c if c.starts_with("batchimp-worker") => "workers",
+                    "batchimp-walker" => "walker",
+                    _ => "other threads",
+                };
+                let e = seen.entry(tid).or_insert((role.to_owned(), 0, 0));
+                (e.1, e.2) = (e.1.max(run), e.2.max(wait));
+            }
+        }
+        if child.try_wait().expect("waits").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let wall = started.elapsed();
+    if seen.is_empty() {
+        return None;
+    }
+    let mut roles: BTreeMap<String, (usize, u64, u64)> = BTreeMap::new();
+    for (role, run, wait) in seen.into_values() {
+        let r = roles.entry(role).or_default();
+        (r.0, r.1, r.2) = (r.0 + 1, r.1 + run, r.2 + wait);
+    }
+    let rows = roles
+        .into_iter()
+        .map(|(role, (threads, run, wait))| {
+            let (run, wait) = (run as f64 / 1e9, wait as f64 / 1e9);
+            let idle = (threads as f64 * wall.as_secs_f64() - run - wait).max(0.0);
+            (format!("{role}, {threads} thread(s)"), [run, wait, idle])
+        })
+        .collect();
+    Some((wall, rows))
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -379,6 +450,9 @@ fn main() {
         || batchimp(&data),
     );
     check(&db, &manifest, "folder");
+    // One more folder run, untimed above: where each thread's time went.
+    rm_db(&db);
+    let threads = thread_times(batchimp(&data));
     // As a cron job would: no --report, so a complete batch that gained no file is left as is.
     let resume = measure(
         "batchimp resume (completed batch: nothing to do)",
@@ -523,6 +597,18 @@ fn main() {
             "≤ 64",
             kb <= 64 * 1024,
         );
+    }
+    if let Some((wall, rows)) = threads {
+        println!(
+            "\nWhere the threads of one more folder run spent its {:.2} s (seconds, from \
+             /proc/PID/task/TID/schedstat; idle: blocked or not started)\n",
+            wall.as_secs_f64()
+        );
+        println!("| threads | on a core | runnable, waiting for a core | idle |");
+        println!("| --- | --- | --- | --- |");
+        for (role, [run, wait, idle]) in rows {
+            println!("| {role} | {run:.2} | {wait:.2} | {idle:.2} |");
+        }
     }
     if a.nfe_only {
         return;
