@@ -195,18 +195,21 @@ pub struct Text<'a> {
 }
 
 impl<'a> Text<'a> {
+    #[inline]
     pub fn clear(&mut self) {
         self.run = None;
         self.assembled = None;
     }
 
     /// Whether there is no text (an element that only holds elements, or an empty one).
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.run.is_none() && self.assembled.as_ref().is_none_or(String::is_empty)
     }
 
     /// Append character data as written (a [`Event::Text`](super::Event::Text)): its
     /// references are resolved here.
+    #[inline]
     pub fn push(&mut self, run: Run<'a>) -> Result<(), FileError> {
         if run.plain {
             self.push_run(run.raw);
@@ -229,6 +232,7 @@ impl<'a> Text<'a> {
         }
     }
 
+    #[inline]
     fn push_run(&mut self, raw: &'a str) {
         if self.run.is_none() && self.assembled.is_none() {
             self.run = Some(raw);
@@ -244,6 +248,7 @@ impl<'a> Text<'a> {
     }
 
     /// The text, trimmed of white space (Unicode's, as `str::trim`).
+    #[inline]
     pub fn get(&self) -> &str {
         let s = match (&self.assembled, self.run) {
             (Some(s), _) => s.as_str(),
