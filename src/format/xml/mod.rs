@@ -248,14 +248,12 @@ struct Binding<'a> {
 /// deadline checked every 4,096 events.
 pub struct Events<'a> {
     bytes: &'a [u8],
-    /// The same document as text (empty for the head of a file being sniffed): character data
-    /// is sliced from it, checked as UTF-8 once as a whole.
-    text: &'a str,
+    /// The same document as text, checked as UTF-8 once as a whole: character data is sliced
+    /// from it, and its characters are checked. `None` for the head of a file being sniffed,
+    /// which may be in another encoding than UTF-8.
+    text: Option<&'a str>,
     pos: usize,
     place: Place,
-    /// Whether `bytes` is the whole document (not the head of a file being sniffed, which may be
-    /// in another encoding than UTF-8): its characters are checked.
-    whole: bool,
     open: Vec<Open<'a>>,
     /// Prefixes in scope, innermost last.
     ns: Vec<Binding<'a>>,
@@ -267,8 +265,7 @@ pub struct Events<'a> {
 impl<'a> Events<'a> {
     pub fn new(text: &'a str) -> Events<'a> {
         Events {
-            text,
-            whole: true,
+            text: Some(text),
             ..Events::head(text.as_bytes())
         }
     }
@@ -278,10 +275,9 @@ impl<'a> Events<'a> {
     fn head(bytes: &'a [u8]) -> Events<'a> {
         Events {
             bytes,
-            text: "",
+            text: None,
             pos: 0,
             place: Place::Start,
-            whole: false,
             open: Vec::with_capacity(16),
             ns: Vec::new(),
             attrs: Vec::new(),
@@ -352,13 +348,13 @@ impl<'a> Events<'a> {
     /// The document's text from byte `from` to `to`, both next to markup (ASCII), so character
     /// boundaries; empty for a sniffed head, whose text is not read.
     fn slice(&self, from: usize, to: usize) -> &'a str {
-        self.text.get(from..to).unwrap_or_default()
+        self.text.and_then(|t| t.get(from..to)).unwrap_or_default()
     }
 
     /// The start of the document: its characters, and the XML declaration.
     fn begin(&mut self) -> Result<(), FileError> {
         self.place = Place::Prolog;
-        if self.whole
+        if self.text.is_some()
             && let Some(at) = first_forbidden(self.bytes)
         {
             return Err(malformed(
