@@ -396,6 +396,23 @@ impl DocSql {
     }
 }
 
+/// How a row whose key is stored already replaces the stored values, the same in both
+/// dialects: `ON CONFLICT (key) DO UPDATE SET` every other column to the new row's.
+pub fn upsert_clause(t: &Table) -> String {
+    let key: Vec<String> = t.primary_key.iter().map(|c| format!("\"{c}\"")).collect();
+    let set: Vec<String> = t
+        .columns
+        .iter()
+        .filter(|c| !t.primary_key.contains(&c.name))
+        .map(|c| format!("\"{0}\" = excluded.\"{0}\"", c.name))
+        .collect();
+    format!(
+        "ON CONFLICT ({}) DO UPDATE SET {}",
+        key.join(", "),
+        set.join(", ")
+    )
+}
+
 /// A stable 31-bit hash of the schema's DDL (FNV-1a): the schema's version.
 pub fn version(ddl: &str) -> i64 {
     let mut h: u32 = 0x811c_9dc5;

@@ -212,19 +212,13 @@ fn upsert_sql(t: &Table) -> String {
         .map(|c| format!("\"{}\"", c.name))
         .collect();
     let key: Vec<String> = t.primary_key.iter().map(|c| format!("\"{c}\"")).collect();
-    let set: Vec<String> = t
-        .columns
-        .iter()
-        .filter(|c| !t.primary_key.contains(&c.name))
-        .map(|c| format!("\"{0}\" = excluded.\"{0}\"", c.name))
-        .collect();
     format!(
         "INSERT INTO \"{0}\" ({1}) SELECT DISTINCT ON ({2}) {1} FROM {STAGE} ORDER BY {2}, line DESC
-         ON CONFLICT ({2}) DO UPDATE SET {3}; TRUNCATE {STAGE}",
+         {3}; TRUNCATE {STAGE}",
         t.name,
         cols.join(", "),
         key.join(", "),
-        set.join(", ")
+        schema::upsert_clause(t)
     )
 }
 

@@ -36,14 +36,14 @@ impl Sqlite {
 
     pub(super) fn ledger_batch(&mut self, batch: i64) -> Result<Option<BatchInfo>> {
         Ok(self
-            .conn
+            .conn()
             .query_row("SELECT * FROM batches WHERE id = ?1", [batch], Sqlite::info)
             .optional()?)
     }
 
     pub(super) fn ledger_batches(&mut self, filter: &BatchFilter) -> Result<Vec<BatchInfo>> {
         let q = history::batches(Dialect::Sqlite, "SELECT * FROM batches", filter);
-        let mut stmt = self.conn.prepare(&q.sql)?;
+        let mut stmt = self.conn().prepare(&q.sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(&q.params), Sqlite::info)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -135,7 +135,7 @@ impl Sqlite {
     pub(super) fn ledger_totals(&mut self, batch: i64) -> Result<Totals> {
         let mut totals = Totals::new();
         // One pass over the batch's ledger rows, however many counts the report shows.
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = self.conn().prepare_cached(
             "SELECT status, error_type, conflict, count(*), sum(rows), sum(rows_rejected),
                 sum(rows_created), sum(rows_updated), sum(rows_unchanged),
                 sum(rows_duplicate_in_file)
@@ -147,7 +147,7 @@ impl Sqlite {
             let files = r.get::<_, i64>(3)? as u64;
             totals.add((r.get(0)?, r.get(1)?, r.get(2)?), files, counts);
         }
-        let has_pdf: bool = self.conn.query_row(
+        let has_pdf: bool = self.conn().query_row(
             "SELECT EXISTS (SELECT 1 FROM files
                 WHERE batch_id = ?1 AND kind = 'pdf' AND status = 'imported')",
             [batch],
@@ -155,7 +155,7 @@ impl Sqlite {
         )?;
         if has_pdf {
             let sql = crate::format::pdf::linked_in_batch_sql("?1");
-            let (pdfs, linked) = self.conn.query_row(&sql, [batch], |r| {
+            let (pdfs, linked) = self.conn().query_row(&sql, [batch], |r| {
                 Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
             })?;
             totals.pdf_linked = linked;
@@ -169,14 +169,14 @@ impl Sqlite {
         batch: i64,
         f: &mut dyn FnMut(FileEntry) -> Result<()>,
     ) -> Result<()> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = self.conn().prepare_cached(
             "SELECT origin, kind, status, error_type, error, duplicate, duplicate_of, warning,
                 duration_ms, size, sha256, key, retries, conflict, id, decimal_separator,
                 recorded_at, rows, rows_rejected, rows_created, rows_updated, rows_unchanged,
                 rows_duplicate_in_file
              FROM files WHERE batch_id = ?1 ORDER BY origin, id",
         )?;
-        let mut rejected = self.conn.prepare_cached(
+        let mut rejected = self.conn().prepare_cached(
             "SELECT line, error_type, error FROM rejected_rows WHERE file_id = ?1 ORDER BY line",
         )?;
         let mut rows = stmt.query([batch])?;
@@ -247,7 +247,7 @@ mod tests {
         let db = Sqlite::open(&dir.path().join("plan.db")).unwrap();
         let plan = |sql: &str| -> String {
             let mut stmt = db
-                .conn
+                .conn()
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
                 .unwrap();
             // Plans do not depend on values: a parameter that is there is bound.

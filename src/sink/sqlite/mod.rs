@@ -4,6 +4,7 @@
 //! any database error is fatal to the batch and the transaction is rolled back, so a file is
 //! never half-written.
 
+mod held;
 mod ledger;
 mod write;
 
@@ -12,7 +13,7 @@ use super::schema::{self, Dialect, DocSql};
 use super::written::{self, CatalogWrite, DocsResult, Meeting, Stored, Writes};
 use super::{BatchStart, Sink};
 use crate::format::catalog::tally::{self, Tally};
-use crate::format::{self, CellRef, Table, Value, catalog};
+use crate::format::{self, CellRef, Value, catalog};
 use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
 use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Processed, Status, Walk};
 use crate::ledger::{Notification, Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
@@ -24,14 +25,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 pub struct Sqlite {
-    conn: Connection,
+    /// The connection, with the writer's hot statements kept prepared.
+    db: held::Db,
     path: PathBuf,
-    /// INSERT statement text per table, built once.
-    inserts: HashMap<&'static str, String>,
-    /// Multi-row INSERT statement text per (table, rows), built on first use.
-    multi_inserts: HashMap<(&'static str, usize), String>,
-    /// Multi-row upsert statement text per (table, rows), built on first use.
-    upserts: HashMap<(&'static str, usize), String>,
     /// Per document table: how to find, enrich and delete a stored copy.
     docs: HashMap<&'static str, DocSql>,
     /// Whether a table `after_write` statements read has rows, learnt on first need and set
@@ -100,11 +96,8 @@ impl Sqlite {
 
     fn with_connection(conn: Connection, path: &Path) -> Result<Sqlite> {
         let mut db = Sqlite {
-            conn,
+            db: held::Db::new(conn, |_| HashMap::new()),
             path: path.to_owned(),
-            inserts: HashMap::new(),
-            multi_inserts: HashMap::new(),
-            upserts: HashMap::new(),
             docs: HashMap::new(),
             has_rows: HashMap::new(),
             pending: Counts::default(),
@@ -121,11 +114,11 @@ impl Sqlite {
 
     fn migrate(&mut self) -> Result<()> {
         // Another program's transaction: wait this long, then callers retry with backoff.
-        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        self.conn.set_prepared_statement_cache_capacity(64);
+        self.conn()
+            .busy_timeout(std::time::Duration::from_secs(5))?;
+        self.conn().set_prepared_statement_cache_capacity(64);
         let ddl = Dialect::Sqlite.ddl();
         for table in format::all_tables() {
-            self.inserts.insert(table.name, write::insert_sql(table));
             if !table.primary_key.is_empty() {
                 self.docs
                     .insert(table.name, DocSql::new(table, Dialect::Sqlite));
@@ -138,7 +131,7 @@ impl Sqlite {
         // writing to needs no lock. The version is a hash of the DDL itself.
         let version = schema::version(&ddl);
         let current: i64 = self
-            .conn
+            .conn()
             .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if current != version {
             // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a crash
@@ -147,16 +140,16 @@ impl Sqlite {
             // 16 KiB pages for a new database (an existing one keeps its own): a bulk load
             // of wide rows splits and rebalances a quarter as many b-tree pages, and writes a
             // quarter as many WAL frames (BENCHMARKS.md: 20-25% less writer time).
-            self.conn.pragma_update(None, "page_size", 16384)?;
-            self.conn.pragma_update(None, "journal_mode", "WAL")?;
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
-            self.conn.execute_batch(&ddl)?;
+            self.conn().pragma_update(None, "page_size", 16384)?;
+            self.conn().pragma_update(None, "journal_mode", "WAL")?;
+            self.conn().execute_batch("BEGIN IMMEDIATE")?;
+            self.conn().execute_batch(&ddl)?;
             self.add_missing_columns()?;
             self.rekey_changed_tables()?;
-            self.conn
+            self.conn()
                 .execute_batch(&format!("PRAGMA user_version = {version}; COMMIT;"))?;
         }
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn().pragma_update(None, "synchronous", "NORMAL")?;
         Ok(())
     }
 
@@ -165,13 +158,13 @@ impl Sqlite {
     fn add_missing_columns(&self) -> Result<()> {
         for table in schema::tables() {
             for column in table.columns {
-                let exists: bool = self.conn.query_row(
+                let exists: bool = self.conn().query_row(
                     "SELECT count(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
                     params![table.name, column.name],
                     |r| r.get(0),
                 )?;
                 if !exists {
-                    self.conn
+                    self.conn()
                         .execute_batch(&Dialect::Sqlite.add_column(table, column))?;
                 }
             }
@@ -184,12 +177,12 @@ impl Sqlite {
     fn rekey_changed_tables(&self) -> Result<()> {
         for table in schema::tables().filter(|t| !t.primary_key.is_empty()) {
             let stored: Vec<String> = self
-                .conn
+                .conn()
                 .prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")?
                 .query_map([table.name], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             if !stored.is_empty() && stored != table.primary_key {
-                self.conn.execute_batch(&Dialect::Sqlite.rekey(table))?;
+                self.conn().execute_batch(&Dialect::Sqlite.rekey(table))?;
             }
         }
         Ok(())
@@ -197,12 +190,16 @@ impl Sqlite {
 }
 
 impl Sqlite {
+    fn conn(&self) -> &Connection {
+        self.db.borrow_owner()
+    }
+
     /// Add the open transaction's counts (less the rows it replaced) to the batch row, and
     /// count the transaction.
     fn add_counts(&mut self, batch: i64) -> Result<()> {
         let (p, r) = (self.pending, self.pending_removed);
         let d = |a: u64, b: u64| a as i64 - b as i64;
-        self.conn
+        self.conn()
             .prepare_cached(
                 "UPDATE batches SET files = files + ?2, imported = imported + ?3,
                     duplicate = duplicate + ?4, failed = failed + ?5, unsupported = unsupported + ?6,
@@ -228,14 +225,14 @@ impl Sqlite {
     /// Run `f` in a transaction of its own (`begin` opens it), committed when `f` succeeds
     /// and rolled back otherwise.
     fn in_tx<T>(&mut self, begin: &str, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        self.conn.execute_batch(begin)?;
-        match f(&self.conn) {
+        self.conn().execute_batch(begin)?;
+        match f(self.conn()) {
             Ok(v) => {
-                self.conn.execute_batch("COMMIT")?;
+                self.conn().execute_batch("COMMIT")?;
                 Ok(v)
             }
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = self.conn().execute_batch("ROLLBACK");
                 Err(e)
             }
         }
@@ -247,7 +244,7 @@ impl Sink for Sqlite {
         let cwd = std::env::current_dir()
             .ok()
             .map(|p| p.display().to_string());
-        self.conn.execute(
+        self.conn().execute(
             "INSERT INTO batches (status, started_at, inputs, workers, options, cwd)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -259,11 +256,11 @@ impl Sink for Sqlite {
                 cwd
             ],
         )?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.conn().last_insert_rowid())
     }
 
     fn begin(&mut self) -> Result<()> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.conn().execute_batch("BEGIN IMMEDIATE")?;
         Ok(())
     }
 
@@ -276,13 +273,13 @@ impl Sink for Sqlite {
     ) -> Result<()> {
         let (row, file_id) = written::write(self, batch, &file, replace, on_conflict)?;
         if replace {
-            self.conn
+            self.conn()
                 .prepare_cached(
                     "DELETE FROM rejected_rows WHERE file_id IN
                         (SELECT id FROM files WHERE batch_id = ?1 AND origin = ?2)",
                 )?
                 .execute(params![batch, file.origin])?;
-            let mut stmt = self.conn.prepare_cached(
+            let mut stmt = self.db.borrow_owner().prepare_cached(
                 "DELETE FROM files WHERE batch_id = ?1 AND origin = ?2
                  RETURNING status, rows_rejected",
             )?;
@@ -298,41 +295,31 @@ impl Sink for Sqlite {
             }
         }
         let counts: [Option<i64>; 6] = row.rows.map_or([None; 6], |r| r.values().map(Some));
-        self.conn
-            .prepare_cached(
-                "INSERT INTO files (id, batch_id, origin, size, sha256, kind, status, error_type,
-                    error, duplicate, duplicate_of, warning, duration_ms, retries, mtime, key,
-                    conflict, decimal_separator, recorded_at, rows, rows_rejected, rows_created,
-                    rows_updated, rows_unchanged, rows_duplicate_in_file)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
-            )?
-            .execute(rusqlite::params_from_iter(
-                params![
-                    file_id,
-                    batch,
-                    file.origin,
-                    file.size as i64,
-                    file.sha256,
-                    file.kind,
-                    row.status.as_str(),
-                    row.error_type,
-                    row.error,
-                    row.duplicate,
-                    row.duplicate_of,
-                    row.warning,
-                    row.duration_ms,
-                    file.retries,
-                    file.mtime,
-                    row.key,
-                    row.conflict,
-                    row.decimal_separator,
-                    row.recorded_at,
-                ]
-                .iter()
-                .copied()
-                .chain(counts.iter().map(|n| n as &dyn rusqlite::ToSql)),
-            ))?;
+        let values = params![
+            file_id,
+            batch,
+            file.origin,
+            file.size as i64,
+            file.sha256,
+            file.kind,
+            row.status.as_str(),
+            row.error_type,
+            row.error,
+            row.duplicate,
+            row.duplicate_of,
+            row.warning,
+            row.duration_ms,
+            file.retries,
+            file.mtime,
+            row.key,
+            row.conflict,
+            row.decimal_separator,
+            row.recorded_at,
+        ];
+        let values = values.iter().copied();
+        let values = values.chain(counts.iter().map(|n| n as &dyn rusqlite::ToSql));
+        self.db
+            .kept(held::Key::FileRow, |s| s.execute(values.map(Some)))?;
         self.pending.add(row.status);
         if let Some(rows) = row.rows {
             self.pending_rows_rejected += rows.rows_rejected as i64;
@@ -349,7 +336,7 @@ impl Sink for Sqlite {
             self.add_counts(batch)?;
             self.counted = true;
         }
-        self.conn.execute_batch("COMMIT")?;
+        self.conn().execute_batch("COMMIT")?;
         self.counted = false;
         self.pending_removed = Counts::default();
         self.pending_rows_rejected = 0;
@@ -358,19 +345,19 @@ impl Sink for Sqlite {
 
     fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()> {
         // A failed run may leave a transaction open; what it held was not committed.
-        if !self.conn.is_autocommit() {
-            self.conn.execute_batch("ROLLBACK")?;
+        if !self.conn().is_autocommit() {
+            self.conn().execute_batch("ROLLBACK")?;
         }
         let totals = self.totals(batch)?;
         let n = |s: Status| totals.by_status.get(s.as_str()).copied().unwrap_or(0) as i64;
-        let started: String = self.conn.query_row(
+        let started: String = self.conn().query_row(
             "SELECT started_at FROM batches WHERE id = ?1",
             [batch],
             |r| r.get(0),
         )?;
         let finished = crate::time::now_rfc3339();
         let seconds = crate::time::seconds_between(&started, &finished);
-        self.conn.execute(
+        self.conn().execute(
             "UPDATE batches SET status = ?2, finished_at = ?3, processing_time_seconds = ?4,
                 files = ?5, imported = ?6, duplicate = ?7, failed = ?8, unsupported = ?9,
                 rows_rejected = ?10
@@ -392,7 +379,7 @@ impl Sink for Sqlite {
     }
 
     fn set_notification(&mut self, batch: i64, notification: &Notification) -> Result<()> {
-        self.conn.execute(
+        self.conn().execute(
             "UPDATE batches SET notification = ?2 WHERE id = ?1",
             params![batch, notification.to_json()],
         )?;
@@ -400,7 +387,7 @@ impl Sink for Sqlite {
     }
 
     fn reopen_batch(&mut self, batch: i64) -> Result<()> {
-        self.conn.execute(
+        self.conn().execute(
             "UPDATE batches SET status = ?2, finished_at = NULL, processing_time_seconds = NULL,
                 notification = NULL
              WHERE id = ?1",
@@ -411,7 +398,7 @@ impl Sink for Sqlite {
 
     fn find_unfinished(&mut self, start: &BatchStart, cwd: &str) -> Result<Option<i64>> {
         Ok(self
-            .conn
+            .conn()
             .query_row(
                 "SELECT id FROM batches WHERE status != 'completed' AND inputs = ?1 AND options = ?2
                     AND cwd = ?3 ORDER BY id DESC LIMIT 1",
@@ -428,7 +415,7 @@ impl Sink for Sqlite {
         } else {
             "SELECT origin, size, mtime, NULL FROM files WHERE batch_id = ?1"
         };
-        let mut stmt = self.conn.prepare(sql)?;
+        let mut stmt = self.conn().prepare(sql)?;
         let mut rows = stmt.query([batch])?;
         while let Some(r) = rows.next()? {
             let recorded = Recorded {
@@ -442,7 +429,7 @@ impl Sink for Sqlite {
     }
 
     fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn().prepare(
             "SELECT origin FROM files WHERE batch_id = ?1 AND status = 'failed' ORDER BY origin",
         )?;
         let rows = stmt.query_map([batch], |r| r.get(0))?;

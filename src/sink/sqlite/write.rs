@@ -2,6 +2,7 @@
 //! child rows in multi-row INSERTs, and catalogs upserted chunk by chunk, counting what became
 //! of each row.
 
+use super::held::Key;
 use super::*;
 
 impl Sqlite {
@@ -18,10 +19,7 @@ impl Sqlite {
             let (main, children) = doc.rows.split_first().expect("a document has its main row");
             let table = main.table;
             // One probe of the key's index: the insert itself says whether the key was new.
-            let inserted = execute_rows(
-                &mut self.conn.prepare_cached(&self.inserts[table.name])?,
-                std::slice::from_ref(main),
-            )?;
+            let inserted = self.execute_rows(Key::Insert(table), std::slice::from_ref(main))?;
             if inserted == 1 {
                 self.insert_children(children)?;
                 self.after_write(main)?;
@@ -30,7 +28,7 @@ impl Sqlite {
             }
             let sql = &self.docs[table.name];
             let key = key_of(sql, main);
-            let stored = self.conn.prepare_cached(&sql.lookup)?.query_row(
+            let stored = self.conn().prepare_cached(&sql.lookup)?.query_row(
                 rusqlite::params_from_iter(key.clone()),
                 |r| {
                     Ok(Stored {
@@ -44,15 +42,12 @@ impl Sqlite {
             let conflict = match meeting {
                 Meeting::Replace => {
                     for delete in &sql.delete_children {
-                        self.conn.prepare_cached(delete)?.execute([key[0]])?;
+                        self.conn().prepare_cached(delete)?.execute([key[0]])?;
                     }
-                    self.conn
+                    self.conn()
                         .prepare_cached(&sql.delete)?
                         .execute(rusqlite::params_from_iter(key.clone()))?;
-                    execute_rows(
-                        &mut self.conn.prepare_cached(&self.inserts[table.name])?,
-                        std::slice::from_ref(main),
-                    )?;
+                    self.execute_rows(Key::Insert(table), std::slice::from_ref(main))?;
                     self.insert_children(children)?;
                     Some(Conflict::Replaced)
                 }
@@ -75,17 +70,9 @@ impl Sqlite {
         let mut changed = 0;
         while done < rows {
             let k = rows_per_statement(rows - done);
-            let sql = self
-                .upserts
-                .entry((table.name, k))
-                .or_insert_with(|| upsert_sql(table, k));
-            let cells = chunk.cells(done..done + k).enumerate();
-            changed += execute_cells(
-                &mut self.conn.prepare_cached(sql)?,
-                cells
-                    .filter(|(_, c)| !matches!(c, CellRef::Null))
-                    .map(|(i, c)| (i, ToSqlCell(c))),
-            )?;
+            let cells = chunk.cells(done..done + k);
+            let cells = cells.map(|c| (!matches!(c, CellRef::Null)).then_some(ToSqlCell(c)));
+            changed += self.db.kept(Key::Upsert(table, k), |s| s.execute(cells))?;
             done += k;
         }
         Ok(changed)
@@ -105,7 +92,7 @@ impl Sqlite {
             .map(|&c| ToSqlValue(&row.values[c]))
             .chain(key_of(sql, row));
         let changed = self
-            .conn
+            .conn()
             .prepare_cached(update)?
             .execute(rusqlite::params_from_iter(values))?;
         Ok(changed == 1)
@@ -124,7 +111,7 @@ impl Sqlite {
             let has = match self.has_rows.get(reads) {
                 Some(&has) => has,
                 None => {
-                    let has: bool = self.conn.query_row(
+                    let has: bool = self.conn().query_row(
                         &format!("SELECT EXISTS (SELECT 1 FROM \"{reads}\")"),
                         [],
                         |r| r.get(0),
@@ -134,12 +121,19 @@ impl Sqlite {
                 }
             };
             if has {
-                self.conn
+                self.conn()
                     .prepare_cached(sql)?
                     .execute([ToSqlValue(&row.values[0])])?;
             }
         }
         Ok(())
+    }
+
+    /// Execute the kept statement `key` with `rows`' values; the rows changed.
+    fn execute_rows(&mut self, key: Key, rows: &[format::Row]) -> Result<usize> {
+        let values = rows.iter().flat_map(|r| r.values.iter());
+        let values = values.map(|v| (!matches!(v, Value::Null)).then_some(ToSqlValue(v)));
+        self.db.kept(key, |s| s.execute(values))
     }
 
     /// Child rows (a document's items), consecutive rows of one table going in together: a
@@ -152,12 +146,7 @@ impl Sqlite {
                 .take_while(|r| std::ptr::eq(r.table, first.table))
                 .count();
             let k = rows_per_statement(same);
-            let table = first.table;
-            let sql = self
-                .multi_inserts
-                .entry((table.name, k))
-                .or_insert_with(|| insert_rows_sql(table, k));
-            execute_rows(&mut self.conn.prepare_cached(sql)?, &rows[..k])?;
+            self.execute_rows(Key::Rows(first.table, k), &rows[..k])?;
             rows = &rows[k..];
         }
         Ok(())
@@ -175,13 +164,14 @@ impl Writes for Sqlite {
         // them back: a failed file writes nothing.
         let guarded = on_conflict == OnConflict::Fail;
         if guarded {
-            self.conn.execute_batch("SAVEPOINT file")?;
+            self.conn().execute_batch("SAVEPOINT file")?;
         }
         let result = self.write_docs(file, docs, on_conflict)?;
         if result.key_conflict.is_some() {
-            self.conn.execute_batch("ROLLBACK TO file; RELEASE file")?;
+            self.conn()
+                .execute_batch("ROLLBACK TO file; RELEASE file")?;
         } else if guarded {
-            self.conn.execute_batch("RELEASE file")?;
+            self.conn().execute_batch("RELEASE file")?;
         }
         Ok(result)
     }
@@ -195,7 +185,7 @@ impl Writes for Sqlite {
     ) -> Result<CatalogWrite> {
         if let Some(sha) = &file.sha256 {
             let earlier = self
-                .conn
+                .conn()
                 .prepare_cached(
                     "SELECT origin FROM files WHERE sha256 = ?1 AND kind = 'catalog'
                         AND status = 'imported' AND NOT (?2 AND batch_id = ?3 AND origin = ?4)
@@ -209,21 +199,21 @@ impl Writes for Sqlite {
         }
         // The writer lock and the open transaction make this id the file's own until commit.
         let file_id: i64 =
-            self.conn
+            self.conn()
                 .query_row("SELECT coalesce(max(id), 0) + 1 FROM files", [], |r| {
                     r.get(0)
                 })?;
-        self.conn.execute_batch("SAVEPOINT catalog")?;
+        self.conn().execute_batch("SAVEPOINT catalog")?;
         let origin = &file.origin;
         let row_word = load.header.layout.row_word();
         let mut tally = Tally::default();
         let mut repeats = Vec::new();
-        self.conn.execute_batch(&met_sql())?;
+        self.conn().execute_batch(&met_sql())?;
         let streamed = catalog::stream(load, file_id, &mut |chunk| {
             repeats.clear();
             let changed = self.upsert_chunk(chunk)?;
             // The rows whose key was stored; the others were inserted.
-            let mut met = self.conn.prepare_cached(&format!(
+            let mut met = self.conn().prepare_cached(&format!(
                 "SELECT file_id, line, new_line, sku, supplier_id, same FROM {MET}"
             ))?;
             let mut rows = met.query([])?;
@@ -242,8 +232,8 @@ impl Writes for Sqlite {
             drop(rows);
             drop(met);
             tally.created += (changed - updates) as u64;
-            self.conn.execute_batch(&format!("DELETE FROM {MET}"))?;
-            let mut reject = self.conn.prepare_cached(
+            self.conn().execute_batch(&format!("DELETE FROM {MET}"))?;
+            let mut reject = self.conn().prepare_cached(
                 "INSERT INTO rejected_rows (file_id, line, error_type, error) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for r in chunk.rejects.iter().chain(&repeats) {
@@ -256,16 +246,16 @@ impl Writes for Sqlite {
             }
             anyhow::Ok(())
         })?;
-        self.conn
+        self.conn()
             .execute_batch(&format!("DROP TRIGGER temp.{MET}"))?;
         Ok(match streamed {
             Ok(mut summary) => {
                 summary.tally = tally;
-                self.conn.execute_batch("RELEASE catalog")?;
+                self.conn().execute_batch("RELEASE catalog")?;
                 CatalogWrite::Written { file_id, summary }
             }
             Err(e) => {
-                self.conn
+                self.conn()
                     .execute_batch("ROLLBACK TO catalog; RELEASE catalog")?;
                 CatalogWrite::Failed(e)
             }
@@ -283,56 +273,6 @@ fn key_of<'a>(sql: &DocSql, row: &'a format::Row) -> Vec<ToSqlValue<'a>> {
 
 /// Most child rows one statement inserts (items have 16 columns: 256 parameters).
 const ROWS_PER_INSERT: usize = 16;
-
-/// An insert of `k` rows at once (child tables: no key, no conflict; [`insert_sql`] adds the
-/// conflict clause for one row of a keyed table).
-fn insert_rows_sql(t: &Table, k: usize) -> String {
-    let cols: Vec<String> = t
-        .columns
-        .iter()
-        .map(|c| format!("\"{}\"", c.name))
-        .collect();
-    let n = t.columns.len();
-    // Anonymous parameters, numbered in order by SQLite: the statement cache hashes and
-    // compares this text on every use, and `?NNN, ` would triple its length.
-    let row = format!("({})", vec!["?"; n].join(","));
-    let rows = vec![row; k];
-    format!(
-        "INSERT INTO \"{}\" ({}) VALUES {}",
-        t.name,
-        cols.join(", "),
-        rows.join(",")
-    )
-}
-
-/// The insert of one row; for a table with a key, a row whose key exists already is skipped
-/// (the caller sees 0 rows changed).
-pub(super) fn insert_sql(t: &Table) -> String {
-    let on_conflict = if t.primary_key.is_empty() {
-        ""
-    } else {
-        " ON CONFLICT DO NOTHING"
-    };
-    format!("{}{on_conflict}", insert_rows_sql(t, 1))
-}
-
-/// An insert of `k` rows into a keyed table where a row whose key is stored already replaces
-/// the stored values.
-fn upsert_sql(t: &Table, k: usize) -> String {
-    let set: Vec<String> = t
-        .columns
-        .iter()
-        .filter(|c| !t.primary_key.contains(&c.name))
-        .map(|c| format!("\"{0}\" = excluded.\"{0}\"", c.name))
-        .collect();
-    let key: Vec<String> = t.primary_key.iter().map(|c| format!("\"{c}\"")).collect();
-    format!(
-        "{} ON CONFLICT ({}) DO UPDATE SET {}",
-        insert_rows_sql(t, k),
-        key.join(", "),
-        set.join(", ")
-    )
-}
 
 /// A temporary trigger that notes every `product` row a catalog's upsert updates (its key
 /// was stored): the row's old `file_id` and `line`, its new line and key, and whether the
@@ -370,31 +310,6 @@ fn rows_per_statement(n: usize) -> usize {
         .into_iter()
         .find(|&k| k <= n)
         .expect("1 fits")
-}
-
-/// Execute an INSERT of `rows` (their values in parameter order).
-fn execute_rows(stmt: &mut rusqlite::CachedStatement, rows: &[format::Row]) -> Result<usize> {
-    let values = rows.iter().flat_map(|r| r.values.iter()).enumerate();
-    execute_cells(
-        stmt,
-        values
-            .filter(|(_, v)| !matches!(v, Value::Null))
-            .map(|(i, v)| (i, ToSqlValue(v))),
-    )
-}
-
-/// Execute a statement given its non-NULL parameters as (0-based index, cell). Only those are
-/// bound: a statement from the cache comes with every parameter NULL (rusqlite clears the
-/// bindings when it takes a statement back), and most fiscal columns are empty in any one
-/// document, so this skips most of the binding work of wide tables.
-fn execute_cells(
-    stmt: &mut rusqlite::CachedStatement,
-    cells: impl Iterator<Item = (usize, impl rusqlite::ToSql)>,
-) -> Result<usize> {
-    for (i, cell) in cells {
-        stmt.raw_bind_parameter(i + 1, cell)?;
-    }
-    Ok(stmt.raw_execute()?)
 }
 
 /// Binds a [`Value`] as its [`CellRef`] (borrowed only when bound: most values are NULL and
