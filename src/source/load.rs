@@ -214,10 +214,15 @@ pub(super) fn read_capped(
     if declared > limits.max_file_size {
         return Err(too_large(declared, limits));
     }
-    let mut buf = Vec::with_capacity(declared.min(limits.max_file_size) as usize);
-    let mut chunk = [0u8; 64 * 1024];
+    // Inflated straight into the member's buffer, sized to what the header declares (one byte
+    // more, to see output past it) up to 1 MiB at first: a header that lies costs at most that.
+    let mut buf = vec![0u8; (declared.min(limits.max_file_size) as usize + 1).min(1 << 20)];
+    let mut len = 0;
     loop {
-        let n = match r.read(&mut chunk) {
+        if len == buf.len() {
+            buf.resize(2 * len, 0);
+        }
+        let n = match r.read(&mut buf[len..]) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -228,8 +233,8 @@ pub(super) fn read_capped(
                 ));
             }
         };
-        buf.extend_from_slice(&chunk[..n]);
-        let out = buf.len() as u64;
+        len += n;
+        let out = len as u64;
         if out > declared {
             return Err(FileError::new(
                 ErrorType::ZipBomb,
@@ -250,6 +255,7 @@ pub(super) fn read_capped(
             ));
         }
     }
+    buf.truncate(len);
     Ok(buf)
 }
 

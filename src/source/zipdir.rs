@@ -325,7 +325,10 @@ pub fn data_offset(file: &File, entry: &Entry) -> Result<u64, Error> {
 
 /// A reader of a member's inflated bytes (stored, deflate, deflate64).
 pub fn inflate<'a>(file: &'a File, entry: &Entry, start: u64) -> Result<Box<dyn Read + 'a>, Error> {
-    let raw = BufReader::with_capacity(64 * 1024, RangeReader::new(file, start, entry.compressed));
+    // One read takes a typical member whole; a buffer sized to it, not 64 KiB, costs no zeroing
+    // of bytes never read.
+    let capacity = usize::try_from(entry.compressed).map_or(64 * 1024, |c| c.clamp(512, 64 * 1024));
+    let raw = BufReader::with_capacity(capacity, RangeReader::new(file, start, entry.compressed));
     Ok(match entry.method {
         0 => Box::new(raw),
         8 => Box::new(flate2::bufread::DeflateDecoder::new(raw)),
