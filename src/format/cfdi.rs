@@ -463,7 +463,9 @@ impl Elements for Builder {
             (1, b"Receptor") => fill(e, &CFDI, RECEPTOR, &mut self.header, err)?,
             (1, b"Impuestos") => fill(e, &CFDI, IMPUESTOS_TOTALES, &mut self.header, err)?,
             (1, b"CfdiRelacionados") => {
-                self.tipo_relacion = e.attr(b"TipoRelacion")?.map_or(Value::Null, Value::Text)
+                self.tipo_relacion = e
+                    .attr(b"TipoRelacion")?
+                    .map_or(Value::Null, |s| Value::Text(s.into()))
             }
             (2, b"RegimenFiscal")
                 if at(stack, &[C, b"Emisor"]) && self.header[H_EMISOR_REGIMEN] == Value::Null =>
@@ -481,7 +483,7 @@ impl Elements for Builder {
                 r[R_TIPO] = self.tipo_relacion.clone();
                 r[R_UUID] = e
                     .attr(b"UUID")?
-                    .map_or(Value::Null, |u| Value::Text(u.to_ascii_uppercase()));
+                    .map_or(Value::Null, |u| Value::Text(u.to_ascii_uppercase().into()));
                 self.relacionados.push(r);
             }
             // Every stamp is counted; only the first is read.
@@ -553,7 +555,7 @@ impl Elements for Builder {
                         b"Deduccion" => "deduccion",
                         _ => "otro_pago",
                     }
-                    .to_owned(),
+                    .into(),
                 );
                 if r[L_IMPORTE] == Value::Null {
                     let (g, x) = (r[L_GRAVADO].number(), r[L_EXENTO].number());
@@ -589,7 +591,7 @@ impl Builder {
             } else {
                 "retencion"
             }
-            .to_owned(),
+            .into(),
         );
         self.impuestos.push(r);
         Ok(())
@@ -610,10 +612,10 @@ impl Builder {
         if let Some(e) = self.field_error {
             return Err(e);
         }
-        header[H_UUID] = Value::Text(uuid.clone());
+        header[H_UUID] = Value::Text(uuid.as_str().into());
         header[H_UUID_VALIDO] = Value::Int(valid as i64);
-        header[H_PATH] = Value::Text(src.origin.to_owned());
-        header[H_SHA256] = Value::Text(src.sha256.to_owned());
+        header[H_PATH] = Value::Text(src.origin.into());
+        header[H_SHA256] = Value::Text(src.sha256.into());
         let children = [
             (&CONCEPTO, self.conceptos),
             (&IMPUESTO, self.impuestos),
@@ -646,7 +648,7 @@ pub(super) fn rows_of<const N: usize>(
     }];
     for (table, table_rows) in children {
         for mut values in table_rows {
-            values[0] = Value::Text(key.to_owned());
+            values[0] = Value::Text(key.into());
             rows.push(Row { table, values });
         }
     }
@@ -698,7 +700,7 @@ impl Stamps {
         opts: &ParseOptions,
     ) -> Result<Stamp, FileError> {
         let uuid = match uuid {
-            Value::Text(u) => u.to_ascii_uppercase(),
+            Value::Text(u) => u.to_ascii_uppercase().to_string(),
             _ => {
                 let why = if self.count > 0 {
                     "its TimbreFiscalDigital has no UUID"
@@ -788,7 +790,7 @@ pub(super) fn walk(xml: &str, src: &Source, doc: &mut impl Elements) -> Result<(
 /// `cfdi_unsupported_version` naming `what` (`CFDI`) if not.
 pub(super) fn version_of(version: &Value, what: &str, known: &[&str]) -> Result<String, FileError> {
     match version {
-        Value::Text(v) if known.contains(&v.as_str()) => Ok(v.clone()),
+        Value::Text(v) if known.contains(&v.as_str()) => Ok(v.to_string()),
         v => {
             let v = match v {
                 Value::Text(v) => v.as_str(),
@@ -888,7 +890,7 @@ pub(super) mod tests {
         let doc = &docs[0];
         assert_eq!(doc.key, "7A1E0D2C-5B4F-4E3A-9C8D-1F2E3D4C5B6A");
         let header = &doc.rows[0].values;
-        assert_eq!(header[H_UUID], Value::Text(doc.key.clone()));
+        assert_eq!(header[H_UUID], Value::Text(doc.key.as_str().into()));
         assert_eq!(
             header[CFDI.col("fecha_timbrado")],
             Value::Text("2026-10-14T12:31:07".into())

@@ -225,7 +225,7 @@ impl Elements for Builder {
                 // Samples leave out the required Nacionalidad: the element says it.
                 if header[H_NACIONALIDAD] == Value::Null {
                     let n = if nacional { "Nacional" } else { "Extranjero" };
-                    header[H_NACIONALIDAD] = Value::Text(n.to_owned());
+                    header[H_NACIONALIDAD] = Value::Text(n.into());
                 }
             }
             (2, b"ImpRetenidos") if at(stack, &[R, b"Totales"]) => {
@@ -275,10 +275,10 @@ impl Builder {
         if let Some(e) = self.field_error {
             return Err(e);
         }
-        header[H_UUID] = Value::Text(uuid.clone());
+        header[H_UUID] = Value::Text(uuid.as_str().into());
         header[H_UUID_VALIDO] = Value::Int(valid as i64);
-        header[H_PATH] = Value::Text(src.origin.to_owned());
-        header[H_SHA256] = Value::Text(src.sha256.to_owned());
+        header[H_PATH] = Value::Text(src.origin.into());
+        header[H_SHA256] = Value::Text(src.sha256.into());
         let children = [
             (&IMPUESTO, self.impuestos),
             (&RELACIONADO, self.relacionados),
@@ -311,7 +311,7 @@ mod tests {
     const V20: &[u8] = include_bytes!("../../fixtures/retenciones/retenciones20-plataforma.xml");
 
     fn text(s: &str) -> Value {
-        Value::Text(s.to_owned())
+        Value::Text(s.into())
     }
 
     /// The one document of `xml`, read with `opts`.

@@ -73,7 +73,7 @@ impl Stored {
         Stored {
             sha256: file.sha256.clone(),
             path: path.and_then(|i| match &row.values[i] {
-                Value::Text(s) => Some(s.clone()),
+                Value::Text(s) => Some(s.to_string()),
                 _ => None,
             }),
             enrichable: enrich_value(row).is_some_and(|v| *v == Value::Null),

@@ -981,7 +981,7 @@ mod tests {
                             CellRef::Int(i) => Value::Int(i),
                             CellRef::Num(f) => Value::Num(f),
                             CellRef::Decimal(f, d) => Value::Decimal(f, d.into()),
-                            CellRef::Text(s) => Value::Text(s.to_owned()),
+                            CellRef::Text(s) => Value::Text(s.into()),
                         })
                         .collect(),
                 );

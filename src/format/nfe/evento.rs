@@ -390,7 +390,7 @@ fn finish(mut r: Record, src: &Source, opts: &ParseOptions) -> Result<Doc, FileE
                 "number-range voiding without its UF, year, CNPJ, model, series or range",
             )
         })?;
-        r.values[table.col("id")] = Value::Text(id.clone());
+        r.values[table.col("id")] = Value::Text(id.as_str().into());
         id
     } else {
         let chave = r
@@ -413,8 +413,8 @@ fn finish(mut r: Record, src: &Source, opts: &ParseOptions) -> Result<Doc, FileE
             format!("ID{tp}{chave}{seq:02}")
         }
     };
-    r.values[table.col("path")] = Value::Text(src.origin.to_owned());
-    r.values[table.col("sha256")] = Value::Text(src.sha256.to_owned());
+    r.values[table.col("path")] = Value::Text(src.origin.into());
+    r.values[table.col("sha256")] = Value::Text(src.sha256.into());
     Ok(Doc {
         key,
         rows: vec![Row {

@@ -644,16 +644,16 @@ fn attach(docs: &mut [Builder], p: Prot) -> Result<(), FileError> {
         doc.id = p.ch_nfe;
     }
     let h = &mut doc.header;
-    h[H_N_PROT] = p.n_prot.map_or(Value::Null, Value::Text);
+    h[H_N_PROT] = p.n_prot.map_or(Value::Null, |s| Value::Text(s.into()));
     h[H_C_STAT] = match p.c_stat {
         Some(s) => typed(&NFE, H_C_STAT, &s, ErrorType::NfeInvalidField)?,
         None => Value::Null,
     };
     h[H_SITUACAO] = match h[H_C_STAT] {
-        Value::Int(c) => Value::Text(situacao(c).to_owned()),
+        Value::Int(c) => Value::Text(situacao(c).into()),
         _ => Value::Null,
     };
-    h[H_DH_RECBTO] = p.dh_recbto.map_or(Value::Null, Value::Text);
+    h[H_DH_RECBTO] = p.dh_recbto.map_or(Value::Null, |s| Value::Text(s.into()));
     Ok(())
 }
 
@@ -661,7 +661,7 @@ impl Builder {
     fn start(e: &Tag) -> Result<Builder, FileError> {
         let mut header = vec![Value::Null; NFE.columns.len()];
         if let Some(v) = e.attr(b"versao")? {
-            header[H_VERSAO] = Value::Text(v);
+            header[H_VERSAO] = Value::Text(v.into());
         }
         let id = e
             .attr(b"Id")?
@@ -717,17 +717,17 @@ impl Builder {
         if let Some(e) = field_error {
             return Err(e);
         }
-        header[H_CHAVE] = Value::Text(key.clone());
+        header[H_CHAVE] = Value::Text(key.as_str().into());
         header[H_CHAVE_VALIDA] = Value::Int(valid as i64);
-        header[H_PATH] = Value::Text(src.origin.to_owned());
-        header[H_SHA256] = Value::Text(src.sha256.to_owned());
+        header[H_PATH] = Value::Text(src.origin.into());
+        header[H_SHA256] = Value::Text(src.sha256.into());
         let mut rows = Vec::with_capacity(1 + items.len() + payments.len() + installments.len());
         rows.push(Row {
             table: &NFE,
             values: header,
         });
         for (i, mut item) in items.into_iter().enumerate() {
-            item[I_CHAVE] = Value::Text(key.clone());
+            item[I_CHAVE] = Value::Text(key.as_str().into());
             if item[I_N_ITEM] == Value::Null {
                 item[I_N_ITEM] = Value::Int(i as i64 + 1);
             }
@@ -741,7 +741,7 @@ impl Builder {
             .map(|r| (&NFE_PAGAMENTO, r))
             .chain(installments.into_iter().map(|r| (&NFE_DUPLICATA, r)));
         for (table, mut values) in others {
-            values[0] = Value::Text(key.clone());
+            values[0] = Value::Text(key.as_str().into());
             rows.push(Row { table, values });
         }
         Ok(Doc { key, rows, warning })

@@ -194,12 +194,12 @@ fn doc(mut info: PdfInfo, src: &Source) -> Doc {
     } else {
         "other"
     };
-    let text = |s: Option<String>| s.map_or(Value::Null, Value::Text);
+    let text = |s: Option<String>| s.map_or(Value::Null, |s| Value::Text(s.into()));
     let t = &PDF_DOCUMENT;
     let mut values = vec![Value::Null; t.columns.len()];
     let mut set = |c: usize, v: Value| values[c] = v;
-    set(t.col("sha256"), Value::Text(src.sha256.to_owned()));
-    set(t.col("path"), Value::Text(src.origin.to_owned()));
+    set(t.col("sha256"), Value::Text(src.sha256.into()));
+    set(t.col("path"), Value::Text(src.origin.into()));
     set(t.col("pages"), Value::Int(i64::from(info.pages)));
     set(t.col("title"), text(info.title));
     set(t.col("author"), text(info.author));
