@@ -885,26 +885,34 @@ fn group_bench(
                 .batch_execute("DROP SCHEMA IF EXISTS batchimp CASCADE")
                 .unwrap();
             let started = Instant::now();
+            // Each member's stderr goes to a file: a pipe read only once the member exits
+            // fills up with the failed files' lines, and the blocked member stalls the group.
             let children: Vec<_> = (0..members)
-                .map(|_| {
-                    Command::new(bin)
+                .map(|m| {
+                    let log = std::env::temp_dir().join(format!(
+                        "batchimp-bench-{}-member-{m}.log",
+                        std::process::id()
+                    ));
+                    let child = Command::new(bin)
                         .arg("run")
                         .arg(data)
                         .args(["--group", "bench", "--workers", "1", "--report", "-"])
                         .arg("--db")
                         .arg(url)
                         .stdout(std::process::Stdio::null())
-                        .stderr(std::process::Stdio::piped())
+                        .stderr(std::fs::File::create(&log).unwrap())
                         .spawn()
-                        .expect("runs")
+                        .expect("runs");
+                    (child, log)
                 })
                 .collect();
             trips = 0;
-            for child in children {
-                let out = child.wait_with_output().unwrap();
-                let err = String::from_utf8_lossy(&out.stderr);
+            for (mut child, log) in children {
+                let status = child.wait().unwrap();
+                let err = std::fs::read_to_string(&log).unwrap();
+                let _ = std::fs::remove_file(&log);
                 assert!(
-                    matches!(out.status.code(), Some(0) | Some(1)),
+                    matches!(status.code(), Some(0) | Some(1)),
                     "a group member failed: {err}"
                 );
                 trips += err

@@ -1,8 +1,8 @@
 //! SQLite, the embedded default. One connection owned by the writer thread; WAL so readers
-//! (`batchimp report` while a run goes on) never block it; many files per transaction with
-//! cached prepared statements. A file's rows and its ledger row go into the same transaction;
-//! any database error is fatal to the batch and the transaction is rolled back, so a file is
-//! never half-written.
+//! (`batchimp report` while a run goes on) never block it; many files per transaction, the
+//! hot statements kept prepared (`held`), the others cached. A file's rows and its ledger
+//! row go into the same transaction; any database error is fatal to the batch and the
+//! transaction is rolled back, so a file is never half-written.
 
 mod held;
 mod ledger;
