@@ -271,7 +271,7 @@ fn key_of<'a>(sql: &DocSql, row: &'a format::Row) -> Vec<ToSqlValue<'a>> {
         .collect()
 }
 
-/// Most child rows one statement inserts (items have 16 columns: 256 parameters).
+/// Most child rows one statement inserts (items have 42 columns: 672 parameters).
 const ROWS_PER_INSERT: usize = 16;
 
 /// A temporary trigger that notes every `product` row a catalog's upsert updates (its key
