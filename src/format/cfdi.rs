@@ -700,7 +700,7 @@ impl Stamps {
         opts: &ParseOptions,
     ) -> Result<Stamp, FileError> {
         let uuid = match uuid {
-            Value::Text(u) => u.to_ascii_uppercase().to_string(),
+            Value::Text(u) => u.to_ascii_uppercase().into_string(),
             _ => {
                 let why = if self.count > 0 {
                     "its TimbreFiscalDigital has no UUID"

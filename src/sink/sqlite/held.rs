@@ -1,7 +1,7 @@
 //! The writer's hot statements, prepared once and kept for the connection's life.
 //!
 //! A statement from rusqlite's cache is looked up by hashing its text, and every parameter is
-//! cleared when it goes back (256 for a statement of 16 items), so a row binds only what it
+//! cleared when it goes back (672 for a statement of 16 items), so a row binds only what it
 //! sets. A kept statement keeps its bindings between executions instead: a row binds what it
 //! sets and unbinds only what the previous row set and it leaves empty. Consecutive rows of a
 //! table mostly fill the same columns, so that is rarely more than the binds themselves.
@@ -34,8 +34,6 @@ pub(super) enum Key {
     Rows(&'static Table, usize),
     /// `k` rows of a keyed table, a row whose key is stored replacing its values.
     Upsert(&'static Table, usize),
-    /// A file's ledger row.
-    FileRow,
 }
 
 impl Key {
@@ -44,7 +42,6 @@ impl Key {
             Key::Insert(t) => (0, t.name, 1),
             Key::Rows(t, k) => (1, t.name, k),
             Key::Upsert(t, k) => (2, t.name, k),
-            Key::FileRow => (3, "", 0),
         }
     }
 
@@ -53,7 +50,6 @@ impl Key {
             Key::Insert(t) => insert_sql(t),
             Key::Rows(t, k) => insert_rows_sql(t, k),
             Key::Upsert(t, k) => upsert_sql(t, k),
-            Key::FileRow => FILE_ROW.to_owned(),
         }
     }
 }
@@ -125,14 +121,6 @@ impl Kept<'_> {
         Ok(self.stmt.raw_execute()?)
     }
 }
-
-/// A file's ledger row (`files`), its 25 columns in [`super::Sqlite::record`]'s order.
-const FILE_ROW: &str = "INSERT INTO files (id, batch_id, origin, size, sha256, kind, status,
-    error_type, error, duplicate, duplicate_of, warning, duration_ms, retries, mtime, key,
-    conflict, decimal_separator, recorded_at, rows, rows_rejected, rows_created, rows_updated,
-    rows_unchanged, rows_duplicate_in_file)
- VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-    ?20, ?21, ?22, ?23, ?24, ?25)";
 
 /// An insert of `k` rows at once (child tables: no key, no conflict; [`insert_sql`] adds the
 /// conflict clause for one row of a keyed table).

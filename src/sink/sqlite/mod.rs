@@ -313,13 +313,14 @@ impl Sink for Sqlite {
             file.mtime,
             row.key,
             row.conflict,
-            row.decimal_separator,
-            row.recorded_at,
         ];
+        let last = params![row.decimal_separator, row.recorded_at];
+        // In `files`' column order, which the insert is rendered from.
         let values = values.iter().copied();
         let values = values.chain(counts.iter().map(|n| n as &dyn rusqlite::ToSql));
-        self.db
-            .kept(held::Key::FileRow, |s| s.execute(values.map(Some)))?;
+        let values = values.chain(last.iter().copied());
+        let files = held::Key::Insert(&schema::FILES);
+        self.db.kept(files, |s| s.execute(values.map(Some)))?;
         self.pending.add(row.status);
         if let Some(rows) = row.rows {
             self.pending_rows_rejected += rows.rows_rejected as i64;
