@@ -2,8 +2,9 @@
 //! document met a stored copy of itself, and the file's ledger row.
 
 use crate::error::{ErrorType, FileError};
-use crate::format::{Doc, Outcome, Row, Value, catalog};
+use crate::format::{CellRef, Doc, Outcome, Row, Value, catalog};
 use crate::ledger::{Conflict, OnConflict, Processed, RowCounts, Status};
+use crate::sink::schema::FILES;
 use anyhow::{Context, Result};
 use std::time::Duration;
 
@@ -216,6 +217,52 @@ impl<'a> FileRow<'a> {
             recorded_at: crate::time::unix_ms(),
         }
     }
+
+    /// The row's cells in the `files` table's column order, after `id` (which the database
+    /// gives, or the catalog's writer chose): every database writes them as they come.
+    pub fn cells(&self) -> [CellRef<'_>; FILE_CELLS] {
+        let f = self.file;
+        let text = |s: Option<&'a str>| s.map_or(CellRef::Null, CellRef::Text);
+        let int = |i: Option<i64>| i.map_or(CellRef::Null, CellRef::Int);
+        let counts = self.rows.map(|r| r.values());
+        let count = |i: usize| int(counts.map(|c| c[i]));
+        [
+            CellRef::Int(self.batch),
+            CellRef::Text(&f.origin),
+            CellRef::Int(f.size as i64),
+            text(f.sha256.as_deref()),
+            text(f.kind),
+            CellRef::Text(self.status.as_str()),
+            text(self.error_type),
+            self.error.as_deref().map_or(CellRef::Null, CellRef::Text),
+            text(self.duplicate),
+            self.duplicate_of
+                .as_deref()
+                .map_or(CellRef::Null, CellRef::Text),
+            self.warning.as_deref().map_or(CellRef::Null, CellRef::Text),
+            CellRef::Num(self.duration_ms),
+            CellRef::Int(i64::from(f.retries)),
+            int(f.mtime),
+            self.key.as_deref().map_or(CellRef::Null, CellRef::Text),
+            text(self.conflict),
+            count(0),
+            count(1),
+            count(2),
+            count(3),
+            count(4),
+            count(5),
+            text(self.decimal_separator),
+            CellRef::Int(self.recorded_at),
+        ]
+    }
+}
+
+/// The cells of a ledger row: every `files` column but `id`.
+pub const FILE_CELLS: usize = 24;
+
+/// The `files` columns a ledger row's [`FileRow::cells`] fill, in order.
+pub fn file_columns() -> impl Iterator<Item = &'static str> {
+    FILES.columns[1..].iter().map(|c| c.name)
 }
 
 /// What writing a catalog did.
@@ -333,4 +380,78 @@ pub fn write<'a>(
         row.decimal_separator = load.header.decimal_separator();
     }
     Ok((row, file_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each cell lands in the column of its name: a column added to `files` or moved fails
+    /// here, not as a value quietly written into its neighbour.
+    #[test]
+    fn a_ledger_rows_cells_follow_the_files_columns() {
+        assert_eq!(FILES.columns[0].name, "id");
+        assert_eq!(file_columns().count(), FILE_CELLS);
+        let file = Processed {
+            origin: "in/a.csv".into(),
+            size: 11,
+            sha256: Some("ab".into()),
+            kind: Some("catalog"),
+            outcome: Outcome::Unsupported,
+            retries: 2,
+            mtime: Some(13),
+            duration: Duration::from_millis(5),
+        };
+        let mut row = FileRow::new(
+            7,
+            &file,
+            Status::Imported,
+            Some((ErrorType::TooLarge, "big")),
+            DocsResult::default(),
+            Some("k".into()),
+            Some(RowCounts {
+                rows: 101,
+                rows_rejected: 102,
+                rows_created: 103,
+                rows_updated: 104,
+                rows_unchanged: 105,
+                rows_duplicate_in_file: 106,
+            }),
+            Duration::ZERO,
+        );
+        row.decimal_separator = Some("comma");
+        row.recorded_at = 1_800_000_000_000;
+        row.warning = Some("w".into());
+        let cells: std::collections::HashMap<_, _> = file_columns().zip(row.cells()).collect();
+        let expect = [
+            ("batch_id", CellRef::Int(7)),
+            ("origin", CellRef::Text("in/a.csv")),
+            ("size", CellRef::Int(11)),
+            ("sha256", CellRef::Text("ab")),
+            ("kind", CellRef::Text("catalog")),
+            ("status", CellRef::Text("imported")),
+            ("error_type", CellRef::Text("too_large")),
+            ("error", CellRef::Text("in/a.csv: big")),
+            ("duplicate", CellRef::Null),
+            ("duplicate_of", CellRef::Null),
+            ("warning", CellRef::Text("w")),
+            ("duration_ms", CellRef::Num(5.0)),
+            ("retries", CellRef::Int(2)),
+            ("mtime", CellRef::Int(13)),
+            ("key", CellRef::Text("k")),
+            ("conflict", CellRef::Null),
+            ("rows", CellRef::Int(101)),
+            ("rows_rejected", CellRef::Int(102)),
+            ("rows_created", CellRef::Int(103)),
+            ("rows_updated", CellRef::Int(104)),
+            ("rows_unchanged", CellRef::Int(105)),
+            ("rows_duplicate_in_file", CellRef::Int(106)),
+            ("decimal_separator", CellRef::Text("comma")),
+            ("recorded_at", CellRef::Int(1_800_000_000_000)),
+        ];
+        assert_eq!(cells.len(), expect.len());
+        for (column, cell) in expect {
+            assert_eq!(cells[column], cell, "{column}");
+        }
+    }
 }

@@ -14,7 +14,7 @@
 use super::{copy, texts};
 use crate::format::catalog::tally::{self, Tally};
 use crate::format::{CellRef, Doc, Outcome, Row, Table, Value, catalog};
-use crate::ledger::{Conflict, Counts, OnConflict, Processed, RowCounts, Status, Walk};
+use crate::ledger::{Conflict, Counts, OnConflict, Processed, Status, Walk};
 use crate::sink::schema::{self, Dialect, DocSql};
 use crate::sink::written::{self, CatalogWrite, DocsResult, FileRow, Meeting, Stored, Writes};
 use anyhow::Result;
@@ -84,11 +84,6 @@ impl Pending {
     }
 }
 
-/// The `files` columns a COPY writes, after `id` for the rows that have one.
-const FILE_COLUMNS: &str = "batch_id, origin, size, sha256, kind, status, error_type, error, \
-    duplicate, duplicate_of, warning, duration_ms, retries, mtime, key, conflict, decimal_separator, \
-    recorded_at, rows, rows_rejected, rows_created, rows_updated, rows_unchanged, rows_duplicate_in_file";
-
 /// Most COPY text a segment holds before it is sent: memory stays small whatever the
 /// transaction's size, and a few more COPY statements cost next to nothing.
 const SEGMENT_MAX: usize = 2 << 20;
@@ -106,6 +101,8 @@ pub struct Statements {
     lookups: HashMap<&'static str, String>,
     /// `COPY table (columns) FROM STDIN`, per table.
     copies: HashMap<&'static str, String>,
+    /// `COPY files` of the ledger rows without an `id` (the catalogs' come with theirs).
+    copy_files: String,
     /// Each table's `after_write` statements, for an array of keys.
     hooks: HashMap<&'static str, Vec<(&'static str, String)>>,
     /// Upsert of the staged catalog chunk into `product`.
@@ -121,17 +118,13 @@ impl Statements {
             docs: HashMap::new(),
             lookups: HashMap::new(),
             copies: HashMap::new(),
+            copy_files: copy_sql(&schema::FILES, written::file_columns()),
             hooks: HashMap::new(),
             upsert: upsert_sql(&catalog::PRODUCT),
             lookup_product: lookup_product_sql(&catalog::PRODUCT),
         };
         for t in schema::tables() {
-            let cols: Vec<String> = t
-                .columns
-                .iter()
-                .map(|c| format!("\"{}\"", c.name))
-                .collect();
-            let copy = format!("COPY \"{}\" ({}) FROM STDIN", t.name, cols.join(", "));
+            let copy = copy_sql(t, t.columns.iter().map(|c| c.name));
             s.copies.insert(t.name, copy);
             let hooks = t.after_write.iter();
             let rendered = hooks.map(|h| (h.reads, h.render("= ANY($1::text[])")));
@@ -143,6 +136,12 @@ impl Statements {
         }
         s
     }
+}
+
+/// `COPY table (columns) FROM STDIN`.
+fn copy_sql<'a>(t: &Table, columns: impl Iterator<Item = &'a str>) -> String {
+    let cols: Vec<String> = columns.map(|c| format!("\"{c}\"")).collect();
+    format!("COPY \"{}\" ({}) FROM STDIN", t.name, cols.join(", "))
 }
 
 /// `SELECT` the key (as text), `sha256`, `path` and whether the first enrich column is NULL of
@@ -504,37 +503,12 @@ impl<'a> Tx<'a> {
     }
 
     /// A file's ledger row into the buffers.
-    fn file_row<'b>(&mut self, row: &'b FileRow<'b>, id: Option<i64>) {
-        let f = row.file;
+    fn file_row(&mut self, row: &FileRow<'_>, id: Option<i64>) {
         let buf = match id {
             Some(_) => &mut self.segment.files_with_id,
             None => &mut self.segment.files,
         };
-        let text = |s: Option<&'b str>| s.map_or(CellRef::Null, CellRef::Text);
-        let int = |i: Option<i64>| i.map_or(CellRef::Null, CellRef::Int);
-        let cells = [
-            CellRef::Int(row.batch),
-            CellRef::Text(&f.origin),
-            CellRef::Int(f.size as i64),
-            text(f.sha256.as_deref()),
-            text(f.kind),
-            CellRef::Text(row.status.as_str()),
-            text(row.error_type),
-            text(row.error.as_deref()),
-            text(row.duplicate),
-            text(row.duplicate_of.as_deref()),
-            text(row.warning.as_deref()),
-            CellRef::Num(row.duration_ms),
-            CellRef::Int(i64::from(f.retries)),
-            int(f.mtime),
-            text(row.key.as_deref()),
-            text(row.conflict),
-            text(row.decimal_separator),
-            CellRef::Int(row.recorded_at),
-        ];
-        let counts = row.rows.map(|r| r.values());
-        let counts = (0..RowCounts::COLUMNS.len()).map(|i| int(counts.map(|c| c[i])));
-        let cells = id.map(CellRef::Int).into_iter().chain(cells).chain(counts);
+        let cells = id.map(CellRef::Int).into_iter().chain(row.cells());
         copy::row(buf, cells);
     }
 
@@ -586,16 +560,10 @@ impl<'a> Tx<'a> {
             self.copy_in(&self.sql.copies[table], rows)?;
         }
         if !segment.files.is_empty() {
-            self.copy_in(
-                &format!("COPY files ({FILE_COLUMNS}) FROM STDIN"),
-                &segment.files,
-            )?;
+            self.copy_in(&self.sql.copy_files, &segment.files)?;
         }
         if !segment.files_with_id.is_empty() {
-            self.copy_in(
-                &format!("COPY files (id, {FILE_COLUMNS}) FROM STDIN"),
-                &segment.files_with_id,
-            )?;
+            self.copy_in(&self.sql.copies[schema::FILES.name], &segment.files_with_id)?;
         }
         for (table, keys) in &segment.hooks {
             for (reads, sql) in &self.sql.hooks[table] {

@@ -294,33 +294,11 @@ impl Sink for Sqlite {
                 }
             }
         }
-        let counts: [Option<i64>; 6] = row.rows.map_or([None; 6], |r| r.values().map(Some));
-        let values = params![
-            file_id,
-            batch,
-            file.origin,
-            file.size as i64,
-            file.sha256,
-            file.kind,
-            row.status.as_str(),
-            row.error_type,
-            row.error,
-            row.duplicate,
-            row.duplicate_of,
-            row.warning,
-            row.duration_ms,
-            file.retries,
-            file.mtime,
-            row.key,
-            row.conflict,
-        ];
-        let last = params![row.decimal_separator, row.recorded_at];
         // In `files`' column order, which the insert is rendered from.
-        let values = values.iter().copied();
-        let values = values.chain(counts.iter().map(|n| n as &dyn rusqlite::ToSql));
-        let values = values.chain(last.iter().copied());
+        let cells = std::iter::once(file_id.map_or(CellRef::Null, CellRef::Int)).chain(row.cells());
+        let values = cells.map(|c| (!matches!(c, CellRef::Null)).then_some(write::ToSqlCell(c)));
         let files = held::Key::Insert(&schema::FILES);
-        self.db.kept(files, |s| s.execute(values.map(Some)))?;
+        self.db.kept(files, |s| s.execute(values))?;
         self.pending.add(row.status);
         if let Some(rows) = row.rows {
             self.pending_rows_rejected += rows.rows_rejected as i64;

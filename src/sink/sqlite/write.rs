@@ -328,7 +328,7 @@ impl rusqlite::ToSql for ToSqlValue<'_> {
 /// Binds a cell; a number goes in as REAL and SQLite's NUMERIC affinity stores a whole one as
 /// INTEGER.
 #[derive(Clone, Copy)]
-struct ToSqlCell<'a>(CellRef<'a>);
+pub(super) struct ToSqlCell<'a>(pub(super) CellRef<'a>);
 
 impl rusqlite::ToSql for ToSqlCell<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
