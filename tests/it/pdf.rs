@@ -456,6 +456,23 @@ fn pdf_text_with_nul_imports_on_both_databases(db) {
 }
 }
 
+/// Whether a PDF reader child (`batchimp __read-pdf`) runs in session `sid`.
+fn reader_runs_in_session(sid: u32) -> bool {
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return false;
+    };
+    procs.flatten().any(|p| {
+        let cmdline = fs::read(p.path().join("cmdline")).unwrap_or_default();
+        let is_reader = cmdline.split(|&b| b == 0).nth(1) == Some(b"__read-pdf".as_slice());
+        // The session is the sixth field of `stat`, after the parenthesized command name.
+        let stat = fs::read_to_string(p.path().join("stat")).unwrap_or_default();
+        let session = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(3).map(str::to_owned));
+        is_reader && session == Some(sid.to_string())
+    })
+}
+
 /// Ctrl-C reaches every process of the terminal's group, PDF readers too: they finish their
 /// file (which the draining batch records imported), not die of it as a `pdf_corrupt` crash.
 #[test]
@@ -473,7 +490,17 @@ fn pdf_readers_outlive_the_first_ctrl_c() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Once its reader runs (every file walked by then), and a moment more for the reader to
+    // set its handler: a loaded machine may take longer than any fixed wait to get there.
+    let started = std::time::Instant::now();
+    while !reader_runs_in_session(child.id()) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no PDF reader started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
     std::process::Command::new("kill")
         .args(["-INT", "--", &format!("-{}", child.id())])
         .status()
