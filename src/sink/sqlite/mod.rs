@@ -279,6 +279,7 @@ impl Sink for Sqlite {
                         (SELECT id FROM files WHERE batch_id = ?1 AND origin = ?2)",
                 )?
                 .execute(params![batch, file.origin])?;
+            // The connection borrowed alone (not `self.conn()`): the loop counts into `self`.
             let mut stmt = self.db.borrow_owner().prepare_cached(
                 "DELETE FROM files WHERE batch_id = ?1 AND origin = ?2
                  RETURNING status, rows_rejected",
@@ -296,7 +297,7 @@ impl Sink for Sqlite {
         }
         // In `files`' column order, which the insert is rendered from.
         let cells = std::iter::once(file_id.map_or(CellRef::Null, CellRef::Int)).chain(row.cells());
-        let values = cells.map(|c| (!matches!(c, CellRef::Null)).then_some(write::ToSqlCell(c)));
+        let values = cells.map(write::bound);
         let files = held::Key::Insert(&schema::FILES);
         self.db.kept(files, |s| s.execute(values))?;
         self.pending.add(row.status);

@@ -71,7 +71,7 @@ impl Sqlite {
         while done < rows {
             let k = rows_per_statement(rows - done);
             let cells = chunk.cells(done..done + k);
-            let cells = cells.map(|c| (!matches!(c, CellRef::Null)).then_some(ToSqlCell(c)));
+            let cells = cells.map(bound);
             changed += self.db.kept(Key::Upsert(table, k), |s| s.execute(cells))?;
             done += k;
         }
@@ -132,7 +132,7 @@ impl Sqlite {
     /// Execute the kept statement `key` with `rows`' values; the rows changed.
     fn execute_rows(&mut self, key: Key, rows: &[format::Row]) -> Result<usize> {
         let values = rows.iter().flat_map(|r| r.values.iter());
-        let values = values.map(|v| (!matches!(v, Value::Null)).then_some(ToSqlValue(v)));
+        let values = values.map(|v| bound(v.as_cell()));
         self.db.kept(key, |s| s.execute(values))
     }
 
@@ -328,12 +328,18 @@ impl rusqlite::ToSql for ToSqlValue<'_> {
 /// Binds a cell; a number goes in as REAL and SQLite's NUMERIC affinity stores a whole one as
 /// INTEGER.
 #[derive(Clone, Copy)]
-pub(super) struct ToSqlCell<'a>(pub(super) CellRef<'a>);
+struct ToSqlCell<'a>(CellRef<'a>);
 
 impl rusqlite::ToSql for ToSqlCell<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         Ok(rusqlite::types::ToSqlOutput::Borrowed(value_ref(self.0)))
     }
+}
+
+/// A cell as a kept statement's parameter ([`held::Kept::execute`]): `None` for NULL, which
+/// the statement unbinds only if the previous row set it.
+pub(super) fn bound(cell: CellRef<'_>) -> Option<impl rusqlite::ToSql + '_> {
+    (!matches!(cell, CellRef::Null)).then_some(ToSqlCell(cell))
 }
 
 fn value_ref(cell: CellRef<'_>) -> rusqlite::types::ValueRef<'_> {
