@@ -6,12 +6,16 @@
 //! and CFDI there; the writer records 1,000 generated documents into a fresh database per sample.
 //! PDFs (`cargo bench --bench parsers -- pdf`) are read in this process and in the isolated
 //! reader child `batchimp run` uses: this bench binary serves as that child, as batchimp does.
+//! Scans and photos (`-- scan`) are read for their codes alone and with OCR.
 
 #[path = "support/nfe_gen.rs"]
 mod nfe_gen;
 #[allow(dead_code)]
 #[path = "../tests/it/pdfgen.rs"]
 mod pdfgen;
+#[allow(dead_code)]
+#[path = "../tests/it/scangen.rs"]
+mod scangen;
 
 use batchimp::format::pdf::{self, Reader};
 use batchimp::format::{self, ParseOptions, Source};
@@ -222,4 +226,101 @@ fn pdf_in_process(bencher: Bencher, name: &str) {
 #[divan::bench(args = pdf_names(), sample_count = 30, sample_size = 3)]
 fn pdf_child(bencher: Bencher, name: &str) {
     read_pdf(bencher, name, Reader::Child);
+}
+
+/// Printouts read from their pixels, drawn by the tests' generator: a DANFE-like page with its
+/// key as a Code 128 only, as a 150 dpi PNG, as a phone photo (JPEG), as an image-only PDF (its
+/// page one embedded JPEG), as a PDF whose barcode is vector bars (rendered by hayro), and the
+/// same page with a text layer, for what a scan costs next to a text PDF.
+static SCANS: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
+    use scangen::Line;
+    let key = "35261012345678000195550010000010011100100101";
+    let lines = [
+        Line(40.0, 60.0, 16.0, "DANFE"),
+        Line(
+            40.0,
+            80.0,
+            9.0,
+            "DOCUMENTO AUXILIAR DA NOTA FISCAL ELETRONICA",
+        ),
+        Line(
+            40.0,
+            100.0,
+            9.0,
+            "Invoice Number: 1001    Invoice Date: 2026-10-05",
+        ),
+        Line(40.0, 300.0, 9.0, "DADOS DOS PRODUTOS / SERVICOS"),
+        Line(
+            40.0,
+            315.0,
+            9.0,
+            "CAFE TORRADO E MOIDO 500G      Total: 1.234,56",
+        ),
+    ];
+    let mut page = scangen::page(&lines, 150.0);
+    page.code128(key, 600, 250, 2, 90);
+    let grouped: Vec<&str> = (0..11).map(|i| &key[4 * i..4 * i + 4]).collect();
+    let text_lines = [
+        "DANFE",
+        "DOCUMENTO AUXILIAR DA NOTA FISCAL ELETRONICA",
+        &grouped.join(" "),
+        "CAFE TORRADO E MOIDO 500G      Total: 1.234,56",
+    ];
+    vec![
+        ("danfe-150dpi.png".into(), page.png()),
+        ("danfe-photo.jpg".into(), page.photo(7).jpeg(85)),
+        (
+            "danfe-scan.pdf".into(),
+            scangen::image_pdf(&page.jpeg(90), page.width, page.height),
+        ),
+        (
+            "danfe-vector-bars.pdf".into(),
+            scangen::vector_barcode_pdf(key),
+        ),
+        (
+            "danfe-text.pdf".into(),
+            pdfgen::text_pdf(&[&text_lines], "DANFE"),
+        ),
+    ]
+});
+
+fn scan_names() -> Vec<&'static str> {
+    SCANS.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+fn read_scan(bencher: Bencher, name: &str, ocr: pdf::ocr::Mode) {
+    let bytes = &SCANS.iter().find(|(n, _)| n == name).unwrap().1;
+    let opts = ParseOptions {
+        ocr,
+        ..ParseOptions::default()
+    };
+    bencher.counter(ItemsCount::new(1usize)).bench(|| {
+        let src = Source {
+            origin: name,
+            sha256: "0",
+            deadline: Instant::now() + Duration::from_secs(120),
+        };
+        black_box(format::read(black_box(bytes), &src, &opts))
+    });
+}
+
+/// One page read for its codes alone (`--ocr never`), in this process: pages per second.
+#[divan::bench(args = scan_names(), sample_count = 10, sample_size = 1)]
+fn scan_codes(bencher: Bencher, name: &str) {
+    read_scan(bencher, name, pdf::ocr::Mode::Never);
+}
+
+/// One page read for its codes and then OCR'd by Tesseract (`--ocr auto`; a text PDF is not
+/// OCR'd). Skipped where Tesseract is not installed.
+#[divan::bench(args = scan_names(), sample_count = 5, sample_size = 1)]
+fn scan_codes_and_ocr(bencher: Bencher, name: &str) {
+    if std::process::Command::new("tesseract")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("scan_codes_and_ocr: tesseract is not installed; skipped");
+        return;
+    }
+    read_scan(bencher, name, pdf::ocr::Mode::Auto);
 }

@@ -293,11 +293,48 @@ pub struct BatchArgs {
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
 
+    /// When scans and photos are read for their words by OCR (Tesseract, when installed):
+    /// auto reads pages without a text layer and pictures; always reads every page (a PDF's
+    /// text layer is then replaced); never reads their codes only.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = OcrArg::Auto)]
+    pub ocr: OcrArg,
+
+    /// Tesseract's languages for OCR, `+`-separated (see `tesseract --list-langs`).
+    #[arg(long, value_name = "LANGS", default_value = "por+spa+eng", value_parser = parse_ocr_lang)]
+    pub ocr_lang: String,
+
     /// What to do with a document whose key is stored already with other content: skip it (a
     /// duplicate; a copy that only adds a missing protocol enriches the stored one), replace the
     /// stored copy, or fail the file (key_conflict). Byte-identical copies are always duplicates.
     #[arg(long, value_name = "POLICY", value_enum, default_value_t = OnConflict::Skip)]
     pub on_conflict: OnConflict,
+}
+
+/// `--ocr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OcrArg {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Tesseract language names (`por`, `chi_sim`, `script/Latin`) joined by `+`: nothing that
+/// could read as one of its options.
+fn parse_ocr_lang(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.split('+').all(|l| {
+            !l.is_empty()
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '-'))
+                && !l.starts_with('-')
+        });
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "{s:?} is not a list of Tesseract languages such as por+spa+eng"
+        ))
+    }
 }
 
 #[derive(Debug, Args)]

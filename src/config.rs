@@ -53,6 +53,16 @@ pub struct BatchOptions {
     /// Catalog fields every row must fill (`--require`).
     #[serde(default)]
     pub require: Vec<String>,
+    /// When scans and photos are OCR'd (`--ocr`); batches recorded before it: `auto`.
+    #[serde(default)]
+    pub ocr: crate::format::pdf::ocr::Mode,
+    /// Tesseract's languages (`--ocr-lang`).
+    #[serde(default = "default_ocr_lang")]
+    pub ocr_lang: String,
+}
+
+fn default_ocr_lang() -> String {
+    crate::format::pdf::scan::DEFAULT_LANG.to_owned()
 }
 
 impl BatchOptions {
@@ -70,6 +80,12 @@ impl BatchOptions {
             supplier: a.supplier.clone(),
             map: a.map.clone(),
             require: a.require.clone(),
+            ocr: match a.ocr {
+                crate::cli::OcrArg::Auto => crate::format::pdf::ocr::Mode::Auto,
+                crate::cli::OcrArg::Always => crate::format::pdf::ocr::Mode::Always,
+                crate::cli::OcrArg::Never => crate::format::pdf::ocr::Mode::Never,
+            },
+            ocr_lang: a.ocr_lang.clone(),
         }
     }
 
@@ -176,6 +192,8 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Res
             mapping: Box::leak(Box::new(mapping)),
             // A hostile PDF may hang or crash its reader: never in this process.
             pdf_reader: crate::format::pdf::Reader::Child,
+            ocr: opts.ocr,
+            ocr_lang: Box::leak(opts.ocr_lang.clone().into_boxed_str()),
         },
         file_timeout: Duration::from_millis(opts.file_timeout_ms),
         on_conflict: opts.on_conflict,

@@ -90,6 +90,11 @@ pub enum ErrorType {
     PdfEncrypted,
     /// A PDF that cannot be read: damaged, truncated, or one that crashed the PDF reader.
     PdfCorrupt,
+    /// A picture (JPEG, PNG, TIFF, WebP) that cannot be decoded: truncated, damaged, or one
+    /// that crashed its reader.
+    ImageCorrupt,
+    /// Tesseract crashed on a page (killed by a signal, out of its memory limit).
+    OcrFailed,
     /// A bug in batchimp: a parser panicked. The batch goes on.
     InternalError,
 }
@@ -136,6 +141,8 @@ impl ErrorType {
             ErrorType::KeyConflict => "key_conflict",
             ErrorType::PdfEncrypted => "pdf_encrypted",
             ErrorType::PdfCorrupt => "pdf_corrupt",
+            ErrorType::ImageCorrupt => "image_corrupt",
+            ErrorType::OcrFailed => "ocr_failed",
             ErrorType::InternalError => "internal_error",
         }
     }

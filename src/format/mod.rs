@@ -12,6 +12,7 @@
 pub mod catalog;
 pub mod cfdi;
 pub mod csv;
+pub mod image;
 pub mod nfe;
 pub mod number;
 pub mod pdf;
@@ -226,8 +227,14 @@ pub struct ParseOptions {
     pub supplier: Option<&'static str>,
     /// Catalog headers the user maps, and fields they require (`--map`, `--require`).
     pub mapping: &'static catalog::Mapping,
-    /// How PDFs are read: in this process by default; `batchimp run` reads them in a child.
+    /// How PDFs and pictures are read: in this process by default; `batchimp run` reads them
+    /// in a child.
     pub pdf_reader: pdf::Reader,
+    /// When pages are OCR'd (`--ocr`). The library's default is `never` (codes only: tests,
+    /// fuzzing and benchmarks do not depend on Tesseract); `batchimp run`'s is `auto`.
+    pub ocr: pdf::ocr::Mode,
+    /// Tesseract's languages (`--ocr-lang`).
+    pub ocr_lang: &'static str,
 }
 
 impl Default for ParseOptions {
@@ -239,6 +246,8 @@ impl Default for ParseOptions {
             supplier: None,
             mapping: &catalog::NO_MAPPING,
             pdf_reader: pdf::Reader::InProcess,
+            ocr: pdf::ocr::Mode::Never,
+            ocr_lang: pdf::scan::DEFAULT_LANG,
         }
     }
 }
@@ -274,7 +283,8 @@ pub struct Sniff<'a> {
     pub bytes: &'a [u8],
     /// For XML: local names of the first few elements, root first (prefixes stripped).
     pub xml_elements: Vec<xml::Name>,
-    /// A coarse kind for files no format claims: `xml`, `pdf`, `zip`, `xlsx`... or `unknown`.
+    /// A coarse kind for files no format claims: `xml`, `pdf`, `image`, `zip`, `xlsx`... or
+    /// `unknown`.
     pub generic_kind: &'static str,
 }
 
@@ -296,15 +306,27 @@ pub trait Format: Sync {
 }
 
 /// Every format batchimp knows, in detection order.
-pub static FORMATS: &[&dyn Format] =
-    &[&nfe::Nfe, &cfdi::Cfdi, &retenciones::Retenciones, &pdf::Pdf];
+pub static FORMATS: &[&dyn Format] = &[
+    &nfe::Nfe,
+    &cfdi::Cfdi,
+    &retenciones::Retenciones,
+    &pdf::Pdf,
+    &image::Image,
+];
 
-/// Every table of every format, for migrations.
+/// Every table of every format, each once (PDFs and pictures share `pdf_document`), for
+/// migrations.
 pub fn all_tables() -> impl Iterator<Item = &'static Table> {
+    let mut seen = Vec::new();
     FORMATS
         .iter()
         .flat_map(|f| f.tables().iter().copied())
         .chain(catalog::TABLES.iter().copied())
+        .filter(move |t| {
+            let new = !seen.contains(&t.name);
+            seen.push(t.name);
+            new
+        })
 }
 
 /// Identify a file from its first bytes.
@@ -328,6 +350,8 @@ pub fn sniff(bytes: &[u8]) -> Result<Sniff<'_>, FileError> {
         sniff.xml_elements = xml::first_elements(head, 4)?;
     } else if head.starts_with(b"%PDF-") {
         sniff.generic_kind = "pdf";
+    } else if pdf::pixels::picture_kind(bytes).is_some() {
+        sniff.generic_kind = "image";
     } else if head.starts_with(b"PK\x03\x04") {
         // Plain ZIPs are opened by the walker; what reaches here is an office document (or a
         // ZIP that could not be opened). Their part names are stored uncompressed.

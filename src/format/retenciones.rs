@@ -63,6 +63,7 @@ pub static RETENCION: Table = Table {
         col("sha256", T),
     ],
     primary_key: &["uuid"],
+    after_write: &[crate::format::pdf::RETENCION_LINKED_BY_EARLIER_PDF],
     ..Table::BASE
 };
 
@@ -305,6 +306,8 @@ mod tests {
         supplier: None,
         mapping: &crate::format::catalog::NO_MAPPING,
         pdf_reader: crate::format::pdf::Reader::InProcess,
+        ocr: crate::format::pdf::ocr::Mode::Never,
+        ocr_lang: crate::format::pdf::scan::DEFAULT_LANG,
     };
     const V10: &[u8] =
         include_bytes!("../../fixtures/retenciones/retenciones10-pago-al-extranjero.xml");

@@ -28,6 +28,8 @@ mod postgres;
 mod reliability;
 mod retenciones;
 mod run;
+mod scan;
+mod scangen;
 mod spreadsheet;
 mod stats;
 mod template;

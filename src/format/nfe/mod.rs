@@ -118,6 +118,15 @@ pub fn check_key(key: &str, opts: &ParseOptions) -> Result<(bool, Option<String>
     ))
 }
 
+/// Whether `key` is an access key batchimp takes as valid: the shape [`check_key`] requires
+/// (44 characters, letters only in the CNPJ) and a right check digit. The one rule for a key,
+/// read from an XML or found on a printout (`pdf::find`): SEFAZ's code of the UF, the month
+/// and the model are not checked on either side, so a key the XML importer accepts is found
+/// on its DANFE too.
+pub fn is_valid_key(key: &str) -> bool {
+    is_key_shape(key) && check_digit_ok(key)
+}
+
 /// Positions 7-18 (the CNPJ's root and branch) may hold A-Z from the 2026 alphanumeric CNPJ;
 /// every other position, the CNPJ's own check digits included, is a digit.
 fn is_key_shape(key: &str) -> bool {

@@ -1,14 +1,18 @@
 //! Reading a PDF in a child process of this very executable, so that a PDF crafted to hang,
 //! overflow the stack, exhaust memory or abort the reader costs one file, never the batch.
 //!
-//! The parent runs `batchimp __read-pdf <limits>` (not a clap subcommand: it is caught before
-//! argument parsing, so it appears in no help, man page or completion), writes the PDF to its
-//! stdin and reads one JSON [`Reply`] from its stdout. The child first limits its own address
+//! Pictures (scans and photos) are read the same way: their decoders and the barcode reader
+//! meet hostile bytes too, and OCR runs from the child, under its limits.
+//!
+//! The parent runs `batchimp __read-pdf <request>` (not a clap subcommand: it is caught before
+//! argument parsing, so it appears in no help, man page or completion; the request is one JSON
+//! [`Request`]), writes the PDF to its stdin and reads one JSON [`Reply`] from its stdout. The child first limits its own address
 //! space (`RLIMIT_AS`, with the safe `rlimit` crate: no `pre_exec`, no unsafe code here) and
 //! is killed by the parent at the file's deadline. However it dies, the parent types it:
 //! killed at the deadline `timeout`, out of memory `too_large`, any other crash `pdf_corrupt`.
 
-use super::read::{Limits, PdfInfo, read_pdf};
+use super::read::{Limits, PdfInfo};
+use super::scan::ScanOptions;
 use crate::error::{ErrorType, FileError};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
@@ -17,6 +21,17 @@ use std::time::{Duration, Instant};
 
 /// The hidden first argument that makes batchimp a PDF reader.
 pub const ARG: &str = "__read-pdf";
+
+/// What the parent asks of the child, as its one argument.
+#[derive(Debug, Serialize, Deserialize)]
+struct Request {
+    limits: Limits,
+    scan: ScanOptions,
+    /// The child's own CPU limit, past the deadline (see [`read`]).
+    cpu_seconds: u64,
+    /// Milliseconds until the file's deadline: the child bounds OCR by it.
+    wall_ms: u64,
+}
 
 /// What the child writes on stdout.
 #[derive(Debug, Serialize, Deserialize)]
@@ -31,8 +46,13 @@ enum Reply {
 /// Most bytes of the child's stderr kept, for the crash's message.
 const STDERR_KEPT: u64 = 4096;
 
-/// Read a PDF in a child process, killed at `deadline`.
-pub fn read(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<PdfInfo, FileError> {
+/// Read a PDF or a picture in a child process, killed at `deadline`.
+pub fn read(
+    bytes: &[u8],
+    limits: &Limits,
+    scan: &ScanOptions,
+    deadline: Instant,
+) -> Result<PdfInfo, FileError> {
     let exe = std::env::current_exe().map_err(|e| {
         FileError::new(
             ErrorType::InternalError,
@@ -41,15 +61,17 @@ pub fn read(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<PdfInfo,
     })?;
     // The child's own CPU limit, past the deadline: should batchimp die (a second Ctrl-C, a
     // kill) while a reader spins, the orphan stops by itself.
-    let cpu_seconds = deadline.saturating_duration_since(Instant::now()).as_secs() + 2;
+    let left = deadline.saturating_duration_since(Instant::now());
+    let request = Request {
+        limits: *limits,
+        scan: scan.clone(),
+        cpu_seconds: left.as_secs() + 2,
+        wall_ms: u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
+    };
+    let picture = super::pixels::picture_kind(bytes).is_some();
     let mut child = Command::new(exe)
         .arg(ARG)
-        .args(
-            [limits.max_text as u64, limits.max_stream as u64]
-                .into_iter()
-                .chain([u64::from(limits.max_pages), limits.max_memory, cpu_seconds])
-                .map(|n| n.to_string()),
-        )
+        .arg(serde_json::to_string(&request).expect("plain struct"))
         // The allocator reserves its arenas 1 GiB of address space at a time, more than the
         // reader's limit allows: small reservations, so the limit counts what is used.
         .env("MIMALLOC_ARENA_RESERVE", "4MiB")
@@ -108,12 +130,15 @@ pub fn read(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<PdfInfo,
             } => Err(FileError::new(error_type, message)),
         };
     }
-    Err(crashed(status, &err, limits))
+    Err(crashed(status, &err, limits, picture))
 }
 
 /// Wait for the child until `deadline`; `None` (the child killed) past it. Polls: a short
 /// sleep first (most PDFs take a few milliseconds), growing to 20 ms.
-fn wait(child: &mut std::process::Child, deadline: Instant) -> Option<std::process::ExitStatus> {
+pub(crate) fn wait(
+    child: &mut std::process::Child,
+    deadline: Instant,
+) -> Option<std::process::ExitStatus> {
     let mut nap = Duration::from_micros(500);
     loop {
         match child.try_wait() {
@@ -132,13 +157,19 @@ fn wait(child: &mut std::process::Child, deadline: Instant) -> Option<std::proce
 }
 
 /// The error of a child that died without a reply.
-fn crashed(status: std::process::ExitStatus, stderr: &str, limits: &Limits) -> FileError {
+fn crashed(
+    status: std::process::ExitStatus,
+    stderr: &str,
+    limits: &Limits,
+    picture: bool,
+) -> FileError {
+    let what = if picture { "picture" } else { "PDF" };
     let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
     if stderr.contains("memory allocation of") {
         return FileError::new(
             ErrorType::TooLarge,
             format!(
-                "reading the PDF needs more than {} MiB of memory: {last}",
+                "reading the {what} needs more than {} MiB of memory: {last}",
                 limits.max_memory >> 20
             ),
         );
@@ -147,7 +178,7 @@ fn crashed(status: std::process::ExitStatus, stderr: &str, limits: &Limits) -> F
     if signal(status) == Some(24) {
         return FileError::new(
             ErrorType::Timeout,
-            "took longer than --file-timeout; the PDF reader ran out of CPU time",
+            "took longer than --file-timeout; the reader ran out of CPU time",
         );
     }
     let how = signal(status).map_or_else(
@@ -161,19 +192,24 @@ fn crashed(status: std::process::ExitStatus, stderr: &str, limits: &Limits) -> F
     } else {
         format!(": {last}")
     };
+    let error_type = if picture {
+        ErrorType::ImageCorrupt
+    } else {
+        ErrorType::PdfCorrupt
+    };
     FileError::new(
-        ErrorType::PdfCorrupt,
-        format!("the PDF reader {how}{why}; the PDF is damaged or crafted to crash readers"),
+        error_type,
+        format!("the {what} reader {how}{why}; the {what} is damaged or crafted to crash readers"),
     )
 }
 
 #[cfg(unix)]
-fn signal(status: std::process::ExitStatus) -> Option<i32> {
+pub(crate) fn signal(status: std::process::ExitStatus) -> Option<i32> {
     std::os::unix::process::ExitStatusExt::signal(&status)
 }
 
 #[cfg(not(unix))]
-fn signal(_: std::process::ExitStatus) -> Option<i32> {
+pub(crate) fn signal(_: std::process::ExitStatus) -> Option<i32> {
     None
 }
 
@@ -184,21 +220,15 @@ pub fn serve_if_asked() -> Option<ExitCode> {
     if args.next().as_deref() != Some(ARG) {
         return None;
     }
-    let n: Vec<u64> = args.filter_map(|a| a.parse().ok()).collect();
-    let [max_text, max_stream, max_pages, max_memory, cpu_seconds] = n[..] else {
-        eprintln!("batchimp: {ARG} takes five limits");
+    let Some(Ok(request)) = args.next().map(|a| serde_json::from_str::<Request>(&a)) else {
+        eprintln!("batchimp: {ARG} takes one request");
         return Some(ExitCode::from(2));
     };
     // Ctrl-C reaches the whole process group: the reader finishes its file, and the batch,
     // draining, records it (the parent's first Ctrl-C lets in-flight files finish).
     let _ = ctrlc::set_handler(|| {});
-    let limits = Limits {
-        max_text: usize::try_from(max_text).unwrap_or(usize::MAX),
-        max_stream: usize::try_from(max_stream).unwrap_or(usize::MAX),
-        max_pages: u32::try_from(max_pages).unwrap_or(u32::MAX),
-        max_memory,
-    };
-    limit(max_memory, cpu_seconds);
+    let deadline = Instant::now() + Duration::from_millis(request.wall_ms);
+    limit(request.limits.max_memory, request.cpu_seconds);
     if let Ok(fault) = std::env::var(FAULT) {
         fail_on_purpose(&fault);
     }
@@ -207,7 +237,7 @@ pub fn serve_if_asked() -> Option<ExitCode> {
         eprintln!("batchimp: cannot read the PDF from stdin: {e}");
         return Some(ExitCode::from(2));
     }
-    let reply = match read_pdf(&bytes, &limits, None) {
+    let reply = match super::read_any(&bytes, &request.limits, &request.scan, Some(deadline)) {
         Ok(info) => Reply::Read(info),
         Err(e) => Reply::Failed {
             error_type: e.error_type,
@@ -280,6 +310,7 @@ mod tests {
             killed(6),
             "memory allocation of 67108864 bytes failed\n",
             &limits,
+            false,
         );
         assert_eq!(e.error_type, ErrorType::TooLarge);
         assert!(e.message.contains("1024 MiB"), "{}", e.message);
@@ -287,6 +318,7 @@ mod tests {
             killed(6),
             "thread 'main' has overflowed its stack\n",
             &limits,
+            false,
         );
         assert_eq!(e.error_type, ErrorType::PdfCorrupt);
         assert!(
@@ -295,11 +327,15 @@ mod tests {
             e.message
         );
         assert_eq!(
-            crashed(killed(11), "", &limits).error_type,
+            crashed(killed(11), "", &limits, false).error_type,
             ErrorType::PdfCorrupt
         );
         assert_eq!(
-            crashed(killed(24), "", &limits).error_type,
+            crashed(killed(11), "", &limits, true).error_type,
+            ErrorType::ImageCorrupt
+        );
+        assert_eq!(
+            crashed(killed(24), "", &limits, false).error_type,
             ErrorType::Timeout
         );
         // A panic: exit status 101.
@@ -307,6 +343,7 @@ mod tests {
             std::process::ExitStatus::from_raw(101 << 8),
             "panicked at x\n",
             &limits,
+            false,
         );
         assert_eq!(e.error_type, ErrorType::PdfCorrupt);
         assert!(e.message.contains("panicked at x"), "{}", e.message);

@@ -43,6 +43,9 @@ const NUMBER: &[&str] = &[
     "fatura no",
     "fatura n",
     "bill no",
+    "receipt number",
+    "receipt no",
+    "booking id",
 ];
 const DATE: &[(&str, bool)] = &[
     ("invoice date", false),
@@ -68,6 +71,8 @@ const TOTAL: &[&str] = &[
     "montant ttc",
     "total ttc",
     "net a payer",
+    "somme a payer",
+    "montant a payer",
     "rechnungsbetrag",
     "gesamtbetrag",
     "endbetrag",
@@ -133,6 +138,11 @@ fn find<T>(
 const GENERIC: &[&str] = &["total", "date", "fecha", "datum", "data"];
 
 /// [`find`], with the rest of the label's line (a currency printed after a label: `Total EUR`).
+///
+/// Besides the rest of the line and the next non-empty line, a value is looked for in the
+/// last column of the label's line (after a wide gap, as layout text keeps columns apart:
+/// `TOTAL AMOUNT DUE ON August 3, 2014      $4.11`), and after a line holding only a
+/// currency symbol (`Total` / `$` / `12.34`, each drawn on its own).
 fn find_with_rest<T>(
     lines: &[&str],
     labels: &[&str],
@@ -144,42 +154,105 @@ fn find_with_rest<T>(
         .map(|l| l.chars().map(fold_char).collect())
         .collect();
     for label in labels {
-        for (i, line) in folded.iter().enumerate() {
+        for i in 0..lines.len() {
             if claimed.contains(&i) {
                 continue;
             }
-            let Some(at) = find_label(line, label) else {
+            let Some(hit) = locate(&folded, i, label) else {
                 continue;
             };
             claimed.push(i);
             // Same characters, one for one: the original line's rest.
-            let rest: String = lines[i]
+            let rest: String = lines[hit.line]
                 .chars()
-                .skip(line[..at].chars().count() + label.chars().count())
+                .skip(folded[hit.line][..hit.end].chars().count())
                 .collect();
             let rest = rest.trim_start_matches(|c: char| {
                 c.is_whitespace() || matches!(c, ':' | '#' | '°' | 'º' | '.' | '-')
             });
-            let starts_line = at == 0;
             let first = rest.split_whitespace().next().unwrap_or("");
             let label_alone = rest.is_empty()
                 || rest.starts_with(|c: char| c.is_ascii_digit())
                 || currency_of(first).is_some()
                 || number::strip_currency(first).len() < first.len();
-            if GENERIC.contains(label) && !(starts_line && label_alone) {
+            if GENERIC.contains(label) && !(hit.starts_line && label_alone) {
                 continue;
             }
-            if let Some(v) = value(rest) {
+            let last_column = rest.rsplit_once(COLUMN_GAP).map(|(_, c)| c.trim());
+            if let Some(v) = value(rest).or_else(|| last_column.and_then(&value)) {
                 return Some((v, rest.to_owned()));
             }
-            if let Some(next) = lines[i + 1..].iter().find(|l| !l.is_empty())
-                && let Some(v) = value(next)
-            {
+            if let Some(v) = below(&lines[hit.line + 1..], &value) {
                 return Some((v, rest.to_owned()));
             }
         }
     }
     None
+}
+
+/// Spaces that part columns in layout text (a word gap is one).
+const COLUMN_GAP: &str = "   ";
+
+/// A value on the next non-empty line of `lines`, or on the one after when the next holds only
+/// a currency symbol (kept before the value, for its currency).
+fn below<T>(lines: &[&str], value: impl Fn(&str) -> Option<T>) -> Option<T> {
+    let mut next = lines.iter().filter(|l| !l.is_empty());
+    let first = next.next()?;
+    if let Some(v) = value(first) {
+        return Some(v);
+    }
+    let lone_currency = currency_of(first).is_some() || number::strip_currency(first).is_empty();
+    if lone_currency && first.chars().count() <= 4 {
+        return value(&format!("{first} {}", next.next()?));
+    }
+    None
+}
+
+/// Where a label ends: its line, the byte in that (folded) line after it, and whether it
+/// starts the line (or the column) it begins on.
+struct Hit {
+    line: usize,
+    end: usize,
+    starts_line: bool,
+}
+
+/// `label` in folded line `i`, or begun at the end of line `i` and ended at the start of the
+/// next non-empty line ("Valor total da" / "nota"): a label wrapped by the layout.
+fn locate(folded: &[String], i: usize, label: &str) -> Option<Hit> {
+    let line = &folded[i];
+    if let Some(at) = find_label(line, label) {
+        return Some(Hit {
+            line: i,
+            end: at + label.len(),
+            // Or starts a column of the line (layout text).
+            starts_line: at == 0 || line[..at].ends_with(COLUMN_GAP),
+        });
+    }
+    let head_line = line.trim_end();
+    let (j, next) = folded
+        .iter()
+        .enumerate()
+        .skip(i + 1)
+        .find(|(_, l)| !l.trim().is_empty())?;
+    let indent = next.len() - next.trim_start().len();
+    label.match_indices(' ').find_map(|(cut, _)| {
+        let (head, tail) = (&label[..cut], &label[cut + 1..]);
+        if !head_line.ends_with(head) {
+            return None;
+        }
+        let at = head_line.len() - head.len();
+        let whole_head = find_label(&head_line[at..], head).is_some();
+        let word_before = head_line[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let whole_tail = find_label(next.trim_start(), tail) == Some(0);
+        (whole_head && word_before && whole_tail).then(|| Hit {
+            line: j,
+            end: indent + tail.len(),
+            starts_line: at == 0,
+        })
+    })
 }
 
 /// Where `label` starts in `line` as whole words; a line about a subtotal or a total before
@@ -436,6 +509,53 @@ mod tests {
             (f.total, f.currency.as_deref()),
             (Some(1160.0), Some("MXN"))
         );
+    }
+
+    /// Regression: a label wrapped over two lines by the layout ("Invoice" / "Number:",
+    /// "Valor total da" / "nota") was not read.
+    #[test]
+    fn pdf_fields_label_split_over_lines() {
+        let f = fields(
+            "ACME\nInvoice\nNumber: INV-7\nDate de\n  facture : 28/11/2022\nValor total da\nnota 1.234,56",
+        );
+        assert_eq!(f.number.as_deref(), Some("INV-7"));
+        assert_eq!(f.date.as_deref(), Some("2022-11-28"));
+        assert_eq!(f.total, Some(1234.56));
+        // Not a label cut in a word's middle, nor words that only follow each other.
+        let f = fields("Pro-invoice\nnumbers: 42\nSubinvoice\nNumber 43");
+        assert_eq!(f.number, None);
+    }
+
+    /// Regression: "Total" / "$" / "12.34" drawn as three runs, the symbol on a line of its
+    /// own: the amount after it is the total.
+    #[test]
+    fn pdf_fields_total_after_a_lone_currency_symbol() {
+        let f = fields("Invoice\nTotal\n$\n12.34\n");
+        assert_eq!((f.total, f.currency), (Some(12.34), None));
+        let f = fields("Rechnung\nGesamtbetrag\n€\n1.234,50\n");
+        assert_eq!(
+            (f.total, f.currency.as_deref()),
+            (Some(1234.5), Some("EUR"))
+        );
+        // A word on the line after the label is no currency.
+        assert_eq!(fields("Total\nNotes\n12.34").total, None);
+    }
+
+    /// In layout text a label's value may be the last column of its line, after words that
+    /// are not it (a due date).
+    #[test]
+    fn pdf_fields_value_in_the_labels_last_column() {
+        let f = fields("TOTAL AMOUNT DUE ON August 3 , 2014                   $4.11\n");
+        assert_eq!(f.total, Some(4.11));
+        let f = fields(
+            "Somme à payer            29.99 € TTC\nBooking ID      Payment Mode\nIBZY2087    Cash",
+        );
+        assert_eq!((f.total, f.currency.as_deref()), (Some(29.99), Some("EUR")));
+        assert_eq!(f.number.as_deref(), Some("IBZY2087"));
+        // A vague label starting a column counts as starting its line.
+        let f = fields("Guest Name: Sanjay            Date: 31/12/2017");
+        assert_eq!(f.date.as_deref(), Some("2017-12-31"));
+        assert_eq!(fields("Guest Name: Sanjay Date: 31/12/2017").date, None);
     }
 
     #[test]

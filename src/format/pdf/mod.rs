@@ -1,28 +1,44 @@
-//! PDF invoices: DANFEs (the printed NF-e), NFC-e and CC-e printouts, CFDI printed
-//! representations and plain supplier invoices, one `pdf_document` row per distinct PDF.
+//! Printed documents: DANFEs (the printed NF-e), NFC-e and CC-e printouts, CFDI and Retenciones
+//! printed representations and plain supplier invoices, as PDFs with a text layer, scanned
+//! PDFs, and pictures (photos and scans: JPEG, PNG, TIFF, WebP; [`crate::format::image`]
+//! registers them), one `pdf_document` row per distinct file: the one place for the paper
+//! copies.
 //!
 //! A PDF is claimed by its `%PDF-` signature. Its facts (pages, metadata, text) are read by
-//! [`read::read_pdf`], in a child process by default ([`child`]): PDF readers have hung, blown
-//! their stack and aborted on crafted files, and a child's death is one file's typed error, not
-//! the batch's. What the text shows (an access key, a UUID, the kind of document) is found here
-//! in the parent by [`find`], from text the child has already capped.
+//! [`read::read_pdf`]; a page without text (a scan), a picture's pages, and a printout whose
+//! text shows no key are read from their pixels by [`scan`]: the codes printed on them
+//! ([`codes`]: a DANFE's barcode, an NFC-e's or a CFDI's QR code), then their words by OCR
+//! ([`ocr`], Tesseract). All of it runs in a child process by default ([`child`]): PDF and
+//! picture readers have hung, blown their stack and aborted on crafted files, and a child's
+//! death is one file's typed error, not the batch's. What the text and codes show (an access
+//! key, a UUID, the kind of document) is found here in the parent by [`find`], from text the
+//! child has already capped.
 
 pub mod child;
+pub mod codes;
 pub mod fields;
 pub mod find;
+pub mod layout;
+pub mod ocr;
+pub mod pixels;
 pub mod read;
+pub mod scan;
 
 use super::{
     AfterWrite, ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col,
 };
 use crate::error::FileError;
 pub use read::{Limits, PdfInfo, read_pdf};
+pub use scan::{Origin, ScanOptions};
 
-use ColType::{Integer as I, Text as T};
+use ColType::{Integer as I, Numeric as N, Real as R, Text as T};
 
-/// `pdf_document`: one row per distinct PDF (byte-identical copies are duplicates).
-/// `chave` and `uuid` are the NF-e key and CFDI UUID the text shows (a key only with a right
-/// check digit); NULL when the text shows none. `linked` names the table that holds the
+/// `pdf_document`: one row per distinct PDF or picture (byte-identical copies are
+/// duplicates). `source` says where its facts come from: `pdf_text` (a text layer),
+/// `pdf_scan` (a PDF of pictures, read from its pixels), `image` (a photo or scan).
+/// `chave` and `uuid` are the NF-e key and CFDI UUID the page shows (a key only with a right
+/// check digit); NULL when it shows none; `key_from` says whether they were read from a code
+/// printed on the page (`code`, which wins) or from its text (`text`, the text layer or OCR). `linked` names the table that holds the
 /// document the PDF prints (`nfe`; `nfe_evento` for a CC-e, the correction event; `cfdi`), set
 /// whichever of the two arrives first, in the same batch or a later one; NULL while none does.
 /// `invoice_number`, `issue_date` (`YYYY-MM-DD`), `total` and `currency` (ISO 4217) are found
@@ -50,10 +66,23 @@ pub static PDF_DOCUMENT: Table = Table {
         col("currency", T),
         col("text_truncated", I),
         col("text", T),
+        col("source", T),
+        col("key_from", T),
+        col("codes", T),
+        col("qr_url", T),
+        col("emisor_rfc", T),
+        col("receptor_rfc", T),
+        col("qr_total", N),
+        col("ocr_confidence", R),
     ],
     primary_key: &["sha256"],
     indexed: &["chave", "uuid"],
-    after_write: &[LINKS_STORED_NFE, LINKS_STORED_CCE, LINKS_STORED_CFDI],
+    after_write: &[
+        LINKS_STORED_NFE,
+        LINKS_STORED_CCE,
+        LINKS_STORED_CFDI,
+        LINKS_STORED_RETENCION,
+    ],
     ..Table::BASE
 };
 
@@ -84,6 +113,13 @@ const LINKS_STORED_CFDI: AfterWrite = AfterWrite {
     reads: "cfdi",
 };
 
+/// After a PDF is written: the CFDI de Retenciones it prints, if stored.
+const LINKS_STORED_RETENCION: AfterWrite = AfterWrite {
+    sql: "UPDATE pdf_document SET linked = 'retencion' WHERE sha256 {keys}
+        AND EXISTS (SELECT 1 FROM retencion r WHERE r.uuid = pdf_document.uuid)",
+    reads: "retencion",
+};
+
 /// After an NF-e is written (its key): the PDFs stored before it that print it.
 pub const LINKED_BY_EARLIER_PDF: AfterWrite = AfterWrite {
     sql: "UPDATE pdf_document SET linked = 'nfe' WHERE chave {keys} AND document_type <> 'cce'
@@ -106,13 +142,33 @@ pub const CFDI_LINKED_BY_EARLIER_PDF: AfterWrite = AfterWrite {
     reads: "pdf_document",
 };
 
-/// The batch's imported PDFs, and how many of them are linked now: `SELECT count(*),
-/// count(linked)`, `param` standing for the batch id. Run it only when the batch has imported a
-/// PDF: a database that never held one may have no `pdf_document` table.
+/// After a CFDI de Retenciones is written (its UUID): the printouts stored before it.
+pub const RETENCION_LINKED_BY_EARLIER_PDF: AfterWrite = AfterWrite {
+    sql: "UPDATE pdf_document SET linked = 'retencion' WHERE uuid {keys} AND linked IS NULL",
+    reads: "pdf_document",
+};
+
+/// The `files.kind` of printed documents, as SQL: PDFs and pictures.
+pub const PRINTED_KINDS: &str = "('pdf', 'image')";
+
+/// Whether the batch imported a printed document: `SELECT EXISTS (...)`, `param` standing for
+/// the batch id.
+pub fn printed_in_batch_sql(param: &str) -> String {
+    format!(
+        "SELECT EXISTS (SELECT 1 FROM files
+            WHERE batch_id = {param} AND kind IN {PRINTED_KINDS} AND status = 'imported')"
+    )
+}
+
+/// The batch's imported printouts that show a key or UUID, and how many of them are linked
+/// now: `SELECT count(*), count(linked)`, `param` standing for the batch id. Run it only when
+/// the batch has imported a printed document: a database that never held one may have no
+/// `pdf_document` table.
 pub fn linked_in_batch_sql(param: &str) -> String {
     format!(
         "SELECT count(*), count(p.linked) FROM files f JOIN pdf_document p ON p.sha256 = f.sha256
-         WHERE f.batch_id = {param} AND f.kind = 'pdf' AND f.status = 'imported'"
+         WHERE f.batch_id = {param} AND f.kind IN {PRINTED_KINDS} AND f.status = 'imported'
+           AND (p.chave IS NOT NULL OR p.uuid IS NOT NULL)"
     )
 }
 
@@ -150,18 +206,48 @@ impl Format for Pdf {
         src: &Source,
         opts: &ParseOptions,
     ) -> Result<Vec<Doc>, FileError> {
-        let default = Limits::default();
-        // A PDF larger than a few hundred MiB (under a raised --max-file-size) needs room to be
-        // held and parsed: four times its size.
-        let limits = Limits {
-            max_memory: default.max_memory.max(4 * sniff.bytes.len() as u64),
-            ..default
-        };
-        let info = match opts.pdf_reader {
-            Reader::InProcess => read_pdf(sniff.bytes, &limits, Some(src.deadline))?,
-            Reader::Child => child::read(sniff.bytes, &limits, src.deadline)?,
-        };
-        Ok(vec![doc(info, src)])
+        read_printed(sniff.bytes, src, opts)
+    }
+}
+
+/// A PDF's or a picture's `pdf_document` row, read the way `opts` says (in a child process
+/// for `batchimp run`).
+pub fn read_printed(
+    bytes: &[u8],
+    src: &Source,
+    opts: &ParseOptions,
+) -> Result<Vec<Doc>, FileError> {
+    let default = Limits::default();
+    // A PDF larger than a few hundred MiB (under a raised --max-file-size) needs room to be
+    // held and parsed: four times its size.
+    let limits = Limits {
+        max_memory: default.max_memory.max(4 * bytes.len() as u64),
+        ..default
+    };
+    let scan = ScanOptions {
+        ocr: opts.ocr,
+        lang: opts.ocr_lang.to_owned(),
+    };
+    let info = match opts.pdf_reader {
+        Reader::InProcess => read_any(bytes, &limits, &scan, Some(src.deadline))?,
+        Reader::Child => child::read(bytes, &limits, &scan, src.deadline)?,
+    };
+    Ok(vec![doc(info, src)])
+}
+
+/// Read a PDF or a picture in this process: what the reader child runs.
+pub fn read_any(
+    bytes: &[u8],
+    limits: &Limits,
+    scan: &ScanOptions,
+    deadline: Option<std::time::Instant>,
+) -> Result<PdfInfo, FileError> {
+    if pixels::picture_kind(bytes).is_some() {
+        let deadline = deadline
+            .unwrap_or_else(|| std::time::Instant::now() + std::time::Duration::from_secs(3600));
+        scan::read_picture(bytes, limits, scan, deadline)
+    } else {
+        read_pdf(bytes, limits, scan, deadline)
     }
 }
 
@@ -174,7 +260,7 @@ fn clean(mut s: String) -> String {
     s
 }
 
-/// The `pdf_document` row of a PDF read.
+/// The `pdf_document` row of a PDF or picture read.
 fn doc(mut info: PdfInfo, src: &Source) -> Doc {
     info.text = clean(info.text);
     for field in [
@@ -186,10 +272,35 @@ fn doc(mut info: PdfInfo, src: &Source) -> Doc {
     ] {
         *field = field.take().map(clean).filter(|s| !s.is_empty());
     }
-    let key = find::nfe_key(&info.text);
-    let uuid = find::cfdi_uuid(&info.text);
+    let code = codes::facts(&info.codes);
+    let text_key = find::nfe_key(&info.text);
+    let text_uuid = find::cfdi_uuid(&info.text);
+    let mut warnings = Vec::new();
+    // A key from a code beats one from text; the two disagreeing is said, naming both.
+    for (what, from_code, from_text) in [
+        ("access key", &code.chave, &text_key),
+        ("UUID", &code.uuid, &text_uuid),
+    ] {
+        if let (Some(c), Some(t)) = (from_code, from_text)
+            && c != t
+        {
+            warnings.push(format!(
+                "code_text_mismatch: the code printed on the page reads {what} {c}, the text \
+                 {t}; the code's is kept"
+            ));
+        }
+    }
+    let key_from = if code.chave.is_some() || code.uuid.is_some() {
+        Some("code")
+    } else if text_key.is_some() || text_uuid.is_some() {
+        Some("text")
+    } else {
+        None
+    };
+    let key = code.chave.clone().or(text_key);
+    let uuid = code.uuid.clone().or(text_uuid);
     let has_text = info.text.chars().any(|c| !c.is_whitespace());
-    let document_type = if has_text {
+    let document_type = if has_text || key.is_some() || uuid.is_some() {
         find::document_type(&info.text, key.as_deref(), uuid.as_deref())
     } else {
         "other"
@@ -222,21 +333,76 @@ fn doc(mut info: PdfInfo, src: &Source) -> Doc {
         Value::Int(i64::from(info.text_truncated)),
     );
     set(t.col("text"), text(has_text.then_some(info.text)));
-    let warning = if !has_text {
-        Some("no_text_layer: the PDF has no text (a scan?); imported without its fields".into())
+    set(t.col("source"), Value::Text(info.origin.as_str().into()));
+    set(t.col("key_from"), text(key_from.map(str::to_owned)));
+    let listed: Vec<String> = info
+        .codes
+        .iter()
+        .map(|c| clean(format!("{} page {}: {}", c.format, c.page, c.text)))
+        .collect();
+    set(
+        t.col("codes"),
+        text((!listed.is_empty()).then(|| listed.join("\n"))),
+    );
+    set(t.col("qr_url"), text(code.url.map(clean)));
+    set(t.col("emisor_rfc"), text(code.emisor_rfc.map(clean)));
+    set(t.col("receptor_rfc"), text(code.receptor_rfc.map(clean)));
+    set(
+        t.col("qr_total"),
+        code.total.map_or(Value::Null, Value::amount),
+    );
+    set(
+        t.col("ocr_confidence"),
+        info.ocr_confidence.map_or(Value::Null, |c| {
+            Value::Num(f64::from((c * 10.0).round() / 10.0))
+        }),
+    );
+    if let Some(why) = &info.ocr_unavailable {
+        ocr_unavailable_once(why);
+    }
+    if !has_text && key_from.is_none() {
+        warnings.push(match (&info.ocr_unavailable, info.origin) {
+            (Some(why), _) => format!(
+                "no_text_layer: no text and no code found ({why}); imported without its fields"
+            ),
+            (None, Origin::Image) => {
+                "no_text_found: no text and no code found in the picture; imported without its \
+                 fields"
+                    .to_owned()
+            }
+            (None, _) => {
+                "no_text_layer: the PDF has no text (a scan?) and no code was found; imported \
+                 without its fields"
+                    .to_owned()
+            }
+        });
     } else if info.unreadable_pages > 0 {
-        Some(format!(
+        warnings.push(format!(
             "pdf_unreadable_pages: the text of {} of {} pages could not be read",
             info.unreadable_pages, info.pages
-        ))
-    } else {
-        None
-    };
+        ));
+    }
     Doc {
         key: src.sha256.to_owned(),
         rows: vec![Row { table: t, values }],
-        warning,
+        warning: (!warnings.is_empty()).then(|| warnings.join("; ")),
     }
+}
+
+/// Say once a process that scans are read for their codes only, and how to change that.
+fn ocr_unavailable_once(why: &str) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        let how = if why == ocr::MISSING {
+            "install it (Debian, Ubuntu: apt-get install tesseract-ocr tesseract-ocr-por \
+             tesseract-ocr-spa) to read their text, or pass --ocr never"
+        } else {
+            "check --ocr-lang against `tesseract --list-langs`, or pass --ocr never"
+        };
+        crate::progress::eprint_above(&format!(
+            "batchimp: warning: scans and photos are read for their codes only: {why}; {how}"
+        ));
+    });
 }
 
 #[cfg(test)]

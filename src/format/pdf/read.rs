@@ -1,14 +1,17 @@
 //! Reading a PDF's facts (pages, metadata, encryption, text) with lopdf, behind one function,
 //! [`read_pdf`], that runs the same way in-process (tests, fuzzing) and inside the reader child
-//! process (`super::child`). Nothing here interprets the text: that is `super::find`'s job, in
-//! the parent.
+//! process (`super::child`). Pages without a text layer, and printouts whose text shows no
+//! key, are read from their pixels too ([`super::scan`]: codes, then OCR). Nothing here
+//! interprets the text: that is `super::find`'s job, in the parent.
 
+use super::codes::Code;
+use super::scan::{self, Origin, ScanOptions};
 use crate::error::{ErrorType, FileError};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// Bounds on one PDF's reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// Most bytes of text kept, all pages together (cut at a character boundary): 1 MiB, far
     /// above any invoice (a DANFE page is 3-6 KiB of text).
@@ -33,7 +36,8 @@ impl Default for Limits {
     }
 }
 
-/// What a PDF says about itself. Text fields are `None` when the document does not set them.
+/// What a PDF (or a picture) says about itself. Text fields are `None` when the document does
+/// not set them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PdfInfo {
     pub pages: u32,
@@ -51,15 +55,31 @@ pub struct PdfInfo {
     pub text_truncated: bool,
     /// Pages whose content could not be read (their text is missing).
     pub unreadable_pages: u32,
+    /// Where the facts came from: a text layer, a scan's pixels, a picture.
+    pub origin: Origin,
+    /// The codes read from the pages' pixels, in page order.
+    pub codes: Vec<Code>,
+    /// Pages whose text came from OCR.
+    pub ocr_pages: u32,
+    /// The mean confidence (0-100) of their words; `None` when no page was OCR'd.
+    pub ocr_confidence: Option<f32>,
+    /// Why pages that needed OCR did not get it (Tesseract not installed...); `None` when
+    /// every page that needed it got it.
+    pub ocr_unavailable: Option<String>,
 }
 
 /// Read a PDF's facts. `deadline`, when given, is checked between pages (in the child the
-/// parent's wall clock is the real bound).
+/// parent's wall clock is the real bound) and bounds OCR.
 pub fn read_pdf(
     bytes: &[u8],
     limits: &Limits,
+    scan_options: &ScanOptions,
     deadline: Option<Instant>,
 ) -> Result<PdfInfo, FileError> {
+    let ocr_deadline =
+        deadline.unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(3600));
+    let mut renderer = scan::Renderer::new(bytes);
+    let mut text_pages = 0;
     let options = lopdf::LoadOptions {
         max_decompressed_size: Some(limits.max_stream),
         ..lopdf::LoadOptions::default()
@@ -124,12 +144,31 @@ pub fn read_pdf(
             info.unreadable_pages += 1;
             continue;
         }
-        match doc.extract_text_with_limit(&[number], limits.max_stream) {
+        match super::layout::page_text(&doc, number, id, limits.max_stream) {
             Ok(page) => {
-                if !info.text.is_empty() {
-                    info.text.push('\u{c}');
+                let blank = page.trim().is_empty();
+                let always = scan_options.ocr == scan::Mode::Always;
+                if !blank && !always {
+                    text_pages += 1;
+                    if !info.text.is_empty() {
+                        info.text.push('\u{c}');
+                    }
+                    info.text.push_str(page.trim_end());
                 }
-                info.text.push_str(page.trim_end());
+                // A scan, or a printout whose key is in its barcode only: its pixels.
+                if blank || always || printout_without_key(&page) {
+                    scan::pdf_page(
+                        &doc,
+                        id,
+                        number,
+                        &mut renderer,
+                        blank || always,
+                        scan_options,
+                        limits,
+                        ocr_deadline,
+                        &mut info,
+                    )?;
+                }
             }
             Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded {
                 limit,
@@ -137,6 +176,11 @@ pub fn read_pdf(
             Err(_) => info.unreadable_pages += 1,
         }
     }
+    info.origin = if text_pages > 0 {
+        Origin::PdfText
+    } else {
+        Origin::PdfScan
+    };
     if info.unreadable_pages == info.pages {
         return Err(FileError::new(
             ErrorType::PdfCorrupt,
@@ -155,6 +199,16 @@ pub fn read_pdf(
         info.text_truncated = true;
     }
     Ok(info)
+}
+
+/// A page whose text says it is a fiscal printout (a DANFE, an NFC-e, a CC-e, a CFDI) but
+/// shows no key nor UUID: generators that draw the key as a barcode only.
+fn printout_without_key(page: &str) -> bool {
+    use super::find;
+    let kind = find::document_type(page, None, None);
+    matches!(kind, "danfe" | "nfce" | "cce" | "cfdi")
+        && find::nfe_key(page).is_none()
+        && find::cfdi_uuid(page).is_none()
 }
 
 fn encrypted() -> FileError {

@@ -848,8 +848,7 @@ impl Sink for Postgres {
                 totals.add((r.get(0), r.get(1), r.get(2)), files, counts);
             }
             let has_pdf = c.query_typed(
-                "SELECT EXISTS (SELECT 1 FROM files
-                    WHERE batch_id = $1::bigint AND kind = 'pdf' AND status = 'imported')",
+                &crate::format::pdf::printed_in_batch_sql("$1::bigint"),
                 &[(&batch, Type::TEXT)],
             )?;
             if has_pdf[0].get::<_, bool>(0) {

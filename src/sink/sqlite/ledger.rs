@@ -148,8 +148,7 @@ impl Sqlite {
             totals.add((r.get(0)?, r.get(1)?, r.get(2)?), files, counts);
         }
         let has_pdf: bool = self.conn().query_row(
-            "SELECT EXISTS (SELECT 1 FROM files
-                WHERE batch_id = ?1 AND kind = 'pdf' AND status = 'imported')",
+            &crate::format::pdf::printed_in_batch_sql("?1"),
             [batch],
             |r| r.get(0),
         )?;

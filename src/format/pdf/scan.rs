@@ -1,0 +1,314 @@
+//! Pages read from their pixels: a PDF page without a text layer (a scan), a PDF printout
+//! whose text shows no key, and pictures (JPEG, PNG, TIFF, WebP photos and scans). Their
+//! codes are read first ([`codes`]), then, for pages without text, their words by OCR
+//! ([`ocr`]).
+//!
+//! A scanned PDF page is usually one embedded picture: that picture is read at its own
+//! resolution first (cheapest, and the decoder's best chance), and the page is rendered by
+//! hayro only when it holds no picture batchimp decodes or no code was found in it: at
+//! 200 dpi, then at 300 dpi.
+
+use super::codes;
+pub use super::ocr::Mode;
+use super::ocr::{self, Ocr};
+use super::pixels::{self, Pixels};
+use super::read::{Limits, PdfInfo};
+use crate::error::{ErrorType, FileError};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// How pages are read from their pixels (`--ocr`, `--ocr-lang`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanOptions {
+    pub ocr: Mode,
+    /// Tesseract's languages, `+`-separated.
+    pub lang: String,
+}
+
+/// Portuguese, Spanish and English: the languages of the documents batchimp reads.
+pub const DEFAULT_LANG: &str = "por+spa+eng";
+
+impl Default for ScanOptions {
+    fn default() -> ScanOptions {
+        ScanOptions {
+            ocr: Mode::Auto,
+            lang: DEFAULT_LANG.to_owned(),
+        }
+    }
+}
+
+/// Where a printed document's facts came from: its text layer, a scan's pixels, a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// A PDF with a text layer on at least one page.
+    #[default]
+    PdfText,
+    /// A PDF whose pages have no text layer: pictures of paper.
+    PdfScan,
+    /// A JPEG, PNG, TIFF or WebP.
+    Image,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::PdfText => "pdf_text",
+            Origin::PdfScan => "pdf_scan",
+            Origin::Image => "image",
+        }
+    }
+}
+
+/// Most pixels a rendered page may have: an A4 page at 300 dpi is 8.7 million.
+const MAX_RENDER_PIXELS: f32 = 40e6;
+
+/// The facts of a picture file: every page's codes, and its text by OCR.
+pub fn read_picture(
+    bytes: &[u8],
+    limits: &Limits,
+    opts: &ScanOptions,
+    deadline: Instant,
+) -> Result<PdfInfo, FileError> {
+    let mut info = PdfInfo {
+        origin: Origin::Image,
+        ..PdfInfo::default()
+    };
+    let bounds = pixels::Limits {
+        max_pages: limits.max_pages.min(pixels::Limits::default().max_pages),
+        ..pixels::Limits::default()
+    };
+    pixels::for_each_page(bytes, &bounds, |page, p| {
+        check(deadline)?;
+        info.pages = page;
+        // A photo's resolution is unknown: taken as a page's width across the picture.
+        let dpi = (p.width.min(p.height) as f32 / 8.27).clamp(70.0, 600.0) as u32;
+        info.codes.extend(codes::read(&p, page));
+        if opts.ocr != Mode::Never {
+            check(deadline)?;
+            ocr_page(&p, dpi, page, opts, limits, deadline, &mut info)?;
+        }
+        Ok(())
+    })?;
+    Ok(info)
+}
+
+fn check(deadline: Instant) -> Result<(), FileError> {
+    if Instant::now() > deadline {
+        return Err(FileError::new(
+            ErrorType::Timeout,
+            "took longer than --file-timeout; skipped",
+        ));
+    }
+    Ok(())
+}
+
+/// OCR one page into `info`: its text appended (a form feed between pages), its confidence
+/// counted; where Tesseract cannot run, why, once.
+fn ocr_page(
+    p: &Pixels,
+    dpi: u32,
+    page: u32,
+    opts: &ScanOptions,
+    limits: &Limits,
+    deadline: Instant,
+    info: &mut PdfInfo,
+) -> Result<(), FileError> {
+    match ocr::ocr(p, dpi, &opts.lang, deadline, limits.max_memory)? {
+        Ocr::Read { text, confidence } => {
+            if !text.trim().is_empty() {
+                if !info.text.is_empty() {
+                    info.text.push('\u{c}');
+                }
+                info.text.push_str(&text);
+            }
+            let n = info.ocr_pages as f32;
+            let mean = info.ocr_confidence.unwrap_or(0.0);
+            info.ocr_confidence = Some((mean * n + confidence) / (n + 1.0));
+            info.ocr_pages += 1;
+            let _ = page;
+        }
+        Ocr::Missing => info.ocr_unavailable = Some(ocr::MISSING.to_owned()),
+        Ocr::Unavailable(why) => info.ocr_unavailable = Some(why),
+    }
+    Ok(())
+}
+
+/// A PDF's pages, rendered on demand by hayro (parsed once, on the first page asked for).
+pub struct Renderer<'a> {
+    bytes: &'a [u8],
+    pdf: Option<Option<hayro::hayro_syntax::Pdf>>,
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(bytes: &'a [u8]) -> Renderer<'a> {
+        Renderer { bytes, pdf: None }
+    }
+
+    /// Page `index` (from 0) at `dpi`, as grey pixels; `None` where hayro cannot open the
+    /// document or has no such page.
+    pub fn render(&mut self, index: usize, dpi: f32) -> Option<Pixels> {
+        let pdf = self
+            .pdf
+            .get_or_insert_with(|| hayro::hayro_syntax::Pdf::new(self.bytes.to_vec()).ok())
+            .as_ref()?;
+        let page = pdf.pages().get(index)?;
+        let (w, h) = page.render_dimensions();
+        if !(w > 0.0 && h > 0.0) {
+            return None;
+        }
+        let mut scale = dpi / 72.0;
+        let pixels = w * h * scale * scale;
+        if pixels > MAX_RENDER_PIXELS {
+            scale *= (MAX_RENDER_PIXELS / pixels).sqrt();
+        }
+        let settings = hayro::PixmapSettings {
+            x_scale: scale,
+            y_scale: scale,
+            bg_color: hayro::vello_cpu::color::palette::css::WHITE,
+        };
+        // A renderer's panic on a crafted page is "no picture", not the reader's death: the
+        // page's text and the other pages still count.
+        let map = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            hayro::render(
+                page,
+                &hayro::RenderCache::new(),
+                &hayro::hayro_interpret::InterpreterSettings::default(),
+                &hayro::RenderSettings::default(),
+                &settings,
+            )
+        }))
+        .ok()?;
+        let (width, height) = (u32::from(map.width()), u32::from(map.height()));
+        Some(Pixels::from_samples(
+            width,
+            height,
+            4,
+            map.data_as_u8_slice(),
+        ))
+    }
+}
+
+/// The page's largest embedded picture batchimp decodes (JPEG, or 8-bit grey or RGB and
+/// 1-bit grey samples, deflated or not), with its resolution across the page's width; `None`
+/// when it holds none, or none as large as a scanned page.
+pub fn embedded_picture(
+    doc: &lopdf::Document,
+    page_id: lopdf::ObjectId,
+    limits: &Limits,
+) -> Option<(Pixels, u32)> {
+    let images = doc.get_page_images(page_id).ok()?;
+    let img = images
+        .iter()
+        .filter(|i| i.width >= 300 && i.height >= 300)
+        .max_by_key(|i| i.width.saturating_mul(i.height))?;
+    let (w, h) = (
+        u32::try_from(img.width).ok()?,
+        u32::try_from(img.height).ok()?,
+    );
+    if u64::from(w) * u64::from(h) > pixels::Limits::default().max_pixels {
+        return None;
+    }
+    let filters = img.filters.clone().unwrap_or_default();
+    let picture = if filters.iter().any(|f| f == "DCTDecode") {
+        let bytes = if filters.len() == 1 {
+            img.content.to_vec()
+        } else {
+            doc.get_object(img.id)
+                .ok()?
+                .as_stream()
+                .ok()?
+                .decompressed_content_with_limit(limits.max_stream)
+                .ok()?
+        };
+        let mut first = None;
+        pixels::for_each_page(&bytes, &pixels::Limits::default(), |_, p| {
+            first.get_or_insert(p);
+            Ok(())
+        })
+        .ok()?;
+        first?
+    } else if filters.iter().all(|f| f == "FlateDecode") {
+        let channels = match img.color_space.as_deref() {
+            Some("DeviceGray" | "CalGray") => 1,
+            Some("DeviceRGB" | "CalRGB") => 3,
+            _ => return None,
+        };
+        let bits = img.bits_per_component.unwrap_or(8);
+        let samples = if filters.is_empty() {
+            img.content.to_vec()
+        } else {
+            doc.get_object(img.id)
+                .ok()?
+                .as_stream()
+                .ok()?
+                .decompressed_content_with_limit(limits.max_stream)
+                .ok()?
+        };
+        match (bits, channels) {
+            (8, c) if samples.len() >= (w * h) as usize * c => {
+                Pixels::from_samples(w, h, c, &samples[..(w * h) as usize * c])
+            }
+            (1, 1) if samples.len() >= w.div_ceil(8) as usize * h as usize => {
+                // PDF's default Decode for grey: 0 is black.
+                pixels::unpack(w, h, 1, &samples)
+            }
+            _ => return None,
+        }
+    } else {
+        return None;
+    };
+    let dpi = (picture.width.min(picture.height) as f32 / 8.27).clamp(70.0, 600.0) as u32;
+    Some((picture, dpi))
+}
+
+/// Read a PDF page from its pixels into `info`: the codes on it (its picture first, then
+/// renders at 200 and 300 dpi until one shows a code), and, when `ocr` says so, its text.
+#[allow(clippy::too_many_arguments)]
+pub fn pdf_page(
+    doc: &lopdf::Document,
+    page_id: lopdf::ObjectId,
+    number: u32,
+    renderer: &mut Renderer,
+    ocr: bool,
+    opts: &ScanOptions,
+    limits: &Limits,
+    deadline: Instant,
+    info: &mut PdfInfo,
+) -> Result<(), FileError> {
+    let index = number.saturating_sub(1) as usize;
+    let picture = embedded_picture(doc, page_id, limits);
+    let mut found = picture
+        .as_ref()
+        .map(|(p, _)| codes::read(p, number))
+        .unwrap_or_default();
+    let mut render_300 = None;
+    if found.is_empty() {
+        for dpi in [200.0, 300.0] {
+            check(deadline)?;
+            let Some(p) = renderer.render(index, dpi) else {
+                break;
+            };
+            found = codes::read_once(&p, number);
+            if dpi == 300.0 {
+                render_300 = Some(p);
+            }
+            if !found.is_empty() {
+                break;
+            }
+        }
+    }
+    info.codes.extend(found);
+    if ocr && opts.ocr != Mode::Never {
+        check(deadline)?;
+        let page = match (picture, render_300) {
+            (Some((p, dpi)), _) => Some((p, dpi)),
+            (None, Some(p)) => Some((p, 300)),
+            (None, None) => renderer.render(index, 300.0).map(|p| (p, 300)),
+        };
+        if let Some((p, dpi)) = page {
+            ocr_page(&p, dpi, number, opts, limits, deadline, info)?;
+        }
+    }
+    Ok(())
+}
