@@ -1,6 +1,6 @@
 //! The end-to-end benchmark:
 //! `cargo bench --bench pipeline [-- --count N --catalog-rows N --runs R --no-ref --nfe-only
-//! --parts-only]`.
+//! --parts-only --photos N --photos-only]`.
 //!
 //! Generates N realistic NF-e (batchimp's own deterministic generator, as a folder and as a ZIP)
 //! under target/bench-data, then measures in one run, side by side: the read floor (every byte
@@ -19,13 +19,24 @@
 //! `sqlite3 .import` of the same file (when the sqlite3 shell is installed), and batchimp. And
 //! the same rows as an Excel workbook: reading every cell with calamine alone (its floor) and
 //! batchimp importing it.
+//!
+//! Last, phone photos of DANFEs (`--photos N`, 1,000 by default; each with its own key as a
+//! Code 128, turned, noisy, unevenly lit): read for their codes (`--ocr never`), every key
+//! checked, with the peak memory of batchimp and its reader processes together; and a few
+//! OCR'd by Tesseract when it is installed.
 
 #[path = "support/catalog_gen.rs"]
 mod catalog_gen;
 #[path = "support/nfe_gen.rs"]
 mod nfe_gen;
+#[allow(dead_code)]
+#[path = "../tests/it/pdfgen.rs"]
+mod pdfgen;
 #[path = "../tests/it/pgserver.rs"]
 mod pgserver;
+#[allow(dead_code)]
+#[path = "../tests/it/scangen.rs"]
+mod scangen;
 #[path = "support/xlsx_gen.rs"]
 mod xlsx_gen;
 
@@ -43,6 +54,10 @@ struct Args {
     nfe_only: bool,
     /// Only the part floors (for working on one part): no batchimp runs, no reference.
     parts_only: bool,
+    /// Phone photos in the photo section.
+    photos: u64,
+    /// Only the photo section.
+    photos_only: bool,
 }
 
 fn args() -> Args {
@@ -53,6 +68,8 @@ fn args() -> Args {
         reference: true,
         nfe_only: false,
         parts_only: false,
+        photos: 1000,
+        photos_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -69,6 +86,8 @@ fn args() -> Args {
             "--no-ref" => a.reference = false,
             "--nfe-only" => a.nfe_only = true,
             "--parts-only" => a.parts_only = true,
+            "--photos-only" => a.photos_only = true,
+            "--photos" => a.photos = it.next().and_then(|v| v.parse().ok()).expect("--photos N"),
             _ => {} // cargo bench passes --bench
         }
     }
@@ -389,6 +408,11 @@ fn main() {
     let zip = root.join(format!("bench-data/nfe-{}.zip", a.count));
     let tmp = root.join("bench-tmp");
     std::fs::create_dir_all(&tmp).unwrap();
+    let bin = env!("CARGO_BIN_EXE_batchimp");
+    if a.photos_only {
+        photo_bench(&a, &root, &tmp, bin);
+        return;
+    }
     let opts = nfe_gen::GenOptions {
         count: a.count,
         out: Some(data.clone()),
@@ -417,7 +441,6 @@ fn main() {
         std::fs::write(&manifest_path, m.to_json()).unwrap();
         m
     };
-    let bin = env!("CARGO_BIN_EXE_batchimp");
     let db = tmp.join("bench.db");
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
 
@@ -616,6 +639,197 @@ fn main() {
     postgres_bench(&a, &data, &manifest, &tmp, bin, (floor_s, folder_s));
     let import = catalog_bench(&a, &root, &tmp, bin);
     workbook_bench(&a, &root, &tmp, bin, import);
+    photo_bench(&a, &root, &tmp, bin);
+}
+
+/// The NF-e access key with this serial: UF 35, 2026-10, a fixed CNPJ, model 55, and its
+/// mod-11 check digit.
+fn photo_key(n: u64) -> String {
+    let body = format!("3526101234567800019555001{n:09}1{:08}", n % 100_000_000);
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .zip((2..=9).cycle())
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    let dv = match 11 - sum % 11 {
+        10 | 11 => 0,
+        d => d,
+    };
+    format!("{body}{dv}")
+}
+
+/// Peak resident memory of a process and its descendants together (KiB), sampled every
+/// 20 ms from /proc while it runs: batchimp and the reader children it starts, at once.
+fn tree_peak_kb(mut cmd: Command) -> (Duration, u64, std::process::ExitStatus) {
+    fn rss_kb(pid: u32) -> u64 {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            })
+            .unwrap_or(0)
+    }
+    /// Every thread's children: the workers start the readers, not the main thread.
+    fn children(pid: u32) -> Vec<u32> {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            return Vec::new();
+        };
+        tasks
+            .flatten()
+            .flat_map(|t| {
+                std::fs::read_to_string(t.path().join("children"))
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .filter_map(|p| p.parse().ok())
+                    .collect::<Vec<u32>>()
+            })
+            .collect()
+    }
+    let started = Instant::now();
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("runs");
+    let mut peak = 0;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (started.elapsed(), peak, status);
+        }
+        let mut total = 0;
+        let mut todo = vec![child.id()];
+        while let Some(pid) = todo.pop() {
+            total += rss_kb(pid);
+            todo.extend(children(pid));
+        }
+        peak = peak.max(total);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Phone photos of DANFEs: codes alone on all of them, OCR on a few.
+fn photo_bench(a: &Args, root: &Path, tmp: &Path, bin: &str) {
+    if a.photos == 0 {
+        return;
+    }
+    let dir = root.join(format!("bench-data/photos-{}", a.photos));
+    if !dir.join("done").exists() {
+        eprintln!("drawing {} phone photos into {}", a.photos, dir.display());
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let page = scangen::page(
+            &[
+                scangen::Line(40.0, 60.0, 16.0, "DANFE"),
+                scangen::Line(
+                    40.0,
+                    80.0,
+                    9.0,
+                    "DOCUMENTO AUXILIAR DA NOTA FISCAL ELETRONICA",
+                ),
+                scangen::Line(40.0, 300.0, 9.0, "DADOS DOS PRODUTOS / SERVICOS"),
+            ],
+            150.0,
+        );
+        for n in 0..a.photos {
+            let mut p = page.clone();
+            p.code128(&photo_key(n), 600, 250, 2, 90);
+            let bytes = p.photo(n + 1).jpeg(85);
+            std::fs::write(dir.join(format!("photo-{n:05}.jpg")), bytes).unwrap();
+        }
+        std::fs::write(dir.join("done"), "").unwrap();
+    }
+    let db = tmp.join("photos.db");
+    rm_db(&db);
+    let mut cmd = Command::new(bin);
+    cmd.args([
+        "run",
+        "--ocr",
+        "never",
+        "-q",
+        "--report",
+        "/dev/null",
+        "--db",
+    ])
+    .arg(&db)
+    .arg(&dir);
+    let (wall, peak_kb, status) = tree_peak_kb(cmd);
+    assert!(matches!(status.code(), Some(0 | 1)), "photos: {status}");
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let mut read = 0u64;
+    for n in 0..a.photos {
+        let found: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM pdf_document WHERE path LIKE ?1 AND chave = ?2)",
+                (format!("%photo-{n:05}.jpg"), photo_key(n)),
+                |r| r.get(0),
+            )
+            .unwrap();
+        read += u64::from(found);
+    }
+    // No photo read as another's key: every key found is the one drawn on it.
+    let with_key: u64 = conn
+        .query_row(
+            "SELECT count(*) FROM pdf_document WHERE chave IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        with_key, read,
+        "a photo was read with a key not drawn on it"
+    );
+    println!(
+        "\n## Phone photos of DANFEs ({} photos, 150 dpi, 3° turned, noisy)\n",
+        a.photos
+    );
+    println!("| run | wall (s) | photos/s | keys read | peak RSS, batchimp and readers together |");
+    println!("| --- | --- | --- | --- | --- |");
+    println!(
+        "| codes only (`--ocr never`) | {:.2} | {:.1} | {read} of {} | {:.0} MiB (target < 200) |",
+        wall.as_secs_f64(),
+        a.photos as f64 / wall.as_secs_f64(),
+        a.photos,
+        peak_kb as f64 / 1024.0
+    );
+    let tesseract = Command::new("tesseract").arg("--version").output().is_ok();
+    if tesseract {
+        let few = tmp.join("photos-ocr");
+        let _ = std::fs::remove_dir_all(&few);
+        std::fs::create_dir_all(&few).unwrap();
+        let n = a.photos.min(20);
+        for i in 0..n {
+            let name = format!("photo-{i:05}.jpg");
+            std::fs::copy(dir.join(&name), few.join(&name)).unwrap();
+        }
+        rm_db(&db);
+        let mut cmd = Command::new(bin);
+        cmd.args([
+            "run",
+            "--ocr",
+            "auto",
+            "-q",
+            "--report",
+            "/dev/null",
+            "--db",
+        ])
+        .arg(&db)
+        .arg(&few);
+        let (wall, peak_kb, status) = tree_peak_kb(cmd);
+        assert!(
+            matches!(status.code(), Some(0 | 1)),
+            "photos with OCR: {status}"
+        );
+        println!(
+            "| codes and OCR (`--ocr auto`) | {:.2} | {:.2} | {n} photos | {:.0} MiB |",
+            wall.as_secs_f64(),
+            n as f64 / wall.as_secs_f64(),
+            peak_kb as f64 / 1024.0
+        );
+    }
+    rm_db(&db);
 }
 
 /// A document's rows as text (its `nfe` row, its `nfe_item` rows).

@@ -5,25 +5,17 @@
 #![no_main]
 
 use batchimp::error::ErrorType;
-use batchimp::format::pdf::{Limits, ScanOptions, ocr, read_pdf};
+use batchimp::format::pdf::{Limits, ScanOptions, read_pdf};
 use libfuzzer_sys::fuzz_target;
 use std::time::{Duration, Instant};
 
-const LIMITS: Limits = Limits {
-    max_text: 64 << 10,
-    max_stream: 1 << 20,
-    max_pages: 50,
-    max_memory: 256 << 20,
-};
+const LIMITS: Limits = Limits::SMALL;
 
 fuzz_target!(|data: &[u8]| {
     let deadline = Instant::now() + Duration::from_secs(10);
     // Codes are read from pages without text (hayro renders them); OCR is Tesseract's, not
     // batchimp's code, and would only slow the fuzzer.
-    let scan = ScanOptions {
-        ocr: ocr::Mode::Never,
-        ..ScanOptions::default()
-    };
+    let scan = ScanOptions::codes_only();
     match read_pdf(data, &LIMITS, &scan, Some(deadline)) {
         Ok(info) => {
             assert!(info.text.len() <= LIMITS.max_text, "text past its cap");

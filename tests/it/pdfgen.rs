@@ -64,19 +64,24 @@ pub fn text_pdf(pages: &[&[&str]], title: &str) -> Vec<u8> {
         );
         let mut content = Vec::new();
         for (l, line) in lines.iter().enumerate() {
-            content.extend_from_slice(format!("BT /F1 10 Tf 40 {} Td (", 800 - 14 * l).as_bytes());
-            for c in line.chars() {
-                let b = u8::try_from(u32::from(c)).expect("Latin-1 text");
-                if matches!(b, b'(' | b')' | b'\\') {
-                    content.push(b'\\');
-                }
-                content.push(b);
-            }
-            content.extend_from_slice(b") Tj ET\n");
+            show_text(&mut content, 10.0, 40.0, 800.0 - 14.0 * l as f32, line);
         }
         objects.push(stream("", &content));
     }
     assemble(&objects, "/Info 4 0 R")
+}
+
+/// A line of Latin-1 text in font `/F1` of `size` at (`x`, `y`), appended to a content stream.
+pub fn show_text(content: &mut Vec<u8>, size: f32, x: f32, y: f32, text: &str) {
+    content.extend_from_slice(format!("BT /F1 {size} Tf {x} {y} Td (").as_bytes());
+    for c in text.chars() {
+        let b = u8::try_from(u32::from(c)).expect("Latin-1 text");
+        if matches!(b, b'(' | b')' | b'\\') {
+            content.push(b'\\');
+        }
+        content.push(b);
+    }
+    content.extend_from_slice(b") Tj ET\n");
 }
 
 /// A one-page PDF whose content stream inflates to `gib` GiB of zeros: a stream compressed

@@ -409,3 +409,61 @@ fn without_tesseract_scans_keep_their_codes_and_one_warning_says_so() {
         2
     );
 }
+
+/// `fixtures/image/`: small pictures the fuzz targets start from, drawn by [`scangen`]. Each
+/// holds the code its name says; `cargo test --test it write_image_fixtures -- --ignored`
+/// draws them again.
+const IMAGE_FIXTURES: [(&str, &str); 4] = [
+    ("cfdi-qr.png", "uuid"),
+    ("danfe-barcode.jpg", "chave"),
+    ("nfce-qr-two-pages.tif", "chave"),
+    ("retenciones-qr.webp", "uuid"),
+];
+
+fn image_fixtures() -> Vec<(&'static str, Vec<u8>)> {
+    let mut cfdi = Canvas::blank(260, 260);
+    cfdi.qr(&cfdi_url(CFDI_UUID), 10, 10, 2);
+    let mut danfe = Canvas::blank(640, 140);
+    danfe.code128(KEY, 20, 20, 2, 90);
+    let mut nfce = Canvas::blank(240, 240);
+    nfce.qr(&nfce_url(), 10, 10, 2);
+    let mut ret = Canvas::blank(260, 260);
+    ret.qr(&cfdi_url(RET_UUID), 10, 10, 2);
+    vec![
+        ("cfdi-qr.png", cfdi.png()),
+        ("danfe-barcode.jpg", danfe.jpeg(90)),
+        (
+            "nfce-qr-two-pages.tif",
+            scangen::tiff(&[&Canvas::blank(64, 64), &nfce]),
+        ),
+        ("retenciones-qr.webp", ret.webp()),
+    ]
+}
+
+#[test]
+#[ignore = "writes fixtures/image"]
+fn write_image_fixtures() {
+    let dir = crate::helpers::fixtures().join("image");
+    fs::create_dir_all(&dir).unwrap();
+    for (name, bytes) in image_fixtures() {
+        fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+/// The committed picture fixtures hold the codes their names say.
+#[test]
+fn image_fixtures_hold_their_codes() {
+    let env = Env::new();
+    let run = env.run(&[&fixture("image"), "--ocr", "never"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    for (name, column) in IMAGE_FIXTURES {
+        assert_eq!(
+            env.count(&format!(
+                "SELECT count(*) FROM pdf_document WHERE path LIKE '%{name}' \
+                 AND {column} IS NOT NULL AND key_from = 'code'"
+            )),
+            1,
+            "{name}"
+        );
+    }
+}

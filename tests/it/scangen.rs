@@ -22,15 +22,7 @@ pub struct Line<'a>(pub f32, pub f32, pub f32, pub &'a str);
 pub fn page(lines: &[Line], dpi: f32) -> Canvas {
     let mut content = Vec::new();
     for Line(x, y, size, text) in lines {
-        content.extend_from_slice(format!("BT /F1 {size} Tf {x} {} Td (", 842.0 - y).as_bytes());
-        for c in text.chars() {
-            let b = u8::try_from(u32::from(c)).expect("Latin-1 text");
-            if matches!(b, b'(' | b')' | b'\\') {
-                content.push(b'\\');
-            }
-            content.push(b);
-        }
-        content.extend_from_slice(b") Tj ET\n");
+        pdfgen::show_text(&mut content, *size, *x, 842.0 - y, text);
     }
     let pdf = pdfgen::assemble(
         &[

@@ -85,34 +85,7 @@ pub fn read(
                 format!("cannot start the PDF reader process: {e}"),
             )
         })?;
-    let (mut stdin, mut stdout, stderr) = (
-        child.stdin.take().expect("piped"),
-        child.stdout.take().expect("piped"),
-        child.stderr.take().expect("piped"),
-    );
-    let (status, out, err) = std::thread::scope(|s| {
-        // Pipes are drained by threads of their own: a child blocked writing a full pipe
-        // would otherwise look hung. A child that dies early makes the write fail: ignored.
-        s.spawn(move || {
-            let _ = stdin.write_all(bytes);
-        });
-        let out = s.spawn(move || {
-            let mut out = Vec::new();
-            let _ = stdout.read_to_end(&mut out);
-            out
-        });
-        let err = s.spawn(move || {
-            let mut err = String::new();
-            let _ = stderr.take(STDERR_KEPT).read_to_string(&mut err);
-            err
-        });
-        let status = wait(&mut child, deadline);
-        (
-            status,
-            out.join().unwrap_or_default(),
-            err.join().unwrap_or_default(),
-        )
-    });
+    let (status, out, err) = exchange(&mut child, bytes, deadline, u64::MAX, STDERR_KEPT);
     let Some(status) = status else {
         return Err(FileError::new(
             ErrorType::Timeout,
@@ -131,6 +104,45 @@ pub fn read(
         };
     }
     Err(crashed(status, &err, limits, picture))
+}
+
+/// Write `input` to a child's stdin and read its stdout (at most `out_kept` bytes) and stderr
+/// (at most `err_kept`) until it exits or `deadline` passes (then it is killed: `None`).
+/// The pipes are drained by threads of their own: a child blocked writing a full pipe would
+/// otherwise look hung. A child that dies early makes the write fail: ignored.
+pub(crate) fn exchange(
+    child: &mut std::process::Child,
+    input: &[u8],
+    deadline: Instant,
+    out_kept: u64,
+    err_kept: u64,
+) -> (Option<std::process::ExitStatus>, Vec<u8>, String) {
+    let (mut stdin, stdout, stderr) = (
+        child.stdin.take().expect("piped"),
+        child.stdout.take().expect("piped"),
+        child.stderr.take().expect("piped"),
+    );
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let _ = stdin.write_all(input);
+        });
+        let out = s.spawn(move || {
+            let mut out = Vec::new();
+            let _ = stdout.take(out_kept).read_to_end(&mut out);
+            out
+        });
+        let err = s.spawn(move || {
+            let mut err = String::new();
+            let _ = stderr.take(err_kept).read_to_string(&mut err);
+            err
+        });
+        let status = wait(child, deadline);
+        (
+            status,
+            out.join().unwrap_or_default(),
+            err.join().unwrap_or_default(),
+        )
+    })
 }
 
 /// Wait for the child until `deadline`; `None` (the child killed) past it. Polls: a short

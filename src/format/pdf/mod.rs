@@ -354,7 +354,7 @@ fn doc(mut info: PdfInfo, src: &Source) -> Doc {
     set(
         t.col("ocr_confidence"),
         info.ocr_confidence.map_or(Value::Null, |c| {
-            Value::Num(f64::from((c * 10.0).round() / 10.0))
+            Value::Num((f64::from(c) * 10.0).round() / 10.0)
         }),
     );
     if let Some(why) = &info.ocr_unavailable {
@@ -399,15 +399,86 @@ fn ocr_unavailable_once(why: &str) {
         } else {
             "check --ocr-lang against `tesseract --list-langs`, or pass --ocr never"
         };
-        crate::progress::eprint_above(&format!(
-            "batchimp: warning: scans and photos are read for their codes only: {why}; {how}"
-        ));
+        tracing::warn!(
+            event = "ocr_unavailable",
+            "scans and photos are read for their codes only: {why}; {how}"
+        );
     });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const KEY: &str = "35261012345678000195550010000010011100100101";
+    const OTHER: &str = "35180834128745000152550010000474281920007498";
+
+    fn src() -> Source<'static> {
+        Source {
+            origin: "x.jpg",
+            sha256: "00",
+            deadline: std::time::Instant::now(),
+        }
+    }
+
+    fn cell<'a>(doc: &'a Doc, name: &str) -> &'a Value {
+        &doc.rows[0].values[PDF_DOCUMENT.col(name)]
+    }
+
+    #[test]
+    fn a_key_from_a_code_beats_the_text_and_the_mismatch_is_said() {
+        let info = PdfInfo {
+            pages: 1,
+            origin: Origin::Image,
+            text: format!("DANFE\nCHAVE DE ACESSO\n{OTHER}"),
+            codes: vec![codes::Code {
+                format: "code_128".into(),
+                text: KEY.into(),
+                page: 1,
+            }],
+            ocr_pages: 1,
+            ocr_confidence: Some(91.26),
+            ..PdfInfo::default()
+        };
+        let doc = doc(info, &src());
+        assert_eq!(cell(&doc, "chave"), &Value::Text(KEY.into()));
+        assert_eq!(cell(&doc, "key_from"), &Value::Text("code".into()));
+        assert_eq!(cell(&doc, "source"), &Value::Text("image".into()));
+        assert_eq!(cell(&doc, "ocr_confidence"), &Value::Num(91.3));
+        assert_eq!(
+            cell(&doc, "codes"),
+            &Value::Text(format!("code_128 page 1: {KEY}").into())
+        );
+        let warning = doc.warning.unwrap();
+        assert!(warning.starts_with("code_text_mismatch"), "{warning}");
+        assert!(
+            warning.contains(KEY) && warning.contains(OTHER),
+            "{warning}"
+        );
+    }
+
+    #[test]
+    fn a_key_from_text_alone_says_so_and_agreement_is_no_warning() {
+        let info = PdfInfo {
+            pages: 1,
+            text: format!("DANFE {KEY}"),
+            ..PdfInfo::default()
+        };
+        let d = doc(info.clone(), &src());
+        assert_eq!(cell(&d, "key_from"), &Value::Text("text".into()));
+        assert_eq!(d.warning, None);
+        let agreeing = PdfInfo {
+            codes: vec![codes::Code {
+                format: "code_128".into(),
+                text: KEY.into(),
+                page: 1,
+            }],
+            ..info
+        };
+        let d = doc(agreeing, &src());
+        assert_eq!(cell(&d, "key_from"), &Value::Text("code".into()));
+        assert_eq!(d.warning, None);
+    }
 
     #[test]
     fn pdf_text_loses_nul_and_control_characters() {

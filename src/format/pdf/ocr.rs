@@ -11,7 +11,6 @@
 use super::pixels::Pixels;
 use crate::error::{ErrorType, FileError};
 use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -78,32 +77,7 @@ pub fn ocr(
     };
     limit(child.id(), max_memory, deadline);
     let pgm = page.to_pgm();
-    let (mut stdin, stdout, stderr) = (
-        child.stdin.take().expect("piped"),
-        child.stdout.take().expect("piped"),
-        child.stderr.take().expect("piped"),
-    );
-    let (status, out, err) = std::thread::scope(|s| {
-        s.spawn(move || {
-            let _ = stdin.write_all(&pgm);
-        });
-        let out = s.spawn(move || {
-            let mut out = Vec::new();
-            let _ = stdout.take(OUTPUT_KEPT).read_to_end(&mut out);
-            out
-        });
-        let err = s.spawn(move || {
-            let mut err = String::new();
-            let _ = stderr.take(4096).read_to_string(&mut err);
-            err
-        });
-        let status = super::child::wait(&mut child, deadline);
-        (
-            status,
-            out.join().unwrap_or_default(),
-            err.join().unwrap_or_default(),
-        )
-    });
+    let (status, out, err) = super::child::exchange(&mut child, &pgm, deadline, OUTPUT_KEPT, 4096);
     let Some(status) = status else {
         return Err(FileError::new(
             ErrorType::Timeout,

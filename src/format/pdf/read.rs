@@ -25,6 +25,17 @@ pub struct Limits {
     pub max_memory: u64,
 }
 
+impl Limits {
+    /// Small bounds, for reading in a process without the reader child's memory limit (the
+    /// fuzz targets): 64 KiB of text, 1 MiB a stream, 50 pages.
+    pub const SMALL: Limits = Limits {
+        max_text: 64 << 10,
+        max_stream: 1 << 20,
+        max_pages: 50,
+        max_memory: 256 << 20,
+    };
+}
+
 impl Default for Limits {
     fn default() -> Limits {
         Limits {

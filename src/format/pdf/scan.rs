@@ -28,6 +28,16 @@ pub struct ScanOptions {
 /// Portuguese, Spanish and English: the languages of the documents batchimp reads.
 pub const DEFAULT_LANG: &str = "por+spa+eng";
 
+impl ScanOptions {
+    /// Codes only, no OCR (`--ocr never`).
+    pub fn codes_only() -> ScanOptions {
+        ScanOptions {
+            ocr: Mode::Never,
+            ..ScanOptions::default()
+        }
+    }
+}
+
 impl Default for ScanOptions {
     fn default() -> ScanOptions {
         ScanOptions {
@@ -210,16 +220,20 @@ pub fn embedded_picture(
         return None;
     }
     let filters = img.filters.clone().unwrap_or_default();
+    // The stream's bytes with its filters undone, within the stream limit.
+    let inflated = || {
+        doc.get_object(img.id)
+            .ok()?
+            .as_stream()
+            .ok()?
+            .decompressed_content_with_limit(limits.max_stream)
+            .ok()
+    };
     let picture = if filters.iter().any(|f| f == "DCTDecode") {
         let bytes = if filters.len() == 1 {
             img.content.to_vec()
         } else {
-            doc.get_object(img.id)
-                .ok()?
-                .as_stream()
-                .ok()?
-                .decompressed_content_with_limit(limits.max_stream)
-                .ok()?
+            inflated()?
         };
         let mut first = None;
         pixels::for_each_page(&bytes, &pixels::Limits::default(), |_, p| {
@@ -238,12 +252,7 @@ pub fn embedded_picture(
         let samples = if filters.is_empty() {
             img.content.to_vec()
         } else {
-            doc.get_object(img.id)
-                .ok()?
-                .as_stream()
-                .ok()?
-                .decompressed_content_with_limit(limits.max_stream)
-                .ok()?
+            inflated()?
         };
         match (bits, channels) {
             (8, c) if samples.len() >= (w * h) as usize * c => {
