@@ -376,7 +376,10 @@ fn pdf_corpus_document_types_and_keys() {
             // Several DANFEs in one PDF, rendered without their keys as text: no key.
             "br_danfe__v3.10__multiples.xmls.on.the.same.pdf.pdf danfe - 2",
             "br_danfe__v3.10__nfe_simples_nacional.xml.fixture.pdf danfe - 1",
-            "br_danfe__v4.00__rendered_nfce.fixture.pdf nfce 42200310845180000166550010000016291182910232 1",
+            // Its QR code holds a sample key (model 65, serial 123456789), its text another
+            // (42200310845180000166550010000016291182910232): the code's wins, with a warning
+            // naming both (below).
+            "br_danfe__v4.00__rendered_nfce.fixture.pdf nfce 13130901144012000152651231234567891123456786 1",
             "invoice2data__AmazonWebServices.pdf invoice - 1",
             "invoice2data__FlipkartInvoice.pdf invoice - 1",
             "invoice2data__NetpresseInvoice.pdf invoice - 1",
@@ -416,6 +419,16 @@ fn pdf_corpus_document_types_and_keys() {
             .as_str()
             .unwrap()
             .starts_with("no_text_layer")
+    );
+    let nfce = run.file("rendered_nfce.fixture.pdf")["warning"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        nfce.starts_with("code_text_mismatch")
+            && nfce.contains("13130901144012000152651231234567891123456786")
+            && nfce.contains("42200310845180000166550010000016291182910232"),
+        "{nfce}"
     );
 }
 

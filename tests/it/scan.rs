@@ -467,3 +467,38 @@ fn image_fixtures_hold_their_codes() {
         );
     }
 }
+
+db_test! {
+/// A CFDI printout with a text layer embeds its QR code as a small picture: the QR is read
+/// (cheaply, nothing rendered), its UUID, RFCs and total stored, and the printout linked.
+fn a_text_printouts_embedded_qr_code_is_read(db) {
+    let env = Env::on(db);
+    let pdf = scangen::text_pdf_with_qr(
+        &[
+            "Este documento es una representacion impresa de un CFDI",
+            &format!("Folio fiscal: {CFDI_UUID}"),
+            "Total: 29,430.00",
+        ],
+        &cfdi_url(CFDI_UUID),
+    );
+    let dir = write(&env, "in", &[("cfdi.pdf", pdf)]);
+    let run = env.run(&[&dir, &fixture("cfdi/cfdi40-ingreso.xml")]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        env.rows(
+            "SELECT source, key_from, uuid, emisor_rfc, receptor_rfc, qr_total, linked
+             FROM pdf_document"
+        ),
+        [[
+            Some("pdf_text".to_owned()),
+            Some("code".to_owned()),
+            Some(CFDI_UUID.to_owned()),
+            Some("EKU9003173C9".to_owned()),
+            Some("MCI7306249Y1".to_owned()),
+            Some("29430".to_owned()),
+            Some("cfdi".to_owned())
+        ]]
+    );
+    assert_eq!(run.file("cfdi.pdf")["warning"], serde_json::Value::Null);
+}
+}

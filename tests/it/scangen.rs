@@ -250,3 +250,42 @@ pub fn vector_barcode_pdf(text: &str) -> Vec<u8> {
         "",
     )
 }
+
+/// A one-page PDF with a text layer (`lines`) and, as a small embedded picture, a QR code of
+/// `url` at one pixel a module (raw 8-bit grey samples, drawn 120 points wide): how CFDI and
+/// NFC-e printouts carry their QR code.
+pub fn text_pdf_with_qr(lines: &[&str], url: &str) -> Vec<u8> {
+    let grid = MultiFormatWriter
+        .encode(url, &BarcodeFormat::QR_CODE, 0, 0)
+        .expect("QR code");
+    let (w, h) = (grid.getWidth(), grid.getHeight());
+    let samples: Vec<u8> = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .map(|(x, y)| if grid.get(x, y) { 0 } else { 255 })
+        .collect();
+    let mut content = b"q 120 0 0 120 400 650 cm /Qr Do Q\n".to_vec();
+    for (i, line) in lines.iter().enumerate() {
+        pdfgen::show_text(&mut content, 10.0, 40.0, 800.0 - 14.0 * i as f32, line);
+    }
+    pdfgen::assemble(
+        &[
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] \
+               /Resources << /Font << /F1 5 0 R >> /XObject << /Qr 6 0 R >> >> \
+               /Contents 4 0 R >>"
+                .to_vec(),
+            pdfgen::stream("", &content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+                .to_vec(),
+            pdfgen::stream(
+                &format!(
+                    "/Type /XObject /Subtype /Image /Width {w} /Height {h} \
+                     /ColorSpace /DeviceGray /BitsPerComponent 8"
+                ),
+                &samples,
+            ),
+        ],
+        "",
+    )
+}

@@ -155,6 +155,22 @@ impl Pixels {
         }
     }
 
+    /// With a white margin of `border` pixels all round (the quiet zone a decoder needs).
+    pub fn padded(&self, border: u32) -> Pixels {
+        let w = self.width + 2 * border;
+        let h = self.height + 2 * border;
+        let mut luma = vec![255u8; w as usize * h as usize];
+        for (y, row) in self.luma.chunks_exact(self.width as usize).enumerate() {
+            let start = (y + border as usize) * w as usize + border as usize;
+            luma[start..start + row.len()].copy_from_slice(row);
+        }
+        Pixels {
+            width: w,
+            height: h,
+            luma,
+        }
+    }
+
     /// As a binary PGM (netpbm P5): what Tesseract reads from its stdin without a codec.
     pub fn to_pgm(&self) -> Vec<u8> {
         let mut out = format!("P5\n{} {}\n255\n", self.width, self.height).into_bytes();

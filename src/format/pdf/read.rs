@@ -166,8 +166,14 @@ pub fn read_pdf(
                     }
                     info.text.push_str(page.trim_end());
                 }
-                // A scan, or a printout whose key is in its barcode only: its pixels.
-                if blank || always || printout_without_key(&page) {
+                // A scan, or a printout whose key is in its barcode only: its pixels. Other
+                // text pages: the codes of their pictures (a CFDI's or an NFC-e's QR code).
+                if !blank && !always {
+                    info.codes
+                        .extend(scan::codes_in_pictures(&doc, id, number, limits));
+                }
+                let coded = info.codes.iter().any(|c| c.page == number);
+                if blank || always || (!coded && printout_without_key(&page)) {
                     scan::pdf_page(
                         &doc,
                         id,

@@ -199,9 +199,8 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// The page's largest embedded picture batchimp decodes (JPEG, or 8-bit grey or RGB and
-/// 1-bit grey samples, deflated or not), with its resolution across the page's width; `None`
-/// when it holds none, or none as large as a scanned page.
+/// The page's largest embedded picture batchimp decodes, with its resolution across the
+/// page's width; `None` when it holds none, or none as large as a scanned page.
 pub fn embedded_picture(
     doc: &lopdf::Document,
     page_id: lopdf::ObjectId,
@@ -212,6 +211,52 @@ pub fn embedded_picture(
         .iter()
         .filter(|i| i.width >= 300 && i.height >= 300)
         .max_by_key(|i| i.width.saturating_mul(i.height))?;
+    let picture = decode_picture(doc, img, limits)?;
+    let dpi = (picture.width.min(picture.height) as f32 / 8.27).clamp(70.0, 600.0) as u32;
+    Some((picture, dpi))
+}
+
+/// The codes in a text page's embedded pictures: a QR code a CFDI or an NFC-e printout embeds
+/// as a small picture (often one pixel a module, drawn large by the page), enlarged and given
+/// a white margin for the decoder. Cheap: nothing is rendered.
+pub fn codes_in_pictures(
+    doc: &lopdf::Document,
+    page_id: lopdf::ObjectId,
+    number: u32,
+    limits: &Limits,
+) -> Vec<codes::Code> {
+    let Ok(images) = doc.get_page_images(page_id) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for img in images.iter().take(MAX_PICTURES_A_PAGE) {
+        if img.width < 21 || img.height < 21 || img.width.saturating_mul(img.height) > 4_000_000 {
+            continue;
+        }
+        let Some(p) = decode_picture(doc, img, limits) else {
+            continue;
+        };
+        let long = p.width.max(p.height);
+        let p = if long < 400 {
+            p.scaled((400 / long) as f32 + 1.0)
+        } else {
+            p
+        };
+        found.extend(codes::read_once(&p.padded(16), number));
+    }
+    found
+}
+
+/// Most pictures of one text page searched for codes (a logo, a QR code, a signature...).
+const MAX_PICTURES_A_PAGE: usize = 16;
+
+/// One embedded picture as grey pixels: JPEG, or 8-bit grey or RGB and 1-bit grey samples,
+/// deflated or not; `None` for anything else (the page is then rendered instead).
+fn decode_picture(
+    doc: &lopdf::Document,
+    img: &lopdf::xobject::PdfImage,
+    limits: &Limits,
+) -> Option<Pixels> {
     let (w, h) = (
         u32::try_from(img.width).ok()?,
         u32::try_from(img.height).ok()?,
@@ -243,9 +288,16 @@ pub fn embedded_picture(
         .ok()?;
         first?
     } else if filters.iter().all(|f| f == "FlateDecode") {
+        let mask = img
+            .origin_dict
+            .get(b"ImageMask")
+            .and_then(lopdf::Object::as_bool)
+            .unwrap_or(false);
         let channels = match img.color_space.as_deref() {
             Some("DeviceGray" | "CalGray") => 1,
             Some("DeviceRGB" | "CalRGB") => 3,
+            // A stencil mask: 1 bit a pixel, 0 painted (black on the page).
+            None if mask => 1,
             _ => return None,
         };
         let bits = img.bits_per_component.unwrap_or(8);
@@ -267,8 +319,7 @@ pub fn embedded_picture(
     } else {
         return None;
     };
-    let dpi = (picture.width.min(picture.height) as f32 / 8.27).clamp(70.0, 600.0) as u32;
-    Some((picture, dpi))
+    Some(picture)
 }
 
 /// Read a PDF page from its pixels into `info`: the codes on it (its picture first, then
