@@ -53,6 +53,10 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-file-size 
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-archive-size -d 'Most bytes one ZIP may inflate to, nested ZIPs included (zip_bomb past it)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l file-timeout -d 'Longest one file may take to read and parse (e.g. 60s, 500ms); slower files fail with error_type timeout' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l retries -d 'Retries of a transient error (an interrupted read, a busy database), with exponential backoff and jitter. Parse errors are never retried' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l ocr -d 'When scans and photos are read for their words by OCR (Tesseract, when installed): auto reads pages without a text layer and pictures; always reads every page (a PDF\'s text layer is then replaced); never reads their codes only' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l ocr-lang -d 'Tesseract\'s languages for OCR, `+`-separated (see `tesseract --list-langs`)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l on-conflict -d 'What to do with a document whose key is stored already with other content: skip it (a duplicate; a copy that only adds a missing protocol enriches the stored one), replace the stored copy, or fail the file (key_conflict). Byte-identical copies are always duplicates' -r -f -a "skip\t'Keep the stored copy; the file is a `duplicate` (`different`). A copy that only adds what the stored one lacks (the protocol of an NF-e first seen unsigned) enriches it'
 replace\t'The new copy replaces the stored one, rows of every table included'
 fail\t'The file fails with `key_conflict` and writes nothing (enriching still applies)'"
@@ -217,6 +221,10 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l max-file-si
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l max-archive-size -d 'Most bytes one ZIP may inflate to, nested ZIPs included (zip_bomb past it)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l file-timeout -d 'Longest one file may take to read and parse (e.g. 60s, 500ms); slower files fail with error_type timeout' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l retries -d 'Retries of a transient error (an interrupted read, a busy database), with exponential backoff and jitter. Parse errors are never retried' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l ocr -d 'When scans and photos are read for their words by OCR (Tesseract, when installed): auto reads pages without a text layer and pictures; always reads every page (a PDF\'s text layer is then replaced); never reads their codes only' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l ocr-lang -d 'Tesseract\'s languages for OCR, `+`-separated (see `tesseract --list-langs`)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l on-conflict -d 'What to do with a document whose key is stored already with other content: skip it (a duplicate; a copy that only adds a missing protocol enriches the stored one), replace the stored copy, or fail the file (key_conflict). Byte-identical copies are always duplicates' -r -f -a "skip\t'Keep the stored copy; the file is a `duplicate` (`different`). A copy that only adds what the stored one lacks (the protocol of an NF-e first seen unsigned) enriches it'
 replace\t'The new copy replaces the stored one, rows of every table included'
 fail\t'The file fails with `key_conflict` and writes nothing (enriching still applies)'"

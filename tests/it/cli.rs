@@ -15,7 +15,7 @@ fn report_summary_list_and_missing_batches(db) {
         "latest by default: {text}"
     );
     assert!(
-        text.contains("102: 40 imported, 7 duplicate, 51 failed, 4 unsupported"),
+        text.contains("106: 44 imported, 7 duplicate, 51 failed, 4 unsupported"),
         "{text}"
     );
     assert!(text.contains("failures by error type:"), "{text}");

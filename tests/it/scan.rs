@@ -338,7 +338,8 @@ fn an_image_only_invoice_is_read_by_ocr() {
             ),
         ],
     );
-    let run = env.run(&[&dir]);
+    // A loaded machine (the whole suite on two cores) may take a while for two 300 dpi pages.
+    let run = env.run(&[&dir, "--file-timeout", "300s"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(
         env.rows(

@@ -4,9 +4,9 @@
 //! ([`ocr`]).
 //!
 //! A scanned PDF page is usually one embedded picture: that picture is read at its own
-//! resolution first (cheapest, and the decoder's best chance), and the page is rendered by
-//! hayro only when it holds no picture batchimp decodes or no code was found in it: at
-//! 200 dpi, then at 300 dpi.
+//! resolution and the scales [`codes::read`] tries (cheapest, and the decoder's best chance);
+//! the page is rendered by hayro only when it holds no picture batchimp decodes: at 200 dpi,
+//! then at 300 dpi if no code was found.
 
 use super::codes;
 pub use super::ocr::Mode;
@@ -322,8 +322,8 @@ fn decode_picture(
     Some(picture)
 }
 
-/// Read a PDF page from its pixels into `info`: the codes on it (its picture first, then
-/// renders at 200 and 300 dpi until one shows a code), and, when `ocr` says so, its text.
+/// Read a PDF page from its pixels into `info`: the codes on it (its picture, or else renders
+/// at 200 and 300 dpi until one shows a code), and, when `ocr` says so, its text.
 #[allow(clippy::too_many_arguments)]
 pub fn pdf_page(
     doc: &lopdf::Document,
@@ -338,23 +338,25 @@ pub fn pdf_page(
 ) -> Result<(), FileError> {
     let index = number.saturating_sub(1) as usize;
     let picture = embedded_picture(doc, page_id, limits);
-    let mut found = picture
-        .as_ref()
-        .map(|(p, _)| codes::read(p, number))
-        .unwrap_or_default();
+    let mut found = Vec::new();
     let mut render_300 = None;
-    if found.is_empty() {
-        for dpi in [200.0, 300.0] {
-            check(deadline)?;
-            let Some(p) = renderer.render(index, dpi) else {
-                break;
-            };
-            found = codes::read_once(&p, number);
-            if dpi == 300.0 {
-                render_300 = Some(p);
-            }
-            if !found.is_empty() {
-                break;
+    match &picture {
+        // A scanned page: its picture at its own resolution and the scales `codes::read`
+        // tries (a render of the page would be the same picture, resampled, at a cost).
+        Some((p, _)) => found = codes::read(p, number),
+        None => {
+            for dpi in [200.0, 300.0] {
+                check(deadline)?;
+                let Some(p) = renderer.render(index, dpi) else {
+                    break;
+                };
+                found = codes::read_once(&p, number);
+                if dpi == 300.0 {
+                    render_300 = Some(p);
+                }
+                if !found.is_empty() {
+                    break;
+                }
             }
         }
     }
