@@ -417,13 +417,18 @@ fn resolve(
         .collect()
 }
 
-/// A value fit to print: any URL without its password (`postgres://u:pw@h/db` →
-/// `postgres://u@h/db`), whatever the option.
+/// A value fit to print: any URL without its secrets, whatever the option. A database URL
+/// loses its password (`postgres://u:pw@h/db` → `postgres://u@h/db`, its settings kept); any
+/// other URL (the `--notify` webhook) is shown as every other output shows it, without user
+/// info, query string or fragment (`https://h/hook?token=x` → `https://h/hook`).
 fn shown_value(v: &str) -> String {
-    if v.contains("://") {
+    let Some((scheme, _)) = v.split_once("://") else {
+        return v.to_owned();
+    };
+    if scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql") {
         crate::sink::postgres::redact(v)
     } else {
-        v.to_owned()
+        crate::notify::redact(v)
     }
 }
 

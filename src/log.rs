@@ -64,12 +64,7 @@ pub fn init(config: &LogConfig) -> Result<()> {
         .with_ansi(false);
     let result = match (&config.file, config.format) {
         (Some(path), format) => {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("cannot open log file {}", path.display()))?;
-            let file = Mutex::new(file);
+            let file = Mutex::new(open_log_file(path)?);
             match format {
                 LogFormat::Json => builder
                     .json()
@@ -101,6 +96,24 @@ pub fn init(config: &LogConfig) -> Result<()> {
     // A second init in one process (tests of the library) keeps the first logger.
     let _ = result;
     Ok(())
+}
+
+/// Open `--log-file` for appending, creating it. A symbolic link there is refused, not
+/// followed: a link planted where the log goes must not make batchimp append to its target.
+fn open_log_file(path: &std::path::Path) -> Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let opened = options.open(path);
+    #[cfg(unix)]
+    if matches!(&opened, Err(e) if e.raw_os_error() == Some(libc::ELOOP)) {
+        anyhow::bail!(
+            "cannot open log file {}: it is a symbolic link, which batchimp does not write through (remove it or name the file it points to)",
+            crate::printable::escape(&path.display().to_string())
+        );
+    }
+    opened.with_context(|| format!("cannot open log file {}", path.display()))
 }
 
 /// Whether text log lines on stderr may be colored (`--color`, `NO_COLOR`, a terminal).
@@ -136,7 +149,9 @@ where
             Level::ERROR => "error: ",
             _ => "",
         };
-        let text = message.0;
+        // One event, one line: a name holding a newline or an escape sequence (from a ZIP,
+        // say) is shown escaped, never acted on by the terminal or forging a line.
+        let text = crate::printable::escape(&message.0);
         // On a terminal that takes color, a failure stands out in red.
         let colored = !self.timestamps && COLOR.load(std::sync::atomic::Ordering::Relaxed);
         match text.strip_prefix("failed: ") {

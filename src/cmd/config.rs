@@ -4,6 +4,7 @@
 use super::EXIT_OK;
 use crate::cli::ConfigArgs;
 use crate::config_file::{DEFAULT_PATH, Resolved, Settings, Source};
+use crate::printable::escape;
 use anyhow::Result;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -18,7 +19,7 @@ pub fn config(args: &ConfigArgs, settings: &Settings) -> Result<u8> {
     } else {
         // On stderr: stdout is the table, one option a line, for grep and cut.
         match &settings.file {
-            Some(file) => eprintln!("batchimp: config file {file}"),
+            Some(file) => eprintln!("batchimp: config file {}", escape(file)),
             None => {
                 eprintln!("batchimp: no config file ({DEFAULT_PATH} is not in the working folder)")
             }
@@ -33,7 +34,13 @@ pub fn config(args: &ConfigArgs, settings: &Settings) -> Result<u8> {
 fn write_table(out: &mut dyn Write, options: &[Resolved]) -> Result<()> {
     let rows: Vec<(&str, String, String)> = options
         .iter()
-        .map(|o| (o.option.as_str(), value_text(o), o.source.to_string()))
+        .map(|o| {
+            (
+                o.option.as_str(),
+                escape(&value_text(o)).into_owned(),
+                escape(&o.source.to_string()).into_owned(),
+            )
+        })
         .collect();
     let name_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let value_width = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);

@@ -35,7 +35,7 @@ pub fn main() -> ExitCode {
         Err(e) => match e.downcast::<clap::Error>() {
             Ok(usage) => usage.exit(),
             Err(e) => {
-                eprintln!("batchimp: {e:#}");
+                eprintln!("batchimp: {}", crate::printable::escape(&format!("{e:#}")));
                 return ExitCode::from(EXIT_FATAL);
             }
         },
@@ -44,7 +44,7 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
         Err(e) => {
-            eprintln!("batchimp: {e:#}");
+            eprintln!("batchimp: {}", crate::printable::escape(&format!("{e:#}")));
             ExitCode::from(EXIT_FATAL)
         }
     }

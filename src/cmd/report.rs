@@ -70,13 +70,17 @@ fn write_html(sink: &mut dyn Sink, info: &BatchInfo, path: &Path) -> Result<u8> 
         return Ok(EXIT_OK);
     }
     let cannot = || format!("cannot write HTML report {}", path.display());
-    let file = std::fs::File::create(path).with_context(cannot)?;
-    let mut out = std::io::BufWriter::new(file);
+    // Written beside FILE and renamed over it: a link planted there is replaced, not followed.
+    let mut file = crate::new_file::NewFile::create(path).with_context(cannot)?;
+    let mut out = std::io::BufWriter::new(file.file());
     report::html::write_html(&mut out, sink, info).with_context(cannot)?;
+    out.flush().with_context(cannot)?;
+    drop(out);
+    file.commit().with_context(cannot)?;
     eprintln!(
         "batch {}: HTML report written to {}",
         info.batch_id,
-        path.display()
+        crate::printable::escape(&path.display().to_string())
     );
     Ok(EXIT_OK)
 }

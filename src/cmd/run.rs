@@ -6,8 +6,10 @@ use crate::cli::RunArgs;
 use crate::config::{self, BatchOptions, ExecConfig, ReportDest};
 use crate::interrupt::{self, EXIT_INTERRUPTED};
 use crate::ledger::{BatchInfo, BatchStatus, Notification, Status, Totals};
+use crate::new_file::NewFile;
 use crate::notify::{Notifier, Summary};
 use crate::pipeline::{self, Ended, Plan, Scope};
+use crate::printable::escape;
 use crate::progress::Progress;
 use crate::report;
 use crate::sink::{self, BatchStart, Sink, Target};
@@ -178,7 +180,7 @@ pub fn run_group(
     );
     log_end(&info, BatchStatus::Completed, &line, report_path.as_ref());
     if exec.log.plain_summary() && (!exec.quiet || mine.failed > 0) {
-        eprintln!("{line}");
+        eprintln!("{}", escape(&line));
     }
     Ok(if mine.failed > 0 {
         EXIT_FILES_FAILED
@@ -247,7 +249,7 @@ pub fn execute(
             .batch(batch)?
             .context("the batch vanished from the ledger")?;
         eprintln!("batchimp: batch {batch} is complete; nothing to do");
-        eprintln!("{}", summary_line(&info, None, ""));
+        eprintln!("{}", escape(&summary_line(&info, None, "")));
         return Ok(exit_status(&info));
     }
     let (info, report_path) = close_batch(exec, sink, batch, status)?;
@@ -261,7 +263,7 @@ pub fn execute(
     // cron-friendly: under -q, a run where nothing failed prints nothing.
     let needs_a_look = exit_status(&info) != EXIT_OK || status != BatchStatus::Completed;
     if exec.log.plain_summary() && (!exec.quiet || needs_a_look) {
-        eprintln!("{line}");
+        eprintln!("{}", escape(&line));
     }
     if status == BatchStatus::Cancelled {
         eprintln!("batchimp: batch {batch} interrupted; finish it with: {resume_hint}");
@@ -461,10 +463,11 @@ fn notify_failed(
 /// written), or stdout.
 enum ReportOut {
     Stdout,
-    File(PathBuf, std::fs::File),
+    File(PathBuf, NewFile),
 }
 
-/// Create the report's file where the user asked (nothing to do for stdout).
+/// Create the report's file where the user asked (nothing to do for stdout): a temporary file
+/// beside it, renamed over it once written (a link planted there is replaced, not followed).
 fn open_report(exec: &ExecConfig, info: &BatchInfo) -> Result<ReportOut> {
     let path = match &exec.report {
         ReportDest::Stdout => return Ok(ReportOut::Stdout),
@@ -478,7 +481,7 @@ fn open_report(exec: &ExecConfig, info: &BatchInfo) -> Result<ReportOut> {
             .report_dir()
             .join(format!("batchimp-report-{}.json", info.batch_id)),
     };
-    let file = std::fs::File::create(&path)
+    let file = NewFile::create(&path)
         .with_context(|| format!("cannot write report {}", path.display()))?;
     Ok(ReportOut::File(path, file))
 }
@@ -495,8 +498,12 @@ fn write_report(out: ReportOut, sink: &mut dyn Sink, info: &BatchInfo) -> Result
         }
         ReportOut::File(path, file) => (path, file),
     };
-    let mut out = std::io::BufWriter::new(file);
-    report::write_json(&mut out, sink, info, None)
-        .with_context(|| format!("cannot write report {}", path.display()))?;
+    let mut file = file;
+    let cannot = || format!("cannot write report {}", path.display());
+    let mut out = std::io::BufWriter::new(file.file());
+    report::write_json(&mut out, sink, info, None).with_context(cannot)?;
+    out.flush().with_context(cannot)?;
+    drop(out);
+    file.commit().with_context(cannot)?;
     Ok(Some(path))
 }

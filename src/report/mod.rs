@@ -9,6 +9,7 @@ pub mod html;
 
 use crate::group::GroupReport;
 use crate::ledger::{BatchInfo, FileEntry, LedgerStats, RejectedRow, RowCounts};
+use crate::printable::escape;
 use crate::sink::Sink;
 use anyhow::Result;
 use serde::Serialize;
@@ -80,7 +81,7 @@ pub fn write_group(out: &mut dyn Write, g: &GroupReport) -> Result<()> {
     writeln!(
         out,
         "\ngroup {}: {}, {} of {} chunks committed{}",
-        g.name,
+        escape(&g.name),
         if g.finished {
             "finished"
         } else {
@@ -126,10 +127,10 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
     if let Some(f) = &batch.finished_at {
         writeln!(out, "  finished {f}")?;
     }
-    writeln!(out, "  inputs   {}", batch.inputs.join(" "))?;
+    writeln!(out, "  inputs   {}", escape(&batch.inputs.join(" ")))?;
     writeln!(out, "  workers  {}", batch.workers)?;
     if let Some(n) = &batch.notification {
-        writeln!(out, "  webhook  {}", n.describe())?;
+        writeln!(out, "  webhook  {}", escape(&n.describe()))?;
     }
     writeln!(
         out,
@@ -198,7 +199,7 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
                 .max(list.len());
             writeln!(out, "  {t} ({count})")?;
             for e in list {
-                writeln!(out, "    {}", e.error.as_deref().unwrap_or(&e.path))?;
+                writeln!(out, "    {}", escape(e.error.as_deref().unwrap_or(&e.path)))?;
             }
             let more = count - list.len();
             if more > 0 {
@@ -209,7 +210,7 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
     if !catalogs.is_empty() {
         writeln!(out, "\ncatalogs: {}", totals.rows.describe())?;
         for (path, rows) in &catalogs {
-            writeln!(out, "  {path}: {}", rows.describe())?;
+            writeln!(out, "  {}: {}", escape(path), rows.describe())?;
         }
         if more_catalogs > 0 {
             writeln!(out, "  ... and {more_catalogs} more")?;
@@ -223,7 +224,7 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
             totals.rows.rows_rejected, totals.rows.rows_duplicate_in_file
         )?;
         for r in &rejected {
-            writeln!(out, "    {}", r.error)?;
+            writeln!(out, "    {}", escape(&r.error))?;
         }
         let more = listed.saturating_sub(rejected.len() as u64);
         if more > 0 {
@@ -237,7 +238,7 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
     if !slowest.is_empty() {
         writeln!(out, "\nslowest files:")?;
         for e in &slowest {
-            writeln!(out, "  {:>9.2} ms  {}", e.duration_ms, e.path)?;
+            writeln!(out, "  {:>9.2} ms  {}", e.duration_ms, escape(&e.path))?;
         }
     }
     Ok(())
@@ -311,10 +312,10 @@ pub fn write_list(out: &mut dyn Write, batches: &[BatchInfo]) -> Result<()> {
             b.duplicate,
             b.failed,
             b.unsupported,
-            match &b.group {
+            escape(&match &b.group {
                 Some(g) => format!("{} (group {g})", b.inputs.join(" ")),
                 None => b.inputs.join(" "),
-            }
+            })
         )?;
     }
     Ok(())
@@ -449,10 +450,10 @@ pub fn write_stats(out: &mut dyn Write, report: &StatsReport) -> Result<()> {
                 r.error_type,
                 thousands(r.files),
                 r.example.batch_id,
-                r.example.path
+                escape(&r.example.path)
             )?;
             if let Some(e) = &r.example.error {
-                writeln!(out, "  {:<width$}  {:>nwidth$}  {e}", "", "")?;
+                writeln!(out, "  {:<width$}  {:>nwidth$}  {}", "", "", escape(e))?;
             }
         }
     }

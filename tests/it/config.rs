@@ -363,3 +363,49 @@ fn config_never_prints_a_password() {
         .unwrap();
     assert!(!text(&out).0.contains("flagpass"), "{}", text(&out).0);
 }
+
+/// Issue 26: the webhook's query token (and user info) is redacted like every other output
+/// redacts it, whichever of the three sources set `--notify`.
+#[test]
+fn config_never_prints_the_webhook_token() {
+    let env = Env::new();
+    let url = "https://hook:pw9@hooks.example.com/services/x?token=t0k3n";
+    let shown = "https://***@hooks.example.com/services/x";
+    let flag = env
+        .cmd()
+        .args(["config", "--notify", url])
+        .output()
+        .unwrap();
+    let from_env = env
+        .cmd()
+        .env("BATCHIMP_NOTIFY", url)
+        .arg("config")
+        .output()
+        .unwrap();
+    fs::write(
+        env.path("batchimp.toml"),
+        format!("[run]\nnotify = \"{url}\"\n"),
+    )
+    .unwrap();
+    let from_file = env.cmd().arg("config").output().unwrap();
+    let from_file_json = env.cmd().args(["config", "--json"]).output().unwrap();
+    for (out, expected_source) in [
+        (&flag, "flag"),
+        (&from_env, "env BATCHIMP_NOTIFY"),
+        (&from_file, "batchimp.toml:2"),
+        (&from_file_json, ""),
+    ] {
+        let (stdout, stderr) = text(out);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        for secret in ["t0k3n", "pw9", "token="] {
+            assert!(
+                !stdout.contains(secret) && !stderr.contains(secret),
+                "{secret} shown:\n{stdout}{stderr}"
+            );
+        }
+        assert!(stdout.contains(shown), "{stdout}");
+        if !expected_source.is_empty() {
+            assert_eq!(source(&stdout, "notify"), expected_source, "{stdout}");
+        }
+    }
+}

@@ -127,3 +127,69 @@ fn quiet_runs_print_nothing_unless_something_failed_and_log_files_take_the_lines
         ]
     );
 }
+
+/// Issue 26: ZIP member names holding a newline, a carriage return, escape sequences or a C1
+/// control, each a file that fails. Whatever batchimp prints as text shows them escaped: no
+/// forged `batchimp:` line, no raw ESC (retitling or clearing the terminal), no CR.
+#[test]
+fn control_characters_in_names_are_escaped_in_text_output() {
+    let env = Env::new();
+    let zip_path = env.path("hostile.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    for name in [
+        "m\nbatchimp: forged member.xml",
+        "\x1b]0;pwned\x07\x1b[2Jt.xml",
+        "cr\rx.xml",
+        "nel\u{85}.xml",
+    ] {
+        zip.start_file(name, opts).unwrap();
+        std::io::Write::write_all(&mut zip, b"<nfeProc><NFe>").unwrap();
+    }
+    zip.finish().unwrap();
+    let log = env.path("text.log");
+    let out = env
+        .cmd()
+        .args(["run", zip_path.to_str().unwrap(), "--log-file"])
+        .arg(&log)
+        .args(env.db_args())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // Without --log-file the failures go to stderr.
+    let env2 = Env::new();
+    let stderr = env2
+        .cmd()
+        .args(["run", zip_path.to_str().unwrap()])
+        .args(env2.db_args())
+        .output()
+        .unwrap()
+        .stderr;
+    let report = env.on_db(&["report"]);
+    assert_eq!(report.status.code(), Some(0));
+    for (what, bytes) in [
+        ("stderr", stderr),
+        ("the text log", std::fs::read(&log).unwrap()),
+        ("batchimp report", report.stdout),
+    ] {
+        let text = String::from_utf8(bytes).unwrap();
+        for raw in ['\x1b', '\r', '\x07', '\u{85}'] {
+            assert!(!text.contains(raw), "{raw:?} raw in {what}:\n{text}");
+        }
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.contains("forged member")
+                    && !l.contains("m\\nbatchimp: forged member.xml")),
+            "a forged line in {what}:\n{text}"
+        );
+        for escaped in [
+            "hostile.zip!/m\\nbatchimp: forged member.xml",
+            "hostile.zip!/\\x1b]0;pwned\\x07\\x1b[2Jt.xml",
+            "hostile.zip!/cr\\rx.xml",
+            "hostile.zip!/nel\\u{85}.xml",
+        ] {
+            assert!(text.contains(escaped), "{escaped} not in {what}:\n{text}");
+        }
+    }
+}

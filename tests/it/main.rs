@@ -34,4 +34,6 @@ mod spreadsheet;
 mod stats;
 mod template;
 mod testdata;
+#[cfg(unix)]
+mod written;
 mod xmlconf;

@@ -210,34 +210,9 @@ fn pdf_reader_child_deaths_are_typed() {
         ("overflow", "15s", "pdf_corrupt", "stack overflow"),
         ("oom", "15s", "too_large", "1024 MiB"),
     ] {
-        let env = Env::new();
-        let dir = write_all(&env, &[("danfe.pdf", danfe())]);
         let started = std::time::Instant::now();
-        let out = env
-            .cmd()
-            .env("BATCHIMP_TEST_PDF_READER_FAULT", fault)
-            .args([
-                "run",
-                &dir,
-                "--file-timeout",
-                timeout,
-                "--report",
-                "r.json",
-                "-q",
-            ])
-            .args(env.db_args())
-            .output()
-            .unwrap();
+        let f = faulty_danfe(fault, timeout, &[]);
         let took = started.elapsed();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{fault}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let report: serde_json::Value =
-            serde_json::from_slice(&fs::read(env.path("r.json")).unwrap()).unwrap();
-        let f = &report["files"][0];
         assert_eq!(f["error_type"], error_type, "{fault}: {f}");
         assert!(f["error"].as_str().unwrap().contains(says), "{fault}: {f}");
         assert!(
@@ -245,6 +220,27 @@ fn pdf_reader_child_deaths_are_typed() {
             "{fault}: {took:?}"
         );
     }
+}
+
+/// A DANFE read by a child made to fail by `fault` (with `--file-timeout timeout` and `vars`
+/// in the environment): its entry in the report, the batch having exited with 1.
+fn faulty_danfe(fault: &str, timeout: &str, vars: &[(&str, &str)]) -> serde_json::Value {
+    let env = Env::new();
+    let dir = write_all(&env, &[("danfe.pdf", danfe())]);
+    let out = env
+        .cmd()
+        .env("BATCHIMP_TEST_PDF_READER_FAULT", fault)
+        .envs(vars.iter().copied())
+        .args(["run", &dir, "--file-timeout", timeout])
+        .args(["--report", "r.json", "-q"])
+        .args(env.db_args())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{fault}: {err}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(env.path("r.json")).unwrap()).unwrap();
+    report["files"][0].clone()
 }
 
 /// A ZIP of these members, in this order.
@@ -533,4 +529,40 @@ fn pdf_readers_outlive_the_first_ctrl_c() {
     let report: serde_json::Value =
         serde_json::from_slice(&fs::read(env.path("r.json")).unwrap()).unwrap();
     assert_eq!(report["files"][0]["status"], "imported", "{report}");
+}
+
+/// Issue 26: the reader child, which reads hostile bytes, is given what it needs (PATH for
+/// tesseract, the locale) and no secret of the parent's environment. Its `env` fault (debug
+/// builds) makes it fail saying the names it was given: the file's error lists them.
+#[test]
+fn pdf_reader_child_gets_no_secret_from_the_environment() {
+    let vars = [
+        ("PGPASSWORD", "pg-secret"),
+        ("AWS_SECRET_ACCESS_KEY", "aws-secret"),
+        ("BATCHIMP_NOTIFY_TIMEOUT", "1s"),
+        ("LANG", "C.UTF-8"),
+        ("OMP_THREAD_LIMIT", "1"),
+    ];
+    let f = faulty_danfe("env", "60s", &vars);
+    let error = f["error"].as_str().unwrap();
+    let names: Vec<&str> = error
+        .split("environment: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{error}"))
+        .split(';')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    for needed in ["PATH", "LANG", "OMP_THREAD_LIMIT", "MIMALLOC_ARENA_RESERVE"] {
+        assert!(names.contains(&needed), "{needed} missing: {names:?}");
+    }
+    for secret in [
+        "PGPASSWORD",
+        "AWS_SECRET_ACCESS_KEY",
+        "BATCHIMP_NOTIFY_TIMEOUT",
+        "HOME",
+    ] {
+        assert!(!names.contains(&secret), "{secret} given: {names:?}");
+    }
 }

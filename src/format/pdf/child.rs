@@ -69,7 +69,9 @@ pub fn read(
         wall_ms: u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
     };
     let picture = super::pixels::picture_kind(bytes).is_some();
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command.env_clear().envs(child_env(std::env::vars_os()));
+    let mut child = command
         .arg(ARG)
         .arg(serde_json::to_string(&request).expect("plain struct"))
         // The allocator reserves its arenas 1 GiB of address space at a time, more than the
@@ -104,6 +106,26 @@ pub fn read(
         };
     }
     Err(crashed(status, &err, limits, picture))
+}
+
+/// The variables the reader child inherits, of the `parent`'s: what it and Tesseract need
+/// (`PATH` to find `tesseract`, `TESSDATA_PREFIX` and `OMP_*` to tune it, the locale) and
+/// nothing else. The child reads hostile bytes: were it subverted, it must find no database
+/// password (`PGPASSWORD`), webhook token (`BATCHIMP_NOTIFY`) or other secret to leak.
+fn child_env(
+    parent: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)> {
+    parent.filter(|(name, _)| {
+        let Some(name) = name.to_str() else {
+            return false;
+        };
+        // Windows cannot start a process without SYSTEMROOT.
+        matches!(
+            name,
+            "PATH" | "TESSDATA_PREFIX" | "LANG" | "LC_ALL" | "LC_CTYPE" | "SYSTEMROOT"
+        ) || name.starts_with("OMP_")
+            || (cfg!(debug_assertions) && name == FAULT)
+    })
 }
 
 /// Write `input` to a child's stdin and read its stdout (at most `out_kept` bytes) and stderr
@@ -241,6 +263,9 @@ pub fn serve_if_asked() -> Option<ExitCode> {
     let _ = ctrlc::set_handler(|| {});
     let deadline = Instant::now() + Duration::from_millis(request.wall_ms);
     limit(request.limits.max_memory, request.cpu_seconds);
+    // Compiled into debug builds only (the tests'): a release build has no switch that makes
+    // it fail or leak on purpose.
+    #[cfg(debug_assertions)]
     if let Ok(fault) = std::env::var(FAULT) {
         fail_on_purpose(&fault);
     }
@@ -261,11 +286,13 @@ pub fn serve_if_asked() -> Option<ExitCode> {
     Some(ExitCode::from(if written { 0 } else { 2 }))
 }
 
-/// For the tests of the isolation only: makes the reader child die the ways PDF readers have
-/// died (`hang`, `abort`, `overflow` its stack, `oom`), since no PDF at hand makes lopdf do so;
-/// `slow` reads after two seconds.
+/// For the tests of the isolation only, in debug builds only: makes the reader child die the
+/// ways PDF readers have died (`hang`, `abort`, `overflow` its stack, `oom`), since no PDF at
+/// hand makes lopdf do so; `slow` reads after two seconds; `env` fails saying the names of the
+/// variables the child was given.
 pub const FAULT: &str = "BATCHIMP_TEST_PDF_READER_FAULT";
 
+#[cfg(debug_assertions)]
 fn fail_on_purpose(fault: &str) {
     fn deep(n: u64) -> u64 {
         let frame = std::hint::black_box([n; 64]);
@@ -277,6 +304,14 @@ fn fail_on_purpose(fault: &str) {
         },
         "slow" => std::thread::sleep(Duration::from_secs(2)),
         "abort" => std::process::abort(),
+        "env" => {
+            let mut names: Vec<String> = std::env::vars_os()
+                .map(|(k, _)| k.to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            eprintln!("environment: {}", names.join(" "));
+            std::process::exit(3);
+        }
         "overflow" => {
             std::hint::black_box(deep(u64::MAX));
         }
