@@ -324,9 +324,32 @@ impl Counts {
     }
 }
 
+/// The origin as the ledger stores it: whole up to [`crate::schema::MAX_INDEXED_BYTES`] (it
+/// is in an index of `files`, which PostgreSQL limits); a longer one (a ZIP member's hostile
+/// name) is cut at a character boundary and ends saying so, with its length and the start of
+/// its SHA-256 so that two long origins stay apart: `a.zip!/mmm…[cut from 6018 bytes, sha256
+/// 0123456789abcdef]`. Cutting a cut origin changes nothing, so a resume that looks up a
+/// walked origin this way finds the row recorded for it.
+pub fn stored_origin(origin: &str) -> std::borrow::Cow<'_, str> {
+    use sha2::Digest;
+    let max = crate::schema::MAX_INDEXED_BYTES;
+    if origin.len() <= max {
+        return origin.into();
+    }
+    let digest = sha2::Sha256::digest(origin.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let tail = format!("…[cut from {} bytes, sha256 {hex}]", origin.len());
+    let mut end = max - tail.len();
+    while !origin.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{tail}", &origin[..end]).into()
+}
+
 /// What the parse pool hands the writer for one file.
 #[derive(Debug)]
 pub struct Processed {
+    /// Where the file came from, as the ledger stores it ([`stored_origin`]).
     pub origin: String,
     pub size: u64,
     /// Hex SHA-256 of the bytes; `None` when they could not be read.

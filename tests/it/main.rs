@@ -34,4 +34,5 @@ mod spreadsheet;
 mod stats;
 mod template;
 mod testdata;
+mod too_long;
 mod xmlconf;

@@ -225,6 +225,7 @@ impl Postgres {
             claim_lost: false,
         };
         if create {
+            db.check_encoding()?;
             db.migrate()
                 .with_context(|| format!("cannot prepare {}", db.target.describe()))?;
         } else {
@@ -237,6 +238,24 @@ impl Postgres {
             }
         }
         Ok(db)
+    }
+
+    /// Refuse a database whose encoding cannot hold every UTF-8 character (`SQL_ASCII` stores
+    /// bytes unchecked, `LATIN1` and the like fail on the first character they lack): better
+    /// one line when the run starts than a batch stopped by one file's name in Japanese.
+    fn check_encoding(&mut self) -> Result<()> {
+        let encoding: String = self
+            .client()?
+            .query_typed_one("SELECT current_setting('server_encoding')", &[])?
+            .get(0);
+        if encoding != "UTF8" {
+            bail!(
+                "{} has encoding {encoding}, which cannot hold every character of the documents; \
+                 batchimp needs a UTF8 database (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)",
+                self.target.describe()
+            );
+        }
+        Ok(())
     }
 
     /// The schema at this batchimp's version: created when missing, tables and columns added
