@@ -641,9 +641,16 @@ pub struct FileEntry {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub rows: Option<RowCounts>,
     /// For a catalog: the rows rejected by validation and those a later row of the file
-    /// replaced (`catalog_duplicate_in_file`), by line.
+    /// replaced (`catalog_duplicate_in_file`), by line: the first [`REJECTED_SAMPLE`] of them
+    /// (the counts are in `rows`; every row is in the `rejected_rows` table).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejected_rows: Vec<RejectedRow>,
+    /// `rejected_rows` lists the first [`REJECTED_SAMPLE`] rows only: the file has more.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rejected_rows_truncated: bool,
+    /// Every row of the file's `rejected_rows`, counted by error type (the sample aside).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub rejected_rows_by_error_type: BTreeMap<String, u64>,
     /// For a catalog: the decimal separator its numbers written as text were read with
     /// (`comma`: 1.234,56; `point`: 1,234.56; `mixed` when its columns differ).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -652,6 +659,11 @@ pub struct FileEntry {
     /// ledgers older than the column).
     pub recorded_at: Option<i64>,
 }
+
+/// Most rejected rows a report lists per file: a catalog of millions of bad rows must not cost
+/// memory in proportion (~165 bytes a row) in `run`, `report` or `report --html`. The counts
+/// stay whole, and the `rejected_rows` table keeps every row.
+pub const REJECTED_SAMPLE: usize = 1000;
 
 /// A catalog row that failed validation.
 #[derive(Debug, Clone, Serialize)]
