@@ -97,6 +97,10 @@ pub enum ErrorType {
     OcrFailed,
     /// A bug in batchimp: a parser panicked. The batch goes on.
     InternalError,
+    /// A value too long for what it is: a key, a UUID, a SKU or another value of an indexed
+    /// column over [`crate::schema::MAX_INDEXED_BYTES`], or a ZIP member's name over
+    /// [`crate::schema::MAX_NAME_BYTES`]. For a catalog, the row's error.
+    ValueTooLong,
 }
 
 impl ErrorType {
@@ -144,6 +148,7 @@ impl ErrorType {
             ErrorType::ImageCorrupt => "image_corrupt",
             ErrorType::OcrFailed => "ocr_failed",
             ErrorType::InternalError => "internal_error",
+            ErrorType::ValueTooLong => "value_too_long",
         }
     }
 }

@@ -324,9 +324,32 @@ impl Counts {
     }
 }
 
+/// The origin as the ledger stores it: whole up to [`crate::schema::MAX_INDEXED_BYTES`] (it
+/// is in an index of `files`, which PostgreSQL limits); a longer one (a ZIP member's hostile
+/// name) is cut at a character boundary and ends saying so, with its length and the start of
+/// its SHA-256 so that two long origins stay apart: `a.zip!/mmm…[cut from 6018 bytes, sha256
+/// 0123456789abcdef]`. Cutting a cut origin changes nothing, so a resume that looks up a
+/// walked origin this way finds the row recorded for it.
+pub fn stored_origin(origin: &str) -> std::borrow::Cow<'_, str> {
+    use sha2::Digest;
+    let max = crate::schema::MAX_INDEXED_BYTES;
+    if origin.len() <= max {
+        return origin.into();
+    }
+    let digest = sha2::Sha256::digest(origin.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let tail = format!("…[cut from {} bytes, sha256 {hex}]", origin.len());
+    let mut end = max - tail.len();
+    while !origin.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{tail}", &origin[..end]).into()
+}
+
 /// What the parse pool hands the writer for one file.
 #[derive(Debug)]
 pub struct Processed {
+    /// Where the file came from, as the ledger stores it ([`stored_origin`]).
     pub origin: String,
     pub size: u64,
     /// Hex SHA-256 of the bytes; `None` when they could not be read.
@@ -618,9 +641,16 @@ pub struct FileEntry {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub rows: Option<RowCounts>,
     /// For a catalog: the rows rejected by validation and those a later row of the file
-    /// replaced (`catalog_duplicate_in_file`), by line.
+    /// replaced (`catalog_duplicate_in_file`), by line: the first [`REJECTED_SAMPLE`] of them
+    /// (the counts are in `rows`; every row is in the `rejected_rows` table).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejected_rows: Vec<RejectedRow>,
+    /// `rejected_rows` lists the first [`REJECTED_SAMPLE`] rows only: the file has more.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rejected_rows_truncated: bool,
+    /// Every row of the file's `rejected_rows`, counted by error type (the sample aside).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub rejected_rows_by_error_type: BTreeMap<String, u64>,
     /// For a catalog: the decimal separator its numbers written as text were read with
     /// (`comma`: 1.234,56; `point`: 1,234.56; `mixed` when its columns differ).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -629,6 +659,11 @@ pub struct FileEntry {
     /// ledgers older than the column).
     pub recorded_at: Option<i64>,
 }
+
+/// Most rejected rows a report lists per file: a catalog of millions of bad rows must not cost
+/// memory in proportion (~165 bytes a row) in `run`, `report` or `report --html`. The counts
+/// stay whole, and the `rejected_rows` table keeps every row.
+pub const REJECTED_SAMPLE: usize = 1000;
 
 /// A catalog row that failed validation.
 #[derive(Debug, Clone, Serialize)]

@@ -688,7 +688,10 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
         load.header.supplier = opts.supplier.map(str::to_owned);
     }
     Processed {
-        origin,
+        origin: match crate::ledger::stored_origin(&origin) {
+            std::borrow::Cow::Owned(cut) => cut,
+            std::borrow::Cow::Borrowed(_) => origin,
+        },
         size,
         sha256,
         kind,

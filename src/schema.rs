@@ -2,6 +2,21 @@
 //! with these types (`format/`), the ledger declares its own (`sink::schema`), and each sink
 //! renders them in its SQL dialect. No table is written out by hand twice.
 
+use crate::error::{ErrorType, FileError};
+
+/// Most bytes a text value may hold in a column of a key or an index. PostgreSQL refuses an
+/// index row over 2704 bytes (a third of a page) and SQLite has no such limit, so without a
+/// limit of its own one hostile file (a 6,000-character UUID) would stop a PostgreSQL batch
+/// that SQLite imports. 1,000 bytes is far above any real identifier (a UUID is 36, an access
+/// key 44, SKUs rarely reach 100) and leaves room for two such columns in one index (a SKU and
+/// its supplier) below PostgreSQL's limit; a test holds every index to it. A value over it is
+/// its file's `value_too_long` (its row's, in a catalog), the same on both databases.
+pub const MAX_INDEXED_BYTES: usize = 1000;
+
+/// Most bytes a ZIP member's name may have. File systems allow 255 bytes a name and 4,096 a
+/// path; an archive allows 65,535: a member named longer than this is hostile, not a document.
+pub const MAX_NAME_BYTES: usize = MAX_INDEXED_BYTES;
+
 /// Column types, chosen so users can query naturally: codes stay text (leading zeros), counts
 /// are integers, and money and quantities are numeric so `SUM()` works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +153,45 @@ impl Table {
     pub fn has(&self, name: &str) -> bool {
         self.columns.iter().any(|c| c.name == name)
     }
+
+    /// Whether column `c` is in the primary key or an index, where PostgreSQL limits the size
+    /// of a value (see [`MAX_INDEXED_BYTES`]).
+    pub fn is_indexed(&self, c: usize) -> bool {
+        let name = self.columns[c].name;
+        self.primary_key.contains(&name)
+            || self.indexed.contains(&name)
+            || self.indexes.iter().any(|i| i.columns.contains(&name))
+    }
+
+    /// `Err(value_too_long)` when `text`, for column `c`, is over [`MAX_INDEXED_BYTES`] and
+    /// the column is indexed. The length is compared first: a value of a few bytes costs one
+    /// comparison.
+    pub fn check_length(&self, c: usize, text: &str) -> Result<(), FileError> {
+        if text.len() <= MAX_INDEXED_BYTES || !self.is_indexed(c) {
+            return Ok(());
+        }
+        Err(value_too_long(
+            &format!("{}.{}", self.name, self.columns[c].name),
+            text,
+            MAX_INDEXED_BYTES,
+        ))
+    }
+}
+
+/// The `value_too_long` error of `what` (a column, a member's name) holding `text`, of which
+/// the message quotes the first 40 characters only.
+pub fn value_too_long(what: &str, text: &str, max: usize) -> FileError {
+    let head = match text.char_indices().nth(40) {
+        Some((cut, _)) => format!("{:?}...", &text[..cut]),
+        None => format!("{text:?}"),
+    };
+    FileError::new(
+        ErrorType::ValueTooLong,
+        format!(
+            "{what} is {} bytes long, over the {max} bytes batchimp takes for it: {head}",
+            text.len()
+        ),
+    )
 }
 
 const fn const_str_eq(a: &str, b: &str) -> bool {
@@ -153,4 +207,38 @@ const fn const_str_eq(a: &str, b: &str) -> bool {
         i += 1;
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every index, at the most its text columns may hold, fits PostgreSQL's 2704-byte index
+    /// row (with room for its headers): [`MAX_INDEXED_BYTES`] keeps every batch going.
+    #[test]
+    fn every_index_fits_postgres_at_the_longest_values() {
+        for t in crate::sink::schema::tables() {
+            let mut indexes: Vec<Vec<&str>> = vec![t.primary_key.to_vec()];
+            indexes.extend(t.indexed.iter().map(|c| vec![*c]));
+            indexes.extend(t.indexes.iter().map(|i| i.columns.to_vec()));
+            for columns in indexes {
+                let bytes: usize = columns
+                    .iter()
+                    .map(|name| {
+                        let c = &t.columns[t.col(name)];
+                        assert!(t.is_indexed(t.col(name)), "{}.{name}", t.name);
+                        match c.ty {
+                            ColType::Text | ColType::Timestamp => MAX_INDEXED_BYTES + 4,
+                            _ => 8,
+                        }
+                    })
+                    .sum();
+                assert!(
+                    bytes + 64 <= 2704,
+                    "{}: {columns:?} may need {bytes} bytes",
+                    t.name
+                );
+            }
+        }
+    }
 }

@@ -440,11 +440,27 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         }
         return (Some(sniff.generic_kind), Outcome::Unsupported);
     };
-    let outcome = match f.parse(&sniff, src, opts) {
+    let outcome = match f.parse(&sniff, src, opts).and_then(fit_their_columns) {
         Ok(docs) => Outcome::Docs(docs),
         Err(e) => Outcome::Failed(e),
     };
     (Some(f.kind()), outcome)
+}
+
+/// The documents, or `value_too_long` when a value of theirs is too long for its indexed
+/// column ([`Table::check_length`]). One check for every format, driven by the tables'
+/// definitions, before any database sees the rows: a format's parser cannot forget it.
+fn fit_their_columns(docs: Vec<Doc>) -> Result<Vec<Doc>, FileError> {
+    for row in docs.iter().flat_map(|d| &d.rows) {
+        for (c, value) in row.values.iter().enumerate() {
+            match value {
+                Value::Text(s) => row.table.check_length(c, s)?,
+                Value::Decimal(_, digits) => row.table.check_length(c, digits)?,
+                _ => {}
+            }
+        }
+    }
+    Ok(docs)
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ pub struct Aggregate {
     /// The first [`SHOW_FAILED`] failed files, by path.
     failed: Vec<Failed>,
     failed_total: u64,
-    /// Catalog rows rejected or replaced, by error type.
+    /// Catalog rows rejected or replaced, by error type (every row, not the files' samples).
     rejected_rows: BTreeMap<String, u64>,
     catalogs: u64,
 }
@@ -116,8 +116,8 @@ impl Aggregate {
         if e.rows.is_some() {
             self.catalogs += 1;
         }
-        for r in &e.rejected_rows {
-            *self.rejected_rows.entry(r.error_type.clone()).or_default() += 1;
+        for (t, n) in &e.rejected_rows_by_error_type {
+            *self.rejected_rows.entry(t.clone()).or_default() += n;
         }
         if e.status == Status::Failed.as_str() {
             self.failed_total += 1;
@@ -734,7 +734,7 @@ fn catalog_rows(s: &mut String, totals: &Totals, agg: &Aggregate) {
                 count(*n)
             );
         }
-        s.push_str(r#"</tbody></table><p class="note">Every row is in the <code>rejected_rows</code> table and in <code>batchimp report --json</code>.</p>"#);
+        s.push_str(r#"</tbody></table><p class="note">Every row is in the <code>rejected_rows</code> table; <code>batchimp report --json</code> lists the first 1,000 of each file.</p>"#);
     }
     s.push_str("</section>\n");
 }
@@ -972,6 +972,8 @@ mod tests {
             retries: 0,
             rows: None,
             rejected_rows: Vec::new(),
+            rejected_rows_truncated: false,
+            rejected_rows_by_error_type: BTreeMap::new(),
             decimal_separator: None,
             recorded_at: at,
         }
@@ -1148,6 +1150,7 @@ mod tests {
             error_type: "catalog_missing_sku".into(),
             error: "p.csv: line 6: sku is empty".into(),
         }];
+        e.rejected_rows_by_error_type = BTreeMap::from([("catalog_missing_sku".into(), 3)]);
         let html = page(vec![e]);
         assert!(html.contains(r#"<tr data-rows="created"><td>created</td><td class="n">4</td>"#));
         assert!(html.contains(r#"<tr data-rows="rejected"><td>rejected</td><td class="n">3</td>"#));

@@ -8,7 +8,7 @@
 pub mod html;
 
 use crate::group::GroupReport;
-use crate::ledger::{BatchInfo, FileEntry, LedgerStats, RejectedRow, RowCounts};
+use crate::ledger::{BatchInfo, FileEntry, LedgerStats, REJECTED_SAMPLE, RejectedRow, RowCounts};
 use crate::printable::escape;
 use crate::sink::Sink;
 use anyhow::Result;
@@ -230,7 +230,7 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
         if more > 0 {
             writeln!(
                 out,
-                "    ... and {more} more (batchimp report --json, or the rejected_rows table)"
+                "    ... and {more} more (the rejected_rows table; batchimp report --json lists the first {REJECTED_SAMPLE} of each file)"
             )?;
         }
     }

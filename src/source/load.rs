@@ -340,8 +340,16 @@ pub(super) fn listed(name: &str, hidden: bool) -> bool {
 }
 
 /// A member name that would escape an extraction folder (`..`, absolute, a drive letter) or
-/// hides a NUL. batchimp never extracts, but such an archive is hostile and is reported.
+/// hides a NUL. batchimp never extracts, but such an archive is hostile and is reported. A name
+/// over [`crate::schema::MAX_NAME_BYTES`] is hostile too (`value_too_long`): never read.
 pub(super) fn bad_name(name: &str) -> Option<FileError> {
+    if name.len() > crate::schema::MAX_NAME_BYTES {
+        return Some(crate::schema::value_too_long(
+            "the member's name",
+            name,
+            crate::schema::MAX_NAME_BYTES,
+        ));
+    }
     let bytes = name.as_bytes();
     let absolute = name.starts_with('/') || name.starts_with('\\');
     let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';

@@ -151,7 +151,10 @@ pub struct Recorded {
 }
 
 impl OriginSet {
+    /// The key of an origin as the ledger stores it (cut when it is very long, see
+    /// [`crate::ledger::stored_origin`]): a walked origin finds the row recorded for it.
     fn key(origin: &str) -> u128 {
+        let origin = crate::ledger::stored_origin(origin);
         let half = |salt: u8| {
             let mut h = DefaultHasher::new();
             salt.hash(&mut h);
@@ -777,5 +780,33 @@ mod tests {
         };
         assert!(filter.wants("b.xml"));
         assert!(filter.replaces("a.zip!/x.xml"));
+    }
+
+    #[test]
+    fn a_member_named_too_long_is_never_read_and_found_by_its_cut_origin() {
+        let name = format!("{}ñ.xml", "m".repeat(999));
+        assert_eq!(
+            bad_name(&name).map(|e| e.error_type),
+            Some(ErrorType::ValueTooLong)
+        );
+        assert!(bad_name(&"m".repeat(996)).is_none());
+        // The ledger stores the origin cut (at a character boundary), and a resume finds the
+        // row recorded under the cut origin from the whole one; two long origins stay apart.
+        let (a, b) = (format!("a.zip!/{name}"), format!("a.zip!/{name}2"));
+        let cut = crate::ledger::stored_origin(&a).into_owned();
+        assert!(
+            cut.len() <= crate::schema::MAX_INDEXED_BYTES,
+            "{}",
+            cut.len()
+        );
+        assert!(
+            cut.starts_with("a.zip!/mmm") && cut.contains("cut from 1012 bytes"),
+            "{cut}"
+        );
+        assert_eq!(crate::ledger::stored_origin(&cut), cut.as_str());
+        assert_ne!(crate::ledger::stored_origin(&b), cut.as_str());
+        let mut set = OriginSet::default();
+        set.insert(&cut, Recorded::default());
+        assert!(set.contains(&a) && !set.contains(&b));
     }
 }

@@ -14,6 +14,7 @@ mod cfdi;
 mod cli;
 mod config;
 mod corpus;
+mod flood;
 mod fuzz;
 mod group;
 mod helpers;
@@ -34,6 +35,7 @@ mod spreadsheet;
 mod stats;
 mod template;
 mod testdata;
+mod too_long;
 #[cfg(unix)]
 mod written;
 mod xmlconf;

@@ -807,6 +807,14 @@ fn validate(header: &Header, row: &Row, file_id: i64, chunk: &mut Chunk) -> Resu
         if let Some((c, t)) = missing {
             return Err(reject(t, format!("{} is empty", PRODUCT.columns[c].name)));
         }
+        // A key too long for PostgreSQL's index (the SKU, the supplier): the row's error.
+        for (c, cell) in row.iter().enumerate() {
+            if let Cell::Text(s, e) = *cell
+                && let Err(e) = PRODUCT.check_length(c, &chunk.text[s as usize..e as usize])
+            {
+                return Err(reject(e.error_type, e.message));
+            }
+        }
         match header
             .required
             .iter()

@@ -20,6 +20,7 @@ use super::history::{self, PruneSql};
 use super::schema::{self, Dialect};
 use super::{BatchStart, Sink};
 use crate::group::Claim;
+use crate::ledger::REJECTED_SAMPLE;
 use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status, Walk};
 use crate::ledger::{Notification, Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
@@ -225,6 +226,7 @@ impl Postgres {
             claim_lost: false,
         };
         if create {
+            db.check_encoding()?;
             db.migrate()
                 .with_context(|| format!("cannot prepare {}", db.target.describe()))?;
         } else {
@@ -237,6 +239,24 @@ impl Postgres {
             }
         }
         Ok(db)
+    }
+
+    /// Refuse a database whose encoding cannot hold every UTF-8 character (`SQL_ASCII` stores
+    /// bytes unchecked, `LATIN1` and the like fail on the first character they lack): better
+    /// one line when the run starts than a batch stopped by one file's name in Japanese.
+    fn check_encoding(&mut self) -> Result<()> {
+        let encoding: String = self
+            .client()?
+            .query_typed_one("SELECT current_setting('server_encoding')", &[])?
+            .get(0);
+        if encoding != "UTF8" {
+            bail!(
+                "{} has encoding {encoding}, which cannot hold every character of the documents; \
+                 batchimp needs a UTF8 database (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)",
+                self.target.describe()
+            );
+        }
+        Ok(())
     }
 
     /// The schema at this batchimp's version: created when missing, tables and columns added
@@ -897,11 +917,30 @@ impl Sink for Postgres {
                     .collect();
                 let mut rejected: std::collections::HashMap<i64, Vec<RejectedRow>> =
                     std::collections::HashMap::new();
+                let mut by_type: std::collections::HashMap<i64, BTreeMap<String, u64>> =
+                    std::collections::HashMap::new();
                 if !with_rejects.is_empty() {
                     for r in tx.query_typed(
-                        "SELECT file_id, line, error_type, error FROM rejected_rows
-                         WHERE file_id = ANY($1) ORDER BY file_id, line",
+                        "SELECT file_id, error_type, count(*) FROM rejected_rows
+                         WHERE file_id = ANY($1) GROUP BY file_id, error_type",
                         &[(&with_rejects, Type::INT8_ARRAY)],
+                    )? {
+                        by_type
+                            .entry(r.get(0))
+                            .or_default()
+                            .insert(r.get(1), r.get::<_, i64>(2) as u64);
+                    }
+                    // The first rows of each file only (see REJECTED_SAMPLE).
+                    for r in tx.query_typed(
+                        "SELECT f.id, r.line, r.error_type, r.error
+                         FROM unnest($1::bigint[]) AS f(id) CROSS JOIN LATERAL
+                            (SELECT line, error_type, error FROM rejected_rows
+                             WHERE file_id = f.id ORDER BY line LIMIT $2) r
+                         ORDER BY f.id, r.line",
+                        &[
+                            (&with_rejects, Type::INT8_ARRAY),
+                            (&(REJECTED_SAMPLE as i64), Type::INT8),
+                        ],
                     )? {
                         rejected.entry(r.get(0)).or_default().push(RejectedRow {
                             line: r.get::<_, i64>(1) as u64,
@@ -917,6 +956,8 @@ impl Sink for Postgres {
                         .map(|k| k.split(',').map(str::to_owned).collect())
                         .unwrap_or_default();
                     let id: i64 = r.get(14);
+                    let counts = row_counts(&r, 17);
+                    let sample = rejected.remove(&id).unwrap_or_default();
                     f(FileEntry {
                         path: r.get(0),
                         kind: r.get(1),
@@ -933,8 +974,11 @@ impl Sink for Postgres {
                         keys,
                         retries: r.get::<_, i64>(12) as u32,
                         conflict: r.get(13),
-                        rows: row_counts(&r, 17),
-                        rejected_rows: rejected.remove(&id).unwrap_or_default(),
+                        rows: counts,
+                        rejected_rows_truncated: counts
+                            .is_some_and(|c| c.listed() > sample.len() as u64),
+                        rejected_rows: sample,
+                        rejected_rows_by_error_type: by_type.remove(&id).unwrap_or_default(),
                         decimal_separator: r.get(15),
                         recorded_at: r.get(16),
                     })?;

@@ -176,14 +176,24 @@ impl Sqlite {
              FROM files WHERE batch_id = ?1 ORDER BY origin, id",
         )?;
         let mut rejected = self.conn().prepare_cached(
-            "SELECT line, error_type, error FROM rejected_rows WHERE file_id = ?1 ORDER BY line",
+            "SELECT line, error_type, error FROM rejected_rows WHERE file_id = ?1
+             ORDER BY line LIMIT ?2",
+        )?;
+        let mut by_error_type = self.conn().prepare_cached(
+            "SELECT error_type, count(*) FROM rejected_rows WHERE file_id = ?1 GROUP BY error_type",
         )?;
         let mut rows = stmt.query([batch])?;
         while let Some(r) = rows.next()? {
             let counts = row_counts(r, 17)?;
+            let id: i64 = r.get(14)?;
+            let mut by_type = BTreeMap::new();
             let rejected_rows = if counts.is_some_and(|c| c.listed() > 0) {
+                let mut rows = by_error_type.query([id])?;
+                while let Some(x) = rows.next()? {
+                    by_type.insert(x.get(0)?, x.get::<_, i64>(1)? as u64);
+                }
                 rejected
-                    .query_map([r.get::<_, i64>(14)?], |x| {
+                    .query_map([id, REJECTED_SAMPLE as i64], |x| {
                         Ok(RejectedRow {
                             line: x.get::<_, i64>(0)? as u64,
                             error_type: x.get(1)?,
@@ -216,7 +226,10 @@ impl Sqlite {
                 retries: r.get(12)?,
                 conflict: r.get(13)?,
                 rows: counts,
+                rejected_rows_truncated: counts
+                    .is_some_and(|c| c.listed() > rejected_rows.len() as u64),
                 rejected_rows,
+                rejected_rows_by_error_type: by_type,
                 decimal_separator: r.get(15)?,
                 recorded_at: r.get(16)?,
             })?;

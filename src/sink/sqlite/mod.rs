@@ -14,6 +14,7 @@ use super::written::{self, CatalogWrite, DocsResult, Meeting, Stored, Writes};
 use super::{BatchStart, Sink};
 use crate::format::catalog::tally::{self, Tally};
 use crate::format::{self, CellRef, Value, catalog};
+use crate::ledger::REJECTED_SAMPLE;
 use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
 use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Processed, Status, Walk};
 use crate::ledger::{Notification, Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
