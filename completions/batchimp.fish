@@ -53,6 +53,10 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-file-size 
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-archive-size -d 'Most bytes one ZIP may inflate to, nested ZIPs included (zip_bomb past it)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l file-timeout -d 'Longest one file may take to read and parse (e.g. 60s, 500ms); slower files fail with error_type timeout' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l retries -d 'Retries of a transient error (an interrupted read, a busy database), with exponential backoff and jitter. Parse errors are never retried' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l ocr -d 'When scans and photos are read for their words by OCR (Tesseract, when installed): auto reads pages without a text layer and pictures; always reads every page (a PDF\'s text layer is then replaced); never reads their codes only' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l ocr-lang -d 'Tesseract\'s languages for OCR, `+`-separated (see `tesseract --list-langs`)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l on-conflict -d 'What to do with a document whose key is stored already with other content: skip it (a duplicate; a copy that only adds a missing protocol enriches the stored one), replace the stored copy, or fail the file (key_conflict). Byte-identical copies are always duplicates' -r -f -a "skip\t'Keep the stored copy; the file is a `duplicate` (`different`). A copy that only adds what the stored one lacks (the protocol of an NF-e first seen unsigned) enriches it'
 replace\t'The new copy replaces the stored one, rows of every table included'
 fail\t'The file fails with `key_conflict` and writes nothing (enriching still applies)'"
@@ -74,6 +78,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l resume -d 'Fin
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l verify -d 'With --resume: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l dry-run -d 'Walk, detect, parse and validate everything and write the report, but leave the database untouched: not even a ledger row (an absent SQLite file is not created). Duplicates are found against a SQLite database\'s contents; against PostgreSQL, only within these inputs'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l hidden -d 'Also import hidden files and folders (names starting with a dot)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l follow-links -d 'Also read links whose target is outside the inputs (files read, folders walked). Without it such a link is recorded as unsupported, naming its target, and not read; links that stay inside the inputs are always followed'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l allow-invalid-keys -d 'Import NF-e (and events and summaries naming them) whose access key has a wrong check digit, flagged chave_valida = 0, and CFDI and Retenciones whose stamp UUID is not 8-4-4-4-12 hexadecimal digits, flagged uuid_valido = 0'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'
@@ -217,6 +222,10 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l max-file-si
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l max-archive-size -d 'Most bytes one ZIP may inflate to, nested ZIPs included (zip_bomb past it)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l file-timeout -d 'Longest one file may take to read and parse (e.g. 60s, 500ms); slower files fail with error_type timeout' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l retries -d 'Retries of a transient error (an interrupted read, a busy database), with exponential backoff and jitter. Parse errors are never retried' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l ocr -d 'When scans and photos are read for their words by OCR (Tesseract, when installed): auto reads pages without a text layer and pictures; always reads every page (a PDF\'s text layer is then replaced); never reads their codes only' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l ocr-lang -d 'Tesseract\'s languages for OCR, `+`-separated (see `tesseract --list-langs`)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l on-conflict -d 'What to do with a document whose key is stored already with other content: skip it (a duplicate; a copy that only adds a missing protocol enriches the stored one), replace the stored copy, or fail the file (key_conflict). Byte-identical copies are always duplicates' -r -f -a "skip\t'Keep the stored copy; the file is a `duplicate` (`different`). A copy that only adds what the stored one lacks (the protocol of an NF-e first seen unsigned) enriches it'
 replace\t'The new copy replaces the stored one, rows of every table included'
 fail\t'The file fails with `key_conflict` and writes nothing (enriching still applies)'"
@@ -239,6 +248,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l resume -d '
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l verify -d 'With --resume: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l dry-run -d 'Walk, detect, parse and validate everything and write the report, but leave the database untouched: not even a ledger row (an absent SQLite file is not created). Duplicates are found against a SQLite database\'s contents; against PostgreSQL, only within these inputs'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l hidden -d 'Also import hidden files and folders (names starting with a dot)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l follow-links -d 'Also read links whose target is outside the inputs (files read, folders walked). Without it such a link is recorded as unsupported, naming its target, and not read; links that stay inside the inputs are always followed'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l allow-invalid-keys -d 'Import NF-e (and events and summaries naming them) whose access key has a wrong check digit, flagged chave_valida = 0, and CFDI and Retenciones whose stamp UUID is not 8-4-4-4-12 hexadecimal digits, flagged uuid_valido = 0'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'

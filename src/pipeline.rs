@@ -22,7 +22,7 @@ use crate::interrupt;
 use crate::ledger::{OnConflict, Processed, Walk};
 use crate::progress::Progress;
 use crate::sink::{self, Sink};
-use crate::source::{self, Filter, Item, Job, Streamed, WalkOptions, Walker};
+use crate::source::{self, Filter, Item, Job, JobSource, Streamed, WalkOptions, Walker};
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 use sha2::{Digest, Sha256};
@@ -589,6 +589,28 @@ impl Writer<'_> {
 /// Everything done to one job off the writer thread: read, then for each file hash, identify
 /// and parse.
 fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
+    let job = match job {
+        // Not read, by policy: `unsupported`, with the walker's reason.
+        Job {
+            origin,
+            size,
+            mtime,
+            source: JobSource::Skipped(why),
+            ..
+        } => {
+            return vec![Processed {
+                origin,
+                size,
+                sha256: None,
+                kind: None,
+                outcome: Outcome::Skipped(why),
+                retries: 0,
+                mtime,
+                duration: Duration::ZERO,
+            }];
+        }
+        job => job,
+    };
     let start = Instant::now();
     let verify = job.verify.clone();
     let items = source::load(

@@ -24,6 +24,9 @@ pub fn load(
     let mut stream = None;
     let (size, data, budget) = match source {
         JobSource::Failed(e) => (size, Err(e), None),
+        // Callers record skipped jobs without loading them (`pipeline::process_job`); one that
+        // does not still accounts for the file, as not read.
+        JobSource::Skipped(why) => (size, Err(FileError::new(ErrorType::IoError, why)), None),
         JobSource::Bytes(bytes) => (size, Ok(bytes), None),
         JobSource::File(path) => {
             // A large catalog is streamed from disk by the writer rather than held in memory
