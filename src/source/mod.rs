@@ -833,6 +833,12 @@ mod tests {
         for good in ["a.xml", "2026/10/a.xml", "a..b.xml", "..a.xml"] {
             assert!(bad_name(good).is_none(), "{good:?}");
         }
+        // Unsafe names are listed (to be reported) even when they look hidden.
+        for listed_anyway in ["..\\..\\x.xml", ".h/../../x.xml", ".h\\..\\x.xml"] {
+            assert!(listed(listed_anyway, false), "{listed_anyway:?}");
+        }
+        assert!(!listed(".h/x.xml", false));
+        assert!(!listed("..a.xml", false));
     }
 
     #[test]

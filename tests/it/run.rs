@@ -491,6 +491,41 @@ fn zip_members_are_taken_in_name_order_like_a_folder(db) {
 }
 
 db_test! {
+/// `..\\..\\x.xml` escapes a Windows extraction folder as `../../x.xml` does: reported as
+/// `zip_bad_name`, never taken for a hidden file (its first character is a dot) and skipped
+/// unseen, in a ZIP on disk as in a ZIP inside it.
+fn backslash_parent_member_names_are_zip_bad_name(db) {
+    let env = Env::on(db);
+    let nfe = fs::read(fixture("nfe/nfe-v4-authorized.xml")).unwrap();
+    let zip_of = |members: &[(&str, &[u8])]| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut out);
+        for (name, body) in members {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut zip, body).unwrap();
+        }
+        zip.finish().unwrap();
+        out.into_inner()
+    };
+    let inner = zip_of(&[("..\\..\\z.xml", &nfe[..])]);
+    let outer = zip_of(&[
+        ("..\\..\\x.xml", &nfe[..]),
+        (".h\\..\\..\\y.xml", &nfe[..]),
+        ("inner.zip", &inner[..]),
+        ("ok.xml", &nfe[..]),
+    ]);
+    fs::write(env.path("in.zip"), outer).unwrap();
+    let run = env.run(&["in.zip"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    for bad in ["x.xml", "y.xml", "z.xml"] {
+        assert_eq!(run.file(bad)["error_type"], "zip_bad_name", "{bad}");
+    }
+    assert_eq!(run.file("in.zip!/ok.xml")["status"], "imported");
+}
+}
+
+db_test! {
 fn zip_inside_a_folder_is_read_and_hidden_files_are_skipped_unless_asked(db) {
     let env = Env::on(db);
     let dir = env.path("downloads/2026");
