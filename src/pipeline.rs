@@ -203,10 +203,17 @@ pub fn run(
                         continue;
                     }
                     let n = jobs.len() as u64;
-                    let files = jobs
-                        .into_iter()
-                        .flat_map(|job| process_job(job, plan, scope.filter))
-                        .collect();
+                    let mut files = Vec::with_capacity(jobs.len());
+                    for job in jobs {
+                        // After Ctrl-C no file starts (a slow PDF takes seconds): the queued
+                        // ones are left unrecorded, for `resume`. A group member's chunks are
+                        // claimed whole, so there every job of a chunk is done.
+                        if scope.group.is_none() && interrupt::requested() {
+                            cancelled.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                        files.extend(process_job(job, plan, scope.filter));
+                    }
                     let done = Done {
                         seq,
                         chunk,
