@@ -241,6 +241,12 @@ pub struct BatchArgs {
     #[arg(long)]
     pub hidden: bool,
 
+    /// Also read links whose target is outside the inputs (files read, folders walked). Without
+    /// it such a link is recorded as unsupported, naming its target, and not read; links that
+    /// stay inside the inputs are always followed.
+    #[arg(long)]
+    pub follow_links: bool,
+
     /// Import NF-e (and events and summaries naming them) whose access key has a wrong check
     /// digit, flagged chave_valida = 0, and CFDI and Retenciones whose stamp UUID is not
     /// 8-4-4-4-12 hexadecimal digits, flagged uuid_valido = 0.

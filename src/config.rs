@@ -30,6 +30,9 @@ pub enum ReportDest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchOptions {
     pub hidden: bool,
+    /// Read links leaving the inputs (`--follow-links`); batches recorded before it: false.
+    #[serde(default)]
+    pub follow_links: bool,
     pub allow_invalid_keys: bool,
     pub max_file_size: u64,
     pub max_archive_size: u64,
@@ -69,6 +72,7 @@ impl BatchOptions {
     pub fn from_args(a: &BatchArgs) -> BatchOptions {
         BatchOptions {
             hidden: a.hidden,
+            follow_links: a.follow_links,
             allow_invalid_keys: a.allow_invalid_keys,
             max_file_size: a.max_file_size,
             max_archive_size: a.max_archive_size,
@@ -169,6 +173,7 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Res
         max_errors: exec.max_errors,
         walk: WalkOptions {
             hidden: opts.hidden,
+            follow_links: opts.follow_links,
             limits: Limits {
                 max_file_size: opts.max_file_size,
                 max_archive_size: opts.max_archive_size,

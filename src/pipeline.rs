@@ -22,7 +22,7 @@ use crate::interrupt;
 use crate::ledger::{OnConflict, Processed, Walk};
 use crate::progress::Progress;
 use crate::sink::{self, Sink};
-use crate::source::{self, Filter, Item, Job, Streamed, WalkOptions, Walker};
+use crate::source::{self, Filter, Item, Job, JobSource, Streamed, WalkOptions, Walker};
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 use sha2::{Digest, Sha256};
@@ -203,10 +203,17 @@ pub fn run(
                         continue;
                     }
                     let n = jobs.len() as u64;
-                    let files = jobs
-                        .into_iter()
-                        .flat_map(|job| process_job(job, plan, scope.filter))
-                        .collect();
+                    let mut files = Vec::with_capacity(jobs.len());
+                    for job in jobs {
+                        // After Ctrl-C no file starts (a slow PDF takes seconds): the queued
+                        // ones are left unrecorded, for `resume`. A group member's chunks are
+                        // claimed whole, so there every job of a chunk is done.
+                        if scope.group.is_none() && interrupt::requested() {
+                            cancelled.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                        files.extend(process_job(job, plan, scope.filter));
+                    }
                     let done = Done {
                         seq,
                         chunk,
@@ -589,6 +596,28 @@ impl Writer<'_> {
 /// Everything done to one job off the writer thread: read, then for each file hash, identify
 /// and parse.
 fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
+    let job = match job {
+        // Not read, by policy: `unsupported`, with the walker's reason.
+        Job {
+            origin,
+            size,
+            mtime,
+            source: JobSource::Skipped(why),
+            ..
+        } => {
+            return vec![Processed {
+                origin,
+                size,
+                sha256: None,
+                kind: None,
+                outcome: Outcome::Skipped(why),
+                retries: 0,
+                mtime,
+                duration: Duration::ZERO,
+            }];
+        }
+        job => job,
+    };
     let start = Instant::now();
     let verify = job.verify.clone();
     let items = source::load(

@@ -208,6 +208,9 @@ pub enum Outcome {
     /// A product catalog, streamed into the database by the writer (see `format::catalog`).
     Catalog(catalog::Load),
     Unsupported,
+    /// Not read, by policy (a link leaving the inputs): recorded `unsupported` with this
+    /// reason as its warning.
+    Skipped(String),
     Failed(FileError),
 }
 

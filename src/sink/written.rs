@@ -323,6 +323,10 @@ pub fn write<'a>(
     match &file.outcome {
         Outcome::Failed(e) => error = Some((e.error_type, &e.message)),
         Outcome::Unsupported => status = Status::Unsupported,
+        Outcome::Skipped(why) => {
+            status = Status::Unsupported;
+            result.warning = Some(why.clone());
+        }
         Outcome::Catalog(load) => {
             let started = std::time::Instant::now();
             let written = w

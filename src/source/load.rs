@@ -24,6 +24,9 @@ pub fn load(
     let mut stream = None;
     let (size, data, budget) = match source {
         JobSource::Failed(e) => (size, Err(e), None),
+        // Callers record skipped jobs without loading them (`pipeline::process_job`); one that
+        // does not still accounts for the file, as not read.
+        JobSource::Skipped(why) => (size, Err(FileError::new(ErrorType::IoError, why)), None),
         JobSource::Bytes(bytes) => (size, Ok(bytes), None),
         JobSource::File(path) => {
             // A large catalog is streamed from disk by the writer rather than held in memory
@@ -335,8 +338,11 @@ pub(super) fn is_office_document<R: Read + Seek>(archive: &zip::ZipArchive<R>) -
 }
 
 /// Whether a member is listed at all: not a folder entry, and not hidden unless `hidden`.
+///
+/// An unsafe name (see [`bad_name`]) is always listed, to be reported: `..\..\x.xml` starts
+/// with a dot, and `.h/../../x.xml` has a hidden folder, yet neither is a hidden file.
 pub(super) fn listed(name: &str, hidden: bool) -> bool {
-    !name.ends_with('/') && (hidden || !is_hidden_member(name))
+    !name.ends_with('/') && (hidden || !is_hidden_member(name) || bad_name(name).is_some())
 }
 
 /// A member name that would escape an extraction folder (`..`, absolute, a drive letter) or

@@ -80,6 +80,9 @@ pub enum JobSource {
     /// A member recovered by streaming a damaged archive.
     Bytes(Vec<u8>),
     Failed(FileError),
+    /// Not read, by policy (a link leaving the inputs without `--follow-links`): recorded as
+    /// `unsupported` with this reason, never a failure.
+    Skipped(String),
 }
 
 /// An open ZIP shared by the workers reading its members.
@@ -101,6 +104,9 @@ struct Budget(Arc<AtomicU64>);
 pub struct WalkOptions {
     /// Include files and folders whose names start with a dot.
     pub hidden: bool,
+    /// Follow links whose target is outside the inputs (`--follow-links`); without it they are
+    /// recorded, not read.
+    pub follow_links: bool,
     pub limits: Limits,
 }
 
@@ -256,12 +262,46 @@ impl Walker<'_> {
     /// Walk every input; false when stopped early.
     pub fn walk(&mut self, inputs: &[PathBuf]) -> bool {
         let mut seen = HashSet::new();
+        // Where the inputs really are, for telling links that stay inside them from links
+        // leaving them (`..`, and links among the inputs' own parents, resolved once).
+        let roots: Vec<PathBuf> = inputs
+            .iter()
+            .filter_map(|i| std::fs::canonicalize(i).ok())
+            .collect();
         inputs.iter().all(|input| {
             if let Ok(md) = std::fs::metadata(input) {
                 seen.insert((md.dev(), md.ino()));
             }
-            self.walk_input(input, &mut seen)
+            self.walk_input(input, &roots, &mut seen)
         })
+    }
+
+    /// What to do with a link found inside an input (`meta`: its target's stat).
+    ///
+    /// A link is a decision, not an accident: one whose target leaves the inputs would read
+    /// whatever the person who planted it chose (`secret -> /home/me/.ssh/id_rsa`), so it is
+    /// recorded as not read unless `--follow-links`. A folder link inside the inputs leads to a
+    /// folder the walk reaches at its own place: walking it again would read its files twice.
+    fn link(&self, path: &Path, meta: &std::fs::Metadata, roots: &[PathBuf]) -> Link {
+        let Ok(target) = std::fs::canonicalize(path) else {
+            // Gone between the two looks: read it and fail as any vanished file does.
+            return Link::Follow;
+        };
+        let inside = roots.iter().any(|r| target.starts_with(r));
+        match (inside, meta.is_dir()) {
+            (true, true) => {
+                let parent = path.parent().and_then(|p| std::fs::canonicalize(p).ok());
+                Link::Skip(parent.is_some_and(|p| p.starts_with(&target)))
+            }
+            (true, false) => Link::Follow,
+            (false, _) if self.opts.follow_links => Link::Follow,
+            (false, dir) => Link::Refuse(format!(
+                "{} is a link to a {} outside the inputs ({}): not read (--follow-links reads it)",
+                path.display(),
+                if dir { "folder" } else { "file" },
+                target.display()
+            )),
+        }
     }
 
     /// Walk one folder (or file). Entries are read without following links, so a file costs one
@@ -270,7 +310,12 @@ impl Walker<'_> {
     ///
     /// Plain files wait in `files` (in walk order) to be statted together on several threads:
     /// the lookups are most of a resume's time, and the workers are idle then.
-    fn walk_input(&mut self, input: &Path, seen: &mut HashSet<(u64, u64)>) -> bool {
+    fn walk_input(
+        &mut self,
+        input: &Path,
+        roots: &[PathBuf],
+        seen: &mut HashSet<(u64, u64)>,
+    ) -> bool {
         let mut files: Vec<walkdir::DirEntry> = Vec::with_capacity(STAT_BATCH);
         for entry in walk_dir(input, self.opts.hidden) {
             let entry = match entry {
@@ -297,22 +342,36 @@ impl Walker<'_> {
                     continue;
                 }
             };
-            let (ft, meta) = if entry.path_is_symlink() && entry.depth() > 0 {
+            let (ft, meta) = if entry.path_is_symlink() {
                 match std::fs::metadata(entry.path()) {
-                    Ok(md) if md.is_dir() => {
-                        if seen.insert((md.dev(), md.ino())) {
-                            if !self.walk_input(entry.path(), seen) {
+                    // An input given as a link to a folder: walkdir walks it, as the input.
+                    Ok(md) if md.is_dir() && entry.depth() == 0 => continue,
+                    Ok(md) if entry.depth() == 0 => (md.file_type(), Some(md)),
+                    Ok(md) => match self.link(entry.path(), &md, roots) {
+                        Link::Refuse(why) => {
+                            let origin = entry.path().display().to_string();
+                            let size = if md.is_dir() { 0 } else { md.len() };
+                            if !self.send(origin, size, None, JobSource::Skipped(why)) {
                                 return false;
                             }
-                        } else {
+                            continue;
+                        }
+                        Link::Skip(false) => continue,
+                        Link::Follow if md.is_dir() && seen.insert((md.dev(), md.ino())) => {
+                            if !self.walk_input(entry.path(), roots, seen) {
+                                return false;
+                            }
+                            continue;
+                        }
+                        Link::Skip(true) | Link::Follow if md.is_dir() => {
                             (self.warn)(format!(
                                 "skipping symlink loop: {} leads to a folder already walked",
                                 entry.path().display()
                             ));
+                            continue;
                         }
-                        continue;
-                    }
-                    Ok(md) => (md.file_type(), Some(md)),
+                        _ => (md.file_type(), Some(md)),
+                    },
                     Err(e) => {
                         let origin = entry.path().display().to_string();
                         if !self.send(origin, 0, None, JobSource::Failed(io_error(e))) {
@@ -527,6 +586,17 @@ impl Walker<'_> {
             .into_iter()
             .all(|(origin, size, source)| self.send(origin, size, None, source))
     }
+}
+
+/// What the walk does with a link (see `Walker::link`).
+enum Link {
+    /// Read the file, or walk the folder, through the link.
+    Follow,
+    /// A folder inside the inputs, walked at its own place; true when the link leads back to
+    /// one of its own parents (a loop, worth a warning).
+    Skip(bool),
+    /// Leaves the inputs without `--follow-links`: recorded, not read, for this reason.
+    Refuse(String),
 }
 
 /// What listing a ZIP found.
@@ -766,6 +836,12 @@ mod tests {
         for good in ["a.xml", "2026/10/a.xml", "a..b.xml", "..a.xml"] {
             assert!(bad_name(good).is_none(), "{good:?}");
         }
+        // Unsafe names are listed (to be reported) even when they look hidden.
+        for listed_anyway in ["..\\..\\x.xml", ".h/../../x.xml", ".h\\..\\x.xml"] {
+            assert!(listed(listed_anyway, false), "{listed_anyway:?}");
+        }
+        assert!(!listed(".h/x.xml", false));
+        assert!(!listed("..a.xml", false));
     }
 
     #[test]

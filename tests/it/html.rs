@@ -49,6 +49,21 @@ fn link_values(html: &str) -> Vec<String> {
     values
 }
 
+/// The page's Content-Security-Policy, from its `<meta>`.
+fn meta_csp(html: &str) -> &str {
+    let at = "<meta http-equiv=\"Content-Security-Policy\" content=\"";
+    let start = html.find(at).expect("a CSP") + at.len();
+    &html[start..start + html[start..].find('"').unwrap()]
+}
+
+/// The text of every inline `<script>` of a page.
+fn inline_scripts(html: &str) -> Vec<&str> {
+    html.split("<script>")
+        .skip(1)
+        .map(|s| &s[..s.find("</script>").expect("closed")])
+        .collect()
+}
+
 db_test! {
 fn html_report_shows_the_ledger_escaped_and_fetches_nothing(db) {
     let env = Env::on(db);
@@ -57,10 +72,22 @@ fn html_report_shows_the_ledger_escaped_and_fetches_nothing(db) {
     let totals = &report["totals"];
 
     assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..100]);
-    assert!(html.contains(
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
-    ));
+    // Scripts by hash only (the page's own, each named by its SHA-256), no form, no <base>.
+    let csp = meta_csp(&html);
+    assert!(!csp.contains("script-src 'unsafe-inline'"), "{csp}");
+    assert!(
+        csp.contains("form-action 'none'") && csp.contains("base-uri 'none'"),
+        "{csp}"
+    );
+    let scripts = inline_scripts(&html);
+    assert_eq!(scripts.len(), 2);
+    for script in scripts {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(script.as_bytes());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+        assert!(csp.contains(&format!("'sha256-{b64}'")), "{csp}");
+    }
     // The counts of the JSON report.
     assert!(html.contains(&format!(
         r#"data-status="files"><span class="n">{}</span>"#,
@@ -279,4 +306,23 @@ fn html_report_renders_in_headless_chromium() {
     let r = render(&chromium, &home, &page, "?filter=ONERROR", None);
     assert_eq!(shown(&r.dom), 1, "only the file named with markup");
     assert_eq!(visible_rows(&r.dom), 1);
+
+    // A script that is not the page's own does not run, though inline (its hash is not in the
+    // CSP), and the page still draws.
+    let html = std::fs::read_to_string(&page).unwrap();
+    let injected = html.replacen(
+        "</main>",
+        "</main>\n<script>document.body.setAttribute('data-injected', '1')</script>",
+        1,
+    );
+    let tampered = env.path("tampered.html");
+    std::fs::write(&tampered, injected).unwrap();
+    let r = render(&chromium, &home, &tampered, "", None);
+    let body = body_tag(&r.dom);
+    assert!(
+        !body.contains("data-injected"),
+        "an injected inline script ran"
+    );
+    assert!(body.contains("data-rendered=\"ok\""), "{body}");
+    assert!(body.contains("blocked: script-src"), "{body}");
 }

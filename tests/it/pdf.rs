@@ -486,25 +486,25 @@ fn reader_runs_in_session(sid: u32) -> bool {
     })
 }
 
-/// Ctrl-C reaches every process of the terminal's group, PDF readers too: they finish their
-/// file (which the draining batch records imported), not die of it as a `pdf_corrupt` crash.
-#[test]
-fn pdf_readers_outlive_the_first_ctrl_c() {
-    let env = Env::new();
-    let dir = write_all(&env, &[("danfe.pdf", danfe())]);
-    // A process group of its own (setsid), so the signal reaches batchimp and its reader
-    // and not this test.
+/// `batchimp run DIR ARGS` with every PDF read slowly, in a process group of its own (setsid,
+/// so the signal reaches batchimp and its readers and not this test); one Ctrl-C once a reader
+/// runs (and a moment more for it to set its handler: a loaded machine may take longer than
+/// any fixed wait to get there). Its output, and the time from the Ctrl-C to its end.
+fn ctrl_c_while_reading(
+    env: &Env,
+    dir: &str,
+    args: &[&str],
+) -> (std::process::Output, std::time::Duration) {
     let child = std::process::Command::new("setsid")
         .arg(env.cmd().get_program())
-        .args(["run", &dir, "--quiet", "--report", "r.json"])
+        .args(["run", dir, "--quiet", "--report", "r.json"])
+        .args(args)
         .args(env.db_args())
         .env("BATCHIMP_TEST_PDF_READER_FAULT", "slow")
         .current_dir(env.dir.path())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Once its reader runs (every file walked by then), and a moment more for the reader to
-    // set its handler: a loaded machine may take longer than any fixed wait to get there.
     let started = std::time::Instant::now();
     while !reader_runs_in_session(child.id()) {
         assert!(
@@ -514,17 +514,27 @@ fn pdf_readers_outlive_the_first_ctrl_c() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
+    let pressed = std::time::Instant::now();
     std::process::Command::new("kill")
         .args(["-INT", "--", &format!("-{}", child.id())])
         .status()
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    (child.wait_with_output().unwrap(), pressed.elapsed())
+}
+
+/// Ctrl-C reaches every process of the terminal's group, PDF readers too: they finish their
+/// file (which the draining batch records imported), not die of it as a `pdf_corrupt` crash.
+#[test]
+fn pdf_readers_outlive_the_first_ctrl_c() {
+    let env = Env::new();
+    let dir = write_all(&env, &[("danfe.pdf", danfe())]);
+    let (out, _) = ctrl_c_while_reading(&env, &dir, &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("interrupted; finishing the files in progress"),
         "{err}"
     );
-    // Every file was walked before the Ctrl-C: the batch completes.
+    // Every file was walked, and none was left unread: the batch completes.
     assert_eq!(out.status.code(), Some(0), "{err}");
     let report: serde_json::Value =
         serde_json::from_slice(&fs::read(env.path("r.json")).unwrap()).unwrap();
@@ -565,4 +575,32 @@ fn pdf_reader_child_gets_no_secret_from_the_environment() {
     ] {
         assert!(!names.contains(&secret), "{secret} given: {names:?}");
     }
+}
+
+/// Ctrl-C with many slow PDFs queued: the files being read finish, no new one starts, and the
+/// batch ends `cancelled` (exit 130) at once, the rest left to `resume`; it used to read all
+/// 60 (a minute here) and exit 0.
+#[test]
+fn ctrl_c_stops_queued_slow_pdfs_promptly() {
+    let env = Env::new();
+    let names: Vec<String> = (0..60).map(|i| format!("danfe-{i:02}.pdf")).collect();
+    let files: Vec<(&str, Vec<u8>)> = names.iter().map(|n| (n.as_str(), danfe())).collect();
+    let dir = write_all(&env, &files);
+    let (out, after) = ctrl_c_while_reading(&env, &dir, &["--workers", "2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    // The two in flight take up to 2 s each; a loaded machine gets some slack.
+    assert!(
+        after < std::time::Duration::from_secs(15),
+        "{after:?} after Ctrl-C"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(env.path("r.json")).unwrap()).unwrap();
+    assert_eq!(report["status"], "cancelled");
+    let recorded = env.count("SELECT count(*) FROM files");
+    assert_eq!(report["totals"]["files"], recorded);
+    assert!(
+        (1..=4).contains(&recorded),
+        "{recorded} files read after Ctrl-C"
+    );
 }

@@ -500,6 +500,41 @@ fn zip_members_are_taken_in_name_order_like_a_folder(db) {
 }
 
 db_test! {
+/// `..\\..\\x.xml` escapes a Windows extraction folder as `../../x.xml` does: reported as
+/// `zip_bad_name`, never taken for a hidden file (its first character is a dot) and skipped
+/// unseen, in a ZIP on disk as in a ZIP inside it.
+fn backslash_parent_member_names_are_zip_bad_name(db) {
+    let env = Env::on(db);
+    let nfe = fs::read(fixture("nfe/nfe-v4-authorized.xml")).unwrap();
+    let zip_of = |members: &[(&str, &[u8])]| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut out);
+        for (name, body) in members {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut zip, body).unwrap();
+        }
+        zip.finish().unwrap();
+        out.into_inner()
+    };
+    let inner = zip_of(&[("..\\..\\z.xml", &nfe[..])]);
+    let outer = zip_of(&[
+        ("..\\..\\x.xml", &nfe[..]),
+        (".h\\..\\..\\y.xml", &nfe[..]),
+        ("inner.zip", &inner[..]),
+        ("ok.xml", &nfe[..]),
+    ]);
+    fs::write(env.path("in.zip"), outer).unwrap();
+    let run = env.run(&["in.zip"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    for bad in ["x.xml", "y.xml", "z.xml"] {
+        assert_eq!(run.file(bad)["error_type"], "zip_bad_name", "{bad}");
+    }
+    assert_eq!(run.file("in.zip!/ok.xml")["status"], "imported");
+}
+}
+
+db_test! {
 fn zip_inside_a_folder_is_read_and_hidden_files_are_skipped_unless_asked(db) {
     let env = Env::on(db);
     let dir = env.path("downloads/2026");
@@ -772,6 +807,55 @@ fn symlink_loops_are_detected_not_followed_forever(db) {
     assert_eq!(run.code(), 0);
     assert_eq!(run.report()["totals"]["files"], 1);
     assert!(run.stderr().contains("symlink loop"), "{}", run.stderr());
+}
+}
+
+db_test! {
+/// Links leaving the inputs are a decision: not read (an `unsupported` entry naming the link
+/// and its target) unless `--follow-links`; links inside are followed, a linked folder inside
+/// is walked once (at its place), and nothing about links fails the batch.
+fn links_leaving_the_inputs_are_not_read_without_follow_links(db) {
+    use std::os::unix::fs::symlink;
+    let env = Env::on(db);
+    let (dir, outside) = (env.path("in"), env.path("outside"));
+    fs::create_dir_all(dir.join("real")).unwrap();
+    fs::create_dir_all(outside.join("dir")).unwrap();
+    let nfe = |name: &str, to: std::path::PathBuf| fs::copy(fixtures().join("nfe").join(name), to).unwrap();
+    nfe("nfe-v4-authorized.xml", dir.join("a.xml"));
+    nfe("nfce-model65.xml", dir.join("real/b.xml"));
+    nfe("nfe-foreign-buyer.xml", outside.join("dir/c.xml"));
+    fs::copy(
+        fixtures().join("catalog/precos-brasil.csv"),
+        outside.join("secret.csv"),
+    )
+    .unwrap();
+    symlink(dir.join("a.xml"), dir.join("z-inside.xml")).unwrap();
+    symlink(dir.join("real"), dir.join("m-linked")).unwrap();
+    symlink(outside.join("secret.csv"), dir.join("o-secret.csv")).unwrap();
+    symlink(outside.join("dir"), dir.join("p-outdir")).unwrap();
+
+    let run = env.run(&["in"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.file("in/a.xml")["status"], "imported");
+    assert_eq!(run.file("real/b.xml")["status"], "imported");
+    assert_eq!(run.file("z-inside.xml")["status"], "duplicate", "read once more, never twice imported");
+    assert_eq!(run.total("failed"), 0, "{}", run.stderr());
+    assert_eq!(run.report()["totals"]["files"], 5, "m-linked is walked at its place only");
+    for (link, target) in [("o-secret.csv", "outside/secret.csv"), ("p-outdir", "outside/dir")] {
+        let entry = run.file(link);
+        assert_eq!(entry["status"], "unsupported", "{entry}");
+        let why = entry["warning"].as_str().unwrap_or_default();
+        assert!(why.contains(link) && why.contains(target) && why.contains("--follow-links"), "{why}");
+    }
+    assert_eq!(env.count("SELECT count(*) FROM product"), 0, "the outside file was not read");
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), 2);
+
+    let run = env.run(&["in", "--follow-links"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.file("o-secret.csv")["status"], "imported");
+    assert_eq!(run.file("p-outdir/c.xml")["status"], "imported");
+    assert!(env.count("SELECT count(*) FROM product") > 0);
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), 3);
 }
 }
 

@@ -169,3 +169,41 @@ fn a_large_workbook_streams_from_disk(db) {
     assert_eq!(env.count("SELECT max(line) FROM product"), 60_001);
 }
 }
+
+db_test! {
+/// A NUL in a cell (`_x0000_` in the sheet's XML) is dropped as the cell is read, so both
+/// databases store the same values (PostgreSQL's text cannot hold one) and the file's row
+/// counts are what is stored: `A\0` and `A` are one SKU, the later row replacing the other.
+fn a_nul_in_a_workbook_cell_is_treated_the_same_on_both_databases(db) {
+    let env = Env::on(db);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let rows: [[&str; 4]; 3] = [
+        ["sku", "name", "price", "marca\0"],
+        ["A\0", "Caf\0é", "1.5", "x\0y"],
+        ["A", "Café", "2.5", "x\0y"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *cell).unwrap();
+        }
+    }
+    std::fs::write(env.path("nul.xlsx"), book.save_to_buffer().unwrap()).unwrap();
+    let run = env.run(&["nul.xlsx"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let f = run.file("nul.xlsx");
+    assert_eq!(f["status"], "imported", "{f}");
+    assert_eq!(
+        [&f["rows"], &f["rows_created"], &f["rows_duplicate_in_file"]],
+        [2, 1, 1],
+        "{f}"
+    );
+    assert_eq!(
+        env.rows("SELECT sku, name, price FROM product"),
+        [[Some("A".to_owned()), Some("Café".to_owned()), Some("2.5".to_owned())]]
+    );
+    let extra: serde_json::Value =
+        serde_json::from_str(&env.text("SELECT extra FROM product").unwrap()).unwrap();
+    assert_eq!(extra, serde_json::json!({"marca": "xy"}));
+}
+}

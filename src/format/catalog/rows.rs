@@ -53,7 +53,17 @@ impl Row {
         self.fields.is_empty()
     }
 
+    /// A text field, trimmed and without NULs. PostgreSQL's text cannot hold a NUL (its sink
+    /// drops them), so they go here, before keys are compared and rows counted: `A\0` and `A`
+    /// are one SKU on either database, and the counts are what is stored.
     pub fn push_text(&mut self, s: &str) {
+        let cleaned;
+        let s = if s.contains('\0') {
+            cleaned = s.replace('\0', "");
+            cleaned.as_str()
+        } else {
+            s
+        };
         let s = s.trim();
         if s.is_empty() {
             return self.push_empty();
@@ -164,10 +174,10 @@ mod tests {
     fn rows_hold_typed_fields() {
         let mut row = Row::default();
         row.clear(7);
-        row.push_text("  A-100 ");
+        row.push_text(" \0A-100\0 ");
         row.push_number(1.1);
         row.push_empty();
-        row.push_text("   ");
+        row.push_text(" \0 ");
         row.push_number(123.0);
         assert_eq!(row.line, 7);
         assert_eq!(row.len(), 5);
