@@ -70,6 +70,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l log-file -d 'A
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l notify -d 'When the batch ends (completed, failed or cancelled), POST its summary as JSON to this http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a warning and never changes the exit status. User info and query string are never shown or stored' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l notify-timeout -d 'The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s, 500ms)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l notify-ca -d 'Trust the certificate authorities in this PEM file (instead of the public ones) for an https --notify webhook: a webhook behind a private CA' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -97,6 +98,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l log-file -d
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l notify -d 'When the batch ends (completed, failed or cancelled), POST its summary as JSON to this http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a warning and never changes the exit status. User info and query string are never shown or stored' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l notify-timeout -d 'The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s, 500ms)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l notify-ca -d 'Trust the certificate authorities in this PEM file (instead of the public ones) for an https --notify webhook: a webhook behind a private CA' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -119,6 +121,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l log-file -d 
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l notify -d 'When the batch ends (completed, failed or cancelled), POST its summary as JSON to this http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a warning and never changes the exit status. User info and query string are never shown or stored' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l notify-timeout -d 'The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s, 500ms)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l notify-ca -d 'Trust the certificate authorities in this PEM file (instead of the public ones) for an https --notify webhook: a webhook behind a private CA' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -239,6 +242,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l log-file -d
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l max-errors -d 'Stop taking files after N failed ones: what is recorded stays, the batch is marked stopped (exit status 1), and `batchimp resume` finishes it' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l notify -d 'When the batch ends (completed, failed or cancelled), POST its summary as JSON to this http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a warning and never changes the exit status. User info and query string are never shown or stored' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l notify-timeout -d 'The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s, 500ms)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l notify-ca -d 'Trust the certificate authorities in this PEM file (instead of the public ones) for an https --notify webhook: a webhook behind a private CA' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -232,6 +232,11 @@ pub struct ExecArgs {
     /// 500ms).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
     pub notify_timeout: std::time::Duration,
+
+    /// Trust the certificate authorities in this PEM file (instead of the public ones) for an
+    /// https --notify webhook: a webhook behind a private CA.
+    #[arg(long, env = "BATCHIMP_NOTIFY_CA", value_name = "FILE")]
+    pub notify_ca: Option<PathBuf>,
 }
 
 /// Options that change what a batch imports; stored with the batch and reused by resume/retry.

@@ -142,6 +142,11 @@ impl ExecConfig {
                 Some(Notifier {
                     webhook: Webhook::parse(url)?,
                     timeout: a.notify_timeout,
+                    roots: a
+                        .notify_ca
+                        .as_deref()
+                        .map(crate::notify::read_roots)
+                        .transpose()?,
                 })
             }
         };

@@ -157,6 +157,28 @@ pub struct Notifier {
     pub webhook: Webhook,
     /// The longest one attempt may take, connecting to reading the answer (`--notify-timeout`).
     pub timeout: Duration,
+    /// The certificate authorities trusted for an https webhook (`--notify-ca`), instead of the
+    /// public ones; `None`: the public ones (webpki roots).
+    pub roots: Option<Vec<ureq::tls::Certificate<'static>>>,
+}
+
+/// The certificates of a PEM file (`--notify-ca`): at least one, or an error naming the file.
+pub fn read_roots(path: &std::path::Path) -> anyhow::Result<Vec<ureq::tls::Certificate<'static>>> {
+    use anyhow::Context;
+    let pem = std::fs::read(path)
+        .with_context(|| format!("cannot read --notify-ca {}", path.display()))?;
+    let mut roots = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => roots.push(c),
+            Ok(_) => {}
+            Err(e) => anyhow::bail!("--notify-ca {}: not a PEM file: {e}", path.display()),
+        }
+    }
+    if roots.is_empty() {
+        anyhow::bail!("--notify-ca {}: no certificate in it", path.display());
+    }
+    Ok(roots)
 }
 
 /// What is POSTed: the batch's ledger row and totals, without the per-file list.
@@ -216,7 +238,12 @@ impl Notifier {
     /// happened is in the returned [`Notification`].
     pub fn send(&self, summary: &Summary) -> Notification {
         let body = serde_json::to_vec(summary).expect("plain struct");
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some(roots) = &self.roots {
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(roots));
+        }
         let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(tls.build())
             .timeout_global(Some(self.timeout))
             .http_status_as_error(false)
             // A POST redirected would be sent again as a GET, without its body: not followed,

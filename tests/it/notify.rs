@@ -408,3 +408,85 @@ fn a_batch_stopped_by_a_full_disk_is_notified_as_failed() {
     );
     assert!(body["totals"]["files"].as_u64().is_some(), "{body}");
 }
+
+/// A webhook behind a private CA: `--notify-ca` makes batchimp trust it; without the flag the
+/// same webhook is a TLS failure (the public roots do not know the CA), never delivered.
+#[test]
+fn notify_ca_trusts_a_private_certificate_authority() {
+    use rcgen::{CertificateParams, KeyPair};
+    let ca = crate::pgserver::test_ca("batchimp webhook test CA");
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.use_authority_key_identifier_extension = true;
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+        )
+        .unwrap();
+    let config = std::sync::Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let delivered = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&delivered);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let conn = rustls::ServerConnection::new(std::sync::Arc::clone(&config)).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, stream);
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match tls.read(&mut buf) {
+                    Ok(n) if n > 0 => head.extend_from_slice(&buf[..n]),
+                    _ => break,
+                }
+            }
+            if head.starts_with(b"POST /hook") {
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&head).into_owned());
+                let _ = tls.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                let _ = tls.flush();
+            }
+        }
+    });
+    let env = Env::new();
+    let ca_file = env.path("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let url = format!("https://localhost:{port}/hook");
+    let good = fixture("nfe/nfe-v4-authorized.xml");
+
+    let run = env.run(&[&good, "--notify", &url, "--notify-timeout", "3s"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        delivered.lock().unwrap().is_empty(),
+        "delivered without the CA"
+    );
+    assert!(run.stderr().contains("warning"), "{}", run.stderr());
+
+    let run = env.run(&[
+        &good,
+        "--notify",
+        &url,
+        "--notify-ca",
+        ca_file.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(delivered.lock().unwrap().len(), 1, "{}", run.stderr());
+    assert!(!run.stderr().contains("warning"), "{}", run.stderr());
+
+    // A file with no certificate is a usage error, before any work.
+    std::fs::write(env.path("empty.pem"), "not a certificate\n").unwrap();
+    let run = env.run(&[&good, "--notify", &url, "--notify-ca", "empty.pem"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(run.stderr().contains("no certificate"), "{}", run.stderr());
+}
