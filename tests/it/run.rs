@@ -828,6 +828,70 @@ fn unreadable_files_size_limits_and_timeouts_fail_alone(db) {
 }
 }
 
+/// An NF-e root whose start tag holds `n` namespace declarations and as many prefixed
+/// attributes (issue 26: 60,000 of each, 2 MB, took 18 s past a 1 s `--file-timeout`).
+fn namespace_flood(n: usize) -> Vec<u8> {
+    let mut xml = String::from("<NFe xmlns=\"http://www.portalfiscal.inf.br/nfe\"");
+    for i in 0..n {
+        xml.push_str(&format!(" xmlns:p{i}=\"urn:x:{i}\""));
+    }
+    for i in 0..n {
+        xml.push_str(&format!(" p{i}:a=\"1\""));
+    }
+    xml.push_str("><infNFe versao=\"4.00\"/></NFe>");
+    xml.into_bytes()
+}
+
+#[test]
+fn namespace_floods_fail_fast_as_xml_too_complex() {
+    let env = Env::new();
+    let dir = env.path("in");
+    fs::create_dir_all(&dir).unwrap();
+    // 2 MB and 7 MB, the issue's two files.
+    fs::write(dir.join("flood-2mb.xml"), namespace_flood(60_000)).unwrap();
+    fs::write(dir.join("flood-7mb.xml"), namespace_flood(200_000)).unwrap();
+    // Within the per-element limit, many times over: 50 elements of 5,000 declarations and
+    // 5,000 prefixed attributes each (7 MB). A scan of the declarations per prefix made this
+    // over a billion comparisons.
+    let mut xml = String::from("<NFe xmlns=\"http://www.portalfiscal.inf.br/nfe\">");
+    for _ in 0..50 {
+        xml.push_str("<x");
+        for i in 0..5_000 {
+            xml.push_str(&format!(" xmlns:p{i}=\"urn:{i}\""));
+        }
+        for i in 0..5_000 {
+            xml.push_str(&format!(" p{i}:a=\"1\""));
+        }
+        xml.push_str("/>");
+    }
+    xml.push_str("</NFe>");
+    assert!(xml.len() > 7_000_000);
+    fs::write(dir.join("wide-7mb.xml"), xml).unwrap();
+
+    for file in ["flood-2mb.xml", "flood-7mb.xml", "wide-7mb.xml"] {
+        let started = std::time::Instant::now();
+        let run = env.run(&[&format!("in/{file}"), "--file-timeout", "1s"]);
+        let took = started.elapsed();
+        let entry = run.file(file);
+        assert!(took.as_secs_f64() < 3.0, "{file} took {took:?}: {entry}");
+        if file.starts_with("flood") {
+            assert_eq!(entry["error_type"], "xml_too_complex", "{entry}");
+            let message = entry["error"].as_str().unwrap();
+            assert!(message.contains("more than 10000 attributes"), "{message}");
+            assert!(message.contains(file), "{message}");
+        } else {
+            // Within the limits: read to the end in linear time (an optimised build takes a
+            // fraction of a second), or, on a slow unoptimised test build, stopped at its
+            // deadline — never read for many seconds past it.
+            let error_type = entry["error_type"].as_str().unwrap();
+            assert!(
+                ["nfe_missing_key", "timeout"].contains(&error_type),
+                "{entry}"
+            );
+        }
+    }
+}
+
 db_test! {
 fn files_are_recorded_in_walk_order_across_stat_batches(db) {
     // More files in one folder than the walker stats at once, with a folder, a link and a
