@@ -274,17 +274,23 @@ struct Binding<'a> {
 }
 
 /// The namespace prefixes in scope: the bindings in declaration order (an element's end drops
-/// its own, the last ones), and from each prefix to its innermost binding, so that a lookup
-/// costs the same however many prefixes are declared. (A scan of the bindings made a start tag
-/// of 60,000 declarations and 60,000 prefixed attributes quadratic: 18 s for 2 MB.) The map
-/// hashes with std's randomly keyed SipHash, so crafted prefixes cannot all collide.
+/// its own, the last ones) and, past [`Scope::FEW`] of them, a map from each prefix to its
+/// innermost binding, so that a lookup costs the same however many prefixes are declared. (A
+/// scan of the bindings made a start tag of 60,000 declarations and 60,000 prefixed attributes
+/// quadratic: 18 s for 2 MB.) Up to [`Scope::FEW`], what every real document has, a scan is
+/// cheaper than hashing: a CFDI, prefixed throughout, read 10% slower with the map alone. The
+/// map hashes with std's randomly keyed SipHash, so crafted prefixes cannot all collide.
 #[derive(Default)]
 struct Scope<'a> {
     bindings: Vec<Binding<'a>>,
+    /// Empty while there are at most [`Scope::FEW`] bindings.
     innermost: HashMap<&'a [u8], usize>,
 }
 
 impl<'a> Scope<'a> {
+    /// Bindings looked up by a scan rather than the map.
+    const FEW: usize = 16;
+
     /// How many bindings are in scope: what [`Scope::truncate`] returns to.
     fn len(&self) -> usize {
         self.bindings.len()
@@ -292,15 +298,32 @@ impl<'a> Scope<'a> {
 
     /// Bind `prefix` to `uri` (as written), hiding any outer binding of it.
     fn declare(&mut self, prefix: &'a [u8], uri: &'a [u8]) {
-        let hides = self.innermost.insert(prefix, self.bindings.len());
-        self.bindings.push(Binding { prefix, uri, hides });
+        let at = self.bindings.len();
+        self.bindings.push(Binding {
+            prefix,
+            uri,
+            hides: None,
+        });
+        if at == Scope::FEW {
+            // The map starts: every binding so far goes in, in order.
+            for (i, b) in self.bindings.iter_mut().enumerate() {
+                b.hides = self.innermost.insert(b.prefix, i);
+            }
+        } else if at > Scope::FEW {
+            self.bindings[at].hides = self.innermost.insert(prefix, at);
+        }
     }
 
     /// The namespace name (as written) `prefix` is bound to; `None` when undeclared.
     #[inline]
     fn uri(&self, prefix: &[u8]) -> Option<&'a [u8]> {
-        if self.bindings.is_empty() {
-            return None;
+        if self.bindings.len() <= Scope::FEW {
+            return self
+                .bindings
+                .iter()
+                .rev()
+                .find(|b| b.prefix == prefix)
+                .map(|b| b.uri);
         }
         self.innermost.get(prefix).map(|&i| self.bindings[i].uri)
     }
@@ -308,6 +331,15 @@ impl<'a> Scope<'a> {
     /// Drop the bindings declared after the first `len`, restoring what they hid.
     #[inline]
     fn truncate(&mut self, len: usize) {
+        if self.bindings.len() <= Scope::FEW {
+            self.bindings.truncate(len);
+            return;
+        }
+        if len <= Scope::FEW {
+            self.innermost.clear();
+            self.bindings.truncate(len);
+            return;
+        }
         while self.bindings.len() > len {
             let Some(gone) = self.bindings.pop() else {
                 break;
@@ -1298,6 +1330,22 @@ mod tests {
         assert_eq!(scope.uri(b"n"), Some(&b"u1"[..]));
         scope.truncate(0);
         assert_eq!((scope.uri(b"n"), scope.uri(b"m")), (None, None));
+        // Past Scope::FEW the map takes over, and hands back when they go out of scope.
+        for i in 0..40 {
+            scope.declare(
+                if i % 2 == 0 { b"n" } else { b"m" },
+                if i == 39 { b"last" } else { b"u" },
+            );
+        }
+        assert_eq!(scope.uri(b"m"), Some(&b"last"[..]));
+        scope.truncate(39);
+        assert_eq!(scope.uri(b"m"), Some(&b"u"[..]));
+        scope.truncate(3);
+        assert_eq!(
+            (scope.uri(b"n"), scope.uri(b"m")),
+            (Some(&b"u"[..]), Some(&b"u"[..]))
+        );
+        scope.truncate(0);
         // 100,000 prefixes in scope, each looked up: a scan of the bindings made this five
         // billion comparisons; hashed, it takes milliseconds even unoptimised.
         let names: Vec<String> = (0..100_000).map(|i| format!("p{i}")).collect();
