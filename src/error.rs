@@ -29,6 +29,9 @@ pub enum ErrorType {
     XmlDoctypeRejected,
     /// XML nested deeper than batchimp's limit.
     XmlTooDeep,
+    /// An XML start tag with more attributes, or more namespace declarations in scope, than
+    /// batchimp's limit (10,000).
+    XmlTooComplex,
     /// XML that is not well-formed.
     XmlMalformed,
     /// XML that ends before its root element closes.
@@ -116,6 +119,7 @@ impl ErrorType {
             ErrorType::Timeout => "timeout",
             ErrorType::XmlDoctypeRejected => "xml_doctype_rejected",
             ErrorType::XmlTooDeep => "xml_too_deep",
+            ErrorType::XmlTooComplex => "xml_too_complex",
             ErrorType::XmlMalformed => "xml_malformed",
             ErrorType::XmlTruncated => "xml_truncated",
             ErrorType::XmlEncoding => "xml_encoding",

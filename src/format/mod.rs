@@ -273,11 +273,16 @@ impl Source<'_> {
     }
 
     pub fn timeout_error(&self) -> FileError {
-        FileError::new(
-            crate::error::ErrorType::Timeout,
-            "took longer than --file-timeout; skipped",
-        )
+        timeout_error()
     }
+}
+
+/// The error of a file that took longer than `--file-timeout`.
+fn timeout_error() -> FileError {
+    FileError::new(
+        crate::error::ErrorType::Timeout,
+        "took longer than --file-timeout; skipped",
+    )
 }
 
 /// Content-based identification of a file, computed once and shown to every format.

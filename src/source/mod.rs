@@ -517,6 +517,21 @@ impl Walker<'_> {
             }
             Ok(Listing::Members) => !stopped,
             Ok(Listing::Office) => self.send(origin, size, None, JobSource::File(path.to_owned())),
+            Ok(Listing::Overlapping(a, b)) => {
+                let name = |record| {
+                    zipdir::entry_at(&archive.file, record).map_or_else(|_| "?".into(), |e| e.name)
+                };
+                let e = FileError::new(
+                    ErrorType::ZipBomb,
+                    format!(
+                        "members {:?} and {:?} share bytes: a ZIP whose entries overlap is a zip \
+                         bomb; nothing in it was read",
+                        name(a),
+                        name(b)
+                    ),
+                );
+                self.send(origin, size, None, JobSource::Failed(e))
+            }
             Err((true, zipdir::Error::Damaged(why))) => match archive.file.try_clone() {
                 Ok(f) => self.damaged_archive(origin, size, SharedFile::new(f, size), &why),
                 Err(e) => self.send(origin, size, None, JobSource::Failed(io_error(e))),
@@ -606,12 +621,15 @@ enum Listing {
     Members,
     /// An office document (`[Content_Types].xml`, `mimetype`): one document, not an archive.
     Office,
+    /// Two members (by record offset) whose bytes overlap: a zip bomb, nothing given.
+    Overlapping(u64, u64),
 }
 
 /// Give `f` every member of a ZIP (not folders; hidden ones only with `hidden`) in name order,
 /// ties by record offset, holding at most `chunk` names at once: each pass over the central
 /// directory keeps the next `chunk` members in order in a bounded heap. `f` returns false to
-/// stop. An error says whether it came on the first pass (the archive is damaged) or a later
+/// stop. Nothing is given when two entries' bytes overlap ([`zipdir::overlap`], checked on the
+/// first pass, before `f` sees a member: 24 bytes an entry, freed at once). An error says whether it came on the first pass (the archive is damaged) or a later
 /// one (it changed while being read).
 fn members_in_name_order(
     file: &File,
@@ -626,7 +644,12 @@ fn members_in_name_order(
         let first_pass = after.is_none();
         let mut office = false;
         let mut next: BinaryHeap<(Vec<u8>, u64)> = BinaryHeap::with_capacity(chunk.min(4096));
+        let mut spans = Vec::new();
         zipdir::for_each(file, dir, |record, entry| {
+            if first_pass {
+                let (start, end) = entry.span();
+                spans.push((start, end, record));
+            }
             let name = entry.name;
             if OFFICE_MANIFESTS.contains(&name.as_str()) {
                 office = true;
@@ -651,6 +674,10 @@ fn members_in_name_order(
         if office {
             return Ok(Listing::Office);
         }
+        if let Some((a, b)) = zipdir::overlap(&mut spans) {
+            return Ok(Listing::Overlapping(a, b));
+        }
+        drop(spans);
         let sorted = next.into_sorted_vec();
         let full = sorted.len() == chunk;
         let Some(last) = sorted.last().cloned() else {

@@ -8,6 +8,10 @@
 //! the member with positional reads on the shared file, so members inflate on every worker at
 //! once.
 //!
+//! Members whose bytes overlap (David Fifield's "better zip bomb": thousands of records pointing
+//! at one member, or each member's data quoting the next one's header) are told from the
+//! directory alone, before anything is inflated: see [`overlap`].
+//!
 //! Nested ZIPs (inflated in memory) and archives whose directory cannot be found or read still
 //! go through the zip crate: they are small, or damaged and recovered member by member.
 
@@ -45,12 +49,37 @@ pub struct Entry {
     pub size: u64,
     /// Where its local header starts.
     pub local_offset: u64,
+    /// The length of its name as stored (bytes, before decoding).
+    pub name_len: u64,
 }
 
 impl Entry {
     pub fn encrypted(&self) -> bool {
         self.flags & 1 != 0
     }
+
+    /// The bytes its local header and data take at least, `[start, end)`: the header's fixed
+    /// part, the name as the directory gives it, and the compressed data. The local extra field
+    /// and a data descriptor are left out (the extra field may differ from the directory's), so
+    /// a span is never longer than what the member really takes.
+    pub fn span(&self) -> (u64, u64) {
+        let len = (LOCAL_LEN as u64)
+            .saturating_add(self.name_len)
+            .saturating_add(self.compressed);
+        (self.local_offset, self.local_offset.saturating_add(len))
+    }
+}
+
+/// Two members whose bytes overlap, if any, among `spans` (`(start, end, record offset)`, from
+/// [`Entry::span`]): the records of the first pair found. Sorted by start, any overlap shows
+/// between neighbours. A ZIP's members never share bytes; only a bomb makes them, to inflate
+/// one member's data many times over.
+pub fn overlap(spans: &mut [(u64, u64, u64)]) -> Option<(u64, u64)> {
+    spans.sort_unstable();
+    spans
+        .windows(2)
+        .find(|w| w[1].0 < w[0].1)
+        .map(|w| (w[0].2, w[1].2))
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -165,6 +194,7 @@ fn parse_record(buf: &[u8]) -> Result<Option<(Entry, usize)>, Error> {
         compressed: u64::from(u32_at(buf, 20)),
         size: u64::from(u32_at(buf, 24)),
         local_offset: u64::from(u32_at(buf, 42)),
+        name_len: name_len as u64,
     };
     // ZIP64 extended information: the 8-byte values whose 4-byte fields are all ones, in order.
     let mut extra = &buf[CENTRAL_LEN + name_len..CENTRAL_LEN + name_len + extra_len];
@@ -414,6 +444,39 @@ mod tests {
             assert_eq!(got[0].1, body.as_bytes());
             assert_eq!(got[2].1, b"x");
         }
+    }
+
+    #[test]
+    fn overlapping_spans_are_found_whatever_their_order() {
+        // Apart, or end to end: no overlap.
+        assert_eq!(
+            overlap(&mut [(100, 200, 2), (0, 100, 1), (200, 230, 3)]),
+            None
+        );
+        // One member's data holding the next one's header, in any record order.
+        assert_eq!(overlap(&mut [(50, 90, 2), (0, 100, 1)]), Some((1, 2)));
+        // Many records at one header.
+        assert_eq!(
+            overlap(&mut [(0, 40, 7), (0, 40, 8), (0, 40, 9)]),
+            Some((7, 8))
+        );
+        let tmp = zip_file(
+            &[("a.xml", b"abc"), ("b.xml", b"de")],
+            zip::CompressionMethod::Stored,
+        );
+        let file = tmp.as_file();
+        let dir = locate(file, file.metadata().unwrap().len()).ok().unwrap();
+        let mut spans = Vec::new();
+        assert!(
+            for_each(file, &dir, |r, e| {
+                spans.push((e.span().0, e.span().1, r));
+                true
+            })
+            .is_ok()
+        );
+        // What the zip crate writes is never flagged: a span ends by the next header.
+        assert!(spans[0].1 <= spans[1].0, "{spans:?}");
+        assert_eq!(overlap(&mut spans), None);
     }
 
     #[test]

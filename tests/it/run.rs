@@ -921,6 +921,195 @@ fn unreadable_files_size_limits_and_timeouts_fail_alone(db) {
 }
 }
 
+/// An NF-e root whose start tag holds `n` namespace declarations and as many prefixed
+/// attributes (issue 26: 60,000 of each, 2 MB, took 18 s past a 1 s `--file-timeout`).
+fn namespace_flood(n: usize) -> Vec<u8> {
+    let mut xml = String::from("<NFe xmlns=\"http://www.portalfiscal.inf.br/nfe\"");
+    for i in 0..n {
+        xml.push_str(&format!(" xmlns:p{i}=\"urn:x:{i}\""));
+    }
+    for i in 0..n {
+        xml.push_str(&format!(" p{i}:a=\"1\""));
+    }
+    xml.push_str("><infNFe versao=\"4.00\"/></NFe>");
+    xml.into_bytes()
+}
+
+#[test]
+fn namespace_floods_fail_fast_as_xml_too_complex() {
+    let env = Env::new();
+    let dir = env.path("in");
+    fs::create_dir_all(&dir).unwrap();
+    // 2 MB and 7 MB, the issue's two files.
+    fs::write(dir.join("flood-2mb.xml"), namespace_flood(60_000)).unwrap();
+    fs::write(dir.join("flood-7mb.xml"), namespace_flood(200_000)).unwrap();
+    // Within the per-element limit, many times over: 50 elements of 5,000 declarations and
+    // 5,000 prefixed attributes each (7 MB). A scan of the declarations per prefix made this
+    // over a billion comparisons.
+    let mut xml = String::from("<NFe xmlns=\"http://www.portalfiscal.inf.br/nfe\">");
+    for _ in 0..50 {
+        xml.push_str("<x");
+        for i in 0..5_000 {
+            xml.push_str(&format!(" xmlns:p{i}=\"urn:{i}\""));
+        }
+        for i in 0..5_000 {
+            xml.push_str(&format!(" p{i}:a=\"1\""));
+        }
+        xml.push_str("/>");
+    }
+    xml.push_str("</NFe>");
+    assert!(xml.len() > 7_000_000);
+    fs::write(dir.join("wide-7mb.xml"), xml).unwrap();
+
+    for file in ["flood-2mb.xml", "flood-7mb.xml", "wide-7mb.xml"] {
+        let started = std::time::Instant::now();
+        let run = env.run(&[&format!("in/{file}"), "--file-timeout", "1s"]);
+        let took = started.elapsed();
+        let entry = run.file(file);
+        assert!(took.as_secs_f64() < 3.0, "{file} took {took:?}: {entry}");
+        if file.starts_with("flood") {
+            assert_eq!(entry["error_type"], "xml_too_complex", "{entry}");
+            let message = entry["error"].as_str().unwrap();
+            assert!(message.contains("more than 10000 attributes"), "{message}");
+            assert!(message.contains(file), "{message}");
+        } else {
+            // Within the limits: read to the end in linear time (an optimised build takes a
+            // fraction of a second), or, on a slow unoptimised test build, stopped at its
+            // deadline — never read for many seconds past it.
+            let error_type = entry["error_type"].as_str().unwrap();
+            assert!(
+                ["nfe_missing_key", "timeout"].contains(&error_type),
+                "{entry}"
+            );
+        }
+    }
+}
+
+/// A stored ZIP written by hand, as a crafted one is: `locals` are (name, data) written one
+/// after the other; `records` are the central directory's (name, index of the local header it
+/// points at), any number of them at any header.
+fn handmade_zip(locals: &[(&str, Vec<u8>)], records: &[(String, usize)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut headers = Vec::new();
+    for (name, data) in locals {
+        let (crc, len) = (crc32fast::hash(data), data.len() as u32);
+        headers.push((out.len() as u32, crc, len));
+        out.extend(0x0403_4b50u32.to_le_bytes());
+        out.extend([20, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // version, flags, stored, time, date
+        for v in [crc, len, len] {
+            out.extend(v.to_le_bytes());
+        }
+        out.extend((name.len() as u16).to_le_bytes());
+        out.extend(0u16.to_le_bytes());
+        out.extend(name.as_bytes());
+        out.extend(data);
+    }
+    let directory = out.len() as u32;
+    for (name, i) in records {
+        let (offset, crc, len) = headers[*i];
+        out.extend(0x0201_4b50u32.to_le_bytes());
+        out.extend([20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // made by, needed, flags, stored, time, date
+        for v in [crc, len, len] {
+            out.extend(v.to_le_bytes());
+        }
+        out.extend((name.len() as u16).to_le_bytes());
+        out.extend([0; 12]); // extra, comment, disk, internal and external attributes
+        out.extend(offset.to_le_bytes());
+        out.extend(name.as_bytes());
+    }
+    let size = out.len() as u32 - directory;
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    out.extend([0; 4]);
+    out.extend((records.len() as u16).to_le_bytes());
+    out.extend((records.len() as u16).to_le_bytes());
+    out.extend(size.to_le_bytes());
+    out.extend(directory.to_le_bytes());
+    out.extend([0; 2]);
+    out
+}
+
+db_test! {
+fn zip_entries_that_overlap_are_a_bomb_before_anything_is_inflated(db) {
+    let env = Env::on(db);
+    let dir = env.path("in");
+    fs::create_dir_all(&dir).unwrap();
+    let nfe = fs::read(fixtures().join("nfe/nfe-v4-authorized.xml")).unwrap();
+    // 2,000 directory records pointing at one member (issue 26: at 40 MiB, 16 GiB inflated).
+    let records: Vec<(String, usize)> = (0..2_000).map(|i| (format!("n{i:04}.xml"), 0)).collect();
+    fs::write(
+        dir.join("repeated.zip"),
+        handmade_zip(&[("n0000.xml", nfe.clone())], &records),
+    )
+    .unwrap();
+    // Fifield's overlap: each member's data is the next member's local header and data.
+    // (`handmade_zip` without records: the local part, then a 22-byte end record to cut.)
+    let local = |name: &str, data: Vec<u8>| {
+        let mut zip = handmade_zip(&[(name, data)], &[]);
+        zip.truncate(zip.len() - 22);
+        zip
+    };
+    let fifield = local("a.xml", local("b.xml", local("c.xml", nfe.clone())));
+    // Records: a.xml at 0; b.xml and c.xml at the headers inside it.
+    let b_at = 30 + "a.xml".len();
+    let c_at = b_at + 30 + "b.xml".len();
+    let mut zip = fifield.clone();
+    let directory = zip.len();
+    for (name, at) in [("a.xml", 0), ("b.xml", b_at), ("c.xml", c_at)] {
+        let local = &fifield[at..];
+        zip.extend(0x0201_4b50u32.to_le_bytes());
+        zip.extend([20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        zip.extend(&local[14..26]); // crc, compressed, size: as the local header has them
+        zip.extend((name.len() as u16).to_le_bytes());
+        zip.extend([0; 12]);
+        zip.extend((at as u32).to_le_bytes());
+        zip.extend(name.as_bytes());
+    }
+    let size = (zip.len() - directory) as u32;
+    zip.extend(0x0605_4b50u32.to_le_bytes());
+    zip.extend([0, 0, 0, 0, 3, 0, 3, 0]);
+    zip.extend(size.to_le_bytes());
+    zip.extend((directory as u32).to_le_bytes());
+    zip.extend([0; 2]);
+    fs::write(dir.join("fifield.zip"), zip).unwrap();
+    // The same writer, members apart: imported.
+    let other = fs::read(fixtures().join("nfe/nfce-model65.xml")).unwrap();
+    fs::write(
+        dir.join("legit.zip"),
+        handmade_zip(
+            &[("a.xml", nfe.clone()), ("b.xml", other)],
+            &[("a.xml".into(), 0), ("b.xml".into(), 1)],
+        ),
+    )
+    .unwrap();
+
+    let started = std::time::Instant::now();
+    let run = env.run(&["in"]);
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    for (zip, first, second) in [
+        ("repeated.zip", "n0000.xml", "n0001.xml"),
+        ("fifield.zip", "a.xml", "b.xml"),
+    ] {
+        let entry = run.file(zip);
+        assert_eq!(entry["error_type"], "zip_bomb", "{entry}");
+        let message = entry["error"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("members \"{first}\" and \"{second}\" share bytes")),
+            "{message}"
+        );
+        let members = run.report()["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"].as_str().unwrap().contains(&format!("{zip}!/")))
+            .count();
+        assert_eq!(members, 0, "nothing in {zip} is read");
+    }
+    assert_eq!(run.file("legit.zip!/a.xml")["status"], "imported");
+    assert_eq!(run.file("legit.zip!/b.xml")["status"], "imported");
+    assert_eq!(env.count("SELECT count(*) FROM nfe"), 2);
+}
+}
+
 db_test! {
 fn files_are_recorded_in_walk_order_across_stat_batches(db) {
     // More files in one folder than the walker stats at once, with a folder, a link and a

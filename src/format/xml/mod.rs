@@ -20,8 +20,12 @@
 //! - end tags match their start tags, nesting stays under [`MAX_DEPTH`], and there is exactly
 //!   one root element: outside it only white space, comments and processing instructions.
 //!
-//! Input that ends inside markup or with elements still open is `xml_truncated`; the rest is
-//! `xml_malformed` with the byte offset (in the UTF-8 text) and what was wrong. The W3C XML
+//! Input that ends inside markup or with elements still open is `xml_truncated`; a start tag
+//! with more than [`MAX_ATTRIBUTES`] attributes, or more namespace declarations in scope than
+//! that, is `xml_too_complex`; the rest is `xml_malformed` with the byte offset (in the UTF-8
+//! text) and what was wrong. Every step costs time in proportion to the bytes it reads (a
+//! prefix is looked up in a hash map, not by a scan of the declarations), and the file's
+//! deadline is checked every 4,096 events, every MiB, and every 1,024 attributes of one tag. The W3C XML
 //! conformance suite measures this (tests/it/xmlconf.rs). It replaced quick-xml's event loop,
 //! which was half the cost of parsing an NF-e and checked much less (BENCHMARKS.md).
 
@@ -36,12 +40,36 @@ use crate::error::{ErrorType, FileError};
 use chars::{first_forbidden, is_space, name_end, qname_end, skip_space};
 use memchr::{memchr, memmem};
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::time::Instant;
 
 /// Deepest element nesting accepted (`xml_too_deep` past it). Real fiscal documents stay under 20.
 pub const MAX_DEPTH: usize = 256;
 
+/// Most attributes one start tag may have, and most namespace declarations in scope at once
+/// (`xml_too_complex` past either). An NF-e or CFDI element has at most a dozen attributes and a
+/// CFDI root a dozen declarations; the widest tags of other vocabularies (SVG, Office Open XML)
+/// stay in the hundreds. 10,000 is far past anything real, yet bounds what one start tag costs
+/// (its duplicate check sorts its names) and what the scope of prefixes holds (under 1 MiB), so
+/// a crafted tag of 200,000 declarations stops at once instead of being read.
+pub const MAX_ATTRIBUTES: usize = 10_000;
+
+/// Bytes read between two checks of the file's deadline, whatever the events: a few
+/// milliseconds of the slowest scanning.
+const CHECK_BYTES: usize = 1 << 20;
+
+/// Attributes of one start tag read between two checks of the deadline.
+const CHECK_ATTRIBUTES: usize = 1024;
+
 const XML_NS: &[u8] = b"http://www.w3.org/XML/1998/namespace";
 const XMLNS_NS: &[u8] = b"http://www.w3.org/2000/xmlns/";
+
+fn too_complex(element: &[u8], what: &str) -> FileError {
+    FileError::new(
+        ErrorType::XmlTooComplex,
+        format!("<{}> has more than {MAX_ATTRIBUTES} {what}", show(element)),
+    )
+}
 
 fn too_deep() -> FileError {
     FileError::new(
@@ -241,11 +269,93 @@ struct Open<'a> {
 struct Binding<'a> {
     prefix: &'a [u8],
     uri: &'a [u8],
+    /// The binding of the same prefix this one hides, back in force when this one ends.
+    hides: Option<usize>,
+}
+
+/// The namespace prefixes in scope: the bindings in declaration order (an element's end drops
+/// its own, the last ones) and, past [`Scope::FEW`] of them, a map from each prefix to its
+/// innermost binding, so that a lookup costs the same however many prefixes are declared. (A
+/// scan of the bindings made a start tag of 60,000 declarations and 60,000 prefixed attributes
+/// quadratic: 18 s for 2 MB.) Up to [`Scope::FEW`], what every real document has, a scan is
+/// cheaper than hashing: a CFDI, prefixed throughout, read 10% slower with the map alone. The
+/// map hashes with std's randomly keyed SipHash, so crafted prefixes cannot all collide.
+#[derive(Default)]
+struct Scope<'a> {
+    bindings: Vec<Binding<'a>>,
+    /// Empty while there are at most [`Scope::FEW`] bindings.
+    innermost: HashMap<&'a [u8], usize>,
+}
+
+impl<'a> Scope<'a> {
+    /// Bindings looked up by a scan rather than the map.
+    const FEW: usize = 16;
+
+    /// How many bindings are in scope: what [`Scope::truncate`] returns to.
+    fn len(&self) -> usize {
+        self.bindings.len()
+    }
+
+    /// Bind `prefix` to `uri` (as written), hiding any outer binding of it.
+    fn declare(&mut self, prefix: &'a [u8], uri: &'a [u8]) {
+        let at = self.bindings.len();
+        self.bindings.push(Binding {
+            prefix,
+            uri,
+            hides: None,
+        });
+        if at == Scope::FEW {
+            // The map starts: every binding so far goes in, in order.
+            for (i, b) in self.bindings.iter_mut().enumerate() {
+                b.hides = self.innermost.insert(b.prefix, i);
+            }
+        } else if at > Scope::FEW {
+            self.bindings[at].hides = self.innermost.insert(prefix, at);
+        }
+    }
+
+    /// The namespace name (as written) `prefix` is bound to; `None` when undeclared.
+    #[inline]
+    fn uri(&self, prefix: &[u8]) -> Option<&'a [u8]> {
+        if self.bindings.len() <= Scope::FEW {
+            return self
+                .bindings
+                .iter()
+                .rev()
+                .find(|b| b.prefix == prefix)
+                .map(|b| b.uri);
+        }
+        self.innermost.get(prefix).map(|&i| self.bindings[i].uri)
+    }
+
+    /// Drop the bindings declared after the first `len`, restoring what they hid.
+    #[inline]
+    fn truncate(&mut self, len: usize) {
+        if self.bindings.len() <= Scope::FEW {
+            self.bindings.truncate(len);
+            return;
+        }
+        if len <= Scope::FEW {
+            self.innermost.clear();
+            self.bindings.truncate(len);
+            return;
+        }
+        while self.bindings.len() > len {
+            let Some(gone) = self.bindings.pop() else {
+                break;
+            };
+            match gone.hides {
+                Some(outer) => self.innermost.insert(gone.prefix, outer),
+                None => self.innermost.remove(gone.prefix),
+            };
+        }
+    }
 }
 
 /// The event scanner every batchimp XML parser runs over UTF-8 bytes: errors typed
-/// (`xml_truncated`, `xml_malformed`, `xml_too_deep`, `xml_doctype_rejected`), and the file's
-/// deadline checked every 4,096 events.
+/// (`xml_truncated`, `xml_malformed`, `xml_too_deep`, `xml_too_complex`,
+/// `xml_doctype_rejected`), and the file's deadline checked every 4,096 events, every
+/// [`CHECK_BYTES`] and every [`CHECK_ATTRIBUTES`] of one start tag.
 pub struct Events<'a> {
     bytes: &'a [u8],
     /// The same document as text, checked as UTF-8 once as a whole: character data is sliced
@@ -255,11 +365,16 @@ pub struct Events<'a> {
     pos: usize,
     place: Place,
     open: Vec<Open<'a>>,
-    /// Prefixes in scope, innermost last.
-    ns: Vec<Binding<'a>>,
+    /// Prefixes in scope.
+    ns: Scope<'a>,
     /// The attributes of the start tag being read: (name, raw value).
     attrs: Vec<(&'a [u8], &'a [u8])>,
     count: u32,
+    /// The file's deadline, once [`Events::next`] has been given it; `None` when scanned
+    /// without one (sniffing, [`well_formed`]).
+    deadline: Option<Instant>,
+    /// The position past which [`Events::next`] checks the deadline again.
+    check_at: usize,
 }
 
 impl<'a> Events<'a> {
@@ -279,19 +394,34 @@ impl<'a> Events<'a> {
             pos: 0,
             place: Place::Start,
             open: Vec::with_capacity(16),
-            ns: Vec::new(),
+            ns: Scope::default(),
             attrs: Vec::new(),
             count: 0,
+            deadline: None,
+            check_at: 0,
         }
     }
 
+    /// The next event, the deadline of `src` checked now and then: every 4,096 events and
+    /// every [`CHECK_BYTES`] (the first event included), so that a few huge events cost no more
+    /// unchecked time than many small ones.
     #[inline(always)]
     pub fn next(&mut self, src: &super::Source) -> Result<Event<'a>, FileError> {
         self.count = self.count.wrapping_add(1);
-        if self.count.is_multiple_of(4096) {
+        if self.count.is_multiple_of(4096) || self.pos >= self.check_at {
+            self.deadline = Some(src.deadline);
+            self.check_at = self.pos.saturating_add(CHECK_BYTES);
             src.check_deadline()?;
         }
         self.scan()
+    }
+
+    /// `Err(timeout)` once the deadline [`Events::next`] was given has passed.
+    fn check_deadline(&self) -> Result<(), FileError> {
+        match self.deadline {
+            Some(deadline) if Instant::now() > deadline => Err(super::timeout_error()),
+            _ => Ok(()),
+        }
     }
 
     /// The next event, without the deadline check.
@@ -501,7 +631,13 @@ impl<'a> Events<'a> {
             let Some(close) = text::value_end(b, j + 1, quote)? else {
                 return Err(self.cut("an attribute value"));
             };
+            if self.attrs.len() == MAX_ATTRIBUTES {
+                return Err(too_complex(name, "attributes"));
+            }
             self.attrs.push((key, &b[j + 1..close]));
+            if self.attrs.len().is_multiple_of(CHECK_ATTRIBUTES) {
+                self.check_deadline()?;
+            }
             i = close + 1;
         };
         self.pos = if empty { end + 2 } else { end + 1 };
@@ -576,6 +712,9 @@ impl<'a> Events<'a> {
                     ));
                 }
             } else if let Some(prefix) = key.strip_prefix(b"xmlns:") {
+                if self.ns.len() == MAX_ATTRIBUTES {
+                    return Err(too_complex(element, "namespace declarations in scope"));
+                }
                 self.declare(pos, prefix, value)?;
             } else if memchr(b':', key).is_some() {
                 prefixed += 1;
@@ -630,7 +769,7 @@ impl<'a> Events<'a> {
         } else if uri.is_empty() {
             "a prefix bound to an empty namespace name (Namespaces in XML 1.0 does not allow undeclaring a prefix)"
         } else {
-            self.ns.push(Binding { prefix, uri: value });
+            self.ns.declare(prefix, value);
             return Ok(());
         };
         Err(malformed(
@@ -644,11 +783,7 @@ impl<'a> Events<'a> {
         if prefix == b"xml" {
             return Some(XML_NS);
         }
-        self.ns
-            .iter()
-            .rev()
-            .find(|b| b.prefix == prefix)
-            .map(|b| b.uri)
+        self.ns.uri(prefix)
     }
 
     /// An element or attribute name (of the tag at `pos`) is a qualified name whose prefix is
@@ -680,7 +815,7 @@ impl<'a> Events<'a> {
                 pos,
                 format_args!("element <{}> has the prefix xmlns", show(name)),
             )),
-            _ if self.ns.iter().rev().any(|b| b.prefix == prefix) => Ok(()),
+            _ if self.ns.uri(prefix).is_some() => Ok(()),
             _ => Err(malformed(
                 pos,
                 format_args!(
@@ -1179,6 +1314,120 @@ mod tests {
             let err = Events::new(bad).scan().unwrap_err();
             assert_eq!(err.error_type, ErrorType::XmlMalformed, "{bad}");
         }
+    }
+
+    #[test]
+    fn prefixes_are_found_by_hash_and_restored_when_their_element_ends() {
+        let mut scope = Scope::default();
+        assert_eq!(scope.uri(b"n"), None);
+        scope.declare(b"n", b"u1");
+        scope.declare(b"m", b"v");
+        let outer = scope.len();
+        scope.declare(b"n", b"u2");
+        assert_eq!(scope.uri(b"n"), Some(&b"u2"[..]));
+        assert_eq!(scope.uri(b"m"), Some(&b"v"[..]));
+        scope.truncate(outer);
+        assert_eq!(scope.uri(b"n"), Some(&b"u1"[..]));
+        scope.truncate(0);
+        assert_eq!((scope.uri(b"n"), scope.uri(b"m")), (None, None));
+        // Past Scope::FEW the map takes over, and hands back when they go out of scope.
+        for i in 0..40 {
+            scope.declare(
+                if i % 2 == 0 { b"n" } else { b"m" },
+                if i == 39 { b"last" } else { b"u" },
+            );
+        }
+        assert_eq!(scope.uri(b"m"), Some(&b"last"[..]));
+        scope.truncate(39);
+        assert_eq!(scope.uri(b"m"), Some(&b"u"[..]));
+        scope.truncate(3);
+        assert_eq!(
+            (scope.uri(b"n"), scope.uri(b"m")),
+            (Some(&b"u"[..]), Some(&b"u"[..]))
+        );
+        scope.truncate(0);
+        // 100,000 prefixes in scope, each looked up: a scan of the bindings made this five
+        // billion comparisons; hashed, it takes milliseconds even unoptimised.
+        let names: Vec<String> = (0..100_000).map(|i| format!("p{i}")).collect();
+        for n in &names {
+            scope.declare(n.as_bytes(), b"u");
+        }
+        let started = Instant::now();
+        assert!(names.iter().all(|n| scope.uri(n.as_bytes()).is_some()));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        // Through the scanner: an inner declaration hides the outer one inside its element only.
+        let (_, got) =
+            scan("<a xmlns:n='u' xmlns:m='v'><b xmlns:n='v' n:x='1' m:x='2'/></a>").unwrap_err();
+        assert!(got.contains("the same name in the same namespace"), "{got}");
+        assert!(
+            scan("<a xmlns:n='u' xmlns:m='v'><b xmlns:n='v'/><c n:x='1' m:x='2'/></a>").is_ok()
+        );
+    }
+
+    #[test]
+    fn absurd_counts_are_xml_too_complex() {
+        let attrs = |n: usize| (0..n).map(|i| format!(" a{i}='1'")).collect::<String>();
+        assert!(scan(&format!("<a{}/>", attrs(MAX_ATTRIBUTES))).is_ok());
+        let (ty, got) = scan(&format!("<a{}/>", attrs(MAX_ATTRIBUTES + 1))).unwrap_err();
+        assert_eq!(ty, ErrorType::XmlTooComplex);
+        assert_eq!(got, "<a> has more than 10000 attributes");
+        // Declarations in scope count across elements.
+        let decls = |from: usize, n: usize| {
+            (from..from + n)
+                .map(|i| format!(" xmlns:p{i}='u'"))
+                .collect::<String>()
+        };
+        let half = MAX_ATTRIBUTES / 2;
+        let nested = |more: usize| format!("<a{}><b{}/></a>", decls(0, half), decls(half, more));
+        assert!(scan(&nested(half)).is_ok());
+        let (ty, got) = scan(&nested(half + 1)).unwrap_err();
+        assert_eq!(ty, ErrorType::XmlTooComplex);
+        assert_eq!(
+            got,
+            "<b> has more than 10000 namespace declarations in scope"
+        );
+        // Out of scope, they no longer count.
+        let siblings = format!(
+            "<a><b{}/><c{}/></a>",
+            decls(0, half + 1),
+            decls(0, half + 1)
+        );
+        assert!(scan(&siblings).is_ok());
+    }
+
+    #[test]
+    fn the_deadline_is_checked_inside_one_tag_and_after_big_events() {
+        let src = |deadline| crate::format::Source {
+            origin: "t.xml",
+            sha256: "0",
+            deadline,
+        };
+        let later = src(Instant::now() + std::time::Duration::from_secs(3600));
+        let past = src(Instant::now());
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        // The first event is checked.
+        assert_eq!(
+            Events::new("<a/>").next(&past).unwrap_err().error_type,
+            ErrorType::Timeout
+        );
+        // Inside one start tag, every CHECK_ATTRIBUTES.
+        let tag = format!(
+            "<a{}/>",
+            (0..5_000).map(|i| format!(" a{i}='1'")).collect::<String>()
+        );
+        let mut events = Events::new(&tag);
+        events.deadline = Some(past.deadline);
+        events.check_at = usize::MAX;
+        assert_eq!(events.scan().unwrap_err().error_type, ErrorType::Timeout);
+        // After CHECK_BYTES of text, however few events that was.
+        let xml = format!("<a>{}<b/></a>", "x".repeat(CHECK_BYTES + 1));
+        let mut events = Events::new(&xml);
+        assert!(matches!(events.next(&later), Ok(Event::Start(_))));
+        assert!(matches!(events.next(&past), Ok(Event::Text(_))));
+        assert_eq!(
+            events.next(&past).unwrap_err().error_type,
+            ErrorType::Timeout
+        );
     }
 
     #[test]
