@@ -198,22 +198,27 @@ fn pdf_names() -> Vec<&'static str> {
     PDFS.iter().map(|(n, _)| n.as_str()).collect()
 }
 
-/// One PDF read as the workers read it (`format::read`: sniffed, then `pdf_document` built),
-/// its facts read by `reader`. Failures (the stub fixture's `pdf_corrupt`) count too.
+/// One printed document read as the workers read it (`format::read`: sniffed, then
+/// `pdf_document` built) under `opts`. Failures (the stub fixture's `pdf_corrupt`) count too.
+fn read_printed(bencher: Bencher, name: &str, bytes: &[u8], opts: ParseOptions) {
+    bencher.counter(ItemsCount::new(1usize)).bench(|| {
+        let src = Source {
+            origin: name,
+            sha256: "0",
+            deadline: Instant::now() + Duration::from_secs(120),
+        };
+        black_box(format::read(black_box(bytes), &src, &opts))
+    });
+}
+
+/// One PDF of [`PDFS`], its facts read by `reader`.
 fn read_pdf(bencher: Bencher, name: &str, reader: Reader) {
     let bytes = &PDFS.iter().find(|(n, _)| n == name).unwrap().1;
     let opts = ParseOptions {
         pdf_reader: reader,
         ..ParseOptions::default()
     };
-    bencher.counter(ItemsCount::new(1usize)).bench(|| {
-        let src = Source {
-            origin: name,
-            sha256: "0",
-            deadline: Instant::now() + Duration::from_secs(60),
-        };
-        black_box(format::read(black_box(bytes), &src, &opts))
-    });
+    read_printed(bencher, name, bytes, opts);
 }
 
 /// A PDF read in this process (tests, fuzzing).
@@ -233,32 +238,8 @@ fn pdf_child(bencher: Bencher, name: &str) {
 /// page one embedded JPEG), as a PDF whose barcode is vector bars (rendered by hayro), and the
 /// same page with a text layer, for what a scan costs next to a text PDF.
 static SCANS: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
-    use scangen::Line;
     let key = "35261012345678000195550010000010011100100101";
-    let lines = [
-        Line(40.0, 60.0, 16.0, "DANFE"),
-        Line(
-            40.0,
-            80.0,
-            9.0,
-            "DOCUMENTO AUXILIAR DA NOTA FISCAL ELETRONICA",
-        ),
-        Line(
-            40.0,
-            100.0,
-            9.0,
-            "Invoice Number: 1001    Invoice Date: 2026-10-05",
-        ),
-        Line(40.0, 300.0, 9.0, "DADOS DOS PRODUTOS / SERVICOS"),
-        Line(
-            40.0,
-            315.0,
-            9.0,
-            "CAFE TORRADO E MOIDO 500G      Total: 1.234,56",
-        ),
-    ];
-    let mut page = scangen::page(&lines, 150.0);
-    page.code128(key, 600, 250, 2, 90);
+    let page = scangen::danfe_page(key);
     let grouped: Vec<&str> = (0..11).map(|i| &key[4 * i..4 * i + 4]).collect();
     let text_lines = [
         "DANFE",
@@ -294,14 +275,7 @@ fn read_scan(bencher: Bencher, name: &str, ocr: pdf::ocr::Mode) {
         ocr,
         ..ParseOptions::default()
     };
-    bencher.counter(ItemsCount::new(1usize)).bench(|| {
-        let src = Source {
-            origin: name,
-            sha256: "0",
-            deadline: Instant::now() + Duration::from_secs(120),
-        };
-        black_box(format::read(black_box(bytes), &src, &opts))
-    });
+    read_printed(bencher, name, bytes, opts);
 }
 
 /// One page read for its codes alone (`--ocr never`), in this process: pages per second.

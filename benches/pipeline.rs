@@ -720,22 +720,10 @@ fn photo_bench(a: &Args, root: &Path, tmp: &Path, bin: &str) {
         eprintln!("drawing {} phone photos into {}", a.photos, dir.display());
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let page = scangen::page(
-            &[
-                scangen::Line(40.0, 60.0, 16.0, "DANFE"),
-                scangen::Line(
-                    40.0,
-                    80.0,
-                    9.0,
-                    "DOCUMENTO AUXILIAR DA NOTA FISCAL ELETRONICA",
-                ),
-                scangen::Line(40.0, 300.0, 9.0, "DADOS DOS PRODUTOS / SERVICOS"),
-            ],
-            150.0,
-        );
+        let form = scangen::danfe_form();
         for n in 0..a.photos {
-            let mut p = page.clone();
-            p.code128(&photo_key(n), 600, 250, 2, 90);
+            let mut p = form.clone();
+            p.danfe_barcode(&photo_key(n));
             let bytes = p.photo(n + 1).jpeg(85);
             std::fs::write(dir.join(format!("photo-{n:05}.jpg")), bytes).unwrap();
         }

@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     if pixels::picture_kind(data).is_none() {
         return;
     }
-    match read_any(data, &LIMITS, &scan, Some(deadline)) {
+    match read_any(data, &LIMITS, &scan, deadline) {
         Ok(info) => assert!(info.pages >= 1, "a picture with no page: {info:?}"),
         Err(e) => assert!(
             matches!(

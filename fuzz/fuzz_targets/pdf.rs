@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     // Codes are read from pages without text (hayro renders them); OCR is Tesseract's, not
     // batchimp's code, and would only slow the fuzzer.
     let scan = ScanOptions::codes_only();
-    match read_pdf(data, &LIMITS, &scan, Some(deadline)) {
+    match read_pdf(data, &LIMITS, &scan, deadline) {
         Ok(info) => {
             assert!(info.text.len() <= LIMITS.max_text, "text past its cap");
             assert!(

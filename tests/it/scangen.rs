@@ -40,6 +40,32 @@ pub fn page(lines: &[Line], dpi: f32) -> Canvas {
     render(&pdf, 0, dpi)
 }
 
+/// A DANFE-like page at 150 dpi, its title and labels, without its barcode.
+pub fn danfe_form() -> Canvas {
+    page(
+        &[
+            Line(40.0, 60.0, 16.0, "DANFE"),
+            Line(
+                40.0,
+                80.0,
+                9.0,
+                "DOCUMENTO AUXILIAR DA NOTA FISCAL ELETRONICA",
+            ),
+            Line(300.0, 110.0, 8.0, "CHAVE DE ACESSO"),
+            Line(40.0, 300.0, 9.0, "DADOS DOS PRODUTOS / SERVICOS"),
+            Line(40.0, 315.0, 9.0, "CAFE TORRADO E MOIDO 500G"),
+        ],
+        150.0,
+    )
+}
+
+/// The DANFE-like page with `key` as its Code 128 barcode only (no key in its text).
+pub fn danfe_page(key: &str) -> Canvas {
+    let mut page = danfe_form();
+    page.danfe_barcode(key);
+    page
+}
+
 /// Page `index` of a PDF rendered by hayro at `dpi`, on white.
 pub fn render(pdf: &[u8], index: usize, dpi: f32) -> Canvas {
     let doc = hayro::hayro_syntax::Pdf::new(pdf.to_vec()).expect("a PDF hayro opens");
@@ -105,6 +131,12 @@ impl Canvas {
             .encode(text, &BarcodeFormat::CODE_128, 0, 1)
             .expect("Code 128");
         self.paint(&grid, x, y, module, height);
+    }
+
+    /// `key` as a DANFE prints it: a Code 128 below the form's "CHAVE DE ACESSO" label, two
+    /// pixels a module (0.34 mm at 150 dpi, as real DANFEs print).
+    pub fn danfe_barcode(&mut self, key: &str) {
+        self.code128(key, 600, 250, 2, 90);
     }
 
     /// A QR code of `text` at (`x`, `y`), `module` px a module.

@@ -277,7 +277,7 @@ pub fn serve_if_asked() -> Option<ExitCode> {
         eprintln!("batchimp: cannot read the PDF from stdin: {e}");
         return Some(ExitCode::from(2));
     }
-    let reply = match super::read_any(&bytes, &request.limits, &request.scan, Some(deadline)) {
+    let reply = match super::read_any(&bytes, &request.limits, &request.scan, deadline) {
         Ok(info) => Reply::Read(info),
         Err(e) => Reply::Failed {
             error_type: e.error_type,

@@ -229,7 +229,7 @@ pub fn read_printed(
         lang: opts.ocr_lang.to_owned(),
     };
     let info = match opts.pdf_reader {
-        Reader::InProcess => read_any(bytes, &limits, &scan, Some(src.deadline))?,
+        Reader::InProcess => read_any(bytes, &limits, &scan, src.deadline)?,
         Reader::Child => child::read(bytes, &limits, &scan, src.deadline)?,
     };
     Ok(vec![doc(info, src)])
@@ -240,11 +240,9 @@ pub fn read_any(
     bytes: &[u8],
     limits: &Limits,
     scan: &ScanOptions,
-    deadline: Option<std::time::Instant>,
+    deadline: std::time::Instant,
 ) -> Result<PdfInfo, FileError> {
     if pixels::picture_kind(bytes).is_some() {
-        let deadline = deadline
-            .unwrap_or_else(|| std::time::Instant::now() + std::time::Duration::from_secs(3600));
         scan::read_picture(bytes, limits, scan, deadline)
     } else {
         read_pdf(bytes, limits, scan, deadline)

@@ -171,6 +171,13 @@ impl Pixels {
         }
     }
 
+    /// The resolution of a page this picture is, taking its shorter side as an A4 page's
+    /// width (8.27 in): a photo's or an embedded scan's resolution is not known otherwise,
+    /// and Tesseract judges character sizes by it.
+    pub fn page_dpi(&self) -> u32 {
+        (self.width.min(self.height) as f32 / 8.27).clamp(70.0, 600.0) as u32
+    }
+
     /// As a binary PGM (netpbm P5): what Tesseract reads from its stdin without a codec.
     pub fn to_pgm(&self) -> Vec<u8> {
         let mut out = format!("P5\n{} {}\n255\n", self.width, self.height).into_bytes();

@@ -79,16 +79,14 @@ pub struct PdfInfo {
     pub ocr_unavailable: Option<String>,
 }
 
-/// Read a PDF's facts. `deadline`, when given, is checked between pages (in the child the
-/// parent's wall clock is the real bound) and bounds OCR.
+/// Read a PDF's facts. `deadline` is checked between pages (in the child the parent's wall
+/// clock is the real bound) and bounds OCR.
 pub fn read_pdf(
     bytes: &[u8],
     limits: &Limits,
     scan_options: &ScanOptions,
-    deadline: Option<Instant>,
+    deadline: Instant,
 ) -> Result<PdfInfo, FileError> {
-    let ocr_deadline =
-        deadline.unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(3600));
     let mut renderer = scan::Renderer::new(bytes);
     let mut text_pages = 0;
     let options = lopdf::LoadOptions {
@@ -138,7 +136,7 @@ pub fn read_pdf(
             info.text_truncated = true;
             break;
         }
-        if deadline.is_some_and(|d| Instant::now() > d) {
+        if Instant::now() > deadline {
             return Err(FileError::new(
                 ErrorType::Timeout,
                 "took longer than --file-timeout; skipped",
@@ -182,7 +180,7 @@ pub fn read_pdf(
                         blank || always,
                         scan_options,
                         limits,
-                        ocr_deadline,
+                        deadline,
                         &mut info,
                     )?;
                 }
@@ -222,10 +220,13 @@ pub fn read_pdf(
 /// shows no key nor UUID: generators that draw the key as a barcode only.
 fn printout_without_key(page: &str) -> bool {
     use super::find;
-    let kind = find::document_type(page, None, None);
-    matches!(kind, "danfe" | "nfce" | "cce" | "cfdi")
-        && find::nfe_key(page).is_none()
+    // The key and UUID first: they scan digits, where the kind folds the whole page.
+    find::nfe_key(page).is_none()
         && find::cfdi_uuid(page).is_none()
+        && matches!(
+            find::document_type(page, None, None),
+            "danfe" | "nfce" | "cce" | "cfdi"
+        )
 }
 
 fn encrypted() -> FileError {

@@ -91,12 +91,10 @@ pub fn read_picture(
     pixels::for_each_page(bytes, &bounds, |page, p| {
         check(deadline)?;
         info.pages = page;
-        // A photo's resolution is unknown: taken as a page's width across the picture.
-        let dpi = (p.width.min(p.height) as f32 / 8.27).clamp(70.0, 600.0) as u32;
         info.codes.extend(codes::read(&p, page));
         if opts.ocr != Mode::Never {
             check(deadline)?;
-            ocr_page(&p, dpi, page, opts, limits, deadline, &mut info)?;
+            ocr_page(&p, p.page_dpi(), opts, limits, deadline, &mut info)?;
         }
         Ok(())
     })?;
@@ -118,7 +116,6 @@ fn check(deadline: Instant) -> Result<(), FileError> {
 fn ocr_page(
     p: &Pixels,
     dpi: u32,
-    page: u32,
     opts: &ScanOptions,
     limits: &Limits,
     deadline: Instant,
@@ -136,7 +133,6 @@ fn ocr_page(
             let mean = info.ocr_confidence.unwrap_or(0.0);
             info.ocr_confidence = Some((mean * n + confidence) / (n + 1.0));
             info.ocr_pages += 1;
-            let _ = page;
         }
         Ocr::Missing => info.ocr_unavailable = Some(ocr::MISSING.to_owned()),
         Ocr::Unavailable(why) => info.ocr_unavailable = Some(why),
@@ -212,7 +208,7 @@ pub fn embedded_picture(
         .filter(|i| i.width >= 300 && i.height >= 300)
         .max_by_key(|i| i.width.saturating_mul(i.height))?;
     let picture = decode_picture(doc, img, limits)?;
-    let dpi = (picture.width.min(picture.height) as f32 / 8.27).clamp(70.0, 600.0) as u32;
+    let dpi = picture.page_dpi();
     Some((picture, dpi))
 }
 
@@ -369,7 +365,7 @@ pub fn pdf_page(
             (None, None) => renderer.render(index, 300.0).map(|p| (p, 300)),
         };
         if let Some((p, dpi)) = page {
-            ocr_page(&p, dpi, number, opts, limits, deadline, info)?;
+            ocr_page(&p, dpi, opts, limits, deadline, info)?;
         }
     }
     Ok(())
