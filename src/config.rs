@@ -100,6 +100,33 @@ impl BatchOptions {
     pub fn from_json(s: &str) -> Result<BatchOptions> {
         Ok(serde_json::from_str(s)?)
     }
+
+    /// The first option that changes what lands where `self` and `other` differ: its flag,
+    /// `self`'s value and `other`'s. `--retries` does not count (it only decides how hard a
+    /// flaky read is tried).
+    pub fn first_difference(&self, other: &BatchOptions) -> Option<(String, String, String)> {
+        let (serde_json::Value::Object(mine), serde_json::Value::Object(theirs)) = (
+            serde_json::to_value(self).expect("plain struct"),
+            serde_json::to_value(other).expect("plain struct"),
+        ) else {
+            unreachable!("a struct serializes to an object")
+        };
+        let shown = |v: Option<&serde_json::Value>| match v {
+            None | Some(serde_json::Value::Null) => "(not given)".to_owned(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+        };
+        mine.iter()
+            .filter(|(k, _)| k.as_str() != "retries")
+            .find(|(k, v)| theirs.get(k.as_str()) != Some(v))
+            .map(|(k, v)| {
+                let flag = match k.as_str() {
+                    "file_timeout_ms" => "--file-timeout (ms)".to_owned(),
+                    k => format!("--{}", k.replace('_', "-")),
+                };
+                (flag, shown(Some(v)), shown(theirs.get(k.as_str())))
+            })
+    }
 }
 
 /// Everything a run, resume or retry needs.

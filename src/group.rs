@@ -149,6 +149,9 @@ pub struct Group {
     /// committed): what the group costs beyond the loading itself.
     pub round_trips: std::sync::atomic::AtomicU64,
     stopped: AtomicBool,
+    /// This member's inputs as typed → the group's (its batch's) spelling of the same inputs,
+    /// where they differ: every member records origins as the group's first member named them.
+    spelling: Vec<(String, String)>,
 }
 
 /// A chunk no live member holds.
@@ -177,7 +180,39 @@ impl Group {
             client: Mutex::new(client),
             round_trips: Default::default(),
             stopped: AtomicBool::new(false),
+            spelling: Vec::new(),
         })
+    }
+
+    /// Record origins as the group names its inputs (`group`, its batch's inputs), whatever
+    /// path this member was given for them (`mine`, in the same order: the listings match).
+    pub fn spell_like(&mut self, mine: &[std::path::PathBuf], group: &[String]) {
+        let trim = |s: &str| {
+            let t = s.trim_end_matches('/');
+            if t.is_empty() {
+                s.to_owned()
+            } else {
+                t.to_owned()
+            }
+        };
+        self.spelling = mine
+            .iter()
+            .zip(group)
+            .map(|(m, g)| (trim(&m.display().to_string()), trim(g)))
+            .filter(|(m, g)| m != g)
+            .collect();
+    }
+
+    /// `origin` (one of this member's) in the group's spelling.
+    pub fn respell(&self, origin: &mut String) {
+        for (mine, group) in &self.spelling {
+            if let Some(rest) = origin.strip_prefix(mine.as_str())
+                && (rest.is_empty() || rest.starts_with('/') || rest.starts_with("!/"))
+            {
+                *origin = format!("{group}{rest}");
+                return;
+            }
+        }
     }
 
     /// `sql` with the group tables named in batchimp's schema.

@@ -144,7 +144,7 @@ pub fn run(
                 // In a group: the job's index in the walk, its chunk, and whether this member
                 // claimed that chunk (when its first job came, with room in the window).
                 let (mut index, mut group_chunk, mut mine) = (0u64, 0u64, true);
-                let mut emit = |job: Job| {
+                let mut emit = |mut job: Job| {
                     if interrupt::requested() {
                         cancelled.store(true, Ordering::Relaxed);
                         return false;
@@ -170,6 +170,7 @@ pub fn run(
                         if !mine {
                             return true;
                         }
+                        group.respell(&mut job.origin);
                     }
                     chunk.push(job);
                     chunk.len() < CHUNK
@@ -501,7 +502,9 @@ impl Writer<'_> {
             match g.group.turn(chunk)? {
                 Turn::Go => return Ok(true),
                 Turn::Redo(lost) => {
-                    self.redo_chunk(lost)?;
+                    if !self.redo_chunk(lost)? {
+                        return Ok(false);
+                    }
                     pause = Duration::from_micros(500);
                 }
                 Turn::Wait => {
@@ -530,8 +533,11 @@ impl Writer<'_> {
     }
 
     /// Read and record chunk `chunk` here, on the writer's thread: a member that held it is
-    /// gone. Its jobs are found by walking the inputs again.
-    fn redo_chunk(&mut self, chunk: u64) -> Result<()> {
+    /// gone. Its jobs are found by walking the inputs again. Like any chunk, it is recorded
+    /// only once every chunk before it is committed (redoing those of other members that are
+    /// gone first): its documents are decided against the state one run would have had there,
+    /// whatever else was taken over meanwhile. False when interrupted while waiting.
+    fn redo_chunk(&mut self, chunk: u64) -> Result<bool> {
         let g = self.group.as_ref().expect("group");
         let plan = g.plan;
         let (first, end) = (
@@ -547,8 +553,9 @@ impl Writer<'_> {
         );
         let mut jobs = Vec::new();
         let mut index = 0u64;
-        let mut emit = |job: Job| {
+        let mut emit = |mut job: Job| {
             if (first..end).contains(&index) {
+                g.group.respell(&mut job.origin);
                 jobs.push(job);
             }
             index += 1;
@@ -562,15 +569,23 @@ impl Writer<'_> {
             warn: &mut warn,
         }
         .walk(&plan.inputs);
-        self.retrying("begin a transaction", |s| s.begin())?;
-        for job in jobs {
-            for file in process_job(job, plan, &Filter::All) {
-                log_file(self.batch, &file);
-                self.sink
-                    .record(self.batch, file, false, self.on_conflict)?;
-            }
+        // Parsed while this member still waits for the chunks before it: the claim's lease is
+        // renewed by the heartbeat meanwhile.
+        let files: Vec<Processed> = jobs
+            .into_iter()
+            .flat_map(|job| process_job(job, plan, &Filter::All))
+            .collect();
+        if !self.wait_turn(chunk, None)? {
+            return Ok(false);
         }
-        self.commit_chunk(chunk)
+        self.retrying("begin a transaction", |s| s.begin())?;
+        for file in files {
+            log_file(self.batch, &file);
+            self.sink
+                .record(self.batch, file, false, self.on_conflict)?;
+        }
+        self.commit_chunk(chunk)?;
+        Ok(true)
     }
 
     /// Commit the open transaction; its files count as done only now.

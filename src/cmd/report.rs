@@ -46,7 +46,7 @@ pub fn report(args: ReportArgs) -> Result<u8> {
 }
 
 /// The group `name` of a PostgreSQL database.
-fn group_report(target: &Target, name: &str) -> Result<crate::group::GroupReport> {
+pub(super) fn group_report(target: &Target, name: &str) -> Result<crate::group::GroupReport> {
     let Target::Postgres(pg) = target else {
         bail!(
             "--group: SQLite databases have no groups (a group is several processes loading into one PostgreSQL database)"

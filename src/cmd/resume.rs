@@ -32,9 +32,19 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
         (None, Some(batch)) => resolve_batch(sink.as_mut(), batch)?,
         (None, None) => unreachable!("clap requires BATCH or --group"),
     };
-    let info = sink
+    let mut info = sink
         .batch(batch)?
         .with_context(|| format!("no batch {batch} in {}", sink.describe()))?;
+    if let (Some(group), true) = (&args.group, retry)
+        && info.status == crate::ledger::BatchStatus::Running.as_str()
+        && super::report::group_report(&exec.target, group)?.finished
+    {
+        // Every chunk is committed but the member closing the batch was killed first.
+        super::run::close_finished_group(&exec, sink.as_mut(), group, batch)?;
+        info = sink
+            .batch(batch)?
+            .with_context(|| format!("no batch {batch} in {}", sink.describe()))?;
+    }
     let options = BatchOptions::from_json(&info.options).with_context(|| {
         format!("batch {batch} was written by another batchimp version; start a new batch")
     })?;

@@ -106,13 +106,15 @@ pub fn run_group(
         })
     })?;
     use crate::group::Joined;
+    if let Joined::Joined(batch) = joined {
+        let info = sink
+            .batch(batch)?
+            .context("the group's batch vanished from the ledger")?;
+        check_same_options(name, &info, start)?;
+        group.spell_like(&plan.inputs, &info.inputs);
+    }
     let batch = match joined {
-        Joined::Finished(batch) => {
-            eprintln!(
-                "batchimp: group {name} finished already (batch {batch}); nothing to do (see batchimp report --group {name})"
-            );
-            return Ok(EXIT_OK);
-        }
+        Joined::Finished(batch) => return close_finished_group(exec, sink.as_mut(), name, batch),
         Joined::Created(batch) => {
             eprintln!(
                 "batchimp: group {name}: batch {batch} started as member {} ({} files in {} chunks)",
@@ -187,6 +189,58 @@ pub fn run_group(
     } else {
         EXIT_OK
     })
+}
+
+/// A member joins a group only with the options the group's batch was started with, where
+/// they change what lands: otherwise the same inputs would land differently depending on which
+/// member took which chunk.
+fn check_same_options(name: &str, info: &BatchInfo, start: &BatchStart) -> Result<()> {
+    let (Ok(group), Ok(mine)) = (
+        BatchOptions::from_json(&info.options),
+        BatchOptions::from_json(&start.options),
+    ) else {
+        anyhow::bail!(
+            "group {name}'s batch {} was started by another batchimp version; name another group",
+            info.batch_id
+        );
+    };
+    if let Some((flag, mine, group)) = mine.first_difference(&group) {
+        anyhow::bail!(
+            "this member's {flag} is {mine:?} but group {name} loads with {group:?}; every member of a group must be given the same import options (or name another group)"
+        );
+    }
+    Ok(())
+}
+
+/// A member (or `resume --group`) found group `name` finished: every chunk is committed. Its
+/// batch is normally closed by the member that finished it; when that member was killed
+/// before it could, the batch is still `running`, and is closed here (report and webhook
+/// included). Otherwise there is nothing to do.
+pub(super) fn close_finished_group(
+    exec: &ExecConfig,
+    sink: &mut dyn Sink,
+    name: &str,
+    batch: i64,
+) -> Result<u8> {
+    let info = sink
+        .batch(batch)?
+        .context("the group's batch vanished from the ledger")?;
+    if info.status != BatchStatus::Running.as_str() {
+        eprintln!(
+            "batchimp: group {name} finished already (batch {batch}); nothing to do (see batchimp report --group {name})"
+        );
+        return Ok(EXIT_OK);
+    }
+    eprintln!(
+        "batchimp: group {name}: every file is recorded but batch {batch} was left open (the member closing it stopped); closing it"
+    );
+    let (info, report_path) = close_batch(exec, sink, batch, BatchStatus::Completed)?;
+    let line = summary_line(&info, report_path.as_ref(), &format!("group {name}: "));
+    log_end(&info, BatchStatus::Completed, &line, report_path.as_ref());
+    if exec.log.plain_summary() && (!exec.quiet || info.failed > 0) {
+        eprintln!("{}", escape(&line));
+    }
+    Ok(exit_status(&info))
 }
 
 /// Run the pipeline over `filter`'s share of the plan into `batch`, close the batch, notify the

@@ -271,3 +271,175 @@ fn an_interrupted_group_is_resumed_and_retried() {
     );
     assert_once(&env, files);
 }
+
+/// [`testdata::ordered`] inputs of `chunks` chunks, and the snapshot one run of them leaves.
+fn ordered_and_one_run(db: Db, chunks: u32, slow_first: bool) -> (Env, String, u64, Vec<String>) {
+    let data = Env::new();
+    let dir = data.path("carga");
+    let files = u64::from(testdata::ordered(&dir, chunks, slow_first));
+    let single = Env::on(db);
+    let run = single.run(&[&dir.display().to_string(), "--workers", "2"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    (data, dir.display().to_string(), files, snapshot(&single))
+}
+
+/// Start a member and kill -9 it once it holds claims on the first `chunks` chunks, none of
+/// them committed (its first chunk is slow to parse); the group then exists, unfinished.
+fn member_killed_holding(env: &Env, input: &str, chunks: i64, extra: &[&str]) {
+    let mut victim = member(env, input, extra);
+    let pattern = format!("%:{}", victim.id());
+    let started = Instant::now();
+    let claimed = format!(
+        "SELECT count(*) FROM group_chunks WHERE member LIKE '{pattern}' AND state = 'claimed' AND chunk < {chunks}"
+    );
+    while env.count_or_zero(&claimed) < chunks {
+        assert!(
+            victim.try_wait().unwrap().is_none(),
+            "the member ended before it claimed"
+        );
+        assert!(started.elapsed() < Duration::from_secs(60), "no claim");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    assert_eq!(
+        env.count("SELECT count(*) FROM group_chunks WHERE state = 'committed'"),
+        0,
+        "the member was killed before it committed anything"
+    );
+}
+
+/// Two chunks taken over from members that are gone: the later one's lease runs out first, and
+/// the member that takes it over must still commit it after the earlier one. Committed out of
+/// walk order, the copies in chunk 1 of chunk 0's documents would be kept instead of theirs.
+#[test]
+fn chunks_taken_over_commit_in_walk_order() {
+    let Some(db) = Db::postgres() else { return };
+    let (_data, input, files, expected) = ordered_and_one_run(db, 4, true);
+    let env = Env::on(db);
+    member_killed_holding(&env, &input, 2, &["--lease", "60s"]);
+    // Chunk 0 held by a member gone for 4 more seconds, chunk 1 for 1; the rest free.
+    env.rows(
+        "UPDATE group_chunks SET lease_until = now() + interval '4 seconds' WHERE chunk = 0;
+         UPDATE group_chunks SET lease_until = now() + interval '1 second' WHERE chunk = 1;
+         UPDATE group_chunks SET state = 'free', member = NULL, lease_until = NULL WHERE chunk > 1",
+    );
+    let (code, stderr) = finish(member(&env, &input, &[]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_same(&expected, &snapshot(&env), "after two takeovers");
+    assert_once(&env, files);
+    let order = env.column("SELECT origin FROM files ORDER BY id");
+    let mut walk = order.clone();
+    walk.sort();
+    assert!(order == walk, "files recorded out of walk order");
+}
+
+/// The member that marks the group finished is killed before it closes the batch: rerunning a
+/// member, `resume --group` and `retry --group` each close it.
+#[test]
+fn a_finished_group_left_open_is_closed() {
+    let Some(db) = Db::postgres() else { return };
+    let data = Env::new();
+    let dir = data.path("carga");
+    testdata::ordered(&dir, 2, false);
+    let input = dir.display().to_string();
+    let env = Env::on(db);
+    let (code, stderr) = finish(member(&env, &input, &[]));
+    assert_eq!(code, 0, "{stderr}");
+    let report = |env: &Env| {
+        let id = env.count("SELECT id FROM batches");
+        env.path(&format!("batchimp-report-{id}.json"))
+    };
+    let left_open = |env: &Env| {
+        env.rows(
+            "UPDATE batches SET status = 'running', finished_at = NULL, processing_time_seconds = NULL",
+        );
+        let _ = std::fs::remove_file(report(env));
+    };
+    let closed = |env: &Env, how: &str, out: (i32, String)| {
+        assert_eq!(out.0, 0, "{how}: {}", out.1);
+        assert!(out.1.contains("left open"), "{how}: {}", out.1);
+        assert_eq!(
+            env.text("SELECT status FROM batches").as_deref(),
+            Some("completed"),
+            "{how}"
+        );
+        assert!(
+            env.text("SELECT finished_at FROM batches").is_some(),
+            "{how}"
+        );
+        assert!(report(env).exists(), "{how}: the report is written");
+    };
+    let on_db = |args: &[&str]| {
+        let out = env.on_db(args);
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    left_open(&env);
+    closed(&env, "a member rerun", finish(member(&env, &input, &[])));
+    left_open(&env);
+    closed(
+        &env,
+        "resume --group",
+        on_db(&["resume", "--group", "carga"]),
+    );
+    left_open(&env);
+    closed(&env, "retry --group", on_db(&["retry", "--group", "carga"]));
+    assert_eq!(env.count("SELECT count(*) FROM files"), 512);
+}
+
+/// A member given other import options, or the same inputs by another path, joining a group.
+#[test]
+fn members_join_only_with_the_groups_options_and_spelling() {
+    let Some(db) = Db::postgres() else { return };
+    let (data, input, files, expected) = ordered_and_one_run(db, 3, true);
+    let env = Env::on(db);
+    member_killed_holding(&env, &input, 1, &["--lease", "1s"]);
+
+    let (code, stderr) = finish(member(&env, &input, &["--on-conflict", "replace"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--on-conflict is \"replace\" but group carga loads with \"skip\""),
+        "{stderr}"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM files"),
+        0,
+        "nothing recorded"
+    );
+
+    // The same files elsewhere, named relative to the member's folder: recorded as the group's
+    // first member named them.
+    let copy = data.path("elsewhere/carga");
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in walkdir::WalkDir::new(&input).min_depth(1) {
+        let entry = entry.unwrap();
+        let to = copy.join(entry.path().strip_prefix(&input).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    let out = Command::new(env.cmd().get_program())
+        .args(["run", "carga", "--group", "carga", "--workers", "1", "-q"])
+        .args(env.db_args())
+        .current_dir(data.path("elsewhere"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same(
+        &expected,
+        &snapshot(&env),
+        "a member naming the inputs otherwise",
+    );
+    assert_once(&env, files);
+}

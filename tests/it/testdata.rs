@@ -105,3 +105,36 @@ pub fn dataset(dir: &Path, count: u32) -> u32 {
     zip.finish().unwrap();
     written
 }
+
+/// Jobs per `--group` chunk: [`ordered`] lays its files out on chunk boundaries.
+pub const CHUNK_JOBS: u32 = batchimp::group::CHUNK_JOBS as u32;
+
+/// `chunks` folders `cNNN` of [`CHUNK_JOBS`] NF-e each, one group chunk per folder, built so
+/// that the order chunks are committed in shows in the database: every 9th file of a chunk is a
+/// byte-identical copy of the previous chunk's file of that number (which one is `duplicate`,
+/// which one's origin the document keeps), and the next one re-sends, with other content, the
+/// key of the file two chunks back (which content is kept). `slow_first`: the first chunk's
+/// documents carry 40 items, so it takes a while to parse. Returns the number of files.
+pub fn ordered(dir: &Path, chunks: u32, slow_first: bool) -> u32 {
+    let n = |c: u32, i: u32| c * CHUNK_JOBS + i;
+    for c in 0..chunks {
+        let folder = dir.join(format!("c{c:03}"));
+        fs::create_dir_all(&folder).unwrap();
+        for i in 0..CHUNK_JOBS {
+            let items = if slow_first && c == 0 {
+                40
+            } else {
+                1 + i as usize % 5
+            };
+            let body = if c >= 1 && i % 9 == 0 {
+                fs::read(dir.join(format!("c{:03}/{i:03}.xml", c - 1))).unwrap()
+            } else if c >= 2 && i % 9 == 1 {
+                nfe(n(c - 2, i), 2, "Venda reenviada").into_bytes()
+            } else {
+                nfe(n(c, i), items, "Venda").into_bytes()
+            };
+            fs::write(folder.join(format!("{i:03}.xml")), body).unwrap();
+        }
+    }
+    chunks * CHUNK_JOBS
+}
