@@ -34,7 +34,7 @@ fn inputs_and_one_run(db: Db) -> (Env, String, u64, Vec<String>) {
     (data, input, files, snapshot(&single))
 }
 
-fn member(env: &Env, input: &str, extra: &[&str]) -> Child {
+pub(crate) fn member(env: &Env, input: &str, extra: &[&str]) -> Child {
     Command::new(env.cmd().get_program())
         .args(["run", input, "--group", "carga", "--workers", "1", "-q"])
         .args(extra)
@@ -48,7 +48,7 @@ fn member(env: &Env, input: &str, extra: &[&str]) -> Child {
 
 /// A member's exit code and stderr. A member still running after 3 minutes is a hang: killed,
 /// and the test fails rather than the CI run.
-fn finish(mut child: Child) -> (i32, String) {
+pub(crate) fn finish(mut child: Child) -> (i32, String) {
     let started = Instant::now();
     while child.try_wait().unwrap().is_none() {
         if started.elapsed() > Duration::from_secs(180) {
@@ -66,7 +66,7 @@ fn finish(mut child: Child) -> (i32, String) {
 }
 
 /// Every file recorded exactly once, in the group's one batch.
-fn assert_once(env: &Env, files: u64) {
+pub(crate) fn assert_once(env: &Env, files: u64) {
     assert_eq!(env.count("SELECT count(*) FROM batches"), 1);
     assert_eq!(env.count("SELECT count(*) FROM files") as u64, files);
     assert_eq!(

@@ -11,6 +11,7 @@ mod xlsx_gen;
 
 mod catalog;
 mod cfdi;
+mod chaos;
 mod cli;
 mod config;
 mod corpus;

@@ -94,10 +94,10 @@ pub(crate) fn assert_same(expected: &[String], got: &[String], what: &str) {
 }
 
 /// xorshift: enough randomness for kill points, reproducible from the printed seed.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn new() -> Rng {
+    pub(crate) fn new() -> Rng {
         let seed = std::env::var("BATCHIMP_TEST_SEED")
             .ok()
             .and_then(|s| s.parse().ok())
@@ -111,7 +111,7 @@ impl Rng {
         Rng(seed.max(1))
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
