@@ -663,6 +663,10 @@ fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
         .collect()
 }
 
+/// Tests only, in debug builds only: the parser panics on the file of this origin, as a bug
+/// would (release builds ignore it).
+pub const PANIC_SWITCH: &str = "BATCHIMP_TEST_PARSER_PANIC";
+
 /// Hash, identify and parse one file. Never panics: a panic in a parser becomes the file's
 /// `internal_error`. A file still parsing after `timeout` fails with `timeout`.
 pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed {
@@ -703,7 +707,13 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
                 sha256: &sha,
                 deadline: start + timeout,
             };
-            let parsed = catch_unwind(AssertUnwindSafe(|| format::read(&bytes, &src, opts)));
+            let parsed = catch_unwind(AssertUnwindSafe(|| {
+                #[cfg(debug_assertions)]
+                if std::env::var_os(PANIC_SWITCH).is_some_and(|o| o == src.origin) {
+                    panic!("{PANIC_SWITCH} names this file");
+                }
+                format::read(&bytes, &src, opts)
+            }));
             let (kind, outcome) = parsed.unwrap_or_else(|panic| {
                 let what = panic
                     .downcast_ref::<&str>()
