@@ -154,7 +154,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__config)
-            opts="-j -q -v -h -V --json --resume --verify --dry-run --group --lease --hidden --follow-links --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --ocr --ocr-lang --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
+            opts="-j -q -v -h -V --json --resume --verify --dry-run --group --lease --hidden --follow-links --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --ocr --ocr-lang --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --db-retry-for --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +241,10 @@ _batchimp() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-retry-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -608,7 +612,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__resume)
-            opts="-j -q -v -h -V --group --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
+            opts="-j -q -v -h -V --group --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --db-retry-for --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -643,6 +647,10 @@ _batchimp() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-retry-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -678,7 +686,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__retry)
-            opts="-j -q -v -h -V --group --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
+            opts="-j -q -v -h -V --group --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --db-retry-for --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -716,6 +724,10 @@ _batchimp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db-retry-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-errors)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -748,7 +760,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__run)
-            opts="-j -q -v -h -V --resume --verify --dry-run --group --lease --hidden --follow-links --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --ocr --ocr-lang --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
+            opts="-j -q -v -h -V --resume --verify --dry-run --group --lease --hidden --follow-links --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --ocr --ocr-lang --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --db-retry-for --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -835,6 +847,10 @@ _batchimp() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-retry-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

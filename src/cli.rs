@@ -204,6 +204,12 @@ pub struct ExecArgs {
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 
+    /// How long a lost database connection (a server restarting, a failover, a network cut) is
+    /// tried again, with pauses of 1, 2, 4 then 5 s, before the batch stops with exit status 2
+    /// (`resume` finishes it). Files not committed are redone, never lost or doubled.
+    #[arg(long, env = "BATCHIMP_DB_RETRY_FOR", value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub db_retry_for: std::time::Duration,
+
     /// Fail at once if another batchimp is writing to the database, instead of waiting for it.
     #[arg(long)]
     pub no_wait: bool,

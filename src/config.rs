@@ -120,6 +120,8 @@ pub struct ExecConfig {
     pub quiet: bool,
     /// Where to POST the batch's summary when it ends (`--notify`); `None` for nowhere.
     pub notify: Option<Notifier>,
+    /// How long a lost database connection is tried again (`--db-retry-for`).
+    pub db_retry_for: Duration,
 }
 
 impl ExecConfig {
@@ -165,6 +167,7 @@ impl ExecConfig {
             },
             quiet: a.quiet,
             notify,
+            db_retry_for: a.db_retry_for,
         })
     }
 }
@@ -207,6 +210,7 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Res
         },
         file_timeout: Duration::from_millis(opts.file_timeout_ms),
         on_conflict: opts.on_conflict,
+        db_retry_for: exec.db_retry_for,
     })
 }
 

@@ -133,8 +133,9 @@ fn run_caught_mid_batch(args: &[&str]) -> Option<Caught> {
     })
 }
 
-#[test]
-fn a_server_restart_mid_batch_loses_no_file_and_imports_none_twice() {
+/// A run of 3,000 files outlives what `disrupt` does to its server mid-batch: it ends
+/// completed, every file recorded once and every document stored once.
+fn outlives(disrupt: impl FnOnce(&PgServer)) {
     let Some(Caught {
         server,
         env,
@@ -146,20 +147,33 @@ fn a_server_restart_mid_batch_loses_no_file_and_imports_none_twice() {
     else {
         return;
     };
-    server.restart();
+    disrupt(&server);
     let out = finish(child);
     let err = stderr(&out);
     // Some of the data set's files are broken on purpose: exit 1, not 2.
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("retry 1 of 3"),
-        "the writer said it retried: {err}"
-    );
+    assert!(err.contains("retry 1"), "the writer said it retried: {err}");
     assert_each_once(&server, "batchimp", files, nfe);
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(env.path("report.json")).unwrap()).unwrap();
     assert_eq!(report["totals"]["files"], files);
     assert_eq!(report["status"], "completed");
+}
+
+#[test]
+fn a_server_restart_mid_batch_loses_no_file_and_imports_none_twice() {
+    outlives(PgServer::restart);
+}
+
+/// Issue 27, item 3: a single run gave up ~0.6 s after the server went, after one refused
+/// reconnect, although it printed "retry 1 of 3"; a routine restart of a few seconds ended it.
+#[test]
+fn a_server_down_for_seconds_mid_batch_is_waited_for_and_the_run_completes() {
+    outlives(|server| {
+        server.stop();
+        std::thread::sleep(Duration::from_secs(3));
+        server.start_again();
+    });
 }
 
 #[test]
@@ -171,15 +185,21 @@ fn a_server_gone_for_good_stops_the_batch_with_exit_2_and_resume_finishes_it() {
         url,
         files,
         nfe,
-    }) = run_caught_mid_batch(&["--retries", "1"])
+    }) = run_caught_mid_batch(&["--db-retry-for", "2s"])
     else {
         return;
     };
+    let stopped = Instant::now();
     server.stop();
     let out = finish(child);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        stopped.elapsed() >= Duration::from_secs(2),
+        "retried for --db-retry-for: {err}"
+    );
     let last = err.lines().last().unwrap_or_default();
+    assert!(last.contains("for 2s"), "says how long it tried: {err}");
     assert!(
         last.starts_with("batchimp: ") && last.contains(&format!("127.0.0.1:{}", server.port())),
         "one line naming the server: {err}"
@@ -1334,7 +1354,7 @@ fn a_commit_whose_answer_is_lost_is_settled_by_the_ledger_not_redone_or_lost() {
             "the connection was cut"
         );
         assert_eq!(out.status.code(), Some(1), "{err}");
-        assert!(err.contains("retry 1 of 3"), "{err}");
+        assert!(err.contains("retry 1"), "{err}");
         assert_each_once(server, &schema, files, nfe);
         assert_eq!(
             count(
