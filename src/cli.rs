@@ -168,6 +168,19 @@ pub struct DbArg {
         hide_env_values = true
     )]
     pub schema: String,
+
+    /// PostgreSQL only: the longest wait for the server to answer one request once connected
+    /// (e.g. 10m, 30s; 0 for no limit). A server that stops answering is then a lost
+    /// connection (see --db-retry-for) instead of a run that hangs. Connecting has its own
+    /// limit: the URL's connect_timeout (default 10 s).
+    #[arg(
+        long,
+        env = "BATCHIMP_DB_TIMEOUT",
+        default_value = "10m",
+        value_name = "DURATION",
+        value_parser = humantime::parse_duration
+    )]
+    pub db_timeout: std::time::Duration,
 }
 
 /// How a batch is executed: none of these change what ends up in the database.

@@ -1,7 +1,7 @@
 //! Validated, resolved settings: everything that can be wrong with what the user typed is found
 //! here, before a batch is opened.
 
-use crate::cli::{BatchArgs, ExecArgs};
+use crate::cli::{BatchArgs, DbArg, ExecArgs};
 use crate::format::number::Convention;
 use crate::format::{ParseOptions, catalog};
 use crate::ledger::OnConflict;
@@ -153,7 +153,7 @@ impl ExecConfig {
             }
         };
         Ok(ExecConfig {
-            target: Target::parse(&a.db.db, &a.db.schema)?,
+            target: target(&a.db)?,
             workers,
             report,
             progress: !a.quiet && std::io::stderr().is_terminal(),
@@ -170,6 +170,15 @@ impl ExecConfig {
             db_retry_for: a.db_retry_for,
         })
     }
+}
+
+/// The database `--db` names, with `--db-timeout` for PostgreSQL.
+pub fn target(a: &DbArg) -> Result<Target> {
+    let mut target = Target::parse(&a.db, &a.schema)?;
+    if let Target::Postgres(pg) = &mut target {
+        pg.settings.round_trip_timeout = Some(a.db_timeout).filter(|d| !d.is_zero());
+    }
+    Ok(target)
 }
 
 /// The pipeline's plan for these inputs under these options.

@@ -5,7 +5,7 @@ use super::EXIT_OK;
 use crate::cli::PruneArgs;
 use crate::ledger::{Prune, Pruned};
 use crate::report::thousands;
-use crate::sink::{Retry, Target, retrying};
+use crate::sink::{Retry, retrying};
 use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
@@ -27,7 +27,7 @@ const RETRY: Retry = Retry {
 };
 
 pub fn prune(args: PruneArgs) -> Result<u8> {
-    let mut sink = Target::parse(&args.db.db, &args.db.schema)?.open_existing()?;
+    let mut sink = crate::config::target(&args.db)?.open_existing()?;
     let prune = Prune {
         before: args.older_than.at,
         keep_failed: args.keep_failed,

@@ -238,7 +238,8 @@ pub struct WriterLock {
 #[derive(Debug, Clone)]
 pub enum Target {
     Sqlite(PathBuf),
-    Postgres(postgres::PgTarget),
+    /// Boxed: its connection settings are large beside a path.
+    Postgres(Box<postgres::PgTarget>),
 }
 
 impl Target {
@@ -258,7 +259,9 @@ impl Target {
                 if name.eq_ignore_ascii_case("postgres")
                     || name.eq_ignore_ascii_case("postgresql") =>
             {
-                return Ok(Target::Postgres(postgres::PgTarget::parse(s, schema)?));
+                return Ok(Target::Postgres(Box::new(postgres::PgTarget::parse(
+                    s, schema,
+                )?)));
             }
             _ => {}
         }

@@ -12,9 +12,10 @@
 
 mod connect;
 mod copy;
+mod guard;
 mod tx;
 
-pub use connect::{ConnectError, ConnectErrorKind, Settings, SslMode, redact};
+pub use connect::{ConnectError, ConnectErrorKind, RequireAuth, Settings, SslMode, redact};
 
 use super::history::{self, PruneSql};
 use super::schema::{self, Dialect};
@@ -343,7 +344,7 @@ impl Postgres {
                 // password or database now refused will not come back by waiting.
                 use ConnectErrorKind::*;
                 match e.downcast_ref::<ConnectError>().map(ConnectError::kind) {
-                    Some(Auth | NoDatabase | Tls | NoTls) => e,
+                    Some(Auth | AuthRefused | NoDatabase | Tls | NoTls) => e,
                     _ => e.context(ConnectionLost),
                 }
             })?;
