@@ -53,6 +53,19 @@ pub struct Plan {
     pub on_conflict: OnConflict,
     /// Stop taking files after this many failures.
     pub max_errors: Option<u64>,
+    /// How long a lost database connection is tried again (`--db-retry-for`).
+    pub db_retry_for: Duration,
+}
+
+impl Plan {
+    /// How the writer retries a failed database step: `--retries` times when the database is
+    /// busy, for `--db-retry-for` when the connection is lost.
+    pub fn db_retry(&self) -> sink::Retry {
+        sink::Retry {
+            times: self.walk.limits.retries,
+            lost_for: self.db_retry_for,
+        }
+    }
 }
 
 /// Which files of the plan to process (all, the rest of a batch, its failed ones). A file the
@@ -234,7 +247,7 @@ pub fn run(
             sink,
             batch,
             filter: scope.filter,
-            retries: plan.walk.limits.retries,
+            retry: plan.db_retry(),
             on_conflict: plan.on_conflict,
             progress,
             walked: &walked,
@@ -274,7 +287,7 @@ struct Writer<'a> {
     sink: &'a mut dyn Sink,
     batch: i64,
     filter: &'a Filter,
-    retries: u32,
+    retry: sink::Retry,
     on_conflict: OnConflict,
     progress: &'a Progress,
     walked: &'a Walked,
@@ -604,7 +617,7 @@ impl Writer<'_> {
         what: &str,
         step: impl FnMut(&mut dyn Sink) -> Result<T>,
     ) -> Result<T> {
-        sink::retrying(&mut *self.sink, self.retries, what, step)
+        sink::retrying(&mut *self.sink, self.retry, what, step)
     }
 }
 
