@@ -20,14 +20,14 @@
 //! group is committed, so nothing is left to a member that dies later.
 
 use crate::ledger::Counts;
-use crate::sink::postgres::PgTarget;
-use anyhow::{Result, bail};
+use crate::sink::postgres::{PgTarget, connection_lost, reconnect};
+use anyhow::{Context, Result, bail};
 use postgres::Client;
 use postgres::types::Type;
 use sha2::{Digest, Sha256};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Jobs (files and ZIP members, in walk order) per chunk: one transaction each.
 pub const CHUNK_JOBS: u64 = 256;
@@ -141,7 +141,11 @@ pub struct Group {
     pub lease: Duration,
     pub jobs: u64,
     pub chunks: u64,
-    client: Mutex<Client>,
+    /// `None` once the connection was lost, until the next statement connects again.
+    client: Mutex<Option<Client>>,
+    target: PgTarget,
+    /// How long a lost connection is tried again (`--db-retry-for`).
+    lost_for: Duration,
     /// batchimp's schema: every statement names its tables in it (no session `search_path`,
     /// so transaction-mode poolers work).
     schema: String,
@@ -156,6 +160,8 @@ pub struct Group {
 
 /// A chunk no live member holds.
 const CLAIMABLE: &str = "(state = 'free' OR (state = 'claimed' AND lease_until < now()))";
+/// A chunk this member (`$3`) holds.
+const MINE: &str = "(state = 'claimed' AND member = $3)";
 
 /// The SQL for a lease of `secs` seconds from now.
 fn lease_sql(lease: Duration) -> String {
@@ -168,16 +174,23 @@ fn lease_sql(lease: Duration) -> String {
 impl Group {
     /// Connect to the group's database on a connection of its own (the tables exist: the sink
     /// has migrated them).
-    pub fn connect(target: &PgTarget, name: &str, lease: Duration) -> Result<Group> {
+    pub fn connect(
+        target: &PgTarget,
+        name: &str,
+        lease: Duration,
+        lost_for: Duration,
+    ) -> Result<Group> {
         let client = target.settings.connect()?;
         Ok(Group {
+            target: target.clone(),
+            lost_for,
             schema: target.schema.clone(),
             name: name.to_owned(),
             member: member_name(),
             lease,
             jobs: 0,
             chunks: 0,
-            client: Mutex::new(client),
+            client: Mutex::new(Some(client)),
             round_trips: Default::default(),
             stopped: AtomicBool::new(false),
             spelling: Vec::new(),
@@ -220,8 +233,81 @@ impl Group {
         qualify(sql, &self.schema)
     }
 
-    fn client(&self) -> std::sync::MutexGuard<'_, Client> {
-        self.client.lock().unwrap_or_else(|e| e.into_inner())
+    /// Run `f` on the group's connection. A connection lost (a server restarting, a network
+    /// cut) is made again and `f` run again, for up to `--db-retry-for` — or not at all when
+    /// `!retry` (a lease renewal: the next beat tries again anyway). Every statement `f` runs is
+    /// one whose repetition does what running it once does: claims take a chunk this member
+    /// holds already, too.
+    fn on_db<T>(
+        &self,
+        retry: bool,
+        mut f: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T> {
+        let mut lost_since: Option<Instant> = None;
+        let mut attempt = 0;
+        loop {
+            let result = {
+                let mut client = self.client.lock().unwrap_or_else(|e| e.into_inner());
+                if client.as_ref().is_none_or(Client::is_closed) {
+                    *client = None;
+                    match reconnect(&self.target) {
+                        Ok(c) => *client = Some(c),
+                        Err(e) => {
+                            drop(client);
+                            self.lost(retry, e, &mut lost_since, &mut attempt)?;
+                            continue;
+                        }
+                    }
+                }
+                f(client.as_mut().expect("connected")).map_err(anyhow::Error::from)
+            };
+            match result {
+                Ok(v) => return Ok(v),
+                Err(e) if connection_lost(&e) => {
+                    self.lost(retry, e, &mut lost_since, &mut attempt)?
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The connection was lost (`e`): `Ok` after waiting when it is worth another try, `Err`
+    /// once `--db-retry-for` has passed since it was first lost.
+    fn lost(
+        &self,
+        retry: bool,
+        e: anyhow::Error,
+        since: &mut Option<Instant>,
+        attempt: &mut u32,
+    ) -> Result<()> {
+        let since = *since.get_or_insert_with(Instant::now);
+        let left = self.lost_for.saturating_sub(since.elapsed());
+        if !retry {
+            return Err(e);
+        }
+        if left.is_zero() {
+            let tried = humantime::format_duration(self.lost_for);
+            return Err(e).with_context(|| {
+                format!(
+                    "cannot coordinate group {} (the database stayed unreachable for {tried}, --db-retry-for)",
+                    self.name
+                )
+            });
+        }
+        *attempt += 1;
+        tracing::warn!(
+            event = "database_retry",
+            what = "coordinate the group",
+            attempt = *attempt,
+            error = %format!("{e:#}"),
+            "cannot coordinate group {} ({e:#}); retry {attempt}, for {} s more",
+            self.name,
+            left.as_secs_f64().ceil()
+        );
+        let pause =
+            Duration::from_millis(1000 << (*attempt - 1).min(2)).min(Duration::from_secs(5));
+        std::thread::sleep(pause.min(left));
+        Ok(())
     }
 
     /// Join the group `name`, creating it (and its batch, by `start_batch`) when it does not
@@ -242,46 +328,51 @@ impl Group {
             Some(joined) => joined,
             None => {
                 let batch = start_batch()?;
-                let schema = self.schema.clone();
-                let client = self.client.get_mut().unwrap_or_else(|e| e.into_inner());
-                let mut tx = client.transaction()?;
-                let created = tx.query_typed(
-                    &qualify(
-                        "INSERT INTO batch_groups (name, batch_id, fingerprint, jobs, chunk_jobs, created_at)
+                let (group_sql, chunks_sql) = (
+                    self.q("INSERT INTO batch_groups (name, batch_id, fingerprint, jobs, chunk_jobs, created_at)
                          VALUES ($1, $2::bigint, $3, $4::bigint, $5::bigint, now())
-                         ON CONFLICT (name) DO NOTHING RETURNING batch_id",
-                        &schema,
-                    ),
-                    &[
-                        (&self.name, Type::TEXT),
-                        (&batch.to_string(), Type::TEXT),
-                        (&listing.fingerprint, Type::TEXT),
-                        (&listing.jobs.to_string(), Type::TEXT),
-                        (&CHUNK_JOBS.to_string(), Type::TEXT),
-                    ],
-                )?;
-                if created.is_empty() {
-                    tx.commit()?;
-                    // Another member created the group first: this batch holds nothing.
-                    client.execute_typed(
-                        &format!(
-                            "DELETE FROM \"{schema}\".batches WHERE id = $1::bigint AND files = 0"
-                        ),
-                        &[(&batch.to_string(), Type::TEXT)],
+                         ON CONFLICT (name) DO NOTHING RETURNING batch_id"),
+                    self.q("INSERT INTO group_chunks (group_name, chunk, state)
+                         SELECT $1, n, 'free' FROM generate_series(0, $2::bigint - 1) AS n"),
+                );
+                // The group row and its chunks in one transaction. Repeated after a lost
+                // answer, the first attempt's group is found: this member made it.
+                self.on_db(true, |c| {
+                    let mut tx = c.transaction()?;
+                    let created = tx.query_typed(
+                        &group_sql,
+                        &[
+                            (&self.name, Type::TEXT),
+                            (&batch.to_string(), Type::TEXT),
+                            (&listing.fingerprint, Type::TEXT),
+                            (&listing.jobs.to_string(), Type::TEXT),
+                            (&CHUNK_JOBS.to_string(), Type::TEXT),
+                        ],
                     )?;
-                    self.find(listing)?
-                        .ok_or_else(|| anyhow::anyhow!("group {:?} vanished", self.name))?
-                } else {
-                    tx.query_typed(
-                        &qualify(
-                            "INSERT INTO group_chunks (group_name, chunk, state)
-                             SELECT $1, n, 'free' FROM generate_series(0, $2::bigint - 1) AS n",
-                            &schema,
-                        ),
-                        &[(&self.name, Type::TEXT), (&chunks.to_string(), Type::TEXT)],
-                    )?;
-                    tx.commit()?;
-                    Joined::Created(batch)
+                    if !created.is_empty() {
+                        tx.query_typed(
+                            &chunks_sql,
+                            &[(&self.name, Type::TEXT), (&chunks.to_string(), Type::TEXT)],
+                        )?;
+                    }
+                    tx.commit()
+                })?;
+                match self
+                    .find(listing)?
+                    .ok_or_else(|| anyhow::anyhow!("group {:?} vanished", self.name))?
+                {
+                    Joined::Joined(b) if b == batch => Joined::Created(batch),
+                    found => {
+                        // Another member created the group first: this batch holds nothing.
+                        let sql = format!(
+                            "DELETE FROM \"{}\".batches WHERE id = $1::bigint AND files = 0",
+                            self.schema
+                        );
+                        self.on_db(true, |c| {
+                            c.execute_typed(&sql, &[(&batch.to_string(), Type::TEXT)])
+                        })?;
+                        found
+                    }
                 }
             }
         };
@@ -293,12 +384,9 @@ impl Group {
     /// The group as stored, if it exists: `Joined` or `Finished`; an error when its inputs
     /// are not these.
     fn find(&self, listing: &Listing) -> Result<Option<Joined>> {
-        let found = self.client().query_typed(
-            &self.q(
-                "SELECT batch_id, fingerprint, jobs, finished FROM batch_groups WHERE name = $1",
-            ),
-            &[(&self.name, Type::TEXT)],
-        )?;
+        let sql = self
+            .q("SELECT batch_id, fingerprint, jobs, finished FROM batch_groups WHERE name = $1");
+        let found = self.on_db(true, |c| c.query_typed(&sql, &[(&self.name, Type::TEXT)]))?;
         let Some(row) = found.first() else {
             return Ok(None);
         };
@@ -320,32 +408,34 @@ impl Group {
     }
 
     /// Claim chunk `chunk` if it is free (or its member's lease ran out). False when another
-    /// member has it, or it is committed.
+    /// member has it, or it is committed. True, too, when this member holds it already: a
+    /// claim repeated because its answer was lost.
     pub fn claim(&self, chunk: u64) -> Result<bool> {
-        let which = format!("$2::bigint AND {CLAIMABLE}");
+        let which = format!("$2::bigint AND ({CLAIMABLE} OR {MINE})");
         Ok(self.claim_where(&which, chunk)?.is_some())
     }
 
     /// Whether this member may commit chunk `chunk` now (see [`Turn`]).
     pub fn turn(&self, chunk: u64) -> Result<Turn> {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let pending = self.client().query_typed(
-            &qualify(
-                "SELECT count(*) FROM group_chunks
-             WHERE group_name = $1 AND chunk < $2::bigint AND state <> 'committed'",
-                &self.schema,
-            ),
-            &[(&self.name, Type::TEXT), (&chunk.to_string(), Type::TEXT)],
-        )?[0]
+        let sql = self.q("SELECT count(*) FROM group_chunks
+             WHERE group_name = $1 AND chunk < $2::bigint AND state <> 'committed'");
+        let pending = self.on_db(true, |c| {
+            c.query_typed(
+                &sql,
+                &[(&self.name, Type::TEXT), (&chunk.to_string(), Type::TEXT)],
+            )
+        })?[0]
             .get::<_, i64>(0);
         if pending == 0 {
             return Ok(Turn::Go);
         }
         // The first chunk before `chunk` that no live member holds: free (a member let it go)
         // or claimed by a member whose lease ran out; one being claimed this instant is skipped.
+        // Or one this member claimed while the answer was lost: it is this member's to redo.
         let which = format!(
             "(SELECT chunk FROM group_chunks WHERE group_name = $1 AND chunk < $2::bigint
-                AND {CLAIMABLE} ORDER BY chunk LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                AND ({CLAIMABLE} OR {MINE}) ORDER BY chunk LIMIT 1 FOR UPDATE SKIP LOCKED)"
         );
         Ok(match self.claim_where(&which, chunk)? {
             Some(c) => Turn::Redo(c),
@@ -353,65 +443,70 @@ impl Group {
         })
     }
 
-    /// Claim the chunk `which` selects (SQL in which `$2` is `n`); the chunk claimed.
+    /// Claim the chunk `which` selects (SQL in which `$2` is `n`, `$3` this member); the chunk
+    /// claimed.
     fn claim_where(&self, which: &str, n: u64) -> Result<Option<u64>> {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let sql = format!(
+        let sql = self.q(&format!(
             "UPDATE group_chunks SET state = 'claimed', member = $3, lease_until = {},
                 claimed_at = now(), claims = claims + 1
              WHERE group_name = $1 AND chunk = {which}
              RETURNING chunk",
             lease_sql(self.lease)
-        );
-        let rows = self.client().query_typed(
-            &self.q(&sql),
-            &[
-                (&self.name, Type::TEXT),
-                (&n.to_string(), Type::TEXT),
-                (&self.member, Type::TEXT),
-            ],
-        )?;
+        ));
+        let rows = self.on_db(true, |c| {
+            c.query_typed(
+                &sql,
+                &[
+                    (&self.name, Type::TEXT),
+                    (&n.to_string(), Type::TEXT),
+                    (&self.member, Type::TEXT),
+                ],
+            )
+        })?;
         Ok(rows.first().map(|r| r.get::<_, i64>(0) as u64))
     }
 
-    /// Renew the leases of every chunk this member holds.
+    /// Renew the leases of every chunk this member holds. Tried once: the heartbeat tries
+    /// again at its next beat.
     pub fn renew(&self) -> Result<()> {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let sql = format!(
+        let sql = self.q(&format!(
             "UPDATE group_chunks SET lease_until = {}
              WHERE group_name = $1 AND member = $2 AND state = 'claimed'",
             lease_sql(self.lease)
-        );
-        self.client().execute_typed(
-            &self.q(&sql),
-            &[(&self.name, Type::TEXT), (&self.member, Type::TEXT)],
-        )?;
+        ));
+        self.on_db(false, |c| {
+            c.execute_typed(
+                &sql,
+                &[(&self.name, Type::TEXT), (&self.member, Type::TEXT)],
+            )
+        })?;
         Ok(())
     }
 
     /// Let every chunk this member holds go (Ctrl-C, a failure), for the others to take now
     /// rather than when the lease runs out.
     pub fn release(&self) -> Result<()> {
-        self.client().execute_typed(
-            &qualify(
-                "UPDATE group_chunks SET state = 'free', member = NULL, lease_until = NULL
+        let sql = self.q(
+            "UPDATE group_chunks SET state = 'free', member = NULL, lease_until = NULL
              WHERE group_name = $1 AND member = $2 AND state = 'claimed'",
-                &self.schema,
-            ),
-            &[(&self.name, Type::TEXT), (&self.member, Type::TEXT)],
-        )?;
+        );
+        self.on_db(true, |c| {
+            c.execute_typed(
+                &sql,
+                &[(&self.name, Type::TEXT), (&self.member, Type::TEXT)],
+            )
+        })?;
         Ok(())
     }
 
     /// Mark the group finished; true for the one member that does it (it closes the batch).
+    /// When the answer is lost and the mark repeated, no member closes it: the next member
+    /// started, `resume --group` or `retry --group` does.
     pub fn finish(&self) -> Result<bool> {
-        let n = self.client().execute_typed(
-            &qualify(
-                "UPDATE batch_groups SET finished = 1 WHERE name = $1 AND finished = 0",
-                &self.schema,
-            ),
-            &[(&self.name, Type::TEXT)],
-        )?;
+        let sql = self.q("UPDATE batch_groups SET finished = 1 WHERE name = $1 AND finished = 0");
+        let n = self.on_db(true, |c| c.execute_typed(&sql, &[(&self.name, Type::TEXT)]))?;
         Ok(n == 1)
     }
 

@@ -98,7 +98,7 @@ pub fn run_group(
     }
     let listing = crate::group::listing(&plan.inputs, plan.walk);
     let mut sink = exec.target.open()?;
-    let mut group = crate::group::Group::connect(pg, name, lease)?;
+    let mut group = crate::group::Group::connect(pg, name, lease, plan.db_retry_for)?;
     let retry = plan.db_retry();
     let joined = group.join(&listing, &mut || {
         sink::retrying(sink.as_mut(), retry, "start a batch", |s| {

@@ -32,7 +32,8 @@ struct Tally {
     freezes: u64,
     server_restarts: u64,
     closing_kills: u64,
-    members_ended_by_the_server: u64,
+    /// Members started (again) while the server was down: refused, started once more.
+    members_refused_by_the_server: u64,
     chunks_taken_over: u64,
 }
 
@@ -201,9 +202,10 @@ fn chaos_round(
                 let (code, stderr) = finish(members.swap_remove(i));
                 match code {
                     0 | 1 => {}
-                    2 if server_down.is_some() => {
-                        tally.members_ended_by_the_server += 1;
-                        eprintln!("a member ended by the server: {stderr}");
+                    // A member started while the server was down cannot join; one that was
+                    // loading must ride the restart out.
+                    2 if server_down.is_some() && stderr.contains("cannot connect") => {
+                        tally.members_refused_by_the_server += 1;
                         restarts.push(Instant::now() + Duration::from_millis(500));
                     }
                     _ => panic!("a member's exit status {code}: {stderr}"),

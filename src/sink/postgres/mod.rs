@@ -339,16 +339,7 @@ impl Postgres {
         }
         if self.client.as_ref().is_none_or(Client::is_closed) {
             self.client = None;
-            let client = self.target.settings.connect().map_err(|e| {
-                // A server restarting refuses connections, or says it is starting up; a
-                // password or database now refused will not come back by waiting.
-                use ConnectErrorKind::*;
-                match e.downcast_ref::<ConnectError>().map(ConnectError::kind) {
-                    Some(Auth | AuthRefused | NoDatabase | Tls | NoTls) => e,
-                    _ => e.context(ConnectionLost),
-                }
-            })?;
-            self.client = Some(client);
+            self.client = Some(reconnect(&self.target)?);
         }
         Ok(self.client.as_mut().expect("connected"))
     }
@@ -499,6 +490,29 @@ pub(super) fn texts(values: &[Option<String>]) -> Vec<(&(dyn ToSql + Sync), Type
         .iter()
         .map(|v| (v as &(dyn ToSql + Sync), Type::TEXT))
         .collect()
+}
+
+/// Connect again after the connection was lost. A failure that waiting may cure (a server
+/// restarting refuses connections, or says it is starting up) is [`connection_lost`]; a
+/// password or database now refused will not come back by waiting.
+pub(crate) fn reconnect(target: &PgTarget) -> Result<Client> {
+    target.settings.connect().map_err(|e| {
+        use ConnectErrorKind::*;
+        match e.downcast_ref::<ConnectError>().map(ConnectError::kind) {
+            Some(Auth | AuthRefused | NoDatabase | Tls | NoTls) => e,
+            _ => e.context(ConnectionLost),
+        }
+    })
+}
+
+/// Whether `e` is a lost connection (or a reconnect refused for now): worth waiting for.
+pub(crate) fn connection_lost(e: &anyhow::Error) -> bool {
+    // `downcast_ref` finds a context (`ConnectionLost` wraps a reconnect's failure), which
+    // `chain` does not: a refused reconnect was once taken for a permanent error.
+    e.downcast_ref::<ConnectionLost>().is_some()
+        || e.chain().any(|c| {
+            c.is::<ConnectionLost>() || c.downcast_ref::<postgres::Error>().is_some_and(is_lost)
+        })
 }
 
 fn is_lost(e: &postgres::Error) -> bool {
@@ -1016,12 +1030,7 @@ impl Sink for Postgres {
     }
 
     fn is_lost(&self, e: &anyhow::Error) -> bool {
-        // `downcast_ref` finds a context (`ConnectionLost` wraps a reconnect's failure), which
-        // `chain` does not: a refused reconnect was once taken for a permanent error.
-        e.downcast_ref::<ConnectionLost>().is_some()
-            || e.chain().any(|c| {
-                c.is::<ConnectionLost>() || c.downcast_ref::<postgres::Error>().is_some_and(is_lost)
-            })
+        connection_lost(e)
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
