@@ -18,7 +18,7 @@
 //! every TCP connection, and this connector does the real negotiation (`SSLRequest`, then
 //! rustls or, when `sslmode` allows, plain TCP) itself.
 
-use super::connect::SslMode;
+use super::tls::SslMode;
 use postgres::Socket;
 use postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect, TlsStream};
 use std::fmt;

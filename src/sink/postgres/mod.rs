@@ -13,9 +13,11 @@
 mod connect;
 mod copy;
 mod guard;
+mod tls;
 mod tx;
 
-pub use connect::{ConnectError, ConnectErrorKind, RequireAuth, Settings, SslMode, redact};
+pub use connect::{ConnectError, ConnectErrorKind, RequireAuth, Settings, redact};
+pub use tls::SslMode;
 
 use super::history::{self, PruneSql};
 use super::schema::{self, Dialect};
