@@ -10,7 +10,7 @@ use anyhow::Result;
 use std::io::Write;
 
 pub fn stats(args: StatsArgs) -> Result<u8> {
-    let mut sink = Target::parse(&args.db.db, &args.db.schema)?.open_existing()?;
+    let mut sink = Target::parse(&args.db.db, &args.db.schema)?.open_reader()?;
     let since = args.since.map(|w| w.at);
     let stats = sink.stats(since)?;
     let batches = sink.batches(&BatchFilter {

@@ -255,15 +255,35 @@ impl Target {
     pub fn open_existing(&self) -> Result<Box<dyn Sink>> {
         match self {
             Target::Sqlite(path) => {
-                if !path.exists() {
-                    bail!(
-                        "no database at {} (import something first, or pass --db)",
-                        path.display()
-                    );
-                }
+                must_exist(path)?;
                 self.open()
             }
             Target::Postgres(pg) => Ok(Box::new(postgres::Postgres::open(pg, false)?)),
         }
     }
+
+    /// Open an existing database only to read its ledger (`report`, `list`, `stats`): a
+    /// SQLite file that may be read-only, in a folder that may be read-only, is never written
+    /// to, nor is anything created beside it.
+    pub fn open_reader(&self) -> Result<Box<dyn Sink>> {
+        match self {
+            Target::Sqlite(path) => {
+                must_exist(path)?;
+                Ok(Box::new(sqlite::Sqlite::open_reader(path)?))
+            }
+            Target::Postgres(_) => self.open_existing(),
+        }
+    }
+}
+
+/// A reading command's SQLite file must be there: a missing one is an error, not a new empty
+/// database.
+fn must_exist(path: &std::path::Path) -> Result<()> {
+    if !path.exists() {
+        bail!(
+            "no database at {} (import something first, or pass --db)",
+            path.display()
+        );
+    }
+    Ok(())
 }
