@@ -63,7 +63,7 @@ fail\t'The file fails with `key_conflict` and writes nothing (enriching still ap
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
-complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to a SQLite database, in the working folder for PostgreSQL]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<database>-<batch>.json next to a SQLite database, in the working folder for PostgreSQL; resume and retry: where the batch\'s first run wrote it]' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l log-format -d 'Log lines as text for people, or as JSON objects (timestamp, level, event, batch_id, path, error_type, error) for log collectors' -r -f -a "text\t'`batchimp: ...` lines, for people'
 json\t'One JSON object per line, for log collectors'"
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l log-file -d 'Append log lines to this file instead of stderr (the progress bar and the summary line stay on stderr)' -r -F
@@ -81,6 +81,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l dry-run -d 'Wa
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l hidden -d 'Also import hidden files and folders (names starting with a dot)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l follow-links -d 'Also read links whose target is outside the inputs (files read, folders walked). Without it such a link is recorded as unsupported, naming its target, and not read; links that stay inside the inputs are always followed'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l allow-invalid-keys -d 'Import NF-e (and events and summaries naming them) whose access key has a wrong check digit, flagged chave_valida = 0, and CFDI and Retenciones whose stamp UUID is not 8-4-4-4-12 hexadecimal digits, flagged uuid_valido = 0'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l no-report -d 'Write no JSON report (the ledger keeps everything: `batchimp report` shows it later)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
@@ -91,7 +92,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l group -d 'T
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
-complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to a SQLite database, in the working folder for PostgreSQL]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<database>-<batch>.json next to a SQLite database, in the working folder for PostgreSQL; resume and retry: where the batch\'s first run wrote it]' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l log-format -d 'Log lines as text for people, or as JSON objects (timestamp, level, event, batch_id, path, error_type, error) for log collectors' -r -f -a "text\t'`batchimp: ...` lines, for people'
 json\t'One JSON object per line, for log collectors'"
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l log-file -d 'Append log lines to this file instead of stderr (the progress bar and the summary line stay on stderr)' -r -F
@@ -104,6 +105,7 @@ always\t''
 never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l no-report -d 'Write no JSON report (the ledger keeps everything: `batchimp report` shows it later)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'
 complete -c batchimp -n "__fish_batchimp_using_subcommand resume" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
@@ -114,7 +116,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l group -d 'Th
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
-complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to a SQLite database, in the working folder for PostgreSQL]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<database>-<batch>.json next to a SQLite database, in the working folder for PostgreSQL; resume and retry: where the batch\'s first run wrote it]' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l log-format -d 'Log lines as text for people, or as JSON objects (timestamp, level, event, batch_id, path, error_type, error) for log collectors' -r -f -a "text\t'`batchimp: ...` lines, for people'
 json\t'One JSON object per line, for log collectors'"
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l log-file -d 'Append log lines to this file instead of stderr (the progress bar and the summary line stay on stderr)' -r -F
@@ -127,6 +129,7 @@ always\t''
 never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml (see `batchimp config`). A flag or environment variable still wins over the file' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l no-report -d 'Write no JSON report (the ledger keeps everything: `batchimp report` shows it later)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'
@@ -235,7 +238,7 @@ fail\t'The file fails with `key_conflict` and writes nothing (enriching still ap
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s j -l workers -d 'Parser threads [default: the number of CPU cores]' -r
-complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next to a SQLite database, in the working folder for PostgreSQL]' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l report -d 'Where to write the JSON report; "-" for stdout [default: batchimp-report-<database>-<batch>.json next to a SQLite database, in the working folder for PostgreSQL; resume and retry: where the batch\'s first run wrote it]' -r -F
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l log-format -d 'Log lines as text for people, or as JSON objects (timestamp, level, event, batch_id, path, error_type, error) for log collectors' -r -f -a "text\t'`batchimp: ...` lines, for people'
 json\t'One JSON object per line, for log collectors'"
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l log-file -d 'Append log lines to this file instead of stderr (the progress bar and the summary line stay on stderr)' -r -F
@@ -254,6 +257,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l dry-run -d 
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l hidden -d 'Also import hidden files and folders (names starting with a dot)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l follow-links -d 'Also read links whose target is outside the inputs (files read, folders walked). Without it such a link is recorded as unsupported, naming its target, and not read; links that stay inside the inputs are always followed'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l allow-invalid-keys -d 'Import NF-e (and events and summaries naming them) whose access key has a wrong check digit, flagged chave_valida = 0, and CFDI and Retenciones whose stamp UUID is not 8-4-4-4-12 hexadecimal digits, flagged uuid_valido = 0'
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l no-report -d 'Write no JSON report (the ledger keeps everything: `batchimp report` shows it later)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s q -l quiet -d 'No progress bar, and only failures on stderr: a run where nothing failed prints nothing (the summary line too is left out)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l no-wait -d 'Fail at once if another batchimp is writing to the database, instead of waiting for it'

@@ -180,10 +180,15 @@ pub struct ExecArgs {
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
     pub workers: Option<u16>,
 
-    /// Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next
-    /// to a SQLite database, in the working folder for PostgreSQL].
+    /// Where to write the JSON report; "-" for stdout [default:
+    /// batchimp-report-<database>-<batch>.json next to a SQLite database, in the working folder
+    /// for PostgreSQL; resume and retry: where the batch's first run wrote it].
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// Write no JSON report (the ledger keeps everything: `batchimp report` shows it later).
+    #[arg(long, conflicts_with = "report")]
+    pub no_report: bool,
 
     /// No progress bar, and only failures on stderr: a run where nothing failed prints nothing
     /// (the summary line too is left out).

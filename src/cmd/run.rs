@@ -32,8 +32,10 @@ pub fn run(args: RunArgs) -> Result<u8> {
             .collect(),
         workers: exec.workers,
         options: options.to_json(),
+        report: exec.report.to_column()?,
     };
     let plan = config::plan(args.inputs, &options, &exec)?;
+    check_report(&exec)?;
     if exec.dry_run {
         // A database in memory: a copy of the SQLite file, or empty. Nothing is locked,
         // written or created where --db points.
@@ -61,6 +63,11 @@ pub fn run(args: RunArgs) -> Result<u8> {
         let cwd = std::env::current_dir()?.display().to_string();
         if let Some(batch) = sink.find_unfinished(&start, &cwd)? {
             eprintln!("batchimp: resuming batch {batch}");
+            let mut exec = exec.clone();
+            if let Some(info) = sink.batch(batch)?.filter(|_| !exec.report_asked) {
+                exec.report = ReportDest::from_column(info.report.as_deref());
+                check_report(&exec)?;
+            }
             let filter = Filter::Except {
                 recorded: sink.recorded_origins(batch, args.verify)?,
                 verify: args.verify,
@@ -243,7 +250,7 @@ pub fn execute(
     }
     let untouched =
         was_complete && status == BatchStatus::Completed && progress.counts().files() == 0;
-    if untouched && exec.report == ReportDest::Default {
+    if untouched && !exec.report_asked {
         // Resuming a complete batch found every file recorded: its ledger and report stand.
         let info = sink
             .batch(batch)?
@@ -460,10 +467,27 @@ fn notify_failed(
 }
 
 /// The report's destination, opened: a file created (its path can be named before it is
-/// written), or stdout.
+/// written), stdout, or nowhere (`--no-report`).
 enum ReportOut {
     Stdout,
     File(PathBuf, NewFile),
+    None,
+}
+
+/// Find a report that cannot be written before the batch starts, not once it has run: its
+/// file is created where it will go, and removed again. (A default report's name holds the
+/// batch id, not known yet: the folder is what is checked.)
+pub fn check_report(exec: &ExecConfig) -> Result<()> {
+    let path = match &exec.report {
+        ReportDest::Stdout | ReportDest::None => return Ok(()),
+        ReportDest::File(p) => p.clone(),
+        ReportDest::Default => exec
+            .target
+            .default_report(Some(0).filter(|_| !exec.dry_run)),
+    };
+    NewFile::create(&path)
+        .map(drop)
+        .with_context(|| format!("cannot write report {}", path.display()))
 }
 
 /// Create the report's file where the user asked (nothing to do for stdout): a temporary file
@@ -471,15 +495,11 @@ enum ReportOut {
 fn open_report(exec: &ExecConfig, info: &BatchInfo) -> Result<ReportOut> {
     let path = match &exec.report {
         ReportDest::Stdout => return Ok(ReportOut::Stdout),
+        ReportDest::None => return Ok(ReportOut::None),
         ReportDest::File(p) => p.clone(),
-        ReportDest::Default if exec.dry_run => exec
-            .target
-            .report_dir()
-            .join("batchimp-dry-run-report.json"),
         ReportDest::Default => exec
             .target
-            .report_dir()
-            .join(format!("batchimp-report-{}.json", info.batch_id)),
+            .default_report(Some(info.batch_id).filter(|_| !exec.dry_run)),
     };
     let file = NewFile::create(&path)
         .with_context(|| format!("cannot write report {}", path.display()))?;
@@ -489,6 +509,7 @@ fn open_report(exec: &ExecConfig, info: &BatchInfo) -> Result<ReportOut> {
 /// Write the JSON report; the path written, `None` for stdout.
 fn write_report(out: ReportOut, sink: &mut dyn Sink, info: &BatchInfo) -> Result<Option<PathBuf>> {
     let (path, file) = match out {
+        ReportOut::None => return Ok(None),
         ReportOut::Stdout => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

@@ -1024,6 +1024,7 @@ mod tests {
             group: None,
             options: String::new(),
             cwd: None,
+            report: None,
         }
     }
 

@@ -24,6 +24,9 @@ pub struct BatchStart {
     pub workers: usize,
     /// The options that change results, as JSON text.
     pub options: String,
+    /// Where its report goes, as `batches.report` stores it (see
+    /// [`crate::ledger::ReportColumn`]); `None` for the default path.
+    pub report: Option<String>,
 }
 
 /// A database batchimp imports into.
@@ -240,6 +243,36 @@ impl Target {
             Target::Sqlite(db) => db.parent().map(PathBuf::from).unwrap_or_default(),
             Target::Postgres(_) => PathBuf::new(),
         }
+    }
+
+    /// A batch's report when none is named (`None`: a dry run's): named after the database
+    /// as well as the batch, so that two databases in one folder never write the same file —
+    /// `batchimp-report-fiscal.db-7.json` beside `fiscal.db`, and
+    /// `batchimp-report-erp.batchimp-7.json` (database and schema) in the working folder for
+    /// PostgreSQL.
+    pub fn default_report(&self, batch: Option<i64>) -> PathBuf {
+        let name = match self {
+            Target::Sqlite(db) => db
+                .file_name()
+                .map_or_else(|| "db".to_owned(), |n| n.to_string_lossy().into_owned()),
+            Target::Postgres(pg) => format!("{}.{}", pg.settings.dbname, pg.schema),
+        };
+        // Only what is safe in a file name on every system.
+        let name: String = name
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let file = match batch {
+            Some(id) => format!("batchimp-report-{name}-{id}.json"),
+            None => format!("batchimp-dry-run-report-{name}.json"),
+        };
+        self.report_dir().join(file)
     }
 
     /// Open (creating and migrating when needed).

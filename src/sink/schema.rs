@@ -35,6 +35,10 @@ pub static BATCHES: Table = Table {
         col("files_total", I),
         // What came of the --notify webhook (ledger::Notification as JSON); NULL without one.
         col("notification", T),
+        // Where the batch's JSON report goes, for resume, retry and prune: an absolute path,
+        // `-` for stdout, `none` for --no-report; NULL for the default path (see
+        // `Target::default_report`).
+        col("report", T),
     ],
     ..Table::BASE
 };

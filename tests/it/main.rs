@@ -27,6 +27,7 @@ mod pdfgen;
 mod pgserver;
 mod postgres;
 mod reliability;
+mod reports;
 mod retenciones;
 mod run;
 mod scan;

@@ -441,6 +441,7 @@ impl Postgres {
             options: row.get(13),
             cwd: row.get(14),
             notification: Notification::from_column(row.get(17)),
+            report: row.get(18),
             group: None,
         }
         .with_progress(&crate::time::now_rfc3339())
@@ -450,7 +451,7 @@ impl Postgres {
         format!(
             "SELECT id, status, inputs, workers, {}, {}, processing_time_seconds, files,
                 imported, duplicate, failed, unsupported, rows_rejected, options, cwd,
-                files_found, files_total, notification
+                files_found, files_total, notification, report
              FROM batches",
             timestamp("started_at"),
             timestamp("finished_at")
@@ -517,11 +518,12 @@ impl Sink for Postgres {
             Some(start.workers.to_string()),
             Some(start.options.clone()),
             cwd,
+            start.report.clone(),
         ];
         self.in_tx(|c| {
             let row = c.query_typed_one(
-                "INSERT INTO batches (status, started_at, inputs, workers, options, cwd)
-                 VALUES ($1, $2::timestamptz, $3, $4::bigint, $5, $6) RETURNING id",
+                "INSERT INTO batches (status, started_at, inputs, workers, options, cwd, report)
+                 VALUES ($1, $2::timestamptz, $3, $4::bigint, $5, $6, $7) RETURNING id",
                 &texts(&params),
             )?;
             Ok(row.get(0))
@@ -822,6 +824,11 @@ impl Sink for Postgres {
                     id: r.get(0),
                     status: r.get(1),
                     failed: r.get::<_, i64>(2) as u64,
+                    report: crate::ledger::ReportColumn {
+                        batch_id: r.get(0),
+                        report: r.get(3),
+                        cwd: r.get(4),
+                    },
                 })
                 .collect();
             let latest = c.query_typed_one(sql.latest, &[])?;

@@ -30,6 +30,7 @@ impl Sqlite {
             group: None,
             options: row.get("options")?,
             cwd: row.get("cwd")?,
+            report: row.get("report")?,
         }
         .with_progress(&crate::time::now_rfc3339()))
     }
@@ -106,6 +107,11 @@ impl Sqlite {
                         id: r.get(0)?,
                         status: r.get(1)?,
                         failed: r.get::<_, i64>(2)? as u64,
+                        report: crate::ledger::ReportColumn {
+                            batch_id: r.get(0)?,
+                            report: r.get(3)?,
+                            cwd: r.get(4)?,
+                        },
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;

@@ -310,15 +310,16 @@ impl Sink for Sqlite {
             .ok()
             .map(|p| p.display().to_string());
         self.conn().execute(
-            "INSERT INTO batches (status, started_at, inputs, workers, options, cwd)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO batches (status, started_at, inputs, workers, options, cwd, report)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 BatchStatus::Running.as_str(),
                 crate::time::now_rfc3339(),
                 serde_json::to_string(&start.inputs)?,
                 start.workers as i64,
                 start.options,
-                cwd
+                cwd,
+                start.report
             ],
         )?;
         Ok(self.conn().last_insert_rowid())
