@@ -369,6 +369,13 @@ pub struct RunArgs {
     #[arg(long, requires = "resume")]
     pub verify: bool,
 
+    /// Read every file again, as if new. Without it, a new batch leaves alone the files a
+    /// batch recorded before (imported, duplicate, failed or unsupported) whose path, size and
+    /// modification time are unchanged: they count as `seen`, are not recorded again, and an
+    /// old failure is not reported again (`batchimp retry` redoes it).
+    #[arg(long)]
+    pub recheck: bool,
+
     /// Walk, detect, parse and validate everything and write the report, but leave the
     /// database untouched: not even a ledger row (an absent SQLite file is not created).
     /// Duplicates are found against a SQLite database's contents; against PostgreSQL, only

@@ -396,6 +396,9 @@ pub struct BatchInfo {
     pub unsupported: u64,
     /// Catalog rows rejected by validation, over every file of the batch.
     pub rows_rejected: u64,
+    /// Files an earlier batch recorded unchanged (same path, size and modification time):
+    /// neither read nor recorded by this one, and not in `files`.
+    pub seen: u64,
     /// Files the walk has found so far; the total once it has counted them all (`None` until
     /// then, or in ledgers older than the column).
     pub files_found: u64,
@@ -512,6 +515,9 @@ impl Notification {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Totals {
     pub files: u64,
+    /// Files left alone as recorded before, unchanged (see [`BatchInfo::seen`]); not counted
+    /// in `files`.
+    pub seen: u64,
     /// Every status, zero included, so scripts can read `.totals.by_status.failed` directly.
     pub by_status: BTreeMap<String, u64>,
     /// Failed files by error type.

@@ -69,7 +69,7 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
         Filter::Only(with_archives(&failed))
     } else {
         Filter::Except {
-            recorded: sink.recorded_origins(batch, args.verify)?,
+            recorded: sink.recorded_origins(Some(batch), args.verify)?,
             verify: args.verify,
         }
     };

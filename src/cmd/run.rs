@@ -35,7 +35,6 @@ pub fn run(args: RunArgs) -> Result<u8> {
         report: exec.report.to_column()?,
     };
     let plan = config::plan(args.inputs, &options, &exec)?;
-    check_report(&exec)?;
     if exec.dry_run {
         // A database in memory: a copy of the SQLite file, or empty. Nothing is locked,
         // written or created where --db points.
@@ -48,17 +47,21 @@ pub fn run(args: RunArgs) -> Result<u8> {
                 None
             }
         };
+        check_report(&exec)?;
         let mut sink = crate::sink::sqlite::Sqlite::in_memory(copy_of)?;
         let batch = sink.start_batch(&start)?;
         return execute(&exec, &plan, &mut sink, batch, &Filter::All);
     }
     if let Some(group) = &args.group {
+        check_report(&exec)?;
         return run_group(&exec, &plan, &start, group, args.lease);
     }
     let _lock = exec
         .target
         .lock_writer(exec.no_wait, &|m| eprintln!("{m}"))?;
     let mut sink = exec.target.open()?;
+    // After the database opened (its own error comes first), before a batch is started.
+    check_report(&exec)?;
     if args.resume {
         let cwd = std::env::current_dir()?.display().to_string();
         if let Some(batch) = sink.find_unfinished(&start, &cwd)? {
@@ -69,17 +72,27 @@ pub fn run(args: RunArgs) -> Result<u8> {
                 check_report(&exec)?;
             }
             let filter = Filter::Except {
-                recorded: sink.recorded_origins(batch, args.verify)?,
+                recorded: sink.recorded_origins(Some(batch), args.verify)?,
                 verify: args.verify,
             };
             sink.reopen_batch(batch)?;
             return execute(&exec, &plan, sink.as_mut(), batch, &filter);
         }
     }
+    // Files recorded before and unchanged are left alone (a cron job over an inbox that
+    // does not change), unless --recheck.
+    let filter = if args.recheck {
+        Filter::All
+    } else {
+        Filter::Unseen {
+            seen: sink.recorded_origins(None, false)?,
+            skipped: Default::default(),
+        }
+    };
     let batch = sink::retrying(sink.as_mut(), options.retries, "start a batch", |s| {
         s.start_batch(&start)
     })?;
-    execute(&exec, &plan, sink.as_mut(), batch, &Filter::All)
+    execute(&exec, &plan, sink.as_mut(), batch, &filter)
 }
 
 /// `run --group NAME` (and `resume --group NAME`): join the group (creating it and its batch
@@ -248,6 +261,13 @@ pub fn execute(
         }
         return Err(e);
     }
+    let seen = filter.seen();
+    if seen > 0 {
+        if progress.counts().files() == 0 && status == BatchStatus::Completed {
+            return nothing_new(exec, sink, batch, seen);
+        }
+        sink.set_seen(batch, seen)?;
+    }
     let untouched =
         was_complete && status == BatchStatus::Completed && progress.counts().files() == 0;
     if untouched && !exec.report_asked {
@@ -286,6 +306,30 @@ pub fn execute(
     Ok(exit_status(&info))
 }
 
+/// A new batch found only files recorded before, unchanged: it is removed again (the ledger,
+/// and the database, stay as they were), no report is written and nobody is notified; one
+/// line says so (none under `-q`: nothing needs a look), and the exit status is 0 — a
+/// failure reported before is not reported again.
+fn nothing_new(exec: &ExecConfig, sink: &mut dyn Sink, batch: i64, seen: u64) -> Result<u8> {
+    sink.forget_batch(batch)?;
+    let line = format!(
+        "batchimp: nothing new: 0 files, {seen} seen (recorded before, unchanged; --recheck reads them again)"
+    );
+    tracing::info!(
+        event = "batch_completed",
+        batch_id = batch,
+        status = "unchanged",
+        files = 0,
+        seen,
+        "{}",
+        line.trim_start_matches("batchimp: ")
+    );
+    if exec.log.plain_summary() && !exec.quiet {
+        eprintln!("{line}");
+    }
+    Ok(EXIT_OK)
+}
+
 /// Close the batch with `status`, notify the webhook and write the report: the batch as the
 /// ledger has it, and the report's path (`None` for stdout).
 fn close_batch(
@@ -302,7 +346,8 @@ fn close_batch(
     // it, and written after, so that it can say what came of the webhook.
     let out = open_report(exec, &info);
     if let Some(notifier) = exec.notify.as_ref().filter(|_| !exec.dry_run) {
-        let totals = sink.totals(batch)?;
+        let mut totals = sink.totals(batch)?;
+        totals.seen = info.seen;
         let mut summary = Summary::new(&info, &totals);
         summary.report = match &out {
             Ok(ReportOut::File(path, _)) => Some(
@@ -371,8 +416,12 @@ fn summary_line(info: &BatchInfo, report: Option<&PathBuf>, what: &str) -> Strin
     } else {
         0.0
     };
+    let seen = match info.seen {
+        0 => String::new(),
+        n => format!(", {n} seen"),
+    };
     let mut line = format!(
-        "batchimp: {what}batch {} {}: {} files, {} imported, {} duplicate, {} failed, {} unsupported in {seconds:.2} s ({rate:.0} files/s)",
+        "batchimp: {what}batch {} {}: {} files, {} imported, {} duplicate, {} failed, {} unsupported{seen} in {seconds:.2} s ({rate:.0} files/s)",
         info.batch_id,
         info.status,
         info.files,

@@ -17,6 +17,8 @@ pub fn stats(args: StatsArgs) -> Result<u8> {
         since,
         ..BatchFilter::default()
     })?;
+    let mut stats = stats;
+    stats.totals.seen = batches.iter().map(|b| b.seen).sum();
     let report = StatsReport::new(args.since.map(|w| w.rfc3339()), stats, &batches);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -28,7 +28,8 @@ pub fn write_json(
     batch: &BatchInfo,
     group: Option<&GroupReport>,
 ) -> Result<()> {
-    let totals = sink.totals(batch.batch_id)?;
+    let mut totals = sink.totals(batch.batch_id)?;
+    totals.seen = batch.seen;
     writeln!(out, "{{")?;
     writeln!(out, "  \"batch_id\": {},", batch.batch_id)?;
     if let Some(group) = group {

@@ -88,8 +88,15 @@ pub trait Sink {
     /// The latest batch not `completed` with exactly these inputs, options and working folder.
     fn find_unfinished(&mut self, start: &BatchStart, cwd: &str) -> Result<Option<i64>>;
     /// Origins already recorded in a batch, with size and modification time (and the digest
-    /// when `with_sha256`): what a resume skips.
-    fn recorded_origins(&mut self, batch: i64, with_sha256: bool) -> Result<OriginSet>;
+    /// when `with_sha256`): what a resume skips. With `None`, the files on disk (with a
+    /// modification time) that any batch recorded, each as its latest row has it: what a
+    /// new batch leaves alone as `seen`.
+    fn recorded_origins(&mut self, batch: Option<i64>, with_sha256: bool) -> Result<OriginSet>;
+    /// Record how many files the batch found `seen` (recorded before, unchanged).
+    fn set_seen(&mut self, batch: i64, seen: u64) -> Result<()>;
+    /// Remove a batch that recorded no file (a run that found nothing new), so that a cron
+    /// job over an unchanged inbox leaves the ledger as it was.
+    fn forget_batch(&mut self, batch: i64) -> Result<()>;
     /// Origins of a batch's failed files: what a retry redoes.
     fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>>;
     /// One batch's ledger row; `None` if there is no such batch.

@@ -39,6 +39,9 @@ pub static BATCHES: Table = Table {
         // `-` for stdout, `none` for --no-report; NULL for the default path (see
         // `Target::default_report`).
         col("report", T),
+        // Files an earlier batch recorded with the same path, size and modification time:
+        // not read nor recorded again by this one (`run` without --recheck).
+        col("seen", I).default("0"),
     ],
     ..Table::BASE
 };

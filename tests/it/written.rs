@@ -46,6 +46,7 @@ fn reports_replace_a_planted_link() {
     let args = [
         "run".as_ref(),
         nfe.as_ref(),
+        "--recheck".as_ref(),
         "--report".as_ref(),
         named.as_os_str(),
     ];

@@ -432,6 +432,7 @@ impl Postgres {
             failed: n(10),
             unsupported: n(11),
             rows_rejected: n(12),
+            seen: row.get::<_, Option<i64>>(19).unwrap_or(0) as u64,
             files_found: row.get::<_, Option<i64>>(15).unwrap_or(0) as u64,
             files_total: row.get::<_, Option<i64>>(16).map(|n| n as u64),
             pending: None,
@@ -447,11 +448,19 @@ impl Postgres {
         .with_progress(&crate::time::now_rfc3339())
     }
 
+    /// One statement with text parameters, in a transaction of its own.
+    fn execute_one(&mut self, sql: &str, params: &[Option<String>]) -> Result<()> {
+        self.in_tx(|c| {
+            c.query_typed(sql, &texts(params))?;
+            Ok(())
+        })
+    }
+
     fn batch_sql() -> String {
         format!(
             "SELECT id, status, inputs, workers, {}, {}, processing_time_seconds, files,
                 imported, duplicate, failed, unsupported, rows_rejected, options, cwd,
-                files_found, files_total, notification, report
+                files_found, files_total, notification, report, seen
              FROM batches",
             timestamp("started_at"),
             timestamp("finished_at")
@@ -680,14 +689,10 @@ impl Sink for Postgres {
     }
 
     fn set_notification(&mut self, batch: i64, notification: &Notification) -> Result<()> {
-        let params = [Some(batch.to_string()), Some(notification.to_json())];
-        self.in_tx(|c| {
-            c.query_typed(
-                "UPDATE batches SET notification = $2 WHERE id = $1::bigint",
-                &texts(&params),
-            )?;
-            Ok(())
-        })
+        self.execute_one(
+            "UPDATE batches SET notification = $2 WHERE id = $1::bigint",
+            &[Some(batch.to_string()), Some(notification.to_json())],
+        )
     }
 
     fn reopen_batch(&mut self, batch: i64) -> Result<()> {
@@ -721,16 +726,19 @@ impl Sink for Postgres {
         })
     }
 
-    fn recorded_origins(&mut self, batch: i64, with_sha256: bool) -> Result<OriginSet> {
-        let sql = if with_sha256 {
-            "SELECT origin, size, mtime, sha256 FROM files WHERE batch_id = $1::bigint"
-        } else {
-            "SELECT origin, size, mtime, NULL::text FROM files WHERE batch_id = $1::bigint"
+    fn recorded_origins(&mut self, batch: Option<i64>, with_sha256: bool) -> Result<OriginSet> {
+        let sha256 = if with_sha256 { "sha256" } else { "NULL::text" };
+        // Every batch's: in id order, so that a file's latest row is the one kept.
+        let which = match batch {
+            Some(_) => "batch_id = $1::bigint",
+            None => "mtime IS NOT NULL AND $1::bigint IS NULL ORDER BY id",
         };
-        let batch = batch.to_string();
+        let sql = format!("SELECT origin, size, mtime, {sha256} FROM files WHERE {which}");
+        let batch = batch.map(|b| b.to_string());
         self.in_tx(|c| {
             let mut set = OriginSet::default();
-            let mut rows = c.query_typed_raw(sql, [(&batch as &(dyn ToSql + Sync), Type::TEXT)])?;
+            let mut rows =
+                c.query_typed_raw(&sql, [(&batch as &(dyn ToSql + Sync), Type::TEXT)])?;
             while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
                 let recorded = Recorded {
                     size: r.get::<_, i64>(1) as u64,
@@ -741,6 +749,21 @@ impl Sink for Postgres {
             }
             Ok(set)
         })
+    }
+
+    fn set_seen(&mut self, batch: i64, seen: u64) -> Result<()> {
+        self.execute_one(
+            "UPDATE batches SET seen = $2::bigint WHERE id = $1::bigint",
+            &[Some(batch.to_string()), Some(seen.to_string())],
+        )
+    }
+
+    fn forget_batch(&mut self, batch: i64) -> Result<()> {
+        self.execute_one(
+            "DELETE FROM batches WHERE id = $1::bigint
+                AND NOT EXISTS (SELECT 1 FROM files WHERE batch_id = $1::bigint)",
+            &[Some(batch.to_string())],
+        )
     }
 
     fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>> {

@@ -20,6 +20,7 @@ impl Sqlite {
             failed: row.get("failed")?,
             unsupported: row.get("unsupported")?,
             rows_rejected: row.get("rows_rejected")?,
+            seen: row.get::<_, Option<u64>>("seen")?.unwrap_or(0),
             files_found: row.get::<_, Option<u64>>("files_found")?.unwrap_or(0),
             files_total: row.get("files_total")?,
             pending: None,

@@ -454,14 +454,16 @@ impl Sink for Sqlite {
             .optional()?)
     }
 
-    fn recorded_origins(&mut self, batch: i64, with_sha256: bool) -> Result<OriginSet> {
+    fn recorded_origins(&mut self, batch: Option<i64>, with_sha256: bool) -> Result<OriginSet> {
         let mut set = OriginSet::default();
-        let sql = if with_sha256 {
-            "SELECT origin, size, mtime, sha256 FROM files WHERE batch_id = ?1"
-        } else {
-            "SELECT origin, size, mtime, NULL FROM files WHERE batch_id = ?1"
+        let sha256 = if with_sha256 { "sha256" } else { "NULL" };
+        // Every batch's: in id order, so that a file's latest row is the one kept.
+        let which = match batch {
+            Some(_) => "batch_id = ?1",
+            None => "mtime IS NOT NULL AND ?1 IS NULL ORDER BY id",
         };
-        let mut stmt = self.conn().prepare(sql)?;
+        let sql = format!("SELECT origin, size, mtime, {sha256} FROM files WHERE {which}");
+        let mut stmt = self.conn().prepare(&sql)?;
         let mut rows = stmt.query([batch])?;
         while let Some(r) = rows.next()? {
             let recorded = Recorded {
@@ -472,6 +474,23 @@ impl Sink for Sqlite {
             set.insert(r.get_ref(0)?.as_str()?, recorded);
         }
         Ok(set)
+    }
+
+    fn set_seen(&mut self, batch: i64, seen: u64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE batches SET seen = ?2 WHERE id = ?1",
+            params![batch, seen as i64],
+        )?;
+        Ok(())
+    }
+
+    fn forget_batch(&mut self, batch: i64) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM batches WHERE id = ?1
+                AND NOT EXISTS (SELECT 1 FROM files WHERE batch_id = ?1)",
+            [batch],
+        )?;
+        Ok(())
     }
 
     fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>> {
