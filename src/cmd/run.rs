@@ -525,7 +525,9 @@ enum ReportOut {
 
 /// Find a report that cannot be written before the batch starts, not once it has run: its
 /// file is created where it will go, and removed again. (A default report's name holds the
-/// batch id, not known yet: the folder is what is checked.)
+/// batch id, not known yet: the folder is what is checked.) A device or a pipe the user
+/// named is left alone: opening a FIFO would wait for its reader, and closing it would end
+/// what the reader gets.
 pub fn check_report(exec: &ExecConfig) -> Result<()> {
     let path = match &exec.report {
         ReportDest::Stdout | ReportDest::None => return Ok(()),
@@ -534,6 +536,9 @@ pub fn check_report(exec: &ExecConfig) -> Result<()> {
             .target
             .default_report(Some(0).filter(|_| !exec.dry_run)),
     };
+    if crate::new_file::is_device(&path) {
+        return Ok(());
+    }
     NewFile::create(&path)
         .map(drop)
         .with_context(|| format!("cannot write report {}", path.display()))
