@@ -138,6 +138,13 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
         "  files    {}: {} imported, {} duplicate, {} failed, {} unsupported",
         batch.files, batch.imported, batch.duplicate, batch.failed, batch.unsupported
     )?;
+    if batch.seen > 0 {
+        writeln!(
+            out,
+            "  seen     {} (recorded before, unchanged: not read again)",
+            batch.seen
+        )?;
+    }
     if batch.finished_at.is_none() {
         writeln!(out, "  progress {}", progress_line(batch))?;
     }

@@ -73,6 +73,9 @@ fn an_unchanged_inbox_is_seen_not_reread(db) {
     assert_eq!(r["totals"]["seen"], 3);
     assert_eq!(r["totals"]["by_status"]["imported"], 1);
     assert_eq!(r["totals"]["by_status"]["failed"], 1);
+    let summary = env.on_db(&["report"]);
+    let summary = String::from_utf8_lossy(&summary.stdout);
+    assert!(summary.contains("seen     3 (recorded before"), "{summary}");
 
     // --recheck reads everything, as before.
     let (code, err) = run(&["--recheck"]);
