@@ -154,6 +154,7 @@ fn writer_1000_docs(bencher: Bencher) {
                 inputs: vec!["bench".into()],
                 workers: 1,
                 options: "{}".into(),
+                report: None,
             };
             let batch = sink.start_batch(&start).unwrap();
             (sink, batch, parse())

@@ -357,6 +357,7 @@ fn part_floors(dir: &Path, db: &Path, workers: usize, runs: usize) -> Vec<Measur
                 inputs: vec![dir.display().to_string()],
                 workers,
                 options: "{}".into(),
+                report: None,
             };
             let batch = sink.start_batch(&start).unwrap();
             let started = Instant::now();

@@ -193,10 +193,15 @@ pub struct ExecArgs {
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
     pub workers: Option<u16>,
 
-    /// Where to write the JSON report; "-" for stdout [default: batchimp-report-<batch>.json next
-    /// to a SQLite database, in the working folder for PostgreSQL].
+    /// Where to write the JSON report; "-" for stdout [default:
+    /// batchimp-report-<database>-<batch>.json next to a SQLite database, in the working folder
+    /// for PostgreSQL; resume and retry: where the batch's first run wrote it].
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// Write no JSON report (the ledger keeps everything: `batchimp report` shows it later).
+    #[arg(long, conflicts_with = "report")]
+    pub no_report: bool,
 
     /// No progress bar, and only failures on stderr: a run where nothing failed prints nothing
     /// (the summary line too is left out).
@@ -382,6 +387,13 @@ pub struct RunArgs {
     /// (without it, an unchanged size and modification time is taken as unchanged).
     #[arg(long, requires = "resume")]
     pub verify: bool,
+
+    /// Read every file again, as if new. Without it, a new batch leaves alone the files a
+    /// batch recorded before (imported, duplicate, failed or unsupported) whose path, size and
+    /// modification time are unchanged: they count as `seen`, are not recorded again, and an
+    /// old failure is not reported again (`batchimp retry` redoes it).
+    #[arg(long)]
+    pub recheck: bool,
 
     /// Walk, detect, parse and validate everything and write the report, but leave the
     /// database untouched: not even a ledger row (an absent SQLite file is not created).

@@ -19,10 +19,36 @@ use std::time::Duration;
 /// Where the JSON report goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportDest {
-    /// `batchimp-report-<batch>.json` beside the database.
+    /// `batchimp-report-<database>-<batch>.json` beside the database (see
+    /// [`crate::sink::Target::default_report`]).
     Default,
     Stdout,
     File(PathBuf),
+    /// `--no-report`.
+    None,
+}
+
+impl ReportDest {
+    /// As the ledger's `batches.report` stores it (`None` for the default path); a file by its
+    /// absolute path, so that `resume` finds it from the batch's working folder.
+    pub fn to_column(&self) -> Result<Option<String>> {
+        Ok(match self {
+            ReportDest::Default => None,
+            ReportDest::Stdout => Some(crate::ledger::REPORT_STDOUT.to_owned()),
+            ReportDest::None => Some(crate::ledger::REPORT_NONE.to_owned()),
+            ReportDest::File(p) => Some(std::path::absolute(p)?.display().to_string()),
+        })
+    }
+
+    /// What the ledger stored, back.
+    pub fn from_column(column: Option<&str>) -> ReportDest {
+        match column {
+            None => ReportDest::Default,
+            Some(crate::ledger::REPORT_STDOUT) => ReportDest::Stdout,
+            Some(crate::ledger::REPORT_NONE) => ReportDest::None,
+            Some(path) => ReportDest::File(PathBuf::from(path)),
+        }
+    }
 }
 
 /// The options that decide what a batch imports, stored with it (as JSON) so that `resume` and
@@ -135,6 +161,9 @@ pub struct ExecConfig {
     pub target: Target,
     pub workers: usize,
     pub report: ReportDest,
+    /// `--report` or `--no-report` was given: `resume` and `retry` use it rather than the
+    /// batch's own.
+    pub report_asked: bool,
     /// Draw a progress bar (stderr is a terminal and not `--quiet`).
     pub progress: bool,
     pub no_wait: bool,
@@ -158,6 +187,7 @@ impl ExecConfig {
             None => std::thread::available_parallelism().map_or(2, |n| n.get()),
         };
         let report = match &a.report {
+            None if a.no_report => ReportDest::None,
             None => ReportDest::Default,
             Some(p) if p.as_os_str() == "-" => ReportDest::Stdout,
             Some(p) => ReportDest::File(p.clone()),
@@ -183,6 +213,7 @@ impl ExecConfig {
             target: target(&a.db)?,
             workers,
             report,
+            report_asked: a.report.is_some() || a.no_report,
             progress: !a.quiet && std::io::stderr().is_terminal(),
             no_wait: a.no_wait,
             max_errors: if a.fail_fast { Some(1) } else { a.max_errors },

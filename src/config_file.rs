@@ -31,6 +31,13 @@ pub const DEFAULT_PATH: &str = "batchimp.toml";
 /// subcommands that read each table (`config` shows what `run` would use).
 const TABLES: &[(&str, &[&str])] = &[("run", &["run", "config"])];
 
+/// The subcommands that take only the database from the `[run]` table (its `db` and
+/// `schema`): they must find the database `run` used, whatever else the file sets for it.
+const DB_READERS: &[&str] = &["resume", "retry", "report", "list", "stats", "prune"];
+
+/// The options of `[run]` that name the database.
+const DB_OPTIONS: &[&str] = &["db", "schema"];
+
 /// The command line, parsed with the config file's defaults, and what `batchimp config` shows.
 #[derive(Debug)]
 pub struct Invocation {
@@ -111,11 +118,13 @@ pub fn parse(argv: Vec<OsString>) -> Result<Invocation> {
         .map(|(table, _)| *table)
         .collect();
     let explicit = first.get_one::<PathBuf>("config");
+    let db_only = DB_READERS.contains(&sub);
     // An explicit file is always read, so a wrong one is found whatever the subcommand; the
-    // default file only by the subcommands that use it, so a broken one never stops `report`.
+    // default file only by the subcommands that use it (a broken one stops `report` too, as
+    // it may name the database `report` should read).
     let file = match explicit {
         Some(path) => read(path, true)?,
-        None if !tables.is_empty() => read(Path::new(DEFAULT_PATH), false)?,
+        None if !tables.is_empty() || db_only => read(Path::new(DEFAULT_PATH), false)?,
         None => None,
     };
     let mut built = cli::command();
@@ -128,8 +137,11 @@ pub fn parse(argv: Vec<OsString>) -> Result<Invocation> {
     // them only when neither the command line nor the environment gives one.
     let given: Vec<&Entry> = entries
         .iter()
-        .filter(|(t, _)| tables.contains(t))
-        .flat_map(|(_, e)| e)
+        .flat_map(|(t, e)| e.iter().map(move |e| (*t, e)))
+        .filter(|(t, e)| {
+            tables.contains(t) || (db_only && *t == "run" && DB_OPTIONS.contains(&e.id.as_str()))
+        })
+        .map(|(_, e)| e)
         .collect();
     let default = |a: clap::Arg, entry: &Entry| a.default_values(entry.values.clone());
     let mut cmd = cli::command().color(color.clap());

@@ -231,6 +231,8 @@ pub struct PruneCandidate {
     pub status: String,
     /// Its failed files (the ledger's count).
     pub failed: u64,
+    /// Its report and working folder, for `prune` to remove the report too.
+    pub report: ReportColumn,
 }
 
 /// What `prune` removed (or, with `--dry-run`, would remove), and the old batches it kept.
@@ -248,6 +250,11 @@ pub struct Pruned {
     pub kept_failed: u64,
     /// Old batches kept because they hold the newest batch id or file id (at most two).
     pub kept_latest: u64,
+    /// The reports of the batches removed, for the command to remove from the disk.
+    #[serde(skip)]
+    pub reports: Vec<ReportColumn>,
+    /// Report files removed with their batches.
+    pub reports_removed: u64,
 }
 
 impl Prune {
@@ -271,6 +278,7 @@ impl Prune {
                 pruned.kept_failed += 1;
             } else {
                 pruned.batch_ids.push(b.id);
+                pruned.reports.push(b.report.clone());
             }
         }
         pruned.batch_ids.sort_unstable();
@@ -388,6 +396,9 @@ pub struct BatchInfo {
     pub unsupported: u64,
     /// Catalog rows rejected by validation, over every file of the batch.
     pub rows_rejected: u64,
+    /// Files an earlier batch recorded unchanged (same path, size and modification time):
+    /// neither read nor recorded by this one, and not in `files`.
+    pub seen: u64,
     /// Files the walk has found so far; the total once it has counted them all (`None` until
     /// then, or in ledgers older than the column).
     pub files_found: u64,
@@ -411,6 +422,26 @@ pub struct BatchInfo {
     pub options: String,
     /// The working folder the inputs are relative to.
     #[serde(skip)]
+    pub cwd: Option<String>,
+    /// Where the batch's report goes, as the ledger stores it (see [`ReportColumn`]); `None`
+    /// for the default path.
+    #[serde(skip)]
+    pub report: Option<String>,
+}
+
+/// The ledger's `batches.report` for a report on stdout.
+pub const REPORT_STDOUT: &str = "-";
+/// The ledger's `batches.report` for a batch run with `--no-report`.
+pub const REPORT_NONE: &str = "none";
+
+/// A pruned batch's report, as the ledger had it, to remove it from the disk too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportColumn {
+    pub batch_id: i64,
+    /// `batches.report`: an absolute path, [`REPORT_STDOUT`], [`REPORT_NONE`], or `None`
+    /// for the default path.
+    pub report: Option<String>,
+    /// The batch's working folder (a PostgreSQL batch's default report is there).
     pub cwd: Option<String>,
 }
 
@@ -484,6 +515,9 @@ impl Notification {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Totals {
     pub files: u64,
+    /// Files left alone as recorded before, unchanged (see [`BatchInfo::seen`]); not counted
+    /// in `files`.
+    pub seen: u64,
     /// Every status, zero included, so scripts can read `.totals.by_status.failed` directly.
     pub by_status: BTreeMap<String, u64>,
     /// Failed files by error type.

@@ -86,7 +86,7 @@ impl NewFile {
 
 /// Whether `path` names a device or a pipe the user means to write to: under `/dev` (where
 /// nobody but root plants links), or a FIFO or a character device itself, not through a link.
-fn is_device(path: &Path) -> bool {
+pub fn is_device(path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

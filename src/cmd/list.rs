@@ -10,7 +10,7 @@ use std::io::Write;
 
 pub fn list(args: ListArgs) -> Result<u8> {
     let target = crate::config::target(&args.db)?;
-    let mut sink = target.open_existing()?;
+    let mut sink = target.open_reader()?;
     let filter = BatchFilter {
         statuses: args.status,
         since: args.since.map(|w| w.at),

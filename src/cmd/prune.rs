@@ -1,14 +1,16 @@
-//! `batchimp prune`: remove old batches' ledger rows, never imported data. The choice of
-//! batches is [`Prune::select`]'s; the sink deletes them in one transaction.
+//! `batchimp prune`: remove old batches' ledger rows, never imported data, and their JSON
+//! reports. The choice of batches is [`Prune::select`]'s; the sink deletes them in one
+//! transaction, then their reports go.
 
 use super::EXIT_OK;
 use crate::cli::PruneArgs;
-use crate::ledger::{Prune, Pruned};
+use crate::ledger::{Prune, Pruned, REPORT_NONE, REPORT_STDOUT, ReportColumn};
 use crate::report::thousands;
-use crate::sink::{Retry, retrying};
+use crate::sink::{Retry, Target, retrying};
 use anyhow::Result;
 use serde::Serialize;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 /// `prune --json`.
 #[derive(Serialize)]
@@ -27,7 +29,8 @@ const RETRY: Retry = Retry {
 };
 
 pub fn prune(args: PruneArgs) -> Result<u8> {
-    let mut sink = crate::config::target(&args.db)?.open_existing()?;
+    let target = crate::config::target(&args.db)?;
+    let mut sink = target.open_existing()?;
     let prune = Prune {
         before: args.older_than.at,
         keep_failed: args.keep_failed,
@@ -35,9 +38,12 @@ pub fn prune(args: PruneArgs) -> Result<u8> {
     };
     // A busy database's retries are logged (`database_retry`) on stderr.
     crate::log::init(&crate::log::LogConfig::default())?;
-    let pruned = retrying(sink.as_mut(), RETRY, "prune the ledger", |s| {
+    let mut pruned = retrying(sink.as_mut(), RETRY, "prune the ledger", |s| {
         s.prune(&prune)
     })?;
+    if !pruned.dry_run {
+        pruned.reports_removed = remove_reports(&target, &pruned.reports);
+    }
     let when = match args.older_than.age {
         Some(_) => format!("older than {}", args.older_than.describe()),
         None => format!("ended before {}", args.older_than.describe()),
@@ -83,10 +89,57 @@ fn message(p: &Pruned, when: &str) -> String {
     if !kept.is_empty() {
         msg.push_str(&format!("; kept {}", kept.join(", ")));
     }
+    if p.reports_removed > 0 {
+        msg.push_str(&format!(
+            "; removed {} report{}",
+            thousands(p.reports_removed),
+            if p.reports_removed == 1 { "" } else { "s" }
+        ));
+    }
     if p.dry_run {
         msg.push_str("; nothing removed (--dry-run)");
     }
     msg
+}
+
+/// Remove the JSON reports of pruned batches; how many went. A report goes only while it is
+/// still that batch's (a file that starts as batchimp writes one, with its id), never a file
+/// put there since, nor what a link points to; one that cannot be removed stays, silently:
+/// the ledger is pruned either way.
+fn remove_reports(target: &Target, reports: &[ReportColumn]) -> u64 {
+    let mut removed = 0;
+    for r in reports {
+        let path = match r.report.as_deref() {
+            Some(REPORT_STDOUT | REPORT_NONE) => continue,
+            Some(path) => PathBuf::from(path),
+            // The default path: beside a SQLite file (from here, as the ledger's own path
+            // is), in the batch's working folder for PostgreSQL.
+            None => {
+                let name = target.default_report(Some(r.batch_id));
+                match (target, &r.cwd) {
+                    (Target::Sqlite(_), _) => name,
+                    (Target::Postgres(_), Some(cwd)) => Path::new(cwd).join(name),
+                    (Target::Postgres(_), None) => continue,
+                }
+            }
+        };
+        if is_report_of(&path, r.batch_id) && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Whether `path` is a regular file holding batch `id`'s JSON report.
+fn is_report_of(path: &Path, id: i64) -> bool {
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let expected = format!("{{\n  \"batch_id\": {id},\n");
+    let mut head = Vec::with_capacity(expected.len());
+    let read = std::fs::File::open(path)
+        .and_then(|f| f.take(expected.len() as u64).read_to_end(&mut head));
+    read.is_ok() && head == expected.as_bytes()
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::path::Path;
 
 pub fn report(args: ReportArgs) -> Result<u8> {
     let target = crate::config::target(&args.db)?;
-    let mut sink = target.open_existing()?;
+    let mut sink = target.open_reader()?;
     let group = match &args.group {
         Some(name) => Some(group_report(&target, name)?),
         None => None,

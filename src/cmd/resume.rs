@@ -5,7 +5,7 @@
 use super::report::resolve_batch;
 use super::run::execute;
 use crate::cli::ResumeArgs;
-use crate::config::{self, BatchOptions, ExecConfig};
+use crate::config::{self, BatchOptions, ExecConfig, ReportDest};
 use crate::source::{Filter, OriginSet, Recorded};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
@@ -53,6 +53,11 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
         std::env::set_current_dir(cwd)
             .with_context(|| format!("batch {batch} ran in {cwd}, which is gone"))?;
     }
+    if !exec.report_asked {
+        // The batch's report is rewritten where its first run wrote it.
+        exec.report = ReportDest::from_column(info.report.as_deref());
+    }
+    super::run::check_report(&exec)?;
     let inputs: Vec<PathBuf> = info.inputs.iter().map(PathBuf::from).collect();
     config::check_inputs(&inputs)?;
     let plan = config::plan(inputs, &options, &exec)?;
@@ -62,6 +67,7 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
             inputs: info.inputs.clone(),
             workers: exec.workers,
             options: info.options.clone(),
+            report: info.report.clone(),
         };
         return super::run::run_group(&exec, &plan, &start, group, crate::group::DEFAULT_LEASE);
     }
@@ -73,7 +79,7 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
         Filter::Only(with_archives(&failed))
     } else {
         Filter::Except {
-            recorded: sink.recorded_origins(batch, args.verify)?,
+            recorded: sink.recorded_origins(Some(batch), args.verify)?,
             verify: args.verify,
         }
     };

@@ -32,6 +32,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
             .collect(),
         workers: exec.workers,
         options: options.to_json(),
+        report: exec.report.to_column()?,
     };
     let plan = config::plan(args.inputs, &options, &exec)?;
     if exec.dry_run {
@@ -46,33 +47,52 @@ pub fn run(args: RunArgs) -> Result<u8> {
                 None
             }
         };
+        check_report(&exec)?;
         let mut sink = crate::sink::sqlite::Sqlite::in_memory(copy_of)?;
         let batch = sink.start_batch(&start)?;
         return execute(&exec, &plan, &mut sink, batch, &Filter::All);
     }
     if let Some(group) = &args.group {
+        check_report(&exec)?;
         return run_group(&exec, &plan, &start, group, args.lease);
     }
     let _lock = exec
         .target
         .lock_writer(exec.no_wait, &|m| eprintln!("{m}"))?;
     let mut sink = exec.target.open()?;
+    // After the database opened (its own error comes first), before a batch is started.
+    check_report(&exec)?;
     if args.resume {
         let cwd = std::env::current_dir()?.display().to_string();
         if let Some(batch) = sink.find_unfinished(&start, &cwd)? {
             eprintln!("batchimp: resuming batch {batch}");
+            let mut exec = exec.clone();
+            if let Some(info) = sink.batch(batch)?.filter(|_| !exec.report_asked) {
+                exec.report = ReportDest::from_column(info.report.as_deref());
+                check_report(&exec)?;
+            }
             let filter = Filter::Except {
-                recorded: sink.recorded_origins(batch, args.verify)?,
+                recorded: sink.recorded_origins(Some(batch), args.verify)?,
                 verify: args.verify,
             };
             sink.reopen_batch(batch)?;
             return execute(&exec, &plan, sink.as_mut(), batch, &filter);
         }
     }
+    // Files recorded before and unchanged are left alone (a cron job over an inbox that
+    // does not change), unless --recheck.
+    let filter = if args.recheck {
+        Filter::All
+    } else {
+        Filter::Unseen {
+            seen: sink.recorded_origins(None, false)?,
+            skipped: Default::default(),
+        }
+    };
     let batch = sink::retrying(sink.as_mut(), plan.db_retry(), "start a batch", |s| {
         s.start_batch(&start)
     })?;
-    execute(&exec, &plan, sink.as_mut(), batch, &Filter::All)
+    execute(&exec, &plan, sink.as_mut(), batch, &filter)
 }
 
 /// `run --group NAME` (and `resume --group NAME`): join the group (creating it and its batch
@@ -295,9 +315,16 @@ pub fn execute(
         }
         return Err(e);
     }
+    let seen = filter.seen();
+    if seen > 0 {
+        if progress.counts().files() == 0 && status == BatchStatus::Completed {
+            return nothing_new(exec, sink, batch, seen);
+        }
+        sink.set_seen(batch, seen)?;
+    }
     let untouched =
         was_complete && status == BatchStatus::Completed && progress.counts().files() == 0;
-    if untouched && exec.report == ReportDest::Default {
+    if untouched && !exec.report_asked {
         // Resuming a complete batch found every file recorded: its ledger and report stand.
         let info = sink
             .batch(batch)?
@@ -333,6 +360,30 @@ pub fn execute(
     Ok(exit_status(&info))
 }
 
+/// A new batch found only files recorded before, unchanged: it is removed again (the ledger,
+/// and the database, stay as they were), no report is written and nobody is notified; one
+/// line says so (none under `-q`: nothing needs a look), and the exit status is 0 — a
+/// failure reported before is not reported again.
+fn nothing_new(exec: &ExecConfig, sink: &mut dyn Sink, batch: i64, seen: u64) -> Result<u8> {
+    sink.forget_batch(batch)?;
+    let line = format!(
+        "batchimp: nothing new: 0 files, {seen} seen (recorded before, unchanged; --recheck reads them again)"
+    );
+    tracing::info!(
+        event = "batch_completed",
+        batch_id = batch,
+        status = "unchanged",
+        files = 0,
+        seen,
+        "{}",
+        line.trim_start_matches("batchimp: ")
+    );
+    if exec.log.plain_summary() && !exec.quiet {
+        eprintln!("{line}");
+    }
+    Ok(EXIT_OK)
+}
+
 /// Close the batch with `status`, notify the webhook and write the report: the batch as the
 /// ledger has it, and the report's path (`None` for stdout).
 fn close_batch(
@@ -349,7 +400,8 @@ fn close_batch(
     // it, and written after, so that it can say what came of the webhook.
     let out = open_report(exec, &info);
     if let Some(notifier) = exec.notify.as_ref().filter(|_| !exec.dry_run) {
-        let totals = sink.totals(batch)?;
+        let mut totals = sink.totals(batch)?;
+        totals.seen = info.seen;
         let mut summary = Summary::new(&info, &totals);
         summary.report = match &out {
             Ok(ReportOut::File(path, _)) => Some(
@@ -418,8 +470,12 @@ fn summary_line(info: &BatchInfo, report: Option<&PathBuf>, what: &str) -> Strin
     } else {
         0.0
     };
+    let seen = match info.seen {
+        0 => String::new(),
+        n => format!(", {n} seen"),
+    };
     let mut line = format!(
-        "batchimp: {what}batch {} {}: {} files, {} imported, {} duplicate, {} failed, {} unsupported in {seconds:.2} s ({rate:.0} files/s)",
+        "batchimp: {what}batch {} {}: {} files, {} imported, {} duplicate, {} failed, {} unsupported{seen} in {seconds:.2} s ({rate:.0} files/s)",
         info.batch_id,
         info.status,
         info.files,
@@ -514,10 +570,32 @@ fn notify_failed(
 }
 
 /// The report's destination, opened: a file created (its path can be named before it is
-/// written), or stdout.
+/// written), stdout, or nowhere (`--no-report`).
 enum ReportOut {
     Stdout,
     File(PathBuf, NewFile),
+    None,
+}
+
+/// Find a report that cannot be written before the batch starts, not once it has run: its
+/// file is created where it will go, and removed again. (A default report's name holds the
+/// batch id, not known yet: the folder is what is checked.) A device or a pipe the user
+/// named is left alone: opening a FIFO would wait for its reader, and closing it would end
+/// what the reader gets.
+pub fn check_report(exec: &ExecConfig) -> Result<()> {
+    let path = match &exec.report {
+        ReportDest::Stdout | ReportDest::None => return Ok(()),
+        ReportDest::File(p) => p.clone(),
+        ReportDest::Default => exec
+            .target
+            .default_report(Some(0).filter(|_| !exec.dry_run)),
+    };
+    if crate::new_file::is_device(&path) {
+        return Ok(());
+    }
+    NewFile::create(&path)
+        .map(drop)
+        .with_context(|| format!("cannot write report {}", path.display()))
 }
 
 /// Create the report's file where the user asked (nothing to do for stdout): a temporary file
@@ -525,15 +603,11 @@ enum ReportOut {
 fn open_report(exec: &ExecConfig, info: &BatchInfo) -> Result<ReportOut> {
     let path = match &exec.report {
         ReportDest::Stdout => return Ok(ReportOut::Stdout),
+        ReportDest::None => return Ok(ReportOut::None),
         ReportDest::File(p) => p.clone(),
-        ReportDest::Default if exec.dry_run => exec
-            .target
-            .report_dir()
-            .join("batchimp-dry-run-report.json"),
         ReportDest::Default => exec
             .target
-            .report_dir()
-            .join(format!("batchimp-report-{}.json", info.batch_id)),
+            .default_report(Some(info.batch_id).filter(|_| !exec.dry_run)),
     };
     let file = NewFile::create(&path)
         .with_context(|| format!("cannot write report {}", path.display()))?;
@@ -543,6 +617,7 @@ fn open_report(exec: &ExecConfig, info: &BatchInfo) -> Result<ReportOut> {
 /// Write the JSON report; the path written, `None` for stdout.
 fn write_report(out: ReportOut, sink: &mut dyn Sink, info: &BatchInfo) -> Result<Option<PathBuf>> {
     let (path, file) = match out {
+        ReportOut::None => return Ok(None),
         ReportOut::Stdout => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

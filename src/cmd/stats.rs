@@ -9,13 +9,15 @@ use anyhow::Result;
 use std::io::Write;
 
 pub fn stats(args: StatsArgs) -> Result<u8> {
-    let mut sink = crate::config::target(&args.db)?.open_existing()?;
+    let mut sink = crate::config::target(&args.db)?.open_reader()?;
     let since = args.since.map(|w| w.at);
     let stats = sink.stats(since)?;
     let batches = sink.batches(&BatchFilter {
         since,
         ..BatchFilter::default()
     })?;
+    let mut stats = stats;
+    stats.totals.seen = batches.iter().map(|b| b.seen).sum();
     let report = StatsReport::new(args.since.map(|w| w.rfc3339()), stats, &batches);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

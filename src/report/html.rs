@@ -1014,6 +1014,7 @@ mod tests {
             failed: 0,
             unsupported: 0,
             rows_rejected: 0,
+            seen: 0,
             files_found: files,
             files_total: Some(files),
             pending: None,
@@ -1024,6 +1025,7 @@ mod tests {
             group: None,
             options: String::new(),
             cwd: None,
+            report: None,
         }
     }
 

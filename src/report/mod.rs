@@ -28,7 +28,8 @@ pub fn write_json(
     batch: &BatchInfo,
     group: Option<&GroupReport>,
 ) -> Result<()> {
-    let totals = sink.totals(batch.batch_id)?;
+    let mut totals = sink.totals(batch.batch_id)?;
+    totals.seen = batch.seen;
     writeln!(out, "{{")?;
     writeln!(out, "  \"batch_id\": {},", batch.batch_id)?;
     if let Some(group) = group {
@@ -137,6 +138,13 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
         "  files    {}: {} imported, {} duplicate, {} failed, {} unsupported",
         batch.files, batch.imported, batch.duplicate, batch.failed, batch.unsupported
     )?;
+    if batch.seen > 0 {
+        writeln!(
+            out,
+            "  seen     {} (recorded before, unchanged: not read again)",
+            batch.seen
+        )?;
+    }
     if batch.finished_at.is_none() {
         writeln!(out, "  progress {}", progress_line(batch))?;
     }

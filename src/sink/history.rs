@@ -132,7 +132,7 @@ impl PruneSql {
         };
         PruneSql {
             candidates: format!(
-                "SELECT id, status, failed FROM batches
+                "SELECT id, status, failed, report, cwd FROM batches
                  WHERE coalesce(finished_at, started_at) < {} ORDER BY id{lock}",
                 d.param(1, ColType::Timestamp)
             ),

@@ -25,6 +25,9 @@ pub struct BatchStart {
     pub workers: usize,
     /// The options that change results, as JSON text.
     pub options: String,
+    /// Where its report goes, as `batches.report` stores it (see
+    /// [`crate::ledger::ReportColumn`]); `None` for the default path.
+    pub report: Option<String>,
 }
 
 /// A database batchimp imports into.
@@ -86,8 +89,15 @@ pub trait Sink {
     /// The latest batch not `completed` with exactly these inputs, options and working folder.
     fn find_unfinished(&mut self, start: &BatchStart, cwd: &str) -> Result<Option<i64>>;
     /// Origins already recorded in a batch, with size and modification time (and the digest
-    /// when `with_sha256`): what a resume skips.
-    fn recorded_origins(&mut self, batch: i64, with_sha256: bool) -> Result<OriginSet>;
+    /// when `with_sha256`): what a resume skips. With `None`, the files on disk (with a
+    /// modification time) that any batch recorded, each as its latest row has it: what a
+    /// new batch leaves alone as `seen`.
+    fn recorded_origins(&mut self, batch: Option<i64>, with_sha256: bool) -> Result<OriginSet>;
+    /// Record how many files the batch found `seen` (recorded before, unchanged).
+    fn set_seen(&mut self, batch: i64, seen: u64) -> Result<()>;
+    /// Remove a batch that recorded no file (a run that found nothing new), so that a cron
+    /// job over an unchanged inbox leaves the ledger as it was.
+    fn forget_batch(&mut self, batch: i64) -> Result<()>;
     /// Origins of a batch's failed files: what a retry redoes.
     fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>>;
     /// One batch's ledger row; `None` if there is no such batch.
@@ -348,6 +358,36 @@ impl Target {
         }
     }
 
+    /// A batch's report when none is named (`None`: a dry run's): named after the database
+    /// as well as the batch, so that two databases in one folder never write the same file —
+    /// `batchimp-report-fiscal.db-7.json` beside `fiscal.db`, and
+    /// `batchimp-report-erp.batchimp-7.json` (database and schema) in the working folder for
+    /// PostgreSQL.
+    pub fn default_report(&self, batch: Option<i64>) -> PathBuf {
+        let name = match self {
+            Target::Sqlite(db) => db
+                .file_name()
+                .map_or_else(|| "db".to_owned(), |n| n.to_string_lossy().into_owned()),
+            Target::Postgres(pg) => format!("{}.{}", pg.settings.dbname, pg.schema),
+        };
+        // Only what is safe in a file name on every system.
+        let name: String = name
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let file = match batch {
+            Some(id) => format!("batchimp-report-{name}-{id}.json"),
+            None => format!("batchimp-dry-run-report-{name}.json"),
+        };
+        self.report_dir().join(file)
+    }
+
     /// Open (creating and migrating when needed).
     pub fn open(&self) -> Result<Box<dyn Sink>> {
         match self {
@@ -361,15 +401,35 @@ impl Target {
     pub fn open_existing(&self) -> Result<Box<dyn Sink>> {
         match self {
             Target::Sqlite(path) => {
-                if !path.exists() {
-                    bail!(
-                        "no database at {} (import something first, or pass --db)",
-                        path.display()
-                    );
-                }
+                must_exist(path)?;
                 self.open()
             }
             Target::Postgres(pg) => Ok(Box::new(postgres::Postgres::open(pg, false)?)),
         }
     }
+
+    /// Open an existing database only to read its ledger (`report`, `list`, `stats`): a
+    /// SQLite file that may be read-only, in a folder that may be read-only, is never written
+    /// to, nor is anything created beside it.
+    pub fn open_reader(&self) -> Result<Box<dyn Sink>> {
+        match self {
+            Target::Sqlite(path) => {
+                must_exist(path)?;
+                Ok(Box::new(sqlite::Sqlite::open_reader(path)?))
+            }
+            Target::Postgres(_) => self.open_existing(),
+        }
+    }
+}
+
+/// A reading command's SQLite file must be there: a missing one is an error, not a new empty
+/// database.
+fn must_exist(path: &std::path::Path) -> Result<()> {
+    if !path.exists() {
+        bail!(
+            "no database at {} (import something first, or pass --db)",
+            path.display()
+        );
+    }
+    Ok(())
 }

@@ -35,6 +35,13 @@ pub static BATCHES: Table = Table {
         col("files_total", I),
         // What came of the --notify webhook (ledger::Notification as JSON); NULL without one.
         col("notification", T),
+        // Where the batch's JSON report goes, for resume, retry and prune: an absolute path,
+        // `-` for stdout, `none` for --no-report; NULL for the default path (see
+        // `Target::default_report`).
+        col("report", T),
+        // Files an earlier batch recorded with the same path, size and modification time:
+        // not read nor recorded again by this one (`run` without --recheck).
+        col("seen", I).default("0"),
     ],
     ..Table::BASE
 };

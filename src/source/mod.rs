@@ -195,6 +195,13 @@ pub enum Filter {
     },
     /// Retry: only these (failed) files, each replacing its ledger row.
     Only(OriginSet),
+    /// A new batch (`run` without `--recheck`): a file an earlier batch recorded with the same
+    /// size and modification time is `seen` — neither read nor recorded — and counted in
+    /// `skipped`. ZIP members, which have no modification time of their own, are always read.
+    Unseen {
+        seen: OriginSet,
+        skipped: std::sync::atomic::AtomicU64,
+    },
 }
 
 /// What the walk does with one origin.
@@ -211,6 +218,15 @@ impl Filter {
             Filter::All => true,
             Filter::Except { recorded, .. } => !recorded.contains(origin),
             Filter::Only(set) => set.contains(origin),
+            Filter::Unseen { .. } => true,
+        }
+    }
+
+    /// How many files were left alone as `seen` (see [`Filter::Unseen`]).
+    pub fn seen(&self) -> u64 {
+        match self {
+            Filter::Unseen { skipped, .. } => skipped.load(std::sync::atomic::Ordering::Relaxed),
+            _ => 0,
         }
     }
 
@@ -220,6 +236,7 @@ impl Filter {
             Filter::All => false,
             Filter::Except { recorded, .. } => recorded.contains(origin),
             Filter::Only(set) => set.contains(origin),
+            Filter::Unseen { .. } => false,
         }
     }
 
@@ -234,6 +251,13 @@ impl Filter {
                     Take::No
                 }
             }
+            Filter::Unseen { seen, skipped } => match seen.get(origin) {
+                Some(r) if r.mtime.is_some() && stat() == (r.size, r.mtime) => {
+                    skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    Take::No
+                }
+                _ => Take::Yes,
+            },
             Filter::Except { recorded, verify } => match recorded.get(origin) {
                 None => Take::Yes,
                 Some(r) if r.mtime.is_some() && stat() != (r.size, r.mtime) => Take::Yes,

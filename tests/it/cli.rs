@@ -159,7 +159,7 @@ fn color_follows_the_flag_and_no_color() {
     let env = Env::new();
     let run = |args: &[&str], no_color: bool| {
         let mut cmd = env.cmd();
-        cmd.args(["run", &fixture("nfe/broken-empty.xml"), "-q"])
+        cmd.args(["run", &fixture("nfe/broken-empty.xml"), "-q", "--recheck"])
             .args(env.db_args())
             .args(args);
         if no_color {

@@ -409,3 +409,141 @@ fn config_never_prints_the_webhook_token() {
         }
     }
 }
+
+/// `[run]`'s `db` and `schema` as a `batchimp.toml` gives them (issue 29, item 7).
+fn db_config(env: &Env) -> String {
+    let args = env.db_args();
+    let mut toml = String::from("[run]\n");
+    for pair in args.chunks(2) {
+        let key = pair[0].trim_start_matches("--");
+        toml.push_str(&format!("{key} = {:?}\n", pair[1]));
+    }
+    toml
+}
+
+crate::helpers::db_test! {
+/// Issue 29, item 7: every command finds the database `run` used through `batchimp.toml`,
+/// not `batchimp.db` in the working folder.
+fn every_command_reads_the_files_db_and_schema(db) {
+    let env = Env::on(db);
+    fs::create_dir_all(env.path("in")).unwrap();
+    fs::copy(fixture("nfe/nfe-v4-authorized.xml"), env.path("in/ok.xml")).unwrap();
+    fs::copy(fixture("nfe/broken-malformed.xml"), env.path("in/bad.xml")).unwrap();
+    fs::write(env.path("batchimp.toml"), db_config(&env)).unwrap();
+    let run = env.cmd().args(["run", "in", "-q"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run).1);
+    assert!(!env.path("batchimp.db").exists());
+    for args in [
+        &["report", "--json"][..],
+        &["list", "--json"],
+        &["stats", "--json"],
+        &["prune", "--older-than", "1d", "--dry-run"],
+        &["retry", "latest", "-q", "--report", "retry.json"],
+        &["resume", "latest", "-q", "--report", "resume.json"],
+    ] {
+        let out = env.cmd().args(args).output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(
+            !stderr.contains("no database"),
+            "{args:?} looked elsewhere: {stderr}"
+        );
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {stderr}"
+        );
+        if args[0] == "report" {
+            let report: Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(report["batch_id"], 1);
+            assert_eq!(report["totals"]["by_status"]["failed"], 1);
+        }
+        if args[0] == "list" {
+            let list: Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(list.as_array().unwrap().len(), 1, "{stdout}");
+        }
+    }
+    let retried: Value =
+        serde_json::from_str(&fs::read_to_string(env.path("retry.json")).unwrap()).unwrap();
+    assert_eq!(retried["batch_id"], 1);
+    assert!(!env.path("batchimp.db").exists(), "no database made where none was asked for");
+}
+}
+
+/// Issue 29, item 7: an auditor's read-only copy of the database, in a read-only folder:
+/// `report`, `list`, `stats` and `run --dry-run` read it and write nothing there.
+#[cfg(unix)]
+#[test]
+fn reading_commands_work_on_a_read_only_copy() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    fs::create_dir_all(env.path("in")).unwrap();
+    fs::copy(fixture("nfe/nfe-v4-authorized.xml"), env.path("in/ok.xml")).unwrap();
+    fs::copy(fixture("nfe/nfce-model65.xml"), env.path("in/other.xml")).unwrap();
+    let run = env.run(&["in/ok.xml"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    fs::create_dir_all(env.path("audit")).unwrap();
+    fs::copy(env.db(), env.path("audit/copy.db")).unwrap();
+    let mode = |p: &str, m: u32| fs::set_permissions(env.path(p), fs::Permissions::from_mode(m));
+    mode("audit/copy.db", 0o444).unwrap();
+    mode("audit", 0o555).unwrap();
+    // Root writes through permissions: the commands run as nobody then (the workspace opened
+    // to them for reading).
+    let root = fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    let root = root.unwrap_or(false);
+    if root {
+        mode("", 0o755).unwrap();
+        for p in ["in", "in/ok.xml", "in/other.xml"] {
+            mode(p, if p == "in" { 0o755 } else { 0o644 }).unwrap();
+        }
+    }
+    let listing = || {
+        let mut names: Vec<String> = fs::read_dir(env.path("audit"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let as_auditor = |args: &[&str]| {
+        let mut cmd = env.cmd();
+        if root {
+            let bin = assert_cmd::cargo::cargo_bin("batchimp");
+            let mut wrapped = std::process::Command::new("setpriv");
+            wrapped
+                .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+                .arg(bin)
+                .args(args)
+                .args(["--db", "audit/copy.db"])
+                .current_dir(env.dir.path());
+            for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("BATCHIMP_")) {
+                wrapped.env_remove(k);
+            }
+            return wrapped.output().unwrap();
+        }
+        cmd.args(args)
+            .args(["--db", "audit/copy.db"])
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["report", "--json"][..],
+        &["report"],
+        &["list"],
+        &["stats", "--json"],
+        &["run", "in", "--dry-run", "--report", "-", "-q"],
+    ] {
+        let out = as_auditor(args);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        if args[0] == "run" {
+            let report: Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(entry(&report, "ok.xml")["status"], "duplicate", "{stdout}");
+            assert_eq!(entry(&report, "other.xml")["status"], "imported");
+        }
+        if args == ["report", "--json"] {
+            let report: Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(report["totals"]["by_status"]["imported"], 1);
+        }
+        assert_eq!(listing(), ["copy.db"], "{args:?} wrote beside the copy");
+    }
+    mode("audit", 0o755).unwrap();
+}

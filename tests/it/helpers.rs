@@ -147,7 +147,8 @@ impl Env {
         cmd
     }
 
-    /// `batchimp run ARGS... --db test.db --report report.json -q`.
+    /// `batchimp run ARGS... --db test.db --report report.json -q --recheck`: every file read,
+    /// even one an earlier run recorded unchanged (tests of duplicates run a file twice).
     pub fn run(&self, args: &[&str]) -> Run {
         let report = self.path("report.json");
         let _ = std::fs::remove_file(&report);
@@ -159,6 +160,7 @@ impl Env {
             .arg("--report")
             .arg(&report)
             .arg("-q")
+            .arg("--recheck")
             .output()
             .expect("runs");
         let report = std::fs::read_to_string(&report)

@@ -103,7 +103,12 @@ fn quiet_runs_print_nothing_unless_something_failed_and_log_files_take_the_lines
     for _ in 0..2 {
         let out = env
             .cmd()
-            .args(["run", &fixture("nfe/broken-empty.xml"), "--log-file"])
+            .args([
+                "run",
+                &fixture("nfe/broken-empty.xml"),
+                "--recheck",
+                "--log-file",
+            ])
             .arg(&log)
             .args(["--log-format", "json"])
             .args(env.db_args())

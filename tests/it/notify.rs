@@ -318,7 +318,7 @@ fn credentials_in_the_url_are_never_shown_or_stored(db) {
     let from_env = env
         .cmd()
         .env("BATCHIMP_NOTIFY", &url)
-        .args(["run", &good, "-q", "--report", "-"])
+        .args(["run", &good, "-q", "--recheck", "--report", "-"])
         .args(env.db_args())
         .output()
         .unwrap();

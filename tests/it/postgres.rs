@@ -356,7 +356,7 @@ fn tls_require_encrypts_and_verify_full_checks_the_certificate() {
     let ssl_used = |env: &Env, url: &str| {
         let out = env
             .cmd()
-            .args(["run", &fixture, "--db", url, "-q"])
+            .args(["run", &fixture, "--db", url, "-q", "--recheck"])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{url}: {}", stderr(&out));

@@ -731,12 +731,17 @@ fn summary_line_and_default_report_path(db) {
         ),
         "{err}"
     );
-    assert!(err.contains("report: batchimp-report-1.json"), "{err}");
+    // Named after the database: `batchimp.db`, or PostgreSQL's database and schema.
+    let name = match env.db_args().get(3) {
+        Some(schema) => format!("batchimp-report-batchimp.{schema}-1.json"),
+        None => "batchimp-report-batchimp.db-1.json".to_owned(),
+    };
+    assert!(err.contains(&format!("report: {name}")), "{err}");
     // The default database (SQLite) and report land in the working directory; on PostgreSQL
     // the report has no database file to sit beside, so the working directory it is too.
     assert_eq!(env.path("batchimp.db").exists(), !env.is_postgres());
     let report: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(env.path("batchimp-report-1.json")).unwrap())
+        serde_json::from_str(&fs::read_to_string(env.path(&name)).unwrap())
             .unwrap();
     assert_eq!(report["batch_id"], 1);
     assert_eq!(report["workers"], 2);

@@ -38,7 +38,7 @@ fn reports_replace_a_planted_link() {
     let nfe = fixture("nfe/nfe-v4-authorized.xml");
     let json = |text: String| -> serde_json::Value { serde_json::from_str(&text).unwrap() };
     // The default report path, beside the database.
-    let default = env.path("batchimp-report-1.json");
+    let default = env.path("batchimp-report-test.db-1.json");
     let report = written_over_a_link(&env, &default, &["run".as_ref(), nfe.as_ref()]);
     assert_eq!(json(report)["batch_id"], 1);
     // --report FILE.
@@ -46,6 +46,7 @@ fn reports_replace_a_planted_link() {
     let args = [
         "run".as_ref(),
         nfe.as_ref(),
+        "--recheck".as_ref(),
         "--report".as_ref(),
         named.as_os_str(),
     ];
@@ -67,7 +68,12 @@ fn reports_replace_a_planted_link() {
     names.sort();
     assert_eq!(
         names,
-        ["batchimp-report-1.json", "page.html", "r.json", "victim"]
+        [
+            "batchimp-report-test.db-1.json",
+            "page.html",
+            "r.json",
+            "victim"
+        ]
     );
 }
 

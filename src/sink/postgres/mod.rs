@@ -430,6 +430,7 @@ impl Postgres {
             failed: n(10),
             unsupported: n(11),
             rows_rejected: n(12),
+            seen: row.get::<_, Option<i64>>(19).unwrap_or(0) as u64,
             files_found: row.get::<_, Option<i64>>(15).unwrap_or(0) as u64,
             files_total: row.get::<_, Option<i64>>(16).map(|n| n as u64),
             pending: None,
@@ -439,16 +440,25 @@ impl Postgres {
             options: row.get(13),
             cwd: row.get(14),
             notification: Notification::from_column(row.get(17)),
+            report: row.get(18),
             group: None,
         }
         .with_progress(&crate::time::now_rfc3339())
+    }
+
+    /// One statement with text parameters, in a transaction of its own.
+    fn execute_one(&mut self, sql: &str, params: &[Option<String>]) -> Result<()> {
+        self.in_tx(|c| {
+            c.query_typed(sql, &texts(params))?;
+            Ok(())
+        })
     }
 
     fn batch_sql() -> String {
         format!(
             "SELECT id, status, inputs, workers, {}, {}, processing_time_seconds, files,
                 imported, duplicate, failed, unsupported, rows_rejected, options, cwd,
-                files_found, files_total, notification
+                files_found, files_total, notification, report, seen
              FROM batches",
             timestamp("started_at"),
             timestamp("finished_at")
@@ -538,11 +548,12 @@ impl Sink for Postgres {
             Some(start.workers.to_string()),
             Some(start.options.clone()),
             cwd,
+            start.report.clone(),
         ];
         self.in_tx(|c| {
             let row = c.query_typed_one(
-                "INSERT INTO batches (status, started_at, inputs, workers, options, cwd)
-                 VALUES ($1, $2::timestamptz, $3, $4::bigint, $5, $6) RETURNING id",
+                "INSERT INTO batches (status, started_at, inputs, workers, options, cwd, report)
+                 VALUES ($1, $2::timestamptz, $3, $4::bigint, $5, $6, $7) RETURNING id",
                 &texts(&params),
             )?;
             Ok(row.get(0))
@@ -699,14 +710,10 @@ impl Sink for Postgres {
     }
 
     fn set_notification(&mut self, batch: i64, notification: &Notification) -> Result<()> {
-        let params = [Some(batch.to_string()), Some(notification.to_json())];
-        self.in_tx(|c| {
-            c.query_typed(
-                "UPDATE batches SET notification = $2 WHERE id = $1::bigint",
-                &texts(&params),
-            )?;
-            Ok(())
-        })
+        self.execute_one(
+            "UPDATE batches SET notification = $2 WHERE id = $1::bigint",
+            &[Some(batch.to_string()), Some(notification.to_json())],
+        )
     }
 
     fn reopen_batch(&mut self, batch: i64) -> Result<()> {
@@ -740,16 +747,19 @@ impl Sink for Postgres {
         })
     }
 
-    fn recorded_origins(&mut self, batch: i64, with_sha256: bool) -> Result<OriginSet> {
-        let sql = if with_sha256 {
-            "SELECT origin, size, mtime, sha256 FROM files WHERE batch_id = $1::bigint"
-        } else {
-            "SELECT origin, size, mtime, NULL::text FROM files WHERE batch_id = $1::bigint"
+    fn recorded_origins(&mut self, batch: Option<i64>, with_sha256: bool) -> Result<OriginSet> {
+        let sha256 = if with_sha256 { "sha256" } else { "NULL::text" };
+        // Every batch's: in id order, so that a file's latest row is the one kept.
+        let which = match batch {
+            Some(_) => "batch_id = $1::bigint",
+            None => "mtime IS NOT NULL AND $1::bigint IS NULL ORDER BY id",
         };
-        let batch = batch.to_string();
+        let sql = format!("SELECT origin, size, mtime, {sha256} FROM files WHERE {which}");
+        let batch = batch.map(|b| b.to_string());
         self.in_tx(|c| {
             let mut set = OriginSet::default();
-            let mut rows = c.query_typed_raw(sql, [(&batch as &(dyn ToSql + Sync), Type::TEXT)])?;
+            let mut rows =
+                c.query_typed_raw(&sql, [(&batch as &(dyn ToSql + Sync), Type::TEXT)])?;
             while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
                 let recorded = Recorded {
                     size: r.get::<_, i64>(1) as u64,
@@ -760,6 +770,21 @@ impl Sink for Postgres {
             }
             Ok(set)
         })
+    }
+
+    fn set_seen(&mut self, batch: i64, seen: u64) -> Result<()> {
+        self.execute_one(
+            "UPDATE batches SET seen = $2::bigint WHERE id = $1::bigint",
+            &[Some(batch.to_string()), Some(seen.to_string())],
+        )
+    }
+
+    fn forget_batch(&mut self, batch: i64) -> Result<()> {
+        self.execute_one(
+            "DELETE FROM batches WHERE id = $1::bigint
+                AND NOT EXISTS (SELECT 1 FROM files WHERE batch_id = $1::bigint)",
+            &[Some(batch.to_string())],
+        )
     }
 
     fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>> {
@@ -843,6 +868,11 @@ impl Sink for Postgres {
                     id: r.get(0),
                     status: r.get(1),
                     failed: r.get::<_, i64>(2) as u64,
+                    report: crate::ledger::ReportColumn {
+                        batch_id: r.get(0),
+                        report: r.get(3),
+                        cwd: r.get(4),
+                    },
                 })
                 .collect();
             let latest = c.query_typed_one(sql.latest, &[])?;

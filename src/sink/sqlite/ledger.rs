@@ -20,6 +20,7 @@ impl Sqlite {
             failed: row.get("failed")?,
             unsupported: row.get("unsupported")?,
             rows_rejected: row.get("rows_rejected")?,
+            seen: row.get::<_, Option<u64>>("seen")?.unwrap_or(0),
             files_found: row.get::<_, Option<u64>>("files_found")?.unwrap_or(0),
             files_total: row.get("files_total")?,
             pending: None,
@@ -30,6 +31,7 @@ impl Sqlite {
             group: None,
             options: row.get("options")?,
             cwd: row.get("cwd")?,
+            report: row.get("report")?,
         }
         .with_progress(&crate::time::now_rfc3339()))
     }
@@ -106,6 +108,11 @@ impl Sqlite {
                         id: r.get(0)?,
                         status: r.get(1)?,
                         failed: r.get::<_, i64>(2)? as u64,
+                        report: crate::ledger::ReportColumn {
+                            batch_id: r.get(0)?,
+                            report: r.get(3)?,
+                            cwd: r.get(4)?,
+                        },
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;

@@ -71,9 +71,7 @@ impl Sqlite {
                 .filter(|p| !p.exists())
                 .collect();
             let mut read = || -> rusqlite::Result<()> {
-                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                let src = Connection::open_with_flags(path, flags)?;
+                let src = open_for_reading(path)?;
                 rusqlite::backup::Backup::new(&src, &mut conn)?.run_to_completion(
                     1024,
                     std::time::Duration::ZERO,
@@ -95,8 +93,30 @@ impl Sqlite {
         Sqlite::with_connection(conn, Path::new(":memory:"))
     }
 
-    fn with_connection(conn: Connection, path: &Path) -> Result<Sqlite> {
-        let mut db = Sqlite {
+    /// The database at `path` for reading only (`report`, `list`, `stats` on an auditor's
+    /// read-only copy): nothing is written, not even a schema upgrade, and nothing is made
+    /// beside it.
+    pub fn open_reader(path: &Path) -> Result<Sqlite> {
+        let conn = open_for_reading(path)
+            .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+        let mut db = Sqlite::bare(conn, path);
+        db.prepare_tables();
+        let current: i64 = db
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .with_context(|| format!("cannot read SQLite database {}", path.display()))?;
+        if current != schema::version(&Dialect::Sqlite.ddl()) {
+            anyhow::bail!(
+                "SQLite database {} was written by another batchimp version, and it cannot be \
+                 upgraded where it is (it is read-only): open a writable copy",
+                path.display()
+            );
+        }
+        Ok(db)
+    }
+
+    fn bare(conn: Connection, path: &Path) -> Sqlite {
+        Sqlite {
             db: held::Db::new(conn, |_| HashMap::new()),
             path: path.to_owned(),
             docs: HashMap::new(),
@@ -107,7 +127,24 @@ impl Sqlite {
             counted: false,
             hooks: HashMap::new(),
             walk: Walk::default(),
-        };
+        }
+    }
+
+    /// Per document table, the statements that find, enrich and delete a stored copy.
+    fn prepare_tables(&mut self) {
+        for table in format::all_tables() {
+            if !table.primary_key.is_empty() {
+                self.docs
+                    .insert(table.name, DocSql::new(table, Dialect::Sqlite));
+            }
+            let hooks = table.after_write.iter();
+            let rendered = hooks.map(|h| (h.reads, h.render("= ?1"))).collect();
+            self.hooks.insert(table.name, rendered);
+        }
+    }
+
+    fn with_connection(conn: Connection, path: &Path) -> Result<Sqlite> {
+        let mut db = Sqlite::bare(conn, path);
         db.migrate()
             .with_context(|| format!("cannot prepare SQLite database {}", path.display()))?;
         Ok(db)
@@ -119,15 +156,7 @@ impl Sqlite {
             .busy_timeout(std::time::Duration::from_secs(5))?;
         self.conn().set_prepared_statement_cache_capacity(64);
         let ddl = Dialect::Sqlite.ddl();
-        for table in format::all_tables() {
-            if !table.primary_key.is_empty() {
-                self.docs
-                    .insert(table.name, DocSql::new(table, Dialect::Sqlite));
-            }
-            let hooks = table.after_write.iter();
-            let rendered = hooks.map(|h| (h.reads, h.render("= ?1"))).collect();
-            self.hooks.insert(table.name, rendered);
-        }
+        self.prepare_tables();
         // The schema is only written when it changed, so opening a database another program is
         // writing to needs no lock. The version is a hash of the DDL itself.
         let version = schema::version(&ddl);
@@ -190,6 +219,41 @@ impl Sqlite {
     }
 }
 
+/// A read-only connection to the database at `path`. A WAL database is read through its
+/// `-shm` index, which a reader creates when it is absent; in a folder nobody may write to
+/// (an auditor's copy) that fails, and the file is then opened as immutable. That is safe
+/// there: a writer would have had to create its `-wal`, `-shm` and lock files in that same
+/// folder, so no batchimp can be writing to it.
+fn open_for_reading(path: &Path) -> rusqlite::Result<Connection> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    match conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)) {
+        Ok(_) => Ok(conn),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if matches!(
+                e.code,
+                rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen
+            ) =>
+        {
+            drop(conn);
+            // A URI names the file: `%`, `?` and `#` in the path are escaped.
+            let mut uri = String::from("file:");
+            for c in path.to_string_lossy().chars() {
+                match c {
+                    '%' => uri.push_str("%25"),
+                    '?' => uri.push_str("%3f"),
+                    '#' => uri.push_str("%23"),
+                    c => uri.push(c),
+                }
+            }
+            uri.push_str("?immutable=1");
+            Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl Sqlite {
     fn conn(&self) -> &Connection {
         self.db.borrow_owner()
@@ -246,15 +310,16 @@ impl Sink for Sqlite {
             .ok()
             .map(|p| p.display().to_string());
         self.conn().execute(
-            "INSERT INTO batches (status, started_at, inputs, workers, options, cwd)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO batches (status, started_at, inputs, workers, options, cwd, report)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 BatchStatus::Running.as_str(),
                 crate::time::now_rfc3339(),
                 serde_json::to_string(&start.inputs)?,
                 start.workers as i64,
                 start.options,
-                cwd
+                cwd,
+                start.report
             ],
         )?;
         Ok(self.conn().last_insert_rowid())
@@ -389,14 +454,16 @@ impl Sink for Sqlite {
             .optional()?)
     }
 
-    fn recorded_origins(&mut self, batch: i64, with_sha256: bool) -> Result<OriginSet> {
+    fn recorded_origins(&mut self, batch: Option<i64>, with_sha256: bool) -> Result<OriginSet> {
         let mut set = OriginSet::default();
-        let sql = if with_sha256 {
-            "SELECT origin, size, mtime, sha256 FROM files WHERE batch_id = ?1"
-        } else {
-            "SELECT origin, size, mtime, NULL FROM files WHERE batch_id = ?1"
+        let sha256 = if with_sha256 { "sha256" } else { "NULL" };
+        // Every batch's: in id order, so that a file's latest row is the one kept.
+        let which = match batch {
+            Some(_) => "batch_id = ?1",
+            None => "mtime IS NOT NULL AND ?1 IS NULL ORDER BY id",
         };
-        let mut stmt = self.conn().prepare(sql)?;
+        let sql = format!("SELECT origin, size, mtime, {sha256} FROM files WHERE {which}");
+        let mut stmt = self.conn().prepare(&sql)?;
         let mut rows = stmt.query([batch])?;
         while let Some(r) = rows.next()? {
             let recorded = Recorded {
@@ -407,6 +474,23 @@ impl Sink for Sqlite {
             set.insert(r.get_ref(0)?.as_str()?, recorded);
         }
         Ok(set)
+    }
+
+    fn set_seen(&mut self, batch: i64, seen: u64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE batches SET seen = ?2 WHERE id = ?1",
+            params![batch, seen as i64],
+        )?;
+        Ok(())
+    }
+
+    fn forget_batch(&mut self, batch: i64) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM batches WHERE id = ?1
+                AND NOT EXISTS (SELECT 1 FROM files WHERE batch_id = ?1)",
+            [batch],
+        )?;
+        Ok(())
     }
 
     fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>> {
