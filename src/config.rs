@@ -9,11 +9,12 @@ use crate::log::LogConfig;
 use crate::notify::{Notifier, Webhook};
 use crate::pipeline::Plan;
 use crate::sink::Target;
-use crate::source::{Limits, WalkOptions};
+use crate::source::{Limits, OwnFiles, WalkOptions};
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where the JSON report goes.
@@ -185,6 +186,7 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Res
                 retries: opts.retries,
                 ..Limits::default()
             },
+            own: Arc::new(own_files(exec)),
         },
         parse: ParseOptions {
             allow_invalid_keys: opts.allow_invalid_keys,
@@ -208,6 +210,27 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Res
         file_timeout: Duration::from_millis(opts.file_timeout_ms),
         on_conflict: opts.on_conflict,
     })
+}
+
+/// The files this run writes, which its walk leaves alone: the SQLite database and its
+/// companions, the reports (the default ones beside the database too, from earlier runs) and
+/// the log file. A dry run writes nothing to the database, but its file is batchimp's all the
+/// same.
+fn own_files(exec: &ExecConfig) -> OwnFiles {
+    let db = match &exec.target {
+        Target::Sqlite(path) => Some(path.as_path()),
+        Target::Postgres(_) => None,
+    };
+    let report = match &exec.report {
+        ReportDest::File(path) => Some(path.as_path()),
+        ReportDest::Default | ReportDest::Stdout => None,
+    };
+    OwnFiles::new(
+        db,
+        &exec.target.report_dir(),
+        report,
+        exec.log.file.as_deref(),
+    )
 }
 
 /// Every input must exist before a batch starts.

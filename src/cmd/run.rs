@@ -96,7 +96,7 @@ pub fn run_group(
             "--max-errors and --fail-fast stop one process, not a group; gate on `batchimp report --group {name}` instead"
         );
     }
-    let listing = crate::group::listing(&plan.inputs, plan.walk);
+    let listing = crate::group::listing(&plan.inputs, plan.walk.clone());
     let mut sink = exec.target.open()?;
     let mut group = crate::group::Group::connect(pg, name, lease)?;
     let retries = plan.walk.limits.retries;

@@ -14,6 +14,7 @@ mod cfdi;
 mod cli;
 mod config;
 mod corpus;
+mod defaults;
 mod flood;
 mod fuzz;
 mod group;
