@@ -77,3 +77,69 @@ fn runs_in_the_folder_they_write_to_never_import_their_own_files() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("own files"), "{err}");
 }
+
+/// Item 4: `-q` quiets the terminal, not `--log-file`. The README's cron line (`-q
+/// --log-format json --log-file ...`) logged nothing on a good run and only `file_failed` on a
+/// bad one: a collector could not tell "ran fine" from "never ran". The file keeps the start,
+/// the end and the failures whatever `-q` does to stderr, in JSON and in text.
+#[test]
+fn quiet_runs_still_log_their_start_and_end_to_the_log_file() {
+    let env = Env::new();
+    let good = env.path("boas");
+    fs::create_dir(&good).unwrap();
+    fs::copy(fixture("nfe/nfce-model65.xml"), good.join("nota.xml")).unwrap();
+    let json = env.path("batchimp.jsonl");
+    let text = env.path("batchimp.log");
+    for (input, code) in [
+        (good.display().to_string(), 0),
+        (fixture("nfe/broken-empty.xml"), 1),
+    ] {
+        for (log, format) in [(&json, "json"), (&text, "text")] {
+            let out = env
+                .cmd()
+                .args(["run", &input, "-q", "--log-format", format, "--log-file"])
+                .arg(log)
+                .args(env.db_args())
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(code));
+            // The terminal stays quiet on a good run.
+            if code == 0 {
+                assert!(
+                    out.stderr.is_empty(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+    }
+    let events: Vec<String> = fs::read_to_string(&json)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["event"].as_str().unwrap().to_owned()
+        })
+        .filter(|e| e.starts_with("batch_") || e == "file_failed")
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "batch_started",
+            "batch_completed",
+            "batch_started",
+            "file_failed",
+            "batch_completed"
+        ]
+    );
+    let text = fs::read_to_string(&text).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.contains("own files")).collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert!(lines[0].contains("batch 2 started: "), "{text}");
+    assert!(
+        lines[1].contains("batch 2 completed: 1 files, 0 imported, 1 duplicate"),
+        "{text}"
+    );
+    assert!(lines[3].contains("failed: "), "{text}");
+    assert!(lines[4].contains("batch 4 completed: 1 files"), "{text}");
+}
