@@ -623,9 +623,13 @@ fn map_names_unknown_headers_and_require_makes_fields_mandatory(db) {
     let other = env.path("sem-registro.csv");
     std::fs::write(&other, "sku;nome;preco\nB-1;Álcool 70%;9,90\n").unwrap();
 
-    // Without the map, no header names a SKU: not a catalog.
+    // Without the map, no header names a SKU: a catalog that almost matches, which says
+    // which --map fixes it (issue 29).
     let run = env.run(&[csv.to_str().unwrap()]);
-    assert_eq!(run.file("fornecedor-x.csv")["status"], "unsupported");
+    let f = run.file("fornecedor-x.csv");
+    assert_eq!(f["error_type"], "catalog_missing_column", "{f}");
+    let fix = "--map 'Ref. Fornecedor=sku'";
+    assert!(f["error"].as_str().unwrap().contains(fix), "{f}");
 
     let run = env.run(&[
         csv.to_str().unwrap(),

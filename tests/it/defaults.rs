@@ -22,6 +22,14 @@ fn listed(report: &std::path::Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A folder `name` in the workspace holding one NFC-e, `nota.xml`.
+fn folder_with_one_nota(env: &Env, name: &str) -> std::path::PathBuf {
+    let dir = env.path(name);
+    fs::create_dir(&dir).unwrap();
+    fs::copy(fixture("nfe/nfce-model65.xml"), dir.join("nota.xml")).unwrap();
+    dir
+}
+
 /// Item 1: `cd inbox && batchimp run . ; batchimp run .` — the database, its lock and journal
 /// files, the reports and the log batchimp wrote there are never walked, so each run sees the
 /// one document and nothing else (it used to fail on `batchimp.db.lock` as `empty_file` and
@@ -29,9 +37,7 @@ fn listed(report: &std::path::Path) -> Vec<(String, String)> {
 #[test]
 fn runs_in_the_folder_they_write_to_never_import_their_own_files() {
     let env = Env::new();
-    let inbox = env.path("inbox");
-    fs::create_dir(&inbox).unwrap();
-    fs::copy(fixture("nfe/nfce-model65.xml"), inbox.join("nota.xml")).unwrap();
+    let inbox = folder_with_one_nota(&env, "inbox");
     let expected = [
         ("./nota.xml", "imported"),
         ("./nota.xml", "duplicate"),
@@ -85,9 +91,7 @@ fn runs_in_the_folder_they_write_to_never_import_their_own_files() {
 #[test]
 fn quiet_runs_still_log_their_start_and_end_to_the_log_file() {
     let env = Env::new();
-    let good = env.path("boas");
-    fs::create_dir(&good).unwrap();
-    fs::copy(fixture("nfe/nfce-model65.xml"), good.join("nota.xml")).unwrap();
+    let good = folder_with_one_nota(&env, "boas");
     let json = env.path("batchimp.jsonl");
     let text = env.path("batchimp.log");
     for (input, code) in [
@@ -142,4 +146,97 @@ fn quiet_runs_still_log_their_start_and_end_to_the_log_file() {
     );
     assert!(lines[3].contains("failed: "), "{text}");
     assert!(lines[4].contains("batch 4 completed: 1 files"), "{text}");
+}
+
+/// Item 5: a header with two of SKU, name and price was a silent `unsupported` with exit 0. It
+/// fails as `catalog_missing_column`, naming the missing column and the `--map` that fixes it
+/// (CSV and workbook), and `--map` then imports it; headers from real shops' and ERPs'
+/// templates are known.
+#[test]
+fn catalogs_that_almost_match_say_which_column_is_missing() {
+    let env = Env::new();
+    fs::write(
+        env.path("erp.csv"),
+        "Código;Descrição;Preço de Venda\n1;Arroz 5kg;25,90\n",
+    )
+    .unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, cell) in ["sku", "name", "custo"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *cell).unwrap();
+    }
+    sheet.write_string(1, 0, "B1").unwrap();
+    sheet.write_string(1, 1, "Feijão").unwrap();
+    sheet.write_number(1, 2, 7.5).unwrap();
+    fs::write(env.path("loja.xlsx"), book.save_to_buffer().unwrap()).unwrap();
+    // Real templates' headers import as they are.
+    fs::write(
+        env.path("shop.csv"),
+        "sku,name,sell_price,Stock Quantity\nS1,Café,12.50,4\n",
+    )
+    .unwrap();
+    fs::write(
+        env.path("bling.csv"),
+        "Código do produto;Descrição do Produto;Preço de Venda\nP1;Açúcar;4,75\n",
+    )
+    .unwrap();
+
+    let run = env.run(&["erp.csv", "loja.xlsx", "shop.csv", "bling.csv"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    for (file, fix) in [
+        ("erp.csv", "--map 'Descrição=name'"),
+        ("loja.xlsx", "--map 'custo=price'"),
+    ] {
+        let f = run.file(file);
+        assert_eq!(f["status"], "failed", "{f}");
+        assert_eq!(f["error_type"], "catalog_missing_column", "{f}");
+        let error = f["error"].as_str().unwrap();
+        assert!(error.contains(file) && error.contains(fix), "{error}");
+    }
+    for file in ["shop.csv", "bling.csv"] {
+        assert_eq!(run.file(file)["status"], "imported", "{}", run.file(file));
+    }
+    assert_eq!(
+        env.rows("SELECT sku, name, price, stock FROM product ORDER BY sku"),
+        [
+            [
+                Some("P1".to_owned()),
+                Some("Açúcar".to_owned()),
+                Some("4.75".to_owned()),
+                None
+            ],
+            [
+                Some("S1".to_owned()),
+                Some("Café".to_owned()),
+                Some("12.5".to_owned()),
+                Some("4".to_owned())
+            ],
+        ]
+    );
+
+    // The --map the message names imports them.
+    let run = env.run(&[
+        "erp.csv",
+        "loja.xlsx",
+        "--map",
+        "Descrição=name",
+        "--map",
+        "custo=price",
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        env.rows("SELECT sku, name, price FROM product WHERE sku IN ('1', 'B1') ORDER BY sku"),
+        [
+            [
+                Some("1".to_owned()),
+                Some("Arroz 5kg".to_owned()),
+                Some("25.9".to_owned())
+            ],
+            [
+                Some("B1".to_owned()),
+                Some("Feijão".to_owned()),
+                Some("7.5".to_owned())
+            ],
+        ]
+    );
 }
