@@ -114,6 +114,8 @@ pub struct ExecConfig {
     pub no_wait: bool,
     /// Stop taking files after this many failures (`--max-errors`, `--fail-fast`).
     pub max_errors: Option<u64>,
+    /// `--fail-fast` (rather than `--max-errors`) set `max_errors`, for saying which stopped it.
+    pub fail_fast: bool,
     /// `run --dry-run`: the batch goes into a database in memory.
     pub dry_run: bool,
     pub log: LogConfig,
@@ -158,6 +160,7 @@ impl ExecConfig {
             progress: !a.quiet && std::io::stderr().is_terminal(),
             no_wait: a.no_wait,
             max_errors: if a.fail_fast { Some(1) } else { a.max_errors },
+            fail_fast: a.fail_fast,
             dry_run: false,
             log: LogConfig {
                 format: a.log_format,

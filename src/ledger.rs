@@ -598,8 +598,8 @@ impl RowCounts {
     /// `20 rows: 12 created, 3 updated, 2 unchanged, 0 duplicate in file, 3 rejected`.
     pub fn describe(&self) -> String {
         format!(
-            "{} rows: {} created, {} updated, {} unchanged, {} duplicate in file, {} rejected",
-            self.rows + self.rows_rejected,
+            "{}: {} created, {} updated, {} unchanged, {} duplicate in file, {} rejected",
+            crate::report::counted(self.rows + self.rows_rejected, "row"),
             self.rows_created,
             self.rows_updated,
             self.rows_unchanged,

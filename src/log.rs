@@ -57,6 +57,12 @@ impl LogConfig {
         }
     }
 
+    /// Whether an event at `level` is printed on stderr as a text line (`batchimp: ...`): then
+    /// a line the same as the event's is not printed a second time.
+    pub fn text_on_stderr(&self, level: Level) -> bool {
+        self.file.is_none() && self.format == LogFormat::Text && level <= self.level()
+    }
+
     /// Whether the end-of-run summary line goes to stderr as plain text too: not when JSON
     /// lines go there (the `batch_completed` event is the summary).
     pub fn plain_summary(&self) -> bool {

@@ -107,10 +107,14 @@ fn quiet_worker_panics() {
     }));
 }
 
-/// `batchimp report --json | head` ends quietly.
+/// `batchimp report --json | head` ends quietly. serde_json keeps the write's error inside its
+/// own (its `source` skips it), so it is asked for the kind too.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    let broken = Some(std::io::ErrorKind::BrokenPipe);
     e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        c.downcast_ref::<std::io::Error>().map(std::io::Error::kind) == broken
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == broken
     })
 }

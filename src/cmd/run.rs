@@ -11,7 +11,7 @@ use crate::notify::{Notifier, Summary};
 use crate::pipeline::{self, Ended, Plan, Scope};
 use crate::printable::escape;
 use crate::progress::Progress;
-use crate::report;
+use crate::report::{self, counted};
 use crate::sink::{self, BatchStart, Sink, Target};
 use crate::source::Filter;
 use anyhow::{Context, Result};
@@ -259,10 +259,13 @@ pub fn execute(
         ""
     };
     let line = summary_line(&info, report_path.as_ref(), what);
-    log_end(&info, status, &line, report_path.as_ref());
-    // cron-friendly: under -q, a run where nothing failed prints nothing.
+    let logged = log_end(&info, status, &line, report_path.as_ref());
+    // cron-friendly: under -q, a run where nothing failed prints nothing. The line is printed
+    // once: not again when the batch's last log event (`-v`, or a warning: stopped,
+    // cancelled) printed it on stderr already.
     let needs_a_look = exit_status(&info) != EXIT_OK || status != BatchStatus::Completed;
-    if exec.log.plain_summary() && (!exec.quiet || needs_a_look) {
+    if exec.log.plain_summary() && (!exec.quiet || needs_a_look) && !exec.log.text_on_stderr(logged)
+    {
         eprintln!("{}", escape(&line));
     }
     if status == BatchStatus::Cancelled {
@@ -270,9 +273,14 @@ pub fn execute(
         return Ok(EXIT_INTERRUPTED);
     }
     if status == BatchStatus::Stopped {
+        let option = match exec.max_errors {
+            _ if exec.fail_fast => "--fail-fast".to_owned(),
+            Some(n) => format!("--max-errors {n}"),
+            None => "--max-errors".to_owned(),
+        };
         eprintln!(
-            "batchimp: batch {batch} stopped after {} failed files (--max-errors); finish it with: {resume_hint}",
-            info.failed
+            "batchimp: batch {batch} stopped after {} ({option}); finish it with: {resume_hint}",
+            counted(info.failed, "failed file")
         );
         return Ok(EXIT_FILES_FAILED);
     }
@@ -317,8 +325,13 @@ fn close_batch(
 }
 
 /// The batch's last log event: `batch_completed`, `batch_cancelled` or `batch_stopped`, with
-/// its counts.
-fn log_end(info: &BatchInfo, status: BatchStatus, line: &str, report: Option<&PathBuf>) {
+/// its counts. Its level, for telling whether it was printed.
+fn log_end(
+    info: &BatchInfo,
+    status: BatchStatus,
+    line: &str,
+    report: Option<&PathBuf>,
+) -> tracing::Level {
     let message = line.trim_start_matches("batchimp: ");
     let report = report.map(|p| p.display().to_string());
     macro_rules! end {
@@ -344,6 +357,10 @@ fn log_end(info: &BatchInfo, status: BatchStatus, line: &str, report: Option<&Pa
         BatchStatus::Stopped => end!(warn, "batch_stopped"),
         _ => end!(info, "batch_completed"),
     }
+    match status {
+        BatchStatus::Cancelled | BatchStatus::Stopped => tracing::Level::WARN,
+        _ => tracing::Level::INFO,
+    }
 }
 
 /// 1 when a file failed or a catalog row was rejected: something needs a look.
@@ -365,17 +382,18 @@ fn summary_line(info: &BatchInfo, report: Option<&PathBuf>, what: &str) -> Strin
         0.0
     };
     let mut line = format!(
-        "batchimp: {what}batch {} {}: {} files, {} imported, {} duplicate, {} failed, {} unsupported in {seconds:.2} s ({rate:.0} files/s)",
+        "batchimp: {what}batch {} {}: {}, {} imported, {} duplicate, {} failed, {} unsupported in {seconds:.2} s ({rate:.0} files/s)",
         info.batch_id,
         info.status,
-        info.files,
+        counted(info.files, "file"),
         info.imported,
         info.duplicate,
         info.failed,
         info.unsupported
     );
     if info.rows_rejected > 0 {
-        line.push_str(&format!("; {} catalog rows rejected", info.rows_rejected));
+        let rejected = counted(info.rows_rejected, "catalog row");
+        line.push_str(&format!("; {rejected} rejected"));
     }
     if let Some(path) = report {
         line.push_str(&format!("; report: {}", path.display()));

@@ -261,7 +261,7 @@ fn a_changed_catalog_counts_its_rows_created_updated_unchanged_and_repeated(db) 
     );
     assert_eq!(
         f["warning"],
-        "1 of 6 rows rejected (catalog_missing_name: 1); 1 rows replaced by a later row with the \
+        "1 of 6 rows rejected (catalog_missing_name: 1); 1 row replaced by a later row with the \
          same SKU; see rejected_rows"
     );
     assert_eq!(
@@ -762,7 +762,7 @@ fn the_progress_bar_moves_with_a_streaming_catalogs_rows_and_fits_the_terminal()
 }
 
 /// Terminal text without its escape sequences (`ESC [ ... letter`).
-fn without_escapes(s: &str) -> String {
+pub(crate) fn without_escapes(s: &str) -> String {
     let mut out = String::new();
     let mut chars = s.chars();
     while let Some(c) = chars.next() {

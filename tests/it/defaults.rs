@@ -141,11 +141,11 @@ fn quiet_runs_still_log_their_start_and_end_to_the_log_file() {
     assert_eq!(lines.len(), 5, "{text}");
     assert!(lines[0].contains("batch 2 started: "), "{text}");
     assert!(
-        lines[1].contains("batch 2 completed: 1 files, 0 imported, 1 duplicate"),
+        lines[1].contains("batch 2 completed: 1 file, 0 imported, 1 duplicate"),
         "{text}"
     );
     assert!(lines[3].contains("failed: "), "{text}");
-    assert!(lines[4].contains("batch 4 completed: 1 files"), "{text}");
+    assert!(lines[4].contains("batch 4 completed: 1 file,"), "{text}");
 }
 
 /// Item 5: a header with two of SKU, name and price was a silent `unsupported` with exit 0. It
@@ -239,4 +239,148 @@ fn catalogs_that_almost_match_say_which_column_is_missing() {
             ],
         ]
     );
+}
+
+/// `command` run by `sh` in a pseudo-terminal `columns` wide (made by `script`), in `dir`: its
+/// exit status and its screen as lines, escape sequences removed. `None` without `script`.
+fn in_a_terminal(
+    dir: &std::path::Path,
+    columns: usize,
+    command: &str,
+) -> Option<(i32, Vec<String>)> {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` to make a terminal");
+        return None;
+    }
+    let out = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("stty cols {columns}; {command}"),
+            "/dev/null",
+        ])
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env("BATCHIMP", assert_cmd::cargo::cargo_bin("batchimp"))
+        .output()
+        .expect("script runs");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    let lines = screen
+        .split(['\r', '\n'])
+        .map(crate::catalog::without_escapes)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    Some((out.status.code().unwrap(), lines))
+}
+
+/// `entrada/`, holding `n` empty files: each fails at once (`empty_file`).
+fn folder_of_empty_files(env: &Env, n: usize) -> std::path::PathBuf {
+    let dir = env.path("entrada");
+    fs::create_dir(&dir).unwrap();
+    for i in 0..n {
+        fs::write(dir.join(format!("vazio-{i:04}.xml")), "").unwrap();
+    }
+    dir
+}
+
+/// How many of `lines` contain `needle`.
+fn count(lines: &[String], needle: &str) -> usize {
+    lines.iter().filter(|l| l.contains(needle)).count()
+}
+
+/// Item 9, on a terminal 80 columns wide: the progress bar's failed count is never the part
+/// cut off; the summary line prints once (under `-v`, `--max-errors` and `--fail-fast` too);
+/// `--fail-fast` says so; one file is "1 file".
+#[test]
+fn the_terminal_shows_failures_first_and_the_summary_once() {
+    let env = Env::new();
+    folder_of_empty_files(&env, 4000);
+    let Some((code, lines)) =
+        in_a_terminal(env.dir.path(), 80, "$BATCHIMP run entrada -j 1 --db b.db")
+    else {
+        return;
+    };
+    assert_eq!(code, 1, "{lines:#?}");
+    let frames: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains(" files ") && l.contains(" | "))
+        // Frames drawn before the first file is done have no counts yet.
+        .filter(|l| l.split(" | ").nth(1).is_some_and(|c| !c.trim().is_empty()))
+        .collect();
+    assert!(!frames.is_empty(), "no progress bar drawn: {lines:#?}");
+    for f in &frames {
+        assert!(f.trim_end().chars().count() <= 80, "{f:?}");
+        // What a narrow terminal cuts is the end of the line: the failed count comes first.
+        let counts = f.split(" | ").nth(1).unwrap();
+        let first = counts.split(", ").next().unwrap();
+        assert!(
+            first.ends_with(" failed"),
+            "the failed count not first: {f:?}"
+        );
+    }
+    assert_eq!(
+        count(&lines, "batch 1 completed: 4000 files"),
+        1,
+        "{lines:#?}"
+    );
+
+    // -v, --max-errors, --fail-fast: one summary line each; one file is "1 file".
+    fs::write(env.path("um.xml"), "").unwrap();
+    let (_, lines) = in_a_terminal(
+        env.dir.path(),
+        80,
+        "$BATCHIMP run um.xml -v --db c.db; $BATCHIMP run entrada --max-errors 2 -j 1 --db d.db; \
+         $BATCHIMP run entrada --fail-fast -j 1 --db e.db",
+    )
+    .unwrap();
+    assert_eq!(
+        count(&lines, "batch 1 completed: 1 file, 0 imported"),
+        1,
+        "{lines:#?}"
+    );
+    assert_eq!(count(&lines, "batch 1 stopped: "), 2, "{lines:#?}");
+    assert_eq!(
+        count(&lines, "failed files (--max-errors 2); finish it with"),
+        1,
+        "{lines:#?}"
+    );
+    assert_eq!(
+        count(&lines, "stopped after 1 failed file (--fail-fast)"),
+        1,
+        "{lines:#?}"
+    );
+}
+
+/// Item 9: a reader that closes the pipe early (`report --json | head -1`) ends batchimp
+/// quietly, with exit status 0, as ripgrep does.
+#[test]
+fn a_closed_pipe_ends_quietly_with_0() {
+    let env = Env::new();
+    let dir = folder_of_empty_files(&env, 1500);
+    assert_eq!(env.run(&[dir.to_str().unwrap()]).code(), 1);
+    for args in [
+        &["report", "--json"][..],
+        &["report", "--html", "-"],
+        &["stats", "--json"],
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("batchimp"))
+            .args(args)
+            .args(env.db_args())
+            .current_dir(env.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `head -c 1`: one byte read, then the pipe closed.
+        let mut stdout = child.stdout.take().unwrap();
+        std::io::Read::read_exact(&mut stdout, &mut [0u8]).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
 }
