@@ -217,9 +217,10 @@ pub struct ExecArgs {
     #[arg(long, conflicts_with = "max_errors")]
     pub fail_fast: bool,
     /// When the batch ends (completed, failed or cancelled), POST its summary as JSON to this
-    /// http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s
-    /// apart or as Retry-After says); a webhook that stays down prints a warning and never
-    /// changes the exit status. User info and query string are never shown or stored.
+    /// http(s) URL. Retried on 429, 5xx (not 501, 505), connection errors and timeouts (4
+    /// attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a
+    /// warning and never changes the exit status. User info and query string are never shown
+    /// or stored.
     #[arg(
         long,
         env = "BATCHIMP_NOTIFY",
@@ -440,7 +441,9 @@ pub struct ListArgs {
     #[command(flatten)]
     pub db: DbArg,
 
-    /// Only batches with this status (repeatable, or comma-separated).
+    /// Only batches with this status (repeatable, or comma-separated). The batch's own status:
+    /// `failed` lists batches a fatal error (the database) stopped; a completed batch may still
+    /// hold failed files, counted in its FAILED column.
     #[arg(long, value_enum, value_name = "STATUS", value_delimiter = ',')]
     pub status: Vec<BatchStatus>,
 

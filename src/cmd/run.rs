@@ -5,7 +5,7 @@ use super::{EXIT_FILES_FAILED, EXIT_OK};
 use crate::cli::RunArgs;
 use crate::config::{self, BatchOptions, ExecConfig, ReportDest};
 use crate::interrupt::{self, EXIT_INTERRUPTED};
-use crate::ledger::{BatchInfo, BatchStatus, Notification, Status, Totals};
+use crate::ledger::{BatchInfo, BatchStatus, Notification, RowCounts, Status, Totals};
 use crate::new_file::NewFile;
 use crate::notify::{Notifier, Summary};
 use crate::pipeline::{self, Ended, Plan, Scope};
@@ -169,7 +169,12 @@ pub fn run_group(
     };
     let line = format!(
         "{}; this member ({}): {} files, {} imported, {} duplicate, {} failed, {} unsupported; {} database round trips to coordinate",
-        summary_line(&info, report_path.as_ref(), &format!("group {name}: ")),
+        summary_line(
+            &info,
+            None,
+            report_path.as_ref(),
+            &format!("group {name}: ")
+        ),
         group.member,
         mine.files(),
         mine.imported,
@@ -249,7 +254,7 @@ pub fn execute(
             .batch(batch)?
             .context("the batch vanished from the ledger")?;
         eprintln!("batchimp: batch {batch} is complete; nothing to do");
-        eprintln!("{}", escape(&summary_line(&info, None, "")));
+        eprintln!("{}", escape(&summary_line(&info, None, None, "")));
         return Ok(exit_status(&info));
     }
     let (info, report_path) = close_batch(exec, sink, batch, status)?;
@@ -258,7 +263,8 @@ pub fn execute(
     } else {
         ""
     };
-    let line = summary_line(&info, report_path.as_ref(), what);
+    let rows = sink.totals(batch)?.rows;
+    let line = summary_line(&info, Some(&rows), report_path.as_ref(), what);
     let logged = log_end(&info, status, &line, report_path.as_ref());
     // cron-friendly: under -q, a run where nothing failed prints nothing. The line is printed
     // once: not again when the batch's last log event (`-v`, or a warning: stopped,
@@ -374,7 +380,13 @@ fn exit_status(info: &BatchInfo) -> u8 {
 
 /// `batchimp: batch 3 completed: ...`, `what` said before `batch` (`dry run, nothing
 /// written: `, `group NAME: `).
-fn summary_line(info: &BatchInfo, report: Option<&PathBuf>, what: &str) -> String {
+/// `rows`: the batch's catalog rows, said when a catalog was read (`None`: not said).
+fn summary_line(
+    info: &BatchInfo,
+    rows: Option<&RowCounts>,
+    report: Option<&PathBuf>,
+    what: &str,
+) -> String {
     let seconds = info.processing_time_seconds.unwrap_or(0.0);
     let rate = if seconds > 0.0 {
         info.files as f64 / seconds
@@ -391,6 +403,15 @@ fn summary_line(info: &BatchInfo, report: Option<&PathBuf>, what: &str) -> Strin
         info.failed,
         info.unsupported
     );
+    if let Some(r) = rows.filter(|r| r.rows > 0) {
+        line.push_str(&format!(
+            "; catalog rows: {} created, {} updated, {} unchanged",
+            r.rows_created, r.rows_updated, r.rows_unchanged
+        ));
+        if r.rows_duplicate_in_file > 0 {
+            line.push_str(&format!(", {} duplicate in file", r.rows_duplicate_in_file));
+        }
+    }
     if info.rows_rejected > 0 {
         let rejected = counted(info.rows_rejected, "catalog row");
         line.push_str(&format!("; {rejected} rejected"));

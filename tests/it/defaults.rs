@@ -384,3 +384,35 @@ fn a_closed_pipe_ends_quietly_with_0() {
         assert!(err.is_empty(), "{args:?}: {err}");
     }
 }
+
+/// Item 11: the run's summary line says what a catalog did to the products: created, updated,
+/// unchanged.
+#[test]
+fn the_summary_line_shows_a_catalogs_created_and_updated_rows() {
+    let env = Env::new();
+    let csv = env.path("precos.csv");
+    for (arroz, said) in [
+        ("10.00", "3 created, 0 updated, 0 unchanged"),
+        ("11.00", "0 created, 1 updated, 2 unchanged"),
+    ] {
+        let text = format!("sku,name,price\nA,Arroz,{arroz}\nB,Feijão,8.00\nC,Café,15.00\n");
+        fs::write(&csv, text).unwrap();
+        let out = env.on_db(&["run", csv.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(err.contains(&format!("; catalog rows: {said}")), "{err}");
+    }
+}
+
+/// Item 11: `list --status failed` says whose status it is (the batch's, not its files').
+#[test]
+fn list_help_explains_batch_status_against_failed_files() {
+    let out = Env::new().cmd().args(["list", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout).replace('\n', " ");
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("a completed batch may still hold failed files"),
+        "{help}"
+    );
+    assert!(help.contains("stopped"), "{help}");
+}
