@@ -110,7 +110,7 @@ _batchimp() {
 
     case "${cmd}" in
         batchimp)
-            opts="-h -V --color --config --help --version run resume retry report list stats prune template man completions config help"
+            opts="-h -V --color --config --help --version run resume report list stats prune template man completions retry config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -276,7 +276,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__help)
-            opts="run resume retry report list stats prune template man completions config help"
+            opts="run resume report list stats prune template man completions retry config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -678,7 +678,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__retry)
-            opts="-j -q -v -h -V --group --verify --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
+            opts="-j -q -v -h -V --group --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --verify --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -416,3 +416,73 @@ fn list_help_explains_batch_status_against_failed_files() {
     );
     assert!(help.contains("stopped"), "{help}");
 }
+
+/// Item 10: help a person reads. `run -h` fits a screen, under headings, with examples, and
+/// `--help` has the rest; `retry` does not offer resume's `--verify`; bare `batchimp` prints a
+/// short usage (exit 2); `batchimp fixtures/` says to run `batchimp run fixtures/`; man pages
+/// have EXAMPLES, EXIT STATUS, ENVIRONMENT and FILES.
+#[test]
+fn help_fits_a_screen_and_points_the_way() {
+    let env = Env::new();
+    let help = |args: &[&str]| {
+        let out = env.cmd().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let short = help(&["run", "-h"]);
+    assert!(
+        short.lines().count() <= 60,
+        "{} lines:\n{short}",
+        short.lines().count()
+    );
+    for heading in [
+        "Inputs:",
+        "Database:",
+        "Catalogs:",
+        "PDFs and scans:",
+        "Limits:",
+        "Output:",
+        "Examples:",
+    ] {
+        assert!(
+            short.lines().any(|l| l == heading),
+            "{heading} in:\n{short}"
+        );
+    }
+    assert!(short.contains("batchimp run inbox/ -q --resume"), "{short}");
+    assert!(
+        !short.contains("--ocr-lang"),
+        "a rare option, for --help: {short}"
+    );
+    let long = help(&["run", "--help"]);
+    for rare in ["--ocr-lang", "--notify-ca", "--follow-links", "Examples:"] {
+        assert!(long.contains(rare), "{rare} in --help");
+    }
+    assert!(!help(&["retry", "--help"]).contains("--verify"));
+    assert!(help(&["resume", "--help"]).contains("--verify"));
+
+    let out = env.cmd().output().unwrap();
+    let usage = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{usage}");
+    assert!(usage.starts_with("Usage: batchimp"), "{usage}");
+    assert!(usage.lines().count() <= 12, "{usage}");
+    assert!(usage.contains("batchimp run inbox/"), "{usage}");
+
+    fs::create_dir(env.path("fixtures")).unwrap();
+    let out = env.cmd().arg("fixtures/").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("\n  batchimp run fixtures/\n"), "{err}");
+    // A word that is not there is still clap's "unrecognized subcommand".
+    let out = env.cmd().arg("rnu").output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("batchimp run rnu"));
+
+    let sections =
+        ["EXAMPLES", "EXIT STATUS", "ENVIRONMENT", "FILES"].map(|s| format!(".SH {s}\n"));
+    for page in [&["man"][..], &["man", "run"], &["man", "report"]] {
+        let man = help(page);
+        let missing: Vec<&String> = sections.iter().filter(|s| !man.contains(*s)).collect();
+        assert!(missing.is_empty(), "{missing:?} not in {page:?}");
+    }
+    assert!(help(&["man", "run"]).contains(".B batchimp run inbox/\n"));
+}
