@@ -486,3 +486,33 @@ fn help_fits_a_screen_and_points_the_way() {
     }
     assert!(help(&["man", "run"]).contains(".B batchimp run inbox/\n"));
 }
+
+/// Item 11: `files_done` never exceeds `files_total`. The walk's count takes a ZIP that is not
+/// named `.zip` as one file; each of its members is a file done.
+#[test]
+fn files_done_never_exceeds_files_total() {
+    let env = Env::new();
+    let mut zip = zip::ZipWriter::new(fs::File::create(env.path("notas.dat")).unwrap());
+    for name in ["a.xml", "b.xml", "c.xml"] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(
+            &mut zip,
+            &fs::read(fixture("nfe/nfce-model65.xml")).unwrap(),
+        )
+        .unwrap();
+    }
+    zip.finish().unwrap();
+    let run = env.run(&["notas.dat"]);
+    let r = run.report();
+    assert_eq!(r["files_done"], 3, "{r}");
+    assert_eq!(
+        (&r["files_total"], &r["files_found"]),
+        (&3.into(), &3.into()),
+        "{r}"
+    );
+    assert_eq!(
+        (&r["pending"], &r["progress_percentage"]),
+        (&0.into(), &100.0.into())
+    );
+}
