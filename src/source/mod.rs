@@ -39,7 +39,7 @@ use std::time::Duration;
 pub struct Item {
     /// `path/to/file.xml`, or `archive.zip!/inner/file.xml` for a ZIP member.
     pub origin: String,
-    /// Size in bytes as found on disk or in the archive.
+    /// Size in bytes: on disk, or inflated from the archive (never a member's claimed size).
     pub size: u64,
     pub data: Result<Vec<u8>, FileError>,
     /// Transient read errors overcome by retrying.

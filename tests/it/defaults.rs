@@ -516,3 +516,39 @@ fn files_done_never_exceeds_files_total() {
         (&0.into(), &100.0.into())
     );
 }
+
+/// Item 11: a file's `size` is the bytes read. A ZIP bomb claims gigabytes and is refused before
+/// they are inflated: its size was the claim, summed into the HTML report's "size".
+#[test]
+fn a_zip_members_size_is_the_bytes_read_not_its_claim() {
+    let env = Env::new();
+    let nota = fs::read(fixture("nfe/nfce-model65.xml")).unwrap();
+    for (name, nested) in [("bomba.zip", false), ("caixa.zip", true)] {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut bytes);
+        let opts = zip::write::SimpleFileOptions::default();
+        zip.start_file("zeros.xml", opts).unwrap();
+        std::io::Write::write_all(&mut zip, &vec![0u8; 8 << 20]).unwrap();
+        zip.start_file("nota.xml", opts).unwrap();
+        std::io::Write::write_all(&mut zip, &nota).unwrap();
+        zip.finish().unwrap();
+        let bytes = bytes.into_inner();
+        if nested {
+            // Inside another ZIP: read in memory by a worker, not from disk.
+            let mut outer = zip::ZipWriter::new(fs::File::create(env.path(name)).unwrap());
+            outer.start_file("dentro.zip", opts).unwrap();
+            std::io::Write::write_all(&mut outer, &bytes).unwrap();
+            outer.finish().unwrap();
+        } else {
+            fs::write(env.path(name), bytes).unwrap();
+        }
+    }
+    let run = env.run(&["bomba.zip", "caixa.zip"]);
+    for prefix in ["bomba.zip!/", "caixa.zip!/dentro.zip!/"] {
+        let bomb = run.file(&format!("{prefix}zeros.xml"));
+        assert_eq!(bomb["error_type"], "zip_bomb", "{bomb}");
+        assert_eq!(bomb["size"], 0, "nothing inflated: {bomb}");
+        let good = run.file(&format!("{prefix}nota.xml"));
+        assert_eq!(good["size"], nota.len(), "{good}");
+    }
+}
