@@ -110,7 +110,7 @@ _batchimp() {
 
     case "${cmd}" in
         batchimp)
-            opts="-h -V --color --config --help --version run resume report list stats prune template man completions retry config help"
+            opts="-h -V --color --config --help --version run resume report list stats prune retry man completions template config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -132,18 +132,18 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__completions)
-            opts="-h -V --color --config --help --version bash elvish fish powershell zsh"
+            opts="-h -V --config --color --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -276,7 +276,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__help)
-            opts="run resume report list stats prune template man completions retry config help"
+            opts="run resume report list stats prune retry man completions template config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,18 +514,18 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__man)
-            opts="-h -V --color --config --help --version"
+            opts="-h -V --config --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -904,18 +904,18 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__template)
-            opts="-h -V --color --config --help --version catalog help"
+            opts="-h -V --config --color --help --version catalog help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -926,7 +926,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__template__subcmd__catalog)
-            opts="-h -V --xlsx --lang --color --config --help --version"
+            opts="-h -V --xlsx --lang --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -938,10 +938,6 @@ _batchimp() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

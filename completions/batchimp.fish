@@ -36,10 +36,10 @@ complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "report" -d 'Show 
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "list" -d 'List batches, newest first: `list --status failed --since 7d --limit 20`'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "stats" -d 'Totals across batches: files by kind, status and error type, files/s per batch, and the most frequent failures with an example file each'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "prune" -d 'Remove old batches from the ledger (`batches`, their `files` and `rejected_rows`), never imported data: `prune --older-than 30d`'
-complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "template" -d 'Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "man" -d 'Print the man page, generated from these options: `batchimp man > batchimp.1`, and a subcommand\'s: `batchimp man run > batchimp-run.1`'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "template" -d 'Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "config" -d 'Show every option of run, its value and where it comes from: a flag, an environment variable, the config file (batchimp.toml, or --config FILE) or the built-in default'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l group -d 'Load the inputs together with every other `batchimp run --group NAME` on the same inputs and PostgreSQL database, on this machine or others: each process takes chunks of files as it has room, and the database ends as one run would leave it. Join or start the group NAME; run it again to resume it. PostgreSQL only' -r
@@ -159,38 +159,6 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l dry-run -d '
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l json -d 'Print what was pruned as JSON on stdout'
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -l color -d 'Color: auto, always or never' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml' -r -F
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -f -a "catalog" -d 'A product catalog: a header naming every column batchimp reads, in your language, and one example row to overwrite'
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -l lang -d 'The language of the headers and the example row [default: from the locale, LC_ALL, LC_MESSAGES or LANG: pt* is pt, es* is es, anything else en]' -r -f -a "pt\t'Portuguese (Brazil): codigo, nome, preco...'
-es\t'Spanish (Mexico): codigo, nombre, precio...'
-en\t'English: the `product` table\'s column names'"
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -l color -d 'Color: auto, always or never' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml' -r -F
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -l xlsx -d 'Write an Excel workbook (.xlsx) instead of CSV; stdout must be a file or a pipe'
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from help" -f -a "catalog" -d 'A product catalog: a header naming every column batchimp reads, in your language, and one example row to overwrite'
-complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand man" -l color -d 'Color: auto, always or never' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c batchimp -n "__fish_batchimp_using_subcommand man" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml' -r -F
-complete -c batchimp -n "__fish_batchimp_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c batchimp -n "__fish_batchimp_using_subcommand man" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -l color -d 'Color: auto, always or never' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml' -r -F
-complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l group -d 'The batch of group NAME (see `run --group`). `resume --group` joins the group as a member again; `retry --group` redoes the group\'s failed files in this one process' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l db -d 'The database: a SQLite file (created on first use) or a PostgreSQL URL' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
@@ -214,6 +182,37 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l fail-fast -d
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l verify -d 'Resume only: re-hash files the ledger already holds and redo those whose bytes changed (without it, an unchanged size and modification time is taken as unchanged)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand man" -l config -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand man" -l color -d 'Color: auto, always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c batchimp -n "__fish_batchimp_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c batchimp -n "__fish_batchimp_using_subcommand man" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -l config -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -l color -d 'Color: auto, always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c batchimp -n "__fish_batchimp_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -l config -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -l color -d 'Color: auto, always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -f -a "catalog" -d 'A product catalog: a header naming every column batchimp reads, in your language, and one example row to overwrite'
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and not __fish_seen_subcommand_from catalog help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -l lang -d 'The language of the headers and the example row [default: from the locale, LC_ALL, LC_MESSAGES or LANG: pt* is pt, es* is es, anything else en]' -r -f -a "pt\t'Portuguese (Brazil): codigo, nome, preco...'
+es\t'Spanish (Mexico): codigo, nombre, precio...'
+en\t'English: the `product` table\'s column names'"
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -l color -d 'Color: auto, always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -l xlsx -d 'Write an Excel workbook (.xlsx) instead of CSV; stdout must be a file or a pipe'
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from catalog" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from help" -f -a "catalog" -d 'A product catalog: a header naming every column batchimp reads, in your language, and one example row to overwrite'
+complete -c batchimp -n "__fish_batchimp_using_subcommand template; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l group -d 'Load the inputs together with every other `batchimp run --group NAME` on the same inputs and PostgreSQL database, on this machine or others: each process takes chunks of files as it has room, and the database ends as one run would leave it. Join or start the group NAME; run it again to resume it. PostgreSQL only' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l lease -d 'With --group: how long a member\'s claim on a chunk lasts without renewal. A member that dies leaves its chunks to the others this long after' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l sheet -d 'Read catalogs from the workbook sheet with this name (default: the first sheet whose header names a SKU, a name and a price)' -r
@@ -260,16 +259,16 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l no-wait -d 
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l fail-fast -d 'Stop at the first failed file (--max-errors 1)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune template man completions retry config help" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune template man completions retry config help" -f -a "resume" -d 'Finish an interrupted batch: files already committed are skipped, the rest imported'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune template man completions retry config help" -f -a "report" -d 'Show what happened to every file of a batch'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune template man completions retry config help" -f -a "list" -d 'List batches, newest first: `list --status failed --since 7d --limit 20`'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune template man completions retry config help" -f -a "stats" -d 'Totals across batches: files by kind, status and error type, files/s per batch, and the most frequent failures with an example file each'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune template man completions retry config help" -f -a "prune" -d 'Remove old batches from the ledger (`batches`, their `files` and `rejected_rows`), never imported data: `prune --older-than 30d`'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune template man completions retry config help" -f -a "template" -d 'Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune template man completions retry config help" -f -a "man" -d 'Print the man page, generated from these options: `batchimp man > batchimp.1`, and a subcommand\'s: `batchimp man run > batchimp-run.1`'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune template man completions retry config help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune template man completions retry config help" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune template man completions retry config help" -f -a "config" -d 'Show every option of run, its value and where it comes from: a flag, an environment variable, the config file (batchimp.toml, or --config FILE) or the built-in default'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune template man completions retry config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "resume" -d 'Finish an interrupted batch: files already committed are skipped, the rest imported'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "report" -d 'Show what happened to every file of a batch'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "list" -d 'List batches, newest first: `list --status failed --since 7d --limit 20`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "stats" -d 'Totals across batches: files by kind, status and error type, files/s per batch, and the most frequent failures with an example file each'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "prune" -d 'Remove old batches from the ledger (`batches`, their `files` and `rejected_rows`), never imported data: `prune --older-than 30d`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "man" -d 'Print the man page, generated from these options: `batchimp man > batchimp.1`, and a subcommand\'s: `batchimp man run > batchimp-run.1`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "template" -d 'Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "config" -d 'Show every option of run, its value and where it comes from: a flag, an environment variable, the config file (batchimp.toml, or --config FILE) or the built-in default'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand help; and __fish_seen_subcommand_from template" -f -a "catalog" -d 'A product catalog: a header naming every column batchimp reads, in your language, and one example row to overwrite'

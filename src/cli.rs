@@ -577,7 +577,22 @@ pub struct PruneArgs {
 /// here rather than by hand so that an option added to `run` needs nothing more.
 pub fn command() -> clap::Command {
     // `--verify` is resume's: retry reads the failed files again whatever their stat says.
-    let cmd = Cli::command().mut_subcommand("retry", |c| c.mut_arg("verify", |a| a.hide(true)));
+    let mut cmd = Cli::command().mut_subcommand("retry", |c| c.mut_arg("verify", |a| a.hide(true)));
+    // `--config` (global) is read by the commands that take run's options or a database;
+    // these ignore it, so their help does not offer it. A hidden one of their own stops clap
+    // from copying the global one there, and still accepts it (a wrapper passing it to every
+    // command keeps working).
+    for ignores in ["man", "completions", "template"] {
+        cmd = cmd.mut_subcommand(ignores, |c| {
+            c.arg(
+                clap::Arg::new("config")
+                    .long("config")
+                    .value_name("FILE")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .hide(true),
+            )
+        });
+    }
     let run = cmd.find_subcommand("run").expect("run is a subcommand");
     let config = cmd
         .find_subcommand("config")

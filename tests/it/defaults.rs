@@ -459,6 +459,14 @@ fn help_fits_a_screen_and_points_the_way() {
         assert!(long.contains(rare), "{rare} in --help");
     }
     assert!(!help(&["retry", "--help"]).contains("--verify"));
+    for ignores in [
+        &["man", "--help"][..],
+        &["completions", "--help"],
+        &["template", "catalog", "--help"],
+    ] {
+        assert!(!help(ignores).contains("--config"), "{ignores:?}");
+    }
+    assert!(help(&["report", "--help"]).contains("--config"));
     assert!(help(&["resume", "--help"]).contains("--verify"));
 
     let out = env.cmd().output().unwrap();
