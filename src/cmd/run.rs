@@ -183,8 +183,11 @@ pub fn run_group(
         mine.unsupported,
         group.round_trips.load(std::sync::atomic::Ordering::Relaxed)
     );
-    log_end(&info, BatchStatus::Completed, &line, report_path.as_ref());
-    if exec.log.plain_summary() && (!exec.quiet || mine.failed > 0) {
+    let logged = log_end(&info, BatchStatus::Completed, &line, report_path.as_ref());
+    if exec.log.plain_summary()
+        && (!exec.quiet || mine.failed > 0)
+        && !exec.log.text_on_stderr(logged)
+    {
         eprintln!("{}", escape(&line));
     }
     Ok(if mine.failed > 0 {

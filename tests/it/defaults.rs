@@ -560,3 +560,19 @@ fn a_zip_members_size_is_the_bytes_read_not_its_claim() {
         assert_eq!(good["size"], nota.len(), "{good}");
     }
 }
+
+/// Item 9: a `--group` member's summary line prints once under `-v` too (PostgreSQL only).
+#[test]
+fn a_group_members_summary_line_prints_once_under_v() {
+    let Some(db) = crate::helpers::Db::postgres() else {
+        return;
+    };
+    let env = Env::on(db);
+    let out = env.on_db(&["run", &fixture("cfdi"), "--group", "g", "-v"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("group g: batch 1 completed: ").count(),
+        1,
+        "{err}"
+    );
+}
