@@ -17,6 +17,15 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
+/// The examples under `run -h` and `run --help`.
+const RUN_EXAMPLES: &str = "\
+Examples:
+  batchimp run inbox/                                  a folder, its ZIPs included
+  batchimp run inbox/ -q --resume --log-file run.log   from cron
+  batchimp run precos.csv --map 'Ref. Fornecedor=sku'  a catalog with its own SKU header
+
+More options with --help; the manual: batchimp man run | man -l -";
+
 /// Load folders and ZIPs of fiscal documents (Brazilian NF-e/NFC-e and their events, Mexican
 /// CFDI) and product catalogs into a database, accounting for every file: imported, duplicate,
 /// failed with a typed reason, or unsupported.
@@ -31,11 +40,15 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
+    /// Color: auto, always or never.
+    ///
     /// Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set),
     /// always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
     pub color: ColorWhen,
 
+    /// Defaults for run's options from this TOML file instead of ./batchimp.toml.
+    ///
     /// Defaults for run's options from this TOML file instead of ./batchimp.toml (see
     /// `batchimp config`). A flag or environment variable still wins over the file.
     #[arg(long, global = true, value_name = "FILE")]
@@ -49,6 +62,7 @@ pub enum Command {
     /// Folders are walked recursively, ZIPs (nested ones too) are read in place, and each file's
     /// kind is detected from its content. Exit status: 0 when no file failed, 1 when some files
     /// failed (everything else is committed), 2 on a usage or fatal error, 130 when interrupted.
+    #[command(after_help = RUN_EXAMPLES, after_long_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Finish an interrupted batch: files already committed are skipped, the rest imported.
     Resume(ResumeArgs),
@@ -147,10 +161,12 @@ impl ColorWhen {
 
 #[derive(Debug, Args)]
 pub struct DbArg {
-    /// The database: a SQLite file path (or sqlite://PATH), created on first use, or a
-    /// PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out
+    /// The database: a SQLite file (created on first use) or a PostgreSQL URL.
+    ///
+    /// A SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out
     /// comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass).
     #[arg(
+        help_heading = "Database",
         long,
         env = "BATCHIMP_DB",
         default_value = "batchimp.db",
@@ -161,6 +177,7 @@ pub struct DbArg {
 
     /// PostgreSQL only: the schema batchimp's tables live in, created when missing.
     #[arg(
+        help_heading = "Database",
         long,
         env = "BATCHIMP_SCHEMA",
         default_value = "batchimp",
@@ -190,36 +207,48 @@ pub struct ExecArgs {
     pub db: DbArg,
 
     /// Parser threads [default: the number of CPU cores].
-    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
+    #[arg(help_heading = "Limits", short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
     pub workers: Option<u16>,
 
+    /// Where to write the JSON report; "-" for stdout.
+    ///
     /// Where to write the JSON report; "-" for stdout [default:
     /// batchimp-report-<database>-<batch>.json next to a SQLite database, in the working folder
     /// for PostgreSQL; resume and retry: where the batch's first run wrote it].
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Output", long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
     /// Write no JSON report (the ledger keeps everything: `batchimp report` shows it later).
-    #[arg(long, conflicts_with = "report")]
+    #[arg(
+        help_heading = "Output",
+        hide_short_help = true,
+        long,
+        conflicts_with = "report"
+    )]
     pub no_report: bool,
 
+    /// Print nothing unless something failed (for cron).
+    ///
     /// No progress bar, and only failures on stderr: a run where nothing failed prints nothing
-    /// (the summary line too is left out).
-    #[arg(short, long, conflicts_with = "verbose")]
+    /// (the summary line too is left out). A --log-file still gets the batch's start and end.
+    #[arg(help_heading = "Output", short, long, conflicts_with = "verbose")]
     pub quiet: bool,
 
     /// More log lines: -v each batch step and retry, -vv each file.
-    #[arg(short, long, action = clap::ArgAction::Count)]
+    #[arg(help_heading = "Output", short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
     /// Log lines as text for people, or as JSON objects (timestamp, level, event, batch_id,
     /// path, error_type, error) for log collectors.
-    #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    #[arg(help_heading = "Output", hide_short_help = true, long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     pub log_format: LogFormat,
 
+    /// Append log lines to this file instead of stderr.
+    ///
     /// Append log lines to this file instead of stderr (the progress bar and the summary line
-    /// stay on stderr).
-    #[arg(long, value_name = "PATH")]
+    /// stay on stderr). It holds each batch's start and end besides the failures, whatever -q
+    /// says.
+    #[arg(help_heading = "Output", long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 
     /// How long a lost database connection (a server restarting, a failover, a network cut) is
@@ -229,22 +258,27 @@ pub struct ExecArgs {
     pub db_retry_for: std::time::Duration,
 
     /// Fail at once if another batchimp is writing to the database, instead of waiting for it.
-    #[arg(long)]
+    #[arg(help_heading = "Database", hide_short_help = true, long)]
     pub no_wait: bool,
 
+    /// Stop taking files after N failed ones; `batchimp resume` finishes the batch.
+    ///
     /// Stop taking files after N failed ones: what is recorded stays, the batch is marked
     /// stopped (exit status 1), and `batchimp resume` finishes it.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(help_heading = "Limits", long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_errors: Option<u64>,
 
     /// Stop at the first failed file (--max-errors 1).
-    #[arg(long, conflicts_with = "max_errors")]
+    #[arg(help_heading = "Limits", long, conflicts_with = "max_errors")]
     pub fail_fast: bool,
     /// When the batch ends (completed, failed or cancelled), POST its summary as JSON to this
-    /// http(s) URL. Retried on 429, 5xx, connection errors and timeouts (4 attempts, 1, 2, 4 s
-    /// apart or as Retry-After says); a webhook that stays down prints a warning and never
-    /// changes the exit status. User info and query string are never shown or stored.
+    /// http(s) URL. Retried on 429, 5xx (not 501, 505), connection errors and timeouts (4
+    /// attempts, 1, 2, 4 s apart or as Retry-After says); a webhook that stays down prints a
+    /// warning and never changes the exit status. User info and query string are never shown
+    /// or stored.
     #[arg(
+        help_heading = "Output",
+        hide_short_help = true,
         long,
         env = "BATCHIMP_NOTIFY",
         value_name = "URL",
@@ -254,12 +288,18 @@ pub struct ExecArgs {
 
     /// The longest one --notify attempt may take, connecting to reading the answer (e.g. 10s,
     /// 500ms).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(help_heading = "Output", hide_short_help = true, long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
     pub notify_timeout: std::time::Duration,
 
     /// Trust the certificate authorities in this PEM file (instead of the public ones) for an
     /// https --notify webhook: a webhook behind a private CA.
-    #[arg(long, env = "BATCHIMP_NOTIFY_CA", value_name = "FILE")]
+    #[arg(
+        help_heading = "Output",
+        hide_short_help = true,
+        long,
+        env = "BATCHIMP_NOTIFY_CA",
+        value_name = "FILE"
+    )]
     pub notify_ca: Option<PathBuf>,
 }
 
@@ -267,81 +307,103 @@ pub struct ExecArgs {
 #[derive(Debug, Args)]
 pub struct BatchArgs {
     /// Also import hidden files and folders (names starting with a dot).
-    #[arg(long)]
+    #[arg(help_heading = "Inputs", long)]
     pub hidden: bool,
 
     /// Also read links whose target is outside the inputs (files read, folders walked). Without
     /// it such a link is recorded as unsupported, naming its target, and not read; links that
     /// stay inside the inputs are always followed.
-    #[arg(long)]
+    #[arg(help_heading = "Inputs", hide_short_help = true, long)]
     pub follow_links: bool,
 
     /// Import NF-e (and events and summaries naming them) whose access key has a wrong check
     /// digit, flagged chave_valida = 0, and CFDI and Retenciones whose stamp UUID is not
     /// 8-4-4-4-12 hexadecimal digits, flagged uuid_valido = 0.
-    #[arg(long)]
+    #[arg(help_heading = "Inputs", hide_short_help = true, long)]
     pub allow_invalid_keys: bool,
 
     /// Read catalogs from the workbook sheet with this name (default: the first sheet whose
     /// header names a SKU, a name and a price).
-    #[arg(long, value_name = "NAME")]
+    #[arg(
+        help_heading = "Catalogs",
+        hide_short_help = true,
+        long,
+        value_name = "NAME"
+    )]
     pub sheet: Option<String>,
 
     /// The decimal separator of catalogs' numbers written as text (`,` for 1.234,56, `.` for
     /// 1,234.56). By default each file's numeric columns decide from their values.
-    #[arg(long, value_name = "SEP", value_parser = parse_separator)]
+    #[arg(help_heading = "Catalogs", hide_short_help = true, long, value_name = "SEP", value_parser = parse_separator)]
     pub decimal_separator: Option<char>,
 
     /// The supplier catalogs belong to, for files without a supplier_id column (a row whose
     /// own supplier_id differs is rejected). Products are keyed by supplier and SKU.
-    #[arg(long, value_name = "ID")]
+    #[arg(
+        help_heading = "Catalogs",
+        hide_short_help = true,
+        long,
+        value_name = "ID"
+    )]
     pub supplier: Option<String>,
 
+    /// Map a catalog header to a field, e.g. 'Ref. Fornecedor=sku' (repeatable).
+    ///
     /// Map a catalog header batchimp does not know to a field, e.g. 'Ref. Fornecedor=sku'
     /// (repeatable). Fields: sku, name, description, category, unit, price, stock,
     /// supplier_id, sanitary_certificate, lead_time_days. Columns left unmapped are kept in
     /// product.extra.
-    #[arg(long = "map", value_name = "HEADER=FIELD", value_parser = parse_mapping)]
+    #[arg(help_heading = "Catalogs", long = "map", value_name = "HEADER=FIELD", value_parser = parse_mapping)]
     pub map: Vec<(String, String)>,
 
     /// Catalog fields every row must fill besides sku, name and price, comma-separated (e.g.
     /// sanitary_certificate): a row without one is rejected (catalog_missing_field), a catalog
     /// without such a column fails (catalog_missing_column).
-    #[arg(long, value_name = "FIELD,...", value_delimiter = ',', value_parser = parse_field)]
+    #[arg(help_heading = "Catalogs", hide_short_help = true, long, value_name = "FIELD,...", value_delimiter = ',', value_parser = parse_field)]
     pub require: Vec<String>,
 
-    /// Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB).
-    #[arg(long, value_name = "SIZE", default_value = "50MiB", value_parser = parse_size)]
+    /// Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB)
+    #[arg(help_heading = "Limits", long, value_name = "SIZE", default_value = "50MiB", value_parser = parse_size)]
     pub max_file_size: u64,
 
     /// Most bytes one ZIP may inflate to, nested ZIPs included (zip_bomb past it).
-    #[arg(long, value_name = "SIZE", default_value = "16GiB", value_parser = parse_size)]
+    #[arg(help_heading = "Limits", hide_short_help = true, long, value_name = "SIZE", default_value = "16GiB", value_parser = parse_size)]
     pub max_archive_size: u64,
 
     /// Longest one file may take to read and parse (e.g. 60s, 500ms); slower files fail with
     /// error_type timeout.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(help_heading = "Limits", hide_short_help = true, long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
     pub file_timeout: std::time::Duration,
 
     /// Retries of a transient error (an interrupted read, a busy database), with exponential
     /// backoff and jitter. Parse errors are never retried.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(
+        help_heading = "Limits",
+        hide_short_help = true,
+        long,
+        value_name = "N",
+        default_value_t = 3
+    )]
     pub retries: u32,
 
+    /// When scans and photos are read by OCR: auto, always or never.
+    ///
     /// When scans and photos are read for their words by OCR (Tesseract, when installed):
     /// auto reads pages without a text layer and pictures; always reads every page (a PDF's
     /// text layer is then replaced); never reads their codes only.
-    #[arg(long, value_name = "WHEN", value_enum, default_value_t = OcrArg::Auto)]
+    #[arg(help_heading = "PDFs and scans", long, value_name = "WHEN", value_enum, default_value_t = OcrArg::Auto)]
     pub ocr: OcrArg,
 
     /// Tesseract's languages for OCR, `+`-separated (see `tesseract --list-langs`).
-    #[arg(long, value_name = "LANGS", default_value = "por+spa+eng", value_parser = parse_ocr_lang)]
+    #[arg(help_heading = "PDFs and scans", hide_short_help = true, long, value_name = "LANGS", default_value = "por+spa+eng", value_parser = parse_ocr_lang)]
     pub ocr_lang: String,
 
+    /// A document whose key is stored already with other content: skip, replace or fail.
+    ///
     /// What to do with a document whose key is stored already with other content: skip it (a
     /// duplicate; a copy that only adds a missing protocol enriches the stored one), replace the
     /// stored copy, or fail the file (key_conflict). Byte-identical copies are always duplicates.
-    #[arg(long, value_name = "POLICY", value_enum, default_value_t = OnConflict::Skip)]
+    #[arg(help_heading = "Database", long, value_name = "POLICY", value_enum, default_value_t = OnConflict::Skip)]
     pub on_conflict: OnConflict,
 }
 
@@ -378,40 +440,51 @@ pub struct RunArgs {
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
+    /// Finish the latest unfinished batch over these inputs, or start one.
+    ///
     /// Finish the latest unfinished batch over the same inputs and options instead of starting
     /// a new one (a new batch when there is none, so cron can always pass it).
-    #[arg(long)]
+    #[arg(help_heading = "Inputs", long)]
     pub resume: bool,
 
     /// With --resume: re-hash files the ledger already holds and redo those whose bytes changed
     /// (without it, an unchanged size and modification time is taken as unchanged).
-    #[arg(long, requires = "resume")]
+    #[arg(
+        help_heading = "Inputs",
+        hide_short_help = true,
+        long,
+        requires = "resume"
+    )]
     pub verify: bool,
 
-    /// Read every file again, as if new. Without it, a new batch leaves alone the files a
-    /// batch recorded before (imported, duplicate, failed or unsupported) whose path, size and
-    /// modification time are unchanged: they count as `seen`, are not recorded again, and an
-    /// old failure is not reported again (`batchimp retry` redoes it).
-    #[arg(long)]
+    /// Read every file again, as if new.
+    ///
+    /// Without it, a new batch leaves alone the files a batch recorded before (imported,
+    /// duplicate, failed or unsupported) whose path, size and modification time are unchanged:
+    /// they count as `seen`, are not recorded again, and an old failure is not reported again
+    /// (`batchimp retry` redoes it).
+    #[arg(help_heading = "Inputs", hide_short_help = true, long)]
     pub recheck: bool,
 
+    /// Read and validate everything, write the report, leave the database untouched.
+    ///
     /// Walk, detect, parse and validate everything and write the report, but leave the
     /// database untouched: not even a ledger row (an absent SQLite file is not created).
     /// Duplicates are found against a SQLite database's contents; against PostgreSQL, only
     /// within these inputs.
-    #[arg(long, conflicts_with = "resume")]
+    #[arg(help_heading = "Inputs", long, conflicts_with = "resume")]
     pub dry_run: bool,
 
     /// Load the inputs together with every other `batchimp run --group NAME` on the same
     /// inputs and PostgreSQL database, on this machine or others: each process takes chunks of
     /// files as it has room, and the database ends as one run would leave it. Join or start
     /// the group NAME; run it again to resume it. PostgreSQL only.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["resume", "dry_run"])]
+    #[arg(help_heading = "Database", hide_short_help = true, long, value_name = "NAME", conflicts_with_all = ["resume", "dry_run"])]
     pub group: Option<String>,
 
     /// With --group: how long a member's claim on a chunk lasts without renewal. A member that
     /// dies leaves its chunks to the others this long after.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration, requires = "group")]
+    #[arg(help_heading = "Database", hide_short_help = true, long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration, requires = "group")]
     pub lease: std::time::Duration,
 
     #[command(flatten)]
@@ -471,7 +544,9 @@ pub struct ListArgs {
     #[command(flatten)]
     pub db: DbArg,
 
-    /// Only batches with this status (repeatable, or comma-separated).
+    /// Only batches with this status (repeatable, or comma-separated). The batch's own status:
+    /// `failed` lists batches a fatal error (the database) stopped; a completed batch may still
+    /// hold failed files, counted in its FAILED column.
     #[arg(long, value_enum, value_name = "STATUS", value_delimiter = ',')]
     pub status: Vec<BatchStatus>,
 
@@ -539,7 +614,23 @@ pub struct PruneArgs {
 /// to `config` as well, so that `batchimp config --workers 8` shows what `run` would do. Added
 /// here rather than by hand so that an option added to `run` needs nothing more.
 pub fn command() -> clap::Command {
-    let cmd = Cli::command();
+    // `--verify` is resume's: retry reads the failed files again whatever their stat says.
+    let mut cmd = Cli::command().mut_subcommand("retry", |c| c.mut_arg("verify", |a| a.hide(true)));
+    // `--config` (global) is read by the commands that take run's options or a database;
+    // these ignore it, so their help does not offer it. A hidden one of their own stops clap
+    // from copying the global one there, and still accepts it (a wrapper passing it to every
+    // command keeps working).
+    for ignores in ["man", "completions", "template"] {
+        cmd = cmd.mut_subcommand(ignores, |c| {
+            c.arg(
+                clap::Arg::new("config")
+                    .long("config")
+                    .value_name("FILE")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .hide(true),
+            )
+        });
+    }
     let run = cmd.find_subcommand("run").expect("run is a subcommand");
     let config = cmd
         .find_subcommand("config")
@@ -551,6 +642,102 @@ pub fn command() -> clap::Command {
         .cloned()
         .collect();
     cmd.mut_subcommand("config", |c| c.args(options))
+}
+
+/// The man page sections clap does not write: EXAMPLES (for `subcommand`, or batchimp's own
+/// page when `None`), EXIT STATUS, ENVIRONMENT and FILES, as roff appended to clap_mangen's.
+pub fn man_sections(subcommand: Option<&str>) -> String {
+    let examples: &[(&str, &str)] = match subcommand {
+        Some("run") | None => &[
+            (
+                "batchimp run inbox/",
+                "Import a folder (walked recursively), its ZIPs included.",
+            ),
+            (
+                "batchimp run inbox/ -q --resume --log-file /var/log/batchimp.log",
+                "From cron: silent unless something failed; an interrupted run is finished.",
+            ),
+            (
+                "batchimp run precos.csv --map 'Ref. Fornecedor=sku'",
+                "A catalog whose SKU column has a name batchimp does not know.",
+            ),
+            (
+                "batchimp run inbox/ --db postgres://batchimp@db/erp",
+                "Into PostgreSQL instead of the SQLite file batchimp.db.",
+            ),
+        ],
+        Some("resume") => &[(
+            "batchimp resume latest",
+            "Finish the last interrupted batch.",
+        )],
+        Some("retry") => &[("batchimp retry 7", "Read batch 7's failed files again.")],
+        Some("report") => &[
+            (
+                "batchimp report",
+                "What happened to every file of the last batch.",
+            ),
+            (
+                "batchimp report 7 --html report.html",
+                "Batch 7 as a web page.",
+            ),
+        ],
+        Some("list") => &[(
+            "batchimp list --status failed --since 7d",
+            "Batches a fatal error stopped in the last week.",
+        )],
+        Some("prune") => &[(
+            "batchimp prune --older-than 90d --keep-failed",
+            "Forget batches older than 90 days, keeping those with failures.",
+        )],
+        Some(_) => &[("batchimp --help", "Every command.")],
+    };
+    let mut roff = String::from(".SH EXAMPLES\n");
+    for (command, what) in examples {
+        // roff: a `-` in an option is `\-` (a hyphen, not a dash, when copied).
+        let command = command.replace('-', "\\-");
+        roff.push_str(&format!(".TP\n.B {command}\n{what}\n"));
+    }
+    roff.push_str(
+        r".SH EXIT STATUS
+.TP
+.B 0
+Every file imported, or a duplicate or unsupported by policy.
+.TP
+.B 1
+Some files failed (or catalog rows were rejected); everything else is committed and the
+report names the failures.
+.TP
+.B 2
+A usage error or a fatal error (the database, an unwritable report).
+.TP
+.B 130
+Interrupted (Ctrl\-C): what was done is committed; batchimp resume finishes the batch.
+.SH ENVIRONMENT
+.TP
+.B BATCHIMP_DB, BATCHIMP_SCHEMA
+The database and PostgreSQL schema (\-\-db, \-\-schema).
+.TP
+.B BATCHIMP_NOTIFY, BATCHIMP_NOTIFY_CA
+The webhook and its certificate authorities (\-\-notify, \-\-notify\-ca).
+.TP
+.B PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE
+What a PostgreSQL URL leaves out.
+.TP
+.B NO_COLOR
+No color on a terminal (\-\-color always still colors).
+.SH FILES
+.TP
+.B ./batchimp.toml
+Defaults for run's options (\-\-config FILE names another); see batchimp config.
+.TP
+.B ./batchimp.db
+The default SQLite database, with its \-wal, \-shm and .lock files beside it.
+.TP
+.B batchimp\-report\-N.json
+Batch N's JSON report, beside the database (in the working folder for PostgreSQL).
+",
+    );
+    roff
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,11 +9,12 @@ use crate::log::LogConfig;
 use crate::notify::{Notifier, Webhook};
 use crate::pipeline::Plan;
 use crate::sink::Target;
-use crate::source::{Limits, WalkOptions};
+use crate::source::{Limits, OwnFiles, WalkOptions};
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where the JSON report goes.
@@ -169,6 +170,8 @@ pub struct ExecConfig {
     pub no_wait: bool,
     /// Stop taking files after this many failures (`--max-errors`, `--fail-fast`).
     pub max_errors: Option<u64>,
+    /// `--fail-fast` (rather than `--max-errors`) set `max_errors`, for saying which stopped it.
+    pub fail_fast: bool,
     /// `run --dry-run`: the batch goes into a database in memory.
     pub dry_run: bool,
     pub log: LogConfig,
@@ -217,6 +220,7 @@ impl ExecConfig {
             progress: !a.quiet && std::io::stderr().is_terminal(),
             no_wait: a.no_wait,
             max_errors: if a.fail_fast { Some(1) } else { a.max_errors },
+            fail_fast: a.fail_fast,
             dry_run: false,
             log: LogConfig {
                 format: a.log_format,
@@ -255,6 +259,7 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Res
                 retries: opts.retries,
                 ..Limits::default()
             },
+            own: Arc::new(own_files(exec)),
         },
         parse: ParseOptions {
             allow_invalid_keys: opts.allow_invalid_keys,
@@ -279,6 +284,27 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Res
         on_conflict: opts.on_conflict,
         db_retry_for: exec.db_retry_for,
     })
+}
+
+/// The files this run writes, which its walk leaves alone: the SQLite database and its
+/// companions, the reports (the default ones beside the database too, from earlier runs) and
+/// the log file. A dry run writes nothing to the database, but its file is batchimp's all the
+/// same.
+fn own_files(exec: &ExecConfig) -> OwnFiles {
+    let db = match &exec.target {
+        Target::Sqlite(path) => Some(path.as_path()),
+        Target::Postgres(_) => None,
+    };
+    let report = match &exec.report {
+        ReportDest::File(path) => Some(path.as_path()),
+        ReportDest::Default | ReportDest::Stdout | ReportDest::None => None,
+    };
+    OwnFiles::new(
+        db,
+        &exec.target.report_dir(),
+        report,
+        exec.log.file.as_deref(),
+    )
 }
 
 /// Every input must exist before a batch starts.

@@ -456,7 +456,11 @@ impl BatchInfo {
         let running = self.finished_at.is_none();
         self.files_per_second = seconds.filter(|s| *s > 0.0).map(|s| self.files as f64 / s);
         if let Some(total) = self.files_total {
+            // The walk's count takes a ZIP inside a ZIP, or one not named `.zip`, as one file;
+            // its members are each a file done. Done never exceeds the total.
             let total = total.max(self.files);
+            self.files_total = Some(total);
+            self.files_found = self.files_found.max(total);
             self.pending = Some(total - self.files);
             self.progress_percentage = Some(if total == 0 {
                 100.0
@@ -632,8 +636,8 @@ impl RowCounts {
     /// `20 rows: 12 created, 3 updated, 2 unchanged, 0 duplicate in file, 3 rejected`.
     pub fn describe(&self) -> String {
         format!(
-            "{} rows: {} created, {} updated, {} unchanged, {} duplicate in file, {} rejected",
-            self.rows + self.rows_rejected,
+            "{}: {} created, {} updated, {} unchanged, {} duplicate in file, {} rejected",
+            crate::report::counted(self.rows + self.rows_rejected, "row"),
             self.rows_created,
             self.rows_updated,
             self.rows_unchanged,

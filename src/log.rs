@@ -5,7 +5,8 @@
 //! `error_type`, `error` where they apply), to stderr or `--log-file`.
 //!
 //! How much: failures and warnings by default, every batch and retry with `-v`, every file with
-//! `-vv`; JSON logs also carry the batch's start and end by default. `-q` keeps failures only.
+//! `-vv`; JSON logs and `--log-file` also carry the batch's start and end by default. `-q`
+//! keeps failures only on stderr; a log file keeps its start and end lines under `-q` too.
 
 use crate::progress;
 use anyhow::{Context, Result};
@@ -39,14 +40,27 @@ pub struct LogConfig {
 
 impl LogConfig {
     /// The most detailed level logged.
+    ///
+    /// A `--log-file` holds at least the batch's start and end besides its failures, whatever
+    /// `-q` does: `-q` quiets the terminal, and a collector reading the file must tell a run
+    /// that went fine from one that never ran. `-vv` still adds every file.
     fn level(&self) -> Level {
-        let base = i16::from(self.verbosity) + i16::from(self.format == LogFormat::Json);
+        let mut base = i16::from(self.verbosity) + i16::from(self.format == LogFormat::Json);
+        if self.file.is_some() {
+            base = base.max(1);
+        }
         match base {
             i16::MIN..=0 => Level::WARN,
             1 => Level::INFO,
             2 => Level::DEBUG,
             _ => Level::TRACE,
         }
+    }
+
+    /// Whether an event at `level` is printed on stderr as a text line (`batchimp: ...`): then
+    /// a line the same as the event's is not printed a second time.
+    pub fn text_on_stderr(&self, level: Level) -> bool {
+        self.file.is_none() && self.format == LogFormat::Text && level <= self.level()
     }
 
     /// Whether the end-of-run summary line goes to stderr as plain text too: not when JSON

@@ -354,7 +354,9 @@ impl Notifier {
                 .map(|r| format!(" {r}"))
                 .unwrap_or_default()
         );
-        if code == 429 || status.is_server_error() {
+        // 501 Not Implemented and 505 HTTP Version Not Supported say what the server will
+        // always answer: retrying them only delays the end of the run.
+        if code == 429 || (status.is_server_error() && !matches!(code, 501 | 505)) {
             let wait = response
                 .headers()
                 .get("retry-after")

@@ -136,7 +136,7 @@ pub fn run(
         // progress bar and for `batchimp report` on the running batch.
         scope_.spawn(|| {
             let keep_going = || !interrupt::requested() && !writer_done.load(Ordering::Relaxed);
-            if let Some(total) = source::count(&plan.inputs, plan.walk, &walked.found, &keep_going)
+            if let Some(total) = source::count(&plan.inputs, &plan.walk, &walked.found, &keep_going)
             {
                 walked.total.store(total, Ordering::Relaxed);
                 progress.set_total(total);
@@ -196,7 +196,7 @@ pub fn run(
                     tracing::warn!(event = "walk_warning", batch_id = batch, "{msg}");
                 };
                 Walker {
-                    opts: plan.walk,
+                    opts: plan.walk.clone(),
                     filter: scope.filter,
                     emit: &mut emit,
                     warn: &mut warn,
@@ -576,7 +576,7 @@ impl Writer<'_> {
         };
         let mut warn = |_: String| {};
         Walker {
-            opts: plan.walk,
+            opts: plan.walk.clone(),
             filter: &Filter::All,
             emit: &mut emit,
             warn: &mut warn,

@@ -38,9 +38,9 @@ impl Progress {
             // left (`wide_msg`), and below 100 columns the bar itself goes.
             let columns = console::Term::stderr().size_checked().map_or(80, |(_, c)| c);
             let template = if columns >= 100 {
-                "{spinner} {elapsed} [{bar:20}] {human_pos}/{human_len} files {rate} ETA {eta}{rows} | {wide_msg}"
+                "{spinner} {elapsed} [{bar:20}] {human_pos}/{human_len} {files} {rate} ETA {eta}{rows} | {wide_msg}"
             } else {
-                "{spinner} {elapsed} {human_pos}/{human_len} files {rate} ETA {eta}{rows} | {wide_msg}"
+                "{spinner} {elapsed} {human_pos}/{human_len} {files} {rate} ETA {eta}{rows} | {wide_msg}"
             };
             bar.set_style(
                 ProgressStyle::with_template(template)
@@ -48,10 +48,14 @@ impl Progress {
                 .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
                     let _ = write!(w, "{:.0}/s", s.per_sec());
                 })
+                .with_key("files", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(if s.len() == Some(1) { "file" } else { "files" });
+                })
                 .with_key("rows", move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
                     let n = shown.load(Ordering::Relaxed);
                     if n > 0 {
-                        let _ = write!(w, ", {} rows", indicatif::HumanCount(n));
+                        let noun = if n == 1 { "row" } else { "rows" };
+                        let _ = write!(w, ", {} {noun}", indicatif::HumanCount(n));
                     }
                 })
                 .progress_chars("=> "),
@@ -97,9 +101,11 @@ impl Progress {
                 bar.set_length(bar.position() + n);
             }
             bar.inc(n);
+            // Failures first: on a narrow terminal the end of the line is what is cut, and the
+            // failed count is the one a person watches for.
             bar.set_message(format!(
-                "{} imported, {} duplicate, {} failed, {} unsupported",
-                counts.imported, counts.duplicate, counts.failed, counts.unsupported
+                "{} failed, {} imported, {} duplicate, {} unsupported",
+                counts.failed, counts.imported, counts.duplicate, counts.unsupported
             ));
         }
     }

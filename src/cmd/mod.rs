@@ -13,6 +13,7 @@ pub mod template;
 use crate::cli::{self, Command};
 use crate::config_file::{self, Invocation};
 use anyhow::Result;
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Exit codes, a public interface: scripts branch on them.
@@ -29,11 +30,23 @@ pub fn main() -> ExitCode {
         return code;
     }
     quiet_worker_panics();
-    let invocation = match config_file::parse(std::env::args_os().collect()) {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.len() == 1 {
+        // Bare `batchimp`: what to type, in a few lines, not the whole help (a usage error).
+        eprint!("{SHORT_USAGE}");
+        return ExitCode::from(EXIT_FATAL);
+    }
+    let invocation = match config_file::parse(argv) {
         Ok(invocation) => invocation,
         // Usage errors and --help: clap prints them and exits (2, or 0 for help).
         Err(e) => match e.downcast::<clap::Error>() {
-            Ok(usage) => usage.exit(),
+            Ok(usage) => {
+                if let Some(tip) = run_instead(&usage) {
+                    eprint!("{tip}");
+                    return ExitCode::from(EXIT_FATAL);
+                }
+                usage.exit()
+            }
             Err(e) => {
                 eprintln!("batchimp: {}", crate::printable::escape(&format!("{e:#}")));
                 return ExitCode::from(EXIT_FATAL);
@@ -50,6 +63,35 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// What bare `batchimp` prints.
+const SHORT_USAGE: &str = "\
+Usage: batchimp <COMMAND> [OPTIONS]
+
+  batchimp run inbox/             import a folder, ZIP or file as one batch
+  batchimp report latest          what happened to every file of the last batch
+  batchimp list                   the batches, newest first
+
+More: batchimp --help, batchimp run -h, batchimp man run
+";
+
+/// `batchimp fixtures/`: the "subcommand" is a file or folder, so what was meant is `run`.
+/// The message saying so (clap's own is "unrecognized subcommand").
+fn run_instead(usage: &clap::Error) -> Option<String> {
+    if usage.kind() != clap::error::ErrorKind::InvalidSubcommand {
+        return None;
+    }
+    let clap::error::ContextValue::String(input) =
+        usage.get(clap::error::ContextKind::InvalidSubcommand)?
+    else {
+        return None;
+    };
+    std::fs::symlink_metadata(input).ok()?;
+    let input = crate::printable::escape(input);
+    Some(format!(
+        "error: {input:?} is not a command, but it is a file or folder there: to import it, run\n\n  batchimp run {input}\n\nFor more information, try 'batchimp --help'.\n"
+    ))
+}
+
 fn dispatch(invocation: Invocation) -> Result<u8> {
     match invocation.cli.command {
         Command::Run(args) => run::run(args),
@@ -64,6 +106,7 @@ fn dispatch(invocation: Invocation) -> Result<u8> {
         Command::Man { subcommand } => {
             let mut cmd = cli::command();
             cmd.build();
+            let sections = crate::cli::man_sections(subcommand.as_deref());
             let page = match subcommand {
                 None => cmd,
                 Some(name) => {
@@ -77,7 +120,9 @@ fn dispatch(invocation: Invocation) -> Result<u8> {
                         .bin_name(format!("batchimp {name}"))
                 }
             };
-            clap_mangen::Man::new(page).render(&mut std::io::stdout())?;
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(page).render(&mut out)?;
+            out.write_all(sections.as_bytes())?;
             Ok(EXIT_OK)
         }
         Command::Completions { shell } => {
@@ -107,10 +152,14 @@ fn quiet_worker_panics() {
     }));
 }
 
-/// `batchimp report --json | head` ends quietly.
+/// `batchimp report --json | head` ends quietly. serde_json keeps the write's error inside its
+/// own (its `source` skips it), so it is asked for the kind too.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    let broken = Some(std::io::ErrorKind::BrokenPipe);
     e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        c.downcast_ref::<std::io::Error>().map(std::io::Error::kind) == broken
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == broken
     })
 }

@@ -5,13 +5,13 @@ use super::{EXIT_FILES_FAILED, EXIT_OK};
 use crate::cli::RunArgs;
 use crate::config::{self, BatchOptions, ExecConfig, ReportDest};
 use crate::interrupt::{self, EXIT_INTERRUPTED};
-use crate::ledger::{BatchInfo, BatchStatus, Notification, Status, Totals};
+use crate::ledger::{BatchInfo, BatchStatus, Notification, RowCounts, Status, Totals};
 use crate::new_file::NewFile;
 use crate::notify::{Notifier, Summary};
 use crate::pipeline::{self, Ended, Plan, Scope};
 use crate::printable::escape;
 use crate::progress::Progress;
-use crate::report;
+use crate::report::{self, counted};
 use crate::sink::{self, BatchStart, Sink, Target};
 use crate::source::Filter;
 use anyhow::{Context, Result};
@@ -116,7 +116,7 @@ pub fn run_group(
             "--max-errors and --fail-fast stop one process, not a group; gate on `batchimp report --group {name}` instead"
         );
     }
-    let listing = crate::group::listing(&plan.inputs, plan.walk);
+    let listing = crate::group::listing(&plan.inputs, plan.walk.clone());
     let mut sink = exec.target.open()?;
     let mut group = crate::group::Group::connect(pg, name, lease, plan.db_retry_for)?;
     let retry = plan.db_retry();
@@ -191,7 +191,12 @@ pub fn run_group(
     };
     let line = format!(
         "{}; this member ({}): {} files, {} imported, {} duplicate, {} failed, {} unsupported; {} database round trips to coordinate",
-        summary_line(&info, report_path.as_ref(), &format!("group {name}: ")),
+        summary_line(
+            &info,
+            None,
+            report_path.as_ref(),
+            &format!("group {name}: ")
+        ),
         group.member,
         mine.files(),
         mine.imported,
@@ -200,8 +205,11 @@ pub fn run_group(
         mine.unsupported,
         group.round_trips.load(std::sync::atomic::Ordering::Relaxed)
     );
-    log_end(&info, BatchStatus::Completed, &line, report_path.as_ref());
-    if exec.log.plain_summary() && (!exec.quiet || mine.failed > 0) {
+    let logged = log_end(&info, BatchStatus::Completed, &line, report_path.as_ref());
+    if exec.log.plain_summary()
+        && (!exec.quiet || mine.failed > 0)
+        && !exec.log.text_on_stderr(logged)
+    {
         eprintln!("{}", escape(&line));
     }
     Ok(if mine.failed > 0 {
@@ -255,7 +263,7 @@ pub(super) fn close_finished_group(
         "batchimp: group {name}: every file is recorded but batch {batch} was left open (the member closing it stopped); closing it"
     );
     let (info, report_path) = close_batch(exec, sink, batch, BatchStatus::Completed)?;
-    let line = summary_line(&info, report_path.as_ref(), &format!("group {name}: "));
+    let line = summary_line(&info, None, report_path.as_ref(), &format!("group {name}: "));
     log_end(&info, BatchStatus::Completed, &line, report_path.as_ref());
     if exec.log.plain_summary() && (!exec.quiet || info.failed > 0) {
         eprintln!("{}", escape(&line));
@@ -330,7 +338,7 @@ pub fn execute(
             .batch(batch)?
             .context("the batch vanished from the ledger")?;
         eprintln!("batchimp: batch {batch} is complete; nothing to do");
-        eprintln!("{}", escape(&summary_line(&info, None, "")));
+        eprintln!("{}", escape(&summary_line(&info, None, None, "")));
         return Ok(exit_status(&info));
     }
     let (info, report_path) = close_batch(exec, sink, batch, status)?;
@@ -339,11 +347,15 @@ pub fn execute(
     } else {
         ""
     };
-    let line = summary_line(&info, report_path.as_ref(), what);
-    log_end(&info, status, &line, report_path.as_ref());
-    // cron-friendly: under -q, a run where nothing failed prints nothing.
+    let rows = sink.totals(batch)?.rows;
+    let line = summary_line(&info, Some(&rows), report_path.as_ref(), what);
+    let logged = log_end(&info, status, &line, report_path.as_ref());
+    // cron-friendly: under -q, a run where nothing failed prints nothing. The line is printed
+    // once: not again when the batch's last log event (`-v`, or a warning: stopped,
+    // cancelled) printed it on stderr already.
     let needs_a_look = exit_status(&info) != EXIT_OK || status != BatchStatus::Completed;
-    if exec.log.plain_summary() && (!exec.quiet || needs_a_look) {
+    if exec.log.plain_summary() && (!exec.quiet || needs_a_look) && !exec.log.text_on_stderr(logged)
+    {
         eprintln!("{}", escape(&line));
     }
     if status == BatchStatus::Cancelled {
@@ -351,9 +363,14 @@ pub fn execute(
         return Ok(EXIT_INTERRUPTED);
     }
     if status == BatchStatus::Stopped {
+        let option = match exec.max_errors {
+            _ if exec.fail_fast => "--fail-fast".to_owned(),
+            Some(n) => format!("--max-errors {n}"),
+            None => "--max-errors".to_owned(),
+        };
         eprintln!(
-            "batchimp: batch {batch} stopped after {} failed files (--max-errors); finish it with: {resume_hint}",
-            info.failed
+            "batchimp: batch {batch} stopped after {} ({option}); finish it with: {resume_hint}",
+            counted(info.failed, "failed file")
         );
         return Ok(EXIT_FILES_FAILED);
     }
@@ -423,8 +440,13 @@ fn close_batch(
 }
 
 /// The batch's last log event: `batch_completed`, `batch_cancelled` or `batch_stopped`, with
-/// its counts.
-fn log_end(info: &BatchInfo, status: BatchStatus, line: &str, report: Option<&PathBuf>) {
+/// its counts. Its level, for telling whether it was printed.
+fn log_end(
+    info: &BatchInfo,
+    status: BatchStatus,
+    line: &str,
+    report: Option<&PathBuf>,
+) -> tracing::Level {
     let message = line.trim_start_matches("batchimp: ");
     let report = report.map(|p| p.display().to_string());
     macro_rules! end {
@@ -450,6 +472,10 @@ fn log_end(info: &BatchInfo, status: BatchStatus, line: &str, report: Option<&Pa
         BatchStatus::Stopped => end!(warn, "batch_stopped"),
         _ => end!(info, "batch_completed"),
     }
+    match status {
+        BatchStatus::Cancelled | BatchStatus::Stopped => tracing::Level::WARN,
+        _ => tracing::Level::INFO,
+    }
 }
 
 /// 1 when a file failed or a catalog row was rejected: something needs a look.
@@ -463,7 +489,13 @@ fn exit_status(info: &BatchInfo) -> u8 {
 
 /// `batchimp: batch 3 completed: ...`, `what` said before `batch` (`dry run, nothing
 /// written: `, `group NAME: `).
-fn summary_line(info: &BatchInfo, report: Option<&PathBuf>, what: &str) -> String {
+/// `rows`: the batch's catalog rows, said when a catalog was read (`None`: not said).
+fn summary_line(
+    info: &BatchInfo,
+    rows: Option<&RowCounts>,
+    report: Option<&PathBuf>,
+    what: &str,
+) -> String {
     let seconds = info.processing_time_seconds.unwrap_or(0.0);
     let rate = if seconds > 0.0 {
         info.files as f64 / seconds
@@ -475,17 +507,27 @@ fn summary_line(info: &BatchInfo, report: Option<&PathBuf>, what: &str) -> Strin
         n => format!(", {n} seen"),
     };
     let mut line = format!(
-        "batchimp: {what}batch {} {}: {} files, {} imported, {} duplicate, {} failed, {} unsupported{seen} in {seconds:.2} s ({rate:.0} files/s)",
+        "batchimp: {what}batch {} {}: {}, {} imported, {} duplicate, {} failed, {} unsupported{seen} in {seconds:.2} s ({rate:.0} files/s)",
         info.batch_id,
         info.status,
-        info.files,
+        counted(info.files, "file"),
         info.imported,
         info.duplicate,
         info.failed,
         info.unsupported
     );
+    if let Some(r) = rows.filter(|r| r.rows > 0) {
+        line.push_str(&format!(
+            "; catalog rows: {} created, {} updated, {} unchanged",
+            r.rows_created, r.rows_updated, r.rows_unchanged
+        ));
+        if r.rows_duplicate_in_file > 0 {
+            line.push_str(&format!(", {} duplicate in file", r.rows_duplicate_in_file));
+        }
+    }
     if info.rows_rejected > 0 {
-        line.push_str(&format!("; {} catalog rows rejected", info.rows_rejected));
+        let rejected = counted(info.rows_rejected, "catalog row");
+        line.push_str(&format!("; {rejected} rejected"));
     }
     if let Some(path) = report {
         line.push_str(&format!("; report: {}", path.display()));

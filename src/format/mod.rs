@@ -446,6 +446,12 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
             let load = catalog::Load::new(header, catalog::Data::Bytes(bytes.to_vec()));
             return (Some(catalog::KIND), Outcome::Catalog(load));
         }
+        if sniff.generic_kind == "text"
+            && let Some(e) =
+                catalog::near_miss(&bytes[..bytes.len().min(catalog::HEAD)], opts.mapping)
+        {
+            return (Some(catalog::KIND), Outcome::Failed(e));
+        }
         return (Some(sniff.generic_kind), Outcome::Unsupported);
     };
     let outcome = match f.parse(&sniff, src, opts).and_then(fit_their_columns) {

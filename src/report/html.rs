@@ -493,7 +493,7 @@ section { background: #fff; border: 1px solid var(--line); border-radius: 8px; p
   background: #e7eaf0; vertical-align: middle; }
 .badge.completed { background: #dcefe2; color: #1f6a38; }
 .badge.failed, .badge.cancelled { background: #f7dcda; color: #94231d; }
-.badge.running { background: #fdf0cc; color: #7a5a00; }
+.badge.running, .badge.partial { background: #fdf0cc; color: #7a5a00; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0 0; }
 dt { color: var(--muted); }
 dd { margin: 0; overflow-wrap: anywhere; }
@@ -638,11 +638,23 @@ fn header(s: &mut String, batch: &BatchInfo, database: &str, agg: &Aggregate) {
     let time = batch
         .processing_time_seconds
         .map_or("still running".to_owned(), seconds);
+    // A completed batch with failed files (or rejected rows) is not all green: the badge says
+    // how many failed, in the colour of something to look at.
+    let (class, text) = match (batch.failed, batch.rows_rejected) {
+        (0, 0) => (esc(&batch.status), esc(&batch.status)),
+        (failed, rejected) if batch.status == "completed" => {
+            let mut text = format!("completed, {failed} failed");
+            if rejected > 0 {
+                text.push_str(&format!(", {rejected} rows rejected"));
+            }
+            ("partial".to_owned(), text)
+        }
+        _ => (esc(&batch.status), esc(&batch.status)),
+    };
     let _ = write!(
         s,
-        r#"<header><h1>Batch {id} <span class="badge {status}" id="batch-status">{status}</span></h1>"#,
+        r#"<header><h1>Batch {id} <span class="badge {class}" id="batch-status">{text}</span></h1>"#,
         id = batch.batch_id,
-        status = esc(&batch.status),
     );
     s.push_str("<dl>");
     let mut row = |k: &str, v: &str| {

@@ -140,7 +140,8 @@ pub fn catalog_warning(summary: &catalog::Summary) -> Option<String> {
     }
     if repeated > 0 {
         parts.push(format!(
-            "{repeated} rows replaced by a later row with the same SKU"
+            "{} replaced by a later row with the same SKU",
+            crate::report::counted(repeated, "row")
         ));
     }
     (!parts.is_empty()).then(|| format!("{}; see rejected_rows", parts.join("; ")))

@@ -157,9 +157,24 @@ pub(super) fn read_member<R: Read + Seek>(
     match zip.by_index(index) {
         Ok(member) => {
             let (size, compressed) = (member.size(), member.compressed_size());
-            (size, read_capped(member, size, compressed, limits, budget))
+            let mut inflated = 0;
+            let counted = Counted(member, &mut inflated);
+            let data = read_capped(counted, size, compressed, limits, budget);
+            (inflated, data)
         }
         Err(e) => (0, Err(corrupt_member(e))),
+    }
+}
+
+/// A reader counting the bytes it hands out: a member's size is the bytes inflated from it, not
+/// what its header claims (a ZIP bomb claims gigabytes and is refused before one is read).
+struct Counted<'a, R>(R, &'a mut u64);
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.read(buf)?;
+        *self.1 += n as u64;
+        Ok(n)
     }
 }
 
@@ -184,10 +199,20 @@ pub(super) fn read_disk_member(
     if entry.encrypted() {
         return (entry.size, Err(encrypted()));
     }
+    let mut inflated = 0;
     let data = zipdir::data_offset(&archive.file, &entry)
         .and_then(|start| zipdir::inflate(&archive.file, &entry, start))
         .map_err(damaged)
-        .and_then(|r| read_capped(r, entry.size, entry.compressed, limits, &archive.budget))
+        .and_then(|r| {
+            let counted = Counted(r, &mut inflated);
+            read_capped(
+                counted,
+                entry.size,
+                entry.compressed,
+                limits,
+                &archive.budget,
+            )
+        })
         .and_then(|bytes| {
             if crc32fast::hash(&bytes) == entry.crc32 {
                 Ok(bytes)
@@ -198,7 +223,7 @@ pub(super) fn read_disk_member(
                 ))
             }
         });
-    (entry.size, data)
+    (inflated, data)
 }
 
 /// Inflate a member under the limits: its declared ratio and size first, then while streaming,

@@ -14,10 +14,12 @@
 //! `too_large`, `zip_bomb`, `zip_bad_name`, `zip_encrypted`, `zip_corrupt`, `io_error`.
 
 mod load;
+mod own;
 mod zipdir;
 
 use load::*;
 pub use load::{SharedFile, backoff, is_transient, load};
+pub use own::OwnFiles;
 
 use crate::error::{ErrorType, FileError};
 use crate::format::catalog;
@@ -37,7 +39,7 @@ use std::time::Duration;
 pub struct Item {
     /// `path/to/file.xml`, or `archive.zip!/inner/file.xml` for a ZIP member.
     pub origin: String,
-    /// Size in bytes as found on disk or in the archive.
+    /// Size in bytes: on disk, or inflated from the archive (never a member's claimed size).
     pub size: u64,
     pub data: Result<Vec<u8>, FileError>,
     /// Transient read errors overcome by retrying.
@@ -100,7 +102,7 @@ const SORT_CHUNK: usize = 1 << 18;
 struct Budget(Arc<AtomicU64>);
 
 /// How to walk and what to refuse.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
     /// Include files and folders whose names start with a dot.
     pub hidden: bool,
@@ -108,6 +110,9 @@ pub struct WalkOptions {
     /// recorded, not read.
     pub follow_links: bool,
     pub limits: Limits,
+    /// batchimp's own files (database, reports, log), never walked; shared by every walk of
+    /// the run so that they are said once.
+    pub own: Arc<OwnFiles>,
 }
 
 /// Size limits, each with its own error type.
@@ -292,12 +297,19 @@ impl Walker<'_> {
             .iter()
             .filter_map(|i| std::fs::canonicalize(i).ok())
             .collect();
-        inputs.iter().all(|input| {
+        let done = inputs.iter().all(|input| {
             if let Ok(md) = std::fs::metadata(input) {
                 seen.insert((md.dev(), md.ino()));
             }
             self.walk_input(input, &roots, &mut seen)
-        })
+        });
+        if let Some(own) = self.opts.own.to_say() {
+            tracing::info!(
+                event = "own_files_skipped",
+                "not importing batchimp's own files (its database, reports and log): {own}"
+            );
+        }
+        done
     }
 
     /// What to do with a link found inside an input (`meta`: its target's stat).
@@ -457,7 +469,9 @@ impl Walker<'_> {
         let origin = path.display().to_string();
         let size = meta.map_or(0, |m| m.len());
         let mtime = meta.and_then(|m| m.modified().ok()).and_then(nanos);
-        if !is_file {
+        if self.opts.own.skips(path) {
+            true
+        } else if !is_file {
             let error = FileError::new(
                 ErrorType::IoError,
                 "not a regular file (a FIFO, socket or device); not read",
@@ -772,7 +786,7 @@ fn starts_with_zip_magic(path: &Path) -> bool {
 /// stop first.
 pub fn count(
     inputs: &[PathBuf],
-    opts: WalkOptions,
+    opts: &WalkOptions,
     found: &AtomicU64,
     keep_going: &dyn Fn() -> bool,
 ) -> Option<u64> {
@@ -782,7 +796,7 @@ pub fn count(
             if !keep_going() {
                 return None;
             }
-            if entry.file_type().is_dir() {
+            if entry.file_type().is_dir() || opts.own.skips(entry.path()) {
                 continue;
             }
             let n = if named_zip(entry.path()) {

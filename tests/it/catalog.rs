@@ -261,7 +261,7 @@ fn a_changed_catalog_counts_its_rows_created_updated_unchanged_and_repeated(db) 
     );
     assert_eq!(
         f["warning"],
-        "1 of 6 rows rejected (catalog_missing_name: 1); 1 rows replaced by a later row with the \
+        "1 of 6 rows rejected (catalog_missing_name: 1); 1 row replaced by a later row with the \
          same SKU; see rejected_rows"
     );
     assert_eq!(
@@ -623,9 +623,13 @@ fn map_names_unknown_headers_and_require_makes_fields_mandatory(db) {
     let other = env.path("sem-registro.csv");
     std::fs::write(&other, "sku;nome;preco\nB-1;Álcool 70%;9,90\n").unwrap();
 
-    // Without the map, no header names a SKU: not a catalog.
+    // Without the map, no header names a SKU: a catalog that almost matches, which says
+    // which --map fixes it (issue 29).
     let run = env.run(&[csv.to_str().unwrap()]);
-    assert_eq!(run.file("fornecedor-x.csv")["status"], "unsupported");
+    let f = run.file("fornecedor-x.csv");
+    assert_eq!(f["error_type"], "catalog_missing_column", "{f}");
+    let fix = "--map 'Ref. Fornecedor=sku'";
+    assert!(f["error"].as_str().unwrap().contains(fix), "{f}");
 
     let run = env.run(&[
         csv.to_str().unwrap(),
@@ -758,7 +762,7 @@ fn the_progress_bar_moves_with_a_streaming_catalogs_rows_and_fits_the_terminal()
 }
 
 /// Terminal text without its escape sequences (`ESC [ ... letter`).
-fn without_escapes(s: &str) -> String {
+pub(crate) fn without_escapes(s: &str) -> String {
     let mut out = String::new();
     let mut chars = s.chars();
     while let Some(c) = chars.next() {

@@ -99,7 +99,11 @@ fn html_report_shows_the_ledger_escaped_and_fetches_nothing(db) {
             "{status}: {n}"
         );
     }
-    assert!(html.contains(r#"<span class="badge completed" id="batch-status">completed</span>"#));
+    // Issue 29: not a green "completed" beside the failed files.
+    let failed = &totals["by_status"]["failed"];
+    assert!(html.contains(&format!(
+        r#"<span class="badge partial" id="batch-status">completed, {failed} failed, "#
+    )));
     // Every failing error type: a bar with its count, and a choice of the filter.
     let by_type = totals["by_error_type"].as_object().unwrap();
     assert!(by_type.len() > 10, "{by_type:?}");

@@ -116,7 +116,7 @@ fn quiet_runs_print_nothing_unless_something_failed_and_log_files_take_the_lines
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.contains("completed: 1 files"), "{err}");
+        assert!(err.contains("completed: 1 file,"), "{err}");
     }
     let lines = json_lines(&std::fs::read_to_string(&log).unwrap());
     let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();

@@ -16,6 +16,7 @@ mod cli;
 mod config;
 mod corpus;
 mod cron;
+mod defaults;
 mod flood;
 mod fuzz;
 mod group;

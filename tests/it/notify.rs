@@ -525,3 +525,21 @@ fn a_dry_run_does_not_notify() {
     std::thread::sleep(Duration::from_millis(200));
     assert!(hook.requests().is_empty(), "{:?}", hook.requests());
 }
+
+/// Issue 29, item 11: a webhook answering 501 Not Implemented (or 505) will answer the same
+/// again: given up at once, not retried three times over seven seconds.
+#[test]
+fn a_webhook_answering_501_is_not_retried() {
+    let hook = Hook::start(vec![Reply::Status(501, ""), Reply::Status(200, "")]);
+    let env = Env::new();
+    let [good, _] = inputs();
+    let run = env.run(&[&good, "--notify", &hook.url]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(hook.requests().len(), 1);
+    let n = &run.report()["notification"];
+    assert_eq!(
+        (&n["delivered"], &n["attempts"], &n["status"]),
+        (&json!(false), &json!(1), &json!(501)),
+        "{n}"
+    );
+}

@@ -1416,7 +1416,7 @@ fn max_errors_stops_taking_files_and_resume_finishes_the_batch(db) {
     let run = env.run(&[&fixture("nfe"), "--fail-fast"]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
     assert!(
-        run.stderr().contains("batch 1 stopped after 1 failed files (--max-errors)"),
+        run.stderr().contains("batch 1 stopped after 1 failed file (--fail-fast)"),
         "{}",
         run.stderr()
     );

@@ -87,6 +87,12 @@ const ALIASES: &[(usize, &[&str])] = &[
             "item_code",
             // Shopify's product export.
             "variant_sku",
+            // ERP and marketplace templates.
+            "codigo_do_produto",
+            "cod_do_produto",
+            "codigo_del_producto",
+            "clave_del_producto",
+            "sku_code",
         ],
     ),
     (
@@ -102,6 +108,15 @@ const ALIASES: &[(usize, &[&str])] = &[
             "producto",
             // Shopify's and WooCommerce's exports.
             "title",
+            // ERP and marketplace templates: Brazilian ERPs call the name (NF-e's xProd) the
+            // product's description.
+            "nome_do_produto",
+            "descricao_do_produto",
+            "descricao_produto",
+            "nombre_del_producto",
+            "descripcion_del_producto",
+            "product_title",
+            "item_name",
         ],
     ),
     (
@@ -132,6 +147,15 @@ const ALIASES: &[(usize, &[&str])] = &[
             "precio",
             "precio_unitario",
             "variant_price",
+            "sell_price",
+            "selling_price",
+            "retail_price",
+            "preco_de_venda_varejo",
+            "valor_de_venda",
+            "valor_venda",
+            "precio_de_venta_al_publico",
+            // Last: WooCommerce's `Sale price` is a discount beside its `Regular price`.
+            "sale_price",
         ],
     ),
     (
@@ -145,6 +169,12 @@ const ALIASES: &[(usize, &[&str])] = &[
             "existencia",
             "existencias",
             "cantidad",
+            "stock_quantity",
+            "quantity_in_stock",
+            "qty_on_hand",
+            "estoque_atual",
+            "quantidade_em_estoque",
+            "cantidad_en_stock",
         ],
     ),
     (
@@ -450,6 +480,13 @@ pub fn detect(head: &[u8], mapping: &Mapping) -> Option<Header> {
 
 /// The delimiter, column mapping and names of a header line, if it names SKU, name and price.
 fn header_fields(line: &[u8], mapping: &Mapping) -> Option<(u8, Vec<Option<usize>>, Vec<String>)> {
+    let (delimiter, names) = split_header(line)?;
+    let fields = columns(names.iter().map(String::as_str), mapping)?;
+    Some((delimiter, fields, names))
+}
+
+/// A line split at its likeliest delimiter, each field decoded.
+fn split_header(line: &[u8]) -> Option<(u8, Vec<String>)> {
     let delimiter = *[b',', b';', b'\t', b'|']
         .iter()
         .max_by_key(|d| line.iter().filter(|b| b == d).count())?;
@@ -457,12 +494,11 @@ fn header_fields(line: &[u8], mapping: &Mapping) -> Option<(u8, Vec<Option<usize
     if !Records::new(line, delimiter, 1).read(&mut record).ok()? {
         return None;
     }
-    let names: Vec<String> = record
+    let names = record
         .fields()
         .map(|f| rows::decode(f.trim_ascii()).into_owned())
         .collect();
-    let fields = columns(names.iter().map(String::as_str), mapping)?;
-    Some((delimiter, fields, names))
+    Some((delimiter, names))
 }
 
 /// The `product` column each header field fills, if the header names a SKU, a name and a price:
@@ -471,23 +507,117 @@ pub fn columns<'a>(
     names: impl Iterator<Item = &'a str>,
     mapping: &Mapping,
 ) -> Option<Vec<Option<usize>>> {
-    let mut fields = Vec::new();
+    let (fields, taken) = assign(names, mapping);
+    (taken[SKU] && taken[NAME] && taken[PRICE]).then_some(fields)
+}
+
+/// The `product` column each header field fills, and which columns are filled. `--map` comes
+/// first, in header order; then the names batchimp knows, the name listed first in [`ALIASES`]
+/// winning when two headers name one column (WooCommerce's `Sale price` comes before its
+/// `Regular price`, and is not the price).
+fn assign<'a>(
+    names: impl Iterator<Item = &'a str>,
+    mapping: &Mapping,
+) -> (Vec<Option<usize>>, [bool; WIDTH]) {
+    let names: Vec<String> = names.map(normalize).collect();
+    let mut fields = vec![None; names.len()];
     let mut taken = [false; WIDTH];
-    for name in names {
-        let name = normalize(name);
-        let mapped = mapping.names.iter().find(|(n, c)| !taken[*c] && *n == name);
-        let column = mapped.map(|(_, c)| *c).or_else(|| {
-            ALIASES
-                .iter()
-                .find(|(c, names)| !taken[*c] && names.contains(&name.as_str()))
-                .map(|(c, _)| *c)
-        });
-        if let Some(c) = column {
+    for (i, name) in names.iter().enumerate() {
+        if let Some((_, c)) = mapping.names.iter().find(|(n, c)| !taken[*c] && n == name) {
+            fields[i] = Some(*c);
+            taken[*c] = true;
+        }
+    }
+    let mut known: Vec<(usize, usize, usize)> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| fields[*i].is_none())
+        .filter_map(|(i, name)| {
+            ALIASES.iter().find_map(|(c, aliases)| {
+                let rank = aliases.iter().position(|a| a == name)?;
+                Some((rank, i, *c))
+            })
+        })
+        .collect();
+    known.sort_unstable();
+    for (_, i, c) in known {
+        if !taken[c] {
+            fields[i] = Some(c);
             taken[c] = true;
         }
-        fields.push(column);
     }
-    (taken[SKU] && taken[NAME] && taken[PRICE]).then_some(fields)
+    (fields, taken)
+}
+
+/// A catalog that almost is one: a header line, within the first lines of a text file no format
+/// claimed, that names two of SKU, name and price. It fails as `catalog_missing_column`, naming
+/// the column missing and the `--map` that fills it, rather than passing as `unsupported`.
+pub fn near_miss(head: &[u8], mapping: &Mapping) -> Option<FileError> {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    head.split(|&b| b == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .filter(|l| !l.is_empty())
+        .take(MAX_LINES_BEFORE_HEADER + 1)
+        .take_while(|l| !l.contains(&0))
+        .find_map(|line| {
+            let (_, names) = split_header(line)?;
+            missing_one(&names, mapping)
+        })
+}
+
+/// [`near_miss`] for a header's names (a CSV line or a workbook row).
+pub fn missing_one(names: &[String], mapping: &Mapping) -> Option<FileError> {
+    let (fields, taken) = assign(names.iter().map(String::as_str), mapping);
+    let needed = [(SKU, "a SKU"), (NAME, "a product name"), (PRICE, "a price")];
+    let missing: Vec<_> = needed.iter().filter(|(c, _)| !taken[*c]).collect();
+    let [(column, what)] = missing[..] else {
+        return None;
+    };
+    let found: Vec<String> = needed
+        .iter()
+        .filter(|(c, _)| taken[*c])
+        .map(|(c, what)| {
+            let i = fields.iter().position(|f| *f == Some(*c)).unwrap_or(0);
+            format!("{what} ({:?})", shown(&names[i]))
+        })
+        .collect();
+    // The header most likely to hold the missing column: for the name, the description
+    // (Brazilian ERPs name products `Descrição`); else the first column batchimp does not know.
+    let unknown = || fields.iter().position(Option::is_none);
+    let candidate = if *column == NAME {
+        fields
+            .iter()
+            .position(|f| *f == Some(PRODUCT.col("description")))
+            .or_else(unknown)
+    } else {
+        unknown()
+    };
+    let field = PRODUCT.columns[*column].name;
+    let fix = match candidate {
+        Some(i) => format!("--map '{}={field}'", shown(&names[i])),
+        None => format!("--map 'HEADER={field}'"),
+    };
+    Some(FileError::new(
+        ErrorType::CatalogMissingColumn,
+        format!(
+            "a catalog header with {} but no column batchimp knows as {what} ({field}); its header: {}. If a column holds it, name it with {fix}",
+            found.join(" and "),
+            listed(names)
+        ),
+    ))
+}
+
+/// At most 12 header names, quoted, each cut to 40 characters.
+fn listed(names: &[String]) -> String {
+    let mut list: Vec<String> = names
+        .iter()
+        .take(12)
+        .map(|n| format!("{:?}", shown(n)))
+        .collect();
+    if names.len() > 12 {
+        list.push(format!("... ({} columns)", names.len()));
+    }
+    list.join(", ")
 }
 
 /// A header name as [`ALIASES`] spells it: `"Preço de Venda "` → `preco_de_venda`, `"In stock?"`
@@ -1032,6 +1162,59 @@ mod tests {
             h.fields,
             vec![None, None, Some(SKU), Some(NAME), Some(PRICE), Some(6)]
         );
+    }
+
+    #[test]
+    fn headers_from_erps_and_shops() {
+        for (head, price) in [
+            (
+                "Código;Descrição do Produto;Preço de Venda;Stock Quantity\n",
+                2,
+            ),
+            ("sku,name,sell_price\n", 2),
+            ("Código do produto;Nome do produto;Preço\n", 2),
+            ("item_name,sale_price,sku,selling_price\n", 3),
+            // WooCommerce: the sale price (a discount) is not the price.
+            ("SKU,Name,Sale price,Regular price\n", 3),
+        ] {
+            let h = detect(head.as_bytes(), &NO_MAPPING).unwrap_or_else(|| panic!("{head:?}"));
+            assert_eq!(h.fields[price], Some(PRICE), "{head:?}");
+        }
+        let h = detect(
+            "Código;Descrição do Produto;Preço de Venda;Stock Quantity\n".as_bytes(),
+            &NO_MAPPING,
+        )
+        .unwrap();
+        assert_eq!(h.fields[3], Some(PRODUCT.col("stock")));
+    }
+
+    #[test]
+    fn headers_with_two_of_sku_name_and_price_say_which_is_missing() {
+        let e = near_miss(
+            "Código;Descrição;Preço de Venda\n1;Arroz;10,50\n".as_bytes(),
+            &NO_MAPPING,
+        )
+        .expect("a near miss");
+        assert_eq!(e.error_type, ErrorType::CatalogMissingColumn);
+        assert!(e.message.contains("a product name (name)"), "{}", e.message);
+        assert!(
+            e.message.contains("--map 'Descrição=name'"),
+            "{}",
+            e.message
+        );
+        let e = near_miss(b"sku,name,custo\n", &NO_MAPPING).expect("a near miss");
+        assert!(e.message.contains("--map 'custo=price'"), "{}", e.message);
+        for head in [
+            "codigo;ex;Tipo;descricao;NacionalFederal;ImportadoFederal\n",
+            "c_ClaveProdServ,Descripción,Incluir IVA trasladado\n",
+            "hello world\n",
+            "sku,name,price\n",
+        ] {
+            assert_eq!(near_miss(head.as_bytes(), &NO_MAPPING), None, "{head:?}");
+        }
+        // --map fills the missing column: a catalog.
+        let mapping = Mapping::new(&[("Descrição".into(), "name".into())], &[]).unwrap();
+        assert!(detect("Código;Descrição;Preço de Venda\n".as_bytes(), &mapping).is_some());
     }
 
     #[test]

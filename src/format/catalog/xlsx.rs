@@ -12,7 +12,7 @@
 //! A password-protected workbook is an OLE file holding an `EncryptedPackage`: `xlsx_encrypted`.
 
 use super::rows::{Row, Take};
-use super::{Data, Header, Layout, MAX_LINES_BEFORE_HEADER, Mapping, columns};
+use super::{Data, Header, Layout, MAX_LINES_BEFORE_HEADER, Mapping, columns, missing_one};
 use crate::error::{ErrorType, FileError};
 use calamine::{DataRef, Reader, Xlsx, XlsxError};
 use std::io::{BufReader, Cursor, Read, Seek};
@@ -229,6 +229,8 @@ fn detect_in<R: Read + Seek>(
             ),
         ));
     }
+    // The first header that names two of SKU, name and price, when no sheet has a catalog.
+    let mut near_miss = None;
     for name in names.iter().filter(|n| sheet.is_none_or(|s| s == *n)) {
         let mut cells = book.worksheet_cells_reader(name).map_err(calamine_error)?;
         let mut row = Row::default();
@@ -243,6 +245,11 @@ fn detect_in<R: Read + Seek>(
             if let Some(fields) = columns(texts.iter().map(String::as_str), mapping) {
                 found = Some((row.line, fields, texts));
                 return false;
+            }
+            if near_miss.is_none() {
+                near_miss = missing_one(&texts, mapping).map(|e| {
+                    FileError::new(e.error_type, format!("sheet {name:?}: {}", e.message))
+                });
             }
             seen <= MAX_LINES_BEFORE_HEADER
         };
@@ -259,7 +266,7 @@ fn detect_in<R: Read + Seek>(
             return Ok(Some(header));
         }
     }
-    Ok(None)
+    near_miss.map_or(Ok(None), Err)
 }
 
 /// The rows of the sheet under `header`, each handed to `take` until it returns false. The
