@@ -22,6 +22,9 @@ _batchimp() {
             batchimp,config)
                 cmd="batchimp__subcmd__config"
                 ;;
+            batchimp,get)
+                cmd="batchimp__subcmd__get"
+                ;;
             batchimp,help)
                 cmd="batchimp__subcmd__help"
                 ;;
@@ -57,6 +60,9 @@ _batchimp() {
                 ;;
             batchimp__subcmd__help,config)
                 cmd="batchimp__subcmd__help__subcmd__config"
+                ;;
+            batchimp__subcmd__help,get)
+                cmd="batchimp__subcmd__help__subcmd__get"
                 ;;
             batchimp__subcmd__help,help)
                 cmd="batchimp__subcmd__help__subcmd__help"
@@ -110,7 +116,7 @@ _batchimp() {
 
     case "${cmd}" in
         batchimp)
-            opts="-h -V --color --config --help --version run resume retry report list stats prune template man completions config help"
+            opts="-h -V --color --config --help --version run resume retry report list stats prune template get man completions config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -154,7 +160,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__config)
-            opts="-j -q -v -h -V --json --resume --verify --dry-run --group --lease --hidden --follow-links --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --ocr --ocr-lang --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
+            opts="-j -q -v -h -V --json --resume --verify --dry-run --group --lease --hidden --follow-links --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --archive --no-archive --max-file-size --max-archive-size --file-timeout --retries --ocr --ocr-lang --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,6 +192,10 @@ _batchimp() {
                     ;;
                 --require)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --archive)
+                    COMPREPLY=($(compgen -W "xml all" -- "${cur}"))
                     return 0
                     ;;
                 --max-file-size)
@@ -275,8 +285,46 @@ _batchimp() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        batchimp__subcmd__get)
+            opts="-o -h -V --output --db --schema --color --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         batchimp__subcmd__help)
-            opts="run resume retry report list stats prune template man completions config help"
+            opts="run resume retry report list stats prune template get man completions config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -304,6 +352,20 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        batchimp__subcmd__help__subcmd__get)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -748,7 +810,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__run)
-            opts="-j -q -v -h -V --resume --verify --dry-run --group --lease --hidden --follow-links --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --ocr --ocr-lang --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
+            opts="-j -q -v -h -V --resume --verify --dry-run --group --lease --hidden --follow-links --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --archive --no-archive --max-file-size --max-archive-size --file-timeout --retries --ocr --ocr-lang --on-conflict --db --schema --workers --report --quiet --verbose --log-format --log-file --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -780,6 +842,10 @@ _batchimp() {
                     ;;
                 --require)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --archive)
+                    COMPREPLY=($(compgen -W "xml all" -- "${cur}"))
                     return 0
                     ;;
                 --max-file-size)

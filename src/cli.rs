@@ -78,6 +78,14 @@ pub enum Command {
     /// Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`.
     #[command(subcommand)]
     Template(TemplateArgs),
+    /// Write an archived original, byte for byte, to a file or stdout:
+    /// `get 35240612345678000190550010000012341000012345 -o nfe.xml`.
+    ///
+    /// Takes an NF-e access key, a CFDI or Retenciones UUID, or the file's SHA-256. The bytes
+    /// are checked against their SHA-256 on the way out. A key with several originals stored
+    /// (a resend with other bytes) lists them, one SHA-256 a line, and exits 2: pass the one
+    /// wanted.
+    Get(GetArgs),
     /// Print the man page, generated from these options: `batchimp man > batchimp.1`, and a
     /// subcommand's: `batchimp man run > batchimp-run.1`.
     Man {
@@ -239,6 +247,15 @@ pub struct ExecArgs {
     pub notify_ca: Option<PathBuf>,
 }
 
+/// `--archive`: which originals a batch keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ArchiveArg {
+    /// NF-e and their events, CFDI and Retenciones.
+    Xml,
+    /// PDFs and pictures too.
+    All,
+}
+
 /// Options that change what a batch imports; stored with the batch and reused by resume/retry.
 #[derive(Debug, Args)]
 pub struct BatchArgs {
@@ -285,6 +302,17 @@ pub struct BatchArgs {
     /// without such a column fails (catalog_missing_column).
     #[arg(long, value_name = "FIELD,...", value_delimiter = ',', value_parser = parse_field)]
     pub require: Vec<String>,
+
+    /// Which originals to keep, compressed, in the database (the archive `batchimp get` reads):
+    /// xml keeps the fiscal XML (NF-e and their events, CFDI, Retenciones); all keeps PDFs and
+    /// pictures too. Catalogs are never kept.
+    #[arg(long, value_enum, default_value_t = ArchiveArg::Xml, value_name = "WHICH")]
+    pub archive: ArchiveArg,
+
+    /// Keep no originals in the database (the imported fields only; `batchimp get` then has
+    /// nothing to give back).
+    #[arg(long, conflicts_with = "archive")]
+    pub no_archive: bool,
 
     /// Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB).
     #[arg(long, value_name = "SIZE", default_value = "50MiB", value_parser = parse_size)]
@@ -433,6 +461,20 @@ pub struct ReportArgs {
     /// filterable table of the failures. It loads nothing from the network.
     #[arg(long, value_name = "FILE", conflicts_with = "json")]
     pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// An NF-e access key, a CFDI or Retenciones UUID, or an original's SHA-256.
+    #[arg(value_name = "KEY|UUID|SHA256")]
+    pub wanted: String,
+
+    /// Write the original to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Debug, Args)]

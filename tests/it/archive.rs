@@ -1,0 +1,134 @@
+//! The archive of originals (issue 30): every document file imported comes back from
+//! `batchimp get` byte for byte, from SQLite and PostgreSQL alike; `--no-archive` keeps none.
+
+use crate::helpers::{Env, db_test, fixture, fixtures};
+use std::collections::BTreeSet;
+
+/// Import `dirs`, then `get` every NF-e, CFDI and Retenciones file imported (or met as a
+/// duplicate) by its SHA-256 and compare it with the file on disk; the number checked.
+fn every_original_comes_back(env: &Env, dirs: &[String]) -> usize {
+    // Corpus samples whose authors edited their keys are documents all the same.
+    let mut args = vec!["--allow-invalid-keys"];
+    args.extend(dirs.iter().map(String::as_str));
+    let run = env.run(&args);
+    let out = env.path("out.bin");
+    let out_arg = out.display().to_string();
+    let mut shas = BTreeSet::new();
+    for f in run.report()["files"].as_array().expect("files") {
+        let kind = f["kind"].as_str().unwrap_or("");
+        let status = f["status"].as_str().unwrap();
+        if !["nfe", "cfdi", "retenciones"].contains(&kind)
+            || !["imported", "duplicate"].contains(&status)
+        {
+            continue;
+        }
+        let sha = f["sha256"].as_str().unwrap();
+        let path = f["path"].as_str().unwrap();
+        let got = env.on_db(&["get", sha, "-o", &out_arg]);
+        assert!(
+            got.status.success(),
+            "get {path}: {}",
+            String::from_utf8_lossy(&got.stderr)
+        );
+        let original = std::fs::read(path).unwrap();
+        assert!(std::fs::read(&out).unwrap() == original, "{path} differs");
+        shas.insert(sha.to_owned());
+    }
+    // One original per distinct file: a copy of the same bytes adds nothing.
+    assert_eq!(
+        env.count("SELECT count(*) FROM originals"),
+        shas.len() as i64
+    );
+    shas.len()
+}
+
+db_test! {
+    /// Every corpus NF-e, event and CFDI (and the project's Retenciones) comes back
+    /// byte-identical.
+    fn corpus_originals_come_back_byte_identical(db) {
+        let Some(corpus) = crate::corpus::corpus() else {
+            return;
+        };
+        let env = Env::on(db);
+        let mut dirs: Vec<String> = ["nfe", "nfe-events", "cfdi33", "cfdi40", "cfdi-nomina", "cfdi-pagos"]
+            .iter()
+            .map(|d| corpus.join(d))
+            .filter(|p| p.is_dir())
+            .map(|p| p.display().to_string())
+            .collect();
+        dirs.push(fixture("retenciones"));
+        let checked = every_original_comes_back(&env, &dirs);
+        assert!(checked >= 50, "{checked} originals checked");
+    }
+}
+
+db_test! {
+    /// The project's own documents (NF-e, events, CFDI, Retenciones) come back too.
+    fn fixture_originals_come_back_byte_identical(db) {
+        let env = Env::on(db);
+        let dirs: Vec<String> = ["nfe", "eventos", "cfdi", "retenciones"]
+            .iter()
+            .map(|d| fixtures().join(d).display().to_string())
+            .collect();
+        assert!(every_original_comes_back(&env, &dirs) >= 10);
+    }
+}
+
+db_test! {
+    /// `get KEY` writes the one original of a key; a key resent with other bytes lists both
+    /// (exit 2) and is got by either SHA-256; importing the same files again stores nothing.
+    fn get_by_key_and_a_resend_listed(db) {
+        let env = Env::on(db);
+        let (nfe, cfdi, resent) = (
+            fixture("nfe/nfce-model65.xml"),
+            fixture("cfdi/cfdi40-ingreso.xml"),
+            fixture("cfdi/cfdi40-ingreso_resent.xml"),
+        );
+        let run = env.run(&[&nfe, &cfdi, &resent]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        assert_eq!(run.file("cfdi40-ingreso_resent.xml")["status"], "duplicate");
+
+        let key = run.file("nfce-model65.xml")["key"].as_str().unwrap().to_owned();
+        let out = env.path("nfe.xml");
+        let got = env.on_db(&["get", &key, "-o", &out.display().to_string()]);
+        assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+        assert!(std::fs::read(&out).unwrap() == std::fs::read(&nfe).unwrap());
+
+        let uuid = run.file("cfdi40-ingreso.xml")["key"].as_str().unwrap().to_owned();
+        let listed = env.on_db(&["get", &uuid]);
+        assert_eq!(listed.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&listed.stderr);
+        for f in ["cfdi40-ingreso.xml", "cfdi40-ingreso_resent.xml"] {
+            let sha = run.file(f)["sha256"].as_str().unwrap();
+            assert!(stderr.contains(sha), "{sha} listed: {stderr}");
+            let got = env.on_db(&["get", sha]);
+            assert!(got.status.success());
+            assert!(got.stdout == std::fs::read(fixture(&format!("cfdi/{f}"))).unwrap());
+        }
+
+        assert_eq!(env.count("SELECT count(*) FROM originals"), 3);
+        assert_eq!(env.run(&[&nfe, &cfdi]).code(), 0);
+        assert_eq!(env.count("SELECT count(*) FROM originals"), 3);
+    }
+}
+
+db_test! {
+    /// A batch run with `--no-archive` keeps no original, and `get` says why in one line.
+    fn no_archive_keeps_none_and_get_says_so(db) {
+        let env = Env::on(db);
+        let nfe = fixture("nfe/nfce-model65.xml");
+        let run = env.run(&["--no-archive", &nfe]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        assert_eq!(env.count("SELECT count(*) FROM originals"), 0);
+        let key = run.file("nfce-model65.xml")["key"].as_str().unwrap().to_owned();
+        let got = env.on_db(&["get", &key]);
+        assert_eq!(got.status.code(), Some(2));
+        assert!(got.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&got.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("--no-archive"), "{stderr}");
+        let unknown = env.on_db(&["get", "35000000000000000000000000000000000000000000"]);
+        assert_eq!(unknown.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&unknown.stderr).contains("no document"));
+    }
+}
