@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// What [`snapshot`] reads: per table, a query written alike for both databases, and whether
 /// its rows are sorted here (nfe_item: rows of one item may tie on every key column, and
 /// SQLite's `rowid` has no portable equivalent).
-const SNAPSHOT: [(&str, bool); 6] = [
+const SNAPSHOT: [(&str, bool); 7] = [
     ("SELECT * FROM nfe ORDER BY chave", false),
     ("SELECT * FROM nfe_item ORDER BY chave, n_item", true),
     (
@@ -35,6 +35,11 @@ const SNAPSHOT: [(&str, bool); 6] = [
     (
         "SELECT status, files, imported, duplicate, failed, unsupported, inputs, options
          FROM batches ORDER BY id",
+        false,
+    ),
+    // The archive: the same originals whatever the interruptions and members.
+    (
+        "SELECT sha256, kind, size, codec FROM originals ORDER BY sha256",
         false,
     ),
 ];
