@@ -22,6 +22,9 @@ _batchimp() {
             batchimp,config)
                 cmd="batchimp__subcmd__config"
                 ;;
+            batchimp,export)
+                cmd="batchimp__subcmd__export"
+                ;;
             batchimp,get)
                 cmd="batchimp__subcmd__get"
                 ;;
@@ -60,6 +63,9 @@ _batchimp() {
                 ;;
             batchimp__subcmd__help,config)
                 cmd="batchimp__subcmd__help__subcmd__config"
+                ;;
+            batchimp__subcmd__help,export)
+                cmd="batchimp__subcmd__help__subcmd__export"
                 ;;
             batchimp__subcmd__help,get)
                 cmd="batchimp__subcmd__help__subcmd__get"
@@ -116,7 +122,7 @@ _batchimp() {
 
     case "${cmd}" in
         batchimp)
-            opts="-h -V --color --config --help --version run resume retry report list stats prune template get man completions config help"
+            opts="-h -V --color --config --help --version run resume retry report list stats prune template get export man completions config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,6 +291,60 @@ _batchimp() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        batchimp__subcmd__export)
+            opts="-o -h -V --output --kind --batch --since --until --db --schema --color --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "nfe cfdi retenciones pdf image" -- "${cur}"))
+                    return 0
+                    ;;
+                --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         batchimp__subcmd__get)
             opts="-o -h -V --output --db --schema --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -324,7 +384,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__help)
-            opts="run resume retry report list stats prune template get man completions config help"
+            opts="run resume retry report list stats prune template get export man completions config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -352,6 +412,20 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        batchimp__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -9,7 +9,9 @@
 //! column is there for it (NULL: none).
 
 use crate::ledger::{Processed, Status};
+use crate::schema::ColType;
 use crate::sink::Target;
+use crate::sink::schema::Dialect;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -248,21 +250,165 @@ impl Reader {
                     (row.get(0), row.get(1), row.get(2), row.get(3))
                 }
             };
-        if codec != CODEC || dictionary.is_some() {
-            bail!(
-                "original {sha256} is stored as {codec}{}, which this batchimp cannot read (a newer batchimp wrote it)",
-                dictionary
-                    .map(|d| format!(" with dictionary {d}"))
-                    .unwrap_or_default()
-            );
+        unpack(sha256, &codec, dictionary.as_deref(), size, &data)
+    }
+
+    /// Every original `filter` keeps, decompressed and checked, in the order of their entry
+    /// names; streamed (SQLite steps through its rows, PostgreSQL fetches a portal a few
+    /// hundred rows at a time), so memory stays flat however many there are.
+    pub fn for_each(
+        &mut self,
+        filter: &Filter,
+        f: &mut dyn FnMut(Original) -> Result<()>,
+    ) -> Result<()> {
+        let dialect = match self.db {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        };
+        let (sql, params) = filter.sql(dialect);
+        match &mut self.db {
+            Db::Sqlite(conn) => {
+                let mut stmt = conn.prepare(&sql)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(&params))?;
+                while let Some(r) = rows.next()? {
+                    let sha256: String = r.get(0)?;
+                    let codec: String = r.get(4)?;
+                    let dictionary: Option<String> = r.get(5)?;
+                    let data = r.get_ref(7)?.as_blob()?;
+                    let bytes = unpack(&sha256, &codec, dictionary.as_deref(), r.get(6)?, data)?;
+                    f(Original {
+                        sha256,
+                        kind: r.get(1)?,
+                        key: r.get(2)?,
+                        origin: r.get(3)?,
+                        bytes,
+                    })?;
+                }
+            }
+            Db::Postgres(client) => {
+                let types = vec![postgres::types::Type::TEXT; params.len()];
+                let mut tx = client.transaction()?;
+                let stmt = tx.prepare_typed(&sql, &types)?;
+                let values: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    params.iter().map(|p| p as _).collect();
+                let portal = tx.bind(&stmt, &values)?;
+                loop {
+                    let rows = tx.query_portal(&portal, PORTAL_ROWS)?;
+                    for r in &rows {
+                        let sha256: String = r.get(0);
+                        let codec: String = r.get(4);
+                        let dictionary: Option<String> = r.get(5);
+                        let bytes =
+                            unpack(&sha256, &codec, dictionary.as_deref(), r.get(6), r.get(7))?;
+                        f(Original {
+                            sha256,
+                            kind: r.get(1),
+                            key: r.get(2),
+                            origin: r.get(3),
+                            bytes,
+                        })?;
+                    }
+                    if rows.len() < PORTAL_ROWS as usize {
+                        break;
+                    }
+                }
+                tx.commit()?;
+            }
         }
-        let bytes = zstd::bulk::decompress(&data, size.max(0) as usize)
-            .with_context(|| format!("original {sha256} is damaged: cannot decompress it"))?;
-        let digest = format!("{:x}", Sha256::digest(&bytes));
-        if digest != sha256 || bytes.len() as i64 != size {
-            bail!("original {sha256} is damaged: its bytes do not match their SHA-256");
+        Ok(())
+    }
+}
+
+/// Rows a PostgreSQL export fetches at a time: a few MB of originals.
+const PORTAL_ROWS: i32 = 256;
+
+/// An original's bytes from its stored form, checked against their SHA-256.
+fn unpack(
+    sha256: &str,
+    codec: &str,
+    dictionary: Option<&str>,
+    size: i64,
+    data: &[u8],
+) -> Result<Vec<u8>> {
+    if codec != CODEC || dictionary.is_some() {
+        bail!(
+            "original {sha256} is stored as {codec}{}, which this batchimp cannot read (a newer batchimp wrote it)",
+            dictionary
+                .map(|d| format!(" with dictionary {d}"))
+                .unwrap_or_default()
+        );
+    }
+    let bytes = zstd::bulk::decompress(data, size.max(0) as usize)
+        .with_context(|| format!("original {sha256} is damaged: cannot decompress it"))?;
+    let digest = format!("{:x}", Sha256::digest(&bytes));
+    if digest != sha256 || bytes.len() as i64 != size {
+        bail!("original {sha256} is damaged: its bytes do not match their SHA-256");
+    }
+    Ok(bytes)
+}
+
+/// An original read back for `export`.
+pub struct Original {
+    pub sha256: String,
+    pub kind: String,
+    /// The document keys of the file that first brought it (comma-separated).
+    pub key: Option<String>,
+    /// Where it first came from.
+    pub origin: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// Which originals `export` takes: of some kinds, of one batch, of batches started in a time
+/// window. A condition left `None` (or empty) keeps everything.
+#[derive(Debug, Default)]
+pub struct Filter {
+    /// Kinds, from a fixed list of names (spelled into the SQL).
+    pub kinds: Vec<&'static str>,
+    pub batch: Option<i64>,
+    pub since: Option<std::time::SystemTime>,
+    pub until: Option<std::time::SystemTime>,
+}
+
+impl Filter {
+    /// The query and its parameters: each original once, with the ledger row of the first
+    /// file that brought it in the chosen batches, sorted by key, then the first imported first.
+    fn sql(&self, d: Dialect) -> (String, Vec<String>) {
+        let mut params = Vec::new();
+        let mut conds = vec!["status IN ('imported', 'duplicate')".to_owned()];
+        if let Some(b) = self.batch {
+            params.push(b.to_string());
+            let p = d.param(params.len(), ColType::Integer);
+            conds.push(format!("batch_id = {p}"));
         }
-        Ok(bytes)
+        let mut started = Vec::new();
+        for (at, op) in [(self.since, ">="), (self.until, "<")] {
+            if let Some(at) = at {
+                params.push(crate::time::rfc3339(at));
+                let p = d.param(params.len(), ColType::Timestamp);
+                started.push(format!("started_at {op} {p}"));
+            }
+        }
+        if !started.is_empty() {
+            conds.push(format!(
+                "batch_id IN (SELECT id FROM batches WHERE {})",
+                started.join(" AND ")
+            ));
+        }
+        let mut kinds = String::new();
+        if !self.kinds.is_empty() {
+            let names: Vec<String> = self.kinds.iter().map(|k| format!("'{k}'")).collect();
+            kinds = format!(" WHERE o.kind IN ({})", names.join(", "));
+        }
+        let sql = format!(
+            "SELECT o.sha256, o.kind, f.key, f.origin, o.codec, o.dictionary, o.size, o.data
+             FROM originals o
+             JOIN (SELECT sha256, min(id) AS id FROM files WHERE {} GROUP BY sha256) first
+                ON first.sha256 = o.sha256
+             JOIN files f ON f.id = first.id{kinds}
+             ORDER BY f.key, f.id",
+            conds.join(" AND ")
+        );
+        (sql, params)
     }
 }
 

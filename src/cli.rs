@@ -86,6 +86,14 @@ pub enum Command {
     /// (a resend with other bytes) lists them, one SHA-256 a line, and exits 2: pass the one
     /// wanted.
     Get(GetArgs),
+    /// Write a ZIP of archived originals, chosen by kind, batch and start time, what an
+    /// accountant sends an auditor: `export --kind nfe --since 2026-01-01 -o 2026.zip`.
+    ///
+    /// Each original once, named by its document key (`KEY.xml`; a resend of a key stored
+    /// already gets `KEY-SHA.xml`, an original without a key its SHA-256), with `manifest.csv`
+    /// last: name, sha256, kind, size, key and where it came from. Streamed: memory stays flat
+    /// however many there are.
+    Export(ExportArgs),
     /// Print the man page, generated from these options: `batchimp man > batchimp.1`, and a
     /// subcommand's: `batchimp man run > batchimp-run.1`.
     Man {
@@ -472,6 +480,34 @@ pub struct GetArgs {
     /// Write the original to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The ZIP to write (replaced when it exists).
+    #[arg(short, long, value_name = "FILE.zip")]
+    pub output: PathBuf,
+
+    /// Only originals of these kinds (repeatable, or comma-separated).
+    #[arg(long, value_name = "KIND", value_delimiter = ',',
+          value_parser = ["nfe", "cfdi", "retenciones", "pdf", "image"])]
+    pub kind: Vec<String>,
+
+    /// Only originals imported (or met again) by this batch.
+    #[arg(long, value_name = "BATCH")]
+    pub batch: Option<i64>,
+
+    /// Only originals of batches started since a date (2026-11-01, UTC), an RFC 3339 time or
+    /// an age (7d, 12h) measured back from now.
+    #[arg(long, value_name = "WHEN", value_parser = When::parse)]
+    pub since: Option<When>,
+
+    /// Only originals of batches started before a date, an RFC 3339 time or an age.
+    #[arg(long, value_name = "WHEN", value_parser = When::parse)]
+    pub until: Option<When>,
 
     #[command(flatten)]
     pub db: DbArg,

@@ -132,3 +132,68 @@ db_test! {
         assert!(String::from_utf8_lossy(&unknown.stderr).contains("no document"));
     }
 }
+
+/// The entries of a ZIP, by name.
+fn zip_entries(path: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut entry = zip.by_index(i).unwrap();
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).unwrap();
+            (entry.name().to_owned(), bytes)
+        })
+        .collect()
+}
+
+db_test! {
+    /// `export` of a filtered set holds exactly its originals, named by key (a resend by key
+    /// and SHA-256), byte for byte, with a manifest; `--batch` and `--kind` choose.
+    fn export_holds_exactly_the_chosen_originals(db) {
+        let env = Env::on(db);
+        let (cfdi, resent, nfe) = (
+            fixture("cfdi/cfdi40-ingreso.xml"),
+            fixture("cfdi/cfdi40-ingreso_resent.xml"),
+            fixture("nfe/nfce-model65.xml"),
+        );
+        let first = env.run(&[&cfdi, &resent, &fixture("retenciones")]);
+        assert_eq!(first.code(), 1, "{}", first.stderr());
+        let second = env.run(&[&nfe]);
+        assert_eq!(second.code(), 0, "{}", second.stderr());
+        let uuid = first.file("cfdi40-ingreso.xml")["key"].as_str().unwrap().to_owned();
+        let resent_sha = first.file("cfdi40-ingreso_resent.xml")["sha256"].as_str().unwrap().to_owned();
+
+        let zip = env.path("cfdi.zip");
+        let out = env.on_db(&["export", "--kind", "cfdi", "-o", &zip.display().to_string()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let entries = zip_entries(&zip);
+        let names: Vec<&str> = entries.keys().map(String::as_str).collect();
+        let resent_name = format!("{uuid}-{}.xml", &resent_sha[..12]);
+        let mut expected = vec![format!("{uuid}.xml"), resent_name.clone(), "manifest.csv".into()];
+        expected.sort();
+        assert_eq!(names, expected);
+        assert!(entries[&format!("{uuid}.xml")] == std::fs::read(&cfdi).unwrap());
+        assert!(entries[&resent_name] == std::fs::read(&resent).unwrap());
+        let manifest = String::from_utf8(entries["manifest.csv"].clone()).unwrap();
+        assert_eq!(manifest.lines().count(), 3, "{manifest}");
+        assert!(manifest.contains(&resent_sha), "{manifest}");
+
+        // The second batch: its NF-e alone.
+        let batch = env.text("SELECT CAST(max(id) AS TEXT) FROM batches").unwrap();
+        let zip = env.path("batch.zip");
+        let out = env.on_db(&["export", "--batch", &batch, "-o", &zip.display().to_string()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let entries = zip_entries(&zip);
+        let key = second.file("nfce-model65.xml")["key"].as_str().unwrap();
+        assert_eq!(entries.len(), 2, "{:?}", entries.keys());
+        assert!(entries[&format!("{key}.xml")] == std::fs::read(&nfe).unwrap());
+
+        // Everything: the 2 CFDI, the Retenciones imported and the NF-e.
+        let zip = env.path("all.zip");
+        let out = env.on_db(&["export", "-o", &zip.display().to_string()]);
+        assert!(out.status.success());
+        let stored = env.count("SELECT count(*) FROM originals");
+        assert_eq!(zip_entries(&zip).len() as i64, stored + 1);
+    }
+}
