@@ -197,3 +197,32 @@ db_test! {
         assert_eq!(zip_entries(&zip).len() as i64, stored + 1);
     }
 }
+
+/// `no_archive = true` in batchimp.toml turns the archive off like the flag; `--archive all`
+/// keeps a PDF, which the default leaves out.
+#[test]
+fn the_config_key_turns_it_off_and_all_keeps_pdfs() {
+    let env = Env::new();
+    let nfe = fixture("nfe/nfce-model65.xml");
+    std::fs::write(env.path("batchimp.toml"), "[run]\nno_archive = true\n").unwrap();
+    assert_eq!(env.run(&[&nfe]).code(), 0);
+    assert_eq!(env.count("SELECT count(*) FROM originals"), 0);
+    std::fs::remove_file(env.path("batchimp.toml")).unwrap();
+
+    let pdf = fixtures().join("pdf");
+    let pdf = pdf.display().to_string();
+    env.run(&[&pdf]);
+    let pdfs = "SELECT count(*) FROM originals WHERE kind IN ('pdf', 'image')";
+    assert_eq!(env.count(pdfs), 0);
+    let run = env.run(&["--archive", "all", &pdf]);
+    let imported = run.report()["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["kind"] == "pdf" && ["imported", "duplicate"].contains(&f["status"].as_str().unwrap())
+        })
+        .count();
+    assert!(imported > 0);
+    assert_eq!(env.count(pdfs), imported as i64);
+}
