@@ -292,7 +292,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__export)
-            opts="-o -h -V --output --kind --batch --since --until --db --schema --color --config --help --version"
+            opts="-o -h -V --output --kind --batch --since --until --issuer --receiver --db --schema --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -319,6 +319,14 @@ _batchimp() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receiver)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

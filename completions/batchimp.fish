@@ -225,6 +225,8 @@ image\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l batch -d 'Only originals imported (or met again) by this batch' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l since -d 'Only originals of batches started since a date (2026-11-01, UTC), an RFC 3339 time or an age (7d, 12h) measured back from now' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l until -d 'Only originals of batches started before a date, an RFC 3339 time or an age' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l issuer -d 'Only documents issued by this CNPJ, CPF or RFC (NF-e, CFDI, Retenciones), and their resends' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l receiver -d 'Only documents issued to this CNPJ, CPF or RFC, and their resends' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l db -d 'The database: a SQLite file path (or sqlite://PATH), created on first use, or a PostgreSQL URL, postgres://USER@HOST:PORT/DBNAME?sslmode=require (what it leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l color -d 'Color in help, errors and log lines: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''

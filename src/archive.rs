@@ -367,6 +367,44 @@ pub struct Filter {
     pub batch: Option<i64>,
     pub since: Option<std::time::SystemTime>,
     pub until: Option<std::time::SystemTime>,
+    /// The issuer's CNPJ, CPF or RFC.
+    pub issuer: Option<String>,
+    /// The receiver's CNPJ, CPF or RFC.
+    pub receiver: Option<String>,
+}
+
+/// Where each document table names its issuer and its receiver, for `--issuer` and
+/// `--receiver`: the table, its key column, the issuer's columns, the receiver's.
+const PARTIES: &[(&str, &str, &[&str], &[&str])] = &[
+    (
+        "nfe",
+        "chave",
+        &["emit_cnpj", "emit_cpf"],
+        &["dest_cnpj", "dest_cpf"],
+    ),
+    ("cfdi", "uuid", &["emisor_rfc"], &["receptor_rfc"]),
+    ("retencion", "uuid", &["emisor_rfc"], &["receptor_rfc"]),
+];
+
+/// The originals whose documents name `param` in the issuer's columns (`issuer`) or the
+/// receiver's: the document's own file, and every other file of its key (a resend).
+fn party_sql(param: &str, issuer: bool) -> String {
+    let selects: Vec<String> = PARTIES
+        .iter()
+        .map(|(table, key, issuers, receivers)| {
+            let columns = if issuer { issuers } else { receivers };
+            let cond: Vec<String> = columns
+                .iter()
+                .map(|c| format!("\"{c}\" = {param}"))
+                .collect();
+            let cond = cond.join(" OR ");
+            format!(
+                "SELECT sha256 FROM \"{table}\" WHERE {cond} UNION SELECT sha256 FROM files
+                 WHERE key IN (SELECT \"{key}\" FROM \"{table}\" WHERE {cond})"
+            )
+        })
+        .collect();
+    format!("o.sha256 IN ({})", selects.join(" UNION "))
 }
 
 impl Filter {
@@ -394,11 +432,22 @@ impl Filter {
                 started.join(" AND ")
             ));
         }
-        let mut kinds = String::new();
+        let mut chosen = Vec::new();
         if !self.kinds.is_empty() {
             let names: Vec<String> = self.kinds.iter().map(|k| format!("'{k}'")).collect();
-            kinds = format!(" WHERE o.kind IN ({})", names.join(", "));
+            chosen.push(format!("o.kind IN ({})", names.join(", ")));
         }
+        for (party, issuer) in [(&self.issuer, true), (&self.receiver, false)] {
+            if let Some(id) = party {
+                params.push(id.trim().to_owned());
+                chosen.push(party_sql(&d.param(params.len(), ColType::Text), issuer));
+            }
+        }
+        let kinds = if chosen.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", chosen.join(" AND "))
+        };
         let sql = format!(
             "SELECT o.sha256, o.kind, f.key, f.origin, o.codec, o.dictionary, o.size, o.data
              FROM originals o

@@ -509,6 +509,15 @@ pub struct ExportArgs {
     #[arg(long, value_name = "WHEN", value_parser = When::parse)]
     pub until: Option<When>,
 
+    /// Only documents issued by this CNPJ, CPF or RFC (NF-e, CFDI, Retenciones), and their
+    /// resends.
+    #[arg(long, value_name = "CNPJ|CPF|RFC")]
+    pub issuer: Option<String>,
+
+    /// Only documents issued to this CNPJ, CPF or RFC, and their resends.
+    #[arg(long, value_name = "CNPJ|CPF|RFC")]
+    pub receiver: Option<String>,
+
     #[command(flatten)]
     pub db: DbArg,
 }

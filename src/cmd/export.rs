@@ -16,6 +16,8 @@ pub fn export(args: ExportArgs) -> Result<u8> {
         batch: args.batch,
         since: args.since.map(|w| w.at),
         until: args.until.map(|w| w.at),
+        issuer: args.issuer.clone(),
+        receiver: args.receiver.clone(),
     };
     let path = &args.output;
     let cannot = || format!("cannot write {}", path.display());

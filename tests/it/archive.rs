@@ -189,6 +189,24 @@ db_test! {
         assert_eq!(entries.len(), 2, "{:?}", entries.keys());
         assert!(entries[&format!("{key}.xml")] == std::fs::read(&nfe).unwrap());
 
+        // By issuer or receiver, resends included: the CFDI's RFCs, the NF-e's CNPJ.
+        let names = |args: &[&str]| {
+            let zip = env.path("party.zip");
+            let mut all = vec!["export", "-o"];
+            let zip_arg = zip.display().to_string();
+            all.push(&zip_arg);
+            all.extend(args);
+            let out = env.on_db(&all);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            zip_entries(&zip).into_keys().collect::<Vec<_>>()
+        };
+        let cfdi_names = expected.clone();
+        assert_eq!(names(&["--issuer", "EKU9003173C9"]), cfdi_names);
+        assert_eq!(names(&["--receiver", "MCI7306249Y1"]), cfdi_names);
+        let nfe_names = vec![format!("{key}.xml"), "manifest.csv".to_owned()];
+        assert_eq!(names(&["--issuer", "12345678000195"]), nfe_names);
+        assert_eq!(names(&["--issuer", "12345678000195", "--kind", "cfdi"]), vec!["manifest.csv"]);
+
         // Everything: the 2 CFDI, the Retenciones imported and the NF-e.
         let zip = env.path("all.zip");
         let out = env.on_db(&["export", "-o", &zip.display().to_string()]);
