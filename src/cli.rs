@@ -184,6 +184,19 @@ pub struct DbArg {
         hide_env_values = true
     )]
     pub schema: String,
+
+    /// PostgreSQL only: the longest wait for the server to answer one request once connected
+    /// (e.g. 10m, 30s; 0 for no limit). A server that stops answering is then a lost
+    /// connection (see --db-retry-for) instead of a run that hangs. Connecting has its own
+    /// limit: the URL's connect_timeout (default 10 s).
+    #[arg(
+        long,
+        env = "BATCHIMP_DB_TIMEOUT",
+        default_value = "10m",
+        value_name = "DURATION",
+        value_parser = humantime::parse_duration
+    )]
+    pub db_timeout: std::time::Duration,
 }
 
 /// How a batch is executed: none of these change what ends up in the database.
@@ -219,6 +232,12 @@ pub struct ExecArgs {
     /// stay on stderr).
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+
+    /// How long a lost database connection (a server restarting, a failover, a network cut) is
+    /// tried again, with pauses of 1, 2, 4 then 5 s, before the batch stops with exit status 2
+    /// (`resume` finishes it). Files not committed are redone, never lost or doubled.
+    #[arg(long, env = "BATCHIMP_DB_RETRY_FOR", value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub db_retry_for: std::time::Duration,
 
     /// Fail at once if another batchimp is writing to the database, instead of waiting for it.
     #[arg(long)]

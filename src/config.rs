@@ -1,7 +1,7 @@
 //! Validated, resolved settings: everything that can be wrong with what the user typed is found
 //! here, before a batch is opened.
 
-use crate::cli::{BatchArgs, ExecArgs};
+use crate::cli::{BatchArgs, DbArg, ExecArgs};
 use crate::format::number::Convention;
 use crate::format::{ParseOptions, catalog};
 use crate::ledger::OnConflict;
@@ -156,6 +156,8 @@ pub struct ExecConfig {
     pub quiet: bool,
     /// Where to POST the batch's summary when it ends (`--notify`); `None` for nowhere.
     pub notify: Option<Notifier>,
+    /// How long a lost database connection is tried again (`--db-retry-for`).
+    pub db_retry_for: Duration,
 }
 
 impl ExecConfig {
@@ -187,7 +189,7 @@ impl ExecConfig {
             }
         };
         Ok(ExecConfig {
-            target: Target::parse(&a.db.db, &a.db.schema)?,
+            target: target(&a.db)?,
             workers,
             report,
             progress: !a.quiet && std::io::stderr().is_terminal(),
@@ -201,8 +203,18 @@ impl ExecConfig {
             },
             quiet: a.quiet,
             notify,
+            db_retry_for: a.db_retry_for,
         })
     }
+}
+
+/// The database `--db` names, with `--db-timeout` for PostgreSQL.
+pub fn target(a: &DbArg) -> Result<Target> {
+    let mut target = Target::parse(&a.db, &a.schema)?;
+    if let Target::Postgres(pg) = &mut target {
+        pg.settings.round_trip_timeout = Some(a.db_timeout).filter(|d| !d.is_zero());
+    }
+    Ok(target)
 }
 
 /// The pipeline's plan for these inputs under these options.
@@ -244,6 +256,7 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Res
         },
         file_timeout: Duration::from_millis(opts.file_timeout_ms),
         on_conflict: opts.on_conflict,
+        db_retry_for: exec.db_retry_for,
     })
 }
 

@@ -53,6 +53,19 @@ pub struct Plan {
     pub on_conflict: OnConflict,
     /// Stop taking files after this many failures.
     pub max_errors: Option<u64>,
+    /// How long a lost database connection is tried again (`--db-retry-for`).
+    pub db_retry_for: Duration,
+}
+
+impl Plan {
+    /// How the writer retries a failed database step: `--retries` times when the database is
+    /// busy, for `--db-retry-for` when the connection is lost.
+    pub fn db_retry(&self) -> sink::Retry {
+        sink::Retry {
+            times: self.walk.limits.retries,
+            lost_for: self.db_retry_for,
+        }
+    }
 }
 
 /// Which files of the plan to process (all, the rest of a batch, its failed ones). A file the
@@ -234,7 +247,7 @@ pub fn run(
             sink,
             batch,
             filter: scope.filter,
-            retries: plan.walk.limits.retries,
+            retry: plan.db_retry(),
             on_conflict: plan.on_conflict,
             progress,
             walked: &walked,
@@ -274,7 +287,7 @@ struct Writer<'a> {
     sink: &'a mut dyn Sink,
     batch: i64,
     filter: &'a Filter,
-    retries: u32,
+    retry: sink::Retry,
     on_conflict: OnConflict,
     progress: &'a Progress,
     walked: &'a Walked,
@@ -604,7 +617,7 @@ impl Writer<'_> {
         what: &str,
         step: impl FnMut(&mut dyn Sink) -> Result<T>,
     ) -> Result<T> {
-        sink::retrying(&mut *self.sink, self.retries, what, step)
+        sink::retrying(&mut *self.sink, self.retry, what, step)
     }
 }
 
@@ -664,6 +677,10 @@ fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
         .collect()
 }
 
+/// Tests only, in debug builds only: the parser panics on the file of this origin, as a bug
+/// would (release builds ignore it).
+pub const PANIC_SWITCH: &str = "BATCHIMP_TEST_PARSER_PANIC";
+
 /// Hash, identify and parse one file. Never panics: a panic in a parser becomes the file's
 /// `internal_error`. A file still parsing after `timeout` fails with `timeout`.
 pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed {
@@ -705,7 +722,13 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
                 sha256: &sha,
                 deadline: start + timeout,
             };
-            let parsed = catch_unwind(AssertUnwindSafe(|| format::read(&bytes, &src, opts)));
+            let parsed = catch_unwind(AssertUnwindSafe(|| {
+                #[cfg(debug_assertions)]
+                if std::env::var_os(PANIC_SWITCH).is_some_and(|o| o == src.origin) {
+                    panic!("{PANIC_SWITCH} names this file");
+                }
+                format::read(&bytes, &src, opts)
+            }));
             let (kind, outcome) = parsed.unwrap_or_else(|panic| {
                 let what = panic
                     .downcast_ref::<&str>()

@@ -9,7 +9,7 @@ use anyhow::Result;
 use std::io::Write;
 
 pub fn list(args: ListArgs) -> Result<u8> {
-    let target = Target::parse(&args.db.db, &args.db.schema)?;
+    let target = crate::config::target(&args.db)?;
     let mut sink = target.open_existing()?;
     let filter = BatchFilter {
         statuses: args.status,

@@ -5,7 +5,7 @@ use super::EXIT_OK;
 use crate::cli::PruneArgs;
 use crate::ledger::{Prune, Pruned};
 use crate::report::thousands;
-use crate::sink::{Target, retrying};
+use crate::sink::{Retry, retrying};
 use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
@@ -19,11 +19,15 @@ struct PruneReport<'a> {
     pruned: &'a Pruned,
 }
 
-/// Transient errors (another program's transaction holding SQLite) retried before giving up.
-const RETRIES: u32 = 3;
+/// Transient errors (another program's transaction holding SQLite) retried before giving up;
+/// a lost PostgreSQL connection is tried again for `--db-retry-for`'s default.
+const RETRY: Retry = Retry {
+    times: 3,
+    lost_for: crate::sink::DEFAULT_RETRY_FOR,
+};
 
 pub fn prune(args: PruneArgs) -> Result<u8> {
-    let mut sink = Target::parse(&args.db.db, &args.db.schema)?.open_existing()?;
+    let mut sink = crate::config::target(&args.db)?.open_existing()?;
     let prune = Prune {
         before: args.older_than.at,
         keep_failed: args.keep_failed,
@@ -31,7 +35,7 @@ pub fn prune(args: PruneArgs) -> Result<u8> {
     };
     // A busy database's retries are logged (`database_retry`) on stderr.
     crate::log::init(&crate::log::LogConfig::default())?;
-    let pruned = retrying(sink.as_mut(), RETRIES, "prune the ledger", |s| {
+    let pruned = retrying(sink.as_mut(), RETRY, "prune the ledger", |s| {
         s.prune(&prune)
     })?;
     let when = match args.older_than.age {

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn report(args: ReportArgs) -> Result<u8> {
-    let target = Target::parse(&args.db.db, &args.db.schema)?;
+    let target = crate::config::target(&args.db)?;
     let mut sink = target.open_existing()?;
     let group = match &args.group {
         Some(name) => Some(group_report(&target, name)?),

@@ -69,7 +69,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
             return execute(&exec, &plan, sink.as_mut(), batch, &filter);
         }
     }
-    let batch = sink::retrying(sink.as_mut(), options.retries, "start a batch", |s| {
+    let batch = sink::retrying(sink.as_mut(), plan.db_retry(), "start a batch", |s| {
         s.start_batch(&start)
     })?;
     execute(&exec, &plan, sink.as_mut(), batch, &Filter::All)
@@ -99,9 +99,9 @@ pub fn run_group(
     let listing = crate::group::listing(&plan.inputs, plan.walk);
     let mut sink = exec.target.open()?;
     let mut group = crate::group::Group::connect(pg, name, lease)?;
-    let retries = plan.walk.limits.retries;
+    let retry = plan.db_retry();
     let joined = group.join(&listing, &mut || {
-        sink::retrying(sink.as_mut(), retries, "start a batch", |s| {
+        sink::retrying(sink.as_mut(), retry, "start a batch", |s| {
             s.start_batch(start)
         })
     })?;

@@ -5,12 +5,11 @@ use super::EXIT_OK;
 use crate::cli::StatsArgs;
 use crate::ledger::BatchFilter;
 use crate::report::{self, StatsReport};
-use crate::sink::Target;
 use anyhow::Result;
 use std::io::Write;
 
 pub fn stats(args: StatsArgs) -> Result<u8> {
-    let mut sink = Target::parse(&args.db.db, &args.db.schema)?.open_existing()?;
+    let mut sink = crate::config::target(&args.db)?.open_existing()?;
     let since = args.since.map(|w| w.at);
     let stats = sink.stats(since)?;
     let batches = sink.batches(&BatchFilter {

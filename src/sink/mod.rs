@@ -16,6 +16,7 @@ use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Totals, Walk};
 use crate::source::OriginSet;
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// What a batch was started with, stored so reports (and resumes) can show it.
 #[derive(Debug, Clone)]
@@ -111,36 +112,119 @@ pub trait Sink {
     /// Where the database is, for messages (never includes a password).
     fn describe(&self) -> String;
     /// Whether an error from `begin` or `commit` may go away when tried again (the database is
-    /// busy with another program's transaction).
+    /// busy with another program's transaction, or the connection was lost).
     fn is_transient(&self, e: &anyhow::Error) -> bool;
+    /// Whether a transient error is the connection lost (or not made again): retried for a
+    /// time ([`Retry::lost_for`]) rather than a number of times. A local file never is.
+    fn is_lost(&self, _e: &anyhow::Error) -> bool {
+        false
+    }
 }
 
-/// Run a database step, retrying transient failures (another program's transaction) with
-/// exponential backoff and jitter; each retry is logged (`database_retry`).
+/// How long a database step is retried.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Retries of a busy database (a lock, a serialization failure): `--retries`.
+    pub times: u32,
+    /// How long a lost connection is tried again, from the first failure (`--db-retry-for`):
+    /// a server restart takes seconds, a failover tens of them.
+    pub lost_for: Duration,
+}
+
+/// The default of `--db-retry-for`: long enough for a routine restart or failover.
+pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(60);
+
+/// The longest pause between two attempts to reach a lost server: once it is back, the batch
+/// goes on within this long.
+const LOST_MAX_PAUSE: Duration = Duration::from_secs(5);
+
+/// Run a database step, retrying transient failures with exponential backoff and jitter: a busy
+/// database `retry.times` times, a lost connection until `retry.lost_for` has passed since it
+/// was lost. Each retry is logged (`database_retry`).
 pub fn retrying<T>(
     sink: &mut dyn Sink,
-    retries: u32,
+    retry: Retry,
     what: &str,
     mut step: impl FnMut(&mut dyn Sink) -> Result<T>,
 ) -> Result<T> {
     let mut attempt = 0;
+    let mut lost_since: Option<Instant> = None;
     loop {
-        match step(&mut *sink) {
-            Err(e) if attempt < retries && sink.is_transient(&e) => {
-                attempt += 1;
-                tracing::warn!(
-                    event = "database_retry",
-                    what,
-                    attempt,
-                    retries,
-                    error = %format!("{e:#}"),
-                    "cannot {what} ({e:#}); retry {attempt} of {retries}"
-                );
-                std::thread::sleep(sink.backoff(attempt));
-            }
+        let e = match step(&mut *sink) {
+            Err(e) if sink.is_transient(&e) => e,
             r => return r.with_context(|| format!("cannot {what}")),
-        }
+        };
+        attempt += 1;
+        let error = format!("{e:#}");
+        let retries = retry.times;
+        let pause = if sink.is_lost(&e) {
+            let since = *lost_since.get_or_insert_with(Instant::now);
+            let left = retry.lost_for.saturating_sub(since.elapsed());
+            if left.is_zero() {
+                let tried = humantime::format_duration(retry.lost_for);
+                return Err(e).with_context(|| {
+                    format!("cannot {what} (the database stayed unreachable for {tried}, --db-retry-for)")
+                });
+            }
+            let left_s = left.as_secs_f64().ceil();
+            tracing::warn!(
+                event = "database_retry",
+                what,
+                attempt,
+                error = %error,
+                "cannot {what} ({error}); retry {attempt}, for {left_s} s more"
+            );
+            sink.backoff(attempt).min(LOST_MAX_PAUSE).min(left)
+        } else if attempt <= retries {
+            tracing::warn!(
+                event = "database_retry",
+                what,
+                attempt,
+                retries,
+                error = %error,
+                "cannot {what} ({error}); retry {attempt} of {retries}"
+            );
+            sink.backoff(attempt)
+        } else {
+            return Err(e).with_context(|| format!("cannot {what}"));
+        };
+        std::thread::sleep(pause);
     }
+}
+
+/// Why `--db` text that is not one of our URLs is not a file path either, or `None` when it
+/// may be one. `scheme`: what comes before `://`, if anything.
+fn not_a_path(s: &str, scheme: Option<&str>) -> Option<String> {
+    const OURS: [&str; 3] = ["postgres", "postgresql", "sqlite"];
+    let suggest = |word: &str| {
+        OURS.iter()
+            .find(|ours| strsim::damerau_levenshtein(&word.to_ascii_lowercase(), ours) <= 2)
+            .map(|ours| format!(" (did you mean {ours}://?)"))
+            .unwrap_or_default()
+    };
+    let is_word = |w: &str| {
+        w.starts_with(|c: char| c.is_ascii_alphabetic())
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    };
+    if let Some(word) = scheme.filter(|w| is_word(w)) {
+        return Some(format!("unknown scheme \"{word}\"{}", suggest(word)));
+    }
+    // `postgres:u:pw@h`, `sqlite:/x.db`: one of our schemes without its `//`.
+    if let Some((word, _)) = s.split_once(':')
+        && OURS.iter().any(|ours| word.eq_ignore_ascii_case(ours))
+    {
+        return Some(format!("\"{word}:\" must be followed by //"));
+    }
+    // `user:password@host/db`: a URL without its scheme.
+    let head = s.split(['/', '\\']).next().unwrap_or("");
+    if head
+        .find(':')
+        .is_some_and(|colon| head[colon..].contains('@'))
+    {
+        return Some("a user:password@host without a scheme".into());
+    }
+    None
 }
 
 /// Held while a batch writes; released on drop (or when the process dies). PostgreSQL needs
@@ -154,20 +238,42 @@ pub struct WriterLock {
 #[derive(Debug, Clone)]
 pub enum Target {
     Sqlite(PathBuf),
-    Postgres(postgres::PgTarget),
+    /// Boxed: its connection settings are large beside a path.
+    Postgres(Box<postgres::PgTarget>),
 }
 
 impl Target {
     /// The database `--db` names; `schema` is where batchimp's tables live in PostgreSQL.
+    ///
+    /// Schemes are matched without regard to case (`POSTGRES://` is PostgreSQL, as RFC 3986
+    /// has it, though libpq wants lowercase). What looks like a URL but is not one of ours
+    /// (`mysql://`, `postgress://`, `postgres:u:pw@h`, `u:pw@host/db`) is refused: opened as
+    /// a SQLite path it would create a file, perhaps named after the password.
     pub fn parse(s: &str, schema: &str) -> Result<Target> {
-        if let Some(path) = s.strip_prefix("sqlite://") {
-            return Ok(Target::Sqlite(PathBuf::from(path)));
-        }
-        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
-            return Ok(Target::Postgres(postgres::PgTarget::parse(s, schema)?));
+        let scheme = s.find("://").map(|i| &s[..i]);
+        match scheme {
+            Some(name) if name.eq_ignore_ascii_case("sqlite") => {
+                return Ok(Target::Sqlite(PathBuf::from(&s[name.len() + 3..])));
+            }
+            Some(name)
+                if name.eq_ignore_ascii_case("postgres")
+                    || name.eq_ignore_ascii_case("postgresql") =>
+            {
+                return Ok(Target::Postgres(Box::new(postgres::PgTarget::parse(
+                    s, schema,
+                )?)));
+            }
+            _ => {}
         }
         if s.is_empty() {
             bail!("--db is empty");
+        }
+        if let Some(why) = not_a_path(s, scheme) {
+            bail!(
+                "--db {}: {why}; batchimp accepts postgres://, postgresql:// (PostgreSQL), \
+                 sqlite://PATH or a file path (SQLite)",
+                postgres::redact(s)
+            );
         }
         Ok(Target::Sqlite(PathBuf::from(s)))
     }

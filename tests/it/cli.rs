@@ -173,3 +173,72 @@ fn color_follows_the_flag_and_no_color() {
     assert!(!run(&[], false).contains('\x1b'));
     assert!(!run(&["--color=auto"], true).contains('\x1b'));
 }
+
+/// Issue 29, item 3: a mistyped database URL was opened as a SQLite path (the last one made a
+/// file whose name held the password, and exited 0).
+#[test]
+fn a_mistyped_database_url_is_a_usage_error_never_a_file() {
+    let env = Env::new();
+    for url in [
+        "postgress://u:hunter2@db.example/sales",
+        "mysql://u:hunter2@db.example/sales",
+        "postgres:u:hunter2@db.example",
+        "Postgres:/u:hunter2@db.example/sales",
+        "u:hunter2@db.example/sales",
+        "sqlite:/data/x.db",
+    ] {
+        for command in [vec!["run", &fixture("nfe")], vec!["list"], vec!["stats"]] {
+            let out = env
+                .cmd()
+                .args(&command)
+                .args(["--db", url])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{url} {command:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{url}: {err}");
+            assert!(
+                err.starts_with("batchimp: ")
+                    && err.contains("postgres://")
+                    && err.contains("sqlite://"),
+                "names the accepted schemes: {err}"
+            );
+            assert!(!err.contains("hunter2"), "password shown: {err}");
+            let left: Vec<_> = std::fs::read_dir(env.dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert!(left.is_empty(), "{url}: created {left:?}");
+        }
+    }
+    // Schemes are not case-sensitive: POSTGRES:// is PostgreSQL (here, nobody listening).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = env
+        .cmd()
+        .args(["list", "--db"])
+        .arg(format!("POSTGRES://u:hunter2@127.0.0.1:{closed}/db"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("connection refused") && !err.contains("hunter2"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(env.dir.path()).unwrap().count(), 0);
+    // A near miss of the scheme says which one was meant.
+    let out = env
+        .cmd()
+        .args(["list", "--db", "postgress://u@h/db"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("did you mean postgres://"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

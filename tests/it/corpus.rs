@@ -21,13 +21,7 @@ const BAD_CHECK_DIGIT: &[&str] = &[
 const PLACEHOLDER: &str = "sped-nfe__nfe_v4.00_PL_009q.xml";
 
 pub(crate) fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: no corpus at {}", dir.display());
-        None
-    }
+    crate::helpers::shared_dir("corpus", "nfe")
 }
 
 fn nfe_files(corpus: &Path) -> Vec<PathBuf> {

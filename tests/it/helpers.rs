@@ -203,7 +203,12 @@ impl Env {
                 };
                 let mut client = server.client("batchimp");
                 let sql = format!("SET search_path TO \"{schema}\"; {sql}");
-                let messages = client.simple_query(&sql).map_err(|e| e.to_string())?;
+                let messages = client
+                    .simple_query(&sql)
+                    .map_err(|e| match e.as_db_error() {
+                        Some(db) => format!("{e}: {}", db.message()),
+                        None => e.to_string(),
+                    })?;
                 Ok(messages
                     .iter()
                     .filter_map(|m| match m {
@@ -242,17 +247,26 @@ impl Env {
             .unwrap_or_else(|| panic!("{sql}: not a count"))
     }
 
-    /// Like [`Env::count`], but 0 while the database or its tables do not exist yet.
+    /// Like [`Env::count`], but 0 while the database or its tables do not exist yet (a run
+    /// is starting). Any other failure of the query panics: a broken query must not read as
+    /// "nothing yet".
     pub fn count_or_zero(&self, sql: &str) -> i64 {
         if self.pg.is_none() && !self.db().exists() {
             return 0;
         }
-        self.try_rows(sql)
-            .ok()
-            .and_then(|rows| rows.into_iter().next())
-            .and_then(|row| row.into_iter().next().flatten())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
+        match self.try_rows(sql) {
+            Ok(rows) => rows
+                .into_iter()
+                .next()
+                .and_then(|row| row.into_iter().next().flatten())
+                .map(|v| {
+                    v.parse()
+                        .unwrap_or_else(|_| panic!("{sql}: not a count: {v}"))
+                })
+                .unwrap_or_else(|| panic!("{sql}: no row")),
+            Err(e) if not_made_yet(&e) => 0,
+            Err(e) => panic!("{sql}: {e}"),
+        }
     }
 
     /// The first column of the one row a query returns.
@@ -374,4 +388,32 @@ pub fn xlsx_cells(xlsx: &[u8]) -> HashMap<String, XlsxCell> {
             (c.attribute("r").unwrap().to_owned(), cell)
         })
         .collect()
+}
+
+/// A query's error while a run is still creating the database: a table (or the schema) not
+/// there yet, or SQLite's file locked by the migration.
+fn not_made_yet(e: &str) -> bool {
+    e.contains("no such table")
+        || e.contains("does not exist")
+        || e.contains("database is locked")
+        || e.contains("file is not a database")
+}
+
+/// `../shared/REL` beside the repository (real samples published by others, the W3C suite), when
+/// it holds `marker`. Absent, the test skips saying so, unless `BATCHIMP_REQUIRE_SHARED=1` (set
+/// by CI, where `../shared` is always there): then a missing folder is a failure, not a silent
+/// pass.
+pub fn shared_dir(rel: &str, marker: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel);
+    if dir.join(marker).exists() {
+        return Some(dir);
+    }
+    let what = format!("{} (no {marker} in it)", dir.display());
+    if std::env::var_os("BATCHIMP_REQUIRE_SHARED").is_some_and(|v| v == "1") {
+        panic!("BATCHIMP_REQUIRE_SHARED=1 but ../shared is missing: {what}");
+    }
+    eprintln!("SKIPPED: this test reads {what}");
+    None
 }

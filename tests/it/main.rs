@@ -28,6 +28,7 @@ mod pdf;
 mod pdfgen;
 mod pgserver;
 mod postgres;
+mod promises;
 mod reliability;
 mod retenciones;
 mod run;

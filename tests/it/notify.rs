@@ -490,3 +490,38 @@ fn notify_ca_trusts_a_private_certificate_authority() {
     assert_eq!(run.code(), 2, "{}", run.stderr());
     assert!(run.stderr().contains("no certificate"), "{}", run.stderr());
 }
+
+/// The server's `Retry-After` decides the wait, not the backoff: 3 s asked after the first
+/// attempt, where the backoff alone would wait 1 s.
+#[test]
+fn retry_after_is_honoured() {
+    let hook = Hook::start(vec![
+        Reply::Status(503, "Retry-After: 3\r\n"),
+        Reply::Status(200, ""),
+    ]);
+    let env = Env::new();
+    let [good, _] = inputs();
+    let run = env.run(&[&good, "--notify", &hook.url]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let requests = hook.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let gap = requests[1].at - requests[0].at;
+    assert!(gap >= Duration::from_secs(3), "waited {gap:?}");
+}
+
+/// A dry run changes nothing and tells no one: the webhook is not called.
+#[test]
+fn a_dry_run_does_not_notify() {
+    let hook = Hook::start(vec![Reply::Status(200, "")]);
+    let env = Env::new();
+    let [good, broken] = inputs();
+    let out = env.on_db(&["run", &good, &broken, "--dry-run", "--notify", &hook.url]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(hook.requests().is_empty(), "{:?}", hook.requests());
+}

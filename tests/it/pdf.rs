@@ -332,13 +332,7 @@ fn pdf_links_to_its_cfdi(db) {
 
 /// `/work/shared/corpus` (real PDFs from public repositories), when present.
 fn corpus() -> Option<std::path::PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.join("pdf").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: no PDF corpus at {}", dir.display());
-        None
-    }
+    crate::helpers::shared_dir("corpus", "pdf")
 }
 
 #[test]

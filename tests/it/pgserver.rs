@@ -45,6 +45,9 @@ pub struct Options {
     /// When set, TCP connections (to any role) need SCRAM-SHA-256 and role `batchimp` has this
     /// password. The unix socket stays trust (the harness's own admin connections use it).
     pub password: Option<String>,
+    /// With `password`: TCP connections use the `password` method (the password in cleartext,
+    /// AuthenticationCleartextPassword) instead of SCRAM.
+    pub cleartext: bool,
 }
 
 /// A running throwaway PostgreSQL cluster. See the module docs.
@@ -248,7 +251,9 @@ impl PgServer {
             server.write_certificates();
         }
         let mut hba = String::from("local all all trust\n");
-        if opts.password.is_some() {
+        if opts.password.is_some() && opts.cleartext {
+            hba.push_str("host all all 127.0.0.1/32 password\n");
+        } else if opts.password.is_some() {
             hba.push_str("host all all 127.0.0.1/32 scram-sha-256\n");
         } else {
             hba.push_str("host all all 127.0.0.1/32 trust\n");

@@ -13,8 +13,14 @@ use std::time::{Duration, Instant};
 /// What [`snapshot`] reads: per table, a query written alike for both databases, and whether
 /// its rows are sorted here (nfe_item: rows of one item may tie on every key column, and
 /// SQLite's `rowid` has no portable equivalent).
-const SNAPSHOT: [(&str, bool); 7] = [
+const SNAPSHOT: [(&str, bool); 10] = [
     ("SELECT * FROM nfe ORDER BY chave", false),
+    (
+        "SELECT * FROM nfe_evento ORDER BY chave, tp_evento, n_seq_evento",
+        false,
+    ),
+    ("SELECT * FROM cfdi ORDER BY uuid", false),
+    ("SELECT * FROM pdf_document ORDER BY sha256", false),
     ("SELECT * FROM nfe_item ORDER BY chave, n_item", true),
     (
         "SELECT p.sku, p.name, p.description, p.price, p.stock, p.line, f.origin
@@ -159,7 +165,22 @@ db_test! {
 fn kill_9_at_random_points_then_resume_matches_an_uninterrupted_run(db) {
     let _one_at_a_time = KILL_9.lock().unwrap_or_else(|e| e.into_inner());
     let data = Env::new();
-    let files = testdata::dataset(&data.path("notas"), 2500);
+    // NF-e, catalogs and a ZIP, and among them CFDI, events and a PDF (read by the reader
+    // child; one whose text names its fields, quick to read in a debug build): a kill lands
+    // in any kind.
+    let mut files = testdata::dataset(&data.path("notas"), 2500);
+    let mut extra: Vec<std::path::PathBuf> = ["cfdi", "eventos"]
+        .iter()
+        .flat_map(|kind| std::fs::read_dir(crate::helpers::fixtures().join(kind)).unwrap())
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    extra.push(crate::helpers::fixtures().join("pdf/invoice-flate.pdf"));
+    extra.sort();
+    for (i, from) in extra.iter().enumerate() {
+        let name = from.file_name().unwrap().to_string_lossy();
+        std::fs::copy(from, data.path(&format!("notas/{:03}/x{i:02}-{name}", i * 7 % 25))).unwrap();
+        files += 1;
+    }
     let input = data.path("notas").display().to_string();
 
     let clean = Env::on(db);
@@ -212,8 +233,10 @@ fn kill_9_at_random_points_then_resume_matches_an_uninterrupted_run(db) {
 }
 }
 
-db_test! {
-fn ctrl_c_cancels_cleanly_and_resume_finishes_the_batch(db) {
+/// A load of 3,000 NF-e (in the first workspace) run once uninterrupted (the second), and
+/// again, running, in the third: returned once it has committed 100 files, for a test to
+/// interrupt.
+fn load_under_way(db: crate::helpers::Db) -> (Env, Env, Env, Child) {
     let data = Env::new();
     testdata::dataset(&data.path("notas"), 3000);
     let input = data.path("notas").display().to_string();
@@ -222,13 +245,18 @@ fn ctrl_c_cancels_cleanly_and_resume_finishes_the_batch(db) {
 
     let env = Env::on(db);
     let child = spawn(&env, &["run", &input, "--workers", "1"]);
-    // Wait until the batch is committing, then press Ctrl-C once.
     let t0 = Instant::now();
-    while env.count_or_zero("SELECT count(*) FROM files") < 100
-        && t0.elapsed() < Duration::from_secs(20)
-    {
+    while env.count_or_zero("SELECT count(*) FROM files") < 100 {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no file recorded");
         std::thread::sleep(Duration::from_millis(5));
     }
+    (data, clean, env, child)
+}
+
+db_test! {
+fn ctrl_c_cancels_cleanly_and_resume_finishes_the_batch(db) {
+    // Once the batch is committing, press Ctrl-C once.
+    let (_data, clean, env, child) = load_under_way(db);
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -257,6 +285,39 @@ fn ctrl_c_cancels_cleanly_and_resume_finishes_the_batch(db) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_same(&snapshot(&clean), &snapshot(&env), "after resume");
+}
+}
+
+db_test! {
+/// A second Ctrl-C exits at once with 130: what was committed stays, the open transaction is
+/// rolled back, and `resume` finishes the batch as one run would have.
+fn ctrl_c_twice_exits_at_once_and_resume_finishes(db) {
+    let (_data, clean, env, child) = load_under_way(db);
+    // Presses 5 ms apart until it exits: the first one alone ends the run within moments, the
+    // second lands while it winds down.
+    let pid = child.id().to_string();
+    let mut child = child;
+    while child.try_wait().unwrap().is_none() {
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted again; exiting now"), "{err}");
+    // Pressed while it wound down: closed as `cancelled` already, or left `running`.
+    let status = env.text("SELECT status FROM batches");
+    assert!(
+        matches!(status.as_deref(), Some("running" | "cancelled")),
+        "{status:?}"
+    );
+    let out = env.on_db(&["resume", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_same(&snapshot(&clean), &snapshot(&env), "after two Ctrl-Cs and resume");
 }
 }
 

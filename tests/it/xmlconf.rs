@@ -32,16 +32,7 @@ struct Case {
 }
 
 fn suite() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/xmlconf");
-    if dir.join("xmlconf.xml").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping: no W3C XML conformance suite at {}",
-            dir.display()
-        );
-        None
-    }
+    crate::helpers::shared_dir("xmlconf", "xmlconf.xml")
 }
 
 /// The catalogues the master catalogue names (`<!ENTITY name SYSTEM "path">`).

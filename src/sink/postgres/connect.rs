@@ -5,6 +5,8 @@
 //! else. [`Settings::display`], `Debug`, [`redact`] and every error line leave it out, so the
 //! sink, the ledger, reports and logs can show connection details freely.
 
+pub use super::guard::RequireAuth;
+use super::guard::{Connector, Rules};
 use anyhow::{Result, anyhow, bail};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -85,6 +87,10 @@ pub struct Settings {
     pub connect_timeout: Option<Duration>,
     /// Shown in `pg_stat_activity`; default `batchimp`.
     pub application_name: String,
+    /// libpq's `require_auth`: which authentication the password may go to.
+    pub require_auth: RequireAuth,
+    /// Longest wait for an answer once connected (`--db-timeout`); `None`: no limit.
+    pub round_trip_timeout: Option<Duration>,
     /// HOME, for ~/.postgresql/root.crt.
     home: Option<PathBuf>,
 }
@@ -101,6 +107,8 @@ impl fmt::Debug for Settings {
             .field("sslrootcert", &self.sslrootcert)
             .field("connect_timeout", &self.connect_timeout)
             .field("application_name", &self.application_name)
+            .field("require_auth", &self.require_auth)
+            .field("round_trip_timeout", &self.round_trip_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -132,6 +140,9 @@ pub enum ConnectErrorKind {
     Tls,
     /// TLS was required and the server does not offer it.
     NoTls,
+    /// The server asked for an authentication `require_auth` (or its default) does not allow:
+    /// the password was not sent.
+    AuthRefused,
     /// Anything else.
     Other,
 }
@@ -163,18 +174,20 @@ struct Given {
     sslrootcert: Option<String>,
     connect_timeout: Option<String>,
     application_name: Option<String>,
+    require_auth: Option<String>,
 }
 
 impl Settings {
     /// Parse `postgres://[user[:password]@][host][:port][/dbname][?param=value&...]` (or
     /// `postgresql://`), percent-decoded; `host` may be `[IPv6]` or `%2F`-encoded socket directory.
     /// Query parameters: host, port, user, password, dbname, sslmode, sslrootcert,
-    /// connect_timeout, application_name (they win over the URL's parts).
+    /// connect_timeout, application_name, require_auth (they win over the URL's parts).
     ///
     /// What the URL leaves out comes from `env` as libpq does: PGHOST (else `localhost`), PGPORT
     /// (else 5432), PGUSER (else USER, LOGNAME, `postgres`), PGPASSWORD, PGDATABASE (else the
     /// user), PGSSLMODE (else `prefer`; `verify-full` with sslrootcert=system), PGSSLROOTCERT,
-    /// PGCONNECT_TIMEOUT (else 10 s; 0 = none), PGAPPNAME (else `batchimp`). With no password
+    /// PGCONNECT_TIMEOUT (else 10 s; 0 = none), PGAPPNAME (else `batchimp`), PGREQUIREAUTH
+    /// (else [`RequireAuth::Default`]). With no password
     /// yet, the password file is read: PGPASSFILE else $HOME/.pgpass, lines
     /// `host:port:database:user:password` with `*`, `\:` and `\\`, first match wins; like libpq
     /// the file is ignored (with one warning on stderr) if group or others can read it.
@@ -227,6 +240,10 @@ impl Settings {
         let application_name =
             pick(given.application_name, "PGAPPNAME").unwrap_or_else(|| "batchimp".into());
         let home = env("HOME").filter(set).map(PathBuf::from);
+        let require_auth = match pick(given.require_auth, "PGREQUIREAUTH") {
+            None => RequireAuth::Default,
+            Some(text) => RequireAuth::parse(&text).map_err(|why| anyhow!("{why}"))?,
+        };
 
         let mut password = pick(given.password, "PGPASSWORD");
         if password.is_none() {
@@ -252,6 +269,8 @@ impl Settings {
             sslrootcert: sslrootcert.map(PathBuf::from),
             connect_timeout,
             application_name,
+            require_auth,
+            round_trip_timeout: None,
             home,
         })
     }
@@ -309,26 +328,40 @@ impl Settings {
         if let Some(timeout) = self.connect_timeout {
             config.connect_timeout(timeout);
         }
-        let mode = if self.is_socket() {
+        if self.is_socket() {
+            // A local server: no TLS (as in libpq), no deadline, no rule on the password.
             socket_dir(&mut config, &self.host)
                 .map_err(|why| self.fail(ConnectErrorKind::Other, why))?;
-            SslMode::Disable
-        } else {
-            config.host(&self.host);
-            self.sslmode
-        };
-        config.ssl_mode(match mode {
-            SslMode::Disable => Pg::Disable,
-            SslMode::Prefer => Pg::Prefer,
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => Pg::Require,
-        });
-        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(self.tls_config(mode)?);
-        config.connect(tls).map_err(|e| self.classify(&e))
+            config.ssl_mode(Pg::Disable);
+            let (tls, _) = self.tls_config(SslMode::Disable)?;
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+            return config.connect(tls).map_err(|e| self.classify(&e));
+        }
+        config.host(&self.host);
+        // The guard negotiates TLS itself (as `sslmode` says) to see every byte: the driver is
+        // told to hand it the bare socket.
+        config
+            .ssl_mode(Pg::Require)
+            .ssl_negotiation(postgres::config::SslNegotiation::Direct);
+        let (tls, verified) = self.tls_config(self.sslmode)?;
+        let connector = Connector::new(
+            tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+            Rules {
+                sslmode: self.sslmode,
+                verified,
+                require_auth: self.require_auth.clone(),
+                has_password: self.password.is_some(),
+                connect_timeout: self.connect_timeout,
+                round_trip_timeout: self.round_trip_timeout,
+            },
+        );
+        config.connect(connector).map_err(|e| self.classify(&e))
     }
 
     /// rustls with ring: any certificate for disable/prefer/require (signatures still checked),
     /// the chain for verify-ca (and require with a root file), chain and name for verify-full.
-    fn tls_config(&self, mode: SslMode) -> Result<ClientConfig, ConnectError> {
+    /// True when the server's certificate is checked against a root.
+    fn tls_config(&self, mode: SslMode) -> Result<(ClientConfig, bool), ConnectError> {
         let tls_error =
             |e: &dyn fmt::Display| self.fail(ConnectErrorKind::Tls, format!("TLS: {e}"));
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -339,6 +372,7 @@ impl Settings {
             SslMode::Disable | SslMode::Prefer => None,
             _ => self.roots(mode)?,
         };
+        let verified = roots.is_some();
         let builder = match (mode, roots) {
             (SslMode::VerifyFull, Some(roots)) => builder.with_root_certificates(roots),
             (_, Some(roots)) => {
@@ -353,7 +387,7 @@ impl Settings {
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AnyCert(provider))),
         };
-        Ok(builder.with_no_client_auth())
+        Ok((builder.with_no_client_auth(), verified))
     }
 
     /// The roots to check the server against; `None` for require without a root file.
@@ -408,6 +442,24 @@ impl Settings {
                 format!("{} (SQLSTATE {})", db.message(), code.code()),
             );
         }
+        // What the guard ended: the timeout, the refused authentication, a server that is not
+        // PostgreSQL; its text is the reason.
+        let guarded = std::iter::successors(Some(e as &dyn std::error::Error), |e| (*e).source())
+            .filter_map(|e| e.downcast_ref::<io::Error>())
+            .find_map(|io| {
+                Some((
+                    io.kind(),
+                    io.get_ref()?.downcast_ref::<super::guard::Refused>()?,
+                ))
+            });
+        if let Some((kind, refused)) = guarded {
+            let kind = match kind {
+                io::ErrorKind::TimedOut => Timeout,
+                io::ErrorKind::PermissionDenied => AuthRefused,
+                _ => Other,
+            };
+            return self.fail(kind, refused);
+        }
         let top = e.to_string();
         let cause = e.source().map(ToString::to_string).unwrap_or_default();
         if top == "error performing TLS handshake" {
@@ -458,6 +510,9 @@ impl Settings {
                         after.unwrap_or_default()
                     );
                     return self.fail(Timeout, why);
+                }
+                io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof => {
+                    return self.fail(Other, super::guard::HUNG_UP);
                 }
                 _ if text.contains("failed to lookup address")
                     || text.contains("could not resolve any addresses") =>
@@ -688,6 +743,7 @@ fn parse_url(url: &str) -> Result<Given, String> {
             "sslrootcert" => &mut given.sslrootcert,
             "connect_timeout" => &mut given.connect_timeout,
             "application_name" => &mut given.application_name,
+            "require_auth" => &mut given.require_auth,
             "port" => {
                 given.port = Some(parse_port(&value)?);
                 continue;
@@ -695,7 +751,7 @@ fn parse_url(url: &str) -> Result<Given, String> {
             _ => {
                 return Err(format!(
                     "unknown parameter \"{key}\" (known: host, port, user, password, dbname, \
-                     sslmode, sslrootcert, connect_timeout, application_name)"
+                     sslmode, sslrootcert, connect_timeout, application_name, require_auth)"
                 ));
             }
         };

@@ -12,9 +12,10 @@
 
 mod connect;
 mod copy;
+mod guard;
 mod tx;
 
-pub use connect::{ConnectError, ConnectErrorKind, Settings, SslMode, redact};
+pub use connect::{ConnectError, ConnectErrorKind, RequireAuth, Settings, SslMode, redact};
 
 use super::history::{self, PruneSql};
 use super::schema::{self, Dialect};
@@ -338,11 +339,15 @@ impl Postgres {
         }
         if self.client.as_ref().is_none_or(Client::is_closed) {
             self.client = None;
-            let client = self
-                .target
-                .settings
-                .connect()
-                .map_err(|e| e.context(ConnectionLost))?;
+            let client = self.target.settings.connect().map_err(|e| {
+                // A server restarting refuses connections, or says it is starting up; a
+                // password or database now refused will not come back by waiting.
+                use ConnectErrorKind::*;
+                match e.downcast_ref::<ConnectError>().map(ConnectError::kind) {
+                    Some(Auth | AuthRefused | NoDatabase | Tls | NoTls) => e,
+                    _ => e.context(ConnectionLost),
+                }
+            })?;
             self.client = Some(client);
         }
         Ok(self.client.as_mut().expect("connected"))
@@ -998,17 +1003,25 @@ impl Sink for Postgres {
     }
 
     fn is_transient(&self, e: &anyhow::Error) -> bool {
-        e.chain().any(|c| {
-            c.is::<ConnectionLost>()
-                || c.downcast_ref::<postgres::Error>().is_some_and(|pe| {
-                    is_lost(pe)
-                        || pe.code().is_some_and(|c| {
-                            // Serialization failure, deadlock, a lock not available, and a
-                            // key another run stored since this transaction looked it up.
-                            matches!(c.code(), "40001" | "40P01" | "55P03" | "23505")
-                        })
+        self.is_lost(e)
+            || e.chain().any(|c| {
+                c.downcast_ref::<postgres::Error>().is_some_and(|pe| {
+                    pe.code().is_some_and(|c| {
+                        // Serialization failure, deadlock, a lock not available, and a
+                        // key another run stored since this transaction looked it up.
+                        matches!(c.code(), "40001" | "40P01" | "55P03" | "23505")
+                    })
                 })
-        })
+            })
+    }
+
+    fn is_lost(&self, e: &anyhow::Error) -> bool {
+        // `downcast_ref` finds a context (`ConnectionLost` wraps a reconnect's failure), which
+        // `chain` does not: a refused reconnect was once taken for a permanent error.
+        e.downcast_ref::<ConnectionLost>().is_some()
+            || e.chain().any(|c| {
+                c.is::<ConnectionLost>() || c.downcast_ref::<postgres::Error>().is_some_and(is_lost)
+            })
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
