@@ -22,6 +22,12 @@ _batchimp() {
             batchimp,config)
                 cmd="batchimp__subcmd__config"
                 ;;
+            batchimp,export)
+                cmd="batchimp__subcmd__export"
+                ;;
+            batchimp,get)
+                cmd="batchimp__subcmd__get"
+                ;;
             batchimp,help)
                 cmd="batchimp__subcmd__help"
                 ;;
@@ -57,6 +63,12 @@ _batchimp() {
                 ;;
             batchimp__subcmd__help,config)
                 cmd="batchimp__subcmd__help__subcmd__config"
+                ;;
+            batchimp__subcmd__help,export)
+                cmd="batchimp__subcmd__help__subcmd__export"
+                ;;
+            batchimp__subcmd__help,get)
+                cmd="batchimp__subcmd__help__subcmd__get"
                 ;;
             batchimp__subcmd__help,help)
                 cmd="batchimp__subcmd__help__subcmd__help"
@@ -110,7 +122,7 @@ _batchimp() {
 
     case "${cmd}" in
         batchimp)
-            opts="-h -V --color --config --help --version run resume report list stats prune retry man completions template config help"
+            opts="-h -V --color --config --help --version run resume report list stats prune get export retry man completions template config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -154,7 +166,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__config)
-            opts="-j -q -v -h -V --json --resume --verify --recheck --dry-run --group --lease --hidden --follow-links --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --ocr --ocr-lang --on-conflict --db --schema --db-timeout --workers --report --no-report --quiet --verbose --log-format --log-file --db-retry-for --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
+            opts="-j -q -v -h -V --json --resume --verify --recheck --dry-run --group --lease --hidden --follow-links --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --archive --no-archive --max-file-size --max-archive-size --file-timeout --retries --ocr --ocr-lang --on-conflict --db --schema --db-timeout --workers --report --no-report --quiet --verbose --log-format --log-file --db-retry-for --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,6 +198,10 @@ _batchimp() {
                     ;;
                 --require)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --archive)
+                    COMPREPLY=($(compgen -W "xml all" -- "${cur}"))
                     return 0
                     ;;
                 --max-file-size)
@@ -283,8 +299,116 @@ _batchimp() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        batchimp__subcmd__export)
+            opts="-o -h -V --output --kind --batch --since --until --issuer --receiver --db --schema --db-timeout --color --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "nfe cfdi retenciones pdf image" -- "${cur}"))
+                    return 0
+                    ;;
+                --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receiver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        batchimp__subcmd__get)
+            opts="-o -h -V --output --db --schema --db-timeout --color --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         batchimp__subcmd__help)
-            opts="run resume report list stats prune retry man completions template config help"
+            opts="run resume report list stats prune get export retry man completions template config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,6 +436,34 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        batchimp__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        batchimp__subcmd__help__subcmd__get)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -784,7 +936,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__run)
-            opts="-j -q -v -h -V --resume --verify --recheck --dry-run --group --lease --hidden --follow-links --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --max-file-size --max-archive-size --file-timeout --retries --ocr --ocr-lang --on-conflict --db --schema --db-timeout --workers --report --no-report --quiet --verbose --log-format --log-file --db-retry-for --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
+            opts="-j -q -v -h -V --resume --verify --recheck --dry-run --group --lease --hidden --follow-links --allow-invalid-keys --sheet --decimal-separator --supplier --map --require --archive --no-archive --max-file-size --max-archive-size --file-timeout --retries --ocr --ocr-lang --on-conflict --db --schema --db-timeout --workers --report --no-report --quiet --verbose --log-format --log-file --db-retry-for --no-wait --max-errors --fail-fast --notify --notify-timeout --notify-ca --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -816,6 +968,10 @@ _batchimp() {
                     ;;
                 --require)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --archive)
+                    COMPREPLY=($(compgen -W "xml all" -- "${cur}"))
                     return 0
                     ;;
                 --max-file-size)

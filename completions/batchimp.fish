@@ -36,6 +36,8 @@ complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "report" -d 'Show 
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "list" -d 'List batches, newest first: `list --status failed --since 7d --limit 20`'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "stats" -d 'Totals across batches: files by kind, status and error type, files/s per batch, and the most frequent failures with an example file each'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "prune" -d 'Remove old batches from the ledger (`batches`, their `files` and `rejected_rows`), never imported data: `prune --older-than 30d`'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "get" -d 'Write an archived original, byte for byte, to a file or stdout: `get 35240612345678000190550010000012341000012345 -o nfe.xml`'
+complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "export" -d 'Write a ZIP of archived originals, chosen by kind, batch and start time, what an accountant sends an auditor: `export --kind nfe --since 2026-01-01 -o 2026.zip`'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "man" -d 'Print the man page, generated from these options: `batchimp man > batchimp.1`, and a subcommand\'s: `batchimp man run > batchimp-run.1`'
 complete -c batchimp -n "__fish_batchimp_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
@@ -49,6 +51,8 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l decimal-separa
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l supplier -d 'The supplier catalogs belong to, for files without a supplier_id column (a row whose own supplier_id differs is rejected). Products are keyed by supplier and SKU' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l map -d 'Map a catalog header to a field, e.g. \'Ref. Fornecedor=sku\' (repeatable)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l require -d 'Catalog fields every row must fill besides sku, name and price, comma-separated (e.g. sanitary_certificate): a row without one is rejected (catalog_missing_field), a catalog without such a column fails (catalog_missing_column)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l archive -d 'Which originals to keep, compressed, in the database (the archive `batchimp get` reads): xml keeps the fiscal XML (NF-e and their events, CFDI, Retenciones); all keeps PDFs and pictures too. Catalogs are never kept' -r -f -a "xml\t'NF-e and their events, CFDI and Retenciones'
+all\t'PDFs and pictures too'"
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-file-size -d 'Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l max-archive-size -d 'Most bytes one ZIP may inflate to, nested ZIPs included (zip_bomb past it)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l file-timeout -d 'Longest one file may take to read and parse (e.g. 60s, 500ms); slower files fail with error_type timeout' -r
@@ -84,6 +88,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l dry-run -d 'Re
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l hidden -d 'Also import hidden files and folders (names starting with a dot)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l follow-links -d 'Also read links whose target is outside the inputs (files read, folders walked). Without it such a link is recorded as unsupported, naming its target, and not read; links that stay inside the inputs are always followed'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l allow-invalid-keys -d 'Import NF-e (and events and summaries naming them) whose access key has a wrong check digit, flagged chave_valida = 0, and CFDI and Retenciones whose stamp UUID is not 8-4-4-4-12 hexadecimal digits, flagged uuid_valido = 0'
+complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l no-archive -d 'Keep no originals in the database (the imported fields only; `batchimp get` then has nothing to give back)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -l no-report -d 'Write no JSON report (the ledger keeps everything: `batchimp report` shows it later)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s q -l quiet -d 'Print nothing unless something failed (for cron)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand run" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'
@@ -170,6 +175,36 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l dry-run -d '
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -l json -d 'Print what was pruned as JSON on stdout'
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand prune" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand get" -s o -l output -d 'Write the original to FILE instead of stdout' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand get" -l db -d 'The database: a SQLite file (created on first use) or a PostgreSQL URL' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand get" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand get" -l db-timeout -d 'PostgreSQL only: the longest wait for the server to answer one request once connected (e.g. 10m, 30s; 0 for no limit). A server that stops answering is then a lost connection (see --db-retry-for) instead of a run that hangs. Connecting has its own limit: the URL\'s connect_timeout (default 10 s)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand get" -l color -d 'Color: auto, always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c batchimp -n "__fish_batchimp_using_subcommand get" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c batchimp -n "__fish_batchimp_using_subcommand get" -s V -l version -d 'Print version'
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -s o -l output -d 'The ZIP to write (replaced when it exists)' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l kind -d 'Only originals of these kinds (repeatable, or comma-separated)' -r -f -a "nfe\t''
+cfdi\t''
+retenciones\t''
+pdf\t''
+image\t''"
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l batch -d 'Only originals imported (or met again) by this batch' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l since -d 'Only originals of batches started since a date (2026-11-01, UTC), an RFC 3339 time or an age (7d, 12h) measured back from now' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l until -d 'Only originals of batches started before a date, an RFC 3339 time or an age' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l issuer -d 'Only documents issued by this CNPJ, CPF or RFC (NF-e, CFDI, Retenciones), and their resends' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l receiver -d 'Only documents issued to this CNPJ, CPF or RFC, and their resends' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l db -d 'The database: a SQLite file (created on first use) or a PostgreSQL URL' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l db-timeout -d 'PostgreSQL only: the longest wait for the server to answer one request once connected (e.g. 10m, 30s; 0 for no limit). A server that stops answering is then a lost connection (see --db-retry-for) instead of a run that hangs. Connecting has its own limit: the URL\'s connect_timeout (default 10 s)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l color -d 'Color: auto, always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l group -d 'The batch of group NAME (see `run --group`). `resume --group` joins the group as a member again; `retry --group` redoes the group\'s failed files in this one process' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l db -d 'The database: a SQLite file (created on first use) or a PostgreSQL URL' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand retry" -l schema -d 'PostgreSQL only: the schema batchimp\'s tables live in, created when missing' -r
@@ -234,6 +269,8 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l decimal-sep
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l supplier -d 'The supplier catalogs belong to, for files without a supplier_id column (a row whose own supplier_id differs is rejected). Products are keyed by supplier and SKU' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l map -d 'Map a catalog header to a field, e.g. \'Ref. Fornecedor=sku\' (repeatable)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l require -d 'Catalog fields every row must fill besides sku, name and price, comma-separated (e.g. sanitary_certificate): a row without one is rejected (catalog_missing_field), a catalog without such a column fails (catalog_missing_column)' -r
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l archive -d 'Which originals to keep, compressed, in the database (the archive `batchimp get` reads): xml keeps the fiscal XML (NF-e and their events, CFDI, Retenciones); all keeps PDFs and pictures too. Catalogs are never kept' -r -f -a "xml\t'NF-e and their events, CFDI and Retenciones'
+all\t'PDFs and pictures too'"
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l max-file-size -d 'Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l max-archive-size -d 'Most bytes one ZIP may inflate to, nested ZIPs included (zip_bomb past it)' -r
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l file-timeout -d 'Longest one file may take to read and parse (e.g. 60s, 500ms); slower files fail with error_type timeout' -r
@@ -270,6 +307,7 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l dry-run -d 
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l hidden -d 'Also import hidden files and folders (names starting with a dot)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l follow-links -d 'Also read links whose target is outside the inputs (files read, folders walked). Without it such a link is recorded as unsupported, naming its target, and not read; links that stay inside the inputs are always followed'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l allow-invalid-keys -d 'Import NF-e (and events and summaries naming them) whose access key has a wrong check digit, flagged chave_valida = 0, and CFDI and Retenciones whose stamp UUID is not 8-4-4-4-12 hexadecimal digits, flagged uuid_valido = 0'
+complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l no-archive -d 'Keep no originals in the database (the imported fields only; `batchimp get` then has nothing to give back)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l no-report -d 'Write no JSON report (the ledger keeps everything: `batchimp report` shows it later)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s q -l quiet -d 'Print nothing unless something failed (for cron)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s v -l verbose -d 'More log lines: -v each batch step and retry, -vv each file'
@@ -277,16 +315,18 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l no-wait -d 
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -l fail-fast -d 'Stop at the first failed file (--max-errors 1)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand config" -s V -l version -d 'Print version'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "resume" -d 'Finish an interrupted batch: files already committed are skipped, the rest imported'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "report" -d 'Show what happened to every file of a batch'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "list" -d 'List batches, newest first: `list --status failed --since 7d --limit 20`'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "stats" -d 'Totals across batches: files by kind, status and error type, files/s per batch, and the most frequent failures with an example file each'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "prune" -d 'Remove old batches from the ledger (`batches`, their `files` and `rejected_rows`), never imported data: `prune --older-than 30d`'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "man" -d 'Print the man page, generated from these options: `batchimp man > batchimp.1`, and a subcommand\'s: `batchimp man run > batchimp-run.1`'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "template" -d 'Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "config" -d 'Show every option of run, its value and where it comes from: a flag, an environment variable, the config file (batchimp.toml, or --config FILE) or the built-in default'
-complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune retry man completions template config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "run" -d 'Import files, folders and ZIP archives as one batch'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "resume" -d 'Finish an interrupted batch: files already committed are skipped, the rest imported'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "report" -d 'Show what happened to every file of a batch'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "list" -d 'List batches, newest first: `list --status failed --since 7d --limit 20`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "stats" -d 'Totals across batches: files by kind, status and error type, files/s per batch, and the most frequent failures with an example file each'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "prune" -d 'Remove old batches from the ledger (`batches`, their `files` and `rejected_rows`), never imported data: `prune --older-than 30d`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "get" -d 'Write an archived original, byte for byte, to a file or stdout: `get 35240612345678000190550010000012341000012345 -o nfe.xml`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "export" -d 'Write a ZIP of archived originals, chosen by kind, batch and start time, what an accountant sends an auditor: `export --kind nfe --since 2026-01-01 -o 2026.zip`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "retry" -d 'Reprocess only the failed files of a batch (after a fix or a schema change)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "man" -d 'Print the man page, generated from these options: `batchimp man > batchimp.1`, and a subcommand\'s: `batchimp man run > batchimp-run.1`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "template" -d 'Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "config" -d 'Show every option of run, its value and where it comes from: a flag, an environment variable, the config file (batchimp.toml, or --config FILE) or the built-in default'
+complete -c batchimp -n "__fish_batchimp_using_subcommand help; and not __fish_seen_subcommand_from run resume report list stats prune get export retry man completions template config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c batchimp -n "__fish_batchimp_using_subcommand help; and __fish_seen_subcommand_from template" -f -a "catalog" -d 'A product catalog: a header naming every column batchimp reads, in your language, and one example row to overwrite'

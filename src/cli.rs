@@ -92,6 +92,22 @@ pub enum Command {
     /// Print a ready-to-fill file that batchimp imports: `template catalog > produtos.csv`.
     #[command(subcommand)]
     Template(TemplateArgs),
+    /// Write an archived original, byte for byte, to a file or stdout:
+    /// `get 35240612345678000190550010000012341000012345 -o nfe.xml`.
+    ///
+    /// Takes an NF-e access key, a CFDI or Retenciones UUID, or the file's SHA-256. The bytes
+    /// are checked against their SHA-256 on the way out. A key with several originals stored
+    /// (a resend with other bytes) lists them, one SHA-256 a line, and exits 2: pass the one
+    /// wanted.
+    Get(GetArgs),
+    /// Write a ZIP of archived originals, chosen by kind, batch and start time, what an
+    /// accountant sends an auditor: `export --kind nfe --since 2026-01-01 -o 2026.zip`.
+    ///
+    /// Each original once, named by its document key (`KEY.xml`; a resend of a key stored
+    /// already gets `KEY-SHA.xml`, an original without a key its SHA-256), with `manifest.csv`
+    /// last: name, sha256, kind, size, key and where it came from. Streamed: memory stays flat
+    /// however many there are.
+    Export(ExportArgs),
     /// Print the man page, generated from these options: `batchimp man > batchimp.1`, and a
     /// subcommand's: `batchimp man run > batchimp-run.1`.
     Man {
@@ -303,6 +319,15 @@ pub struct ExecArgs {
     pub notify_ca: Option<PathBuf>,
 }
 
+/// `--archive`: which originals a batch keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ArchiveArg {
+    /// NF-e and their events, CFDI and Retenciones.
+    Xml,
+    /// PDFs and pictures too.
+    All,
+}
+
 /// Options that change what a batch imports; stored with the batch and reused by resume/retry.
 #[derive(Debug, Args)]
 pub struct BatchArgs {
@@ -361,6 +386,22 @@ pub struct BatchArgs {
     /// without such a column fails (catalog_missing_column).
     #[arg(help_heading = "Catalogs", hide_short_help = true, long, value_name = "FIELD,...", value_delimiter = ',', value_parser = parse_field)]
     pub require: Vec<String>,
+
+    /// Which originals to keep, compressed, in the database (the archive `batchimp get` reads):
+    /// xml keeps the fiscal XML (NF-e and their events, CFDI, Retenciones); all keeps PDFs and
+    /// pictures too. Catalogs are never kept.
+    #[arg(help_heading = "Database", hide_short_help = true, long, value_enum, default_value_t = ArchiveArg::Xml, value_name = "WHICH")]
+    pub archive: ArchiveArg,
+
+    /// Keep no originals in the database (the imported fields only; `batchimp get` then has
+    /// nothing to give back).
+    #[arg(
+        help_heading = "Database",
+        hide_short_help = true,
+        long,
+        conflicts_with = "archive"
+    )]
+    pub no_archive: bool,
 
     /// Largest file or ZIP member to read, uncompressed (e.g. 50MiB, 2GB)
     #[arg(help_heading = "Limits", long, value_name = "SIZE", default_value = "50MiB", value_parser = parse_size)]
@@ -537,6 +578,57 @@ pub struct ReportArgs {
     /// filterable table of the failures. It loads nothing from the network.
     #[arg(long, value_name = "FILE", conflicts_with = "json")]
     pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// An NF-e access key, a CFDI or Retenciones UUID, or an original's SHA-256.
+    #[arg(value_name = "KEY|UUID|SHA256")]
+    pub wanted: String,
+
+    /// Write the original to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The ZIP to write (replaced when it exists).
+    #[arg(short, long, value_name = "FILE.zip")]
+    pub output: PathBuf,
+
+    /// Only originals of these kinds (repeatable, or comma-separated).
+    #[arg(long, value_name = "KIND", value_delimiter = ',',
+          value_parser = ["nfe", "cfdi", "retenciones", "pdf", "image"])]
+    pub kind: Vec<String>,
+
+    /// Only originals imported (or met again) by this batch.
+    #[arg(long, value_name = "BATCH")]
+    pub batch: Option<i64>,
+
+    /// Only originals of batches started since a date (2026-11-01, UTC), an RFC 3339 time or
+    /// an age (7d, 12h) measured back from now.
+    #[arg(long, value_name = "WHEN", value_parser = When::parse)]
+    pub since: Option<When>,
+
+    /// Only originals of batches started before a date, an RFC 3339 time or an age.
+    #[arg(long, value_name = "WHEN", value_parser = When::parse)]
+    pub until: Option<When>,
+
+    /// Only documents issued by this CNPJ, CPF or RFC (NF-e, CFDI, Retenciones), and their
+    /// resends.
+    #[arg(long, value_name = "CNPJ|CPF|RFC")]
+    pub issuer: Option<String>,
+
+    /// Only documents issued to this CNPJ, CPF or RFC, and their resends.
+    #[arg(long, value_name = "CNPJ|CPF|RFC")]
+    pub receiver: Option<String>,
+
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Debug, Args)]

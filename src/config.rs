@@ -89,6 +89,10 @@ pub struct BatchOptions {
     /// Tesseract's languages (`--ocr-lang`).
     #[serde(default = "default_ocr_lang")]
     pub ocr_lang: String,
+    /// Which originals the batch keeps (`--archive`, `--no-archive`); batches recorded
+    /// before the archive existed: `off`, what they did.
+    #[serde(default)]
+    pub archive: crate::archive::Archive,
 }
 
 fn default_ocr_lang() -> String {
@@ -117,6 +121,11 @@ impl BatchOptions {
                 crate::cli::OcrArg::Never => crate::format::pdf::ocr::Mode::Never,
             },
             ocr_lang: a.ocr_lang.clone(),
+            archive: match (a.no_archive, a.archive) {
+                (true, _) => crate::archive::Archive::Off,
+                (false, crate::cli::ArchiveArg::Xml) => crate::archive::Archive::Xml,
+                (false, crate::cli::ArchiveArg::All) => crate::archive::Archive::All,
+            },
         }
     }
 
@@ -279,6 +288,7 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Res
             pdf_reader: crate::format::pdf::Reader::Child,
             ocr: opts.ocr,
             ocr_lang: Box::leak(opts.ocr_lang.clone().into_boxed_str()),
+            archive: opts.archive,
         },
         file_timeout: Duration::from_millis(opts.file_timeout_ms),
         on_conflict: opts.on_conflict,

@@ -372,6 +372,9 @@ pub struct Processed {
     pub mtime: Option<i64>,
     /// Time spent reading and parsing.
     pub duration: Duration,
+    /// The file's bytes compressed for the archive (see [`crate::archive`]), compressed on the
+    /// worker; `None` when its kind is not kept (or archiving is off).
+    pub original: Option<Vec<u8>>,
 }
 
 // What the ledger says of batches and files, as the reports show it.

@@ -6,6 +6,7 @@
 //! `pipeline` (walker thread → rayon pool → one writer) → `sink` (database + ledger) → `report`.
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod cli;
 pub mod cmd;
 pub mod config;

@@ -642,6 +642,7 @@ fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
                 retries: 0,
                 mtime,
                 duration: Duration::ZERO,
+                original: None,
             }];
         }
         job => job,
@@ -692,6 +693,7 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
         mtime,
         stream,
     } = item;
+    let mut original = None;
     let (sha256, kind, mut outcome) = match (data, stream) {
         (Err(e), _) => (None, None, Outcome::Failed(e)),
         (Ok(_), Some((path, streamed))) => {
@@ -745,6 +747,10 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
                 }
                 o => o,
             };
+            // Only files whose documents are written (or met): a failed file is no original.
+            if matches!(outcome, Outcome::Docs(_)) {
+                original = crate::archive::compress(opts.archive, kind, &bytes);
+            }
             (Some(sha), kind, outcome)
         }
     };
@@ -766,6 +772,7 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
         retries,
         mtime,
         duration: start.elapsed(),
+        original,
     }
 }
 

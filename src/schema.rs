@@ -32,6 +32,8 @@ pub enum ColType {
     Timestamp,
     /// The row's id, given by the database (SQLite's rowid, a PostgreSQL identity column).
     Id,
+    /// Raw bytes: a BLOB in SQLite, `bytea` in PostgreSQL (the archive's compressed originals).
+    Bytes,
 }
 
 #[derive(Debug)]

@@ -2,6 +2,8 @@
 //! exit codes here and only here.
 
 pub mod config;
+pub mod export;
+pub mod get;
 pub mod list;
 pub mod prune;
 pub mod report;
@@ -101,6 +103,8 @@ fn dispatch(invocation: Invocation) -> Result<u8> {
         Command::List(args) => list::list(args),
         Command::Stats(args) => stats::stats(args),
         Command::Prune(args) => prune::prune(args),
+        Command::Get(args) => get::get(args),
+        Command::Export(args) => export::export(args),
         Command::Config(args) => config::config(&args, &invocation.settings),
         Command::Template(args) => template::template(args),
         Command::Man { subcommand } => {

@@ -263,7 +263,12 @@ pub(super) fn close_finished_group(
         "batchimp: group {name}: every file is recorded but batch {batch} was left open (the member closing it stopped); closing it"
     );
     let (info, report_path) = close_batch(exec, sink, batch, BatchStatus::Completed)?;
-    let line = summary_line(&info, None, report_path.as_ref(), &format!("group {name}: "));
+    let line = summary_line(
+        &info,
+        None,
+        report_path.as_ref(),
+        &format!("group {name}: "),
+    );
     log_end(&info, BatchStatus::Completed, &line, report_path.as_ref());
     if exec.log.plain_summary() && (!exec.quiet || info.failed > 0) {
         eprintln!("{}", escape(&line));

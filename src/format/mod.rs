@@ -118,7 +118,7 @@ pub fn typed(
         )
     };
     Ok(match column.ty {
-        ColType::Text | ColType::Timestamp => Value::Text(s.into()),
+        ColType::Text | ColType::Timestamp | ColType::Bytes => Value::Text(s.into()),
         ColType::Integer | ColType::Id => Value::Int(s.parse().map_err(|_| bad())?),
         ColType::Numeric | ColType::Real => {
             let f = parse_decimal(s).ok_or_else(bad)?;
@@ -238,6 +238,9 @@ pub struct ParseOptions {
     pub ocr: pdf::ocr::Mode,
     /// Tesseract's languages (`--ocr-lang`).
     pub ocr_lang: &'static str,
+    /// Which files' originals are compressed for the archive (`--archive`, `--no-archive`);
+    /// the library's default keeps none.
+    pub archive: crate::archive::Archive,
 }
 
 impl Default for ParseOptions {
@@ -251,6 +254,7 @@ impl Default for ParseOptions {
             pdf_reader: pdf::Reader::InProcess,
             ocr: pdf::ocr::Mode::Never,
             ocr_lang: pdf::scan::DEFAULT_LANG,
+            archive: crate::archive::Archive::Off,
         }
     }
 }

@@ -308,6 +308,7 @@ mod tests {
         pdf_reader: crate::format::pdf::Reader::InProcess,
         ocr: crate::format::pdf::ocr::Mode::Never,
         ocr_lang: crate::format::pdf::scan::DEFAULT_LANG,
+        archive: crate::archive::Archive::Off,
     };
     const V10: &[u8] =
         include_bytes!("../../fixtures/retenciones/retenciones10-pago-al-extranjero.xml");

@@ -160,13 +160,33 @@ pub static GROUP_CHUNKS: Table = Table {
     ..Table::BASE
 };
 
-/// The ledger's tables.
+/// `originals`: the archive, every distinct file imported (by its bytes' SHA-256, the ledger's
+/// `files.sha256` and the documents' `sha256`), compressed (see [`crate::archive`]). Kept by
+/// `prune`: the originals are the fiscal record, the ledger only says how they came.
+pub static ORIGINALS: Table = Table {
+    name: "originals",
+    columns: &[
+        col("sha256", T).required(),
+        col("kind", T).required(),
+        // The original's size in bytes, before compression.
+        col("size", I).required(),
+        // How `data` is compressed (`zstd`), and with which dictionary (NULL: none).
+        col("codec", T).required(),
+        col("dictionary", T),
+        col("data", ColType::Bytes).required(),
+    ],
+    primary_key: &["sha256"],
+    ..Table::BASE
+};
+
+/// The ledger's tables (and the archive beside them).
 pub static LEDGER: &[&Table] = &[
     &BATCHES,
     &FILES,
     &REJECTED_ROWS,
     &BATCH_GROUPS,
     &GROUP_CHUNKS,
+    &ORIGINALS,
 ];
 
 /// Indexes earlier versions made that are gone now.
@@ -206,6 +226,8 @@ impl Dialect {
             (Dialect::Postgres, R) => "double precision",
             (Dialect::Sqlite, Ts) => "TEXT",
             (Dialect::Postgres, Ts) => "timestamptz",
+            (Dialect::Sqlite, ColType::Bytes) => "BLOB",
+            (Dialect::Postgres, ColType::Bytes) => "bytea",
         };
         let mut sql = format!("\"{}\" {ty}", c.name);
         if c.required {
@@ -320,6 +342,7 @@ impl Dialect {
             (Dialect::Postgres, R) => format!("${n}::double precision"),
             (Dialect::Postgres, Ts) => format!("${n}::timestamptz"),
             (Dialect::Postgres, ColType::Text) => format!("${n}::text"),
+            (Dialect::Postgres, ColType::Bytes) => format!("${n}::bytea"),
         }
     }
 }

@@ -406,6 +406,7 @@ mod tests {
             retries: 2,
             mtime: Some(13),
             duration: Duration::from_millis(5),
+            original: None,
         };
         let mut row = FileRow::new(
             7,

@@ -20,7 +20,7 @@ const BAD_CHECK_DIGIT: &[&str] = &[
 /// A schema example with placeholder values: not a document.
 const PLACEHOLDER: &str = "sped-nfe__nfe_v4.00_PL_009q.xml";
 
-fn corpus() -> Option<PathBuf> {
+pub(crate) fn corpus() -> Option<PathBuf> {
     crate::helpers::shared_dir("corpus", "nfe")
 }
 

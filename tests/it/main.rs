@@ -9,6 +9,7 @@ mod nfe_gen;
 #[path = "../../benches/support/xlsx_gen.rs"]
 mod xlsx_gen;
 
+mod archive;
 mod catalog;
 mod cfdi;
 mod chaos;

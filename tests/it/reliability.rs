@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// What [`snapshot`] reads: per table, a query written alike for both databases, and whether
 /// its rows are sorted here (nfe_item: rows of one item may tie on every key column, and
 /// SQLite's `rowid` has no portable equivalent).
-const SNAPSHOT: [(&str, bool); 9] = [
+const SNAPSHOT: [(&str, bool); 10] = [
     ("SELECT * FROM nfe ORDER BY chave", false),
     (
         "SELECT * FROM nfe_evento ORDER BY chave, tp_evento, n_seq_evento",
@@ -41,6 +41,11 @@ const SNAPSHOT: [(&str, bool); 9] = [
     (
         "SELECT status, files, imported, duplicate, failed, unsupported, inputs, options
          FROM batches ORDER BY id",
+        false,
+    ),
+    // The archive: the same originals whatever the interruptions and members.
+    (
+        "SELECT sha256, kind, size, codec FROM originals ORDER BY sha256",
         false,
     ),
 ];

@@ -1022,7 +1022,8 @@ fn fill(
             )
         };
         chunk.cells[at + c] = match column.ty {
-            ColType::Text | ColType::Timestamp => {
+            // No catalog column holds bytes (only the archive's table).
+            ColType::Text | ColType::Timestamp | ColType::Bytes => {
                 let start = chunk.text.len() as u32;
                 chunk.text.push_str(&field.text());
                 Cell::Text(start, chunk.text.len() as u32)

@@ -80,7 +80,8 @@ impl Pending {
             _ => 256 + self.file.origin.len(),
         };
         let copy: usize = self.copy.iter().flatten().map(|(_, b)| 32 + b.len()).sum();
-        rows + copy
+        let original = self.file.original.as_ref().map_or(0, Vec::len);
+        rows + copy + original
     }
 }
 
@@ -129,7 +130,8 @@ impl Statements {
             let hooks = t.after_write.iter();
             let rendered = hooks.map(|h| (h.reads, h.render("= ANY($1::text[])")));
             s.hooks.insert(t.name, rendered.collect());
-            if !t.primary_key.is_empty() && t.has("sha256") {
+            // The archive's `originals` is keyed by sha256 too, but holds no documents.
+            if !t.primary_key.is_empty() && t.has("sha256") && t.name != schema::ORIGINALS.name {
                 s.docs.insert(t.name, DocSql::new(t, Dialect::Postgres));
                 s.lookups.insert(t.name, lookup_sql(t));
             }
@@ -277,6 +279,10 @@ pub struct Tx<'a> {
     /// Ledger rows replaced, by their old status.
     removed: Counts,
     rows_rejected: i64,
+    /// Originals for the archive not yet sent (SHA-256, kind, size, compressed bytes), and
+    /// their bytes: they count towards a segment's size.
+    originals: Vec<(&'a str, &'static str, i64, &'a [u8])>,
+    originals_bytes: usize,
 }
 
 impl<'a> Tx<'a> {
@@ -295,6 +301,8 @@ impl<'a> Tx<'a> {
             counts: Counts::default(),
             removed: Counts::default(),
             rows_rejected: 0,
+            originals: Vec::new(),
+            originals_bytes: 0,
         }
     }
 
@@ -314,7 +322,11 @@ impl<'a> Tx<'a> {
                 self.rows_rejected += rows.rows_rejected as i64;
             }
             self.file_row(&row, file_id);
-            if self.segment.bytes() >= SEGMENT_MAX {
+            if let Some((sha, kind, data)) = crate::archive::to_store(&p.file, row.status) {
+                self.originals_bytes += data.len();
+                self.originals.push((sha, kind, p.file.size as i64, data));
+            }
+            if self.segment.bytes() + self.originals_bytes >= SEGMENT_MAX {
                 self.flush()?;
             }
         }
@@ -512,6 +524,32 @@ impl<'a> Tx<'a> {
         copy::row(buf, cells);
     }
 
+    /// Send the archive's originals gathered since the last flush, in one statement (an
+    /// original stored already, by this batch or a concurrent one, is left as it is).
+    fn store_originals(&mut self) -> Result<()> {
+        let originals = std::mem::take(&mut self.originals);
+        self.originals_bytes = 0;
+        let shas: Vec<&str> = originals.iter().map(|o| o.0).collect();
+        let kinds: Vec<&str> = originals.iter().map(|o| o.1).collect();
+        let sizes: Vec<i64> = originals.iter().map(|o| o.2).collect();
+        let data: Vec<&[u8]> = originals.iter().map(|o| o.3).collect();
+        let codec = crate::archive::CODEC;
+        self.client.query_typed(
+            "INSERT INTO originals (sha256, kind, size, codec, data)
+             SELECT s, k, z, $4, d FROM unnest($1::text[], $2::text[], $3::bigint[], $5::bytea[])
+                AS u(s, k, z, d)
+             ON CONFLICT (sha256) DO NOTHING",
+            &[
+                (&shas, Type::TEXT_ARRAY),
+                (&kinds, Type::TEXT_ARRAY),
+                (&sizes, Type::INT8_ARRAY),
+                (&codec, Type::TEXT),
+                (&data, Type::BYTEA_ARRAY),
+            ],
+        )?;
+        Ok(())
+    }
+
     fn copy_in(&mut self, statement: &str, data: &[u8]) -> Result<()> {
         let mut writer = self.client.copy_in(statement)?;
         writer.write_all(data)?;
@@ -564,6 +602,9 @@ impl<'a> Tx<'a> {
         }
         if !segment.files_with_id.is_empty() {
             self.copy_in(&self.sql.copies[schema::FILES.name], &segment.files_with_id)?;
+        }
+        if !self.originals.is_empty() {
+            self.store_originals()?;
         }
         for (table, keys) in &segment.hooks {
             for (reads, sql) in &self.sql.hooks[table] {

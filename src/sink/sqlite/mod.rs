@@ -370,6 +370,12 @@ impl Sink for Sqlite {
         if let Some(rows) = row.rows {
             self.pending_rows_rejected += rows.rows_rejected as i64;
         }
+        if let Some((sha, kind, data)) = crate::archive::to_store(&file, row.status) {
+            let size = file.size as i64;
+            self.conn()
+                .prepare_cached(crate::archive::INSERT)?
+                .execute(params![sha, kind, size, crate::archive::CODEC, data])?;
+        }
         Ok(())
     }
 
