@@ -1,7 +1,6 @@
 //! What the user typed, as clap types. Nothing below `config` sees these: they are validated and
 //! resolved there first, so no thread fails on user input once work starts.
 
-use crate::cmd::template::Lang;
 use crate::format::catalog;
 use crate::ledger::{BatchStatus, OnConflict};
 use crate::log::LogFormat;
@@ -207,6 +206,8 @@ pub struct DbArg {
     /// connection (see --db-retry-for) instead of a run that hangs. Connecting has its own
     /// limit: the URL's connect_timeout (default 10 s).
     #[arg(
+        help_heading = "Database",
+        hide_short_help = true,
         long,
         env = "BATCHIMP_DB_TIMEOUT",
         default_value = "10m",
@@ -270,7 +271,7 @@ pub struct ExecArgs {
     /// How long a lost database connection (a server restarting, a failover, a network cut) is
     /// tried again, with pauses of 1, 2, 4 then 5 s, before the batch stops with exit status 2
     /// (`resume` finishes it). Files not committed are redone, never lost or doubled.
-    #[arg(long, env = "BATCHIMP_DB_RETRY_FOR", value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(help_heading = "Database", hide_short_help = true, long, env = "BATCHIMP_DB_RETRY_FOR", value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
     pub db_retry_for: std::time::Duration,
 
     /// Fail at once if another batchimp is writing to the database, instead of waiting for it.
@@ -830,6 +831,17 @@ Batch N's JSON report, beside the database (in the working folder for PostgreSQL
 ",
     );
     roff
+}
+
+/// The language of a template's headers, sheet and example row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// Portuguese (Brazil): codigo, nome, preco...
+    Pt,
+    /// Spanish (Mexico): codigo, nombre, precio...
+    Es,
+    /// English: the `product` table's column names.
+    En,
 }
 
 #[derive(Debug, Subcommand)]

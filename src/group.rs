@@ -19,7 +19,6 @@
 //! chunk is no longer its own), rolls back, and goes on. A member leaves when every chunk of the
 //! group is committed, so nothing is left to a member that dies later.
 
-use crate::ledger::Counts;
 use crate::sink::postgres::{PgTarget, connection_lost, reconnect};
 use anyhow::{Context, Result, bail};
 use postgres::Client;
@@ -81,36 +80,7 @@ impl ListingBuilder {
     }
 }
 
-/// A chunk this member holds, as the writer's transaction marks it committed.
-#[derive(Debug, Clone)]
-pub struct Claim {
-    pub group: String,
-    pub chunk: u64,
-    pub member: String,
-}
-
-impl Claim {
-    /// In the transaction that records the chunk's files: mark it committed, with its counts,
-    /// if it is still this member's. `$1` group, `$2` chunk, `$3` member, `$4..$8` counts.
-    pub const COMMIT_SQL: &'static str = "UPDATE group_chunks SET state = 'committed',
-            committed_at = now(), files = $4::bigint, imported = $5::bigint,
-            duplicate = $6::bigint, failed = $7::bigint, unsupported = $8::bigint
-         WHERE group_name = $1 AND chunk = $2::bigint AND member = $3 AND state = 'claimed'";
-
-    /// The parameters of [`Claim::COMMIT_SQL`], as text.
-    pub fn params(&self, counts: &Counts) -> [String; 8] {
-        [
-            self.group.clone(),
-            self.chunk.to_string(),
-            self.member.clone(),
-            counts.files().to_string(),
-            counts.imported.to_string(),
-            counts.duplicate.to_string(),
-            counts.failed.to_string(),
-            counts.unsupported.to_string(),
-        ]
-    }
-}
+pub use crate::sink::Claim;
 
 /// What joining a group found.
 pub enum Joined {

@@ -640,7 +640,7 @@ impl RowCounts {
     pub fn describe(&self) -> String {
         format!(
             "{}: {} created, {} updated, {} unchanged, {} duplicate in file, {} rejected",
-            crate::report::counted(self.rows + self.rows_rejected, "row"),
+            crate::printable::counted(self.rows + self.rows_rejected, "row"),
             self.rows_created,
             self.rows_updated,
             self.rows_unchanged,

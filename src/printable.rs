@@ -43,6 +43,16 @@ fn hidden(c: char) -> bool {
         )
 }
 
+/// `1 file`, `2 files`: a count with its noun, singular for one. `noun` is the singular;
+/// the plural adds an `s`.
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 // Shared by the example and the benches; each uses a part.
 #![allow(dead_code)]
 
-use batchimp::format::nfe::check_digit;
+use batchimp::format::key::check_digit;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;

@@ -1,9 +1,9 @@
 //! `batchimp export`: a ZIP of archived originals, named by document key, with a manifest.
 
 use super::EXIT_OK;
-use crate::archive::{Filter, Original, Reader};
 use crate::cli::ExportArgs;
 use crate::sink::Target;
+use crate::sink::originals::{Filter, Original, Reader};
 use anyhow::{Context, Result};
 use std::io::Write;
 use zip::write::SimpleFileOptions;

@@ -1,9 +1,9 @@
 //! `batchimp get`: an archived original back, byte for byte, to a file or stdout.
 
 use super::{EXIT_FATAL, EXIT_OK};
-use crate::archive::Reader;
 use crate::cli::GetArgs;
 use crate::sink::Target;
+use crate::sink::originals::Reader;
 use anyhow::{Context, Result};
 use std::io::Write;
 

@@ -9,23 +9,12 @@
 //! locale's separators getting in the way.
 
 use super::EXIT_OK;
-use crate::cli::{CatalogTemplateArgs, TemplateArgs};
+use crate::cli::{CatalogTemplateArgs, Lang, TemplateArgs};
 use crate::format::csv;
 use anyhow::{Context, Result};
 use rust_xlsxwriter::{Format, Workbook};
 use std::fmt;
 use std::io::{IsTerminal, Write};
-
-/// The language of a template's headers, sheet and example row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Lang {
-    /// Portuguese (Brazil): codigo, nome, preco...
-    Pt,
-    /// Spanish (Mexico): codigo, nombre, precio...
-    Es,
-    /// English: the `product` table's column names.
-    En,
-}
 
 impl Lang {
     /// The user's language as the locale names it: the first of `LC_ALL`, `LC_MESSAGES` and

@@ -62,7 +62,7 @@ pub static CFDI: Table = Table {
     ],
     primary_key: &["uuid"],
     // A printed representation (PDF) stored before it.
-    after_write: &[crate::format::pdf::CFDI_LINKED_BY_EARLIER_PDF],
+    after_write: &[crate::format::link::CFDI_LINKED_BY_EARLIER_PDF],
     ..Table::BASE
 };
 

@@ -13,6 +13,8 @@ pub mod catalog;
 pub mod cfdi;
 pub mod csv;
 pub mod image;
+pub mod key;
+mod link;
 pub mod nfe;
 pub mod number;
 pub mod pdf;
@@ -214,6 +216,38 @@ pub enum Outcome {
     Failed(FileError),
 }
 
+/// Which originals a batch keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Archive {
+    /// None (`--no-archive`); also the library's default, so tests and benchmarks of the
+    /// parsers alone pay nothing for it.
+    #[default]
+    Off,
+    /// The fiscal XML documents: NF-e and their events, CFDI, Retenciones (`batchimp run`'s
+    /// default).
+    Xml,
+    /// PDFs and pictures too (`--archive all`). Catalogs never: they are product lists whose
+    /// rows a later catalog rewrites, not fiscal records, and may be gigabytes.
+    All,
+}
+
+/// The kinds whose originals `--archive xml` keeps.
+const XML_KINDS: &[&str] = &["nfe", "cfdi", "retenciones"];
+/// The kinds `--archive all` keeps besides.
+const OTHER_KINDS: &[&str] = &["pdf", "image"];
+
+impl Archive {
+    /// Whether a file of `kind` (as the ledger names kinds) is kept.
+    pub fn keeps(self, kind: &str) -> bool {
+        match self {
+            Archive::Off => false,
+            Archive::Xml => XML_KINDS.contains(&kind),
+            Archive::All => XML_KINDS.contains(&kind) || OTHER_KINDS.contains(&kind),
+        }
+    }
+}
+
 /// Options that change how formats read documents.
 #[derive(Debug, Clone, Copy)]
 pub struct ParseOptions {
@@ -240,7 +274,7 @@ pub struct ParseOptions {
     pub ocr_lang: &'static str,
     /// Which files' originals are compressed for the archive (`--archive`, `--no-archive`);
     /// the library's default keeps none.
-    pub archive: crate::archive::Archive,
+    pub archive: Archive,
 }
 
 impl Default for ParseOptions {
@@ -254,7 +288,7 @@ impl Default for ParseOptions {
             pdf_reader: pdf::Reader::InProcess,
             ocr: pdf::ocr::Mode::Never,
             ocr_lang: pdf::scan::DEFAULT_LANG,
-            archive: crate::archive::Archive::Off,
+            archive: Archive::Off,
         }
     }
 }

@@ -63,7 +63,7 @@ pub static RETENCION: Table = Table {
         col("sha256", T),
     ],
     primary_key: &["uuid"],
-    after_write: &[crate::format::pdf::RETENCION_LINKED_BY_EARLIER_PDF],
+    after_write: &[crate::format::link::RETENCION_LINKED_BY_EARLIER_PDF],
     ..Table::BASE
 };
 

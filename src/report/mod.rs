@@ -516,15 +516,7 @@ fn write_counts(out: &mut dyn Write, title: &str, counts: &[(&str, u64)]) -> Res
     Ok(())
 }
 
-/// `1 file`, `2 files`: a count with its noun, singular for one. `noun` is the singular;
-/// the plural adds an `s`.
-pub fn counted(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
+pub use crate::printable::counted;
 
 /// `48210` as `48,210`.
 pub fn thousands(n: u64) -> String {

@@ -5,12 +5,12 @@
 //! Only the writer thread touches a sink; it is not shared.
 
 pub mod history;
+pub mod originals;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 pub mod written;
 
-use crate::group::Claim;
 use crate::ledger::{BatchFilter, BatchInfo, FileEntry, LedgerStats, Notification, Prune, Pruned};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Totals, Walk};
 use crate::source::OriginSet;
@@ -129,6 +129,15 @@ pub trait Sink {
     fn is_lost(&self, _e: &anyhow::Error) -> bool {
         false
     }
+}
+
+/// `--group`: the chunk a member holds, which the transaction recording its files marks
+/// committed, in that transaction, if it is still this member's (see [`crate::group`]).
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub group: String,
+    pub chunk: u64,
+    pub member: String,
 }
 
 /// How long a database step is retried.

@@ -141,7 +141,7 @@ pub fn catalog_warning(summary: &catalog::Summary) -> Option<String> {
     if repeated > 0 {
         parts.push(format!(
             "{} replaced by a later row with the same SKU",
-            crate::report::counted(repeated, "row")
+            crate::printable::counted(repeated, "row")
         ));
     }
     (!parts.is_empty()).then(|| format!("{}; see rejected_rows", parts.join("; ")))

@@ -489,7 +489,7 @@ fn every_corpus_event_imports_and_cancellations_hold_in_either_order() {
         let keys = ch_nfe(&xml);
         let bad = keys
             .iter()
-            .any(|k| !batchimp::format::nfe::check_digit_ok(k));
+            .any(|k| !batchimp::format::key::check_digit_ok(k));
         if bad {
             assert_eq!(f["error_type"], "nfe_bad_check_digit", "{name}: {f}");
         } else {

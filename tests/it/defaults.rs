@@ -45,7 +45,10 @@ fn runs_in_the_folder_they_write_to_never_import_their_own_files() {
     ];
     for (n, (origin, status)) in expected.iter().enumerate() {
         let mut cmd = env.cmd();
-        cmd.current_dir(&inbox).args(["run", ".", "-v"]);
+        // --recheck: the same unchanged file is read again each time (not `seen`), so each
+        // run is a batch of its own with its report.
+        cmd.current_dir(&inbox)
+            .args(["run", ".", "-v", "--recheck"]);
         if n > 0 {
             // The log file of an earlier run, and this run's own.
             cmd.args(["--log-file", "batchimp.log"]);
@@ -53,7 +56,7 @@ fn runs_in_the_folder_they_write_to_never_import_their_own_files() {
         let out = cmd.output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "run {}: {err}", n + 1);
-        let report = inbox.join(format!("batchimp-report-{}.json", n + 1));
+        let report = inbox.join(format!("batchimp-report-batchimp.db-{}.json", n + 1));
         assert_eq!(
             listed(&report),
             [(origin.to_string(), status.to_string())],
@@ -101,7 +104,8 @@ fn quiet_runs_still_log_their_start_and_end_to_the_log_file() {
         for (log, format) in [(&json, "json"), (&text, "text")] {
             let out = env
                 .cmd()
-                .args(["run", &input, "-q", "--log-format", format, "--log-file"])
+                .args(["run", &input, "-q", "--recheck", "--log-format", format])
+                .arg("--log-file")
                 .arg(log)
                 .args(env.db_args())
                 .output()

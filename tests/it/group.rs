@@ -347,9 +347,11 @@ fn a_finished_group_left_open_is_closed() {
     let env = Env::on(db);
     let (code, stderr) = finish(member(&env, &input, &[]));
     assert_eq!(code, 0, "{stderr}");
+    // The default report, named after the database and schema, in the working folder.
     let report = |env: &Env| {
         let id = env.count("SELECT id FROM batches");
-        env.path(&format!("batchimp-report-{id}.json"))
+        let schema = env.db_args().last().unwrap().clone();
+        env.path(&format!("batchimp-report-batchimp.{schema}-{id}.json"))
     };
     let left_open = |env: &Env| {
         env.rows(

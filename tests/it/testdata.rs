@@ -1,7 +1,7 @@
 //! Test data made on the spot: many valid NF-e with their own keys, plus duplicates, resends and
 //! broken files, in folders and a ZIP, deterministic for a given count.
 
-use batchimp::format::nfe::check_digit;
+use batchimp::format::key::check_digit;
 use std::fs;
 use std::io::Write;
 use std::path::Path;

@@ -44,7 +44,7 @@ pub static NFE_EVENTO: Table = Table {
     enrich: &["c_stat", "x_motivo", "n_prot", "dh_reg_evento"],
     after_write: &[
         CANCELS_STORED_NFE,
-        crate::format::pdf::CCE_LINKED_BY_EARLIER_PDF,
+        crate::format::link::CCE_LINKED_BY_EARLIER_PDF,
     ],
     ..Table::BASE
 };

@@ -93,7 +93,7 @@ pub static NFE: Table = Table {
     enrich: &["n_prot", "c_stat", "dh_recbto", "situacao"],
     after_write: &[
         CANCELLED_BY_EARLIER_EVENT,
-        crate::format::pdf::LINKED_BY_EARLIER_PDF,
+        crate::format::link::LINKED_BY_EARLIER_PDF,
     ],
     ..Table::BASE
 };

@@ -2,7 +2,7 @@
 //! representation shows, and what kind of document the text is. Only what the text proves is
 //! returned; `None` means not found, never a guess.
 
-use crate::format::nfe::is_valid_key;
+use crate::format::key::is_valid_key;
 
 /// The first NF-e access key in `text` that the XML importer would take as valid
 /// ([`is_valid_key`]: its shape and its mod-11 check digit).
@@ -349,7 +349,8 @@ mod tests {
     #[test]
     fn pdf_key_rule_is_the_xml_rule() {
         use crate::format::ParseOptions;
-        use crate::format::nfe::{check_digit, check_key};
+        use crate::format::key::check_digit;
+        use crate::format::nfe::check_key;
         let opts = ParseOptions::default();
         for first43 in [
             // UF 99, month 13.

@@ -21,8 +21,7 @@ pub use tls::SslMode;
 
 use super::history::{self, PruneSql};
 use super::schema::{self, Dialect};
-use super::{BatchStart, Sink};
-use crate::group::Claim;
+use super::{BatchStart, Claim, Sink};
 use crate::ledger::REJECTED_SAMPLE;
 use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status, Walk};
@@ -138,6 +137,27 @@ struct Sent {
     claim_lost: bool,
 }
 
+/// In the transaction that records a group chunk's files: mark it committed, with its counts,
+/// if it is still this member's. `$1` group, `$2` chunk, `$3` member, `$4..$8` counts.
+const CLAIM_COMMIT_SQL: &str = "UPDATE group_chunks SET state = 'committed',
+        committed_at = now(), files = $4::bigint, imported = $5::bigint,
+        duplicate = $6::bigint, failed = $7::bigint, unsupported = $8::bigint
+     WHERE group_name = $1 AND chunk = $2::bigint AND member = $3 AND state = 'claimed'";
+
+/// The parameters of [`CLAIM_COMMIT_SQL`], as text.
+fn claim_params(claim: &Claim, counts: &Counts) -> [String; 8] {
+    [
+        claim.group.clone(),
+        claim.chunk.to_string(),
+        claim.member.clone(),
+        counts.files().to_string(),
+        counts.imported.to_string(),
+        counts.duplicate.to_string(),
+        counts.failed.to_string(),
+        counts.unsupported.to_string(),
+    ]
+}
+
 /// Write and commit `pending` on `client` (the body of a transaction's thread).
 fn send(
     mut client: Client,
@@ -157,9 +177,9 @@ fn send(
             let ours = match &claim {
                 None => true,
                 Some(claim) => {
-                    let params = claim.params(&counts);
+                    let params = claim_params(claim, &counts);
                     let params: Vec<Option<String>> = params.into_iter().map(Some).collect();
-                    client.execute_typed(Claim::COMMIT_SQL, &texts(&params))? == 1
+                    client.execute_typed(CLAIM_COMMIT_SQL, &texts(&params))? == 1
                 }
             };
             Ok((commits, counts, ours))

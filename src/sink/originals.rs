@@ -1,0 +1,387 @@
+//! The archive of originals read back (`batchimp get`, `batchimp export`): the `originals`
+//! table of an existing database, opened for reading only, and the choice of originals by key,
+//! UUID, SHA-256, batch, date or party. What is kept, and how, is [`crate::archive`]'s.
+
+use crate::archive::CODEC;
+use crate::schema::ColType;
+use crate::sink::Target;
+use crate::sink::schema::Dialect;
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+/// An original as stored.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub sha256: String,
+    pub kind: String,
+    /// Bytes before compression.
+    pub size: u64,
+}
+
+/// Reads the archive of an existing database (for `get`), never writing to it.
+pub struct Reader {
+    db: Db,
+}
+
+enum Db {
+    Sqlite(rusqlite::Connection),
+    Postgres(postgres::Client),
+}
+
+/// A row of text cells (`None`: NULL).
+type Texts = Vec<Option<String>>;
+
+impl Reader {
+    /// Open `target` for reading; a missing SQLite file is an error.
+    pub fn open(target: &Target) -> Result<Reader> {
+        let db = match target {
+            Target::Sqlite(path) => {
+                if !path.exists() {
+                    bail!(
+                        "no database at {} (import something first, or pass --db)",
+                        path.display()
+                    );
+                }
+                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+                let conn = rusqlite::Connection::open_with_flags(path, flags)
+                    .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+                Db::Sqlite(conn)
+            }
+            Target::Postgres(pg) => {
+                let mut client = pg.settings.connect()?;
+                client.batch_execute(&format!("SET search_path TO \"{}\"", pg.schema))?;
+                Db::Postgres(client)
+            }
+        };
+        Ok(Reader { db })
+    }
+
+    /// A query's rows, every cell as text. The SQL is written once for both databases:
+    /// parameters are `$1`, `$2`... (a named parameter SQLite numbers in order of appearance)
+    /// and text; columns that are not text are cast to it.
+    fn texts(&mut self, sql: &str, params: &[&str]) -> Result<Vec<Texts>> {
+        match &mut self.db {
+            Db::Sqlite(conn) => {
+                let mut stmt = conn.prepare(sql)?;
+                let n = stmt.column_count();
+                let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
+                    (0..n).map(|i| r.get::<_, Option<String>>(i)).collect()
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            }
+            Db::Postgres(client) => {
+                let typed: Vec<(&(dyn postgres::types::ToSql + Sync), postgres::types::Type)> =
+                    params
+                        .iter()
+                        .map(|p| (p as _, postgres::types::Type::TEXT))
+                        .collect();
+                let rows = client.query_typed(sql, &typed)?;
+                Ok(rows
+                    .iter()
+                    .map(|r| (0..r.len()).map(|i| r.get(i)).collect())
+                    .collect())
+            }
+        }
+    }
+
+    /// Whether the database has an archive table at all (a database made before it has not).
+    fn has_table(&mut self) -> Result<bool> {
+        let sql = match self.db {
+            Db::Sqlite(_) => "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
+            Db::Postgres(_) => {
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_name = $1"
+            }
+        };
+        Ok(!self.texts(sql, &["originals"])?.is_empty())
+    }
+
+    /// The originals stored for `wanted`: a SHA-256 (hex), or a document key (an NF-e access
+    /// key, a CFDI or Retenciones UUID) found in the documents' tables or in the ledger (a
+    /// resend whose bytes differ is a duplicate there, with its own original). Sorted by
+    /// SHA-256. `Err` when the key is known but no original of it is stored.
+    pub fn find(&mut self, wanted: &str) -> Result<Vec<Stored>> {
+        let wanted = wanted.trim();
+        let archived = self.has_table()?;
+        let mut shas = String::from(
+            "SELECT sha256 FROM files WHERE status IN ('imported', 'duplicate')
+                AND (key = $1 OR key = upper($1) OR sha256 = lower($1))",
+        );
+        for t in crate::format::all_tables() {
+            if let ([pk], true) = (t.primary_key, t.has("sha256")) {
+                shas.push_str(&format!(
+                    " UNION SELECT sha256 FROM \"{}\" WHERE \"{pk}\" IN ($1, upper($1))",
+                    t.name
+                ));
+            }
+        }
+        let found = if archived {
+            let sql = format!(
+                "SELECT sha256, kind, CAST(size AS TEXT) FROM originals
+                 WHERE sha256 = lower($1) OR sha256 IN ({shas}) ORDER BY sha256"
+            );
+            self.texts(&sql, &[wanted])?
+        } else {
+            Vec::new()
+        };
+        if found.is_empty() {
+            let known = !self.texts(&shas, &[wanted])?.is_empty();
+            if known {
+                bail!(
+                    "{wanted} was imported without its original (by a batch run with --no-archive, or before batchimp kept originals): nothing to get"
+                );
+            }
+            bail!("no document or original {wanted} in the database");
+        }
+        Ok(found
+            .into_iter()
+            .map(|r| {
+                let mut r = r.into_iter().map(Option::unwrap_or_default);
+                Stored {
+                    sha256: r.next().unwrap_or_default(),
+                    kind: r.next().unwrap_or_default(),
+                    size: r.next().and_then(|s| s.parse().ok()).unwrap_or(0),
+                }
+            })
+            .collect())
+    }
+
+    /// Where the ledger saw an original come from (its first origin), for listing.
+    pub fn origin(&mut self, sha256: &str) -> Result<Option<String>> {
+        let rows = self.texts(
+            "SELECT origin FROM files WHERE sha256 = $1 ORDER BY id LIMIT 1",
+            &[sha256],
+        )?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten()))
+    }
+
+    /// The original bytes of `sha256`, decompressed and checked against their digest.
+    pub fn bytes(&mut self, sha256: &str) -> Result<Vec<u8>> {
+        let sql = "SELECT codec, dictionary, size, data FROM originals WHERE sha256 = $1";
+        let (codec, dictionary, size, data): (String, Option<String>, i64, Vec<u8>) =
+            match &mut self.db {
+                Db::Sqlite(conn) => conn
+                    .query_row(sql, [sha256], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
+                    .with_context(|| format!("no original {sha256} in the database"))?,
+                Db::Postgres(client) => {
+                    let row = client
+                        .query_typed_opt(sql, &[(&sha256, postgres::types::Type::TEXT)])?
+                        .with_context(|| format!("no original {sha256} in the database"))?;
+                    (row.get(0), row.get(1), row.get(2), row.get(3))
+                }
+            };
+        unpack(sha256, &codec, dictionary.as_deref(), size, &data)
+    }
+
+    /// Every original `filter` keeps, decompressed and checked, in the order of their entry
+    /// names; streamed (SQLite steps through its rows, PostgreSQL fetches a portal a few
+    /// hundred rows at a time), so memory stays flat however many there are.
+    pub fn for_each(
+        &mut self,
+        filter: &Filter,
+        f: &mut dyn FnMut(Original) -> Result<()>,
+    ) -> Result<()> {
+        let dialect = match self.db {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        };
+        let (sql, params) = filter.sql(dialect);
+        match &mut self.db {
+            Db::Sqlite(conn) => {
+                let mut stmt = conn.prepare(&sql)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(&params))?;
+                while let Some(r) = rows.next()? {
+                    let sha256: String = r.get(0)?;
+                    let codec: String = r.get(4)?;
+                    let dictionary: Option<String> = r.get(5)?;
+                    let data = r.get_ref(7)?.as_blob()?;
+                    let bytes = unpack(&sha256, &codec, dictionary.as_deref(), r.get(6)?, data)?;
+                    f(Original {
+                        sha256,
+                        kind: r.get(1)?,
+                        key: r.get(2)?,
+                        origin: r.get(3)?,
+                        bytes,
+                    })?;
+                }
+            }
+            Db::Postgres(client) => {
+                let types = vec![postgres::types::Type::TEXT; params.len()];
+                let mut tx = client.transaction()?;
+                let stmt = tx.prepare_typed(&sql, &types)?;
+                let values: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    params.iter().map(|p| p as _).collect();
+                let portal = tx.bind(&stmt, &values)?;
+                loop {
+                    let rows = tx.query_portal(&portal, PORTAL_ROWS)?;
+                    for r in &rows {
+                        let sha256: String = r.get(0);
+                        let codec: String = r.get(4);
+                        let dictionary: Option<String> = r.get(5);
+                        let bytes =
+                            unpack(&sha256, &codec, dictionary.as_deref(), r.get(6), r.get(7))?;
+                        f(Original {
+                            sha256,
+                            kind: r.get(1),
+                            key: r.get(2),
+                            origin: r.get(3),
+                            bytes,
+                        })?;
+                    }
+                    if rows.len() < PORTAL_ROWS as usize {
+                        break;
+                    }
+                }
+                tx.commit()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rows a PostgreSQL export fetches at a time: a few MB of originals.
+const PORTAL_ROWS: i32 = 256;
+
+/// An original's bytes from its stored form, checked against their SHA-256.
+fn unpack(
+    sha256: &str,
+    codec: &str,
+    dictionary: Option<&str>,
+    size: i64,
+    data: &[u8],
+) -> Result<Vec<u8>> {
+    if codec != CODEC || dictionary.is_some() {
+        bail!(
+            "original {sha256} is stored as {codec}{}, which this batchimp cannot read (a newer batchimp wrote it)",
+            dictionary
+                .map(|d| format!(" with dictionary {d}"))
+                .unwrap_or_default()
+        );
+    }
+    let bytes = zstd::bulk::decompress(data, size.max(0) as usize)
+        .with_context(|| format!("original {sha256} is damaged: cannot decompress it"))?;
+    let digest = format!("{:x}", Sha256::digest(&bytes));
+    if digest != sha256 || bytes.len() as i64 != size {
+        bail!("original {sha256} is damaged: its bytes do not match their SHA-256");
+    }
+    Ok(bytes)
+}
+
+/// An original read back for `export`.
+pub struct Original {
+    pub sha256: String,
+    pub kind: String,
+    /// The document keys of the file that first brought it (comma-separated).
+    pub key: Option<String>,
+    /// Where it first came from.
+    pub origin: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// Which originals `export` takes: of some kinds, of one batch, of batches started in a time
+/// window. A condition left `None` (or empty) keeps everything.
+#[derive(Debug, Default)]
+pub struct Filter {
+    /// Kinds, from a fixed list of names (spelled into the SQL).
+    pub kinds: Vec<&'static str>,
+    pub batch: Option<i64>,
+    pub since: Option<std::time::SystemTime>,
+    pub until: Option<std::time::SystemTime>,
+    /// The issuer's CNPJ, CPF or RFC.
+    pub issuer: Option<String>,
+    /// The receiver's CNPJ, CPF or RFC.
+    pub receiver: Option<String>,
+}
+
+/// Where each document table names its issuer and its receiver, for `--issuer` and
+/// `--receiver`: the table, its key column, the issuer's columns, the receiver's.
+const PARTIES: &[(&str, &str, &[&str], &[&str])] = &[
+    (
+        "nfe",
+        "chave",
+        &["emit_cnpj", "emit_cpf"],
+        &["dest_cnpj", "dest_cpf"],
+    ),
+    ("cfdi", "uuid", &["emisor_rfc"], &["receptor_rfc"]),
+    ("retencion", "uuid", &["emisor_rfc"], &["receptor_rfc"]),
+];
+
+/// The originals whose documents name `param` in the issuer's columns (`issuer`) or the
+/// receiver's: the document's own file, and every other file of its key (a resend).
+fn party_sql(param: &str, issuer: bool) -> String {
+    let selects: Vec<String> = PARTIES
+        .iter()
+        .map(|(table, key, issuers, receivers)| {
+            let columns = if issuer { issuers } else { receivers };
+            let cond: Vec<String> = columns
+                .iter()
+                .map(|c| format!("\"{c}\" = {param}"))
+                .collect();
+            let cond = cond.join(" OR ");
+            format!(
+                "SELECT sha256 FROM \"{table}\" WHERE {cond} UNION SELECT sha256 FROM files
+                 WHERE key IN (SELECT \"{key}\" FROM \"{table}\" WHERE {cond})"
+            )
+        })
+        .collect();
+    format!("o.sha256 IN ({})", selects.join(" UNION "))
+}
+
+impl Filter {
+    /// The query and its parameters: each original once, with the ledger row of the first
+    /// file that brought it in the chosen batches, sorted by key, then the first imported first.
+    fn sql(&self, d: Dialect) -> (String, Vec<String>) {
+        let mut params = Vec::new();
+        let mut conds = vec!["status IN ('imported', 'duplicate')".to_owned()];
+        if let Some(b) = self.batch {
+            params.push(b.to_string());
+            let p = d.param(params.len(), ColType::Integer);
+            conds.push(format!("batch_id = {p}"));
+        }
+        let mut started = Vec::new();
+        for (at, op) in [(self.since, ">="), (self.until, "<")] {
+            if let Some(at) = at {
+                params.push(crate::time::rfc3339(at));
+                let p = d.param(params.len(), ColType::Timestamp);
+                started.push(format!("started_at {op} {p}"));
+            }
+        }
+        if !started.is_empty() {
+            conds.push(format!(
+                "batch_id IN (SELECT id FROM batches WHERE {})",
+                started.join(" AND ")
+            ));
+        }
+        let mut chosen = Vec::new();
+        if !self.kinds.is_empty() {
+            let names: Vec<String> = self.kinds.iter().map(|k| format!("'{k}'")).collect();
+            chosen.push(format!("o.kind IN ({})", names.join(", ")));
+        }
+        for (party, issuer) in [(&self.issuer, true), (&self.receiver, false)] {
+            if let Some(id) = party {
+                params.push(id.trim().to_owned());
+                chosen.push(party_sql(&d.param(params.len(), ColType::Text), issuer));
+            }
+        }
+        let kinds = if chosen.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", chosen.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT o.sha256, o.kind, f.key, f.origin, o.codec, o.dictionary, o.size, o.data
+             FROM originals o
+             JOIN (SELECT sha256, min(id) AS id FROM files WHERE {} GROUP BY sha256) first
+                ON first.sha256 = o.sha256
+             JOIN files f ON f.id = first.id{kinds}
+             ORDER BY f.key, f.id",
+            conds.join(" AND ")
+        );
+        (sql, params)
+    }
+}
