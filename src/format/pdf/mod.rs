@@ -21,13 +21,15 @@ pub mod find;
 pub mod layout;
 pub mod ocr;
 pub mod pixels;
+mod process;
 pub mod read;
 pub mod scan;
 
 use super::link;
 use super::{ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col};
 use crate::error::FileError;
-pub use read::{Limits, PdfInfo, read_pdf};
+pub use read::read_pdf;
+pub use scan::{Limits, PdfInfo};
 pub use scan::{Origin, ScanOptions};
 
 use ColType::{Integer as I, Numeric as N, Real as R, Text as T};

@@ -77,7 +77,8 @@ pub fn ocr(
     };
     limit(child.id(), max_memory, deadline);
     let pgm = page.to_pgm();
-    let (status, out, err) = super::child::exchange(&mut child, &pgm, deadline, OUTPUT_KEPT, 4096);
+    let (status, out, err) =
+        super::process::exchange(&mut child, &pgm, deadline, OUTPUT_KEPT, 4096);
     let Some(status) = status else {
         return Err(FileError::new(
             ErrorType::Timeout,
@@ -86,7 +87,7 @@ pub fn ocr(
     };
     let last = err.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
     if !status.success() {
-        if let Some(signal) = super::child::signal(status) {
+        if let Some(signal) = super::process::signal(status) {
             let why = if signal == 24 {
                 return Err(FileError::new(
                     ErrorType::Timeout,

@@ -8,14 +8,83 @@
 //! the page is rendered by hayro only when it holds no picture batchimp decodes: at 200 dpi,
 //! then at 300 dpi if no code was found.
 
-use super::codes;
+use super::codes::{self, Code};
 pub use super::ocr::Mode;
 use super::ocr::{self, Ocr};
 use super::pixels::{self, Pixels};
-use super::read::{Limits, PdfInfo};
+
 use crate::error::{ErrorType, FileError};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
+
+/// Bounds on one PDF's reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Most bytes of text kept, all pages together (cut at a character boundary): 1 MiB, far
+    /// above any invoice (a DANFE page is 3-6 KiB of text).
+    pub max_text: usize,
+    /// Most bytes one stream may inflate to (lopdf's own bound, checked as it inflates): a
+    /// decompression bomb fails `too_large` here before the memory limit is needed.
+    pub max_stream: usize,
+    /// Most pages read for text; the page count is still the whole document's.
+    pub max_pages: u32,
+    /// The reader child's address-space limit (`RLIMIT_AS`); in-process reading ignores it.
+    pub max_memory: u64,
+}
+
+impl Limits {
+    /// Small bounds, for reading in a process without the reader child's memory limit (the
+    /// fuzz targets): 64 KiB of text, 1 MiB a stream, 50 pages.
+    pub const SMALL: Limits = Limits {
+        max_text: 64 << 10,
+        max_stream: 1 << 20,
+        max_pages: 50,
+        max_memory: 256 << 20,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_text: 1 << 20,
+            max_stream: 64 << 20,
+            max_pages: 2000,
+            max_memory: 1 << 30,
+        }
+    }
+}
+
+/// What a PDF (or a picture) says about itself. Text fields are `None` when the document does
+/// not set them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PdfInfo {
+    pub pages: u32,
+    pub title: Option<String>,
+    pub author: Option<String>,
+    pub producer: Option<String>,
+    pub creator: Option<String>,
+    /// As written: `D:YYYYMMDDHHmmSS...`.
+    pub creation_date: Option<String>,
+    /// Encrypted with an empty user password (readable without one).
+    pub encrypted: bool,
+    /// Every page's text in page order, a form feed between pages, cut at `Limits::max_text`.
+    pub text: String,
+    /// The text was cut at the cap (or pages past `max_pages` were not read).
+    pub text_truncated: bool,
+    /// Pages whose content could not be read (their text is missing).
+    pub unreadable_pages: u32,
+    /// Where the facts came from: a text layer, a scan's pixels, a picture.
+    pub origin: Origin,
+    /// The codes read from the pages' pixels, in page order.
+    pub codes: Vec<Code>,
+    /// Pages whose text came from OCR.
+    pub ocr_pages: u32,
+    /// The mean confidence (0-100) of their words; `None` when no page was OCR'd.
+    pub ocr_confidence: Option<f32>,
+    /// Why pages that needed OCR did not get it (Tesseract not installed...); `None` when
+    /// every page that needed it got it.
+    pub ocr_unavailable: Option<String>,
+}
 
 /// How pages are read from their pixels (`--ocr`, `--ocr-lang`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
