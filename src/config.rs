@@ -272,22 +272,17 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Res
         },
         parse: ParseOptions {
             allow_invalid_keys: opts.allow_invalid_keys,
-            // One short name for the life of the process: leaked, so that the options stay
-            // `Copy` for every worker.
-            sheet: opts.sheet.clone().map(|s| &*Box::leak(s.into_boxed_str())),
-            supplier: opts
-                .supplier
-                .clone()
-                .map(|s| &*Box::leak(s.into_boxed_str())),
+            sheet: opts.sheet.as_deref().map(Arc::from),
+            supplier: opts.supplier.as_deref().map(Arc::from),
             decimal: opts.decimal_separator.map(|c| match c {
                 ',' => Convention::Comma,
                 _ => Convention::Point,
             }),
-            mapping: Box::leak(Box::new(mapping)),
+            mapping: Arc::new(mapping),
             // A hostile PDF may hang or crash its reader: never in this process.
             pdf_reader: crate::format::pdf::Reader::Child,
             ocr: opts.ocr,
-            ocr_lang: Box::leak(opts.ocr_lang.clone().into_boxed_str()),
+            ocr_lang: Arc::from(opts.ocr_lang.as_str()),
             archive: opts.archive,
         },
         file_timeout: Duration::from_millis(opts.file_timeout_ms),

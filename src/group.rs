@@ -19,6 +19,7 @@
 //! chunk is no longer its own), rolls back, and goes on. A member leaves when every chunk of the
 //! group is committed, so nothing is left to a member that dies later.
 
+use crate::sink::postgres::ident::{Ident, Qualified};
 use crate::sink::postgres::{PgTarget, connection_lost, reconnect};
 use anyhow::{Context, Result, bail};
 use postgres::Client;
@@ -116,9 +117,9 @@ pub struct Group {
     target: PgTarget,
     /// How long a lost connection is tried again (`--db-retry-for`).
     lost_for: Duration,
-    /// batchimp's schema: every statement names its tables in it (no session `search_path`,
-    /// so transaction-mode poolers work).
-    schema: String,
+    /// The group's tables in batchimp's schema: every statement names them so (no session
+    /// `search_path`, so transaction-mode poolers work).
+    tables: Tables,
     /// Statements sent to coordinate (claims, turns, lease renewals, chunks marked
     /// committed): what the group costs beyond the loading itself.
     pub round_trips: std::sync::atomic::AtomicU64,
@@ -133,12 +134,26 @@ const CLAIMABLE: &str = "(state = 'free' OR (state = 'claimed' AND lease_until <
 /// A chunk this member (`$3`) holds.
 const MINE: &str = "(state = 'claimed' AND member = $3)";
 
-/// The SQL for a lease of `secs` seconds from now.
-fn lease_sql(lease: Duration) -> String {
-    format!(
-        "now() + interval '{} milliseconds'",
-        lease.as_millis().max(1)
-    )
+/// A lease running out `$4` milliseconds from now.
+const LEASE_UNTIL: &str = "now() + $4::bigint * interval '1 millisecond'";
+
+/// The group's two tables (and the ledger's batches), named in batchimp's schema.
+#[derive(Debug, Clone)]
+struct Tables {
+    groups: Qualified,
+    chunks: Qualified,
+    batches: Qualified,
+}
+
+impl Tables {
+    fn in_schema(schema: &str) -> Result<Tables> {
+        let schema = Ident::new(schema)?;
+        Ok(Tables {
+            groups: schema.table("batch_groups"),
+            chunks: schema.table("group_chunks"),
+            batches: schema.table("batches"),
+        })
+    }
 }
 
 impl Group {
@@ -154,7 +169,7 @@ impl Group {
         Ok(Group {
             target: target.clone(),
             lost_for,
-            schema: target.schema.clone(),
+            tables: Tables::in_schema(&target.schema)?,
             name: name.to_owned(),
             member: member_name(),
             lease,
@@ -198,9 +213,9 @@ impl Group {
         }
     }
 
-    /// `sql` with the group tables named in batchimp's schema.
-    fn q(&self, sql: &str) -> String {
-        qualify(sql, &self.schema)
+    /// This member's lease, in milliseconds, a statement's parameter.
+    fn lease_ms(&self) -> String {
+        self.lease.as_millis().max(1).to_string()
     }
 
     /// Run `f` on the group's connection. A connection lost (a server restarting, a network
@@ -298,11 +313,16 @@ impl Group {
             Some(joined) => joined,
             None => {
                 let batch = start_batch()?;
+                let Tables {
+                    groups,
+                    chunks: chunk_table,
+                    ..
+                } = &self.tables;
                 let (group_sql, chunks_sql) = (
-                    self.q("INSERT INTO batch_groups (name, batch_id, fingerprint, jobs, chunk_jobs, created_at)
+                    format!("INSERT INTO {groups} (name, batch_id, fingerprint, jobs, chunk_jobs, created_at)
                          VALUES ($1, $2::bigint, $3, $4::bigint, $5::bigint, now())
                          ON CONFLICT (name) DO NOTHING RETURNING batch_id"),
-                    self.q("INSERT INTO group_chunks (group_name, chunk, state)
+                    format!("INSERT INTO {chunk_table} (group_name, chunk, state)
                          SELECT $1, n, 'free' FROM generate_series(0, $2::bigint - 1) AS n"),
                 );
                 // The group row and its chunks in one transaction. Repeated after a lost
@@ -335,8 +355,8 @@ impl Group {
                     found => {
                         // Another member created the group first: this batch holds nothing.
                         let sql = format!(
-                            "DELETE FROM \"{}\".batches WHERE id = $1::bigint AND files = 0",
-                            self.schema
+                            "DELETE FROM {} WHERE id = $1::bigint AND files = 0",
+                            self.tables.batches
                         );
                         self.on_db(true, |c| {
                             c.execute_typed(&sql, &[(&batch.to_string(), Type::TEXT)])
@@ -354,8 +374,10 @@ impl Group {
     /// The group as stored, if it exists: `Joined` or `Finished`; an error when its inputs
     /// are not these.
     fn find(&self, listing: &Listing) -> Result<Option<Joined>> {
-        let sql = self
-            .q("SELECT batch_id, fingerprint, jobs, finished FROM batch_groups WHERE name = $1");
+        let sql = format!(
+            "SELECT batch_id, fingerprint, jobs, finished FROM {} WHERE name = $1",
+            self.tables.groups
+        );
         let found = self.on_db(true, |c| c.query_typed(&sql, &[(&self.name, Type::TEXT)]))?;
         let Some(row) = found.first() else {
             return Ok(None);
@@ -388,8 +410,11 @@ impl Group {
     /// Whether this member may commit chunk `chunk` now (see [`Turn`]).
     pub fn turn(&self, chunk: u64) -> Result<Turn> {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let sql = self.q("SELECT count(*) FROM group_chunks
-             WHERE group_name = $1 AND chunk < $2::bigint AND state <> 'committed'");
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE group_name = $1 AND chunk < $2::bigint
+                AND state <> 'committed'",
+            self.tables.chunks
+        );
         let pending = self.on_db(true, |c| {
             c.query_typed(
                 &sql,
@@ -404,8 +429,9 @@ impl Group {
         // or claimed by a member whose lease ran out; one being claimed this instant is skipped.
         // Or one this member claimed while the answer was lost: it is this member's to redo.
         let which = format!(
-            "(SELECT chunk FROM group_chunks WHERE group_name = $1 AND chunk < $2::bigint
-                AND ({CLAIMABLE} OR {MINE}) ORDER BY chunk LIMIT 1 FOR UPDATE SKIP LOCKED)"
+            "(SELECT chunk FROM {} WHERE group_name = $1 AND chunk < $2::bigint
+                AND ({CLAIMABLE} OR {MINE}) ORDER BY chunk LIMIT 1 FOR UPDATE SKIP LOCKED)",
+            self.tables.chunks
         );
         Ok(match self.claim_where(&which, chunk)? {
             Some(c) => Turn::Redo(c),
@@ -413,17 +439,18 @@ impl Group {
         })
     }
 
-    /// Claim the chunk `which` selects (SQL in which `$2` is `n`, `$3` this member); the chunk
-    /// claimed.
+    /// Claim the chunk `which` selects (SQL in which `$2` is `n`, `$3` this member, `$4` the
+    /// lease); the chunk claimed.
     fn claim_where(&self, which: &str, n: u64) -> Result<Option<u64>> {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let sql = self.q(&format!(
-            "UPDATE group_chunks SET state = 'claimed', member = $3, lease_until = {},
+        let sql = format!(
+            "UPDATE {} SET state = 'claimed', member = $3, lease_until = {LEASE_UNTIL},
                 claimed_at = now(), claims = claims + 1
              WHERE group_name = $1 AND chunk = {which}
              RETURNING chunk",
-            lease_sql(self.lease)
-        ));
+            self.tables.chunks
+        );
+        let lease = self.lease_ms();
         let rows = self.on_db(true, |c| {
             c.query_typed(
                 &sql,
@@ -431,6 +458,7 @@ impl Group {
                     (&self.name, Type::TEXT),
                     (&n.to_string(), Type::TEXT),
                     (&self.member, Type::TEXT),
+                    (&lease, Type::TEXT),
                 ],
             )
         })?;
@@ -441,15 +469,20 @@ impl Group {
     /// again at its next beat.
     pub fn renew(&self) -> Result<()> {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let sql = self.q(&format!(
-            "UPDATE group_chunks SET lease_until = {}
+        let sql = format!(
+            "UPDATE {} SET lease_until = now() + $3::bigint * interval '1 millisecond'
              WHERE group_name = $1 AND member = $2 AND state = 'claimed'",
-            lease_sql(self.lease)
-        ));
+            self.tables.chunks
+        );
+        let lease = self.lease_ms();
         self.on_db(false, |c| {
             c.execute_typed(
                 &sql,
-                &[(&self.name, Type::TEXT), (&self.member, Type::TEXT)],
+                &[
+                    (&self.name, Type::TEXT),
+                    (&self.member, Type::TEXT),
+                    (&lease, Type::TEXT),
+                ],
             )
         })?;
         Ok(())
@@ -458,9 +491,10 @@ impl Group {
     /// Let every chunk this member holds go (Ctrl-C, a failure), for the others to take now
     /// rather than when the lease runs out.
     pub fn release(&self) -> Result<()> {
-        let sql = self.q(
-            "UPDATE group_chunks SET state = 'free', member = NULL, lease_until = NULL
+        let sql = format!(
+            "UPDATE {} SET state = 'free', member = NULL, lease_until = NULL
              WHERE group_name = $1 AND member = $2 AND state = 'claimed'",
+            self.tables.chunks
         );
         self.on_db(true, |c| {
             c.execute_typed(
@@ -475,7 +509,10 @@ impl Group {
     /// When the answer is lost and the mark repeated, no member closes it: the next member
     /// started, `resume --group` or `retry --group` does.
     pub fn finish(&self) -> Result<bool> {
-        let sql = self.q("UPDATE batch_groups SET finished = 1 WHERE name = $1 AND finished = 0");
+        let sql = format!(
+            "UPDATE {} SET finished = 1 WHERE name = $1 AND finished = 0",
+            self.tables.groups
+        );
         let n = self.on_db(true, |c| c.execute_typed(&sql, &[(&self.name, Type::TEXT)]))?;
         Ok(n == 1)
     }
@@ -577,11 +614,9 @@ pub struct GroupReport {
 
 /// The group `name`, read on `client` from batchimp's `schema`.
 pub fn report(client: &mut Client, schema: &str, name: &str) -> Result<GroupReport> {
+    let Tables { groups, chunks, .. } = Tables::in_schema(schema)?;
     let rows = client.query_typed(
-        &qualify(
-            "SELECT batch_id, finished, jobs FROM batch_groups WHERE name = $1",
-            schema,
-        ),
+        &format!("SELECT batch_id, finished, jobs FROM {groups} WHERE name = $1"),
         &[(&name, Type::TEXT)],
     )?;
     let Some(g) = rows.first() else {
@@ -589,22 +624,20 @@ pub fn report(client: &mut Client, schema: &str, name: &str) -> Result<GroupRepo
     };
     let (batch_id, finished, jobs): (i64, i64, i64) = (g.get(0), g.get(1), g.get(2));
     let c = client.query_typed_one(
-        &qualify(
+        &format!(
             "SELECT count(*), count(*) FILTER (WHERE state = 'committed'),
             coalesce(sum(greatest(claims - 1, 0)), 0)::bigint
-         FROM group_chunks WHERE group_name = $1",
-            schema,
+         FROM {chunks} WHERE group_name = $1"
         ),
         &[(&name, Type::TEXT)],
     )?;
     let members = client.query_typed(
-        &qualify(
+        &format!(
             "SELECT member, count(*), sum(files)::bigint, sum(imported)::bigint,
             sum(duplicate)::bigint, sum(failed)::bigint, sum(unsupported)::bigint,
             extract(epoch FROM max(committed_at) - min(claimed_at))::float8
-         FROM group_chunks WHERE group_name = $1 AND state = 'committed'
-         GROUP BY member ORDER BY member",
-            schema,
+         FROM {chunks} WHERE group_name = $1 AND state = 'committed'
+         GROUP BY member ORDER BY member"
         ),
         &[(&name, Type::TEXT)],
     )?;
@@ -648,7 +681,10 @@ pub fn names(client: &mut Client, schema: &str) -> Result<std::collections::Hash
         return Ok(Default::default());
     }
     let rows = client.query_typed(
-        &qualify("SELECT batch_id, name FROM batch_groups", schema),
+        &format!(
+            "SELECT batch_id, name FROM {}",
+            Tables::in_schema(schema)?.groups
+        ),
         &[],
     )?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
@@ -657,10 +693,4 @@ pub fn names(client: &mut Client, schema: &str) -> Result<std::collections::Hash
 /// Connect for reading a group's tables (`report --group`, `resume --group`).
 pub fn connect_reader(target: &PgTarget) -> Result<Client> {
     target.settings.connect()
-}
-
-/// `sql` with the group tables qualified by `schema`.
-fn qualify(sql: &str, schema: &str) -> String {
-    sql.replace("group_chunks", &format!("\"{schema}\".group_chunks"))
-        .replace("batch_groups", &format!("\"{schema}\".batch_groups"))
 }

@@ -654,7 +654,7 @@ fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
         &plan.walk.limits,
         filter,
         plan.walk.hidden,
-        plan.parse.mapping,
+        &plan.parse.mapping,
     );
     if let (Some(expected), [item]) = (&verify, items.as_slice())
         && match (&item.stream, &item.data) {
@@ -758,7 +758,7 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
         if let Some(convention) = opts.decimal {
             load.header.set_decimal(convention);
         }
-        load.header.supplier = opts.supplier.map(str::to_owned);
+        load.header.supplier = opts.supplier.as_deref().map(str::to_owned);
     }
     Processed {
         origin: match crate::ledger::stored_origin(&origin) {

@@ -947,7 +947,7 @@ pub(super) mod tests {
             allow_invalid_keys: true,
             ..ParseOptions::default()
         };
-        let docs = read(bytes, allow).unwrap();
+        let docs = read(bytes, allow.clone()).unwrap();
         assert_eq!(docs[0].key, "NO-ES-UN-UUID", "upper-cased like any UUID");
         assert_eq!(docs[0].rows[0].values[H_UUID_VALIDO], Value::Int(0));
         let warning = docs[0].warning.as_deref().unwrap();

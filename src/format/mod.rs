@@ -23,6 +23,7 @@ pub mod xml;
 
 use crate::error::FileError;
 pub use compact_str::CompactString;
+use std::sync::Arc;
 
 pub use crate::schema::{AfterWrite, ColType, Column, Table, col};
 
@@ -248,22 +249,23 @@ impl Archive {
     }
 }
 
-/// Options that change how formats read documents.
-#[derive(Debug, Clone, Copy)]
+/// Options that change how formats read documents. Shared by every worker by reference; the
+/// text options are `Arc<str>`, so a copy for another run costs no allocation.
+#[derive(Debug, Clone)]
 pub struct ParseOptions {
     /// Import NF-e whose access key has a wrong check digit, flagged `chave_valida = 0`, and
     /// CFDI and Retenciones whose stamp UUID is not a UUID, flagged `uuid_valido = 0`.
     pub allow_invalid_keys: bool,
     /// The workbook sheet catalogs are read from (`--sheet`); by default the first whose header
     /// names a SKU, a name and a price.
-    pub sheet: Option<&'static str>,
+    pub sheet: Option<Arc<str>>,
     /// Catalogs' decimal separator (`--decimal-separator`); by default decided per file and
     /// column.
     pub decimal: Option<number::Convention>,
     /// The supplier catalogs belong to (`--supplier`).
-    pub supplier: Option<&'static str>,
+    pub supplier: Option<Arc<str>>,
     /// Catalog headers the user maps, and fields they require (`--map`, `--require`).
-    pub mapping: &'static catalog::Mapping,
+    pub mapping: Arc<catalog::Mapping>,
     /// How PDFs and pictures are read: in this process by default; `batchimp run` reads them
     /// in a child.
     pub pdf_reader: pdf::Reader,
@@ -271,7 +273,7 @@ pub struct ParseOptions {
     /// fuzzing and benchmarks do not depend on Tesseract); `batchimp run`'s is `auto`.
     pub ocr: pdf::ocr::Mode,
     /// Tesseract's languages (`--ocr-lang`).
-    pub ocr_lang: &'static str,
+    pub ocr_lang: Arc<str>,
     /// Which files' originals are compressed for the archive (`--archive`, `--no-archive`);
     /// the library's default keeps none.
     pub archive: Archive,
@@ -284,10 +286,10 @@ impl Default for ParseOptions {
             sheet: None,
             decimal: None,
             supplier: None,
-            mapping: &catalog::NO_MAPPING,
+            mapping: Arc::default(),
             pdf_reader: pdf::Reader::InProcess,
             ocr: pdf::ocr::Mode::Never,
-            ocr_lang: pdf::scan::DEFAULT_LANG,
+            ocr_lang: pdf::scan::DEFAULT_LANG.into(),
             archive: Archive::Off,
         }
     }
@@ -447,7 +449,7 @@ fn catalog_header(sniff: &Sniff, mapping: &catalog::Mapping) -> Option<catalog::
 /// A workbook's kind and outcome: a catalog when one of its sheets holds one (`--sheet`),
 /// `unsupported` when none does.
 pub fn workbook(data: catalog::Data, opts: &ParseOptions) -> (&'static str, Outcome) {
-    match catalog::xlsx::detect(&data, opts.sheet, opts.mapping) {
+    match catalog::xlsx::detect(&data, opts.sheet.as_deref(), &opts.mapping) {
         Ok(Some(header)) => (
             catalog::KIND,
             Outcome::Catalog(catalog::Load::new(header, data)),
@@ -478,7 +480,7 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         if sniff.generic_kind == "xls" && catalog::xlsx::is_encrypted(bytes) {
             return (Some("xlsx"), Outcome::Failed(catalog::xlsx::encrypted()));
         }
-        if let Some(header) = catalog_header(&sniff, opts.mapping) {
+        if let Some(header) = catalog_header(&sniff, &opts.mapping) {
             // A copy (parsers borrow the bytes): at most 1 MiB from disk (larger catalogs are
             // streamed from their path), or a ZIP member within --max-file-size.
             let load = catalog::Load::new(header, catalog::Data::Bytes(bytes.to_vec()));
@@ -486,7 +488,7 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         }
         if sniff.generic_kind == "text"
             && let Some(e) =
-                catalog::near_miss(&bytes[..bytes.len().min(catalog::HEAD)], opts.mapping)
+                catalog::near_miss(&bytes[..bytes.len().min(catalog::HEAD)], &opts.mapping)
         {
             return (Some(catalog::KIND), Outcome::Failed(e));
         }

@@ -299,17 +299,13 @@ mod tests {
     use crate::error::ErrorType;
     use crate::format::cfdi::tests::read;
 
-    const ALLOW: ParseOptions = ParseOptions {
-        allow_invalid_keys: true,
-        sheet: None,
-        decimal: None,
-        supplier: None,
-        mapping: &crate::format::catalog::NO_MAPPING,
-        pdf_reader: crate::format::pdf::Reader::InProcess,
-        ocr: crate::format::pdf::ocr::Mode::Never,
-        ocr_lang: crate::format::pdf::scan::DEFAULT_LANG,
-        archive: crate::archive::Archive::Off,
-    };
+    /// `--allow-invalid-keys`.
+    fn allow() -> ParseOptions {
+        ParseOptions {
+            allow_invalid_keys: true,
+            ..ParseOptions::default()
+        }
+    }
     const V10: &[u8] =
         include_bytes!("../../fixtures/retenciones/retenciones10-pago-al-extranjero.xml");
     const V20: &[u8] = include_bytes!("../../fixtures/retenciones/retenciones20-plataforma.xml");
@@ -435,7 +431,7 @@ mod tests {
     fn stamps_follow_the_cfdi_rules() {
         let e = read(
             include_bytes!("../../fixtures/retenciones/broken-retenciones-not-stamped.xml"),
-            ALLOW,
+            allow(),
         )
         .unwrap_err();
         assert_eq!(e.error_type, ErrorType::CfdiNotStamped);
@@ -444,7 +440,7 @@ mod tests {
         let bad = v20().replace("b7e4f2a1-0c3d-4e5f-8a9b-c1d2e3f40516", "sin-uuid");
         let e = doc(&bad, ParseOptions::default()).unwrap_err();
         assert_eq!(e.error_type, ErrorType::CfdiInvalidUuid);
-        let d = doc(&bad, ALLOW).unwrap();
+        let d = doc(&bad, allow()).unwrap();
         assert_eq!(d.key, "SIN-UUID");
         assert_eq!(d.rows[0].values[H_UUID_VALIDO], Value::Int(0));
         assert!(d.warning.unwrap().contains("--allow-invalid-keys"));

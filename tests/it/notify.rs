@@ -369,7 +369,7 @@ fn a_batch_stopped_by_a_full_disk_is_notified_as_failed() {
     let mnt = env.path("small-disk");
     std::fs::create_dir_all(&mnt).unwrap();
     let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
         .arg(&mnt)
         .stderr(std::process::Stdio::null())
         .status()

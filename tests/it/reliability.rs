@@ -438,7 +438,7 @@ fn disk_full_stops_cleanly_and_resume_completes_once_space_is_back() {
     let mnt = env.path("small-disk");
     std::fs::create_dir_all(&mnt).unwrap();
     let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
         .arg(&mnt)
         .stderr(Stdio::null())
         .status()

@@ -165,7 +165,7 @@ pub fn read_printed(
     };
     let scan = ScanOptions {
         ocr: opts.ocr,
-        lang: opts.ocr_lang.to_owned(),
+        lang: opts.ocr_lang.to_string(),
     };
     let info = match opts.pdf_reader {
         Reader::InProcess => read_any(bytes, &limits, &scan, src.deadline)?,

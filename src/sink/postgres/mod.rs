@@ -13,6 +13,7 @@
 mod connect;
 mod copy;
 mod guard;
+pub mod ident;
 mod tls;
 mod tx;
 
