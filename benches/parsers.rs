@@ -155,6 +155,7 @@ fn writer_1000_docs(bencher: Bencher) {
                 workers: 1,
                 options: "{}".into(),
                 report: None,
+                token: BatchStart::token(),
             };
             let batch = sink.start_batch(&start).unwrap();
             (sink, batch, parse())

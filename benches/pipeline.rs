@@ -358,6 +358,7 @@ fn part_floors(dir: &Path, db: &Path, workers: usize, runs: usize) -> Vec<Measur
                 workers,
                 options: "{}".into(),
                 report: None,
+                token: BatchStart::token(),
             };
             let batch = sink.start_batch(&start).unwrap();
             let started = Instant::now();

@@ -68,6 +68,7 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
             workers: exec.workers,
             options: info.options.clone(),
             report: info.report.clone(),
+            token: crate::sink::BatchStart::token(),
         };
         return super::run::run_group(&exec, &plan, &start, group, crate::group::DEFAULT_LEASE);
     }

@@ -33,6 +33,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
         workers: exec.workers,
         options: options.to_json(),
         report: exec.report.to_column()?,
+        token: BatchStart::token(),
     };
     let plan = config::plan(args.inputs, &options, &exec)?;
     if exec.dry_run {

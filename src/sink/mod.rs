@@ -28,6 +28,23 @@ pub struct BatchStart {
     /// Where its report goes, as `batches.report` stores it (see
     /// [`crate::ledger::ReportColumn`]); `None` for the default path.
     pub report: Option<String>,
+    /// This start's own mark (`batches.token`): starting the batch again after an answer
+    /// lost on the way (the server restarting as it committed) finds the row it made instead
+    /// of making a second, empty one.
+    pub token: String,
+}
+
+impl BatchStart {
+    /// A token no other start shares: this process, the time, and a count within it.
+    pub fn token() -> String {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        format!("{}:{}:{nanos}:{n}", host.trim(), std::process::id())
+    }
 }
 
 /// A database batchimp imports into.

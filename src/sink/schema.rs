@@ -42,6 +42,9 @@ pub static BATCHES: Table = Table {
         // Files an earlier batch recorded with the same path, size and modification time:
         // not read nor recorded again by this one (`run` without --recheck).
         col("seen", I).default("0"),
+        // The start's own mark (`BatchStart::token`): a start repeated after its answer was
+        // lost finds its row. NULL in batches started before it.
+        col("token", T),
     ],
     ..Table::BASE
 };

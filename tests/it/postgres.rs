@@ -2,7 +2,7 @@
 //! the libpq environment, and two runs writing to one database at once. Each test starts a
 //! throwaway server of its own when it needs to stop it or configure it.
 
-use crate::helpers::Env;
+use crate::helpers::{Env, db_test};
 use crate::pgserver::{Options, PgServer};
 use crate::testdata;
 use std::process::{Child, Command, Output, Stdio};
@@ -1643,4 +1643,34 @@ fn a_server_that_stops_answering_mid_batch_stops_it_and_resume_finishes_it() {
     assert!(stderr(&out).contains("resuming batch"), "{}", stderr(&out));
     assert_each_once(server, &schema, files, nfe);
     assert_one_batch_completed(server, &schema);
+}
+
+db_test! {
+/// Starting a batch again with the same start (what a retry does after the server restarted
+/// as it committed, its answer lost) finds the batch it made: one row, never a second, empty
+/// `running` batch that nothing finishes.
+fn a_batch_start_repeated_makes_one_batch(db) {
+    let env = Env::on(db);
+    let args = env.db_args();
+    let schema = args.get(3).cloned().unwrap_or_else(|| "batchimp".into());
+    let target = batchimp::sink::Target::parse(&args[1], &schema).unwrap();
+    let mut sink = target.open().unwrap();
+    let start = batchimp::sink::BatchStart {
+        inputs: vec!["in".into()],
+        workers: 1,
+        options: "{}".into(),
+        report: None,
+        token: batchimp::sink::BatchStart::token(),
+    };
+    let first = sink.start_batch(&start).unwrap();
+    if env.is_postgres() {
+        assert_eq!(sink.start_batch(&start).unwrap(), first);
+        assert_eq!(env.count("SELECT count(*) FROM batches"), 1);
+    }
+    let other = batchimp::sink::BatchStart {
+        token: batchimp::sink::BatchStart::token(),
+        ..start
+    };
+    assert_ne!(sink.start_batch(&other).unwrap(), first, "another start, another batch");
+}
 }

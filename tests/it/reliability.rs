@@ -98,7 +98,18 @@ fn sqlite_rows(db: &Path, sql: &str) -> Vec<Vec<Option<String>>> {
 }
 
 pub(crate) fn assert_same(expected: &[String], got: &[String], what: &str) {
-    assert_eq!(expected.len(), got.len(), "{what}: row count");
+    if expected.len() != got.len() {
+        // Which rows: those of one side the other lacks (the first few).
+        let (e, g): (std::collections::HashSet<_>, std::collections::HashSet<_>) =
+            (expected.iter().collect(), got.iter().collect());
+        let missing: Vec<_> = expected.iter().filter(|r| !g.contains(r)).take(5).collect();
+        let extra: Vec<_> = got.iter().filter(|r| !e.contains(r)).take(5).collect();
+        panic!(
+            "{what}: {} rows expected, {} found; missing {missing:#?}; extra {extra:#?}",
+            expected.len(),
+            got.len()
+        );
+    }
     for (e, g) in expected.iter().zip(got) {
         assert_eq!(e, g, "{what}");
     }

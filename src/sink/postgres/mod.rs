@@ -570,12 +570,23 @@ impl Sink for Postgres {
             Some(start.options.clone()),
             cwd,
             start.report.clone(),
+            Some(start.token.clone()),
         ];
+        // Repeated after a COMMIT whose answer was lost (in_tx, or the caller's retry), the
+        // insert finds the row it made: one batch, never a second, empty one.
         self.in_tx(|c| {
-            let row = c.query_typed_one(
-                "INSERT INTO batches (status, started_at, inputs, workers, options, cwd, report)
-                 VALUES ($1, $2::timestamptz, $3, $4::bigint, $5, $6, $7) RETURNING id",
+            let made = c.query_typed(
+                "INSERT INTO batches (status, started_at, inputs, workers, options, cwd, report, token)
+                 SELECT $1, $2::timestamptz, $3, $4::bigint, $5, $6, $7, $8
+                 WHERE NOT EXISTS (SELECT 1 FROM batches WHERE token = $8) RETURNING id",
                 &texts(&params),
+            )?;
+            if let Some(row) = made.first() {
+                return Ok(row.get(0));
+            }
+            let row = c.query_typed_one(
+                "SELECT id FROM batches WHERE token = $1",
+                &texts(&params[7..]),
             )?;
             Ok(row.get(0))
         })

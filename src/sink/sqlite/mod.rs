@@ -310,8 +310,8 @@ impl Sink for Sqlite {
             .ok()
             .map(|p| p.display().to_string());
         self.conn().execute(
-            "INSERT INTO batches (status, started_at, inputs, workers, options, cwd, report)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO batches (status, started_at, inputs, workers, options, cwd, report, token)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 BatchStatus::Running.as_str(),
                 crate::time::now_rfc3339(),
@@ -319,7 +319,8 @@ impl Sink for Sqlite {
                 start.workers as i64,
                 start.options,
                 cwd,
-                start.report
+                start.report,
+                start.token
             ],
         )?;
         Ok(self.conn().last_insert_rowid())
