@@ -241,14 +241,24 @@ impl Reader {
              FROM files WHERE status IN ('imported', 'duplicate') AND sha256 IS NOT NULL{}",
             kinds_sql(" AND kind", kinds)
         );
-        let rows = self.texts(&sql, &[])?;
-        let count = |i: usize| -> u64 {
-            rows.first()
-                .and_then(|r| r.get(i).cloned().flatten())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0)
-        };
-        Ok((count(0), count(1)))
+        let [missing, files] = self.numbers(&sql)?;
+        Ok((missing, files))
+    }
+
+    /// The archive's size: originals, bytes stored (compressed) and raw. A database made
+    /// before the archive has none.
+    pub fn size(&mut self) -> Result<crate::report::ArchiveStats> {
+        if !self.has_table()? {
+            return Ok(crate::report::ArchiveStats::new(0, 0, 0));
+        }
+        // length() reads the stored size without the blob (SQLite's record header,
+        // PostgreSQL's TOAST pointer): cheap however large the archive.
+        let n = self.numbers(
+            "SELECT CAST(count(*) AS TEXT), CAST(COALESCE(sum(length(data)), 0) AS TEXT),
+                CAST(COALESCE(sum(size), 0) AS TEXT) FROM originals",
+        )?;
+        let [originals, stored, raw] = n;
+        Ok(crate::report::ArchiveStats::new(originals, stored, raw))
     }
 
     /// How many originals of `kinds` (every kind when empty) are stored.
@@ -260,12 +270,19 @@ impl Reader {
             "SELECT CAST(count(*) AS TEXT) FROM originals o{}",
             kinds_sql(" WHERE o.kind", kinds)
         );
-        let rows = self.texts(&sql, &[])?;
-        Ok(rows
-            .first()
-            .and_then(|r| r.first().cloned().flatten())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0))
+        let [count] = self.numbers(&sql)?;
+        Ok(count)
+    }
+
+    /// The first `N` cells of the one row `sql` returns, as numbers (cast to text; NULL or
+    /// missing: 0).
+    fn numbers<const N: usize>(&mut self, sql: &str) -> Result<[u64; N]> {
+        let row = self.texts(sql, &[])?.into_iter().next().unwrap_or_default();
+        let mut out = [0; N];
+        for (n, cell) in out.iter_mut().zip(row) {
+            *n = cell.and_then(|c| c.parse().ok()).unwrap_or(0);
+        }
+        Ok(out)
     }
 
     fn dialect(&self) -> Dialect {
