@@ -11,6 +11,24 @@
 pub use crate::format::Archive;
 use crate::ledger::{Processed, Status};
 
+/// How `batchimp reparse` names the files it reads back, in the ledger and the report:
+/// `archive:<sha256>` (and its batch's input, `archive:` or `archive:<kind>`). The ledger's
+/// per-file rows by this name are what a resumed reparse skips.
+pub const ORIGIN_PREFIX: &str = "archive:";
+
+/// The ledger's name for the original `sha256` read back from the archive.
+pub fn origin(sha256: &str) -> String {
+    format!("{ORIGIN_PREFIX}{sha256}")
+}
+
+/// The kinds an original may have, as `--kind` of `export` and `reparse` names them.
+pub const KINDS: [&str; 5] = ["nfe", "cfdi", "retenciones", "pdf", "image"];
+
+/// `name` as one of [`KINDS`] (`xml`, which no original has, when it is none of them).
+pub fn kind(name: &str) -> &'static str {
+    KINDS.into_iter().find(|k| *k == name).unwrap_or("xml")
+}
+
 /// How originals are compressed, as the `codec` column names it.
 pub const CODEC: &str = "zstd";
 /// zstd's level: 3 compresses NF-e about 3× at several hundred MB/s a core, a small share of

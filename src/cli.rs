@@ -107,6 +107,16 @@ pub enum Command {
     /// last: name, sha256, kind, size, key and where it came from. Streamed: memory stays flat
     /// however many there are.
     Export(ExportArgs),
+    /// Read the archived originals again with this version's parsers and rewrite their
+    /// documents' rows in place (new columns filled, corrected values), without the source
+    /// files: `reparse --kind nfe`.
+    ///
+    /// A batch of its own (input `archive:`), each original a file named `archive:<sha256>`
+    /// in the ledger and the report; `resume` finishes one that was cut short. A document
+    /// stored from other bytes (a resend) is left as it is. Refuses, saying how many, when
+    /// some imported files have no original (imported with --no-archive, or before batchimp
+    /// kept originals): narrow it with --kind. Running it twice changes nothing.
+    Reparse(ReparseArgs),
     /// Print the man page, generated from these options: `batchimp man > batchimp.1`, and a
     /// subcommand's: `batchimp man run > batchimp-run.1`.
     Man {
@@ -603,7 +613,7 @@ pub struct ExportArgs {
 
     /// Only originals of these kinds (repeatable, or comma-separated).
     #[arg(long, value_name = "KIND", value_delimiter = ',',
-          value_parser = ["nfe", "cfdi", "retenciones", "pdf", "image"])]
+          value_parser = crate::archive::KINDS)]
     pub kind: Vec<String>,
 
     /// Only originals imported (or met again) by this batch.
@@ -630,6 +640,16 @@ pub struct ExportArgs {
 
     #[command(flatten)]
     pub db: DbArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ReparseArgs {
+    /// Only originals of these kinds (repeatable, or comma-separated).
+    #[arg(long, value_name = "KIND", value_delimiter = ',', value_parser = crate::archive::KINDS)]
+    pub kind: Vec<String>,
+
+    #[command(flatten)]
+    pub exec: ExecArgs,
 }
 
 #[derive(Debug, Args)]

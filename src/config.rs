@@ -257,6 +257,7 @@ pub fn plan(inputs: Vec<PathBuf>, opts: &BatchOptions, exec: &ExecConfig) -> Res
     let mapping = catalog::Mapping::new(&opts.map, &opts.require).map_err(anyhow::Error::msg)?;
     Ok(Plan {
         inputs,
+        from: crate::pipeline::Inputs::Walk,
         workers: exec.workers,
         max_errors: exec.max_errors,
         walk: WalkOptions {

@@ -33,7 +33,9 @@ const TABLES: &[(&str, &[&str])] = &[("run", &["run", "config"])];
 
 /// The subcommands that take only the database from the `[run]` table (its `db` and
 /// `schema`): they must find the database `run` used, whatever else the file sets for it.
-const DB_READERS: &[&str] = &["resume", "retry", "report", "list", "stats", "prune"];
+const DB_READERS: &[&str] = &[
+    "resume", "retry", "reparse", "report", "list", "stats", "prune",
+];
 
 /// The options of `[run]` that name the database.
 const DB_OPTIONS: &[&str] = &["db", "schema"];

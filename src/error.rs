@@ -104,6 +104,10 @@ pub enum ErrorType {
     /// column over [`crate::schema::MAX_INDEXED_BYTES`], or a ZIP member's name over
     /// [`crate::schema::MAX_NAME_BYTES`]. For a catalog, the row's error.
     ValueTooLong,
+    /// `batchimp reparse`: an archived original that cannot be read back (damaged: it does
+    /// not decompress, or its bytes no longer match their SHA-256; or stored in a form a
+    /// newer batchimp wrote).
+    OriginalUnreadable,
 }
 
 impl ErrorType {
@@ -153,6 +157,7 @@ impl ErrorType {
             ErrorType::OcrFailed => "ocr_failed",
             ErrorType::InternalError => "internal_error",
             ErrorType::ValueTooLong => "value_too_long",
+            ErrorType::OriginalUnreadable => "original_unreadable",
         }
     }
 }

@@ -62,6 +62,12 @@ pub enum OnConflict {
     Replace,
     /// The file fails with `key_conflict` and writes nothing (enriching still applies).
     Fail,
+    /// `batchimp reparse`: a document stored from these very bytes is written again (this
+    /// version's parser may read more, or read it better); one stored from other bytes is
+    /// met as under `skip`. Not an option of `run` (a file met again with the same bytes
+    /// there is a duplicate, and costs no write).
+    #[value(skip)]
+    Reparse,
 }
 
 /// How a file's document met the copy already stored, when it was not simply new.

@@ -41,10 +41,22 @@ pub const WINDOW: usize = 1024;
 /// Jobs travel in chunks, so channel hand-offs cost little per file.
 pub const CHUNK: usize = 16;
 
+/// Where a run's files come from.
+#[derive(Debug, Clone, Default)]
+pub enum Inputs {
+    /// The plan's `inputs`, walked: folders, ZIPs and files.
+    #[default]
+    Walk,
+    /// Originals in the database's archive (`batchimp reparse`).
+    Archive(source::Archived),
+}
+
 /// What a run needs to know, already validated.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub inputs: Vec<PathBuf>,
+    /// Where the files come from: the `inputs` walked, or the archive.
+    pub from: Inputs,
     pub workers: usize,
     pub walk: WalkOptions,
     pub parse: ParseOptions,
@@ -136,8 +148,14 @@ pub fn run(
         // progress bar and for `batchimp report` on the running batch.
         scope_.spawn(|| {
             let keep_going = || !interrupt::requested() && !writer_done.load(Ordering::Relaxed);
-            if let Some(total) = source::count(&plan.inputs, &plan.walk, &walked.found, &keep_going)
-            {
+            let total = match &plan.from {
+                Inputs::Walk => source::count(&plan.inputs, &plan.walk, &walked.found, &keep_going),
+                Inputs::Archive(archived) => {
+                    walked.found.store(archived.total, Ordering::Relaxed);
+                    Some(archived.total)
+                }
+            };
+            if let Some(total) = total {
                 walked.total.store(total, Ordering::Relaxed);
                 progress.set_total(total);
             }
@@ -195,13 +213,22 @@ pub fn run(
                 let mut warn = |msg: String| {
                     tracing::warn!(event = "walk_warning", batch_id = batch, "{msg}");
                 };
-                Walker {
-                    opts: plan.walk.clone(),
-                    filter: scope.filter,
-                    emit: &mut emit,
-                    warn: &mut warn,
+                match &plan.from {
+                    Inputs::Walk => {
+                        Walker {
+                            opts: plan.walk.clone(),
+                            filter: scope.filter,
+                            emit: &mut emit,
+                            warn: &mut warn,
+                        }
+                        .walk(&plan.inputs);
+                    }
+                    Inputs::Archive(archived) => {
+                        if let Err(e) = archived.walk(scope.filter, &mut emit) {
+                            *walk_error.lock().unwrap() = Some(e);
+                        }
+                    }
                 }
-                .walk(&plan.inputs);
                 // The last, partial chunk (jobs walked before a Ctrl-C included: they are cheap).
                 if !chunk.is_empty() {
                     send(chunk, group_chunk);
@@ -649,6 +676,12 @@ fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
     };
     let start = Instant::now();
     let verify = job.verify.clone();
+    // An original from the archive is parsed under the origin it was first imported from
+    // (its documents' `path`), and recorded under its own name (`archive:<sha256>`).
+    let parse_as = match &job.source {
+        JobSource::Archived { path, .. } => Some(path.clone()),
+        _ => None,
+    };
     let items = source::load(
         job,
         &plan.walk.limits,
@@ -669,9 +702,15 @@ fn process_job(job: Job, plan: &Plan, filter: &Filter) -> Vec<Processed> {
     let per_file = start.elapsed() / items.len().max(1) as u32;
     items
         .into_iter()
-        .map(|item| {
+        .map(|mut item| {
+            let recorded_as = parse_as
+                .clone()
+                .map(|path| std::mem::replace(&mut item.origin, path));
             let mut p = process(item, &plan.parse, plan.file_timeout);
             p.duration += per_file;
+            if let Some(origin) = recorded_as {
+                p.origin = origin;
+            }
             p
         })
         .collect()

@@ -12,7 +12,7 @@ pub fn export(args: ExportArgs) -> Result<u8> {
     let target = Target::parse(&args.db.db, &args.db.schema)?;
     let mut reader = Reader::open(&target)?;
     let filter = Filter {
-        kinds: args.kind.iter().map(|k| kind_name(k)).collect(),
+        kinds: args.kind.iter().map(|k| crate::archive::kind(k)).collect(),
         batch: args.batch,
         since: args.since.map(|w| w.at),
         until: args.until.map(|w| w.at),
@@ -64,14 +64,6 @@ pub fn export(args: ExportArgs) -> Result<u8> {
     tmp.persist(path).with_context(cannot)?;
     eprintln!("batchimp: {count} originals written to {}", path.display());
     Ok(EXIT_OK)
-}
-
-/// The kind's name as a `'static` string from the fixed list clap accepted.
-fn kind_name(kind: &str) -> &'static str {
-    ["nfe", "cfdi", "retenciones", "pdf", "image"]
-        .into_iter()
-        .find(|k| *k == kind)
-        .unwrap_or("xml")
 }
 
 /// An original's entry name: its key (several keys joined by `+`), or its SHA-256 when the

@@ -6,6 +6,7 @@ pub mod export;
 pub mod get;
 pub mod list;
 pub mod prune;
+pub mod reparse;
 pub mod report;
 pub mod resume;
 pub mod run;
@@ -105,6 +106,7 @@ fn dispatch(invocation: Invocation) -> Result<u8> {
         Command::Prune(args) => prune::prune(args),
         Command::Get(args) => get::get(args),
         Command::Export(args) => export::export(args),
+        Command::Reparse(args) => reparse::reparse(args),
         Command::Config(args) => config::config(&args, &invocation.settings),
         Command::Template(args) => template::template(args),
         Command::Man { subcommand } => {

@@ -58,9 +58,15 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
         exec.report = ReportDest::from_column(info.report.as_deref());
     }
     super::run::check_report(&exec)?;
-    let inputs: Vec<PathBuf> = info.inputs.iter().map(PathBuf::from).collect();
-    config::check_inputs(&inputs)?;
-    let plan = config::plan(inputs, &options, &exec)?;
+    // A reparse's batch reads the archive again, not a folder.
+    let plan = match super::reparse::resumed_plan(&exec, &options, &info.inputs)? {
+        Some(plan) => plan,
+        None => {
+            let inputs: Vec<PathBuf> = info.inputs.iter().map(PathBuf::from).collect();
+            config::check_inputs(&inputs)?;
+            config::plan(inputs, &options, &exec)?
+        }
+    };
     if let (Some(group), false) = (&args.group, retry) {
         // A group is resumed by joining it again: the chunks nobody committed are taken.
         let start = crate::sink::BatchStart {

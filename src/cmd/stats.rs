@@ -9,7 +9,8 @@ use anyhow::Result;
 use std::io::Write;
 
 pub fn stats(args: StatsArgs) -> Result<u8> {
-    let mut sink = crate::config::target(&args.db)?.open_reader()?;
+    let target = crate::config::target(&args.db)?;
+    let mut sink = target.open_reader()?;
     let since = args.since.map(|w| w.at);
     let stats = sink.stats(since)?;
     let batches = sink.batches(&BatchFilter {
@@ -18,7 +19,8 @@ pub fn stats(args: StatsArgs) -> Result<u8> {
     })?;
     let mut stats = stats;
     stats.totals.seen = batches.iter().map(|b| b.seen).sum();
-    let report = StatsReport::new(args.since.map(|w| w.rfc3339()), stats, &batches);
+    let archive = crate::sink::originals::Reader::open(&target)?.size()?;
+    let report = StatsReport::new(args.since.map(|w| w.rfc3339()), stats, &batches, archive);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if args.json {

@@ -179,59 +179,171 @@ impl Reader {
     }
 
     /// Every original `filter` keeps, decompressed and checked, in the order of their entry
-    /// names; streamed (SQLite steps through its rows, PostgreSQL fetches a portal a few
-    /// hundred rows at a time), so memory stays flat however many there are.
+    /// names; streamed (see [`Reader::stream`]), so memory stays flat however many there are.
     pub fn for_each(
         &mut self,
         filter: &Filter,
         f: &mut dyn FnMut(Original) -> Result<()>,
     ) -> Result<()> {
-        let dialect = match self.db {
+        let (sql, params) = filter.sql(self.dialect());
+        self.stream(&sql, &params, &mut |packed| {
+            f(packed.unpack()?)?;
+            Ok(true)
+        })
+    }
+
+    /// Every original of `kinds` (every kind when empty), as stored, for `batchimp reparse`:
+    /// in the order their files were first imported (so that a document is rewritten from
+    /// its first file before a later one enriches it), each with that file's origin, or the
+    /// `path` its documents hold when the ledger's rows were pruned. Streamed; `f` returns
+    /// false to stop.
+    pub fn for_each_to_reparse(
+        &mut self,
+        kinds: &[&'static str],
+        f: &mut dyn FnMut(Packed) -> Result<bool>,
+    ) -> Result<()> {
+        let paths: Vec<String> = crate::format::all_tables()
+            .filter(|t| t.primary_key.len() == 1 && t.has("sha256") && t.has("path"))
+            .map(|t| {
+                format!(
+                    "(SELECT path FROM \"{}\" WHERE sha256 = o.sha256 LIMIT 1)",
+                    t.name
+                )
+            })
+            .collect();
+        let sql = format!(
+            "SELECT o.sha256, o.kind, f.key, COALESCE(f.origin, {paths}), o.codec, o.dictionary,
+                o.size, o.data
+             FROM originals o
+             LEFT JOIN (SELECT sha256, min(id) AS id FROM files
+                 WHERE status IN ('imported', 'duplicate') AND origin NOT LIKE '{prefix}%'
+                 GROUP BY sha256) first ON first.sha256 = o.sha256
+             LEFT JOIN files f ON f.id = first.id{kinds}
+             ORDER BY (first.id IS NULL), first.id, o.sha256",
+            paths = paths.join(", "),
+            prefix = crate::archive::ORIGIN_PREFIX,
+            kinds = kinds_sql(" WHERE o.kind", kinds),
+        );
+        self.stream(&sql, &[], f)
+    }
+
+    /// Of the distinct files of `kinds` that imported documents (or met them), how many have
+    /// no original stored, and how many there are: what `reparse` cannot read again.
+    pub fn missing(&mut self, kinds: &[&'static str]) -> Result<(u64, u64)> {
+        let stored = if self.has_table()? {
+            "sha256 IN (SELECT sha256 FROM originals)"
+        } else {
+            "1 = 0"
+        };
+        let sql = format!(
+            "SELECT CAST(count(DISTINCT CASE WHEN {stored} THEN NULL ELSE sha256 END) AS TEXT),
+                CAST(count(DISTINCT sha256) AS TEXT)
+             FROM files WHERE status IN ('imported', 'duplicate') AND sha256 IS NOT NULL{}",
+            kinds_sql(" AND kind", kinds)
+        );
+        let [missing, files] = self.numbers(&sql)?;
+        Ok((missing, files))
+    }
+
+    /// The archive's size: originals, bytes stored (compressed) and raw. A database made
+    /// before the archive has none.
+    pub fn size(&mut self) -> Result<crate::report::ArchiveStats> {
+        if !self.has_table()? {
+            return Ok(crate::report::ArchiveStats::new(0, 0, 0));
+        }
+        // length() reads the stored size without the blob (SQLite's record header,
+        // PostgreSQL's TOAST pointer): cheap however large the archive.
+        let n = self.numbers(
+            "SELECT CAST(count(*) AS TEXT), CAST(COALESCE(sum(length(data)), 0) AS TEXT),
+                CAST(COALESCE(sum(size), 0) AS TEXT) FROM originals",
+        )?;
+        let [originals, stored, raw] = n;
+        Ok(crate::report::ArchiveStats::new(originals, stored, raw))
+    }
+
+    /// How many originals of `kinds` (every kind when empty) are stored.
+    pub fn count(&mut self, kinds: &[&'static str]) -> Result<u64> {
+        if !self.has_table()? {
+            return Ok(0);
+        }
+        let sql = format!(
+            "SELECT CAST(count(*) AS TEXT) FROM originals o{}",
+            kinds_sql(" WHERE o.kind", kinds)
+        );
+        let [count] = self.numbers(&sql)?;
+        Ok(count)
+    }
+
+    /// The first `N` cells of the one row `sql` returns, as numbers (cast to text; NULL or
+    /// missing: 0).
+    fn numbers<const N: usize>(&mut self, sql: &str) -> Result<[u64; N]> {
+        let row = self.texts(sql, &[])?.into_iter().next().unwrap_or_default();
+        let mut out = [0; N];
+        for (n, cell) in out.iter_mut().zip(row) {
+            *n = cell.and_then(|c| c.parse().ok()).unwrap_or(0);
+        }
+        Ok(out)
+    }
+
+    fn dialect(&self) -> Dialect {
+        match self.db {
             Db::Sqlite(_) => Dialect::Sqlite,
             Db::Postgres(_) => Dialect::Postgres,
-        };
-        let (sql, params) = filter.sql(dialect);
+        }
+    }
+
+    /// The rows of `sql` (whose columns are those of [`Packed`], in order) handed to `f` one
+    /// at a time until it returns false: SQLite steps through its rows, PostgreSQL fetches a
+    /// portal a few hundred rows at a time, so memory stays flat however many there are.
+    fn stream(
+        &mut self,
+        sql: &str,
+        params: &[String],
+        f: &mut dyn FnMut(Packed) -> Result<bool>,
+    ) -> Result<()> {
         match &mut self.db {
             Db::Sqlite(conn) => {
-                let mut stmt = conn.prepare(&sql)?;
-                let mut rows = stmt.query(rusqlite::params_from_iter(&params))?;
+                let mut stmt = conn.prepare(sql)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
                 while let Some(r) = rows.next()? {
-                    let sha256: String = r.get(0)?;
-                    let codec: String = r.get(4)?;
-                    let dictionary: Option<String> = r.get(5)?;
-                    let data = r.get_ref(7)?.as_blob()?;
-                    let bytes = unpack(&sha256, &codec, dictionary.as_deref(), r.get(6)?, data)?;
-                    f(Original {
-                        sha256,
+                    let packed = Packed {
+                        sha256: r.get(0)?,
                         kind: r.get(1)?,
                         key: r.get(2)?,
                         origin: r.get(3)?,
-                        bytes,
-                    })?;
+                        codec: r.get(4)?,
+                        dictionary: r.get(5)?,
+                        size: r.get(6)?,
+                        data: r.get(7)?,
+                    };
+                    if !f(packed)? {
+                        break;
+                    }
                 }
             }
             Db::Postgres(client) => {
                 let types = vec![postgres::types::Type::TEXT; params.len()];
                 let mut tx = client.transaction()?;
-                let stmt = tx.prepare_typed(&sql, &types)?;
+                let stmt = tx.prepare_typed(sql, &types)?;
                 let values: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     params.iter().map(|p| p as _).collect();
                 let portal = tx.bind(&stmt, &values)?;
-                loop {
+                'rows: loop {
                     let rows = tx.query_portal(&portal, PORTAL_ROWS)?;
                     for r in &rows {
-                        let sha256: String = r.get(0);
-                        let codec: String = r.get(4);
-                        let dictionary: Option<String> = r.get(5);
-                        let bytes =
-                            unpack(&sha256, &codec, dictionary.as_deref(), r.get(6), r.get(7))?;
-                        f(Original {
-                            sha256,
+                        let packed = Packed {
+                            sha256: r.get(0),
                             kind: r.get(1),
                             key: r.get(2),
                             origin: r.get(3),
-                            bytes,
-                        })?;
+                            codec: r.get(4),
+                            dictionary: r.get(5),
+                            size: r.get(6),
+                            data: r.get(7),
+                        };
+                        if !f(packed)? {
+                            break 'rows;
+                        }
                     }
                     if rows.len() < PORTAL_ROWS as usize {
                         break;
@@ -241,6 +353,52 @@ impl Reader {
             }
         }
         Ok(())
+    }
+}
+
+/// ` AND kind IN ('nfe', 'cfdi')` for `column` and `kinds` (nothing when empty): kinds come
+/// from a fixed list of names, spelled into the SQL.
+fn kinds_sql(column: &str, kinds: &[&'static str]) -> String {
+    if kinds.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = kinds.iter().map(|k| format!("'{k}'")).collect();
+    format!("{column} IN ({})", names.join(", "))
+}
+
+/// An original as the database holds it, compressed; [`Packed::unpack`] reads it.
+pub struct Packed {
+    pub sha256: String,
+    pub kind: String,
+    /// The document keys of the file that first brought it (comma-separated).
+    pub key: Option<String>,
+    /// Where it first came from (`None`: not known any more).
+    pub origin: Option<String>,
+    codec: String,
+    dictionary: Option<String>,
+    /// Bytes before compression.
+    pub size: i64,
+    data: Vec<u8>,
+}
+
+impl Packed {
+    /// The original decompressed and checked against its SHA-256; `Err` when it is damaged
+    /// or stored in a form this batchimp cannot read.
+    pub fn unpack(self) -> Result<Original> {
+        let bytes = unpack(
+            &self.sha256,
+            &self.codec,
+            self.dictionary.as_deref(),
+            self.size,
+            &self.data,
+        )?;
+        Ok(Original {
+            sha256: self.sha256,
+            kind: self.kind,
+            key: self.key,
+            origin: self.origin,
+            bytes,
+        })
     }
 }
 
@@ -359,8 +517,7 @@ impl Filter {
         }
         let mut chosen = Vec::new();
         if !self.kinds.is_empty() {
-            let names: Vec<String> = self.kinds.iter().map(|k| format!("'{k}'")).collect();
-            chosen.push(format!("o.kind IN ({})", names.join(", ")));
+            chosen.push(kinds_sql("o.kind", &self.kinds));
         }
         for (party, issuer) in [(&self.issuer, true), (&self.receiver, false)] {
             if let Some(id) = party {

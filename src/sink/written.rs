@@ -105,7 +105,9 @@ pub enum Meeting {
 /// Decide how `main`, the main row of a document from `file`, meets its stored copy.
 pub fn meet(stored: &Stored, main: &Row, file: &Processed, on_conflict: OnConflict) -> Meeting {
     let identical = stored.sha256.is_some() && stored.sha256 == file.sha256;
-    if identical {
+    if identical && on_conflict == OnConflict::Reparse {
+        Meeting::Replace
+    } else if identical {
         Meeting::Duplicate { identical }
     } else if on_conflict == OnConflict::Replace {
         Meeting::Replace

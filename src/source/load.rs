@@ -22,12 +22,15 @@ pub fn load(
     } = job;
     let mut retries = 0;
     let mut stream = None;
+    // An original from the archive is one file, never expanded (it is not a ZIP).
+    let expand_zips = !matches!(source, JobSource::Archived { .. });
     let (size, data, budget) = match source {
         JobSource::Failed(e) => (size, Err(e), None),
         // Callers record skipped jobs without loading them (`pipeline::process_job`); one that
         // does not still accounts for the file, as not read.
         JobSource::Skipped(why) => (size, Err(FileError::new(ErrorType::IoError, why)), None),
         JobSource::Bytes(bytes) => (size, Ok(bytes), None),
+        JobSource::Archived { bytes, .. } => (size, Ok(bytes), None),
         JobSource::File(path) => {
             // A large catalog is streamed from disk by the writer rather than held in memory
             // (and `--max-file-size`, a memory bound, does not apply to it).
@@ -71,6 +74,9 @@ pub fn load(
         mtime,
         stream,
     };
+    if !expand_zips {
+        return vec![item];
+    }
     let mut out = Vec::with_capacity(1);
     expand(
         item,

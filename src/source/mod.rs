@@ -13,10 +13,12 @@
 //! Every limit is enforced here, while reading, never trusting sizes an archive declares:
 //! `too_large`, `zip_bomb`, `zip_bad_name`, `zip_encrypted`, `zip_corrupt`, `io_error`.
 
+mod archived;
 mod load;
 mod own;
 mod zipdir;
 
+pub use archived::Archived;
 use load::*;
 pub use load::{SharedFile, backoff, is_transient, load};
 pub use own::OwnFiles;
@@ -81,6 +83,12 @@ pub enum JobSource {
     },
     /// A member recovered by streaming a damaged archive.
     Bytes(Vec<u8>),
+    /// An original read back from the database's archive (`batchimp reparse`): one file,
+    /// parsed as if it came from `path` (where it was first imported from), never expanded.
+    Archived {
+        bytes: Vec<u8>,
+        path: String,
+    },
     Failed(FileError),
     /// Not read, by policy (a link leaving the inputs without `--follow-links`): recorded as
     /// `unsupported` with this reason, never a failure.

@@ -244,3 +244,191 @@ fn the_config_key_turns_it_off_and_all_keeps_pdfs() {
     assert!(imported > 0);
     assert_eq!(env.count(pdfs), imported as i64);
 }
+
+/// Every row of the document tables a reparse rewrites, sorted within each table, for
+/// comparing a database with itself before and after.
+fn documents(env: &Env) -> Vec<Vec<Option<String>>> {
+    let mut all = Vec::new();
+    for table in [
+        "nfe",
+        "nfe_item",
+        "nfe_evento",
+        "cfdi",
+        "cfdi_concepto",
+        "retencion",
+    ] {
+        let mut rows = env.rows(&format!("SELECT * FROM {table}"));
+        rows.sort();
+        all.push(vec![Some(table.to_owned())]);
+        all.extend(rows);
+    }
+    all
+}
+
+/// The project's documents (NF-e, events, CFDI with a resend, Retenciones) imported into `env`.
+fn import_documents(env: &Env) -> crate::helpers::Run {
+    let dirs: Vec<String> = ["nfe", "eventos", "cfdi", "retenciones"]
+        .iter()
+        .map(|d| fixtures().join(d).display().to_string())
+        .collect();
+    let args: Vec<&str> = dirs.iter().map(String::as_str).collect();
+    let run = env.run(&args);
+    assert!(run.report.is_some(), "{}", run.stderr());
+    run
+}
+
+/// `batchimp reparse ARGS...` on `env`'s database, its report at `reparse.json`.
+fn reparse(env: &Env, args: &[&str]) -> (std::process::Output, Option<serde_json::Value>) {
+    let report = env.path("reparse.json");
+    let _ = std::fs::remove_file(&report);
+    let mut all = vec!["reparse", "-q", "--report", report.to_str().unwrap()];
+    all.extend(args);
+    let out = env.on_db(&all);
+    let report = std::fs::read_to_string(&report)
+        .ok()
+        .map(|s| serde_json::from_str(&s).expect("report is JSON"));
+    (out, report)
+}
+
+db_test! {
+    /// Columns cleared and child rows deleted in the database come back from the archived
+    /// originals, without the source files; the reparse is a batch of its own whose files are
+    /// named `archive:<sha256>`; a second reparse changes nothing.
+    fn reparse_restores_cleared_columns_and_twice_changes_nothing(db) {
+        let env = Env::on(db);
+        import_documents(&env);
+        let before = documents(&env);
+        let originals = env.count("SELECT count(*) FROM originals");
+        assert!(originals >= 10, "{originals} originals");
+        env.rows("UPDATE nfe SET emit_nome = NULL, v_nf = NULL");
+        env.rows("UPDATE cfdi SET receptor_nombre = NULL");
+        env.rows("UPDATE retencion SET path = NULL");
+        env.rows("DELETE FROM nfe_item WHERE n_item = 1");
+        assert_ne!(documents(&env), before);
+
+        let (out, report) = reparse(&env, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert_eq!(documents(&env), before, "every document as first imported");
+        let report = report.expect("a report");
+        assert_eq!(report["inputs"], serde_json::json!(["archive:"]));
+        let files = report["files"].as_array().unwrap();
+        assert_eq!(files.len() as i64, originals);
+        for f in files {
+            let path = f["path"].as_str().unwrap();
+            assert_eq!(path, format!("archive:{}", f["sha256"].as_str().unwrap()));
+            assert!(["imported", "duplicate"].contains(&f["status"].as_str().unwrap()), "{f}");
+        }
+        // The resend of a CFDI stays a duplicate: the stored copy is the first file's.
+        assert!(files.iter().any(|f| f["status"] == "duplicate"));
+
+        let batches = env.count("SELECT count(*) FROM batches");
+        let (again, _) = reparse(&env, &[]);
+        assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+        assert_eq!(documents(&env), before, "a second reparse changes nothing");
+        assert_eq!(env.count("SELECT count(*) FROM batches"), batches + 1);
+        assert_eq!(env.count("SELECT count(*) FROM originals"), originals);
+    }
+}
+
+db_test! {
+    /// `--kind` reparses only that kind's originals.
+    fn reparse_kind_touches_only_that_kind(db) {
+        let env = Env::on(db);
+        import_documents(&env);
+        let cfdi_names = env.column("SELECT receptor_nombre FROM cfdi ORDER BY uuid");
+        env.rows("UPDATE nfe SET emit_nome = NULL");
+        env.rows("UPDATE cfdi SET receptor_nombre = NULL");
+        let (out, report) = reparse(&env, &["--kind", "cfdi"]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(report.unwrap()["inputs"], serde_json::json!(["archive:cfdi"]));
+        assert_eq!(env.column("SELECT receptor_nombre FROM cfdi ORDER BY uuid"), cfdi_names);
+        assert_eq!(env.count("SELECT count(*) FROM nfe WHERE emit_nome IS NOT NULL"), 0);
+    }
+}
+
+db_test! {
+    /// A reparse cut short is finished by `resume` like any batch: the originals its ledger
+    /// holds are skipped, the others read again.
+    fn reparse_is_resumed_like_any_batch(db) {
+        let env = Env::on(db);
+        import_documents(&env);
+        let before = documents(&env);
+        let (out, _) = reparse(&env, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let batch = env.count("SELECT max(id) FROM batches");
+        // As if the run had stopped before recording the NF-e: their ledger rows gone, the
+        // batch cancelled, their columns cleared since.
+        env.rows(&format!(
+            "DELETE FROM files WHERE batch_id = {batch} AND kind = 'nfe'"
+        ));
+        env.rows(&format!("UPDATE batches SET status = 'cancelled' WHERE id = {batch}"));
+        let nfe_files = env.count("SELECT count(*) FROM originals WHERE kind = 'nfe'");
+        env.rows("UPDATE nfe SET emit_nome = NULL");
+        env.rows("UPDATE cfdi SET receptor_nombre = NULL");
+        let batch = batch.to_string();
+        let resumed = env.on_db(&["resume", &batch, "-q", "--no-report"]);
+        assert_eq!(resumed.status.code(), Some(0), "{}", String::from_utf8_lossy(&resumed.stderr));
+        // The NF-e were read again; the CFDI, recorded already, were not.
+        assert_eq!(env.count("SELECT count(*) FROM nfe WHERE emit_nome IS NULL"), 0);
+        assert_eq!(env.count("SELECT count(*) FROM cfdi WHERE receptor_nombre IS NOT NULL"), 0);
+        assert_eq!(
+            env.count(&format!("SELECT count(*) FROM files WHERE batch_id = {batch} AND kind = 'nfe'")),
+            nfe_files
+        );
+        assert_eq!(env.text(&format!("SELECT status FROM batches WHERE id = {batch}")).as_deref(), Some("completed"));
+        assert_ne!(documents(&env), before);
+    }
+}
+
+db_test! {
+    /// A database imported with `--no-archive` has nothing to read again: `reparse` refuses in
+    /// one line saying how many files lack their original, and changes nothing.
+    fn reparse_refuses_without_originals(db) {
+        let env = Env::on(db);
+        let nfe = fixture("nfe/nfce-model65.xml");
+        let cfdi = fixture("cfdi/cfdi40-ingreso.xml");
+        assert_eq!(env.run(&[&cfdi]).code(), 0);
+        assert_eq!(env.run(&["--no-archive", &nfe]).code(), 0);
+        let before = documents(&env);
+        let (out, report) = reparse(&env, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("1 of 2"), "{stderr}");
+        assert!(stderr.contains("--no-archive"), "{stderr}");
+        assert!(report.is_none());
+        assert_eq!(env.count("SELECT count(*) FROM batches"), 2);
+        assert_eq!(documents(&env), before);
+        // The kind whose originals are all there can be read again.
+        let (out, _) = reparse(&env, &["--kind", "cfdi"]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+db_test! {
+    /// An original damaged in the database fails its own file with `original_unreadable`
+    /// (exit 1); the others are read again.
+    fn reparse_damaged_original_fails_alone(db) {
+        let env = Env::on(db);
+        import_documents(&env);
+        let damaged = env.text("SELECT min(sha256) FROM originals WHERE kind = 'nfe'").unwrap();
+        env.rows(&format!("UPDATE originals SET size = size + 1 WHERE sha256 = '{damaged}'"));
+        env.rows("UPDATE cfdi SET receptor_nombre = NULL");
+        let (out, report) = reparse(&env, &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        let report = report.unwrap();
+        let failed: Vec<_> = report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == "failed")
+            .collect();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0]["error_type"], "original_unreadable");
+        let error = failed[0]["error"].as_str().unwrap();
+        assert!(error.starts_with(&format!("archive:{damaged}")), "{error}");
+        assert!(error.contains("damaged"), "{error}");
+        assert_eq!(env.count("SELECT count(*) FROM cfdi WHERE receptor_nombre IS NULL"), 0);
+    }
+}

@@ -362,3 +362,49 @@ fn prune_removes_old_batches_from_the_ledger_only(db) {
     assert_eq!(out.status.code(), Some(2), "--older-than is required");
 }
 }
+
+db_test! {
+    /// `stats` shows the archive of originals: how many, their bytes stored and raw, and the
+    /// ratio, in text and JSON; a database imported with `--no-archive` shows none.
+    fn stats_shows_the_archive(db) {
+        let env = Env::on(db);
+        let run = env.run(&["--no-archive", &fixture("cfdi/cfdi40-ingreso.xml")]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        let stats = json(&env.on_db(&["stats", "--json"]));
+        assert_eq!(stats["archive"]["originals"], 0);
+        assert_eq!(stats["archive"]["stored_bytes"], 0);
+        assert_eq!(stats["archive"]["ratio"], Value::Null);
+
+        let nfe = crate::helpers::fixtures().join("nfe").display().to_string();
+        let run = env.run(&[&nfe]);
+        // The raw bytes: each distinct document file imported (or met), once.
+        let mut raw = BTreeMap::new();
+        for f in run.report()["files"].as_array().unwrap() {
+            if ["imported", "duplicate"].contains(&f["status"].as_str().unwrap()) {
+                raw.insert(f["sha256"].as_str().unwrap().to_owned(), f["size"].as_u64().unwrap());
+            }
+        }
+        let raw: u64 = raw.values().sum();
+        let stored = env.count("SELECT sum(length(data)) FROM originals") as u64;
+        let stats = json(&env.on_db(&["stats", "--json"]));
+        let archive = &stats["archive"];
+        assert_eq!(archive["originals"], env.count("SELECT count(*) FROM originals"));
+        assert!(archive["originals"].as_u64().unwrap() >= 5, "{archive}");
+        assert_eq!(archive["raw_bytes"], raw);
+        assert_eq!(archive["stored_bytes"], stored);
+        let ratio = archive["ratio"].as_f64().unwrap();
+        assert!((ratio - raw as f64 / stored as f64).abs() < 0.01, "{archive}");
+        assert!(ratio > 1.5, "zstd shrinks XML: {archive}");
+
+        let out = env.on_db(&["stats"]);
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("archive"))
+            .unwrap_or_else(|| panic!("no archive line: {text}"));
+        let originals = archive["originals"].to_string();
+        assert!(line.contains(&format!("{originals} originals")), "{line}");
+        assert!(line.contains(&format!("{ratio:.1}×")), "{line}");
+    }
+}
