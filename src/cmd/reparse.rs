@@ -45,6 +45,7 @@ pub fn reparse(args: ReparseArgs) -> Result<u8> {
         workers: exec.workers,
         options: options.to_json(),
         report: exec.report.to_column()?,
+        token: BatchStart::token(),
     };
     let batch = sink::retrying(sink.as_mut(), plan.db_retry(), "start a batch", |s| {
         s.start_batch(&start)
