@@ -34,7 +34,7 @@ const TABLES: &[(&str, &[&str])] = &[("run", &["run", "config"])];
 /// The subcommands that take only the database from the `[run]` table (its `db` and
 /// `schema`): they must find the database `run` used, whatever else the file sets for it.
 const DB_READERS: &[&str] = &[
-    "resume", "retry", "reparse", "report", "list", "stats", "prune",
+    "resume", "retry", "reparse", "report", "list", "stats", "prune", "get", "export",
 ];
 
 /// The options of `[run]` that name the database.

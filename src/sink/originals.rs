@@ -42,8 +42,8 @@ impl Reader {
                         path.display()
                     );
                 }
-                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
-                let conn = rusqlite::Connection::open_with_flags(path, flags)
+                // Read-only, and immutable in a folder it cannot write (an auditor's copy).
+                let conn = crate::sink::sqlite::open_for_reading(path)
                     .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
                 Db::Sqlite(conn)
             }

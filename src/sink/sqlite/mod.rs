@@ -224,7 +224,7 @@ impl Sqlite {
 /// (an auditor's copy) that fails, and the file is then opened as immutable. That is safe
 /// there: a writer would have had to create its `-wal`, `-shm` and lock files in that same
 /// folder, so no batchimp can be writing to it.
-fn open_for_reading(path: &Path) -> rusqlite::Result<Connection> {
+pub(crate) fn open_for_reading(path: &Path) -> rusqlite::Result<Connection> {
     use rusqlite::OpenFlags;
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
