@@ -37,13 +37,7 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
 /// This process, as the group's tables name it: `host:pid`.
 pub fn member_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into());
-    format!("{host}:{}", std::process::id())
+    crate::sink::this_process()
 }
 
 /// The inputs' listing, as every member must see it: how many jobs the walk yields and a

@@ -206,13 +206,15 @@ pub fn run_group(
         mine.unsupported,
         group.round_trips.load(std::sync::atomic::Ordering::Relaxed)
     );
-    let logged = log_end(&info, BatchStatus::Completed, &line, report_path.as_ref());
-    if exec.log.plain_summary()
-        && (!exec.quiet || mine.failed > 0)
-        && !exec.log.text_on_stderr(logged)
-    {
-        eprintln!("{}", escape(&line));
-    }
+    let quiet_ok = mine.failed == 0;
+    say_end(
+        exec,
+        &info,
+        BatchStatus::Completed,
+        &line,
+        report_path.as_ref(),
+        quiet_ok,
+    );
     Ok(if mine.failed > 0 {
         EXIT_FILES_FAILED
     } else {
@@ -270,10 +272,15 @@ pub(super) fn close_finished_group(
         report_path.as_ref(),
         &format!("group {name}: "),
     );
-    log_end(&info, BatchStatus::Completed, &line, report_path.as_ref());
-    if exec.log.plain_summary() && (!exec.quiet || info.failed > 0) {
-        eprintln!("{}", escape(&line));
-    }
+    let quiet_ok = info.failed == 0;
+    say_end(
+        exec,
+        &info,
+        BatchStatus::Completed,
+        &line,
+        report_path.as_ref(),
+        quiet_ok,
+    );
     Ok(exit_status(&info))
 }
 
@@ -355,15 +362,8 @@ pub fn execute(
     };
     let rows = sink.totals(batch)?.rows;
     let line = summary_line(&info, Some(&rows), report_path.as_ref(), what);
-    let logged = log_end(&info, status, &line, report_path.as_ref());
-    // cron-friendly: under -q, a run where nothing failed prints nothing. The line is printed
-    // once: not again when the batch's last log event (`-v`, or a warning: stopped,
-    // cancelled) printed it on stderr already.
-    let needs_a_look = exit_status(&info) != EXIT_OK || status != BatchStatus::Completed;
-    if exec.log.plain_summary() && (!exec.quiet || needs_a_look) && !exec.log.text_on_stderr(logged)
-    {
-        eprintln!("{}", escape(&line));
-    }
+    let quiet_ok = exit_status(&info) == EXIT_OK && status == BatchStatus::Completed;
+    say_end(exec, &info, status, &line, report_path.as_ref(), quiet_ok);
     if status == BatchStatus::Cancelled {
         eprintln!("batchimp: batch {batch} interrupted; finish it with: {resume_hint}");
         return Ok(EXIT_INTERRUPTED);
@@ -481,6 +481,23 @@ fn log_end(
     match status {
         BatchStatus::Cancelled | BatchStatus::Stopped => tracing::Level::WARN,
         _ => tracing::Level::INFO,
+    }
+}
+
+/// Log the batch's end and print its summary `line`, once: not again when that log event
+/// (`-v`, or a warning: stopped, cancelled) printed it on stderr already. cron-friendly: under
+/// `-q` nothing is printed when `quiet_ok` (nothing needs a look).
+fn say_end(
+    exec: &ExecConfig,
+    info: &BatchInfo,
+    status: BatchStatus,
+    line: &str,
+    report: Option<&PathBuf>,
+    quiet_ok: bool,
+) {
+    let logged = log_end(info, status, line, report);
+    if exec.log.plain_summary() && !(exec.quiet && quiet_ok) && !exec.log.text_on_stderr(logged) {
+        eprintln!("{}", escape(line));
     }
 }
 

@@ -42,9 +42,19 @@ impl BatchStart {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-        format!("{}:{}:{nanos}:{n}", host.trim(), std::process::id())
+        format!("{}:{nanos}:{n}", this_process())
     }
+}
+
+/// This process among every machine's: `host:pid`.
+pub fn this_process() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
 }
 
 /// A database batchimp imports into.

@@ -55,7 +55,7 @@ mod tests {
         assert_eq!(schema.to_string(), r#""etl ""2026""""#);
         assert_eq!(
             schema.table("group_chunks").to_string(),
-            r#""etl ""2026""".group_chunks"#.replace(".group_chunks", ".\"group_chunks\"")
+            r#""etl ""2026"""."group_chunks""#
         );
         assert!(Ident::new("").is_err() && Ident::new(&"x".repeat(64)).is_err());
         assert!(Ident::new("a\0b").is_err());
