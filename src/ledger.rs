@@ -396,8 +396,19 @@ pub struct BatchInfo {
     pub started_at: String,
     /// `None` while running.
     pub finished_at: Option<String>,
-    /// `None` while running.
+    /// The seconds the batch ran, over all its runs (idle time between a stop and a resume
+    /// left out); `None` while running.
     pub processing_time_seconds: Option<f64>,
+    /// The current (or last) run's start; `None` for the batch's first, which starts at
+    /// `started_at`.
+    #[serde(skip)]
+    pub run_started_at: Option<String>,
+    /// The seconds the runs before the current one ran.
+    #[serde(skip)]
+    pub earlier_seconds: f64,
+    /// The last commit's time: where a run that ended with no word (killed) stopped.
+    #[serde(skip)]
+    pub active_at: Option<String>,
     pub files: u64,
     pub imported: u64,
     pub duplicate: u64,
@@ -455,12 +466,32 @@ pub struct ReportColumn {
 }
 
 impl BatchInfo {
+    /// The seconds the batch has run at `until` (RFC 3339): the current run's so far plus the
+    /// runs' before it, so a resumed batch's rate leaves out the time nothing ran.
+    pub fn seconds_run(&self, until: &str) -> Option<f64> {
+        let start = self.run_started_at.as_deref().unwrap_or(&self.started_at);
+        crate::time::seconds_between(start, until).map(|s| s + self.earlier_seconds)
+    }
+
+    /// The seconds the batch ran before it runs again: all of them when its last run ended
+    /// (its processing time), up to its last commit when that run was killed.
+    pub fn banked_seconds(&self) -> f64 {
+        match (self.processing_time_seconds, &self.finished_at) {
+            (Some(s), Some(_)) => s,
+            _ => {
+                let start = self.run_started_at.as_deref().unwrap_or(&self.started_at);
+                let last = self.active_at.as_deref().unwrap_or(start);
+                crate::time::seconds_between(start, last).unwrap_or(0.0) + self.earlier_seconds
+            }
+        }
+    }
+
     /// Fill the progress fields (`pending`, `progress_percentage`, `files_per_second`,
     /// `eta_seconds`) from the counts and times, `now` being the current RFC 3339 time.
     pub fn with_progress(mut self, now: &str) -> BatchInfo {
         let seconds = match (self.processing_time_seconds, self.finished_at.as_deref()) {
             (Some(s), Some(_)) => Some(s),
-            _ => crate::time::seconds_between(&self.started_at, now),
+            _ => self.seconds_run(now),
         };
         let running = self.finished_at.is_none();
         self.files_per_second = seconds.filter(|s| *s > 0.0).map(|s| self.files as f64 / s);

@@ -45,6 +45,12 @@ pub static BATCHES: Table = Table {
         // The start's own mark (`BatchStart::token`): a start repeated after its answer was
         // lost finds its row. NULL in batches started before it.
         col("token", T),
+        // The batch's time running, idle time between runs left out: the current run's start
+        // (NULL: `started_at`), the seconds of the runs before it, and the last commit's time
+        // (how long a run killed with no word ran).
+        col("run_started_at", Ts),
+        col("earlier_seconds", R).default("0"),
+        col("active_at", Ts),
     ],
     ..Table::BASE
 };

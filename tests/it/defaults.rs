@@ -2,7 +2,7 @@
 //! hand, from cron and in CI — batchimp never importing its own files, a log file that keeps
 //! its lines under `-q`, catalogs that almost match, the terminal and the help.
 
-use crate::helpers::{Env, fixture};
+use crate::helpers::{Env, db_test, fixture};
 use std::fs;
 
 /// The files a report lists, as (path, status).
@@ -579,4 +579,44 @@ fn a_group_members_summary_line_prints_once_under_v() {
         1,
         "{err}"
     );
+}
+
+db_test! {
+/// Item 11: a resumed batch's processing time (and so its rate) counts the time it ran, not the
+/// hours it sat stopped between runs.
+fn a_resumed_batchs_rate_counts_only_the_time_it_ran(db) {
+    let env = Env::on(db);
+    let run = env.run(&[&fixture("nfe"), "--fail-fast"]);
+    assert_eq!(run.report()["status"], "stopped", "{}", run.stderr());
+    // The first run ended a day ago, after two seconds.
+    env.try_rows(
+        "UPDATE batches SET started_at = '2026-01-01T00:00:00Z',
+            finished_at = '2026-01-01T00:00:02Z', processing_time_seconds = 2",
+    )
+    .unwrap();
+    let out = env.on_db(&["resume", "1", "-q", "--max-errors", "1000"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = env.on_db(&["report", "1", "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(r["status"], "completed", "{r}");
+    let seconds = r["processing_time_seconds"].as_f64().unwrap();
+    assert!((2.0..60.0).contains(&seconds), "ran about 2 s, not a day: {r}");
+    let rate = r["files_per_second"].as_f64().unwrap();
+    let files = r["totals"]["files"].as_f64().unwrap();
+    assert!((rate - files / seconds).abs() < 1e-6 * rate, "{r}");
+
+    // A run killed with no word: what it ran is counted up to its last commit.
+    env.try_rows(
+        "UPDATE batches SET status = 'running', finished_at = NULL,
+            processing_time_seconds = NULL, earlier_seconds = 5,
+            run_started_at = '2026-01-02T00:00:00Z', active_at = '2026-01-02T00:00:03Z'",
+    )
+    .unwrap();
+    let out = env.on_db(&["resume", "1", "-q"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = env.on_db(&["report", "1", "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let seconds = r["processing_time_seconds"].as_f64().unwrap();
+    assert!((8.0..60.0).contains(&seconds), "5 s + 3 s + this run: {r}");
+}
 }

@@ -122,18 +122,23 @@ fn hostile_workbooks_fail_alone_with_their_type() {
 /// A workbook of `rows` products, written part by part with the zip crate (as
 /// tests/make_fixtures.py writes the fixtures): inline strings, number cells.
 fn workbook(rows: usize) -> Vec<u8> {
-    let mut sheet = String::from(
-        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>sku</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c><c r="C1" t="inlineStr"><is><t>price</t></is></c></row>"#,
-    );
+    let mut data = String::new();
     for i in 0..rows {
         let r = i + 2;
-        sheet.push_str(&format!(
+        data.push_str(&format!(
             r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>W-{i:07}</t></is></c><c r="B{r}" t="inlineStr"><is><t>Produto número {i} de uma planilha grande</t></is></c><c r="C{r}"><v>{}.{:02}</v></c></row>"#,
             i % 1000,
             i % 100
         ));
     }
-    sheet.push_str("</sheetData></worksheet>");
+    workbook_of(&data)
+}
+
+/// A workbook of one sheet: a `sku, name, price` header row, then `rows` (`<row>` elements).
+fn workbook_of(rows: &str) -> Vec<u8> {
+    let sheet = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>sku</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c><c r="C1" t="inlineStr"><is><t>price</t></is></c></row>{rows}</sheetData></worksheet>"#
+    );
     let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
     let parts = [
         ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_owned()),
@@ -205,5 +210,34 @@ fn a_nul_in_a_workbook_cell_is_treated_the_same_on_both_databases(db) {
     let extra: serde_json::Value =
         serde_json::from_str(&env.text("SELECT extra FROM product").unwrap()).unwrap();
     assert_eq!(extra, serde_json::json!({"marca": "xy"}));
+}
+}
+
+db_test! {
+/// Issue 29, item 11: a formula a program wrote and no spreadsheet computed has no saved
+/// result; the row's error says so instead of calling the price empty.
+fn a_formula_with_no_saved_result_is_said_so(db) {
+    let env = Env::on(db);
+    let rows = r#"<row r="2"><c r="A2" t="inlineStr"><is><t>F-1</t></is></c><c r="B2" t="inlineStr"><is><t>Computed</t></is></c><c r="C2"><f>1+1</f><v>2</v></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>F-2</t></is></c><c r="B3" t="inlineStr"><is><t>Never computed</t></is></c><c r="C3"><f>C2*2</f></c></row><row r="4"><c r="A4" t="inlineStr"><is><t>F-3</t></is></c><c r="B4" t="inlineStr"><is><t>No price</t></is></c></row>"#;
+    std::fs::write(env.path("formulas.xlsx"), workbook_of(rows)).unwrap();
+    let run = env.run(&["formulas.xlsx"]);
+    let f = run.file("formulas.xlsx");
+    assert_eq!((&f["rows"], &f["rows_rejected"]), (&1.into(), &2.into()), "{f}");
+    assert_eq!(env.text("SELECT price FROM product WHERE sku = 'F-1'").unwrap(), "2");
+    let messages: Vec<&str> = f["rejected_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["error"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "formulas.xlsx: row 3: price is a formula with no saved result (open and save the workbook in a \
+             spreadsheet program so it stores one)",
+            "formulas.xlsx: row 4: price is empty"
+        ],
+        "{f}"
+    );
 }
 }

@@ -903,9 +903,24 @@ pub fn describe_rejected(rejected: &BTreeMap<ErrorType, u64>) -> String {
         .join(", ")
 }
 
+/// Why `product` column `c` is empty in `row`: nothing there, or a spreadsheet formula whose
+/// result was never saved (which only a spreadsheet program can compute).
+fn empty(header: &Header, row: &Row, c: usize, why: &str) -> String {
+    let name = PRODUCT.columns[c].name;
+    let field = header.fields.iter().position(|f| *f == Some(c));
+    match field {
+        Some(i) if row.is_uncomputed(i) => format!(
+            "{name} is a formula with no saved result{why} (open and save the workbook in a \
+             spreadsheet program so it stores one)"
+        ),
+        _ => format!("{name} is empty{why}"),
+    }
+}
+
 /// Validate one record and append it to `chunk` as a `product` row, or say why it is rejected
 /// (and leave `chunk` as it was).
 fn validate(header: &Header, row: &Row, file_id: i64, chunk: &mut Chunk) -> Result<(), Reject> {
+    let row_in = row;
     let line = row.line;
     let reject = |error_type, message: String| Reject {
         line,
@@ -935,7 +950,7 @@ fn validate(header: &Header, row: &Row, file_id: i64, chunk: &mut Chunk) -> Resu
         .into_iter()
         .find(|&(c, _)| matches!(row[c], Cell::Null));
         if let Some((c, t)) = missing {
-            return Err(reject(t, format!("{} is empty", PRODUCT.columns[c].name)));
+            return Err(reject(t, empty(header, row_in, c, "")));
         }
         // A key too long for PostgreSQL's index (the SKU, the supplier): the row's error.
         for (c, cell) in row.iter().enumerate() {
@@ -952,7 +967,7 @@ fn validate(header: &Header, row: &Row, file_id: i64, chunk: &mut Chunk) -> Resu
         {
             Some(&c) => Err(reject(
                 ErrorType::CatalogMissingField,
-                format!("{} is empty (--require)", PRODUCT.columns[c].name),
+                empty(header, row_in, c, " (--require)"),
             )),
             None => Ok(()),
         }

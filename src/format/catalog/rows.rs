@@ -18,6 +18,8 @@ pub struct Row {
     fields: Vec<Field>,
     /// The text of the text fields, one after another.
     text: String,
+    /// The fields that are a spreadsheet formula with no saved result (empty fields).
+    uncomputed: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +45,7 @@ impl Row {
         self.line = line;
         self.fields.clear();
         self.text.clear();
+        self.uncomputed.clear();
     }
 
     pub fn len(&self) -> usize {
@@ -79,6 +82,18 @@ impl Row {
 
     pub fn push_empty(&mut self) {
         self.fields.push(Field::Empty);
+    }
+
+    /// A formula cell the workbook holds no result for (a program wrote the formula and no
+    /// spreadsheet ever computed it): an empty field, said so when a value was needed.
+    pub fn push_uncomputed(&mut self) {
+        self.uncomputed.push(self.fields.len());
+        self.push_empty();
+    }
+
+    /// Whether field `i` is a formula with no saved result.
+    pub fn is_uncomputed(&self, i: usize) -> bool {
+        self.uncomputed.contains(&i)
     }
 
     /// Pad with empty fields (or cut) to `n` fields.

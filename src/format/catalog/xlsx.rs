@@ -309,8 +309,11 @@ fn each_row<R: Read + Seek>(
     take: &mut Take,
 ) -> Result<(), FileError> {
     let mut current: Option<u64> = None;
-    while let Some(cell) = cells.next_cell().map_err(calamine_error)? {
-        let (r, c) = cell.get_position();
+    while let Some(cell) = cells
+        .next_cell_with_formula_metadata()
+        .map_err(calamine_error)?
+    {
+        let (r, c) = cell.pos;
         let line = u64::from(r) + 1;
         if line <= skip {
             continue;
@@ -327,7 +330,10 @@ fn each_row<R: Read + Seek>(
             continue;
         }
         row.resize(c);
-        push(row, cell.get_value());
+        match (&cell.value, &cell.formula) {
+            (DataRef::Empty, Some(_)) => row.push_uncomputed(),
+            (value, _) => push(row, value),
+        }
     }
     if current.is_some() {
         finish(row, width, take);

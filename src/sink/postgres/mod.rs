@@ -445,6 +445,9 @@ impl Postgres {
             started_at: row.get(4),
             finished_at: row.get(5),
             processing_time_seconds: row.get(6),
+            run_started_at: row.get(20),
+            earlier_seconds: row.get::<_, Option<f64>>(21).unwrap_or(0.0),
+            active_at: row.get(22),
             files: n(7),
             imported: n(8),
             duplicate: n(9),
@@ -479,10 +482,12 @@ impl Postgres {
         format!(
             "SELECT id, status, inputs, workers, {}, {}, processing_time_seconds, files,
                 imported, duplicate, failed, unsupported, rows_rejected, options, cwd,
-                files_found, files_total, notification, report, seen
+                files_found, files_total, notification, report, seen, {}, earlier_seconds, {}
              FROM batches",
             timestamp("started_at"),
-            timestamp("finished_at")
+            timestamp("finished_at"),
+            timestamp("run_started_at"),
+            timestamp("active_at")
         )
     }
 }
@@ -706,17 +711,8 @@ impl Sink for Postgres {
         let totals = self.totals(batch)?;
         let n = |s: Status| totals.by_status.get(s.as_str()).copied().unwrap_or(0);
         let finished = crate::time::now_rfc3339();
+        let seconds = self.batch(batch)?.and_then(|b| b.seconds_run(&finished));
         self.in_tx(|c| {
-            let started: String = c
-                .query_typed_one(
-                    &format!(
-                        "SELECT {} FROM batches WHERE id = $1::bigint",
-                        timestamp("started_at")
-                    ),
-                    &[(&batch.to_string(), Type::TEXT)],
-                )?
-                .get(0);
-            let seconds = crate::time::seconds_between(&started, &finished);
             let params = [
                 Some(batch.to_string()),
                 Some(status.as_str().to_owned()),
@@ -749,14 +745,19 @@ impl Sink for Postgres {
     }
 
     fn reopen_batch(&mut self, batch: i64) -> Result<()> {
+        let banked = self.batch(batch)?.map_or(0.0, |b| b.banked_seconds());
         let params = [
             Some(batch.to_string()),
             Some(BatchStatus::Running.as_str().to_owned()),
+            Some(banked.to_string()),
+            Some(crate::time::now_rfc3339()),
         ];
         self.in_tx(|c| {
             c.query_typed(
                 "UPDATE batches SET status = $2, finished_at = NULL,
-                    processing_time_seconds = NULL, notification = NULL WHERE id = $1::bigint",
+                    processing_time_seconds = NULL, notification = NULL,
+                    earlier_seconds = $3::double precision, run_started_at = $4::timestamptz
+                 WHERE id = $1::bigint",
                 &texts(&params),
             )?;
             Ok(())

@@ -343,6 +343,7 @@ impl<'a> Tx<'a> {
             Some(self.rows_rejected.to_string()),
             Some(self.walk.found.to_string()),
             self.walk.total.map(|t| t.to_string()),
+            Some(crate::time::now_rfc3339()),
         ];
         let row = self.client.query_typed_one(
             "UPDATE batches SET files = files + $2::bigint, imported = imported + $3::bigint,
@@ -350,7 +351,7 @@ impl<'a> Tx<'a> {
                 unsupported = unsupported + $6::bigint, rows_rejected = rows_rejected + $7::bigint,
                 commits = commits + 1,
                 files_found = greatest(coalesce(files_found, 0), $8::bigint),
-                files_total = coalesce($9::bigint, files_total)
+                files_total = coalesce($9::bigint, files_total), active_at = $10::timestamptz
              WHERE id = $1::bigint RETURNING commits",
             &texts(&params),
         )?;

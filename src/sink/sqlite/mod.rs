@@ -270,7 +270,7 @@ impl Sqlite {
                     duplicate = duplicate + ?4, failed = failed + ?5, unsupported = unsupported + ?6,
                     rows_rejected = rows_rejected + ?7, commits = commits + 1,
                     files_found = max(coalesce(files_found, 0), ?8),
-                    files_total = coalesce(?9, files_total)
+                    files_total = coalesce(?9, files_total), active_at = ?10
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -283,6 +283,7 @@ impl Sqlite {
                 self.pending_rows_rejected,
                 self.walk.found as i64,
                 self.walk.total.map(|t| t as i64),
+                crate::time::now_rfc3339(),
             ])?;
         Ok(())
     }
@@ -403,13 +404,10 @@ impl Sink for Sqlite {
         }
         let totals = self.totals(batch)?;
         let n = |s: Status| totals.by_status.get(s.as_str()).copied().unwrap_or(0) as i64;
-        let started: String = self.conn().query_row(
-            "SELECT started_at FROM batches WHERE id = ?1",
-            [batch],
-            |r| r.get(0),
-        )?;
         let finished = crate::time::now_rfc3339();
-        let seconds = crate::time::seconds_between(&started, &finished);
+        let seconds = self
+            .ledger_batch(batch)?
+            .and_then(|b| b.seconds_run(&finished));
         self.conn().execute(
             "UPDATE batches SET status = ?2, finished_at = ?3, processing_time_seconds = ?4,
                 files = ?5, imported = ?6, duplicate = ?7, failed = ?8, unsupported = ?9,
@@ -440,11 +438,19 @@ impl Sink for Sqlite {
     }
 
     fn reopen_batch(&mut self, batch: i64) -> Result<()> {
+        let banked = self
+            .ledger_batch(batch)?
+            .map_or(0.0, |b| b.banked_seconds());
         self.conn().execute(
             "UPDATE batches SET status = ?2, finished_at = NULL, processing_time_seconds = NULL,
-                notification = NULL
+                notification = NULL, earlier_seconds = ?3, run_started_at = ?4
              WHERE id = ?1",
-            params![batch, BatchStatus::Running.as_str()],
+            params![
+                batch,
+                BatchStatus::Running.as_str(),
+                banked,
+                crate::time::now_rfc3339()
+            ],
         )?;
         Ok(())
     }
