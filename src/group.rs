@@ -275,6 +275,7 @@ impl Group {
         }
         *attempt += 1;
         tracing::warn!(
+            target: crate::log::RETRY,
             event = "database_retry",
             what = "coordinate the group",
             attempt = *attempt,

@@ -425,6 +425,8 @@ pub struct BatchInfo {
     pub files_total: Option<u64>,
     /// Files found and not yet recorded (while the count is known).
     pub pending: Option<u64>,
+    /// Files recorded so far (`files`, under the name the report and the progress use).
+    pub files_done: u64,
     /// Files recorded of the total, in percent, once the total is known.
     pub progress_percentage: Option<f64>,
     /// Files recorded per second: so far while running, over the whole run once finished.
@@ -494,6 +496,7 @@ impl BatchInfo {
             _ => self.seconds_run(now),
         };
         let running = self.finished_at.is_none();
+        self.files_done = self.files;
         self.files_per_second = seconds.filter(|s| *s > 0.0).map(|s| self.files as f64 / s);
         if let Some(total) = self.files_total {
             // The walk's count takes a ZIP inside a ZIP, or one not named `.zip`, as one file;

@@ -89,7 +89,10 @@ pub fn init(config: &LogConfig) -> Result<()> {
                     .with_writer(file)
                     .try_init(),
                 LogFormat::Text => builder
-                    .event_format(Plain { timestamps: true })
+                    .event_format(Plain {
+                        timestamps: true,
+                        no_retries: false,
+                    })
                     .with_writer(file)
                     .try_init(),
             }
@@ -103,7 +106,10 @@ pub fn init(config: &LogConfig) -> Result<()> {
             .with_writer(AboveTheBar)
             .try_init(),
         (None, LogFormat::Text) => builder
-            .event_format(Plain { timestamps: false })
+            .event_format(Plain {
+                timestamps: false,
+                no_retries: config.verbosity < 0,
+            })
             .with_writer(AboveTheBar)
             .try_init(),
     };
@@ -140,7 +146,13 @@ pub fn set_color(on: bool) {
 /// `batchimp: <message>` (with the time first in a log file).
 struct Plain {
     timestamps: bool,
+    /// Leave out [`RETRY`] events (`-q` on the terminal: a retry that worked needs no look,
+    /// and one that did not ends in an error that is printed).
+    no_retries: bool,
 }
+
+/// The target of the events that say a database request is being retried.
+pub const RETRY: &str = "batchimp::retry";
 
 impl<S, N> FormatEvent<S, N> for Plain
 where
@@ -153,6 +165,9 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
+        if self.no_retries && event.metadata().target() == RETRY {
+            return Ok(());
+        }
         let mut message = Message(String::new());
         event.record(&mut message);
         if self.timestamps {

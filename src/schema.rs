@@ -34,6 +34,9 @@ pub enum ColType {
     Id,
     /// Raw bytes: a BLOB in SQLite, `bytea` in PostgreSQL (the archive's compressed originals).
     Bytes,
+    /// A JSON document: text in SQLite (whose JSON functions read text), `jsonb` in
+    /// PostgreSQL, so `extra ->> 'Marca'` works in both.
+    Json,
 }
 
 #[derive(Debug)]

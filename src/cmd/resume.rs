@@ -96,6 +96,7 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
             bail!("batch {batch} is {status}; resume it before retrying its failures")
         }
         (false, "completed") => {}
+        (false, _) if exec.quiet => {}
         (false, status) => eprintln!("batchimp: resuming batch {batch} ({status})"),
     }
     // A complete batch stays complete while it is checked; anything else runs again.

@@ -66,7 +66,9 @@ pub fn run(args: RunArgs) -> Result<u8> {
     if args.resume {
         let cwd = std::env::current_dir()?.display().to_string();
         if let Some(batch) = sink.find_unfinished(&start, &cwd)? {
-            eprintln!("batchimp: resuming batch {batch}");
+            if !exec.quiet {
+                eprintln!("batchimp: resuming batch {batch}");
+            }
             let mut exec = exec.clone();
             if let Some(info) = sink.batch(batch)?.filter(|_| !exec.report_asked) {
                 exec.report = ReportDest::from_column(info.report.as_deref());

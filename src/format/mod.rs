@@ -121,7 +121,9 @@ pub fn typed(
         )
     };
     Ok(match column.ty {
-        ColType::Text | ColType::Timestamp | ColType::Bytes => Value::Text(s.into()),
+        ColType::Text | ColType::Timestamp | ColType::Bytes | ColType::Json => {
+            Value::Text(s.into())
+        }
         ColType::Integer | ColType::Id => Value::Int(s.parse().map_err(|_| bad())?),
         ColType::Numeric | ColType::Real => {
             let f = parse_decimal(s).ok_or_else(bad)?;

@@ -1032,6 +1032,7 @@ mod tests {
             seen: 0,
             files_found: files,
             files_total: Some(files),
+            files_done: 0,
             pending: None,
             progress_percentage: None,
             files_per_second: None,

@@ -214,6 +214,7 @@ pub fn retrying<T>(
             }
             let left_s = left.as_secs_f64().ceil();
             tracing::warn!(
+                target: crate::log::RETRY,
                 event = "database_retry",
                 what,
                 attempt,
@@ -223,6 +224,7 @@ pub fn retrying<T>(
             sink.backoff(attempt).min(LOST_MAX_PAUSE).min(left)
         } else if attempt <= retries {
             tracing::warn!(
+                target: crate::log::RETRY,
                 event = "database_retry",
                 what,
                 attempt,

@@ -237,6 +237,8 @@ impl Dialect {
             (Dialect::Postgres, Ts) => "timestamptz",
             (Dialect::Sqlite, ColType::Bytes) => "BLOB",
             (Dialect::Postgres, ColType::Bytes) => "bytea",
+            (Dialect::Sqlite, ColType::Json) => "TEXT",
+            (Dialect::Postgres, ColType::Json) => "jsonb",
         };
         let mut sql = format!("\"{}\" {ty}", c.name);
         if c.required {
@@ -352,6 +354,7 @@ impl Dialect {
             (Dialect::Postgres, Ts) => format!("${n}::timestamptz"),
             (Dialect::Postgres, ColType::Text) => format!("${n}::text"),
             (Dialect::Postgres, ColType::Bytes) => format!("${n}::bytea"),
+            (Dialect::Postgres, ColType::Json) => format!("${n}::jsonb"),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Product catalogs (CSV): recognised by their header, streamed into `product` by SKU, bad rows
 //! rejected with their line, whole catalogs deduplicated by their bytes.
 
-use crate::helpers::{Env, db_test, fixture, fixtures, xlsx_cells, xlsx_part};
+use crate::helpers::{Db, Env, db_test, fixture, fixtures, xlsx_cells, xlsx_part};
 use batchimp::format::csv::{Record, Records};
 use std::io::Write;
 
@@ -656,13 +656,14 @@ fn map_names_unknown_headers_and_require_makes_fields_mandatory(db) {
         )
     );
     assert_eq!(
-        env.rows("SELECT sku, sanitary_certificate, extra FROM product ORDER BY sku"),
+        env.rows("SELECT sku, sanitary_certificate, extra ->> 'Obs' FROM product ORDER BY sku"),
         [
-            [Some("A-1"), Some("MS-123"), Some(r#"{"Obs":"frágil"}"#)],
+            [Some("A-1"), Some("MS-123"), Some("frágil")],
             [Some("A-3"), Some("MS-456"), None],
         ]
         .map(|r| r.map(|v| v.map(str::to_owned)).to_vec())
     );
+    assert_eq!(env.count("SELECT count(*) FROM product WHERE extra IS NULL"), 1);
     let f = run.file("sem-registro.csv");
     assert_eq!(f["status"], "failed");
     assert_eq!(f["error_type"], "catalog_missing_column");
@@ -779,4 +780,37 @@ pub(crate) fn without_escapes(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Issue 32: `extra` was text in PostgreSQL, where the README's `extra ->> 'Marca'` fails. A
+/// table an older batchimp made keeps its rows and becomes jsonb.
+#[test]
+fn an_older_text_extra_becomes_jsonb_with_its_rows() {
+    let Some(db) = Db::postgres() else {
+        return;
+    };
+    let env = Env::on(db);
+    let csv = env.path("extras.csv");
+    std::fs::write(&csv, "sku,name,price,Marca\nA-1,Um,1,Acme\n").unwrap();
+    env.run(&[csv.to_str().unwrap()]);
+    env.rows(
+        "ALTER TABLE product ALTER COLUMN extra TYPE text USING extra::text;
+         DELETE FROM schema_version;",
+    );
+    std::fs::write(&csv, "sku,name,price,Marca\nB-2,Dois,2,Zeta\n").unwrap();
+    let run = env.run(&[csv.to_str().unwrap()]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        env.text(
+            "SELECT data_type FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = 'product'
+                AND column_name = 'extra'"
+        )
+        .unwrap(),
+        "jsonb"
+    );
+    assert_eq!(
+        env.column("SELECT extra ->> 'Marca' FROM product ORDER BY sku"),
+        ["Acme", "Zeta"]
+    );
 }

@@ -40,6 +40,9 @@ fn report_summary_list_and_missing_batches(db) {
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list[0]["batch_id"], 2);
     assert_eq!(list[1]["imported"], 1);
+    // Issue 32: the README says list --json carries `files_done`, as the report does.
+    assert_eq!(list[1]["files_done"], list[1]["files"], "{list}");
+    assert!(list[1]["files_done"].as_u64().unwrap() > 0, "{list}");
 
     let out = env.on_db(&["report", "99"]);
     assert_eq!(out.status.code(), Some(2));

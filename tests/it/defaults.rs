@@ -620,3 +620,28 @@ fn a_resumed_batchs_rate_counts_only_the_time_it_ran(db) {
     assert!((8.0..60.0).contains(&seconds), "5 s + 3 s + this run: {r}");
 }
 }
+
+/// Issue 32: `-q` resuming a batch with nothing wrong prints nothing, by `resume` or by
+/// `run --resume` (cron's mail got "resuming batch 1" every time).
+#[test]
+fn quiet_resumes_print_nothing_when_nothing_failed() {
+    let env = Env::new();
+    let good = folder_with_one_nota(&env, "entrada");
+    let good = good.to_str().unwrap();
+    let run = env.run(&[good]);
+    assert_eq!((run.code(), run.stderr()), (0, String::new()));
+    let stop = "UPDATE batches SET status = 'stopped'";
+    env.try_rows(stop).unwrap();
+    let out = env.on_db(&["resume", "1", "-q"]);
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (Some(0), "")
+    );
+    env.try_rows(stop).unwrap();
+    let run = env.run(&[good, "--resume"]);
+    assert_eq!((run.code(), run.stderr()), (0, String::new()));
+    assert_eq!(env.text("SELECT status FROM batches").unwrap(), "completed");
+}

@@ -50,7 +50,7 @@ pub static PRODUCT: Table = Table {
         col("lead_time_days", ColType::Integer),
         // The columns batchimp does not map, as a JSON object by header name: nothing a
         // supplier sends is dropped.
-        col("extra", ColType::Text),
+        col("extra", ColType::Json),
         // The ledger row (`files.id`) of the catalog that wrote this row, and its line there.
         col("file_id", ColType::Integer),
         col("line", ColType::Integer),
@@ -1037,8 +1037,9 @@ fn fill(
             )
         };
         chunk.cells[at + c] = match column.ty {
-            // No catalog column holds bytes (only the archive's table).
-            ColType::Text | ColType::Timestamp | ColType::Bytes => {
+            // No catalog column holds bytes (only the archive's table); `extra` (JSON) is
+            // batchimp's, never a field a header fills.
+            ColType::Text | ColType::Timestamp | ColType::Bytes | ColType::Json => {
                 let start = chunk.text.len() as u32;
                 chunk.text.push_str(&field.text());
                 Cell::Text(start, chunk.text.len() as u32)

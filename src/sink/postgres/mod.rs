@@ -27,6 +27,7 @@ use crate::ledger::REJECTED_SAMPLE;
 use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
 use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status, Walk};
 use crate::ledger::{Notification, Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
+use crate::schema::ColType;
 use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result, bail};
 use postgres::types::{ToSql, Type};
@@ -345,6 +346,29 @@ impl Postgres {
             }
         }
         sql.push_str(&rekey);
+        // JSON columns an older batchimp made as text become jsonb (its values are JSON it
+        // wrote), so the documented `extra ->> 'Marca'` works.
+        for t in schema::tables() {
+            for c in t.columns.iter().filter(|c| c.ty == ColType::Json) {
+                let ty: Option<String> = tx
+                    .query_typed_opt(
+                        "SELECT data_type::text FROM information_schema.columns
+                         WHERE table_schema = $1 AND table_name = $2 AND column_name = $3",
+                        &[
+                            (&schema, Type::TEXT),
+                            (&t.name, Type::TEXT),
+                            (&c.name, Type::TEXT),
+                        ],
+                    )?
+                    .map(|r| r.get(0));
+                if ty.as_deref() == Some("text") {
+                    sql.push_str(&format!(
+                        "ALTER TABLE \"{0}\" ALTER COLUMN \"{1}\" TYPE jsonb USING \"{1}\"::jsonb;\n",
+                        t.name, c.name
+                    ));
+                }
+            }
+        }
         sql.push_str(&format!(
             "INSERT INTO schema_version (version) VALUES ({version});"
         ));
@@ -457,6 +481,7 @@ impl Postgres {
             seen: row.get::<_, Option<i64>>(19).unwrap_or(0) as u64,
             files_found: row.get::<_, Option<i64>>(15).unwrap_or(0) as u64,
             files_total: row.get::<_, Option<i64>>(16).map(|n| n as u64),
+            files_done: 0,
             pending: None,
             progress_percentage: None,
             files_per_second: None,

@@ -26,6 +26,7 @@ impl Sqlite {
             seen: row.get::<_, Option<u64>>("seen")?.unwrap_or(0),
             files_found: row.get::<_, Option<u64>>("files_found")?.unwrap_or(0),
             files_total: row.get("files_total")?,
+            files_done: 0,
             pending: None,
             progress_percentage: None,
             files_per_second: None,
