@@ -70,6 +70,19 @@ impl LogConfig {
     }
 }
 
+/// A file's failure (`file_failed`): `failed: PATH (TYPE): MESSAGE`. Logged where it is found:
+/// by the writer for what the parse found, by the sink for what fails as it is written.
+pub fn file_failed(batch: i64, path: &str, error_type: crate::error::ErrorType, message: &str) {
+    tracing::warn!(
+        event = "file_failed",
+        batch_id = batch,
+        path,
+        error_type = error_type.as_str(),
+        error = message,
+        "failed: {path} ({error_type}): {message}"
+    );
+}
+
 /// Install the logger for this process. Called once, before a batch runs.
 pub fn init(config: &LogConfig) -> Result<()> {
     let level = config.level();

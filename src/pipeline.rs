@@ -279,6 +279,7 @@ pub fn run(
             progress,
             walked: &walked,
             max_errors: plan.max_errors,
+            failed_landed: 0,
             group: scope.group.map(|group| GroupWriter {
                 group,
                 plan,
@@ -320,6 +321,9 @@ struct Writer<'a> {
     walked: &'a Walked,
     /// Stop taking files after this many failures.
     max_errors: Option<u64>,
+    /// Failed files committed so far: with those that failed as they were written (a
+    /// catalog's rows, a key conflict), which the parse did not see.
+    failed_landed: u64,
     /// `--group`: chunks committed in walk order, one transaction each.
     group: Option<GroupWriter<'a>>,
 }
@@ -401,6 +405,14 @@ impl Writer<'_> {
                                 .record(self.batch, file, replace, self.on_conflict)?;
                             open += 1;
                             failures += u64::from(failed);
+                            if self.max_errors.is_some() && self.sink.wants_commit() {
+                                // A catalog failing as its rows are written counts too:
+                                // committed, and waited for, to know.
+                                self.commit()?;
+                                self.sync()?;
+                                open = 0;
+                                failures = failures.max(self.failed_landed);
+                            }
                             if self.max_errors.is_some_and(|max| failures >= max) {
                                 enough = true;
                                 break;
@@ -437,9 +449,7 @@ impl Writer<'_> {
         if open > 0 {
             self.commit()?;
         }
-        let batch = self.batch;
-        let done = self.retrying("commit", |s| s.sync(batch))?;
-        self.progress.add(done);
+        self.sync()?;
         Ok(enough)
     }
 
@@ -633,6 +643,16 @@ impl Writer<'_> {
         let batch = self.batch;
         self.sink.walked(self.walked.now());
         let done = self.retrying("commit", |s| s.commit(batch))?;
+        self.failed_landed += done.failed;
+        self.progress.add(done);
+        Ok(())
+    }
+
+    /// Wait until every commit so far has landed, and count its files.
+    fn sync(&mut self) -> Result<()> {
+        let batch = self.batch;
+        let done = self.retrying("commit", |s| s.sync(batch))?;
+        self.failed_landed += done.failed;
         self.progress.add(done);
         Ok(())
     }
@@ -820,16 +840,7 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
 fn log_file(batch: i64, file: &Processed) {
     let path = file.origin.as_str();
     if let Outcome::Failed(e) = &file.outcome {
-        tracing::warn!(
-            event = "file_failed",
-            batch_id = batch,
-            path,
-            error_type = e.error_type.as_str(),
-            error = e.message.as_str(),
-            "failed: {path} ({}): {}",
-            e.error_type,
-            e.message
-        );
+        crate::log::file_failed(batch, path, e.error_type, &e.message);
     }
     if file.retries > 0 {
         tracing::info!(

@@ -382,6 +382,13 @@ pub fn write<'a>(
             }
         }
     }
+    // What failed as it was written (a catalog's rows, a key conflict) is logged here, where
+    // it is found; what failed before (the parse) the writer logged.
+    if let (Some((error_type, message)), false) =
+        (error, matches!(file.outcome, Outcome::Failed(_)))
+    {
+        crate::log::file_failed(batch, &file.origin, error_type, message);
+    }
     let mut row = FileRow::new(batch, file, status, error, result, key, rows, streaming);
     if let (Outcome::Catalog(load), Some(_)) = (&file.outcome, file_id) {
         row.decimal_separator = load.header.decimal_separator();

@@ -814,3 +814,30 @@ fn an_older_text_extra_becomes_jsonb_with_its_rows() {
         ["Acme", "Zeta"]
     );
 }
+
+db_test! {
+/// Issue 32: a catalog that fails as its rows are written (none valid) prints its `failed:`
+/// line and counts toward `--max-errors` like any failed file.
+fn a_catalog_failing_as_it_streams_is_a_failure_like_any(db) {
+    let env = Env::on(db);
+    let dir = env.path("entrada");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("a.csv"), "sku,name,price\nA,,x\nB,,y\n").unwrap();
+    std::fs::write(dir.join("b.csv"), "sku,name,price\nC,,z\n").unwrap();
+    std::fs::write(dir.join("c.xml"), "").unwrap();
+    let out = env
+        .cmd()
+        .args(["run", "entrada", "--max-errors", "1", "--no-report"])
+        .args(env.db_args())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("failed: entrada/a.csv (catalog_no_valid_rows): none of its 2 rows is valid"),
+        "{err}"
+    );
+    assert!(err.contains("stopped after 1 failed file (--max-errors 1)"), "{err}");
+    assert_eq!(env.column("SELECT origin FROM files"), ["entrada/a.csv"]);
+}
+}

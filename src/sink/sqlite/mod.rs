@@ -48,6 +48,9 @@ pub struct Sqlite {
     hooks: HashMap<&'static str, Vec<(&'static str, String)>>,
     /// How far the walk has got, written into the batch's row at commit.
     walk: Walk,
+    /// Whether the open transaction holds a file that failed as it was written (a catalog's
+    /// rows, a key conflict): committed at once, so `--max-errors` counts it.
+    failed_writing: bool,
 }
 
 impl Sqlite {
@@ -127,6 +130,7 @@ impl Sqlite {
             counted: false,
             hooks: HashMap::new(),
             walk: Walk::default(),
+            failed_writing: false,
         }
     }
 
@@ -369,6 +373,8 @@ impl Sink for Sqlite {
         let files = held::Key::Insert(&schema::FILES);
         self.db.kept(files, |s| s.execute(values))?;
         self.pending.add(row.status);
+        self.failed_writing |= row.status == Status::Failed
+            && !matches!(file.outcome, crate::format::Outcome::Failed(_));
         if let Some(rows) = row.rows {
             self.pending_rows_rejected += rows.rows_rejected as i64;
         }
@@ -385,6 +391,10 @@ impl Sink for Sqlite {
         self.walk = walk;
     }
 
+    fn wants_commit(&self) -> bool {
+        self.failed_writing
+    }
+
     fn commit(&mut self, batch: i64) -> Result<Counts> {
         if !self.counted {
             self.add_counts(batch)?;
@@ -392,6 +402,7 @@ impl Sink for Sqlite {
         }
         self.conn().execute_batch("COMMIT")?;
         self.counted = false;
+        self.failed_writing = false;
         self.pending_removed = Counts::default();
         self.pending_rows_rejected = 0;
         Ok(std::mem::take(&mut self.pending))
