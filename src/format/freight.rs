@@ -537,3 +537,146 @@ fn finish_event(
         warning,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Outcome, read};
+    use super::*;
+    use std::path::Path;
+
+    fn fixture(rel: &str) -> Vec<u8> {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(rel),
+        )
+        .unwrap()
+    }
+
+    /// The kind and documents of some bytes, or their error.
+    fn parse(
+        bytes: &[u8],
+        opts: &ParseOptions,
+    ) -> (Option<&'static str>, Result<Vec<Doc>, FileError>) {
+        let src = Source {
+            origin: "test.xml",
+            sha256: "0",
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(60),
+        };
+        let (kind, outcome) = read(bytes, &src, opts);
+        let docs = match outcome {
+            Outcome::Docs(docs) => Ok(docs),
+            Outcome::Failed(e) => Err(e),
+            other => panic!("{other:?}"),
+        };
+        (kind, docs)
+    }
+
+    fn value<'a>(doc: &'a Doc, column: &str) -> &'a Value {
+        &doc.rows[0].values[doc.rows[0].table.col(column)]
+    }
+
+    #[test]
+    fn every_broken_twin_is_its_error_type() {
+        let opts = ParseOptions::default();
+        for dir in ["cte", "mdfe"] {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(dir);
+            let mut seen = 0;
+            for entry in std::fs::read_dir(root).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                let Some(what) = name.strip_prefix("broken-") else {
+                    continue;
+                };
+                let expected = match what {
+                    _ if what.contains("truncado") => ErrorType::XmlTruncated,
+                    _ if what.contains("sem-chave") && dir == "cte" => ErrorType::CteMissingKey,
+                    _ if what.contains("sem-chave") => ErrorType::MdfeMissingKey,
+                    _ if what.contains("digito") && dir == "cte" => ErrorType::CteBadCheckDigit,
+                    _ if what.contains("digito") => ErrorType::MdfeBadCheckDigit,
+                    _ if what.contains("modelo") && dir == "cte" => ErrorType::CteInvalidKey,
+                    _ if what.contains("modelo") => ErrorType::MdfeInvalidKey,
+                    _ if what.contains("valor") => ErrorType::CteInvalidField,
+                    _ => panic!("{name}: which error?"),
+                };
+                let (kind, result) = parse(&std::fs::read(&path).unwrap(), &opts);
+                assert_eq!(kind, Some(dir), "{name}");
+                assert_eq!(
+                    result.map(|_| ()).unwrap_err().error_type,
+                    expected,
+                    "{name}"
+                );
+                seen += 1;
+            }
+            assert!(seen >= 5, "{dir}: {seen}");
+        }
+    }
+
+    #[test]
+    fn allow_invalid_keys_waives_the_check_digit_not_the_model() {
+        let opts = ParseOptions {
+            allow_invalid_keys: true,
+            ..ParseOptions::default()
+        };
+        let (_, docs) = parse(&fixture("cte/broken-cte-digito-verificador.xml"), &opts);
+        let docs = docs.unwrap();
+        assert_eq!(value(&docs[0], "chave_valida"), &Value::Int(0));
+        assert!(
+            docs[0]
+                .warning
+                .as_deref()
+                .unwrap()
+                .contains("--allow-invalid-keys")
+        );
+        let (_, result) = parse(&fixture("cte/broken-cte-modelo-errado.xml"), &opts);
+        let e = result.map(|_| ()).unwrap_err();
+        assert_eq!(e.error_type, ErrorType::CteInvalidKey);
+        assert!(e.message.contains("model 55"), "{}", e.message);
+        let (_, result) = parse(&fixture("mdfe/broken-mdfe-modelo-errado.xml"), &opts);
+        let e = result.map(|_| ()).unwrap_err();
+        assert_eq!(e.error_type, ErrorType::MdfeInvalidKey);
+        assert!(
+            e.message.contains("has model 57, not MDF-e's 58"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn a_request_alone_has_no_status_and_an_answer_alone_has_one() {
+        let opts = ParseOptions::default();
+        let whole = String::from_utf8(fixture("cte/evento-cancelamento-cte.xml")).unwrap();
+        let ret = whole.find("<retEventoCTe").unwrap();
+        let end = whole.find("</procEventoCTe>").unwrap();
+        let request = format!("{}</procEventoCTe>", &whole[..ret]);
+        let (kind, docs) = parse(request.as_bytes(), &opts);
+        assert_eq!(kind, Some("cte"));
+        let docs = docs.unwrap();
+        assert_eq!(value(&docs[0], "c_stat"), &Value::Null);
+        assert_eq!(
+            value(&docs[0], "x_just"),
+            &Value::Text("Frete contratado em duplicidade pelo cliente".into())
+        );
+        let answer = format!(
+            "<?xml version=\"1.0\"?>{}",
+            &whole[ret..end].replacen(
+                "<retEventoCTe ",
+                "<retEventoCTe xmlns=\"http://www.portalfiscal.inf.br/cte\" ",
+                1
+            )
+        );
+        let (_, docs) = parse(answer.as_bytes(), &opts);
+        let docs = docs.unwrap();
+        assert_eq!(value(&docs[0], "c_stat"), &Value::Int(135));
+        assert_eq!(value(&docs[0], "x_just"), &Value::Null);
+        assert_eq!(
+            docs[0].key,
+            format!(
+                "ID110111{}001",
+                "35261049929194000284570010000005011501005018"
+            )
+        );
+    }
+}

@@ -279,7 +279,7 @@ fn own_ct_e_layouts_4_00_os_and_1_03(db) {
         run.file("broken-cte-modelo-errado.xml")["error"]
             .as_str()
             .unwrap()
-            .contains("model 55, not a CT-e's (57 or 67)")
+            .contains("has model 55, not CT-e's 57 or 67")
     );
     assert_eq!(env.count("SELECT count(*) FROM cte"), 4);
 }

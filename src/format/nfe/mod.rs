@@ -136,7 +136,7 @@ pub fn check_key(
         return Err(FileError::new(
             rule.invalid,
             format!(
-                "access key {key} is of model {model}, not a {}'s ({})",
+                "access key {key} has model {model}, not {}'s {}",
                 rule.document,
                 rule.models.join(" or ")
             ),
