@@ -110,6 +110,8 @@ pub(super) struct Layout {
 struct Builder {
     header: Vec<Value>,
     children: Vec<Row>,
+    /// Rows so far of each child table.
+    counts: Vec<(&'static Table, i64)>,
     /// The `Id` without its prefix; `None` when absent.
     id: Option<String>,
     /// The first value that did not fit its column. Reported after the key is checked, so a
@@ -146,15 +148,23 @@ impl Builder {
         }
     }
 
-    /// A new row of a child table, numbered after the ones before it.
-    fn child_row(&self, table: &'static Table) -> Vec<Value> {
-        let n = self
-            .children
-            .iter()
-            .filter(|r| std::ptr::eq(r.table, table))
-            .count();
+    /// A new row of a child table, numbered after the ones before it. Counted as they come,
+    /// not by looking back: an MDF-e may list 20,000 keys.
+    fn child_row(&mut self, table: &'static Table) -> Vec<Value> {
+        let n = match self
+            .counts
+            .iter_mut()
+            .find(|(t, _)| std::ptr::eq(*t, table))
+        {
+            Some((_, n)) => n,
+            None => {
+                self.counts.push((table, 0));
+                &mut self.counts.last_mut().expect("pushed").1
+            }
+        };
+        *n += 1;
         let mut values = vec![Value::Null; table.columns.len()];
-        values[1] = Value::Int(n as i64 + 1);
+        values[1] = Value::Int(*n);
         values
     }
 }
@@ -201,6 +211,7 @@ fn read_docs(
                         docs.push(Builder {
                             header,
                             children: Vec::new(),
+                            counts: Vec::new(),
                             id,
                             field_error: None,
                         });
@@ -306,6 +317,7 @@ fn finish(
         children,
         id,
         field_error,
+        ..
     } = b;
     let t = layout.main;
     let key = id.filter(|k| !k.is_empty()).ok_or_else(|| {
@@ -642,6 +654,19 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn a_manifest_of_twenty_thousand_keys_numbers_each() {
+        let whole = String::from_utf8(fixture("mdfe/mdfe-v3.00-mdfeProc.xml")).unwrap();
+        let one = "<infCTe><chCTe>35261049929194000284570010000005011501005018</chCTe></infCTe>";
+        let many = whole.replace(one, &one.repeat(20_000));
+        let (_, docs) = parse(many.as_bytes(), &ParseOptions::default());
+        let rows = &docs.unwrap()[0].rows;
+        // The main row, 20,000 CT-e and the NF-e.
+        assert_eq!(rows.len(), 20_002);
+        assert_eq!(rows[20_000].values[1], Value::Int(20_000));
+        assert_eq!(rows[20_001].values[1], Value::Int(20_001));
     }
 
     #[test]
