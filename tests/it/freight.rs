@@ -387,3 +387,27 @@ fn mdf_e_closing_and_cancellation_whichever_arrives_first(db) {
     assert_eq!(situacao(&env, K_MDFE_NO_NS).as_deref(), Some("cancelada"));
 }
 }
+
+db_test! {
+fn a_bare_ct_e_cancelled_then_enriched_by_its_cte_proc_stays_cancelled(db) {
+    let env = Env::on(db);
+    let proc_xml = fs::read_to_string(fixtures().join("cte/cte-v4.00-cteProc.xml")).unwrap();
+    let start = proc_xml.find("<CTe ").unwrap();
+    let end = proc_xml.find("</CTe>").unwrap() + "</CTe>".len();
+    let bare = env.path("bare.xml");
+    fs::write(&bare, &proc_xml[start..end]).unwrap();
+    assert_eq!(env.run(&[bare.to_str().unwrap()]).code(), 0);
+    let row = |env: &Env| {
+        env.rows(&format!("SELECT n_prot, situacao FROM cte WHERE chave = '{K_CTE}'"))
+    };
+    assert_eq!(row(&env), [[None, None]]);
+    assert_eq!(env.run(&[&fixture("cte/evento-cancelamento-cte.xml")]).code(), 0);
+    assert_eq!(row(&env), [[None, s("cancelada")]]);
+    // The cteProc fills in the protocol the bare copy lacked; the cancellation stands.
+    let run = env.run(&[&fixture("cte/cte-v4.00-cteProc.xml")]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.file("cte-v4.00-cteProc.xml")["conflict"], "enriched");
+    assert_eq!(row(&env), [[s("135260000100001"), s("cancelada")]]);
+    assert_eq!(env.count("SELECT count(*) FROM cte_componente"), 2);
+}
+}
