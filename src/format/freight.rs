@@ -657,6 +657,20 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_cte_os_without_its_protocol() {
+        let whole = String::from_utf8(fixture("cte/cteos-v4.00-cteOSProc.xml")).unwrap();
+        let bare = &whole[whole.find("<CTeOS ").unwrap()..whole.find("<protCTe").unwrap()];
+        let (kind, docs) = parse(bare.as_bytes(), &ParseOptions::default());
+        assert_eq!(kind, Some("cte"));
+        let doc = &docs.unwrap()[0];
+        assert_eq!(doc.key, "35261049929194000284670260000000081800000084");
+        assert_eq!(value(doc, "mod"), &Value::Int(67));
+        assert_eq!(value(doc, "versao"), &Value::Text("4.00".into()));
+        assert_eq!(value(doc, "n_prot"), &Value::Null);
+        assert_eq!(value(doc, "situacao"), &Value::Null);
+    }
+
+    #[test]
     fn a_manifest_of_twenty_thousand_keys_numbers_each() {
         let whole = String::from_utf8(fixture("mdfe/mdfe-v3.00-mdfeProc.xml")).unwrap();
         let one = "<infCTe><chCTe>35261049929194000284570010000005011501005018</chCTe></infCTe>";
