@@ -39,17 +39,34 @@ fn main() -> std::process::ExitCode {
 }
 
 static FILES: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
+    load(
+        &[
+            "fixtures/nfe",
+            "fixtures/cfdi",
+            "../shared/corpus/nfe",
+            "../shared/corpus/cfdi33",
+            "../shared/corpus/cfdi40",
+            "../shared/corpus/cfdi-pagos",
+            "../shared/corpus/cfdi-nomina",
+        ],
+        |dir| if dir.contains("cfdi") { "cfdi" } else { "nfe" },
+    )
+});
+
+/// CT-e, CT-e OS and MDF-e, documents and events: batchimp's fixtures and the public samples.
+static FREIGHT: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
+    load(
+        &["fixtures/cte", "fixtures/mdfe", "fixtures/public"],
+        |dir| &dir["fixtures/".len()..],
+    )
+});
+
+/// The files of some folders but their broken twins (and anything not XML), named
+/// `<label>/<file name>` with the label `label` gives the folder.
+fn load(dirs: &[&str], label: fn(&str) -> &str) -> Vec<(String, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for dir in [
-        "fixtures/nfe",
-        "fixtures/cfdi",
-        "../shared/corpus/nfe",
-        "../shared/corpus/cfdi33",
-        "../shared/corpus/cfdi40",
-        "../shared/corpus/cfdi-pagos",
-        "../shared/corpus/cfdi-nomina",
-    ] {
+    for dir in dirs {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };
@@ -57,14 +74,13 @@ static FILES: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
         paths.sort();
         for p in paths {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            let kind = if dir.contains("cfdi") { "cfdi" } else { "nfe" };
-            if !name.starts_with("broken") {
-                files.push((format!("{kind}/{name}"), std::fs::read(&p).unwrap()));
+            if !name.starts_with("broken") && name.ends_with(".xml") {
+                files.push((format!("{}/{name}", label(dir)), std::fs::read(&p).unwrap()));
             }
         }
     }
     files
-});
+}
 
 fn names() -> Vec<&'static str> {
     FILES.iter().map(|(n, _)| n.as_str()).collect()
@@ -90,6 +106,33 @@ fn read(bencher: Bencher, name: &str) {
         };
         black_box(format::read(black_box(bytes), &src, &opts))
     });
+}
+
+fn freight_names() -> Vec<&'static str> {
+    FREIGHT.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+/// Sniff and parse one CT-e, CT-e OS or MDF-e file (or one of their events), as the workers
+/// do; counted in documents, so divan reports documents per second for each kind.
+#[divan::bench(args = freight_names())]
+fn read_freight(bencher: Bencher, name: &str) {
+    let bytes = &FREIGHT.iter().find(|(n, _)| n == name).unwrap().1;
+    let opts = ParseOptions::default();
+    let read = || {
+        let src = Source {
+            origin: name,
+            sha256: "0",
+            deadline: Instant::now() + Duration::from_secs(60),
+        };
+        format::read(black_box(bytes), &src, &opts)
+    };
+    let docs = match read().1 {
+        format::Outcome::Docs(docs) => docs.len(),
+        other => panic!("{name}: {other:?}"),
+    };
+    bencher
+        .counter(ItemsCount::new(docs))
+        .bench(|| black_box(read()));
 }
 
 /// SHA-256 of a typical 14 KB NF-e.

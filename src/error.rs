@@ -108,6 +108,24 @@ pub enum ErrorType {
     /// not decompress, or its bytes no longer match their SHA-256; or stored in a form a
     /// newer batchimp wrote).
     OriginalUnreadable,
+    /// A CT-e or CT-e OS without an access key (`infCte/@Id`), or a CT-e event without its key
+    /// fields (`chCTe`, `tpEvento`, `nSeqEvento`).
+    CteMissingKey,
+    /// A CT-e access key that is not 44 digits, or whose model is not 57 (CT-e) or 67 (CT-e OS).
+    CteInvalidKey,
+    /// A CT-e access key whose mod-11 check digit is wrong.
+    CteBadCheckDigit,
+    /// A CT-e value that does not fit its column (a letter in an amount, say).
+    CteInvalidField,
+    /// An MDF-e without an access key (`infMDFe/@Id`), or an MDF-e event without its key
+    /// fields (`chMDFe`, `tpEvento`, `nSeqEvento`).
+    MdfeMissingKey,
+    /// An MDF-e access key that is not 44 digits, or whose model is not 58.
+    MdfeInvalidKey,
+    /// An MDF-e access key whose mod-11 check digit is wrong.
+    MdfeBadCheckDigit,
+    /// An MDF-e value that does not fit its column (a letter in an amount, say).
+    MdfeInvalidField,
 }
 
 impl ErrorType {
@@ -158,6 +176,14 @@ impl ErrorType {
             ErrorType::InternalError => "internal_error",
             ErrorType::ValueTooLong => "value_too_long",
             ErrorType::OriginalUnreadable => "original_unreadable",
+            ErrorType::CteMissingKey => "cte_missing_key",
+            ErrorType::CteInvalidKey => "cte_invalid_key",
+            ErrorType::CteBadCheckDigit => "cte_bad_check_digit",
+            ErrorType::CteInvalidField => "cte_invalid_field",
+            ErrorType::MdfeMissingKey => "mdfe_missing_key",
+            ErrorType::MdfeInvalidKey => "mdfe_invalid_key",
+            ErrorType::MdfeBadCheckDigit => "mdfe_bad_check_digit",
+            ErrorType::MdfeInvalidField => "mdfe_invalid_field",
         }
     }
 }

@@ -173,8 +173,6 @@ open(OUT+'/nfe/broken-empty.xml','wb').write(b'')
 write(OUT+'/nfe/broken-invalid-utf8.xml', nfe(k8, nnf=1008)) 
 b = open(OUT+'/nfe/broken-invalid-utf8.xml','rb').read().replace('CAFÉ'.encode(), b'CAF\xc9', 1)
 open(OUT+'/nfe/broken-invalid-utf8.xml','wb').write(b)
-# wrong root: a CT-e event (unsupported, not a failure)
-write(OUT+'/other/cte-evento.xml', '<procEventoCTe versao="3.00" xmlns="http://www.portalfiscal.inf.br/cte"><eventoCTe versao="3.00"><infEvento Id="ID110111352610123456780001955700100000000110000000101"><tpEvento>110111</tpEvento></infEvento></eventoCTe></procEventoCTe>')
 open(OUT+'/other/leia-me.txt','w').write('Notas fiscais de outubro: importar com batchimp.\n')
 open(OUT+'/other/danfe.pdf','wb').write(b'%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n')
 

@@ -12,9 +12,12 @@
 pub mod catalog;
 pub mod cfdi;
 pub mod csv;
+pub mod cte;
+mod freight;
 pub mod image;
 pub mod key;
 mod link;
+pub mod mdfe;
 pub mod nfe;
 pub mod number;
 pub mod pdf;
@@ -360,6 +363,8 @@ pub static FORMATS: &[&dyn Format] = &[
     &nfe::Nfe,
     &cfdi::Cfdi,
     &retenciones::Retenciones,
+    &cte::FORMAT,
+    &mdfe::FORMAT,
     &pdf::Pdf,
     &image::Image,
 ];

@@ -76,6 +76,18 @@ pub fn fixture(rel: &str) -> String {
     fixtures().join(rel).display().to_string()
 }
 
+/// A folder `name` in the test's directory holding copies of some fixtures, so a batch can
+/// see exactly those.
+pub fn folder(env: &Env, name: &str, files: &[&str]) -> String {
+    let dir = env.path(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in files {
+        let from = fixtures().join(f);
+        std::fs::copy(&from, dir.join(from.file_name().unwrap())).unwrap();
+    }
+    dir.display().to_string()
+}
+
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub kind: Db,

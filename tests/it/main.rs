@@ -19,6 +19,7 @@ mod corpus;
 mod cron;
 mod defaults;
 mod flood;
+mod freight;
 mod fuzz;
 mod group;
 mod helpers;

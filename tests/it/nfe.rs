@@ -2,7 +2,7 @@
 //! cancellation in either order, wrappers, summaries, voiding, NFC-e, taxes, payments,
 //! installments, the conflict policy, and the 2026 alphanumeric CNPJ.
 
-use crate::helpers::{Env, db_test, fixture, fixtures};
+use crate::helpers::{Env, db_test, fixture, fixtures, folder};
 use std::fs;
 
 /// The NF-e the fixture event `eventos/cancelamento-antes-da-nfe.xml` cancels.
@@ -25,17 +25,6 @@ fn situacao(env: &Env, chave: &str) -> Option<String> {
     env.text(&format!(
         "SELECT (SELECT situacao FROM nfe WHERE chave = '{chave}')"
     ))
-}
-
-/// A folder holding copies of some fixtures, so a batch can see exactly those.
-fn folder(env: &Env, name: &str, files: &[&str]) -> String {
-    let dir = env.path(name);
-    fs::create_dir_all(&dir).unwrap();
-    for f in files {
-        let from = fixtures().join(f);
-        fs::copy(&from, dir.join(from.file_name().unwrap())).unwrap();
-    }
-    dir.display().to_string()
 }
 
 db_test! {

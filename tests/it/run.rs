@@ -31,6 +31,35 @@ const FIXTURE_OUTCOMES: &str = "
     cfdi/cfdi40-pagos20.xml                           imported    -
     cfdi/cfdi40-two-stamps.xml                        imported    -
     cfdi/cfdi40-utf8-bom.xml                          imported    -
+    cte/broken-cte-digito-verificador.xml             failed      cte_bad_check_digit
+    cte/broken-cte-modelo-errado.xml                  failed      cte_invalid_key
+    cte/broken-cte-sem-chave.xml                      failed      cte_missing_key
+    cte/broken-cte-truncado.xml                       failed      xml_truncated
+    cte/broken-cte-valor-invalido.xml                 failed      cte_invalid_field
+    cte/broken-evento-cte-sem-chave.xml               failed      cte_missing_key
+    cte/cte-v1.03-sem-protocolo.xml                   imported    -
+    cte/cte-v4.00-cteProc.xml                         imported    -
+    cte/cte-v4.00-sem-protocolo.xml                   imported    -
+    cte/cteos-v4.00-cteOSProc.xml                     imported    -
+    cte/evento-cancelamento-cte.xml                   imported    -
+    mdfe/broken-evento-mdfe-sem-chave.xml             failed      mdfe_missing_key
+    mdfe/broken-mdfe-digito-verificador.xml           failed      mdfe_bad_check_digit
+    mdfe/broken-mdfe-modelo-errado.xml                failed      mdfe_invalid_key
+    mdfe/broken-mdfe-sem-chave.xml                    failed      mdfe_missing_key
+    mdfe/broken-mdfe-truncado.xml                     failed      xml_truncated
+    mdfe/evento-cancelamento-mdfe.xml                 imported    -
+    mdfe/evento-encerramento-mdfe.xml                 imported    -
+    mdfe/mdfe-v3.00-mdfeProc.xml                      imported    -
+    mdfe/mdfe-v3.00-sem-namespace.xml                 imported    -
+    public/cte-evento-cce-sped-da.xml                 imported    -
+    public/cte-v1.04-sped-cte.xml                     imported    -
+    public/cte-v2.00-sped-cte.xml                     imported    -
+    public/cte-v3.00-cteProc-sped-da.xml              imported    -
+    public/cte-v3.00-sped-cte.xml                     imported    -
+    public/cteos-v3.00-sped-da.xml                    imported    -
+    public/mdfe-v1.00-sped-mdfe.xml                   imported    -
+    public/mdfe-v3.00-sped-da.xml                     imported    -
+    public/SOURCES.md                                 unsupported -
     eventos/broken-evento-digito-verificador.xml      failed      nfe_bad_check_digit
     eventos/broken-evento-sem-chave.xml               failed      nfe_missing_key
     eventos/cancelamento-antes-da-nfe.xml             imported    -
@@ -91,7 +120,6 @@ const FIXTURE_OUTCOMES: &str = "
     nfe/nfe-v4-authorized_resent-same-key.xml         duplicate   -
     nfe/nfe-v4-cancelled-by-event.xml                 imported    -
     nfe/nfe-v4-full-alphanumeric-cnpj.xml             imported    -
-    other/cte-evento.xml                              unsupported -
     other/danfe.pdf                                   failed      pdf_corrupt
     other/leia-me.txt                                 unsupported -
     pdf/danfe-2p.pdf                                  imported    -
@@ -154,13 +182,13 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 106);
+    assert_eq!(totals["files"], 134);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 45);
+    assert_eq!(run.total("imported"), 62);
     assert_eq!(run.total("duplicate"), 6);
-    assert_eq!(run.total("failed"), 51);
+    assert_eq!(run.total("failed"), 62);
     assert_eq!(run.total("unsupported"), 4);
-    assert_eq!(totals["by_error_type"]["xml_truncated"], 2);
+    assert_eq!(totals["by_error_type"]["xml_truncated"], 4);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 13);
     assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 2);
 
@@ -178,10 +206,10 @@ fn every_fixture_gets_its_status_and_error_type(db) {
     );
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        45
+        62
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 51"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 62"),
         1
     );
 }
@@ -646,7 +674,6 @@ fn exit_codes_and_fatal_errors(db) {
     assert_eq!(
         env.run(&[
             &fixture("other/leia-me.txt"),
-            &fixture("other/cte-evento.xml"),
             &fixture("nfe/nfe-v4-authorized_copy.xml")
         ])
         .code(),

@@ -15,39 +15,55 @@ use crate::error::{ErrorType, FileError};
 
 use ColType::{Integer as I, Text as T};
 
-/// `nfe_evento`: one row per (chave, tp_evento, n_seq_evento). Whatever the type: unknown types
-/// are stored too. `c_stat`, `n_prot`, `dh_reg_evento` come from SEFAZ's answer and are NULL for
-/// a request alone (a later copy with the answer fills them in).
-pub static NFE_EVENTO: Table = Table {
-    name: "nfe_evento",
-    columns: &[
-        col("chave", T),
-        col("tp_evento", T),
-        col("n_seq_evento", I),
-        col("chave_valida", I),
-        col("desc_evento", T),
-        col("dh_evento", T),
-        col("c_orgao", T),
-        col("tp_amb", I),
-        col("autor_cnpj", T),
-        col("autor_cpf", T),
-        col("x_just", T),
-        col("x_correcao", T),
-        col("c_stat", I),
-        col("x_motivo", T),
-        col("n_prot", T),
-        col("dh_reg_evento", T),
-        col("path", T),
-        col("sha256", T),
-    ],
-    primary_key: &["chave", "tp_evento", "n_seq_evento"],
-    enrich: &["c_stat", "x_motivo", "n_prot", "dh_reg_evento"],
-    after_write: &[
+/// A table of SEFAZ events of one document kind (NF-e's, CT-e's, MDF-e's): one row per
+/// (chave, tp_evento, n_seq_evento), whatever the type: unknown types are stored too. The
+/// request's columns, then the kind's own (`$extra`, read from `detEvento`), then the answer's:
+/// `c_stat`, `x_motivo`, `n_prot`, `dh_reg_evento` come from SEFAZ's answer and are NULL for a
+/// request alone (a later copy with the answer fills them in). `$after` are the statements run
+/// after a row is written (a cancellation applied to its document).
+macro_rules! event_table {
+    ($name:literal, [$($extra:literal),* $(,)?], $after:expr) => {{
+        use $crate::schema::{col, ColType::{Integer as I, Text as T}, Table};
+        Table {
+            name: $name,
+            columns: &[
+                col("chave", T),
+                col("tp_evento", T),
+                col("n_seq_evento", I),
+                col("chave_valida", I),
+                col("desc_evento", T),
+                col("dh_evento", T),
+                col("c_orgao", T),
+                col("tp_amb", I),
+                col("autor_cnpj", T),
+                col("autor_cpf", T),
+                col("x_just", T),
+                $(col($extra, T),)*
+                col("c_stat", I),
+                col("x_motivo", T),
+                col("n_prot", T),
+                col("dh_reg_evento", T),
+                col("path", T),
+                col("sha256", T),
+            ],
+            primary_key: &["chave", "tp_evento", "n_seq_evento"],
+            enrich: &["c_stat", "x_motivo", "n_prot", "dh_reg_evento"],
+            after_write: $after,
+            ..Table::BASE
+        }
+    }};
+}
+pub(crate) use event_table;
+
+/// `nfe_evento`: NF-e events; `x_correcao` is a CC-e's text.
+pub static NFE_EVENTO: Table = event_table!(
+    "nfe_evento",
+    ["x_correcao"],
+    &[
         CANCELS_STORED_NFE,
         crate::format::link::CCE_LINKED_BY_EARLIER_PDF,
-    ],
-    ..Table::BASE
-};
+    ]
+);
 
 /// `nfe_resumo`: `resNFe` distribution summaries, one row per key. A separate table, so a
 /// summary never overwrites (or blocks) the full NF-e.
@@ -346,18 +362,22 @@ fn join_answers(records: Vec<Record>) -> Vec<Record> {
             }
         };
         match request {
-            Some(request) => {
-                for (v, a) in request.values.iter_mut().zip(answer.values) {
-                    if *v == Value::Null {
-                        *v = a;
-                    }
-                }
-                // The answer's status is what counts, not anything the request said.
-            }
+            // The answer's status is what counts, not anything the request said.
+            Some(request) => fill_missing(&mut request.values, answer.values),
             None => out.push(answer),
         }
     }
     out
+}
+
+/// A request's record completed by its answer's: each value the request lacks (NULL) taken
+/// from the answer.
+pub(crate) fn fill_missing(request: &mut [Value], answer: Vec<Value>) {
+    for (v, a) in request.iter_mut().zip(answer) {
+        if *v == Value::Null {
+            *v = a;
+        }
+    }
 }
 
 /// SEFAZ's identifier of a voided range: `ID` + UF, year, CNPJ, model, series (3 digits), first
@@ -397,7 +417,7 @@ fn finish(mut r: Record, src: &Source, opts: &ParseOptions) -> Result<Doc, FileE
             .text("chave")
             .map(str::to_owned)
             .ok_or_else(|| FileError::new(ErrorType::NfeMissingKey, "record without chNFe"))?;
-        let (valid, w) = super::check_key(&chave, opts)?;
+        let (valid, w) = super::check_key(&chave, &super::NFE_KEY, opts)?;
         warning = w;
         r.values[table.col("chave_valida")] = Value::Int(valid as i64);
         if table.primary_key.len() == 1 {

@@ -92,15 +92,54 @@ impl Format for Nfe {
     }
 }
 
+/// Which documents an access key may name, and the error types their family reports. NF-e,
+/// CT-e and MDF-e share the key's layout and check digit; a key's model (its characters
+/// 21-22) tells them apart.
+#[derive(Debug)]
+pub struct KeyRule {
+    /// What messages call the document (`NF-e`).
+    pub document: &'static str,
+    /// The models the key may carry. Empty: any. NF-e keys are not held to 55/65, as before
+    /// CT-e and MDF-e existed here: a key found on a printout is not either (`key::is_valid_key`).
+    pub models: &'static [&'static str],
+    /// The error of a key that is not 44 characters or has a model not in `models`.
+    pub invalid: ErrorType,
+    /// The error of a wrong check digit.
+    pub bad_check_digit: ErrorType,
+}
+
+/// The NF-e's (and NFC-e's) keys, and those their events and summaries name.
+pub const NFE_KEY: KeyRule = KeyRule {
+    document: "NF-e",
+    models: &[],
+    invalid: ErrorType::NfeInvalidKey,
+    bad_check_digit: ErrorType::NfeBadCheckDigit,
+};
+
 /// Check an access key (of a document, or the one an event or summary names): 44 characters,
-/// digits except the issuer's CNPJ, which may be alphanumeric from 2026; and the mod-11 check
-/// digit. Returns whether the check digit is right, and the warning to report when it is not
-/// but `--allow-invalid-keys` lets the document in.
-pub fn check_key(key: &str, opts: &ParseOptions) -> Result<(bool, Option<String>), FileError> {
+/// digits except the issuer's CNPJ, which may be alphanumeric from 2026; a model the `rule`
+/// allows; and the mod-11 check digit. Returns whether the check digit is right, and the
+/// warning to report when it is not but `--allow-invalid-keys` lets the document in.
+pub fn check_key(
+    key: &str,
+    rule: &KeyRule,
+    opts: &ParseOptions,
+) -> Result<(bool, Option<String>), FileError> {
     if !is_key_shape(key) {
         return Err(FileError::new(
-            ErrorType::NfeInvalidKey,
+            rule.invalid,
             format!("access key {key:?} is not 44 digits (the CNPJ part may be alphanumeric)"),
+        ));
+    }
+    let model = &key[20..22];
+    if !rule.models.is_empty() && !rule.models.contains(&model) {
+        return Err(FileError::new(
+            rule.invalid,
+            format!(
+                "access key {key} has model {model}, not {}'s {}",
+                rule.document,
+                rule.models.join(" or ")
+            ),
         ));
     }
     if check_digit_ok(key) {
@@ -111,7 +150,7 @@ pub fn check_key(key: &str, opts: &ParseOptions) -> Result<(bool, Option<String>
         check_digit(&key[..43])
     );
     if !opts.allow_invalid_keys {
-        return Err(FileError::new(ErrorType::NfeBadCheckDigit, msg));
+        return Err(FileError::new(rule.bad_check_digit, msg));
     }
     Ok((
         false,
@@ -144,7 +183,7 @@ mod tests {
         assert!(is_key_shape(&key), "{key}");
         assert!(check_digit_ok(&key));
         let opts = ParseOptions::default();
-        assert_eq!(check_key(&key, &opts), Ok((true, None)));
+        assert_eq!(check_key(&key, &NFE_KEY, &opts), Ok((true, None)));
         // Letters outside the CNPJ, or lower case, are not a key.
         assert!(!is_key_shape(&key.replace("3526", "35A6")));
         assert!(!is_key_shape(&key.to_ascii_lowercase()));

@@ -497,7 +497,7 @@ fn field(parent: At, name: &[u8]) -> Option<Field> {
 
 /// What a document's status is from its protocol's cStat (cancellation by event is applied by
 /// [`MARK_CANCELLED`] in the database).
-fn situacao(c_stat: i64) -> &'static str {
+pub(crate) fn situacao(c_stat: i64) -> &'static str {
     match c_stat {
         100 | 150 => "autorizada",
         101 | 151 | 155 => "cancelada",
@@ -629,16 +629,25 @@ fn parse_xml(xml: &str, src: &Source) -> Result<Vec<Builder>, FileError> {
     }
 }
 
+/// Which of a file's documents (their keys as read, `None` when absent) a protocol naming
+/// `key` belongs to: the one with that key, or the only one when it has none; the last when
+/// the protocol names none. `None`: no document.
+pub(crate) fn protocol_target(ids: &[Option<&str>], key: Option<&str>) -> Option<usize> {
+    match key {
+        Some(k) => ids
+            .iter()
+            .position(|id| *id == Some(k))
+            .or_else(|| (ids.len() == 1 && ids[0].is_none()).then_some(0)),
+        None => ids.len().checked_sub(1),
+    }
+}
+
 /// Attach a protocol to the document it names, or to the only/last one when it names none.
 fn attach(docs: &mut [Builder], p: Prot) -> Result<(), FileError> {
-    let target = match &p.ch_nfe {
-        Some(ch) => docs
-            .iter()
-            .position(|d| d.id.as_deref() == Some(ch.as_str()))
-            .or_else(|| (docs.len() == 1 && docs[0].id.is_none()).then_some(0)),
-        None => docs.len().checked_sub(1),
+    let ids: Vec<Option<&str>> = docs.iter().map(|d| d.id.as_deref()).collect();
+    let Some(i) = protocol_target(&ids, p.ch_nfe.as_deref()) else {
+        return Ok(());
     };
-    let Some(i) = target else { return Ok(()) };
     let doc = &mut docs[i];
     if doc.id.is_none() {
         doc.id = p.ch_nfe;
@@ -713,7 +722,7 @@ impl Builder {
                 "NF-e without an access key (infNFe/@Id)",
             )
         })?;
-        let (valid, warning) = super::check_key(&key, opts)?;
+        let (valid, warning) = super::check_key(&key, &super::NFE_KEY, opts)?;
         if let Some(e) = field_error {
             return Err(e);
         }

@@ -350,7 +350,7 @@ mod tests {
     fn pdf_key_rule_is_the_xml_rule() {
         use crate::format::ParseOptions;
         use crate::format::key::check_digit;
-        use crate::format::nfe::check_key;
+        use crate::format::nfe::{NFE_KEY, check_key};
         let opts = ParseOptions::default();
         for first43 in [
             // UF 99, month 13.
@@ -362,7 +362,7 @@ mod tests {
         ] {
             let first43 = first43.replace(' ', "");
             let key = format!("{first43}{}", check_digit(&first43));
-            assert_eq!(check_key(&key, &opts), Ok((true, None)), "{key}");
+            assert_eq!(check_key(&key, &NFE_KEY, &opts), Ok((true, None)), "{key}");
             let text = format!("CHAVE DE ACESSO\n{}\nConsulta", grouped(&key, " "));
             assert_eq!(nfe_key(&text).as_deref(), Some(key.as_str()));
         }
