@@ -190,6 +190,8 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand export" -s o -l output
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l kind -d 'Only originals of these kinds (repeatable, or comma-separated)' -r -f -a "nfe\t''
 cfdi\t''
 retenciones\t''
+cte\t''
+mdfe\t''
 pdf\t''
 image\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l batch -d 'Only originals imported (or met again) by this batch' -r
@@ -209,6 +211,8 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand export" -s V -l versio
 complete -c batchimp -n "__fish_batchimp_using_subcommand reparse" -l kind -d 'Only originals of these kinds (repeatable, or comma-separated)' -r -f -a "nfe\t''
 cfdi\t''
 retenciones\t''
+cte\t''
+mdfe\t''
 pdf\t''
 image\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand reparse" -l db -d 'The database: a SQLite file (created on first use) or a PostgreSQL URL' -r

@@ -239,7 +239,7 @@ pub enum Archive {
 }
 
 /// The kinds whose originals `--archive xml` keeps.
-const XML_KINDS: &[&str] = &["nfe", "cfdi", "retenciones"];
+const XML_KINDS: &[&str] = &["nfe", "cfdi", "retenciones", "cte", "mdfe"];
 /// The kinds `--archive all` keeps besides.
 const OTHER_KINDS: &[&str] = &["pdf", "image"];
 

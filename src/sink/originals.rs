@@ -467,6 +467,15 @@ const PARTIES: &[(&str, &str, &[&str], &[&str])] = &[
     ),
     ("cfdi", "uuid", &["emisor_rfc"], &["receptor_rfc"]),
     ("retencion", "uuid", &["emisor_rfc"], &["receptor_rfc"]),
+    // A CT-e's receiver is whoever pays the freight (`toma`) or the cargo's recipient.
+    (
+        "cte",
+        "chave",
+        &["emit_cnpj", "emit_cpf"],
+        &["toma_cnpj", "toma_cpf", "dest_cnpj", "dest_cpf"],
+    ),
+    // A manifest has an issuer only.
+    ("mdfe", "chave", &["emit_cnpj", "emit_cpf"], &[]),
 ];
 
 /// The originals whose documents name `param` in the issuer's columns (`issuer`) or the
@@ -474,6 +483,7 @@ const PARTIES: &[(&str, &str, &[&str], &[&str])] = &[
 fn party_sql(param: &str, issuer: bool) -> String {
     let selects: Vec<String> = PARTIES
         .iter()
+        .filter(|(_, _, issuers, receivers)| !(if issuer { issuers } else { receivers }).is_empty())
         .map(|(table, key, issuers, receivers)| {
             let columns = if issuer { issuers } else { receivers };
             let cond: Vec<String> = columns

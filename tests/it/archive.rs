@@ -17,7 +17,7 @@ fn every_original_comes_back(env: &Env, dirs: &[String]) -> usize {
     for f in run.report()["files"].as_array().expect("files") {
         let kind = f["kind"].as_str().unwrap_or("");
         let status = f["status"].as_str().unwrap();
-        if !["nfe", "cfdi", "retenciones"].contains(&kind)
+        if !["nfe", "cfdi", "retenciones", "cte", "mdfe"].contains(&kind)
             || !["imported", "duplicate"].contains(&status)
         {
             continue;
@@ -63,10 +63,11 @@ db_test! {
 }
 
 db_test! {
-    /// The project's own documents (NF-e, events, CFDI, Retenciones) come back too.
+    /// The project's own documents (NF-e, events, CFDI, Retenciones, CT-e, MDF-e, and the
+    /// public freight samples) come back too.
     fn fixture_originals_come_back_byte_identical(db) {
         let env = Env::on(db);
-        let dirs: Vec<String> = ["nfe", "eventos", "cfdi", "retenciones"]
+        let dirs: Vec<String> = ["nfe", "eventos", "cfdi", "retenciones", "cte", "mdfe", "public"]
             .iter()
             .map(|d| fixtures().join(d).display().to_string())
             .collect();

@@ -532,6 +532,8 @@ fn a_database_busy_with_another_program_is_waited_for() {
             &crate::helpers::fixture("nfe/nfe-v4-authorized.xml"),
             "--retries",
             "5",
+            "--log-file",
+            "run.log",
         ],
     );
     std::thread::sleep(Duration::from_millis(7000));
@@ -539,7 +541,9 @@ fn a_database_busy_with_another_program_is_waited_for() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(err.contains("retry 1 of 5"), "{err}");
+    // `-q` keeps retries off the terminal; the log has them.
+    let log = std::fs::read_to_string(env.path("run.log")).unwrap();
+    assert!(log.contains("retry 1 of 5"), "{log}");
     assert_eq!(env.count("SELECT count(*) FROM nfe"), 2);
 }
 
