@@ -12,6 +12,7 @@
 
 pub use crate::format::Archive;
 use crate::ledger::{Processed, Status};
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 /// How `batchimp reparse` names the files it reads back, in the ledger and the report:
@@ -90,21 +91,53 @@ fn decoders() -> &'static [zstd::dict::DecoderDictionary<'static>] {
 /// file is imported without it.
 pub fn compress(archive: Archive, kind: Option<&str>, bytes: &[u8]) -> Option<Packed> {
     let kind = kind.filter(|k| archive.keeps(k))?;
-    let packed = match DICTIONARIES.iter().position(|d| d.kind == kind) {
-        Some(i) => zstd::bulk::Compressor::with_prepared_dictionary(&encoders()[i])
-            .and_then(|mut c| c.compress(bytes))
-            .map(|data| Packed {
-                data,
-                dictionary: Some(DICTIONARIES[i].name),
-            }),
-        None => zstd::bulk::compress(bytes, LEVEL).map(|data| Packed {
+    let dictionary = DICTIONARIES.iter().position(|d| d.kind == kind);
+    with_compressor(dictionary, |c| c.compress(bytes))
+        .map(|data| Packed {
             data,
-            dictionary: None,
-        }),
-    };
-    packed
+            dictionary: dictionary.map(|i| DICTIONARIES[i].name),
+        })
         .inspect_err(|e| tracing::warn!(event = "archive_failed", "cannot compress: {e}"))
         .ok()
+}
+
+/// `f` with this thread's compressor for `dictionary` (an index in [`DICTIONARIES`]; `None`:
+/// none), made once a thread. A context made for every file cost more than compressing it;
+/// and a dictionary is attached, not copied into the context (its tables are larger than an
+/// NF-e), which zstd would otherwise do for every file over 8 KB.
+fn with_compressor<T>(
+    dictionary: Option<usize>,
+    f: impl FnOnce(&mut zstd::bulk::Compressor<'static>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    use zstd::zstd_safe::{CParameter, DictAttachPref};
+    thread_local! {
+        // Slot 0: no dictionary; slot i + 1: dictionary i.
+        static SLOTS: RefCell<Vec<Option<zstd::bulk::Compressor<'static>>>> =
+            const { RefCell::new(Vec::new()) };
+    }
+    SLOTS.with(|slots| {
+        let mut slots = slots.borrow_mut();
+        let slot = dictionary.map_or(0, |i| i + 1);
+        if slots.len() <= slot {
+            slots.resize_with(slot + 1, || None);
+        }
+        let compressor = match &mut slots[slot] {
+            Some(c) => c,
+            empty => {
+                let c = match dictionary {
+                    None => zstd::bulk::Compressor::new(LEVEL)?,
+                    Some(i) => {
+                        let mut c =
+                            zstd::bulk::Compressor::with_prepared_dictionary(&encoders()[i])?;
+                        c.set_parameter(CParameter::ForceAttachDict(DictAttachPref::ForceAttach))?;
+                        c
+                    }
+                };
+                empty.insert(c)
+            }
+        };
+        f(compressor)
+    })
 }
 
 /// The bytes of an original stored as `codec` with `dictionary`, `size` long; why not, as the
