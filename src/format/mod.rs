@@ -215,7 +215,9 @@ pub enum Outcome {
     Docs(Vec<Doc>),
     /// A product catalog, streamed into the database by the writer (see `format::catalog`).
     Catalog(catalog::Load),
-    Unsupported,
+    /// No format reads it; for XML, what it is (its root element and namespace), recorded as
+    /// the file's warning.
+    Unsupported(Option<String>),
     /// Not read, by policy (a link leaving the inputs): recorded `unsupported` with this
     /// reason as its warning.
     Skipped(String),
@@ -461,7 +463,7 @@ pub fn workbook(data: catalog::Data, opts: &ParseOptions) -> (&'static str, Outc
             catalog::KIND,
             Outcome::Catalog(catalog::Load::new(header, data)),
         ),
-        Ok(None) => ("xlsx", Outcome::Unsupported),
+        Ok(None) => ("xlsx", Outcome::Unsupported(None)),
         Err(e) => ("xlsx", Outcome::Failed(e)),
     }
 }
@@ -499,13 +501,37 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         {
             return (Some(catalog::KIND), Outcome::Failed(e));
         }
-        return (Some(sniff.generic_kind), Outcome::Unsupported);
+        let what = (sniff.generic_kind == "xml").then(|| unsupported_xml(bytes));
+        return (Some(sniff.generic_kind), Outcome::Unsupported(what));
     };
     let outcome = match f.parse(&sniff, src, opts).and_then(fit_their_columns) {
         Ok(docs) => Outcome::Docs(docs),
         Err(e) => Outcome::Failed(e),
     };
     (Some(f.kind()), outcome)
+}
+
+/// What an XML file no format reads is: `unsupported XML: <retConsSitNFe> in
+/// http://www.portalfiscal.inf.br/nfe`, or `unsupported XML: <foo> (no namespace)`.
+fn unsupported_xml(bytes: &[u8]) -> String {
+    /// Most characters of a namespace quoted (a hostile one may be megabytes).
+    const MAX: usize = 200;
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    match xml::root_and_namespace(&body[start..]) {
+        Some((root, Some(ns))) => {
+            let ns: String = match ns.char_indices().nth(MAX) {
+                Some((cut, _)) => format!("{}…", &ns[..cut]),
+                None => ns,
+            };
+            format!("unsupported XML: <{root}> in {ns}")
+        }
+        Some((root, None)) => format!("unsupported XML: <{root}> (no namespace)"),
+        None => "unsupported XML: no root element".to_owned(),
+    }
 }
 
 /// The documents, or `value_too_long` when a value of theirs is too long for its indexed

@@ -1532,3 +1532,43 @@ fn a_dry_run_reports_everything_and_leaves_the_database_untouched() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["totals"], real.report()["totals"]);
 }
+
+/// An XML no format reads says what it is: its root element and namespace, so a batch of
+/// status answers (`retConsSitNFe`) or a new layout is named, not a bare `unsupported`.
+#[test]
+fn an_unsupported_xml_names_its_root_and_namespace() {
+    let env = Env::new();
+    let dir = env.path("in");
+    fs::create_dir_all(&dir).unwrap();
+    let files = [
+        (
+            "a-consulta.xml",
+            "<?xml version=\"1.0\"?>\n<retConsSitNFe versao=\"4.00\" xmlns=\"http://www.portalfiscal.inf.br/nfe\"><cStat>100</cStat></retConsSitNFe>",
+            "unsupported XML: <retConsSitNFe> in http://www.portalfiscal.inf.br/nfe",
+        ),
+        (
+            "b-plain.xml",
+            "\u{feff}  <foo><bar/></foo>",
+            "unsupported XML: <foo> (no namespace)",
+        ),
+        (
+            "c-prefixed.xml",
+            "<x:doc xmlns=\"urn:default\" xmlns:x=\"urn:prefixed\"/>",
+            "unsupported XML: <doc> in urn:prefixed",
+        ),
+    ];
+    for (name, text, _) in files {
+        fs::write(dir.join(name), text).unwrap();
+    }
+    let run = env.run(&["in"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    for (name, _, want) in files {
+        let f = run.file(name);
+        assert_eq!(f["status"], "unsupported", "{f}");
+        assert_eq!(f["kind"], "xml", "{f}");
+        assert_eq!(f["warning"], want, "{f}");
+    }
+    let stored = env.column("SELECT warning FROM files WHERE status = 'unsupported' ORDER BY id");
+    assert_eq!(stored.len(), 3, "{stored:?}");
+    assert!(stored[0].contains("retConsSitNFe"), "{stored:?}");
+}
