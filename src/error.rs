@@ -126,6 +126,15 @@ pub enum ErrorType {
     MdfeBadCheckDigit,
     /// An MDF-e value that does not fit its column (a letter in an amount, say).
     MdfeInvalidField,
+    /// An NFS-e (national layout) without its access key (`infNFSe/@Id`), or an NFS-e event
+    /// without its key fields (`chNFSe`, the event's type, `nPedRegEvento`).
+    NfseMissingKey,
+    /// An NFS-e access key that is not 50 digits.
+    NfseInvalidKey,
+    /// An NFS-e access key whose mod-11 check digit is wrong.
+    NfseBadCheckDigit,
+    /// An NFS-e value that does not fit its column (a letter in an amount, say).
+    NfseInvalidField,
 }
 
 impl ErrorType {
@@ -184,6 +193,10 @@ impl ErrorType {
             ErrorType::MdfeInvalidKey => "mdfe_invalid_key",
             ErrorType::MdfeBadCheckDigit => "mdfe_bad_check_digit",
             ErrorType::MdfeInvalidField => "mdfe_invalid_field",
+            ErrorType::NfseMissingKey => "nfse_missing_key",
+            ErrorType::NfseInvalidKey => "nfse_invalid_key",
+            ErrorType::NfseBadCheckDigit => "nfse_bad_check_digit",
+            ErrorType::NfseInvalidField => "nfse_invalid_field",
         }
     }
 }

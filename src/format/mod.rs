@@ -19,6 +19,7 @@ pub mod key;
 mod link;
 pub mod mdfe;
 pub mod nfe;
+pub mod nfse;
 pub mod number;
 pub mod pdf;
 pub mod retenciones;
@@ -241,7 +242,7 @@ pub enum Archive {
 }
 
 /// The kinds whose originals `--archive xml` keeps.
-const XML_KINDS: &[&str] = &["nfe", "cfdi", "retenciones", "cte", "mdfe"];
+const XML_KINDS: &[&str] = &["nfe", "cfdi", "retenciones", "cte", "mdfe", "nfse"];
 /// The kinds `--archive all` keeps besides.
 const OTHER_KINDS: &[&str] = &["pdf", "image"];
 
@@ -362,6 +363,8 @@ pub trait Format: Sync {
 
 /// Every format batchimp knows, in detection order.
 pub static FORMATS: &[&dyn Format] = &[
+    // Before NF-e: an NFS-e event's root is `evento` too (told apart by its namespace).
+    &nfse::Nfse,
     &nfe::Nfe,
     &cfdi::Cfdi,
     &retenciones::Retenciones,

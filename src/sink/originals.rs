@@ -476,6 +476,13 @@ const PARTIES: &[(&str, &str, &[&str], &[&str])] = &[
     ),
     // A manifest has an issuer only.
     ("mdfe", "chave", &["emit_cnpj", "emit_cpf"], &[]),
+    // An NFS-e's issuer is its provider; its receiver, the taker.
+    (
+        "nfse",
+        "chave",
+        &["prest_cnpj", "prest_cpf"],
+        &["toma_cnpj", "toma_cpf"],
+    ),
 ];
 
 /// The originals whose documents name `param` in the issuer's columns (`issuer`) or the

@@ -26,6 +26,7 @@ mod helpers;
 mod html;
 mod logs;
 mod nfe;
+mod nfse;
 mod notify;
 mod pdf;
 mod pdfgen;

@@ -51,6 +51,16 @@ const FIXTURE_OUTCOMES: &str = "
     mdfe/evento-encerramento-mdfe.xml                 imported    -
     mdfe/mdfe-v3.00-mdfeProc.xml                      imported    -
     mdfe/mdfe-v3.00-sem-namespace.xml                 imported    -
+    nfse/broken-evento-nfse-sem-chave.xml             failed      nfse_missing_key
+    nfse/broken-nfse-chave-invalida.xml               failed      nfse_invalid_key
+    nfse/broken-nfse-digito-verificador.xml           failed      nfse_bad_check_digit
+    nfse/broken-nfse-sem-chave.xml                    failed      nfse_missing_key
+    nfse/broken-nfse-truncado.xml                     failed      xml_truncated
+    nfse/broken-nfse-valor-invalido.xml               failed      nfse_invalid_field
+    nfse/evento-cancelamento-nfse.xml                 imported    -
+    nfse/nfse-v1.01-retencoes.xml                     imported    -
+    public/nfse-v1.00-prestador-cpf-nfse-php.xml      imported    -
+    public/nfse-v1.01-autorizada-nfsen-php-sdk.xml    imported    -
     public/cte-evento-cce-sped-da.xml                 imported    -
     public/cte-v1.04-sped-cte.xml                     imported    -
     public/cte-v2.00-sped-cte.xml                     imported    -
@@ -182,13 +192,13 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 134);
+    assert_eq!(totals["files"], 144);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 62);
+    assert_eq!(run.total("imported"), 66);
     assert_eq!(run.total("duplicate"), 6);
-    assert_eq!(run.total("failed"), 62);
+    assert_eq!(run.total("failed"), 68);
     assert_eq!(run.total("unsupported"), 4);
-    assert_eq!(totals["by_error_type"]["xml_truncated"], 4);
+    assert_eq!(totals["by_error_type"]["xml_truncated"], 5);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 13);
     assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 2);
 
@@ -206,10 +216,15 @@ fn every_fixture_gets_its_status_and_error_type(db) {
     );
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        62
+        66
+    );
+    assert_eq!(env.count("SELECT count(*) FROM nfse"), 3);
+    assert_eq!(
+        env.count("SELECT count(*) FROM nfse WHERE situacao = 'cancelada'"),
+        1
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 62"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 68"),
         1
     );
 }
