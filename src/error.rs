@@ -135,6 +135,15 @@ pub enum ErrorType {
     NfseBadCheckDigit,
     /// An NFS-e value that does not fit its column (a letter in an amount, say).
     NfseInvalidField,
+    /// A line of SAT metadata whose `Uuid` is not 8-4-4-4-12 hexadecimal digits.
+    SatMetadataInvalidUuid,
+    /// A line of SAT metadata with a value that does not fit its column (a letter in
+    /// `Monto`, an `Estatus` other than 0 or 1).
+    SatMetadataInvalidField,
+    /// A line of SAT metadata with more or fewer fields than its header.
+    SatMetadataFieldCount,
+    /// SAT metadata none of whose lines is valid.
+    SatMetadataNoValidRows,
 }
 
 impl ErrorType {
@@ -197,6 +206,10 @@ impl ErrorType {
             ErrorType::NfseInvalidKey => "nfse_invalid_key",
             ErrorType::NfseBadCheckDigit => "nfse_bad_check_digit",
             ErrorType::NfseInvalidField => "nfse_invalid_field",
+            ErrorType::SatMetadataInvalidUuid => "sat_metadata_invalid_uuid",
+            ErrorType::SatMetadataInvalidField => "sat_metadata_invalid_field",
+            ErrorType::SatMetadataFieldCount => "sat_metadata_field_count",
+            ErrorType::SatMetadataNoValidRows => "sat_metadata_no_valid_rows",
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod nfse;
 pub mod number;
 pub mod pdf;
 pub mod retenciones;
+pub mod sat_metadata;
 pub mod xml;
 
 use crate::error::FileError;
@@ -370,6 +371,7 @@ pub static FORMATS: &[&dyn Format] = &[
     &retenciones::Retenciones,
     &cte::FORMAT,
     &mdfe::FORMAT,
+    &sat_metadata::SatMetadata,
     &pdf::Pdf,
     &image::Image,
 ];

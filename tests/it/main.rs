@@ -37,6 +37,7 @@ mod reliability;
 mod reports;
 mod retenciones;
 mod run;
+mod sat;
 mod scan;
 mod scangen;
 mod spreadsheet;
