@@ -556,3 +556,82 @@ fn finish_event(
         warning,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Outcome, read};
+    use super::*;
+
+    fn kind_and_error(xml: &str) -> (Option<&'static str>, Option<ErrorType>) {
+        let src = Source {
+            origin: "t.xml",
+            sha256: "0",
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(60),
+        };
+        let (kind, outcome) = read(xml.as_bytes(), &src, &ParseOptions::default());
+        let error = match outcome {
+            Outcome::Failed(e) => Some(e.error_type),
+            _ => None,
+        };
+        (kind, error)
+    }
+
+    #[test]
+    fn events_named_evento_are_told_apart() {
+        // NF-e's own `evento` stays NF-e's.
+        let nfe = "<evento xmlns=\"http://www.portalfiscal.inf.br/nfe\" versao=\"1.00\">\
+            <infEvento Id=\"x\"><cOrgao>35</cOrgao><tpAmb>1</tpAmb></infEvento></evento>";
+        assert_eq!(kind_and_error(nfe).0, Some("nfe"));
+        // The national layout without its namespace, by its first fields.
+        let bare = "<evento versao=\"1.01\"><infEvento Id=\"x\"><verAplic>1</verAplic>\
+            <ambGer>2</ambGer></infEvento></evento>";
+        assert_eq!(
+            kind_and_error(bare),
+            (Some("nfse"), Some(ErrorType::NfseMissingKey))
+        );
+        let ns =
+            "<n:evento xmlns:n=\"http://www.sped.fazenda.gov.br/nfse\"><n:infEvento/></n:evento>";
+        assert_eq!(
+            kind_and_error(ns),
+            (Some("nfse"), Some(ErrorType::NfseMissingKey))
+        );
+        // A root alone, a request without its type.
+        assert_eq!(
+            kind_and_error("<NFSe/>"),
+            (Some("nfse"), Some(ErrorType::NfseMissingKey))
+        );
+        let key = "35503081212345678000195000000000012326100000001231";
+        let request = format!(
+            "<pedRegEvento><infPedReg><chNFSe>{key}</chNFSe><nPedRegEvento>1</nPedRegEvento>\
+             </infPedReg></pedRegEvento>"
+        );
+        assert_eq!(
+            kind_and_error(&request),
+            (Some("nfse"), Some(ErrorType::NfseMissingKey))
+        );
+    }
+
+    #[test]
+    fn keys_are_fifty_digits_with_a_check_digit() {
+        let opts = ParseOptions::default();
+        let key = "35503081212345678000195000000000012326100000001231";
+        assert_eq!(check_key(key, &opts), Ok((true, None)));
+        for bad in [
+            &key[..49],
+            "3550308121234567800019500000000001232610000000123A",
+        ] {
+            let e = check_key(bad, &opts).unwrap_err();
+            assert_eq!(e.error_type, ErrorType::NfseInvalidKey, "{bad}");
+        }
+        let wrong = format!("{}0", &key[..49]);
+        let e = check_key(&wrong, &opts).unwrap_err();
+        assert_eq!(e.error_type, ErrorType::NfseBadCheckDigit);
+        assert!(e.message.contains("expected 1"), "{}", e.message);
+        let lenient = ParseOptions {
+            allow_invalid_keys: true,
+            ..ParseOptions::default()
+        };
+        let (valid, warning) = check_key(&wrong, &lenient).unwrap();
+        assert!(!valid && warning.unwrap().contains("--allow-invalid-keys"));
+    }
+}
