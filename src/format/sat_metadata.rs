@@ -10,7 +10,9 @@
 //! cancelled UUID marks the stored CFDI `cancelado` with its date, whichever arrives first.
 //! A line that cannot be read (a UUID that is not one, a field count other than the header's,
 //! an amount that is not a number) is left out and named, with its line number and error
-//! type, in the file's warning; a file with no line to keep fails.
+//! type, in the file's warning; a file with no line to keep fails. The package's separate
+//! third-party list (`Uuid~RfcACuentaTerceros~NombreACuentaTerceros`) goes to
+//! `cfdi_metadata_tercero`.
 
 use super::{AfterWrite, ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value};
 use super::{col, typed};
@@ -68,7 +70,39 @@ pub static CFDI_METADATA: Table = Table {
     ..Table::BASE
 };
 
-static TABLES: &[&Table] = &[&CFDI_METADATA];
+/// `cfdi_metadata_tercero`: the package's separate list of the third parties on whose
+/// behalf a CFDI was issued (`Uuid~RfcACuentaTerceros~NombreACuentaTerceros`, the
+/// `_tercero.txt` beside the metadata), one row per UUID.
+pub static CFDI_METADATA_TERCERO: Table = Table {
+    name: "cfdi_metadata_tercero",
+    columns: &[
+        col("uuid", T),
+        col("rfc_a_cuenta_terceros", T),
+        col("nombre_a_cuenta_terceros", T),
+        col("line", I),
+        col("path", T),
+        col("sha256", T),
+    ],
+    primary_key: &["uuid"],
+    ..Table::BASE
+};
+
+static TABLES: &[&Table] = &[&CFDI_METADATA, &CFDI_METADATA_TERCERO];
+
+/// The tables a file's header may start a list of, by the header's first names.
+const STARTS: &[(&[u8], &Table)] = &[
+    (b"uuid~rfcemisor~", &CFDI_METADATA),
+    (b"uuid~rfcacuentaterceros~", &CFDI_METADATA_TERCERO),
+];
+
+/// The table whose list these bytes start.
+fn table_of(bytes: &[u8]) -> Option<&'static Table> {
+    let b = body(bytes);
+    STARTS
+        .iter()
+        .find(|(start, _)| b.len() >= start.len() && b[..start.len()].eq_ignore_ascii_case(start))
+        .map(|(_, t)| *t)
+}
 
 /// Header names (lower case) and their columns.
 const HEADER: &[(&str, &str)] = &[
@@ -109,11 +143,7 @@ impl Format for SatMetadata {
     }
 
     fn detect(&self, sniff: &Sniff) -> bool {
-        const START: &[u8] = b"uuid~rfcemisor~";
-        let b = body(sniff.bytes);
-        sniff.generic_kind == "text"
-            && b.len() >= START.len()
-            && b[..START.len()].eq_ignore_ascii_case(START)
+        sniff.generic_kind == "text" && table_of(sniff.bytes).is_some()
     }
 
     fn parse(
@@ -124,7 +154,7 @@ impl Format for SatMetadata {
     ) -> Result<Vec<Doc>, FileError> {
         let text = String::from_utf8_lossy(body(sniff.bytes));
         let lines = split_lines(&text);
-        let t = &CFDI_METADATA;
+        let t = table_of(sniff.bytes).unwrap_or(&CFDI_METADATA);
         let mut lines = lines.into_iter().enumerate();
         let Some((_, header)) = lines.next() else {
             return Err(no_valid_rows(0));
@@ -134,7 +164,10 @@ impl Format for SatMetadata {
             .split('~')
             .map(|h| {
                 let h = h.trim().to_ascii_lowercase();
-                HEADER.iter().find(|(n, _)| *n == h).map(|(_, c)| t.col(c))
+                HEADER
+                    .iter()
+                    .find(|(n, c)| *n == h && t.has(c))
+                    .map(|(_, c)| t.col(c))
             })
             .collect();
         let mut docs = Vec::new();
@@ -146,7 +179,7 @@ impl Format for SatMetadata {
             if line.trim().is_empty() {
                 continue;
             }
-            match read_line(&line, i + 1, &columns, src) {
+            match read_line(t, &line, i + 1, &columns, src) {
                 Ok(doc) => docs.push(doc),
                 Err(e) => rejected.push((i + 1, e)),
             }
@@ -200,12 +233,12 @@ fn split_lines(text: &str) -> Vec<String> {
 
 /// One line's document.
 fn read_line(
+    t: &'static Table,
     line: &str,
     n: usize,
     columns: &[Option<usize>],
     src: &Source,
 ) -> Result<Doc, FileError> {
-    let t = &CFDI_METADATA;
     let fields: Vec<&str> = line.split('~').collect();
     if fields.len() != columns.len() {
         return Err(FileError::new(
@@ -228,15 +261,15 @@ fn read_line(
             };
             return Err(FileError::new(
                 ErrorType::SatMetadataInvalidUuid,
-                format!("cfdi_metadata.uuid is not a UUID: {shown:?}"),
+                format!("{}.uuid is not a UUID: {shown:?}", t.name),
             ));
         }
     };
-    let estatus = t.col("estatus");
-    match values[estatus] {
-        Value::Int(0) => values[t.col("cancelado")] = Value::Int(1),
-        Value::Int(1) | Value::Null => {}
-        _ => {
+    let estatus = t.has("estatus").then(|| t.col("estatus"));
+    match estatus.map(|c| &values[c]) {
+        Some(Value::Int(0)) => values[t.col("cancelado")] = Value::Int(1),
+        Some(Value::Int(1) | Value::Null) | None => {}
+        Some(_) => {
             return Err(FileError::new(
                 ErrorType::SatMetadataInvalidField,
                 "cfdi_metadata.estatus is neither 0 (cancelled) nor 1 (in force)",

@@ -15,7 +15,7 @@ fn report_summary_list_and_missing_batches(db) {
         "latest by default: {text}"
     );
     assert!(
-        text.contains("149: 68 imported, 7 duplicate, 69 failed, 5 unsupported"),
+        text.contains("149: 69 imported, 7 duplicate, 69 failed, 4 unsupported"),
         "{text}"
     );
     assert!(text.contains("failures by error type:"), "{text}");

@@ -65,7 +65,7 @@ const FIXTURE_OUTCOMES: &str = "
     sat/metadata-recibidos-2026-10.txt                imported    -
     public/sat-metadata-sat-ws-descarga-masiva.txt    imported    -
     public/sat-metadata-terceros-sat-ws-descarga-masiva.zip!/FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF_01.txt imported    -
-    public/sat-metadata-terceros-sat-ws-descarga-masiva.zip!/FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF_tercero.txt unsupported -
+    public/sat-metadata-terceros-sat-ws-descarga-masiva.zip!/FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF_tercero.txt imported    -
     public/cte-evento-cce-sped-da.xml                 imported    -
     public/cte-v1.04-sped-cte.xml                     imported    -
     public/cte-v2.00-sped-cte.xml                     imported    -
@@ -199,10 +199,10 @@ fn every_fixture_gets_its_status_and_error_type(db) {
     let totals = &run.report()["totals"];
     assert_eq!(totals["files"], 149);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 69);
+    assert_eq!(run.total("imported"), 70);
     assert_eq!(run.total("duplicate"), 6);
     assert_eq!(run.total("failed"), 69);
-    assert_eq!(run.total("unsupported"), 5);
+    assert_eq!(run.total("unsupported"), 4);
     assert_eq!(totals["by_error_type"]["xml_truncated"], 5);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 13);
     assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 2);
@@ -221,7 +221,7 @@ fn every_fixture_gets_its_status_and_error_type(db) {
     );
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        69
+        70
     );
     // SAT metadata: the public samples' 7 lines and batchimp's 3; it cancels one CFDI.
     assert_eq!(env.count("SELECT count(*) FROM cfdi_metadata"), 10);

@@ -44,9 +44,18 @@ fn public_sat_metadata_samples_field_by_field(db) {
     assert_eq!(txt["keys"].as_array().unwrap().len(), 2, "{txt}");
     let member = run.file("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF_01.txt");
     assert_eq!(member["kind"], "sat_metadata", "{member}");
-    // The third parties come in a file of their own, not read.
-    assert_eq!(run.file("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF_tercero.txt")["status"], "unsupported");
     assert_eq!(env.count("SELECT count(*) FROM cfdi_metadata"), 7);
+    // The third parties come in a file of their own, beside the metadata.
+    let terceros = run.file("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF_tercero.txt");
+    assert_eq!((&terceros["kind"], &terceros["status"]), (&"sat_metadata".into(), &"imported".into()));
+    assert_eq!(
+        env.rows("SELECT uuid, rfc_a_cuenta_terceros, nombre_a_cuenta_terceros, line FROM cfdi_metadata_tercero ORDER BY uuid"),
+        [
+            [s("11111111-AAAA-BBBB-0000-000000000002"), s("AAAA010101AA1"), s("PERSONA FISICA UNO"), s("4")],
+            [s("11111111-AAAA-BBBB-0000-000000000003"), s("AAAA010101AA2"), s("PERSONA FISICA DOS"), s("3")],
+            [s("11111111-AAAA-BBBB-0000-000000000004"), s("AAAA010101AA3"), s("PERSONA FISICA TRES"), s("2")],
+        ]
+    );
 
     let row = metadata(&env, "E7215E3B-2DC5-4A40-AB10-C902FF9258DF",
         "rfc_emisor, nombre_emisor, rfc_receptor, nombre_receptor, rfc_pac, fecha_emision, \
