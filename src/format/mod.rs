@@ -527,6 +527,9 @@ fn unsupported_xml(bytes: &[u8]) -> String {
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(body.len());
     match xml::root_and_namespace(&body[start..]) {
+        Some((root, _)) if root.len() > MAX => {
+            format!("unsupported XML: a root element named in over {MAX} bytes")
+        }
         Some((root, Some(ns))) => {
             let ns: String = match ns.char_indices().nth(MAX) {
                 Some((cut, _)) => format!("{}…", &ns[..cut]),
@@ -558,6 +561,21 @@ fn fit_their_columns(docs: Vec<Doc>) -> Result<Vec<Doc>, FileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unsupported_xml_names_a_sane_root() {
+        assert_eq!(
+            unsupported_xml(b"<r xmlns='urn:x'/>"),
+            "unsupported XML: <r> in urn:x"
+        );
+        let long = format!("<{}/>", "a".repeat(5000));
+        assert_eq!(
+            unsupported_xml(long.as_bytes()),
+            "unsupported XML: a root element named in over 200 bytes"
+        );
+        let ns = format!("<r xmlns='urn:{}'/>", "n".repeat(5000));
+        assert!(unsupported_xml(ns.as_bytes()).ends_with("n…"));
+    }
 
     #[test]
     fn decimals() {

@@ -144,17 +144,22 @@ enum Root {
 
 fn root(sniff: &Sniff) -> Option<Root> {
     let names: Vec<&[u8]> = sniff.xml_elements.iter().map(|n| n.as_bytes()).collect();
+    let national = || {
+        xml::root_and_namespace(head(sniff.bytes))
+            .and_then(|(_, ns)| ns)
+            .as_deref()
+            == Some(NS)
+    };
     match names.as_slice() {
-        [b"NFSe", ..] => Some(Root::Doc),
+        // Municipal systems name their own layouts `NFSe` too (`infNfse`, other namespaces):
+        // the national one is told by its `infNFSe` or its namespace.
+        [b"NFSe", b"infNFSe", ..] => Some(Root::Doc),
+        [b"NFSe", ..] if national() => Some(Root::Doc),
         [b"pedRegEvento", ..] => Some(Root::Event),
         // NF-e's events are `evento` too: told apart by the namespace, or without one by the
         // national layout's first fields (NF-e's `infEvento` opens with `cOrgao`).
         [b"evento", b"infEvento", rest @ ..] => {
-            let ns = xml::root_and_namespace(head(sniff.bytes)).and_then(|(_, ns)| ns);
-            let ours = match ns.as_deref() {
-                Some(ns) => ns == NS,
-                None => matches!(rest.first(), Some(&(b"verAplic" | b"ambGer"))),
-            };
+            let ours = national() || matches!(rest.first(), Some(&(b"verAplic" | b"ambGer")));
             ours.then_some(Root::Event)
         }
         _ => None,
@@ -597,9 +602,13 @@ mod tests {
         );
         // A root alone, a request without its type.
         assert_eq!(
-            kind_and_error("<NFSe/>"),
+            kind_and_error("<NFSe xmlns=\"http://www.sped.fazenda.gov.br/nfse\"/>"),
             (Some("nfse"), Some(ErrorType::NfseMissingKey))
         );
+        // A municipal layout of the same root name is not this one.
+        let fortaleza =
+            "<NFSe xmlns=\"http://www.sefin.fortaleza.ce.gov.br/nfse\"><infNfse/></NFSe>";
+        assert_eq!(kind_and_error(fortaleza), (Some("xml"), None));
         let key = "35503081212345678000195000000000012326100000001231";
         let request = format!(
             "<pedRegEvento><infPedReg><chNFSe>{key}</chNFSe><nPedRegEvento>1</nPedRegEvento>\
