@@ -192,6 +192,7 @@ cfdi\t''
 retenciones\t''
 cte\t''
 mdfe\t''
+nfse\t''
 pdf\t''
 image\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l batch -d 'Only originals imported (or met again) by this batch' -r
@@ -215,6 +216,7 @@ cfdi\t''
 retenciones\t''
 cte\t''
 mdfe\t''
+nfse\t''
 pdf\t''
 image\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand reparse" -l db -d 'The database: a SQLite file (created on first use) or a PostgreSQL URL' -r

@@ -126,6 +126,24 @@ pub enum ErrorType {
     MdfeBadCheckDigit,
     /// An MDF-e value that does not fit its column (a letter in an amount, say).
     MdfeInvalidField,
+    /// An NFS-e (national layout) without its access key (`infNFSe/@Id`), or an NFS-e event
+    /// without its key fields (`chNFSe`, the event's type, `nPedRegEvento`).
+    NfseMissingKey,
+    /// An NFS-e access key that is not 50 digits.
+    NfseInvalidKey,
+    /// An NFS-e access key whose mod-11 check digit is wrong.
+    NfseBadCheckDigit,
+    /// An NFS-e value that does not fit its column (a letter in an amount, say).
+    NfseInvalidField,
+    /// A line of SAT metadata whose `Uuid` is not 8-4-4-4-12 hexadecimal digits.
+    SatMetadataInvalidUuid,
+    /// A line of SAT metadata with a value that does not fit its column (a letter in
+    /// `Monto`, an `Estatus` other than 0 or 1).
+    SatMetadataInvalidField,
+    /// A line of SAT metadata with more or fewer fields than its header.
+    SatMetadataFieldCount,
+    /// SAT metadata none of whose lines is valid.
+    SatMetadataNoValidRows,
 }
 
 impl ErrorType {
@@ -184,6 +202,14 @@ impl ErrorType {
             ErrorType::MdfeInvalidKey => "mdfe_invalid_key",
             ErrorType::MdfeBadCheckDigit => "mdfe_bad_check_digit",
             ErrorType::MdfeInvalidField => "mdfe_invalid_field",
+            ErrorType::NfseMissingKey => "nfse_missing_key",
+            ErrorType::NfseInvalidKey => "nfse_invalid_key",
+            ErrorType::NfseBadCheckDigit => "nfse_bad_check_digit",
+            ErrorType::NfseInvalidField => "nfse_invalid_field",
+            ErrorType::SatMetadataInvalidUuid => "sat_metadata_invalid_uuid",
+            ErrorType::SatMetadataInvalidField => "sat_metadata_invalid_field",
+            ErrorType::SatMetadataFieldCount => "sat_metadata_field_count",
+            ErrorType::SatMetadataNoValidRows => "sat_metadata_no_valid_rows",
         }
     }
 }

@@ -26,7 +26,16 @@ pub fn origin(sha256: &str) -> String {
 }
 
 /// The kinds an original may have, as `--kind` of `export` and `reparse` names them.
-pub const KINDS: [&str; 7] = ["nfe", "cfdi", "retenciones", "cte", "mdfe", "pdf", "image"];
+pub const KINDS: [&str; 8] = [
+    "nfe",
+    "cfdi",
+    "retenciones",
+    "cte",
+    "mdfe",
+    "nfse",
+    "pdf",
+    "image",
+];
 
 /// `name` as one of [`KINDS`] (`xml`, which no original has, when it is none of them).
 pub fn kind(name: &str) -> &'static str {

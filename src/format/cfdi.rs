@@ -59,10 +59,17 @@ pub static CFDI: Table = Table {
         col("rfc_prov_certif", T),
         col("path", T),
         col("sha256", T),
+        // 1 once the SAT's metadata says the UUID was cancelled (`format::sat_metadata`),
+        // whichever arrived first; NULL otherwise. The date is the metadata's.
+        col("cancelado", I),
+        col("fecha_cancelacion", T),
     ],
     primary_key: &["uuid"],
-    // A printed representation (PDF) stored before it.
-    after_write: &[crate::format::link::CFDI_LINKED_BY_EARLIER_PDF],
+    // A printed representation (PDF) stored before it; its cancellation stored before it.
+    after_write: &[
+        crate::format::link::CFDI_LINKED_BY_EARLIER_PDF,
+        crate::format::sat_metadata::CANCELLED_BY_EARLIER_METADATA,
+    ],
     ..Table::BASE
 };
 
@@ -824,7 +831,7 @@ pub(super) fn check_rfc(rfc: &Value, who: &str) -> Result<(), FileError> {
 }
 
 /// 8-4-4-4-12 hexadecimal digits.
-fn is_uuid(s: &str) -> bool {
+pub(crate) fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
         && b.iter().enumerate().all(|(i, &c)| match i {

@@ -19,9 +19,11 @@ pub mod key;
 mod link;
 pub mod mdfe;
 pub mod nfe;
+pub mod nfse;
 pub mod number;
 pub mod pdf;
 pub mod retenciones;
+pub mod sat_metadata;
 pub mod xml;
 
 use crate::error::FileError;
@@ -215,7 +217,9 @@ pub enum Outcome {
     Docs(Vec<Doc>),
     /// A product catalog, streamed into the database by the writer (see `format::catalog`).
     Catalog(catalog::Load),
-    Unsupported,
+    /// No format reads it; for XML, what it is (its root element and namespace), recorded as
+    /// the file's warning.
+    Unsupported(Option<String>),
     /// Not read, by policy (a link leaving the inputs): recorded `unsupported` with this
     /// reason as its warning.
     Skipped(String),
@@ -239,7 +243,7 @@ pub enum Archive {
 }
 
 /// The kinds whose originals `--archive xml` keeps.
-const XML_KINDS: &[&str] = &["nfe", "cfdi", "retenciones", "cte", "mdfe"];
+const XML_KINDS: &[&str] = &["nfe", "cfdi", "retenciones", "cte", "mdfe", "nfse"];
 /// The kinds `--archive all` keeps besides.
 const OTHER_KINDS: &[&str] = &["pdf", "image"];
 
@@ -360,11 +364,14 @@ pub trait Format: Sync {
 
 /// Every format batchimp knows, in detection order.
 pub static FORMATS: &[&dyn Format] = &[
+    // Before NF-e: an NFS-e event's root is `evento` too (told apart by its namespace).
+    &nfse::Nfse,
     &nfe::Nfe,
     &cfdi::Cfdi,
     &retenciones::Retenciones,
     &cte::FORMAT,
     &mdfe::FORMAT,
+    &sat_metadata::SatMetadata,
     &pdf::Pdf,
     &image::Image,
 ];
@@ -461,7 +468,7 @@ pub fn workbook(data: catalog::Data, opts: &ParseOptions) -> (&'static str, Outc
             catalog::KIND,
             Outcome::Catalog(catalog::Load::new(header, data)),
         ),
-        Ok(None) => ("xlsx", Outcome::Unsupported),
+        Ok(None) => ("xlsx", Outcome::Unsupported(None)),
         Err(e) => ("xlsx", Outcome::Failed(e)),
     }
 }
@@ -499,13 +506,40 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         {
             return (Some(catalog::KIND), Outcome::Failed(e));
         }
-        return (Some(sniff.generic_kind), Outcome::Unsupported);
+        let what = (sniff.generic_kind == "xml").then(|| unsupported_xml(bytes));
+        return (Some(sniff.generic_kind), Outcome::Unsupported(what));
     };
     let outcome = match f.parse(&sniff, src, opts).and_then(fit_their_columns) {
         Ok(docs) => Outcome::Docs(docs),
         Err(e) => Outcome::Failed(e),
     };
     (Some(f.kind()), outcome)
+}
+
+/// What an XML file no format reads is: `unsupported XML: <retConsSitNFe> in
+/// http://www.portalfiscal.inf.br/nfe`, or `unsupported XML: <foo> (no namespace)`.
+fn unsupported_xml(bytes: &[u8]) -> String {
+    /// Most characters of a namespace quoted (a hostile one may be megabytes).
+    const MAX: usize = 200;
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    match xml::root_and_namespace(&body[start..]) {
+        Some((root, _)) if root.len() > MAX => {
+            format!("unsupported XML: a root element named in over {MAX} bytes")
+        }
+        Some((root, Some(ns))) => {
+            let ns: String = match ns.char_indices().nth(MAX) {
+                Some((cut, _)) => format!("{}…", &ns[..cut]),
+                None => ns,
+            };
+            format!("unsupported XML: <{root}> in {ns}")
+        }
+        Some((root, None)) => format!("unsupported XML: <{root}> (no namespace)"),
+        None => "unsupported XML: no root element".to_owned(),
+    }
 }
 
 /// The documents, or `value_too_long` when a value of theirs is too long for its indexed
@@ -527,6 +561,21 @@ fn fit_their_columns(docs: Vec<Doc>) -> Result<Vec<Doc>, FileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unsupported_xml_names_a_sane_root() {
+        assert_eq!(
+            unsupported_xml(b"<r xmlns='urn:x'/>"),
+            "unsupported XML: <r> in urn:x"
+        );
+        let long = format!("<{}/>", "a".repeat(5000));
+        assert_eq!(
+            unsupported_xml(long.as_bytes()),
+            "unsupported XML: a root element named in over 200 bytes"
+        );
+        let ns = format!("<r xmlns='urn:{}'/>", "n".repeat(5000));
+        assert!(unsupported_xml(ns.as_bytes()).ends_with("n…"));
+    }
 
     #[test]
     fn decimals() {

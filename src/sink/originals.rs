@@ -514,6 +514,15 @@ const DOCUMENTS: &[Documents] = &[
         events: Some("mdfe_evento"),
         cancels: true,
     },
+    // An NFS-e's issuer is its provider; its receiver, the taker.
+    Documents {
+        table: "nfse",
+        key: "chave",
+        issuers: &["prest_cnpj", "prest_cpf"],
+        receivers: &["toma_cnpj", "toma_cpf"],
+        events: Some("nfse_evento"),
+        cancels: true,
+    },
 ];
 
 impl Documents {

@@ -325,7 +325,10 @@ pub fn write<'a>(
     let catalog_error;
     match &file.outcome {
         Outcome::Failed(e) => error = Some((e.error_type, &e.message)),
-        Outcome::Unsupported => status = Status::Unsupported,
+        Outcome::Unsupported(what) => {
+            status = Status::Unsupported;
+            result.warning = what.clone();
+        }
         Outcome::Skipped(why) => {
             status = Status::Unsupported;
             result.warning = Some(why.clone());
@@ -411,7 +414,7 @@ mod tests {
             size: 11,
             sha256: Some("ab".into()),
             kind: Some("catalog"),
-            outcome: Outcome::Unsupported,
+            outcome: Outcome::Unsupported(None),
             retries: 2,
             mtime: Some(13),
             duration: Duration::from_millis(5),

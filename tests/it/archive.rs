@@ -17,7 +17,7 @@ fn every_original_comes_back(env: &Env, dirs: &[String]) -> usize {
     for f in run.report()["files"].as_array().expect("files") {
         let kind = f["kind"].as_str().unwrap_or("");
         let status = f["status"].as_str().unwrap();
-        if !["nfe", "cfdi", "retenciones", "cte", "mdfe"].contains(&kind)
+        if !["nfe", "cfdi", "retenciones", "cte", "mdfe", "nfse"].contains(&kind)
             || !["imported", "duplicate"].contains(&status)
         {
             continue;
@@ -67,7 +67,7 @@ db_test! {
     /// public freight samples) come back too.
     fn fixture_originals_come_back_byte_identical(db) {
         let env = Env::on(db);
-        let dirs: Vec<String> = ["nfe", "eventos", "cfdi", "retenciones", "cte", "mdfe", "public"]
+        let dirs: Vec<String> = ["nfe", "eventos", "cfdi", "retenciones", "cte", "mdfe", "nfse", "public"]
             .iter()
             .map(|d| fixtures().join(d).display().to_string())
             .collect();
@@ -480,5 +480,38 @@ db_test! {
         assert!(error.starts_with(&format!("archive:{damaged}")), "{error}");
         assert!(error.contains("damaged"), "{error}");
         assert_eq!(env.count("SELECT count(*) FROM cfdi WHERE receptor_nombre IS NULL"), 0);
+    }
+}
+
+db_test! {
+    /// An NFS-e's original is kept and exported by its provider (issuer) and its taker
+    /// (receiver), and by `--cancelled` with its cancellation event.
+    fn nfse_originals_by_provider_and_taker(db) {
+        let env = Env::on(db);
+        let nfse = fixture("nfse/nfse-v1.01-retencoes.xml");
+        let run = env.run(&[&nfse, &fixture("nfse/evento-cancelamento-nfse.xml")]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        let key = run.file("nfse-v1.01-retencoes.xml")["key"].as_str().unwrap().to_owned();
+        let names = |args: &[&str]| {
+            let zip = env.path("party.zip");
+            let zip_arg = zip.display().to_string();
+            let mut all = vec!["export", "-o", &zip_arg];
+            all.extend(args);
+            let out = env.on_db(&all);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            zip_entries(&zip)
+        };
+        for args in [
+            &["--issuer", "12345678000195"][..],
+            &["--receiver", "49929194000284", "--kind", "nfse"][..],
+        ] {
+            let entries = names(args);
+            assert!(entries[&format!("{key}.xml")] == std::fs::read(&nfse).unwrap(), "{args:?}");
+        }
+        assert_eq!(names(&["--receiver", "12345678000195"]).len(), 1, "the manifest alone");
+        assert_eq!(env.count("SELECT count(*) FROM originals"), 2);
+        // Cancelled by its event: `--cancelled` brings both, `--not-cancelled` neither.
+        assert_eq!(names(&["--cancelled", "--kind", "nfse"]).len(), 3);
+        assert_eq!(names(&["--not-cancelled", "--kind", "nfse"]).len(), 1);
     }
 }

@@ -21,7 +21,7 @@ const K_BARE: &str = "35261012345678000195550010000010021100200200";
 
 /// Assert a row's columns, found by its key. An expected value with a decimal point is an
 /// amount: compared as a number, since the databases print `1716.00` as `1716` or `1716.0`.
-fn assert_row(env: &Env, table: &str, key: &str, expected: &[(&str, Option<&str>)]) {
+pub(crate) fn assert_row(env: &Env, table: &str, key: &str, expected: &[(&str, Option<&str>)]) {
     let columns: Vec<&str> = expected.iter().map(|(c, _)| *c).collect();
     let rows = env.rows(&format!(
         "SELECT {} FROM {table} WHERE chave = '{key}'",
@@ -54,7 +54,7 @@ fn s(v: &str) -> Option<String> {
 }
 
 /// A ZIP of fixtures, as members named in the given order.
-fn zip_of(env: &Env, name: &str, members: &[(&str, &str)]) -> String {
+pub(crate) fn zip_of(env: &Env, name: &str, members: &[(&str, &str)]) -> String {
     use std::io::Write;
     let path = env.path(name);
     let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
@@ -73,7 +73,8 @@ fn public_ct_e_samples_field_by_field(db) {
     let env = Env::on(db);
     let run = env.run(&[&fixture("public")]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert_eq!(run.total("imported"), 8, "every sample: {}", run.stderr());
+    // The CT-e and MDF-e samples, the NFS-e and the SAT metadata (a file and a ZIP of two).
+    assert_eq!(run.total("imported"), 13, "every sample: {}", run.stderr());
     assert_eq!(run.file("cte-v3.00-cteProc-sped-da.xml")["kind"], "cte");
     assert_eq!(run.file("mdfe-v1.00-sped-mdfe.xml")["kind"], "mdfe");
 

@@ -51,6 +51,21 @@ const FIXTURE_OUTCOMES: &str = "
     mdfe/evento-encerramento-mdfe.xml                 imported    -
     mdfe/mdfe-v3.00-mdfeProc.xml                      imported    -
     mdfe/mdfe-v3.00-sem-namespace.xml                 imported    -
+    nfse/broken-evento-nfse-sem-chave.xml             failed      nfse_missing_key
+    nfse/broken-nfse-chave-invalida.xml               failed      nfse_invalid_key
+    nfse/broken-nfse-digito-verificador.xml           failed      nfse_bad_check_digit
+    nfse/broken-nfse-sem-chave.xml                    failed      nfse_missing_key
+    nfse/broken-nfse-truncado.xml                     failed      xml_truncated
+    nfse/broken-nfse-valor-invalido.xml               failed      nfse_invalid_field
+    nfse/evento-cancelamento-nfse.xml                 imported    -
+    nfse/nfse-v1.01-retencoes.xml                     imported    -
+    public/nfse-v1.00-prestador-cpf-nfse-php.xml      imported    -
+    public/nfse-v1.01-autorizada-nfsen-php-sdk.xml    imported    -
+    sat/broken-metadata-sem-linhas-validas.txt        failed      sat_metadata_no_valid_rows
+    sat/metadata-recibidos-2026-10.txt                imported    -
+    public/sat-metadata-sat-ws-descarga-masiva.txt    imported    -
+    public/sat-metadata-terceros-sat-ws-descarga-masiva.zip!/FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF_01.txt imported    -
+    public/sat-metadata-terceros-sat-ws-descarga-masiva.zip!/FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF_tercero.txt imported    -
     public/cte-evento-cce-sped-da.xml                 imported    -
     public/cte-v1.04-sped-cte.xml                     imported    -
     public/cte-v2.00-sped-cte.xml                     imported    -
@@ -182,13 +197,13 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 134);
+    assert_eq!(totals["files"], 149);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 62);
+    assert_eq!(run.total("imported"), 70);
     assert_eq!(run.total("duplicate"), 6);
-    assert_eq!(run.total("failed"), 62);
+    assert_eq!(run.total("failed"), 69);
     assert_eq!(run.total("unsupported"), 4);
-    assert_eq!(totals["by_error_type"]["xml_truncated"], 4);
+    assert_eq!(totals["by_error_type"]["xml_truncated"], 5);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 13);
     assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 2);
 
@@ -206,10 +221,18 @@ fn every_fixture_gets_its_status_and_error_type(db) {
     );
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        62
+        70
+    );
+    // SAT metadata: the public samples' 7 lines and batchimp's 3; it cancels one CFDI.
+    assert_eq!(env.count("SELECT count(*) FROM cfdi_metadata"), 10);
+    assert_eq!(env.count("SELECT count(*) FROM cfdi WHERE cancelado = 1"), 1);
+    assert_eq!(env.count("SELECT count(*) FROM nfse"), 3);
+    assert_eq!(
+        env.count("SELECT count(*) FROM nfse WHERE situacao = 'cancelada'"),
+        1
     );
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 62"),
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 69"),
         1
     );
 }
@@ -1531,4 +1554,44 @@ fn a_dry_run_reports_everything_and_leaves_the_database_untouched() {
     assert_eq!(out.status.code(), Some(real.code()));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["totals"], real.report()["totals"]);
+}
+
+/// An XML no format reads says what it is: its root element and namespace, so a batch of
+/// status answers (`retConsSitNFe`) or a new layout is named, not a bare `unsupported`.
+#[test]
+fn an_unsupported_xml_names_its_root_and_namespace() {
+    let env = Env::new();
+    let dir = env.path("in");
+    fs::create_dir_all(&dir).unwrap();
+    let files = [
+        (
+            "a-consulta.xml",
+            "<?xml version=\"1.0\"?>\n<retConsSitNFe versao=\"4.00\" xmlns=\"http://www.portalfiscal.inf.br/nfe\"><cStat>100</cStat></retConsSitNFe>",
+            "unsupported XML: <retConsSitNFe> in http://www.portalfiscal.inf.br/nfe",
+        ),
+        (
+            "b-plain.xml",
+            "\u{feff}  <foo><bar/></foo>",
+            "unsupported XML: <foo> (no namespace)",
+        ),
+        (
+            "c-prefixed.xml",
+            "<x:doc xmlns=\"urn:default\" xmlns:x=\"urn:prefixed\"/>",
+            "unsupported XML: <doc> in urn:prefixed",
+        ),
+    ];
+    for (name, text, _) in files {
+        fs::write(dir.join(name), text).unwrap();
+    }
+    let run = env.run(&["in"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    for (name, _, want) in files {
+        let f = run.file(name);
+        assert_eq!(f["status"], "unsupported", "{f}");
+        assert_eq!(f["kind"], "xml", "{f}");
+        assert_eq!(f["warning"], want, "{f}");
+    }
+    let stored = env.column("SELECT warning FROM files WHERE status = 'unsupported' ORDER BY id");
+    assert_eq!(stored.len(), 3, "{stored:?}");
+    assert!(stored[0].contains("retConsSitNFe"), "{stored:?}");
 }

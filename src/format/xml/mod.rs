@@ -1091,6 +1091,33 @@ pub fn first_elements(bytes: &[u8], n: usize) -> Result<Vec<Name>, FileError> {
     }
 }
 
+/// The root element's qualified name and its namespace (`None`: no namespace), for telling
+/// the user what an XML file nobody reads is. Reads the root's start tag only; `None` when
+/// there is none to read.
+pub fn root_and_namespace(bytes: &[u8]) -> Option<(String, Option<String>)> {
+    let mut events = Events::head(bytes);
+    loop {
+        match events.scan() {
+            Ok(Event::Start(tag) | Event::Empty(tag)) => {
+                let name = tag.name();
+                let declares: Vec<u8> = match name.iter().position(|&b| b == b':') {
+                    Some(i) => [&b"xmlns:"[..], &name[..i]].concat(),
+                    None => b"xmlns".to_vec(),
+                };
+                let ns = tag
+                    .attributes()
+                    .map_while(Result::ok)
+                    .find(|a| a.key == declares.as_slice())
+                    .and_then(|a| a.value().ok().map(|v| v.trim().to_owned()))
+                    .filter(|v| !v.is_empty());
+                return Some((String::from_utf8_lossy(local(name)).into_owned(), ns));
+            }
+            Ok(Event::Eof) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,288 @@
+//! Mexico's SAT metadata (Descarga Masiva): text separated by `~`, one line per CFDI issued or
+//! received, with its header `Uuid~RfcEmisor~NombreEmisor~RfcReceptor~NombreReceptor~RfcPac~
+//! FechaEmision~FechaCertificacionSat~Monto~EfectoComprobante~Estatus~FechaCancelacion` (newer
+//! files add `RfcACuentaTerceros~NombreACuentaTerceros`), usually inside the ZIP the SAT
+//! hands out. Recognised by that header, whatever the file's name. Kind `sat_metadata`.
+//!
+//! Each line is a row of `cfdi_metadata`, keyed by its UUID (upper case, as `cfdi` stores
+//! it): the list of what exists, to compare with the CFDI downloaded. A later file that says a
+//! UUID was cancelled (`Estatus` 0) updates its status and date (the table's `enrich`), and a
+//! cancelled UUID marks the stored CFDI `cancelado` with its date, whichever arrives first.
+//! A line that cannot be read (a UUID that is not one, a field count other than the header's,
+//! an amount that is not a number) is left out and named, with its line number and error
+//! type, in the file's warning; a file with no line to keep fails. The package's separate
+//! third-party list (`Uuid~RfcACuentaTerceros~NombreACuentaTerceros`) goes to
+//! `cfdi_metadata_tercero`.
+
+use super::{AfterWrite, ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value};
+use super::{col, typed};
+use crate::error::{ErrorType, FileError};
+
+use ColType::{Integer as I, Numeric as N, Text as T};
+
+/// The kind name.
+pub const KIND: &str = "sat_metadata";
+
+/// Marks a stored CFDI cancelled, with the date the metadata gives, when a metadata line says
+/// so. Run after a CFDI is written and after metadata is, so their order does not matter.
+const MARK_CANCELLED: &str = "UPDATE cfdi SET cancelado = 1, fecha_cancelacion = (
+        SELECT m.fecha_cancelacion FROM cfdi_metadata m WHERE m.uuid = cfdi.uuid)
+    WHERE uuid {keys} AND cancelado IS NULL AND EXISTS (
+        SELECT 1 FROM cfdi_metadata m WHERE m.uuid = cfdi.uuid AND m.cancelado = 1)";
+
+/// After a CFDI is written: the metadata stored before it that cancels it.
+pub const CANCELLED_BY_EARLIER_METADATA: AfterWrite = AfterWrite {
+    sql: MARK_CANCELLED,
+    reads: "cfdi_metadata",
+};
+
+/// `cfdi_metadata`: one row per UUID.
+pub static CFDI_METADATA: Table = Table {
+    name: "cfdi_metadata",
+    columns: &[
+        col("uuid", T),
+        col("rfc_emisor", T),
+        col("nombre_emisor", T),
+        col("rfc_receptor", T),
+        col("nombre_receptor", T),
+        col("rfc_pac", T),
+        col("fecha_emision", T),
+        col("fecha_certificacion_sat", T),
+        col("monto", N),
+        col("efecto_comprobante", T),
+        col("estatus", I),
+        col("fecha_cancelacion", T),
+        col("rfc_a_cuenta_terceros", T),
+        col("nombre_a_cuenta_terceros", T),
+        // 1 when `estatus` is 0, else NULL: what a later file fills in.
+        col("cancelado", I),
+        col("line", I),
+        col("path", T),
+        col("sha256", T),
+    ],
+    primary_key: &["uuid"],
+    indexed: &["rfc_emisor", "rfc_receptor"],
+    enrich: &["cancelado", "estatus", "fecha_cancelacion", "line"],
+    after_write: &[AfterWrite {
+        sql: MARK_CANCELLED,
+        reads: "cfdi",
+    }],
+    ..Table::BASE
+};
+
+/// `cfdi_metadata_tercero`: the package's separate list of the third parties on whose
+/// behalf a CFDI was issued (`Uuid~RfcACuentaTerceros~NombreACuentaTerceros`, the
+/// `_tercero.txt` beside the metadata), one row per UUID.
+pub static CFDI_METADATA_TERCERO: Table = Table {
+    name: "cfdi_metadata_tercero",
+    columns: &[
+        col("uuid", T),
+        col("rfc_a_cuenta_terceros", T),
+        col("nombre_a_cuenta_terceros", T),
+        col("line", I),
+        col("path", T),
+        col("sha256", T),
+    ],
+    primary_key: &["uuid"],
+    ..Table::BASE
+};
+
+static TABLES: &[&Table] = &[&CFDI_METADATA, &CFDI_METADATA_TERCERO];
+
+/// The tables a file's header may start a list of, by the header's first names.
+const STARTS: &[(&[u8], &Table)] = &[
+    (b"uuid~rfcemisor~", &CFDI_METADATA),
+    (b"uuid~rfcacuentaterceros~", &CFDI_METADATA_TERCERO),
+];
+
+/// The table whose list these bytes start.
+fn table_of(bytes: &[u8]) -> Option<&'static Table> {
+    let b = body(bytes);
+    STARTS
+        .iter()
+        .find(|(start, _)| b.len() >= start.len() && b[..start.len()].eq_ignore_ascii_case(start))
+        .map(|(_, t)| *t)
+}
+
+/// Header names (lower case) and their columns.
+const HEADER: &[(&str, &str)] = &[
+    ("uuid", "uuid"),
+    ("rfcemisor", "rfc_emisor"),
+    ("nombreemisor", "nombre_emisor"),
+    ("rfcreceptor", "rfc_receptor"),
+    ("nombrereceptor", "nombre_receptor"),
+    ("rfcpac", "rfc_pac"),
+    ("fechaemision", "fecha_emision"),
+    ("fechacertificacionsat", "fecha_certificacion_sat"),
+    ("monto", "monto"),
+    ("efectocomprobante", "efecto_comprobante"),
+    ("estatus", "estatus"),
+    ("fechacancelacion", "fecha_cancelacion"),
+    ("rfcacuentaterceros", "rfc_a_cuenta_terceros"),
+    ("nombreacuentaterceros", "nombre_a_cuenta_terceros"),
+];
+
+/// How many rejected lines the warning names.
+const NAMED: usize = 10;
+
+/// The SAT metadata format.
+pub struct SatMetadata;
+
+/// The text after a UTF-8 BOM.
+fn body(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+impl Format for SatMetadata {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn tables(&self) -> &'static [&'static Table] {
+        TABLES
+    }
+
+    fn detect(&self, sniff: &Sniff) -> bool {
+        sniff.generic_kind == "text" && table_of(sniff.bytes).is_some()
+    }
+
+    fn parse(
+        &self,
+        sniff: &Sniff,
+        src: &Source,
+        _opts: &ParseOptions,
+    ) -> Result<Vec<Doc>, FileError> {
+        let text = String::from_utf8_lossy(body(sniff.bytes));
+        let lines = split_lines(&text);
+        let t = table_of(sniff.bytes).unwrap_or(&CFDI_METADATA);
+        let mut lines = lines.into_iter().enumerate();
+        let Some((_, header)) = lines.next() else {
+            return Err(no_valid_rows(0));
+        };
+        // Each field's column; `None`: a column batchimp does not read.
+        let columns: Vec<Option<usize>> = header
+            .split('~')
+            .map(|h| {
+                let h = h.trim().to_ascii_lowercase();
+                HEADER
+                    .iter()
+                    .find(|(n, c)| *n == h && t.has(c))
+                    .map(|(_, c)| t.col(c))
+            })
+            .collect();
+        let mut docs = Vec::new();
+        let mut rejected: Vec<(usize, FileError)> = Vec::new();
+        for (i, line) in lines {
+            if i % 4096 == 0 {
+                src.check_deadline()?;
+            }
+            if line.trim().is_empty() {
+                continue;
+            }
+            match read_line(t, &line, i + 1, &columns, src) {
+                Ok(doc) => docs.push(doc),
+                Err(e) => rejected.push((i + 1, e)),
+            }
+        }
+        if docs.is_empty() {
+            return Err(no_valid_rows(rejected.len()));
+        }
+        if !rejected.is_empty() {
+            let mut named: Vec<String> = rejected
+                .iter()
+                .take(NAMED)
+                .map(|(n, e)| format!("line {n}: {e}"))
+                .collect();
+            if rejected.len() > NAMED {
+                named.push(format!("and {} more", rejected.len() - NAMED));
+            }
+            let warning = format!(
+                "{} of {} lines rejected: {}",
+                rejected.len(),
+                rejected.len() + docs.len(),
+                named.join("; ")
+            );
+            if let Some(first) = docs.first_mut() {
+                first.warning = Some(warning);
+            }
+        }
+        Ok(docs)
+    }
+}
+
+fn no_valid_rows(rejected: usize) -> FileError {
+    FileError::new(
+        ErrorType::SatMetadataNoValidRows,
+        format!("SAT metadata without a valid line ({rejected} rejected)"),
+    )
+}
+
+/// The lines of a metadata file. The SAT ends lines with CR LF and has been seen to put a bare
+/// LF inside a name: when the first line ends with CR LF, only CR LF ends a line and a bare LF
+/// is dropped.
+fn split_lines(text: &str) -> Vec<String> {
+    let crlf = text
+        .find('\n')
+        .is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r');
+    if crlf {
+        text.split("\r\n").map(|l| l.replace('\n', "")).collect()
+    } else {
+        text.split('\n').map(str::to_owned).collect()
+    }
+}
+
+/// One line's document.
+fn read_line(
+    t: &'static Table,
+    line: &str,
+    n: usize,
+    columns: &[Option<usize>],
+    src: &Source,
+) -> Result<Doc, FileError> {
+    let fields: Vec<&str> = line.split('~').collect();
+    if fields.len() != columns.len() {
+        return Err(FileError::new(
+            ErrorType::SatMetadataFieldCount,
+            format!("{} fields, the header has {}", fields.len(), columns.len()),
+        ));
+    }
+    let mut values = vec![Value::Null; t.columns.len()];
+    for (field, c) in fields.iter().zip(columns) {
+        if let Some(c) = *c {
+            values[c] = typed(t, c, field.trim(), ErrorType::SatMetadataInvalidField)?;
+        }
+    }
+    let uuid = match &values[t.col("uuid")] {
+        Value::Text(u) if super::cfdi::is_uuid(u) => u.to_ascii_uppercase().to_string(),
+        other => {
+            let shown = match other {
+                Value::Text(u) => u.chars().take(60).collect::<String>(),
+                _ => String::new(),
+            };
+            return Err(FileError::new(
+                ErrorType::SatMetadataInvalidUuid,
+                format!("{}.uuid is not a UUID: {shown:?}", t.name),
+            ));
+        }
+    };
+    let estatus = t.has("estatus").then(|| t.col("estatus"));
+    match estatus.map(|c| &values[c]) {
+        Some(Value::Int(0)) => values[t.col("cancelado")] = Value::Int(1),
+        Some(Value::Int(1) | Value::Null) | None => {}
+        Some(_) => {
+            return Err(FileError::new(
+                ErrorType::SatMetadataInvalidField,
+                "cfdi_metadata.estatus is neither 0 (cancelled) nor 1 (in force)",
+            ));
+        }
+    }
+    values[t.col("uuid")] = Value::Text(uuid.as_str().into());
+    values[t.col("line")] = Value::Int(n as i64);
+    values[t.col("path")] = Value::Text(src.origin.into());
+    values[t.col("sha256")] = Value::Text(src.sha256.into());
+    Ok(Doc {
+        key: uuid,
+        rows: vec![Row { table: t, values }],
+        warning: None,
+    })
+}

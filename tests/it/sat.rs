@@ -1,0 +1,149 @@
+//! SAT metadata (Descarga Masiva) end to end: the public samples (fixtures/public, see
+//! SOURCES.md) field by field, batchimp's own file with its hostile lines, a later file that
+//! cancels, the cancellation applied to the stored CFDI in either order, and the README's
+//! query of the invoices still to download.
+
+use crate::freight::zip_of;
+use crate::helpers::{Env, db_test, fixture, folder};
+use std::fs;
+
+/// The stamp UUID of fixtures/cfdi/cfdi40-ingreso.xml, which metadata-recibidos-2026-10.txt
+/// says was cancelled.
+const CANCELLED: &str = "9B1F0C7E-3A52-4D8E-9F10-2C4B6A8D0E11";
+
+/// The row of `uuid` in `cfdi_metadata`, its columns as text.
+fn metadata(env: &Env, uuid: &str, columns: &str) -> Vec<Option<String>> {
+    let rows = env.rows(&format!(
+        "SELECT {columns} FROM cfdi_metadata WHERE uuid = '{uuid}'"
+    ));
+    assert_eq!(rows.len(), 1, "{uuid}: {rows:?}");
+    rows.into_iter().next().unwrap()
+}
+
+fn s(v: &str) -> Option<String> {
+    Some(v.to_owned())
+}
+
+/// An amount as the databases print it (`1124.11`), compared as a number.
+fn amount(v: &Option<String>) -> f64 {
+    v.as_deref().unwrap().parse().unwrap()
+}
+
+db_test! {
+fn public_sat_metadata_samples_field_by_field(db) {
+    let env = Env::on(db);
+    let dir = folder(&env, "in", &[
+        "public/sat-metadata-sat-ws-descarga-masiva.txt",
+        "public/sat-metadata-terceros-sat-ws-descarga-masiva.zip",
+    ]);
+    let run = env.run(&[&dir]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let txt = run.file("sat-metadata-sat-ws-descarga-masiva.txt");
+    assert_eq!(txt["kind"], "sat_metadata", "{txt}");
+    assert_eq!(txt["status"], "imported", "{txt}");
+    assert_eq!(txt["keys"].as_array().unwrap().len(), 2, "{txt}");
+    let member = run.file("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF_01.txt");
+    assert_eq!(member["kind"], "sat_metadata", "{member}");
+    assert_eq!(env.count("SELECT count(*) FROM cfdi_metadata"), 7);
+    // The third parties come in a file of their own, beside the metadata.
+    let terceros = run.file("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF_tercero.txt");
+    assert_eq!((&terceros["kind"], &terceros["status"]), (&"sat_metadata".into(), &"imported".into()));
+    assert_eq!(
+        env.rows("SELECT uuid, rfc_a_cuenta_terceros, nombre_a_cuenta_terceros, line FROM cfdi_metadata_tercero ORDER BY uuid"),
+        [
+            [s("11111111-AAAA-BBBB-0000-000000000002"), s("AAAA010101AA1"), s("PERSONA FISICA UNO"), s("4")],
+            [s("11111111-AAAA-BBBB-0000-000000000003"), s("AAAA010101AA2"), s("PERSONA FISICA DOS"), s("3")],
+            [s("11111111-AAAA-BBBB-0000-000000000004"), s("AAAA010101AA3"), s("PERSONA FISICA TRES"), s("2")],
+        ]
+    );
+
+    let row = metadata(&env, "E7215E3B-2DC5-4A40-AB10-C902FF9258DF",
+        "rfc_emisor, nombre_emisor, rfc_receptor, nombre_receptor, rfc_pac, fecha_emision, \
+         fecha_certificacion_sat, monto, efecto_comprobante, estatus, fecha_cancelacion, cancelado, line");
+    assert_eq!(row[..7], [
+        s("XAXX010101000"), s("RAZON SOCIAL 1"), s("XAXX010101001"), s("RAZON SOCIAL 1 SA DE CV"),
+        s("XAXX010101003"), s("2018-01-11 07:10:23"), s("2018-01-11 07:10:51"),
+    ]);
+    assert_eq!(amount(&row[7]), 1124.11);
+    assert_eq!(row[8..], [s("I"), s("1"), None, None, s("2")]);
+    let row = metadata(&env, "129C4D12-1415-4ACE-BE12-34E71C4EAB4E", "nombre_receptor, monto, line");
+    assert_eq!(row[0], s("RAZON SOCIAL 2 SA DE CV"));
+    assert_eq!(amount(&row[1]), 1485.17);
+    // The ZIP's: mixed-case UUIDs stored in upper case, as `cfdi` stores them.
+    let row = metadata(&env, "11111111-AAAA-BBBB-0000-000000000005", "nombre_emisor, rfc_receptor, fecha_certificacion_sat, monto");
+    assert_eq!(row[..3], [s("Empresa Patito"), s("COSC8001137NA"), s("2022-01-01 11:40:22")]);
+    assert_eq!(amount(&row[3]), 999_887.65);
+}
+}
+
+db_test! {
+fn sat_metadata_rejects_bad_lines_and_cancels_cfdi_either_order(db) {
+    let env = Env::on(db);
+    // The CFDI first, then the metadata that cancels it.
+    let run = env.run(&[&fixture("cfdi/cfdi40-ingreso.xml")]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let run = env.run(&[&fixture("sat")]);
+    assert_eq!(run.code(), 1, "the file without a valid line fails: {}", run.stderr());
+    let f = run.file("metadata-recibidos-2026-10.txt");
+    assert_eq!(f["status"], "imported", "{f}");
+    assert_eq!(f["kind"], "sat_metadata", "{f}");
+    let warning = f["warning"].as_str().unwrap();
+    for part in [
+        "3 of 6 lines rejected",
+        "line 4: sat_metadata_invalid_uuid",
+        "line 5: sat_metadata_field_count",
+        "line 6: sat_metadata_invalid_field: cfdi_metadata.monto",
+    ] {
+        assert!(warning.contains(part), "{part}: {warning}");
+    }
+    let broken = run.file("broken-metadata-sem-linhas-validas.txt");
+    assert_eq!(broken["error_type"], "sat_metadata_no_valid_rows", "{broken}");
+    assert_eq!(env.count("SELECT count(*) FROM cfdi_metadata"), 3);
+    assert_eq!(
+        env.rows(&format!("SELECT cancelado, fecha_cancelacion FROM cfdi WHERE uuid = '{CANCELLED}'")),
+        [[s("1"), s("2026-10-20 08:15:00")]]
+    );
+    // CR LF lines: the bare LF inside a name is dropped; the third party's columns read.
+    let row = metadata(&env, "AAAAAAAA-1111-4222-8333-444444444444",
+        "nombre_receptor, rfc_a_cuenta_terceros, nombre_a_cuenta_terceros, estatus, cancelado, line");
+    assert_eq!(row, [s("MINDS CORP & ASOCIADOS"), s("XAXX010101000"), s("TERCERO EJEMPLO"), s("1"), None, s("3")]);
+
+    // The README's query: metadata with no CFDI behind it, in force (still to download).
+    let missing = env.column(
+        "SELECT m.uuid FROM cfdi_metadata m LEFT JOIN cfdi c ON c.uuid = m.uuid
+         WHERE c.uuid IS NULL AND m.estatus = 1 ORDER BY m.fecha_emision",
+    );
+    assert_eq!(missing, ["AAAAAAAA-1111-4222-8333-444444444444", "DDDDDDDD-1111-4222-8333-444444444444"]);
+
+    // A later file cancels what an earlier one listed in force: status and date updated.
+    let later = env.path("later.txt");
+    let text = fs::read_to_string(fixture("sat/metadata-recibidos-2026-10.txt")).unwrap();
+    let header = text.split("\r\n").next().unwrap();
+    fs::write(&later, format!(
+        "{header}\r\nAAAAAAAA-1111-4222-8333-444444444444~EKU9003173C9~ESCUELA KEMPER URGATE~MCI7306249Y1~MINDS CORP & ASOCIADOS~SPR190613I52~2026-10-15 09:00:00~2026-10-15 09:01:00~1160.00~I~0~2026-10-25 10:00:00~XAXX010101000~TERCERO EJEMPLO\r\n"
+    )).unwrap();
+    let run = env.run(&[later.to_str().unwrap()]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.file("later.txt")["conflict"], "enriched", "{}", run.report());
+    let row = metadata(&env, "AAAAAAAA-1111-4222-8333-444444444444", "estatus, fecha_cancelacion, cancelado");
+    assert_eq!(row, [s("0"), s("2026-10-25 10:00:00"), s("1")]);
+
+    // The other order, the metadata inside a ZIP: the CFDI imported after it is cancelled.
+    let env = Env::on(db);
+    let zip = zip_of(&env, "descarga.zip", &[
+        ("45C5C344-DA01-497A-9271-5AA3852EE6AE_01.txt", "sat/metadata-recibidos-2026-10.txt"),
+    ]);
+    let run = env.run(&[&zip]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.file("_01.txt")["kind"], "sat_metadata");
+    let run = env.run(&[&fixture("cfdi/cfdi40-ingreso.xml"), &fixture("cfdi/cfdi33-ingreso.xml")]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        env.rows("SELECT uuid, cancelado, fecha_cancelacion FROM cfdi ORDER BY uuid"),
+        [
+            [s("9B1F0C7E-3A52-4D8E-9F10-2C4B6A8D0E11"), s("1"), s("2026-10-20 08:15:00")],
+            [s("C0FFEE00-1234-4ABC-8DEF-0123456789AB"), None, None],
+        ]
+    );
+}
+}
