@@ -638,8 +638,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "CNPJ|CPF|RFC")]
     pub receiver: Option<String>,
 
-    /// Only cancelled documents (an NF-e, CT-e or MDF-e whose cancellation was imported),
-    /// with their events and resends.
+    /// Only cancelled documents (an NF-e, CT-e, MDF-e or NFS-e whose cancellation was
+    /// imported, a CFDI SAT's metadata lists as cancelled), with their events and resends.
     #[arg(long, conflicts_with = "not_cancelled")]
     pub cancelled: bool,
 

@@ -461,14 +461,14 @@ pub struct Filter {
 
 /// The document tables `--issuer`, `--receiver` and `--cancelled` look in: the table, its key
 /// column, the issuer's columns, the receiver's, its events' table (keyed by `chave`), and
-/// whether it records cancellations (`situacao`).
+/// the condition a cancelled document meets (`None`: it records no cancellation).
 struct Documents {
     table: &'static str,
     key: &'static str,
     issuers: &'static [&'static str],
     receivers: &'static [&'static str],
     events: Option<&'static str>,
-    cancels: bool,
+    cancelled: Option<&'static str>,
 }
 
 const DOCUMENTS: &[Documents] = &[
@@ -478,7 +478,7 @@ const DOCUMENTS: &[Documents] = &[
         issuers: &["emit_cnpj", "emit_cpf"],
         receivers: &["dest_cnpj", "dest_cpf"],
         events: Some("nfe_evento"),
-        cancels: true,
+        cancelled: Some("situacao = 'cancelada'"),
     },
     Documents {
         table: "cfdi",
@@ -486,7 +486,8 @@ const DOCUMENTS: &[Documents] = &[
         issuers: &["emisor_rfc"],
         receivers: &["receptor_rfc"],
         events: None,
-        cancels: false,
+        // Cancelled as SAT's metadata (the Descarga Masiva list) says.
+        cancelled: Some("cancelado = 1"),
     },
     Documents {
         table: "retencion",
@@ -494,7 +495,7 @@ const DOCUMENTS: &[Documents] = &[
         issuers: &["emisor_rfc"],
         receivers: &["receptor_rfc"],
         events: None,
-        cancels: false,
+        cancelled: None,
     },
     // A CT-e's receiver is whoever pays the freight (`toma`) or the cargo's recipient.
     Documents {
@@ -503,7 +504,7 @@ const DOCUMENTS: &[Documents] = &[
         issuers: &["emit_cnpj", "emit_cpf"],
         receivers: &["toma_cnpj", "toma_cpf", "dest_cnpj", "dest_cpf"],
         events: Some("cte_evento"),
-        cancels: true,
+        cancelled: Some("situacao = 'cancelada'"),
     },
     // A manifest has an issuer only.
     Documents {
@@ -512,7 +513,7 @@ const DOCUMENTS: &[Documents] = &[
         issuers: &["emit_cnpj", "emit_cpf"],
         receivers: &[],
         events: Some("mdfe_evento"),
-        cancels: true,
+        cancelled: Some("situacao = 'cancelada'"),
     },
     // An NFS-e's issuer is its provider; its receiver, the taker.
     Documents {
@@ -521,7 +522,7 @@ const DOCUMENTS: &[Documents] = &[
         issuers: &["prest_cnpj", "prest_cpf"],
         receivers: &["toma_cnpj", "toma_cpf"],
         events: Some("nfse_evento"),
-        cancels: true,
+        cancelled: Some("situacao = 'cancelada'"),
     },
 ];
 
@@ -587,11 +588,7 @@ fn party_sql(param: &str, issuer: bool, tables: &Tables) -> String {
 
 /// The originals of cancelled documents, with their resends and events (or all the others).
 fn cancelled_sql(cancelled: bool, tables: &Tables) -> String {
-    among(
-        |d| d.cancels.then(|| "situacao = 'cancelada'".to_owned()),
-        !cancelled,
-        tables,
-    )
+    among(|d| d.cancelled.map(str::to_owned), !cancelled, tables)
 }
 
 impl Filter {

@@ -145,5 +145,21 @@ fn sat_metadata_rejects_bad_lines_and_cancels_cfdi_either_order(db) {
             [s("C0FFEE00-1234-4ABC-8DEF-0123456789AB"), None, None],
         ]
     );
+    // `export --cancelled` hands back the cancelled CFDI's original; `--not-cancelled` the other.
+    for (flag, uuid, file) in [
+        ("--cancelled", "9B1F0C7E-3A52-4D8E-9F10-2C4B6A8D0E11", "cfdi/cfdi40-ingreso.xml"),
+        ("--not-cancelled", "C0FFEE00-1234-4ABC-8DEF-0123456789AB", "cfdi/cfdi33-ingreso.xml"),
+    ] {
+        let zip = env.path("chosen.zip");
+        let out = env.on_db(&["export", "--kind", "cfdi", flag, "-o", zip.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut archive = zip::ZipArchive::new(fs::File::open(&zip).unwrap()).unwrap();
+        let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+        assert_eq!(names.len(), 2, "{flag}: {names:?}");
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut archive.by_name(&format!("{uuid}.xml")).unwrap(), &mut bytes)
+            .unwrap();
+        assert_eq!(bytes, fs::read(fixture(file)).unwrap(), "{flag}");
+    }
 }
 }
