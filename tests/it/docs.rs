@@ -152,7 +152,7 @@ fn dead_links(root: &Path) -> Vec<String> {
 }
 
 /// `sql` as the documentation page `page` (a path from the repository's root) writes it: the
-/// tests that run the documented queries take them from here, so a query edited on its page is
+/// tests that run the documented queries (or check a documented example) take them from here, so a query edited on its page is
 /// run as edited, and one moved to another page fails until its test names the new page.
 /// White space is folded; the page's trailing `;` and `-- comment` are not part of the query.
 pub fn documented(page: &str, sql: &str) -> String {
@@ -160,10 +160,14 @@ pub fn documented(page: &str, sql: &str) -> String {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(page)).unwrap();
     let wanted = fold(sql);
     let folded = fold(&text);
-    assert!(
-        folded.contains(&format!("{wanted};")) || folded.contains(&format!("{wanted} ")),
-        "{page} no longer shows the query {wanted:?}"
-    );
+    // Whole: what follows it on the page ends a statement or a value.
+    let whole = folded.match_indices(&wanted).any(|(at, _)| {
+        matches!(
+            folded[at + wanted.len()..].chars().next(),
+            None | Some(';' | ' ' | ',' | '}')
+        )
+    });
+    assert!(whole, "{page} no longer shows {wanted:?}");
     sql.to_owned()
 }
 

@@ -1194,6 +1194,15 @@ fn the_documented_queries_run_on_both_databases(db) {
     let env = Env::on(db);
     let run = env.run(&[&fixture("")]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
+    // docs/report.md's example is this run: its file counts and catalog rows are these.
+    let totals = &run.report()["totals"];
+    for part in [
+        format!("\"files\": {}, \"seen\": 0", totals["files"]),
+        format!("\"by_status\": {}", totals["by_status"]).replace(':', ": ").replace(',', ", "),
+        format!("\"rows\": {}, \"rows_rejected\": {}", totals["rows"], totals["rows_rejected"]),
+    ] {
+        documented("docs/report.md", &part);
+    }
     let cancelled = env.rows(&documented(
         "docs/tables.md",
         "SELECT n.chave, n.n_nf, n.v_nf, e.x_just, e.dh_reg_evento
