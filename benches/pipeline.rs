@@ -99,6 +99,8 @@ struct Measure {
     what: String,
     wall: Duration,
     rss_kb: Option<u64>,
+    /// Median CPU time (user + system) of the command, when GNU time measured it.
+    cpu: Option<Duration>,
 }
 
 impl Measure {
@@ -204,6 +206,7 @@ fn measure(
 ) -> Measure {
     let gnu_time = Path::new("/usr/bin/time").exists();
     let mut walls = Vec::new();
+    let mut cpus = Vec::new();
     let mut rss = None;
     for _ in 0..runs {
         prepare();
@@ -211,7 +214,7 @@ fn measure(
         let mut run = if gnu_time {
             let mut t = Command::new("/usr/bin/time");
             t.arg("-f")
-                .arg("__rss_kb=%M")
+                .arg("__rss_kb=%M\n__cpu_s=%U %S")
                 .arg(c.get_program())
                 .args(c.get_args());
             if let Some(dir) = c.get_current_dir() {
@@ -232,6 +235,14 @@ fn measure(
         {
             rss = rss.max(kb.trim().parse::<u64>().ok());
         }
+        if let Some(cpu) = err
+            .lines()
+            .filter_map(|l| l.strip_prefix("__cpu_s="))
+            .next_back()
+        {
+            let s: f64 = cpu.split(' ').filter_map(|v| v.parse::<f64>().ok()).sum();
+            cpus.push(Duration::from_secs_f64(s));
+        }
         let code = out.status.code();
         assert!(
             matches!(code, Some(0) | Some(1)),
@@ -242,6 +253,7 @@ fn measure(
         what: what.to_owned(),
         wall: median(walls),
         rss_kb: rss,
+        cpu: (!cpus.is_empty()).then(|| median(cpus)),
     }
 }
 
@@ -262,6 +274,7 @@ fn read_floor(dir: &Path, runs: usize) -> Measure {
         what: "read every byte, one thread (the floor)".into(),
         wall: median(walls),
         rss_kb: None,
+        cpu: None,
     }
 }
 
@@ -315,6 +328,7 @@ fn part_floors(dir: &Path, db: &Path, workers: usize, runs: usize) -> Vec<Measur
             what,
             wall: median(walls),
             rss_kb: None,
+            cpu: None,
         }
     };
     let hash = timed(
@@ -393,6 +407,56 @@ fn check(db: &Path, m: &nfe_gen::Manifest, what: &str) {
         (m.unique_docs, m.items),
         "{what}: rows differ from the manifest"
     );
+}
+
+/// The archive of originals in a SQLite database: originals, bytes stored, raw bytes.
+fn archive_size(db: &Path) -> (u64, u64, u64) {
+    let conn = rusqlite::Connection::open(db).expect("db");
+    conn.query_row(
+        "SELECT count(*), COALESCE(sum(length(data)), 0), COALESCE(sum(size), 0) FROM originals",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .unwrap()
+}
+
+/// What the archive of originals holds and costs: bytes a document, its ratio to the raw
+/// files (target: at most a sixth), and the run's CPU with and without it (target: at most
+/// 20% more).
+fn archive_table((originals, stored, raw): &(u64, u64, u64), rows: &[Measure]) {
+    let n = (*originals).max(1) as f64;
+    println!("\n| archive of originals | measured |");
+    println!("| --- | --- |");
+    println!("| originals kept | {originals} |");
+    println!("| raw bytes a document | {:.0} |", *raw as f64 / n);
+    println!("| stored bytes a document | {:.0} |", *stored as f64 / n);
+    let cpu = |name: &str| {
+        rows.iter()
+            .find(|r| r.what == name)
+            .and_then(|r| r.cpu)
+            .map(|c| c.as_secs_f64())
+    };
+    let (with, without) = (
+        cpu("batchimp run FOLDER"),
+        cpu("batchimp run FOLDER --no-archive"),
+    );
+    if let (Some(w), Some(wo)) = (with, without) {
+        println!("| CPU of the folder run with / without | {w:.2} s / {wo:.2} s |");
+    }
+    println!("\n| target | measured | met |");
+    println!("| --- | --- | --- |");
+    let ratio = *raw as f64 / (*stored).max(1) as f64;
+    println!(
+        "| raw / stored (≥ 6) | {ratio:.2} | {} |",
+        if ratio >= 6.0 { "yes" } else { "no" }
+    );
+    if let (Some(w), Some(wo)) = (with, without) {
+        let more = w / wo;
+        println!(
+            "| CPU with / without the archive (≤ 1.20) | {more:.2} | {} |",
+            if more <= 1.2 { "yes" } else { "no" }
+        );
+    }
 }
 
 fn rm_db(db: &Path) {
@@ -475,6 +539,19 @@ fn main() {
         || batchimp(&data),
     );
     check(&db, &manifest, "folder");
+    let archive = archive_size(&db);
+    // The same without the archive of originals: what keeping them costs.
+    let no_archive = measure(
+        "batchimp run FOLDER --no-archive",
+        a.runs,
+        || rm_db(&db),
+        || {
+            let mut c = batchimp(&data);
+            c.arg("--no-archive");
+            c
+        },
+    );
+    check(&db, &manifest, "folder without the archive");
     // One more folder run, untimed above: where each thread's time went.
     rm_db(&db);
     let threads = thread_times(batchimp(&data));
@@ -499,7 +576,7 @@ fn main() {
         || batchimp(&zip),
     );
     check(&db, &manifest, "zip");
-    let mut rows = vec![floor, folder, zipped, resume];
+    let mut rows = vec![floor, folder, no_archive, zipped, resume];
     let parts_db = tmp.join("parts.db");
     rows.extend(part_floors(&data, &parts_db, workers, a.runs));
     check(&parts_db, &manifest, "the writer alone");
@@ -623,6 +700,7 @@ fn main() {
             kb <= 64 * 1024,
         );
     }
+    archive_table(&archive, &rows);
     if let Some((wall, rows)) = threads {
         println!(
             "\nWhere the threads of one more folder run spent its {:.2} s (seconds, from \
@@ -1165,6 +1243,7 @@ fn catalog_bench(a: &Args, root: &Path, tmp: &Path, bin: &str) -> Option<f64> {
         what: "read every byte, one thread (the floor)".into(),
         wall: median(walls),
         rss_kb: None,
+        cpu: None,
     }];
     let sqlite3 = Command::new("sqlite3")
         .arg("--version")
@@ -1304,6 +1383,7 @@ fn workbook_bench(a: &Args, root: &Path, tmp: &Path, bin: &str, import: Option<f
         what: "calamine alone: every cell of the sheet, one thread (the floor)".into(),
         wall: median(walls),
         rss_kb: None,
+        cpu: None,
     }];
     let (ours, got) = import_catalog(
         "batchimp run WORKBOOK (validate, upsert by SKU and supplier)",

@@ -306,7 +306,7 @@ _batchimp() {
             return 0
             ;;
         batchimp__subcmd__export)
-            opts="-o -h -V --output --kind --batch --since --until --issuer --receiver --db --schema --db-timeout --color --config --help --version"
+            opts="-o -h -V --output --kind --batch --since --until --issuer --receiver --cancelled --not-cancelled --db --schema --db-timeout --color --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

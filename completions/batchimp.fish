@@ -206,6 +206,8 @@ complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l color -d 'C
 always\t''
 never\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l config -d 'Defaults for run\'s options from this TOML file instead of ./batchimp.toml' -r -F
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l cancelled -d 'Only cancelled documents (an NF-e, CT-e or MDF-e whose cancellation was imported), with their events and resends'
+complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l not-cancelled -d 'Leave cancelled documents, their events and resends out'
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -s V -l version -d 'Print version'
 complete -c batchimp -n "__fish_batchimp_using_subcommand reparse" -l kind -d 'Only originals of these kinds (repeatable, or comma-separated)' -r -f -a "nfe\t''

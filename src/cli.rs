@@ -638,6 +638,15 @@ pub struct ExportArgs {
     #[arg(long, value_name = "CNPJ|CPF|RFC")]
     pub receiver: Option<String>,
 
+    /// Only cancelled documents (an NF-e, CT-e or MDF-e whose cancellation was imported),
+    /// with their events and resends.
+    #[arg(long, conflicts_with = "not_cancelled")]
+    pub cancelled: bool,
+
+    /// Leave cancelled documents, their events and resends out.
+    #[arg(long)]
+    pub not_cancelled: bool,
+
     #[command(flatten)]
     pub db: DbArg,
 }

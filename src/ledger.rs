@@ -380,7 +380,7 @@ pub struct Processed {
     pub duration: Duration,
     /// The file's bytes compressed for the archive (see [`crate::archive`]), compressed on the
     /// worker; `None` when its kind is not kept (or archiving is off).
-    pub original: Option<Vec<u8>>,
+    pub original: Option<crate::archive::Packed>,
 }
 
 // What the ledger says of batches and files, as the reports show it.

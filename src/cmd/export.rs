@@ -18,6 +18,7 @@ pub fn export(args: ExportArgs) -> Result<u8> {
         until: args.until.map(|w| w.at),
         issuer: args.issuer.clone(),
         receiver: args.receiver.clone(),
+        cancelled: (args.cancelled || args.not_cancelled).then_some(args.cancelled),
     };
     let path = &args.output;
     let cannot = || format!("cannot write {}", path.display());

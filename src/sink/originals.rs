@@ -2,7 +2,6 @@
 //! table of an existing database, opened for reading only, and the choice of originals by key,
 //! UUID, SHA-256, batch, date or party. What is kept, and how, is [`crate::archive`]'s.
 
-use crate::archive::CODEC;
 use crate::schema::ColType;
 use crate::sink::Target;
 use crate::sink::schema::Dialect;
@@ -86,14 +85,23 @@ impl Reader {
 
     /// Whether the database has an archive table at all (a database made before it has not).
     fn has_table(&mut self) -> Result<bool> {
+        Ok(self.tables()?.contains("originals"))
+    }
+
+    /// The tables the database has (one made by an older batchimp lacks the newer kinds').
+    fn tables(&mut self) -> Result<Tables> {
         let sql = match self.db {
-            Db::Sqlite(_) => "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
+            Db::Sqlite(_) => "SELECT name FROM sqlite_master WHERE type = 'table'",
             Db::Postgres(_) => {
                 "SELECT table_name::text FROM information_schema.tables
-                 WHERE table_schema = current_schema() AND table_name = $1"
+                 WHERE table_schema = current_schema()"
             }
         };
-        Ok(!self.texts(sql, &["originals"])?.is_empty())
+        let rows = self.texts(sql, &[])?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect())
     }
 
     /// The originals stored for `wanted`: a SHA-256 (hex), or a document key (an NF-e access
@@ -185,7 +193,8 @@ impl Reader {
         filter: &Filter,
         f: &mut dyn FnMut(Original) -> Result<()>,
     ) -> Result<()> {
-        let (sql, params) = filter.sql(self.dialect());
+        let tables = self.tables()?;
+        let (sql, params) = filter.sql(self.dialect(), &tables);
         self.stream(&sql, &params, &mut |packed| {
             f(packed.unpack()?)?;
             Ok(true)
@@ -413,16 +422,8 @@ fn unpack(
     size: i64,
     data: &[u8],
 ) -> Result<Vec<u8>> {
-    if codec != CODEC || dictionary.is_some() {
-        bail!(
-            "original {sha256} is stored as {codec}{}, which this batchimp cannot read (a newer batchimp wrote it)",
-            dictionary
-                .map(|d| format!(" with dictionary {d}"))
-                .unwrap_or_default()
-        );
-    }
-    let bytes = zstd::bulk::decompress(data, size.max(0) as usize)
-        .with_context(|| format!("original {sha256} is damaged: cannot decompress it"))?;
+    let bytes = crate::archive::decompress(codec, dictionary, size.max(0) as usize, data)
+        .map_err(|why| anyhow::anyhow!("original {sha256} {why}"))?;
     let digest = format!("{:x}", Sha256::digest(&bytes));
     if digest != sha256 || bytes.len() as i64 != size {
         bail!("original {sha256} is damaged: its bytes do not match their SHA-256");
@@ -454,56 +455,140 @@ pub struct Filter {
     pub issuer: Option<String>,
     /// The receiver's CNPJ, CPF or RFC.
     pub receiver: Option<String>,
+    /// Only cancelled documents (`Some(true)`), or none of them (`Some(false)`).
+    pub cancelled: Option<bool>,
 }
 
-/// Where each document table names its issuer and its receiver, for `--issuer` and
-/// `--receiver`: the table, its key column, the issuer's columns, the receiver's.
-const PARTIES: &[(&str, &str, &[&str], &[&str])] = &[
-    (
-        "nfe",
-        "chave",
-        &["emit_cnpj", "emit_cpf"],
-        &["dest_cnpj", "dest_cpf"],
-    ),
-    ("cfdi", "uuid", &["emisor_rfc"], &["receptor_rfc"]),
-    ("retencion", "uuid", &["emisor_rfc"], &["receptor_rfc"]),
+/// The document tables `--issuer`, `--receiver` and `--cancelled` look in: the table, its key
+/// column, the issuer's columns, the receiver's, its events' table (keyed by `chave`), and
+/// whether it records cancellations (`situacao`).
+struct Documents {
+    table: &'static str,
+    key: &'static str,
+    issuers: &'static [&'static str],
+    receivers: &'static [&'static str],
+    events: Option<&'static str>,
+    cancels: bool,
+}
+
+const DOCUMENTS: &[Documents] = &[
+    Documents {
+        table: "nfe",
+        key: "chave",
+        issuers: &["emit_cnpj", "emit_cpf"],
+        receivers: &["dest_cnpj", "dest_cpf"],
+        events: Some("nfe_evento"),
+        cancels: true,
+    },
+    Documents {
+        table: "cfdi",
+        key: "uuid",
+        issuers: &["emisor_rfc"],
+        receivers: &["receptor_rfc"],
+        events: None,
+        cancels: false,
+    },
+    Documents {
+        table: "retencion",
+        key: "uuid",
+        issuers: &["emisor_rfc"],
+        receivers: &["receptor_rfc"],
+        events: None,
+        cancels: false,
+    },
     // A CT-e's receiver is whoever pays the freight (`toma`) or the cargo's recipient.
-    (
-        "cte",
-        "chave",
-        &["emit_cnpj", "emit_cpf"],
-        &["toma_cnpj", "toma_cpf", "dest_cnpj", "dest_cpf"],
-    ),
+    Documents {
+        table: "cte",
+        key: "chave",
+        issuers: &["emit_cnpj", "emit_cpf"],
+        receivers: &["toma_cnpj", "toma_cpf", "dest_cnpj", "dest_cpf"],
+        events: Some("cte_evento"),
+        cancels: true,
+    },
     // A manifest has an issuer only.
-    ("mdfe", "chave", &["emit_cnpj", "emit_cpf"], &[]),
+    Documents {
+        table: "mdfe",
+        key: "chave",
+        issuers: &["emit_cnpj", "emit_cpf"],
+        receivers: &[],
+        events: Some("mdfe_evento"),
+        cancels: true,
+    },
 ];
 
-/// The originals whose documents name `param` in the issuer's columns (`issuer`) or the
-/// receiver's: the document's own file, and every other file of its key (a resend).
-fn party_sql(param: &str, issuer: bool) -> String {
-    let selects: Vec<String> = PARTIES
+impl Documents {
+    /// The originals of this table's documents that meet `cond`: each document's own file,
+    /// every other file of its key (a resend), and its events' files.
+    fn originals(&self, cond: &str, tables: &Tables) -> String {
+        let (table, key) = (self.table, self.key);
+        let keys = format!("SELECT \"{key}\" FROM \"{table}\" WHERE {cond}");
+        let mut sql = format!(
+            "SELECT sha256 FROM \"{table}\" WHERE {cond}
+             UNION SELECT sha256 FROM files WHERE key IN ({keys})"
+        );
+        if let Some(events) = self.events.filter(|e| tables.contains(*e)) {
+            sql.push_str(&format!(
+                " UNION SELECT sha256 FROM \"{events}\" WHERE chave IN ({keys})"
+            ));
+        }
+        sql
+    }
+}
+
+/// `o.sha256` among the originals of the documents `select` gives a condition for (`None`:
+/// that table has nothing to match), in the tables the database has; `NOT` among them when
+/// `not`.
+/// The database's tables, by name.
+type Tables = std::collections::HashSet<String>;
+
+fn among(select: impl Fn(&Documents) -> Option<String>, not: bool, tables: &Tables) -> String {
+    let selects: Vec<String> = DOCUMENTS
         .iter()
-        .filter(|(_, _, issuers, receivers)| !(if issuer { issuers } else { receivers }).is_empty())
-        .map(|(table, key, issuers, receivers)| {
-            let columns = if issuer { issuers } else { receivers };
+        .filter(|d| tables.contains(d.table))
+        .filter_map(|d| select(d).map(|cond| d.originals(&cond, tables)))
+        .collect();
+    if selects.is_empty() {
+        // No table to look in: nothing is among them.
+        return (if not { "1 = 1" } else { "1 = 0" }).to_owned();
+    }
+    let not = if not { "NOT " } else { "" };
+    // `IS NOT NULL`: NOT IN over a set holding NULL would keep nothing.
+    format!(
+        "o.sha256 {not}IN (SELECT sha256 FROM ({}) c WHERE sha256 IS NOT NULL)",
+        selects.join(" UNION ")
+    )
+}
+
+/// The originals whose documents name `param` in the issuer's columns (`issuer`) or the
+/// receiver's, with their resends and events.
+fn party_sql(param: &str, issuer: bool, tables: &Tables) -> String {
+    among(
+        |d| {
+            let columns = if issuer { d.issuers } else { d.receivers };
             let cond: Vec<String> = columns
                 .iter()
                 .map(|c| format!("\"{c}\" = {param}"))
                 .collect();
-            let cond = cond.join(" OR ");
-            format!(
-                "SELECT sha256 FROM \"{table}\" WHERE {cond} UNION SELECT sha256 FROM files
-                 WHERE key IN (SELECT \"{key}\" FROM \"{table}\" WHERE {cond})"
-            )
-        })
-        .collect();
-    format!("o.sha256 IN ({})", selects.join(" UNION "))
+            (!cond.is_empty()).then(|| cond.join(" OR "))
+        },
+        false,
+        tables,
+    )
+}
+
+/// The originals of cancelled documents, with their resends and events (or all the others).
+fn cancelled_sql(cancelled: bool, tables: &Tables) -> String {
+    among(
+        |d| d.cancels.then(|| "situacao = 'cancelada'".to_owned()),
+        !cancelled,
+        tables,
+    )
 }
 
 impl Filter {
     /// The query and its parameters: each original once, with the ledger row of the first
     /// file that brought it in the chosen batches, sorted by key, then the first imported first.
-    fn sql(&self, d: Dialect) -> (String, Vec<String>) {
+    fn sql(&self, d: Dialect, tables: &Tables) -> (String, Vec<String>) {
         let mut params = Vec::new();
         let mut conds = vec!["status IN ('imported', 'duplicate')".to_owned()];
         if let Some(b) = self.batch {
@@ -532,8 +617,15 @@ impl Filter {
         for (party, issuer) in [(&self.issuer, true), (&self.receiver, false)] {
             if let Some(id) = party {
                 params.push(id.trim().to_owned());
-                chosen.push(party_sql(&d.param(params.len(), ColType::Text), issuer));
+                chosen.push(party_sql(
+                    &d.param(params.len(), ColType::Text),
+                    issuer,
+                    tables,
+                ));
             }
+        }
+        if let Some(cancelled) = self.cancelled {
+            chosen.push(cancelled_sql(cancelled, tables));
         }
         let kinds = if chosen.is_empty() {
             String::new()

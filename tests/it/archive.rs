@@ -217,6 +217,55 @@ db_test! {
     }
 }
 
+db_test! {
+    /// `--cancelled` exports a cancelled NF-e with its cancellation event; `--not-cancelled`
+    /// everything else; the two together are refused.
+    fn export_chooses_cancelled_documents_or_the_others(db) {
+        let env = Env::on(db);
+        let (nfe, event, other) = (
+            fixture("nfe/nfe-v4-cancelled-by-event.xml"),
+            fixture("eventos/cancelamento-antes-da-nfe.xml"),
+            fixture("nfe/nfce-model65.xml"),
+        );
+        let run = env.run(&[&event, &nfe, &other]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        let key = "35261012345678000195550010000010091100900904";
+        assert_eq!(
+            env.text(&format!("SELECT situacao FROM nfe WHERE chave = '{key}'")).as_deref(),
+            Some("cancelada")
+        );
+        let export = |args: &[&str]| {
+            let zip = env.path("chosen.zip");
+            let zip_arg = zip.display().to_string();
+            let mut all = vec!["export", "-o", zip_arg.as_str()];
+            all.extend(args);
+            let out = env.on_db(&all);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            zip_entries(&zip)
+        };
+        let cancelled = export(&["--cancelled"]);
+        assert_eq!(cancelled.len(), 3, "{:?}", cancelled.keys());
+        let mut bytes: Vec<&Vec<u8>> = cancelled
+            .iter()
+            .filter(|(name, _)| *name != "manifest.csv")
+            .map(|(_, b)| b)
+            .collect();
+        bytes.sort();
+        let mut want = [std::fs::read(&nfe).unwrap(), std::fs::read(&event).unwrap()];
+        want.sort();
+        assert_eq!(bytes, want.iter().collect::<Vec<_>>());
+
+        let others = export(&["--not-cancelled"]);
+        let other_key = run.file("nfce-model65.xml")["key"].as_str().unwrap().to_owned();
+        let names: Vec<&str> = others.keys().map(String::as_str).collect();
+        assert_eq!(names, [format!("{other_key}.xml").as_str(), "manifest.csv"]);
+        assert!(others[&format!("{other_key}.xml")] == std::fs::read(&other).unwrap());
+
+        let both = env.on_db(&["export", "-o", "x.zip", "--cancelled", "--not-cancelled"]);
+        assert_eq!(both.status.code(), Some(2));
+    }
+}
+
 /// `no_archive = true` in batchimp.toml turns the archive off like the flag; `--archive all`
 /// keeps a PDF, which the default leaves out.
 #[test]

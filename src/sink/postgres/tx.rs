@@ -80,7 +80,7 @@ impl Pending {
             _ => 256 + self.file.origin.len(),
         };
         let copy: usize = self.copy.iter().flatten().map(|(_, b)| 32 + b.len()).sum();
-        let original = self.file.original.as_ref().map_or(0, Vec::len);
+        let original = self.file.original.as_ref().map_or(0, |o| o.data.len());
         rows + copy + original
     }
 }
@@ -281,7 +281,7 @@ pub struct Tx<'a> {
     rows_rejected: i64,
     /// Originals for the archive not yet sent (SHA-256, kind, size, compressed bytes), and
     /// their bytes: they count towards a segment's size.
-    originals: Vec<(&'a str, &'static str, i64, &'a [u8])>,
+    originals: Vec<(&'a str, &'static str, i64, &'a crate::archive::Packed)>,
     originals_bytes: usize,
 }
 
@@ -322,9 +322,9 @@ impl<'a> Tx<'a> {
                 self.rows_rejected += rows.rows_rejected as i64;
             }
             self.file_row(&row, file_id);
-            if let Some((sha, kind, data)) = crate::archive::to_store(&p.file, row.status) {
-                self.originals_bytes += data.len();
-                self.originals.push((sha, kind, p.file.size as i64, data));
+            if let Some((sha, kind, packed)) = crate::archive::to_store(&p.file, row.status) {
+                self.originals_bytes += packed.data.len();
+                self.originals.push((sha, kind, p.file.size as i64, packed));
             }
             if self.segment.bytes() + self.originals_bytes >= SEGMENT_MAX {
                 self.flush()?;
@@ -533,18 +533,21 @@ impl<'a> Tx<'a> {
         let shas: Vec<&str> = originals.iter().map(|o| o.0).collect();
         let kinds: Vec<&str> = originals.iter().map(|o| o.1).collect();
         let sizes: Vec<i64> = originals.iter().map(|o| o.2).collect();
-        let data: Vec<&[u8]> = originals.iter().map(|o| o.3).collect();
+        let dictionaries: Vec<Option<&str>> = originals.iter().map(|o| o.3.dictionary).collect();
+        let data: Vec<&[u8]> = originals.iter().map(|o| o.3.data.as_slice()).collect();
         let codec = crate::archive::CODEC;
         self.client.query_typed(
-            "INSERT INTO originals (sha256, kind, size, codec, data)
-             SELECT s, k, z, $4, d FROM unnest($1::text[], $2::text[], $3::bigint[], $5::bytea[])
-                AS u(s, k, z, d)
+            "INSERT INTO originals (sha256, kind, size, codec, dictionary, data)
+             SELECT s, k, z, $4, t, d
+             FROM unnest($1::text[], $2::text[], $3::bigint[], $5::text[], $6::bytea[])
+                AS u(s, k, z, t, d)
              ON CONFLICT (sha256) DO NOTHING",
             &[
                 (&shas, Type::TEXT_ARRAY),
                 (&kinds, Type::TEXT_ARRAY),
                 (&sizes, Type::INT8_ARRAY),
                 (&codec, Type::TEXT),
+                (&dictionaries, Type::TEXT_ARRAY),
                 (&data, Type::BYTEA_ARRAY),
             ],
         )?;

@@ -378,11 +378,18 @@ impl Sink for Sqlite {
         if let Some(rows) = row.rows {
             self.pending_rows_rejected += rows.rows_rejected as i64;
         }
-        if let Some((sha, kind, data)) = crate::archive::to_store(&file, row.status) {
+        if let Some((sha, kind, packed)) = crate::archive::to_store(&file, row.status) {
             let size = file.size as i64;
             self.conn()
                 .prepare_cached(crate::archive::INSERT)?
-                .execute(params![sha, kind, size, crate::archive::CODEC, data])?;
+                .execute(params![
+                    sha,
+                    kind,
+                    size,
+                    crate::archive::CODEC,
+                    packed.dictionary,
+                    packed.data
+                ])?;
         }
         Ok(())
     }
