@@ -782,7 +782,8 @@ pub(crate) fn without_escapes(s: &str) -> String {
     out
 }
 
-/// Issue 32: `extra` was text in PostgreSQL, where the README's `extra ->> 'Marca'` fails. A
+/// Issue 32: `extra` was text in PostgreSQL, where docs/catalogs.md's `extra ->> 'Marca'`
+/// fails. A
 /// table an older batchimp made keeps its rows and becomes jsonb.
 #[test]
 fn an_older_text_extra_becomes_jsonb_with_its_rows() {

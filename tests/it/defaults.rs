@@ -1,4 +1,4 @@
-//! Issue 29, "predictable defaults": what a new user meets running the README's recipes by
+//! Issue 29, "predictable defaults": what a new user meets running the documented recipes by
 //! hand, from cron and in CI — batchimp never importing its own files, a log file that keeps
 //! its lines under `-q`, catalogs that almost match, the terminal and the help.
 
@@ -87,7 +87,7 @@ fn runs_in_the_folder_they_write_to_never_import_their_own_files() {
     assert!(!err.contains("own files"), "{err}");
 }
 
-/// Item 4: `-q` quiets the terminal, not `--log-file`. The README's cron line (`-q
+/// Item 4: `-q` quiets the terminal, not `--log-file`. docs/cron-and-ci.md's cron line (`-q
 /// --log-format json --log-file ...`) logged nothing on a good run and only `file_failed` on a
 /// bad one: a collector could not tell "ran fine" from "never ran". The file keeps the start,
 /// the end and the failures whatever `-q` does to stderr, in JSON and in text.

@@ -321,10 +321,13 @@ fn a_ct_e_cancellation_marks_it_whichever_arrives_first(db) {
 
 db_test! {
 fn a_ct_e_and_its_nf_e_in_one_zip_are_linked_in_either_order(db) {
-    // The README's query.
-    let freight = "SELECT n.chave, n.v_nf, c.chave AS cte, c.v_t_prest, c.emit_nome AS transportadora
+    // docs/tables.md's query.
+    let freight = &crate::docs::documented(
+        "docs/tables.md",
+        "SELECT n.chave, n.v_nf, c.chave AS cte, c.v_t_prest, c.emit_nome AS transportadora
     FROM nfe n JOIN cte_nfe l ON l.chave_nfe = n.chave JOIN cte c ON c.chave = l.chave
-    WHERE c.situacao IS DISTINCT FROM 'cancelada'";
+    WHERE c.situacao IS DISTINCT FROM 'cancelada'",
+    );
     for members in [
         [("a-cte.xml", "cte/cte-v4.00-cteProc.xml"), ("b-nfe.xml", "nfe/nfe-v4-authorized.xml")],
         [("a-nfe.xml", "nfe/nfe-v4-authorized.xml"), ("b-cte.xml", "cte/cte-v4.00-cteProc.xml")],

@@ -18,6 +18,7 @@ mod config;
 mod corpus;
 mod cron;
 mod defaults;
+mod docs;
 mod flood;
 mod freight;
 mod fuzz;

@@ -77,12 +77,13 @@ fn retenciones_10_and_20_land_their_header_and_withheld_taxes(db) {
         [format!("{U20}:04:3F2504E0-4F89-41D3-9A0C-0305E82C3301")],
         "2.0's related document, its UUID upper-cased so it joins"
     );
-    // The README's query: the taxes withheld from a receiver in a year, by tax.
-    let mut by_tax = env.rows(
+    // docs/tables.md's query: the taxes withheld from a receiver in a year, by tax.
+    let mut by_tax = env.rows(&crate::docs::documented(
+        "docs/tables.md",
         "SELECT i.impuesto, sum(i.monto_ret) AS retenido
          FROM retencion r JOIN retencion_impuesto i USING (uuid)
          WHERE r.receptor_rfc = 'GOMJ800101AB1' AND r.ejercicio = 2026 GROUP BY i.impuesto",
-    );
+    ));
     by_tax.sort();
     let some = |s: &str| Some(s.to_owned());
     assert_eq!(

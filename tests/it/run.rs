@@ -1,5 +1,6 @@
 //! `batchimp run` end to end on the project's fixtures.
 
+use crate::docs::documented;
 use crate::helpers::{Db, Env, db_test, fixture, fixtures};
 use std::fs;
 
@@ -1210,28 +1211,41 @@ fn files_are_recorded_in_walk_order_across_stat_batches(db) {
 }
 
 db_test! {
-/// The README's example queries run unchanged on both databases and find the same rows.
-fn the_readme_queries_run_on_both_databases(db) {
+/// The example queries of the docs (docs/tables.md, docs/catalogs.md, docs/pdfs-and-scans.md)
+/// run unchanged on both databases and find the same rows.
+fn the_documented_queries_run_on_both_databases(db) {
     let env = Env::on(db);
     let run = env.run(&[&fixture("")]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    let cancelled = env.rows(
+    // docs/report.md's example is this run: its file counts and catalog rows are these.
+    let totals = &run.report()["totals"];
+    for part in [
+        format!("\"files\": {}, \"seen\": 0", totals["files"]),
+        format!("\"by_status\": {}", totals["by_status"]).replace(':', ": ").replace(',', ", "),
+        format!("\"rows\": {}, \"rows_rejected\": {}", totals["rows"], totals["rows_rejected"]),
+    ] {
+        documented("docs/report.md", &part);
+    }
+    let cancelled = env.rows(&documented(
+        "docs/tables.md",
         "SELECT n.chave, n.n_nf, n.v_nf, e.x_just, e.dh_reg_evento
          FROM nfe n JOIN nfe_evento e ON e.chave = n.chave AND e.tp_evento = '110111' AND e.c_stat = 135
          WHERE n.situacao = 'cancelada' AND n.dh_emi LIKE '2026-10%'",
-    );
+    ));
     assert_eq!(cancelled.len(), 2, "{cancelled:?}");
     assert!(cancelled.iter().all(|r| r[2].as_deref() == Some("309.5")));
-    let mut paid = env.rows(
+    let mut paid = env.rows(&documented(
+        "docs/tables.md",
         "SELECT c.uuid, c.total, sum(d.imp_pagado) AS pagado, min(d.imp_saldo_insoluto) AS saldo
          FROM cfdi c JOIN cfdi_pago_docto d ON d.id_documento = c.uuid GROUP BY c.uuid",
-    );
+    ));
     paid.sort();
     assert_eq!(paid.len(), 2, "{paid:?}");
     assert_eq!(paid[1][0].as_deref(), Some("C0FFEE00-1234-4ABC-8DEF-0123456789AB"));
-    let products = env.rows(
+    let products = env.rows(&documented(
+        "docs/catalogs.md",
         "SELECT sku, name, price FROM product WHERE category = 'Medicamentos' ORDER BY price DESC",
-    );
+    ));
     assert_eq!(
         products,
         vec![vec![
@@ -1240,20 +1254,26 @@ fn the_readme_queries_run_on_both_databases(db) {
             Some("8.75".to_owned())
         ]]
     );
+    documented(
+        "docs/catalogs.md",
+        "SELECT line, error_type, error FROM rejected_rows ORDER BY file_id, line",
+    );
     let rejected = env.column("SELECT line FROM rejected_rows ORDER BY file_id, line");
     // The CSV catalog's three, then the supplier workbook's rows 10, 15 and 21.
     assert_eq!(rejected, ["6", "7", "9", "10", "15", "21"]);
     // The DANFEs whose NF-e is missing (the fixture DANFE prints a key no fixture NF-e has),
     // and the NF-e with no DANFE.
-    let orphans = env.rows(
+    let orphans = env.rows(&documented(
+        "docs/pdfs-and-scans.md",
         "SELECT path, chave FROM pdf_document WHERE document_type = 'danfe' AND linked IS NULL",
-    );
+    ));
     assert_eq!(orphans.len(), 1, "{orphans:?}");
     assert!(orphans[0][0].as_deref().unwrap().ends_with("pdf/danfe-2p.pdf"));
-    let without = env.column(
+    let without = env.column(&documented(
+        "docs/pdfs-and-scans.md",
         "SELECT n.chave FROM nfe n
          WHERE NOT EXISTS (SELECT 1 FROM pdf_document p WHERE p.chave = n.chave AND p.linked = 'nfe')",
-    );
+    ));
     // Every one but the two that pictures of fixtures/image print (a DANFE's barcode, an
     // NFC-e's QR code).
     assert_eq!(without.len() as i64, env.count("SELECT count(*) FROM nfe") - 2);

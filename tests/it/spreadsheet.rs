@@ -46,8 +46,12 @@ fn a_supplier_workbook_imports_from_its_catalog_sheet(db) {
     // Dates become ISO dates; columns batchimp does not map are kept.
     let extra: serde_json::Value = serde_json::from_str(&rows[0][4]).unwrap();
     assert_eq!(extra, serde_json::json!({"validade": "2027-03-31", "Marca": "Araújo"}));
-    // The README's query of an unmapped column, the same on both databases (issue 32: it
-    // failed on PostgreSQL, where `extra` was text).
+    // docs/catalogs.md's query of an unmapped column, the same on both databases (issue 32:
+    // it failed on PostgreSQL, where `extra` was text).
+    crate::docs::documented(
+        "docs/catalogs.md",
+        "SELECT sku, extra ->> 'Marca' FROM product WHERE supplier_id = 'FORN-42'",
+    );
     assert_eq!(
         env.text("SELECT extra ->> 'Marca' FROM product WHERE line = 4").unwrap(),
         "Araújo"
