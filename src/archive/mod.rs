@@ -11,6 +11,7 @@
 //! know is an original a newer batchimp wrote.
 
 pub use crate::format::Archive;
+use crate::format::{OTHER_KINDS, XML_KINDS};
 use crate::ledger::{Processed, Status};
 use std::cell::RefCell;
 use std::sync::OnceLock;
@@ -25,17 +26,21 @@ pub fn origin(sha256: &str) -> String {
     format!("{ORIGIN_PREFIX}{sha256}")
 }
 
-/// The kinds an original may have, as `--kind` of `export` and `reparse` names them.
-pub const KINDS: [&str; 8] = [
-    "nfe",
-    "cfdi",
-    "retenciones",
-    "cte",
-    "mdfe",
-    "nfse",
-    "pdf",
-    "image",
-];
+/// The kinds an original may have, as `--kind` of `export` and `reparse` names them: those
+/// `--archive xml` keeps, then those only `--archive all` does.
+pub const KINDS: [&str; XML_KINDS.len() + OTHER_KINDS.len()] = {
+    let mut all = [""; XML_KINDS.len() + OTHER_KINDS.len()];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = if i < XML_KINDS.len() {
+            XML_KINDS[i]
+        } else {
+            OTHER_KINDS[i - XML_KINDS.len()]
+        };
+        i += 1;
+    }
+    all
+};
 
 /// `name` as one of [`KINDS`] (`xml`, which no original has, when it is none of them).
 pub fn kind(name: &str) -> &'static str {

@@ -242,10 +242,10 @@ pub enum Archive {
     All,
 }
 
-/// The kinds whose originals `--archive xml` keeps.
-const XML_KINDS: &[&str] = &["nfe", "cfdi", "retenciones", "cte", "mdfe", "nfse"];
+/// The kinds whose originals `--archive xml` keeps (a new fiscal XML format adds its kind here).
+pub const XML_KINDS: [&str; 6] = ["nfe", "cfdi", "retenciones", "cte", "mdfe", "nfse"];
 /// The kinds `--archive all` keeps besides.
-const OTHER_KINDS: &[&str] = &["pdf", "image"];
+pub const OTHER_KINDS: [&str; 2] = ["pdf", "image"];
 
 impl Archive {
     /// Whether a file of `kind` (as the ledger names kinds) is kept.

@@ -633,7 +633,8 @@ impl Filter {
         if let Some(cancelled) = self.cancelled {
             chosen.push(cancelled_sql(cancelled, tables));
         }
-        let kinds = if chosen.is_empty() {
+        // What the originals themselves must meet: kind, party, cancelled or not.
+        let chosen = if chosen.is_empty() {
             String::new()
         } else {
             format!(" WHERE {}", chosen.join(" AND "))
@@ -643,7 +644,7 @@ impl Filter {
              FROM originals o
              JOIN (SELECT sha256, min(id) AS id FROM files WHERE {} GROUP BY sha256) first
                 ON first.sha256 = o.sha256
-             JOIN files f ON f.id = first.id{kinds}
+             JOIN files f ON f.id = first.id{chosen}
              ORDER BY f.key, f.id",
             conds.join(" AND ")
         );
