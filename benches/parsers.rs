@@ -19,7 +19,7 @@ mod scangen;
 
 use batchimp::format::pdf::{self, Reader};
 use batchimp::format::{self, ParseOptions, Source};
-use batchimp::ledger::{OnConflict, Processed};
+use batchimp::ledger::{Ledger, OnConflict, Processed};
 use batchimp::pipeline;
 use batchimp::sink::{BatchStart, Sink, sqlite::Sqlite};
 use batchimp::source::Item;
@@ -206,7 +206,7 @@ fn writer_1000_docs(bencher: Bencher) {
                 report: None,
                 token: BatchStart::token(),
             };
-            let batch = sink.start_batch(&start).unwrap();
+            let batch = Ledger::of(&mut sink).start_batch(&start).unwrap();
             (sink, batch, parse())
         })
         .bench_local_values(|(mut sink, batch, parsed)| {

@@ -374,7 +374,9 @@ fn part_floors(dir: &Path, db: &Path, workers: usize, runs: usize) -> Vec<Measur
                 report: None,
                 token: BatchStart::token(),
             };
-            let batch = sink.start_batch(&start).unwrap();
+            let batch = batchimp::ledger::Ledger::of(&mut sink)
+                .start_batch(&start)
+                .unwrap();
             let started = Instant::now();
             for (i, p) in parsed.into_iter().enumerate() {
                 if i % batchimp::pipeline::FILES_PER_TX == 0 {

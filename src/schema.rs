@@ -17,6 +17,32 @@ pub const MAX_INDEXED_BYTES: usize = 1000;
 /// path; an archive allows 65,535: a member named longer than this is hostile, not a document.
 pub const MAX_NAME_BYTES: usize = MAX_INDEXED_BYTES;
 
+/// An SQL dialect batchimp writes: the data tables and the ledger are declared once and each
+/// statement is rendered for one of these (`sink::schema` renders the tables, `ledger` its
+/// queries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Parameter `n` for a value of column type `ty`: `?N` in SQLite; in PostgreSQL, which
+    /// gets every value as text, `$N` cast to the column's type.
+    pub fn param(self, n: usize, ty: ColType) -> String {
+        match (self, ty) {
+            (Dialect::Sqlite, _) => format!("?{n}"),
+            (Dialect::Postgres, ColType::Integer | ColType::Id) => format!("${n}::bigint"),
+            (Dialect::Postgres, ColType::Numeric) => format!("${n}::numeric"),
+            (Dialect::Postgres, ColType::Real) => format!("${n}::double precision"),
+            (Dialect::Postgres, ColType::Timestamp) => format!("${n}::timestamptz"),
+            (Dialect::Postgres, ColType::Text) => format!("${n}::text"),
+            (Dialect::Postgres, ColType::Bytes) => format!("${n}::bytea"),
+            (Dialect::Postgres, ColType::Json) => format!("${n}::jsonb"),
+        }
+    }
+}
+
 /// Column types, chosen so users can query naturally: codes stay text (leading zeros), counts
 /// are integers, and money and quantities are numeric so `SUM()` works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

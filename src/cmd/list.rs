@@ -17,7 +17,7 @@ pub fn list(args: ListArgs) -> Result<u8> {
         limit: args.limit,
     };
     let filtered = !filter.statuses.is_empty() || filter.since.is_some();
-    let mut batches = sink.batches(&filter)?;
+    let mut batches = sink.ledger().batches(&filter)?;
     if let Target::Postgres(pg) = &target {
         // A group's load is one batch: name the group beside it.
         let mut client = crate::group::connect_reader(pg)?;

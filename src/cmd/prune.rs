@@ -39,7 +39,7 @@ pub fn prune(args: PruneArgs) -> Result<u8> {
     // A busy database's retries are logged (`database_retry`) on stderr.
     crate::log::init(&crate::log::LogConfig::default())?;
     let mut pruned = retrying(sink.as_mut(), RETRY, "prune the ledger", |s| {
-        s.prune(&prune)
+        s.ledger().prune(&prune)
     })?;
     if !pruned.dry_run {
         pruned.reports_removed = remove_reports(&target, &pruned.reports);

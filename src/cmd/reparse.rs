@@ -48,7 +48,7 @@ pub fn reparse(args: ReparseArgs) -> Result<u8> {
         token: BatchStart::token(),
     };
     let batch = sink::retrying(sink.as_mut(), plan.db_retry(), "start a batch", |s| {
-        s.start_batch(&start)
+        s.ledger().start_batch(&start)
     })?;
     execute(&exec, &plan, sink.as_mut(), batch, &Filter::All)
 }

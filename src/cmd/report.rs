@@ -3,9 +3,10 @@
 
 use super::{EXIT_FILES_FAILED, EXIT_OK};
 use crate::cli::ReportArgs;
+use crate::ledger::sql::Conn;
 use crate::ledger::{BatchFilter, BatchInfo};
 use crate::report;
-use crate::sink::{Sink, Target};
+use crate::sink::Target;
 use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::path::Path;
@@ -22,6 +23,7 @@ pub fn report(args: ReportArgs) -> Result<u8> {
         None => resolve_batch(sink.as_mut(), &args.batch)?,
     };
     let info = sink
+        .ledger()
         .batch(id)?
         .with_context(|| format!("no batch {id} in {}", sink.describe()))?;
     if let Some(path) = &args.html {
@@ -62,7 +64,7 @@ pub fn group_batch(target: &Target, name: &str) -> Result<i64> {
 }
 
 /// `--html FILE`: the page to FILE (said on stderr), or to stdout for `-`.
-fn write_html(sink: &mut dyn Sink, info: &BatchInfo, path: &Path) -> Result<u8> {
+fn write_html(sink: &mut dyn Conn, info: &BatchInfo, path: &Path) -> Result<u8> {
     if path.as_os_str() == "-" {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
@@ -86,9 +88,9 @@ fn write_html(sink: &mut dyn Sink, info: &BatchInfo, path: &Path) -> Result<u8> 
 }
 
 /// A batch id as typed: a number, or `latest`.
-pub fn resolve_batch(sink: &mut dyn Sink, typed: &str) -> Result<i64> {
+pub fn resolve_batch(sink: &mut dyn Conn, typed: &str) -> Result<i64> {
     if typed == "latest" {
-        return match sink.batches(&BatchFilter::latest())?.first() {
+        return match sink.ledger().batches(&BatchFilter::latest())?.first() {
             Some(b) => Ok(b.batch_id),
             None => bail!("no batches in {} yet", sink.describe()),
         };

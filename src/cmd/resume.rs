@@ -33,6 +33,7 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
         (None, None) => unreachable!("clap requires BATCH or --group"),
     };
     let mut info = sink
+        .ledger()
         .batch(batch)?
         .with_context(|| format!("no batch {batch} in {}", sink.describe()))?;
     if let (Some(group), true) = (&args.group, retry)
@@ -42,6 +43,7 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
         // Every chunk is committed but the member closing the batch was killed first.
         super::run::close_finished_group(&exec, sink.as_mut(), group, batch)?;
         info = sink
+            .ledger()
             .batch(batch)?
             .with_context(|| format!("no batch {batch} in {}", sink.describe()))?;
     }
@@ -79,14 +81,14 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
         return super::run::run_group(&exec, &plan, &start, group, crate::group::DEFAULT_LEASE);
     }
     let filter = if retry {
-        let failed = sink.failed_origins(batch)?;
+        let failed = sink.ledger().failed_origins(batch)?;
         if failed.is_empty() {
             eprintln!("batchimp: batch {batch} has no failed files");
         }
         Filter::Only(with_archives(&failed))
     } else {
         Filter::Except {
-            recorded: sink.recorded_origins(Some(batch), args.verify)?,
+            recorded: sink.ledger().recorded_origins(Some(batch), args.verify)?,
             verify: args.verify,
         }
     };
@@ -101,7 +103,7 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
     }
     // A complete batch stays complete while it is checked; anything else runs again.
     if retry || info.status != "completed" {
-        sink.reopen_batch(batch)?;
+        sink.ledger().reopen_batch(batch)?;
     }
     execute(&exec, &plan, sink.as_mut(), batch, &filter)
 }

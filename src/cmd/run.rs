@@ -5,6 +5,8 @@ use super::{EXIT_FILES_FAILED, EXIT_OK};
 use crate::cli::RunArgs;
 use crate::config::{self, BatchOptions, ExecConfig, ReportDest};
 use crate::interrupt::{self, EXIT_INTERRUPTED};
+use crate::ledger::Ledger;
+use crate::ledger::sql::Conn;
 use crate::ledger::{BatchInfo, BatchStatus, Notification, RowCounts, Status, Totals};
 use crate::new_file::NewFile;
 use crate::notify::{Notifier, Summary};
@@ -50,7 +52,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
         };
         check_report(&exec)?;
         let mut sink = crate::sink::sqlite::Sqlite::in_memory(copy_of)?;
-        let batch = sink.start_batch(&start)?;
+        let batch = Ledger::of(&mut sink).start_batch(&start)?;
         return execute(&exec, &plan, &mut sink, batch, &Filter::All);
     }
     if let Some(group) = &args.group {
@@ -65,20 +67,20 @@ pub fn run(args: RunArgs) -> Result<u8> {
     check_report(&exec)?;
     if args.resume {
         let cwd = std::env::current_dir()?.display().to_string();
-        if let Some(batch) = sink.find_unfinished(&start, &cwd)? {
+        if let Some(batch) = sink.ledger().find_unfinished(&start, &cwd)? {
             if !exec.quiet {
                 eprintln!("batchimp: resuming batch {batch}");
             }
             let mut exec = exec.clone();
-            if let Some(info) = sink.batch(batch)?.filter(|_| !exec.report_asked) {
+            if let Some(info) = sink.ledger().batch(batch)?.filter(|_| !exec.report_asked) {
                 exec.report = ReportDest::from_column(info.report.as_deref());
                 check_report(&exec)?;
             }
             let filter = Filter::Except {
-                recorded: sink.recorded_origins(Some(batch), args.verify)?,
+                recorded: sink.ledger().recorded_origins(Some(batch), args.verify)?,
                 verify: args.verify,
             };
-            sink.reopen_batch(batch)?;
+            sink.ledger().reopen_batch(batch)?;
             return execute(&exec, &plan, sink.as_mut(), batch, &filter);
         }
     }
@@ -88,12 +90,12 @@ pub fn run(args: RunArgs) -> Result<u8> {
         Filter::All
     } else {
         Filter::Unseen {
-            seen: sink.recorded_origins(None, false)?,
+            seen: sink.ledger().recorded_origins(None, false)?,
             skipped: Default::default(),
         }
     };
     let batch = sink::retrying(sink.as_mut(), plan.db_retry(), "start a batch", |s| {
-        s.start_batch(&start)
+        s.ledger().start_batch(&start)
     })?;
     execute(&exec, &plan, sink.as_mut(), batch, &filter)
 }
@@ -125,12 +127,13 @@ pub fn run_group(
     let retry = plan.db_retry();
     let joined = group.join(&listing, &mut || {
         sink::retrying(sink.as_mut(), retry, "start a batch", |s| {
-            s.start_batch(start)
+            s.ledger().start_batch(start)
         })
     })?;
     use crate::group::Joined;
     if let Joined::Joined(batch) = joined {
         let info = sink
+            .ledger()
             .batch(batch)?
             .context("the group's batch vanished from the ledger")?;
         check_same_options(name, &info, start)?;
@@ -146,7 +149,7 @@ pub fn run_group(
             batch
         }
         Joined::Joined(batch) => {
-            sink.reopen_batch(batch)?;
+            sink.ledger().reopen_batch(batch)?;
             eprintln!(
                 "batchimp: group {name}: member {} joins batch {batch}",
                 group.member
@@ -188,6 +191,7 @@ pub fn run_group(
         close_batch(exec, sink.as_mut(), batch, BatchStatus::Completed)?
     } else {
         let info = sink
+            .ledger()
             .batch(batch)?
             .context("the batch vanished from the ledger")?;
         (info, None)
@@ -256,6 +260,7 @@ pub(super) fn close_finished_group(
     batch: i64,
 ) -> Result<u8> {
     let info = sink
+        .ledger()
         .batch(batch)?
         .context("the group's batch vanished from the ledger")?;
     if info.status != BatchStatus::Running.as_str() {
@@ -298,10 +303,11 @@ pub fn execute(
     filter: &Filter,
 ) -> Result<u8> {
     let was_complete = sink
+        .ledger()
         .batch(batch)?
         .is_some_and(|b| b.status == BatchStatus::Completed.as_str());
     interrupt::install();
-    if let Some(info) = sink.batch(batch)? {
+    if let Some(info) = sink.ledger().batch(batch)? {
         tracing::info!(
             event = "batch_started",
             batch_id = batch,
@@ -329,7 +335,8 @@ pub fn execute(
     if let Err(e) = result {
         // Best effort: the ledger is already true (nothing uncommitted is recorded), this only
         // labels the batch. A full disk may refuse even that; resume works either way.
-        let _ = sink.finish_batch(batch, status);
+        let _ = sink.abandon();
+        let _ = sink.ledger().finish_batch(batch, status);
         let e = e.context(format!(
             "batch {batch} stopped; files committed so far are in the ledger; once the cause is fixed, finish it with: {resume_hint}"
         ));
@@ -343,13 +350,14 @@ pub fn execute(
         if progress.counts().files() == 0 && status == BatchStatus::Completed {
             return nothing_new(exec, sink, batch, seen);
         }
-        sink.set_seen(batch, seen)?;
+        sink.ledger().set_seen(batch, seen)?;
     }
     let untouched =
         was_complete && status == BatchStatus::Completed && progress.counts().files() == 0;
     if untouched && !exec.report_asked {
         // Resuming a complete batch found every file recorded: its ledger and report stand.
         let info = sink
+            .ledger()
             .batch(batch)?
             .context("the batch vanished from the ledger")?;
         eprintln!("batchimp: batch {batch} is complete; nothing to do");
@@ -362,7 +370,7 @@ pub fn execute(
     } else {
         ""
     };
-    let rows = sink.totals(batch)?.rows;
+    let rows = sink.ledger().totals(batch)?.rows;
     let line = summary_line(&info, Some(&rows), report_path.as_ref(), what);
     let quiet_ok = exit_status(&info) == EXIT_OK && status == BatchStatus::Completed;
     say_end(exec, &info, status, &line, report_path.as_ref(), quiet_ok);
@@ -390,7 +398,7 @@ pub fn execute(
 /// line says so (none under `-q`: nothing needs a look), and the exit status is 0 — a
 /// failure reported before is not reported again.
 fn nothing_new(exec: &ExecConfig, sink: &mut dyn Sink, batch: i64, seen: u64) -> Result<u8> {
-    sink.forget_batch(batch)?;
+    sink.ledger().forget_batch(batch)?;
     let line = format!(
         "batchimp: nothing new: 0 files, {seen} seen (recorded before, unchanged; --recheck reads them again)"
     );
@@ -417,15 +425,17 @@ fn close_batch(
     batch: i64,
     status: BatchStatus,
 ) -> Result<(BatchInfo, Option<PathBuf>)> {
-    sink.finish_batch(batch, status)?;
+    sink.abandon()?;
+    sink.ledger().finish_batch(batch, status)?;
     let mut info = sink
+        .ledger()
         .batch(batch)?
         .context("the batch vanished from the ledger")?;
     // The report's file is created before the webhook is called, so that the summary can name
     // it, and written after, so that it can say what came of the webhook.
     let out = open_report(exec, &info);
     if let Some(notifier) = exec.notify.as_ref().filter(|_| !exec.dry_run) {
-        let mut totals = sink.totals(batch)?;
+        let mut totals = sink.ledger().totals(batch)?;
         totals.seen = info.seen;
         let mut summary = Summary::new(&info, &totals);
         summary.report = match &out {
@@ -438,7 +448,7 @@ fn close_batch(
             _ => None,
         };
         let notification = notify(notifier, &summary);
-        if let Err(e) = sink.set_notification(batch, &notification) {
+        if let Err(e) = sink.ledger().set_notification(batch, &notification) {
             eprintln!("batchimp: warning: cannot record the notification in the ledger: {e:#}");
         }
         info.notification = Some(notification);
@@ -597,8 +607,8 @@ fn notify_failed(
     error: &anyhow::Error,
 ) {
     let message = format!("{error:#}");
-    let info = sink.batch(batch).ok().flatten();
-    let totals = info.as_ref().and_then(|_| sink.totals(batch).ok());
+    let info = sink.ledger().batch(batch).ok().flatten();
+    let totals = info.as_ref().and_then(|_| sink.ledger().totals(batch).ok());
     let inputs: Vec<String> = plan
         .inputs
         .iter()
@@ -633,7 +643,7 @@ fn notify_failed(
             notify(notifier, &summary)
         }
     };
-    let _ = sink.set_notification(batch, &notification);
+    let _ = sink.ledger().set_notification(batch, &notification);
 }
 
 /// The report's destination, opened: a file created (its path can be named before it is
@@ -682,7 +692,7 @@ fn open_report(exec: &ExecConfig, info: &BatchInfo) -> Result<ReportOut> {
 }
 
 /// Write the JSON report; the path written, `None` for stdout.
-fn write_report(out: ReportOut, sink: &mut dyn Sink, info: &BatchInfo) -> Result<Option<PathBuf>> {
+fn write_report(out: ReportOut, sink: &mut dyn Conn, info: &BatchInfo) -> Result<Option<PathBuf>> {
     let (path, file) = match out {
         ReportOut::None => return Ok(None),
         ReportOut::Stdout => {

@@ -12,8 +12,8 @@ pub fn stats(args: StatsArgs) -> Result<u8> {
     let target = crate::config::target(&args.db)?;
     let mut sink = target.open_reader()?;
     let since = args.since.map(|w| w.at);
-    let stats = sink.stats(since)?;
-    let batches = sink.batches(&BatchFilter {
+    let stats = sink.ledger().stats(since)?;
+    let batches = sink.ledger().batches(&BatchFilter {
         since,
         ..BatchFilter::default()
     })?;

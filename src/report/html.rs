@@ -13,8 +13,8 @@
 //! Every string from the ledger (paths, error messages, even error types and kinds) is user data
 //! and goes through [`esc`]: a file named `<script>....xml` is text on the page, never markup.
 
+use crate::ledger::sql::Conn;
 use crate::ledger::{BatchInfo, FileEntry, Status, Totals};
-use crate::sink::Sink;
 use anyhow::Result;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -55,10 +55,10 @@ pub fn csp() -> &'static str {
 }
 
 /// Write the HTML report of `batch`.
-pub fn write_html(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo) -> Result<()> {
-    let totals = sink.totals(batch.batch_id)?;
+pub fn write_html(out: &mut dyn Write, sink: &mut dyn Conn, batch: &BatchInfo) -> Result<()> {
+    let totals = sink.ledger().totals(batch.batch_id)?;
     let mut agg = Aggregate::default();
-    sink.for_each_file(batch.batch_id, &mut |e| {
+    sink.ledger().for_each_file(batch.batch_id, &mut |e| {
         agg.add(e);
         Ok(())
     })?;

@@ -8,9 +8,9 @@
 pub mod html;
 
 use crate::group::GroupReport;
+use crate::ledger::sql::Conn;
 use crate::ledger::{BatchInfo, FileEntry, LedgerStats, REJECTED_SAMPLE, RejectedRow, RowCounts};
 use crate::printable::escape;
-use crate::sink::Sink;
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -24,11 +24,11 @@ fn j<T: Serialize + ?Sized>(v: &T) -> serde_json::Result<String> {
 /// The full JSON report.
 pub fn write_json(
     out: &mut dyn Write,
-    sink: &mut dyn Sink,
+    sink: &mut dyn Conn,
     batch: &BatchInfo,
     group: Option<&GroupReport>,
 ) -> Result<()> {
-    let mut totals = sink.totals(batch.batch_id)?;
+    let mut totals = sink.ledger().totals(batch.batch_id)?;
     totals.seen = batch.seen;
     writeln!(out, "{{")?;
     writeln!(out, "  \"batch_id\": {},", batch.batch_id)?;
@@ -65,7 +65,7 @@ pub fn write_json(
     writeln!(out, "  \"totals\": {},", j(&totals)?)?;
     write!(out, "  \"files\": [")?;
     let mut first = true;
-    sink.for_each_file(batch.batch_id, &mut |entry| {
+    sink.ledger().for_each_file(batch.batch_id, &mut |entry| {
         out.write_all(if first { b"\n    " } else { b",\n    " })?;
         first = false;
         serde_json::to_writer(&mut *out, &entry)?;
@@ -119,7 +119,7 @@ const SHOW_SLOWEST: usize = 5;
 const SHOW_CATALOGS: usize = 20;
 
 /// The human summary of `batchimp report`.
-pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo) -> Result<()> {
+pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Conn, batch: &BatchInfo) -> Result<()> {
     let time = batch
         .processing_time_seconds
         .map_or("still running".to_owned(), |s| format!("{s:.2} s"));
@@ -148,7 +148,7 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
     if batch.finished_at.is_none() {
         writeln!(out, "  progress {}", progress_line(batch))?;
     }
-    let totals = sink.totals(batch.batch_id)?;
+    let totals = sink.ledger().totals(batch.batch_id)?;
     let pdfs = totals.pdf_linked + totals.pdf_unlinked;
     if pdfs > 0 {
         writeln!(
@@ -174,7 +174,7 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Sink, batch: &BatchInfo
     let mut rejected: Vec<RejectedRow> = Vec::new();
     let mut catalogs: Vec<(String, RowCounts)> = Vec::new();
     let mut more_catalogs = 0;
-    sink.for_each_file(batch.batch_id, &mut |mut e| {
+    sink.ledger().for_each_file(batch.batch_id, &mut |mut e| {
         let room = SHOW_FAILURES.saturating_sub(rejected.len());
         rejected.extend(e.rejected_rows.drain(..).take(room));
         if let Some(rows) = e.rows {

@@ -4,16 +4,14 @@
 //!
 //! Only the writer thread touches a sink; it is not shared.
 
-pub mod history;
 pub mod originals;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 pub mod written;
 
-use crate::ledger::{BatchFilter, BatchInfo, FileEntry, LedgerStats, Notification, Prune, Pruned};
-use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Totals, Walk};
-use crate::source::OriginSet;
+use crate::ledger::sql::Conn;
+use crate::ledger::{Counts, Ledger, OnConflict, Processed, Walk};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -57,10 +55,10 @@ pub fn this_process() -> String {
     format!("{host}:{}", std::process::id())
 }
 
-/// A database batchimp imports into.
-pub trait Sink {
-    /// Open a new batch in the ledger (status `running`); returns its id.
-    fn start_batch(&mut self, start: &BatchStart) -> Result<i64>;
+/// A database batchimp imports into: what the writer thread needs to record a batch's files.
+/// The ledger it also holds is read and written through [`Conn`] ([`Ledger`]), written once for
+/// every database.
+pub trait Sink: Conn {
     /// Start a transaction; every `record` until `commit` is part of it.
     fn begin(&mut self) -> Result<()>;
     /// Write one file's documents (deduplicated by key) and its ledger row in the open
@@ -89,72 +87,52 @@ pub trait Sink {
     fn commit_claimed(&mut self, _batch: i64, _claim: &Claim) -> Result<Option<Counts>> {
         bail!("--group needs a PostgreSQL database")
     }
-    /// How far the walk has got: written into the batch's row with the next commit, so
-    /// `batchimp report` on a running batch shows files done of the total.
-    fn walked(&mut self, walk: Walk);
     /// Wait until every transaction committed so far has landed (a sink may still be writing
     /// one when `commit` returns); returns the files that landed since the last count.
     fn sync(&mut self, _batch: i64) -> Result<Counts> {
         Ok(Counts::default())
     }
+    /// Give up the open transaction and anything not yet landed (a run that failed): none of
+    /// it is in the ledger, and `resume` redoes those files.
+    fn abandon(&mut self) -> Result<()>;
+    /// How far the walk has got: written into the batch's row with the next commit, so
+    /// `batchimp report` on a running batch shows files done of the total.
+    fn walked(&mut self, walk: Walk);
     /// Whether the open transaction holds as much as this sink wants to keep uncommitted
     /// (memory), so the writer commits now rather than at its usual size or age.
     fn wants_commit(&self) -> bool {
         false
     }
+    /// Whether an error from `begin` or `commit` may go away when tried again: the database
+    /// busy with another program's transaction, or the connection lost (tried again for a
+    /// time, [`Retry::lost_for`], rather than a number of times; a local file never is).
+    fn transient(&self, e: &anyhow::Error) -> Option<Transient>;
     /// How long to wait before the `attempt`th retry of a transient error.
     fn backoff(&self, attempt: u32) -> std::time::Duration {
         crate::source::backoff(attempt)
     }
-    /// Close a batch: final counts from the ledger, end time, status.
-    fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()>;
-    /// Record what came of the batch's `--notify` webhook (after `finish_batch`).
-    fn set_notification(&mut self, batch: i64, notification: &Notification) -> Result<()>;
-    /// Mark a batch `running` again (resume, retry); the notification of its last end is
-    /// cleared, a new end is coming.
-    fn reopen_batch(&mut self, batch: i64) -> Result<()>;
-    /// The latest batch not `completed` with exactly these inputs, options and working folder.
-    fn find_unfinished(&mut self, start: &BatchStart, cwd: &str) -> Result<Option<i64>>;
-    /// Origins already recorded in a batch, with size and modification time (and the digest
-    /// when `with_sha256`): what a resume skips. With `None`, the files on disk (with a
-    /// modification time) that any batch recorded, each as its latest row has it: what a
-    /// new batch leaves alone as `seen`.
-    fn recorded_origins(&mut self, batch: Option<i64>, with_sha256: bool) -> Result<OriginSet>;
-    /// Record how many files the batch found `seen` (recorded before, unchanged).
-    fn set_seen(&mut self, batch: i64, seen: u64) -> Result<()>;
-    /// Remove a batch that recorded no file (a run that found nothing new), so that a cron
-    /// job over an unchanged inbox leaves the ledger as it was.
-    fn forget_batch(&mut self, batch: i64) -> Result<()>;
-    /// Origins of a batch's failed files: what a retry redoes.
-    fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>>;
-    /// One batch's ledger row; `None` if there is no such batch.
-    fn batch(&mut self, batch: i64) -> Result<Option<BatchInfo>>;
-    /// The batches a filter keeps, newest first.
-    fn batches(&mut self, filter: &BatchFilter) -> Result<Vec<BatchInfo>>;
-    /// Files of the batches started since a time (of every batch with `None`): by kind,
-    /// status, error type, with an example of each error type. One pass over the files.
-    fn stats(&mut self, since: Option<std::time::SystemTime>) -> Result<LedgerStats>;
-    /// Remove old batches' ledger rows (`batches`, their `files`, those files'
-    /// `rejected_rows`; never data) in one transaction, a statement per table; with
-    /// `dry_run`, count them and remove nothing. See [`Prune::select`] for what is kept.
-    fn prune(&mut self, prune: &Prune) -> Result<Pruned>;
-    /// Counts of a batch's files by status and by error type.
-    fn totals(&mut self, batch: i64) -> Result<Totals>;
-    /// A batch's files sorted by origin, streamed so a million-file report needs no memory.
-    fn for_each_file(
-        &mut self,
-        batch: i64,
-        f: &mut dyn FnMut(FileEntry) -> Result<()>,
-    ) -> Result<()>;
-    /// Where the database is, for messages (never includes a password).
-    fn describe(&self) -> String;
-    /// Whether an error from `begin` or `commit` may go away when tried again (the database is
-    /// busy with another program's transaction, or the connection was lost).
-    fn is_transient(&self, e: &anyhow::Error) -> bool;
-    /// Whether a transient error is the connection lost (or not made again): retried for a
-    /// time ([`Retry::lost_for`]) rather than a number of times. A local file never is.
-    fn is_lost(&self, _e: &anyhow::Error) -> bool {
-        false
+}
+
+/// Why a database step may succeed when tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transient {
+    /// Another transaction holds a lock, or this one lost a race: tried `--retries` times.
+    Busy,
+    /// The connection was lost (or not made again yet): tried for `--db-retry-for`.
+    Lost,
+}
+
+impl dyn Sink + '_ {
+    /// The database's ledger.
+    pub fn ledger(&mut self) -> Ledger<'_> {
+        Ledger::of(self)
+    }
+}
+
+impl dyn Conn + '_ {
+    /// The database's ledger.
+    pub fn ledger(&mut self) -> Ledger<'_> {
+        Ledger::of(self)
     }
 }
 
@@ -196,14 +174,17 @@ pub fn retrying<T>(
     let mut attempt = 0;
     let mut lost_since: Option<Instant> = None;
     loop {
-        let e = match step(&mut *sink) {
-            Err(e) if sink.is_transient(&e) => e,
-            r => return r.with_context(|| format!("cannot {what}")),
+        let (e, why) = match step(&mut *sink) {
+            Err(e) => match sink.transient(&e) {
+                Some(why) => (e, why),
+                None => return Err(e).with_context(|| format!("cannot {what}")),
+            },
+            ok => return ok,
         };
         attempt += 1;
         let error = format!("{e:#}");
         let retries = retry.times;
-        let pause = if sink.is_lost(&e) {
+        let pause = if why == Transient::Lost {
             let since = *lost_since.get_or_insert_with(Instant::now);
             let left = retry.lost_for.saturating_sub(since.elapsed());
             if left.is_zero() {
@@ -449,13 +430,13 @@ impl Target {
     /// Open an existing database only to read its ledger (`report`, `list`, `stats`): a
     /// SQLite file that may be read-only, in a folder that may be read-only, is never written
     /// to, nor is anything created beside it.
-    pub fn open_reader(&self) -> Result<Box<dyn Sink>> {
+    pub fn open_reader(&self) -> Result<Box<dyn Conn>> {
         match self {
             Target::Sqlite(path) => {
                 must_exist(path)?;
                 Ok(Box::new(sqlite::Sqlite::open_reader(path)?))
             }
-            Target::Postgres(_) => self.open_existing(),
+            Target::Postgres(pg) => Ok(Box::new(postgres::Postgres::open(pg, false)?)),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! (new tables, new columns, new indexes) the first time a newer one opens it.
 
 use crate::format;
+pub use crate::schema::Dialect;
 use crate::schema::{ColType, Column, Index, Table, col};
 
 use ColType::{Id, Integer as I, Real as R, Text as T, Timestamp as Ts};
@@ -206,13 +207,6 @@ pub fn tables() -> impl Iterator<Item = &'static Table> {
     LEDGER.iter().copied().chain(format::all_tables())
 }
 
-/// An SQL dialect batchimp writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
 impl Dialect {
     /// A column's type (and constraints) in this dialect, for `CREATE TABLE`.
     fn column(self, c: &Column) -> String {
@@ -341,21 +335,6 @@ impl Dialect {
             ddl.push_str(&format!("DROP INDEX IF EXISTS \"{ix}\";\n"));
         }
         ddl
-    }
-
-    /// Parameter `n` for a value of column type `ty`: `?N` in SQLite; in PostgreSQL, which
-    /// gets every value as text, `$N` cast to the column's type.
-    pub fn param(self, n: usize, ty: ColType) -> String {
-        match (self, ty) {
-            (Dialect::Sqlite, _) => format!("?{n}"),
-            (Dialect::Postgres, ColType::Integer | Id) => format!("${n}::bigint"),
-            (Dialect::Postgres, ColType::Numeric) => format!("${n}::numeric"),
-            (Dialect::Postgres, R) => format!("${n}::double precision"),
-            (Dialect::Postgres, Ts) => format!("${n}::timestamptz"),
-            (Dialect::Postgres, ColType::Text) => format!("${n}::text"),
-            (Dialect::Postgres, ColType::Bytes) => format!("${n}::bytea"),
-            (Dialect::Postgres, ColType::Json) => format!("${n}::jsonb"),
-        }
     }
 }
 

@@ -1689,15 +1689,15 @@ fn a_batch_start_repeated_makes_one_batch(db) {
         report: None,
         token: batchimp::sink::BatchStart::token(),
     };
-    let first = sink.start_batch(&start).unwrap();
+    let first = sink.ledger().start_batch(&start).unwrap();
     if env.is_postgres() {
-        assert_eq!(sink.start_batch(&start).unwrap(), first);
+        assert_eq!(sink.ledger().start_batch(&start).unwrap(), first);
         assert_eq!(env.count("SELECT count(*) FROM batches"), 1);
     }
     let other = batchimp::sink::BatchStart {
         token: batchimp::sink::BatchStart::token(),
         ..start
     };
-    assert_ne!(sink.start_batch(&other).unwrap(), first, "another start, another batch");
+    assert_ne!(sink.ledger().start_batch(&other).unwrap(), first, "another start, another batch");
 }
 }

@@ -10,6 +10,7 @@
 //! transaction on the server (the schema is set per transaction, statements are unnamed,
 //! staging tables are dropped at commit), so transaction-mode poolers work.
 
+mod conn;
 mod connect;
 mod copy;
 mod guard;
@@ -20,19 +21,13 @@ mod tx;
 pub use connect::{ConnectError, ConnectErrorKind, RequireAuth, Settings, redact};
 pub use tls::SslMode;
 
-use super::history::{self, PruneSql};
 use super::schema::{self, Dialect};
-use super::{BatchStart, Claim, Sink};
-use crate::ledger::REJECTED_SAMPLE;
-use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
-use crate::ledger::{BatchStatus, Counts, OnConflict, Processed, Status, Walk};
-use crate::ledger::{Notification, Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
+use super::{Claim, Sink, Transient};
+use crate::ledger::{Counts, OnConflict, Processed, Walk};
 use crate::schema::ColType;
-use crate::source::{OriginSet, Recorded};
 use anyhow::{Context, Result, bail};
+use postgres::Client;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Row};
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -95,11 +90,6 @@ impl std::error::Error for ConnectionLost {}
 
 /// Most memory a transaction's uncommitted files may hold before the writer commits.
 const TX_MAX_WEIGHT: usize = 4 << 20;
-
-/// Timestamps as batchimp prints them (RFC 3339 in UTC with milliseconds).
-fn timestamp(column: &str) -> String {
-    format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')")
-}
 
 pub struct Postgres {
     target: PgTarget,
@@ -391,39 +381,6 @@ impl Postgres {
         Ok(self.client.as_mut().expect("connected"))
     }
 
-    /// Run `f` in a transaction of its own (reads and small writes of the ledger). A
-    /// connection found lost is made again and `f` tried once more.
-    fn in_tx<T>(&mut self, mut f: impl FnMut(&mut Client) -> Result<T>) -> Result<T> {
-        let mut attempt = 0;
-        loop {
-            let begin = self.sql.begin.clone();
-            let client = self.client()?;
-            let result = client
-                .batch_execute(&begin)
-                .map_err(anyhow::Error::from)
-                .and_then(|()| f(client))
-                .and_then(|v| {
-                    client.batch_execute("COMMIT")?;
-                    Ok(v)
-                });
-            match result {
-                Ok(v) => return Ok(v),
-                Err(e) => {
-                    if client.is_closed() {
-                        self.client = None;
-                        attempt += 1;
-                        if attempt < 2 {
-                            continue;
-                        }
-                    } else {
-                        let _ = client.batch_execute("ROLLBACK");
-                    }
-                    return Err(e);
-                }
-            }
-        }
-    }
-
     /// Wait for the transaction in flight: its counts once it committed. When it failed, its
     /// files go back in front of the open ones, to be redone (or, when its COMMIT's answer
     /// was lost, settled against the ledger first, by `commit`).
@@ -456,64 +413,6 @@ impl Postgres {
         self.weight += pending.iter().map(tx::Pending::weight).sum::<usize>();
         pending.append(&mut self.open);
         self.open = pending;
-    }
-
-    fn info(row: &Row) -> BatchInfo {
-        let inputs: String = row.get(2);
-        let n = |i: usize| row.get::<_, i64>(i) as u64;
-        BatchInfo {
-            batch_id: row.get(0),
-            status: row.get(1),
-            inputs: serde_json::from_str(&inputs).unwrap_or_else(|_| vec![inputs]),
-            workers: n(3),
-            started_at: row.get(4),
-            finished_at: row.get(5),
-            processing_time_seconds: row.get(6),
-            run_started_at: row.get(20),
-            earlier_seconds: row.get::<_, Option<f64>>(21).unwrap_or(0.0),
-            active_at: row.get(22),
-            files: n(7),
-            imported: n(8),
-            duplicate: n(9),
-            failed: n(10),
-            unsupported: n(11),
-            rows_rejected: n(12),
-            seen: row.get::<_, Option<i64>>(19).unwrap_or(0) as u64,
-            files_found: row.get::<_, Option<i64>>(15).unwrap_or(0) as u64,
-            files_total: row.get::<_, Option<i64>>(16).map(|n| n as u64),
-            files_done: 0,
-            pending: None,
-            progress_percentage: None,
-            files_per_second: None,
-            eta_seconds: None,
-            options: row.get(13),
-            cwd: row.get(14),
-            notification: Notification::from_column(row.get(17)),
-            report: row.get(18),
-            group: None,
-        }
-        .with_progress(&crate::time::now_rfc3339())
-    }
-
-    /// One statement with text parameters, in a transaction of its own.
-    fn execute_one(&mut self, sql: &str, params: &[Option<String>]) -> Result<()> {
-        self.in_tx(|c| {
-            c.query_typed(sql, &texts(params))?;
-            Ok(())
-        })
-    }
-
-    fn batch_sql() -> String {
-        format!(
-            "SELECT id, status, inputs, workers, {}, {}, processing_time_seconds, files,
-                imported, duplicate, failed, unsupported, rows_rejected, options, cwd,
-                files_found, files_total, notification, report, seen, {}, earlier_seconds, {}
-             FROM batches",
-            timestamp("started_at"),
-            timestamp("finished_at"),
-            timestamp("run_started_at"),
-            timestamp("active_at")
-        )
     }
 }
 
@@ -588,40 +487,6 @@ fn is_lost(e: &postgres::Error) -> bool {
 }
 
 impl Sink for Postgres {
-    fn start_batch(&mut self, start: &BatchStart) -> Result<i64> {
-        let cwd = std::env::current_dir()
-            .ok()
-            .map(|p| p.display().to_string());
-        let params = [
-            Some(BatchStatus::Running.as_str().to_owned()),
-            Some(crate::time::now_rfc3339()),
-            Some(serde_json::to_string(&start.inputs)?),
-            Some(start.workers.to_string()),
-            Some(start.options.clone()),
-            cwd,
-            start.report.clone(),
-            Some(start.token.clone()),
-        ];
-        // Repeated after a COMMIT whose answer was lost (in_tx, or the caller's retry), the
-        // insert finds the row it made: one batch, never a second, empty one.
-        self.in_tx(|c| {
-            let made = c.query_typed(
-                "INSERT INTO batches (status, started_at, inputs, workers, options, cwd, report, token)
-                 SELECT $1, $2::timestamptz, $3, $4::bigint, $5, $6, $7, $8
-                 WHERE NOT EXISTS (SELECT 1 FROM batches WHERE token = $8) RETURNING id",
-                &texts(&params),
-            )?;
-            if let Some(row) = made.first() {
-                return Ok(row.get(0));
-            }
-            let row = c.query_typed_one(
-                "SELECT id FROM batches WHERE token = $1",
-                &texts(&params[7..]),
-            )?;
-            Ok(row.get(0))
-        })
-    }
-
     fn begin(&mut self) -> Result<()> {
         // The transaction is opened when it commits (see `commit`).
         Ok(())
@@ -727,400 +592,29 @@ impl Sink for Postgres {
         Ok((!lost).then_some(done))
     }
 
-    fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()> {
-        // A failed run may leave files uncommitted; they are not in the ledger.
+    fn abandon(&mut self) -> Result<()> {
+        // Files not yet committed are not in the ledger; `resume` redoes them.
         let _ = self.settle();
         self.open.clear();
         self.weight = 0;
         self.unknown = None;
-        let totals = self.totals(batch)?;
-        let n = |s: Status| totals.by_status.get(s.as_str()).copied().unwrap_or(0);
-        let finished = crate::time::now_rfc3339();
-        let seconds = self.batch(batch)?.and_then(|b| b.seconds_run(&finished));
-        self.in_tx(|c| {
-            let params = [
-                Some(batch.to_string()),
-                Some(status.as_str().to_owned()),
-                Some(finished.clone()),
-                seconds.map(|s| s.to_string()),
-                Some(totals.files.to_string()),
-                Some(n(Status::Imported).to_string()),
-                Some(n(Status::Duplicate).to_string()),
-                Some(n(Status::Failed).to_string()),
-                Some(n(Status::Unsupported).to_string()),
-                Some(totals.rows.rows_rejected.to_string()),
-            ];
-            c.query_typed(
-                "UPDATE batches SET status = $2, finished_at = $3::timestamptz,
-                    processing_time_seconds = $4::double precision, files = $5::bigint,
-                    imported = $6::bigint, duplicate = $7::bigint, failed = $8::bigint,
-                    unsupported = $9::bigint, rows_rejected = $10::bigint
-                 WHERE id = $1::bigint",
-                &texts(&params),
-            )?;
-            Ok(())
-        })
+        Ok(())
     }
 
-    fn set_notification(&mut self, batch: i64, notification: &Notification) -> Result<()> {
-        self.execute_one(
-            "UPDATE batches SET notification = $2 WHERE id = $1::bigint",
-            &[Some(batch.to_string()), Some(notification.to_json())],
-        )
-    }
-
-    fn reopen_batch(&mut self, batch: i64) -> Result<()> {
-        let banked = self.batch(batch)?.map_or(0.0, |b| b.banked_seconds());
-        let params = [
-            Some(batch.to_string()),
-            Some(BatchStatus::Running.as_str().to_owned()),
-            Some(banked.to_string()),
-            Some(crate::time::now_rfc3339()),
-        ];
-        self.in_tx(|c| {
-            c.query_typed(
-                "UPDATE batches SET status = $2, finished_at = NULL,
-                    processing_time_seconds = NULL, notification = NULL,
-                    earlier_seconds = $3::double precision, run_started_at = $4::timestamptz
-                 WHERE id = $1::bigint",
-                &texts(&params),
-            )?;
-            Ok(())
-        })
-    }
-
-    fn find_unfinished(&mut self, start: &BatchStart, cwd: &str) -> Result<Option<i64>> {
-        let params = [
-            Some(serde_json::to_string(&start.inputs)?),
-            Some(start.options.clone()),
-            Some(cwd.to_owned()),
-        ];
-        self.in_tx(|c| {
-            let rows = c.query_typed(
-                "SELECT id FROM batches WHERE status != 'completed' AND inputs = $1
-                    AND options = $2 AND cwd = $3 ORDER BY id DESC LIMIT 1",
-                &texts(&params),
-            )?;
-            Ok(rows.first().map(|r| r.get(0)))
-        })
-    }
-
-    fn recorded_origins(&mut self, batch: Option<i64>, with_sha256: bool) -> Result<OriginSet> {
-        let sha256 = if with_sha256 { "sha256" } else { "NULL::text" };
-        // Every batch's: in id order, so that a file's latest row is the one kept.
-        let which = match batch {
-            Some(_) => "batch_id = $1::bigint",
-            None => "mtime IS NOT NULL AND $1::bigint IS NULL ORDER BY id",
-        };
-        let sql = format!("SELECT origin, size, mtime, {sha256} FROM files WHERE {which}");
-        let batch = batch.map(|b| b.to_string());
-        self.in_tx(|c| {
-            let mut set = OriginSet::default();
-            let mut rows =
-                c.query_typed_raw(&sql, [(&batch as &(dyn ToSql + Sync), Type::TEXT)])?;
-            while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
-                let recorded = Recorded {
-                    size: r.get::<_, i64>(1) as u64,
-                    mtime: r.get(2),
-                    sha256: r.get(3),
-                };
-                set.insert(r.get(0), recorded);
-            }
-            Ok(set)
-        })
-    }
-
-    fn set_seen(&mut self, batch: i64, seen: u64) -> Result<()> {
-        self.execute_one(
-            "UPDATE batches SET seen = $2::bigint WHERE id = $1::bigint",
-            &[Some(batch.to_string()), Some(seen.to_string())],
-        )
-    }
-
-    fn forget_batch(&mut self, batch: i64) -> Result<()> {
-        self.execute_one(
-            "DELETE FROM batches WHERE id = $1::bigint
-                AND NOT EXISTS (SELECT 1 FROM files WHERE batch_id = $1::bigint)",
-            &[Some(batch.to_string())],
-        )
-    }
-
-    fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>> {
-        let batch = batch.to_string();
-        self.in_tx(|c| {
-            let rows = c.query_typed(
-                "SELECT origin FROM files WHERE batch_id = $1::bigint AND status = 'failed'
-                 ORDER BY origin COLLATE \"C\"",
-                &[(&batch, Type::TEXT)],
-            )?;
-            Ok(rows.iter().map(|r| r.get(0)).collect())
-        })
-    }
-
-    fn batch(&mut self, batch: i64) -> Result<Option<BatchInfo>> {
-        let sql = format!("{} WHERE id = $1::bigint", Postgres::batch_sql());
-        let batch = batch.to_string();
-        self.in_tx(|c| {
-            let rows = c.query_typed(&sql, &[(&batch, Type::TEXT)])?;
-            Ok(rows.first().map(Postgres::info))
-        })
-    }
-
-    fn batches(&mut self, filter: &BatchFilter) -> Result<Vec<BatchInfo>> {
-        let q = history::batches(Dialect::Postgres, &Postgres::batch_sql(), filter);
-        let params: Vec<Option<String>> = q.params.into_iter().map(Some).collect();
-        self.in_tx(|c| {
-            let rows = c.query_typed(&q.sql, &texts(&params))?;
-            Ok(rows.iter().map(Postgres::info).collect())
-        })
-    }
-
-    fn stats(&mut self, since: Option<std::time::SystemTime>) -> Result<LedgerStats> {
-        let q = history::stats(Dialect::Postgres, since);
-        let params: Vec<Option<String>> = q.params.into_iter().map(Some).collect();
-        // One transaction, REPEATABLE READ: the examples are of the files counted.
-        self.in_tx(|c| {
-            c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
-            let mut stats = LedgerStats {
-                totals: Totals::new(),
-                ..LedgerStats::default()
-            };
-            let mut last_ids = BTreeMap::new();
-            for r in c.query_typed(&q.sql, &texts(&params))? {
-                let counts = row_counts(&r, 6).unwrap_or_default();
-                let key = (r.get(1), r.get(2), r.get(3));
-                let files = r.get::<_, i64>(4) as u64;
-                stats.add(r.get(0), key, files, counts, r.get(5), &mut last_ids);
-            }
-            let ids: Vec<i64> = last_ids.values().copied().collect();
-            let mut examples = HashMap::new();
-            if !ids.is_empty() {
-                for r in c.query_typed(&history::files_by_id(&ids), &[])? {
-                    let example = FailureExample {
-                        batch_id: r.get(1),
-                        path: r.get(2),
-                        error: r.get(3),
-                    };
-                    examples.insert(r.get::<_, i64>(0), example);
-                }
-            }
-            let examples = last_ids
-                .iter()
-                .filter_map(|(t, id)| Some((t.clone(), examples.remove(id)?)))
-                .collect();
-            stats.rank_failures(examples);
-            Ok(stats)
-        })
-    }
-
-    fn prune(&mut self, prune: &Prune) -> Result<Pruned> {
-        // The candidates' rows are locked (FOR UPDATE) until the deletes commit: a `resume`
-        // reopening one of them waits, and one reopened first is read as `running`.
-        let sql = PruneSql::new(Dialect::Postgres, !prune.dry_run);
-        let cutoff = [Some(crate::time::rfc3339(prune.before))];
-        self.in_tx(|c| {
-            let old: Vec<PruneCandidate> = c
-                .query_typed(&sql.candidates, &texts(&cutoff))?
-                .iter()
-                .map(|r| PruneCandidate {
-                    id: r.get(0),
-                    status: r.get(1),
-                    failed: r.get::<_, i64>(2) as u64,
-                    report: crate::ledger::ReportColumn {
-                        batch_id: r.get(0),
-                        report: r.get(3),
-                        cwd: r.get(4),
-                    },
-                })
-                .collect();
-            let latest = c.query_typed_one(sql.latest, &[])?;
-            let latest: Vec<i64> = [latest.get::<_, Option<i64>>(0), latest.get(1)]
-                .into_iter()
-                .flatten()
-                .collect();
-            let mut pruned = prune.select(&old, &latest);
-            if pruned.batch_ids.is_empty() {
-                return Ok(pruned);
-            }
-            let ids = [Some(PruneSql::ids(Dialect::Postgres, &pruned.batch_ids))];
-            let ids = texts(&ids);
-            let count = |c: &mut Client, sql: &str| -> Result<u64> {
-                Ok(c.query_typed_one(sql, &ids)?.get::<_, i64>(0) as u64)
-            };
-            if prune.dry_run {
-                pruned.files = count(c, &sql.count_files)?;
-                pruned.rejected_rows = count(c, &sql.count_rejected)?;
-            } else {
-                pruned.rejected_rows = c.execute_typed(&sql.delete_rejected, &ids)?;
-                pruned.files = c.execute_typed(&sql.delete_files, &ids)?;
-                c.execute_typed(&sql.delete_batches, &ids)?;
-            }
-            Ok(pruned)
-        })
-    }
-
-    fn totals(&mut self, batch: i64) -> Result<Totals> {
-        let batch = batch.to_string();
-        self.in_tx(|c| {
-            let mut totals = Totals::new();
-            let rows = c.query_typed(
-                "SELECT status, error_type, conflict, count(*), sum(rows)::bigint,
-                    sum(rows_rejected)::bigint, sum(rows_created)::bigint,
-                    sum(rows_updated)::bigint, sum(rows_unchanged)::bigint,
-                    sum(rows_duplicate_in_file)::bigint
-                 FROM files WHERE batch_id = $1::bigint GROUP BY status, error_type, conflict",
-                &[(&batch, Type::TEXT)],
-            )?;
-            for r in rows {
-                let counts = row_counts(&r, 4).unwrap_or_default();
-                let files = r.get::<_, i64>(3) as u64;
-                totals.add((r.get(0), r.get(1), r.get(2)), files, counts);
-            }
-            let has_pdf = c.query_typed(
-                &crate::format::pdf::printed_in_batch_sql("$1::bigint"),
-                &[(&batch, Type::TEXT)],
-            )?;
-            if has_pdf[0].get::<_, bool>(0) {
-                let sql = crate::format::pdf::linked_in_batch_sql("$1::bigint");
-                let r = c.query_typed(&sql, &[(&batch, Type::TEXT)])?;
-                let (pdfs, linked) = (r[0].get::<_, i64>(0) as u64, r[0].get::<_, i64>(1) as u64);
-                totals.pdf_linked = linked;
-                totals.pdf_unlinked = pdfs - linked;
-            }
-            Ok(totals)
-        })
-    }
-
-    fn for_each_file(
-        &mut self,
-        batch: i64,
-        f: &mut dyn FnMut(FileEntry) -> Result<()>,
-    ) -> Result<()> {
-        const PAGE: i32 = 2000;
-        let set_schema = format!("SET LOCAL search_path TO \"{}\"", self.target.schema);
-        let client = self.client()?;
-        let run = (|| -> Result<()> {
-            let mut tx = client.transaction()?;
-            tx.batch_execute(&set_schema)?;
-            // A cursor pages through the batch's files; sorted by bytes, as SQLite sorts. It
-            // lives only as long as the transaction, and no statement here is a named one.
-            tx.query_typed(
-                "DECLARE batchimp_files NO SCROLL CURSOR FOR
-                 SELECT origin, kind, status, error_type, error, duplicate, duplicate_of,
-                    warning, duration_ms, size, sha256, key, retries, conflict, id,
-                    decimal_separator, recorded_at, rows, rows_rejected, rows_created, rows_updated,
-                    rows_unchanged, rows_duplicate_in_file
-                 FROM files WHERE batch_id = $1 ORDER BY origin COLLATE \"C\", id",
-                &[(&batch, Type::INT8)],
-            )?;
-            let fetch = format!("FETCH {PAGE} FROM batchimp_files");
-            loop {
-                let page = tx.query_typed(&fetch, &[])?;
-                if page.is_empty() {
-                    break;
-                }
-                let with_rejects: Vec<i64> = page
-                    .iter()
-                    .filter(|r| row_counts(r, 17).is_some_and(|c| c.listed() > 0))
-                    .map(|r| r.get(14))
-                    .collect();
-                let mut rejected: std::collections::HashMap<i64, Vec<RejectedRow>> =
-                    std::collections::HashMap::new();
-                let mut by_type: std::collections::HashMap<i64, BTreeMap<String, u64>> =
-                    std::collections::HashMap::new();
-                if !with_rejects.is_empty() {
-                    for r in tx.query_typed(
-                        "SELECT file_id, error_type, count(*) FROM rejected_rows
-                         WHERE file_id = ANY($1) GROUP BY file_id, error_type",
-                        &[(&with_rejects, Type::INT8_ARRAY)],
-                    )? {
-                        by_type
-                            .entry(r.get(0))
-                            .or_default()
-                            .insert(r.get(1), r.get::<_, i64>(2) as u64);
-                    }
-                    // The first rows of each file only (see REJECTED_SAMPLE).
-                    for r in tx.query_typed(
-                        "SELECT f.id, r.line, r.error_type, r.error
-                         FROM unnest($1::bigint[]) AS f(id) CROSS JOIN LATERAL
-                            (SELECT line, error_type, error FROM rejected_rows
-                             WHERE file_id = f.id ORDER BY line LIMIT $2) r
-                         ORDER BY f.id, r.line",
-                        &[
-                            (&with_rejects, Type::INT8_ARRAY),
-                            (&(REJECTED_SAMPLE as i64), Type::INT8),
-                        ],
-                    )? {
-                        rejected.entry(r.get(0)).or_default().push(RejectedRow {
-                            line: r.get::<_, i64>(1) as u64,
-                            error_type: r.get(2),
-                            error: r.get(3),
-                        });
-                    }
-                }
-                for r in page {
-                    let key: Option<String> = r.get(11);
-                    let keys = key
-                        .as_deref()
-                        .map(|k| k.split(',').map(str::to_owned).collect())
-                        .unwrap_or_default();
-                    let id: i64 = r.get(14);
-                    let counts = row_counts(&r, 17);
-                    let sample = rejected.remove(&id).unwrap_or_default();
-                    f(FileEntry {
-                        path: r.get(0),
-                        kind: r.get(1),
-                        status: r.get(2),
-                        error_type: r.get(3),
-                        error: r.get(4),
-                        duplicate: r.get(5),
-                        duplicate_of: r.get(6),
-                        warning: r.get(7),
-                        duration_ms: r.get(8),
-                        size: r.get::<_, i64>(9) as u64,
-                        sha256: r.get(10),
-                        key,
-                        keys,
-                        retries: r.get::<_, i64>(12) as u32,
-                        conflict: r.get(13),
-                        rows: counts,
-                        rejected_rows_truncated: counts
-                            .is_some_and(|c| c.listed() > sample.len() as u64),
-                        rejected_rows: sample,
-                        rejected_rows_by_error_type: by_type.remove(&id).unwrap_or_default(),
-                        decimal_separator: r.get(15),
-                        recorded_at: r.get(16),
-                    })?;
-                }
-            }
-            tx.commit()?;
-            Ok(())
-        })();
-        if run.is_err() && client.is_closed() {
-            self.client = None;
+    fn transient(&self, e: &anyhow::Error) -> Option<Transient> {
+        if connection_lost(e) {
+            return Some(Transient::Lost);
         }
-        run
-    }
-
-    fn describe(&self) -> String {
-        self.target.describe()
-    }
-
-    fn is_transient(&self, e: &anyhow::Error) -> bool {
-        self.is_lost(e)
-            || e.chain().any(|c| {
-                c.downcast_ref::<postgres::Error>().is_some_and(|pe| {
-                    pe.code().is_some_and(|c| {
-                        // Serialization failure, deadlock, a lock not available, and a
-                        // key another run stored since this transaction looked it up.
-                        matches!(c.code(), "40001" | "40P01" | "55P03" | "23505")
-                    })
+        let busy = e.chain().any(|c| {
+            c.downcast_ref::<postgres::Error>().is_some_and(|pe| {
+                pe.code().is_some_and(|c| {
+                    // Serialization failure, deadlock, a lock not available, and a key
+                    // another run stored since this transaction looked it up.
+                    matches!(c.code(), "40001" | "40P01" | "55P03" | "23505")
                 })
             })
-    }
-
-    fn is_lost(&self, e: &anyhow::Error) -> bool {
-        connection_lost(e)
+        });
+        busy.then_some(Transient::Busy)
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -1131,9 +625,4 @@ impl Sink for Postgres {
             .map_or(0, |d| d.subsec_nanos());
         Duration::from_millis(base + u64::from(nanos) % (base / 4 + 1))
     }
-}
-
-/// The [`RowCounts`] in the six columns from `first`.
-fn row_counts(r: &Row, first: usize) -> Option<RowCounts> {
-    RowCounts::from_values(std::array::from_fn(|i| r.get::<_, Option<i64>>(first + i)))
 }

@@ -97,6 +97,9 @@ pub struct Statements {
     /// `BEGIN` and the transaction's search path: the schema is never a session setting,
     /// so a transaction-mode pooler can hand each transaction another server connection.
     pub begin: String,
+    /// `BEGIN` of a transaction that reads one snapshot (REPEATABLE READ, READ ONLY), with
+    /// the search path.
+    pub snapshot: String,
     docs: HashMap<&'static str, DocSql>,
     /// Stored copies of many keys at once, per document table.
     lookups: HashMap<&'static str, String>,
@@ -116,6 +119,9 @@ impl Statements {
     pub fn new(schema: &str) -> Statements {
         let mut s = Statements {
             begin: format!("BEGIN; SET LOCAL search_path TO \"{schema}\""),
+            snapshot: format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path TO \"{schema}\""
+            ),
             docs: HashMap::new(),
             lookups: HashMap::new(),
             copies: HashMap::new(),

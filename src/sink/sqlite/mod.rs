@@ -4,26 +4,20 @@
 //! row go into the same transaction; any database error is fatal to the batch and the
 //! transaction is rolled back, so a file is never half-written.
 
+mod conn;
 mod held;
-mod ledger;
 mod write;
 
-use super::history::{self, PruneSql};
 use super::schema::{self, Dialect, DocSql};
 use super::written::{self, CatalogWrite, DocsResult, Meeting, Stored, Writes};
-use super::{BatchStart, Sink};
+use super::{Sink, Transient};
 use crate::format::catalog::tally::{self, Tally};
 use crate::format::{self, CellRef, Value, catalog};
-use crate::ledger::REJECTED_SAMPLE;
-use crate::ledger::{BatchFilter, BatchInfo, FailureExample, FileEntry, LedgerStats};
-use crate::ledger::{BatchStatus, Conflict, Counts, OnConflict, Processed, Status, Walk};
-use crate::ledger::{Notification, Prune, PruneCandidate, Pruned, RejectedRow, RowCounts, Totals};
-use crate::source::{OriginSet, Recorded};
+use crate::ledger::{Conflict, Counts, OnConflict, Processed, Status, Walk};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 pub struct Sqlite {
     /// The connection, with the writer's hot statements kept prepared.
@@ -291,46 +285,9 @@ impl Sqlite {
             ])?;
         Ok(())
     }
-
-    /// Run `f` in a transaction of its own (`begin` opens it), committed when `f` succeeds
-    /// and rolled back otherwise.
-    fn in_tx<T>(&mut self, begin: &str, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        self.conn().execute_batch(begin)?;
-        match f(self.conn()) {
-            Ok(v) => {
-                self.conn().execute_batch("COMMIT")?;
-                Ok(v)
-            }
-            Err(e) => {
-                let _ = self.conn().execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
-    }
 }
 
 impl Sink for Sqlite {
-    fn start_batch(&mut self, start: &BatchStart) -> Result<i64> {
-        let cwd = std::env::current_dir()
-            .ok()
-            .map(|p| p.display().to_string());
-        self.conn().execute(
-            "INSERT INTO batches (status, started_at, inputs, workers, options, cwd, report, token)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                BatchStatus::Running.as_str(),
-                crate::time::now_rfc3339(),
-                serde_json::to_string(&start.inputs)?,
-                start.workers as i64,
-                start.options,
-                cwd,
-                start.report,
-                start.token
-            ],
-        )?;
-        Ok(self.conn().last_insert_rowid())
-    }
-
     fn begin(&mut self) -> Result<()> {
         self.conn().execute_batch("BEGIN IMMEDIATE")?;
         Ok(())
@@ -415,162 +372,27 @@ impl Sink for Sqlite {
         Ok(std::mem::take(&mut self.pending))
     }
 
-    fn finish_batch(&mut self, batch: i64, status: BatchStatus) -> Result<()> {
-        // A failed run may leave a transaction open; what it held was not committed.
+    fn abandon(&mut self) -> Result<()> {
+        // What the open transaction held was not committed.
         if !self.conn().is_autocommit() {
             self.conn().execute_batch("ROLLBACK")?;
         }
-        let totals = self.totals(batch)?;
-        let n = |s: Status| totals.by_status.get(s.as_str()).copied().unwrap_or(0) as i64;
-        let finished = crate::time::now_rfc3339();
-        let seconds = self
-            .ledger_batch(batch)?
-            .and_then(|b| b.seconds_run(&finished));
-        self.conn().execute(
-            "UPDATE batches SET status = ?2, finished_at = ?3, processing_time_seconds = ?4,
-                files = ?5, imported = ?6, duplicate = ?7, failed = ?8, unsupported = ?9,
-                rows_rejected = ?10
-             WHERE id = ?1",
-            params![
-                batch,
-                status.as_str(),
-                finished,
-                seconds,
-                totals.files as i64,
-                n(Status::Imported),
-                n(Status::Duplicate),
-                n(Status::Failed),
-                n(Status::Unsupported),
-                totals.rows.rows_rejected as i64
-            ],
-        )?;
+        self.pending = Counts::default();
+        self.pending_removed = Counts::default();
+        self.pending_rows_rejected = 0;
+        self.counted = false;
+        self.failed_writing = false;
         Ok(())
     }
 
-    fn set_notification(&mut self, batch: i64, notification: &Notification) -> Result<()> {
-        self.conn().execute(
-            "UPDATE batches SET notification = ?2 WHERE id = ?1",
-            params![batch, notification.to_json()],
-        )?;
-        Ok(())
-    }
-
-    fn reopen_batch(&mut self, batch: i64) -> Result<()> {
-        let banked = self
-            .ledger_batch(batch)?
-            .map_or(0.0, |b| b.banked_seconds());
-        self.conn().execute(
-            "UPDATE batches SET status = ?2, finished_at = NULL, processing_time_seconds = NULL,
-                notification = NULL, earlier_seconds = ?3, run_started_at = ?4
-             WHERE id = ?1",
-            params![
-                batch,
-                BatchStatus::Running.as_str(),
-                banked,
-                crate::time::now_rfc3339()
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn find_unfinished(&mut self, start: &BatchStart, cwd: &str) -> Result<Option<i64>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT id FROM batches WHERE status != 'completed' AND inputs = ?1 AND options = ?2
-                    AND cwd = ?3 ORDER BY id DESC LIMIT 1",
-                params![serde_json::to_string(&start.inputs)?, start.options, cwd],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
-    fn recorded_origins(&mut self, batch: Option<i64>, with_sha256: bool) -> Result<OriginSet> {
-        let mut set = OriginSet::default();
-        let sha256 = if with_sha256 { "sha256" } else { "NULL" };
-        // Every batch's: in id order, so that a file's latest row is the one kept.
-        let which = match batch {
-            Some(_) => "batch_id = ?1",
-            None => "mtime IS NOT NULL AND ?1 IS NULL ORDER BY id",
-        };
-        let sql = format!("SELECT origin, size, mtime, {sha256} FROM files WHERE {which}");
-        let mut stmt = self.conn().prepare(&sql)?;
-        let mut rows = stmt.query([batch])?;
-        while let Some(r) = rows.next()? {
-            let recorded = Recorded {
-                size: r.get::<_, i64>(1)? as u64,
-                mtime: r.get(2)?,
-                sha256: r.get(3)?,
-            };
-            set.insert(r.get_ref(0)?.as_str()?, recorded);
-        }
-        Ok(set)
-    }
-
-    fn set_seen(&mut self, batch: i64, seen: u64) -> Result<()> {
-        self.conn().execute(
-            "UPDATE batches SET seen = ?2 WHERE id = ?1",
-            params![batch, seen as i64],
-        )?;
-        Ok(())
-    }
-
-    fn forget_batch(&mut self, batch: i64) -> Result<()> {
-        self.conn().execute(
-            "DELETE FROM batches WHERE id = ?1
-                AND NOT EXISTS (SELECT 1 FROM files WHERE batch_id = ?1)",
-            [batch],
-        )?;
-        Ok(())
-    }
-
-    fn failed_origins(&mut self, batch: i64) -> Result<Vec<String>> {
-        let mut stmt = self.conn().prepare(
-            "SELECT origin FROM files WHERE batch_id = ?1 AND status = 'failed' ORDER BY origin",
-        )?;
-        let rows = stmt.query_map([batch], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    fn batch(&mut self, batch: i64) -> Result<Option<BatchInfo>> {
-        self.ledger_batch(batch)
-    }
-
-    fn batches(&mut self, filter: &BatchFilter) -> Result<Vec<BatchInfo>> {
-        self.ledger_batches(filter)
-    }
-
-    fn stats(&mut self, since: Option<SystemTime>) -> Result<LedgerStats> {
-        self.ledger_stats(since)
-    }
-
-    fn prune(&mut self, prune: &Prune) -> Result<Pruned> {
-        self.ledger_prune(prune)
-    }
-
-    fn totals(&mut self, batch: i64) -> Result<Totals> {
-        self.ledger_totals(batch)
-    }
-
-    fn for_each_file(
-        &mut self,
-        batch: i64,
-        f: &mut dyn FnMut(FileEntry) -> Result<()>,
-    ) -> Result<()> {
-        self.ledger_for_each_file(batch, f)
-    }
-
-    fn describe(&self) -> String {
-        self.path.display().to_string()
-    }
-
-    fn is_transient(&self, e: &anyhow::Error) -> bool {
-        e.chain().any(|c| {
+    fn transient(&self, e: &anyhow::Error) -> Option<Transient> {
+        let busy = e.chain().any(|c| {
             matches!(
                 c.downcast_ref::<rusqlite::Error>(),
                 Some(rusqlite::Error::SqliteFailure(f, _))
                     if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
             )
-        })
+        });
+        busy.then_some(Transient::Busy)
     }
 }

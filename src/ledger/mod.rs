@@ -1,7 +1,14 @@
 //! The ledger's vocabulary: what happened to each file ([`Status`]), to each batch
 //! ([`BatchStatus`]), and the records that move between the pipeline, the sinks and the report.
 //! The ledger itself lives in the same database as the data (see `sink/`), so a file's rows and
-//! its ledger row commit together.
+//! its ledger row commit together; its queries are written once for every database
+//! (`queries.rs`) over what a database provides (`sql.rs`).
+
+pub mod history;
+mod queries;
+pub mod sql;
+
+pub use queries::Ledger;
 
 use crate::format::Outcome;
 use serde::{Deserialize, Serialize};

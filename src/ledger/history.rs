@@ -1,26 +1,20 @@
 //! Queries over the ledger's history, written once for both dialects: which batches `list`
-//! shows, what `stats` adds up, what `prune` removes. Each sink runs them in a transaction of
-//! its own, binding the parameters its way; the statements are the same for both but for the
-//! parameters' spelling (`?1`, `$1::timestamptz`).
+//! shows, what `stats` adds up, what `prune` removes. The statements are the same for both
+//! but for the parameters' spelling (`?1`, `$1::timestamptz`).
 //!
 //! Times are compared as the ledger stores them: RFC 3339 text in UTC with milliseconds in
 //! SQLite (which compares such text in time order, every row having the same shape), and
 //! `timestamptz` in PostgreSQL, given the same text.
 
-use super::schema::Dialect;
+use super::sql::{Param, Query};
 use crate::ledger::BatchFilter;
 use crate::schema::ColType;
+use crate::schema::Dialect;
 use std::fmt::Write as _;
-
-/// A statement and its parameters, every one as text (PostgreSQL casts them in the statement).
-pub struct Query {
-    pub sql: String,
-    pub params: Vec<String>,
-}
 
 /// `WHERE ...` on `batches` for a filter (empty when it keeps every batch), its parameters
 /// numbered from 1.
-fn batch_where(d: Dialect, filter: &BatchFilter) -> (String, Vec<String>) {
+fn batch_where(d: Dialect, filter: &BatchFilter) -> (String, Vec<Param>) {
     let mut conds = Vec::new();
     let mut params = Vec::new();
     if !filter.statuses.is_empty() {
@@ -33,7 +27,7 @@ fn batch_where(d: Dialect, filter: &BatchFilter) -> (String, Vec<String>) {
         conds.push(format!("status IN ({})", names.join(", ")));
     }
     if let Some(since) = filter.since {
-        params.push(crate::time::rfc3339(since));
+        params.push(Param::Time(Some(crate::time::rfc3339(since))));
         conds.push(format!(
             "started_at >= {}",
             d.param(params.len(), ColType::Timestamp)
@@ -176,7 +170,10 @@ mod tests {
             "SELECT id FROM batches WHERE status IN ('failed', 'cancelled') \
              AND started_at >= $1::timestamptz ORDER BY id DESC LIMIT 20"
         );
-        assert_eq!(q.params, ["1970-01-01T00:00:00.000Z"]);
+        assert_eq!(
+            q.params,
+            [Param::Time(Some("1970-01-01T00:00:00.000Z".into()))]
+        );
         let q = batches(
             Dialect::Sqlite,
             "SELECT id FROM batches",
