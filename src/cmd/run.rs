@@ -10,7 +10,7 @@ use crate::ledger::sql::Conn;
 use crate::ledger::{BatchInfo, BatchStatus, Notification, RowCounts, Status, Totals};
 use crate::new_file::NewFile;
 use crate::notify::{Notifier, Summary};
-use crate::pipeline::{self, Ended, Plan, Scope};
+use crate::pipeline::{self, Ended, Plan, Recording};
 use crate::printable::escape;
 use crate::progress::Progress;
 use crate::report::{self, counted};
@@ -122,25 +122,24 @@ pub fn run_group(
         );
     }
     let listing = crate::group::listing(&plan.inputs, plan.walk.clone());
-    let mut sink = exec.target.open()?;
+    let mut sink = crate::sink::postgres::Postgres::open(pg, true)?;
     let mut group = crate::group::Group::connect(pg, name, lease, plan.db_retry_for)?;
     let retry = plan.db_retry();
     let joined = group.join(&listing, &mut || {
-        sink::retrying(sink.as_mut(), retry, "start a batch", |s| {
-            s.ledger().start_batch(start)
+        sink::retrying(&mut sink, retry, "start a batch", |s| {
+            Ledger::of(s).start_batch(start)
         })
     })?;
     use crate::group::Joined;
     if let Joined::Joined(batch) = joined {
-        let info = sink
-            .ledger()
+        let info = Ledger::of(&mut sink)
             .batch(batch)?
             .context("the group's batch vanished from the ledger")?;
         check_same_options(name, &info, start)?;
         group.spell_like(&plan.inputs, &info.inputs);
     }
     let batch = match joined {
-        Joined::Finished(batch) => return close_finished_group(exec, sink.as_mut(), name, batch),
+        Joined::Finished(batch) => return close_finished_group(exec, &mut sink, name, batch),
         Joined::Created(batch) => {
             eprintln!(
                 "batchimp: group {name}: batch {batch} started as member {} ({} files in {} chunks)",
@@ -149,7 +148,7 @@ pub fn run_group(
             batch
         }
         Joined::Joined(batch) => {
-            sink.ledger().reopen_batch(batch)?;
+            Ledger::of(&mut sink).reopen_batch(batch)?;
             eprintln!(
                 "batchimp: group {name}: member {} joins batch {batch}",
                 group.member
@@ -159,11 +158,8 @@ pub fn run_group(
     };
     interrupt::install();
     let progress = Progress::new(exec.progress);
-    let scope = Scope {
-        filter: &Filter::All,
-        group: Some(&group),
-    };
-    let result = pipeline::run(plan, &scope, sink.as_mut(), batch, &progress);
+    let recording = Recording::Member(&mut sink, &group);
+    let result = pipeline::run(plan, &Filter::All, recording, batch, &progress);
     progress.finish();
     let mine = progress.counts();
     let rejoin = format!("run the same command again to rejoin group {name}");
@@ -188,10 +184,9 @@ pub fn run_group(
     }
     // Every chunk is committed: one member closes the batch, writes the report and notifies.
     let (info, report_path) = if group.finish()? {
-        close_batch(exec, sink.as_mut(), batch, BatchStatus::Completed)?
+        close_batch(exec, &mut sink, batch, BatchStatus::Completed)?
     } else {
-        let info = sink
-            .ledger()
+        let info = Ledger::of(&mut sink)
             .batch(batch)?
             .context("the batch vanished from the ledger")?;
         (info, None)
@@ -319,11 +314,7 @@ pub fn execute(
         );
     }
     let progress = Progress::new(exec.progress);
-    let scope = Scope {
-        filter,
-        group: None,
-    };
-    let result = pipeline::run(plan, &scope, sink, batch, &progress);
+    let result = pipeline::run(plan, filter, Recording::Alone(sink), batch, &progress);
     progress.finish();
     let status = match &result {
         Ok(Ended::Completed) => BatchStatus::Completed,

@@ -80,13 +80,6 @@ pub trait Sink: Conn {
     /// called again: it then finishes the same files (a sink that lost its connection
     /// reconnects and redoes them, unless the ledger shows that the commit went through).
     fn commit(&mut self, batch: i64) -> Result<Counts>;
-    /// `--group`: commit the open transaction, marking `claim`'s chunk committed in it, and wait
-    /// until it lands. `None` when the chunk is no longer this member's (its lease ran out and
-    /// another member took it over): the transaction is rolled back and the other member
-    /// records those files. Only PostgreSQL has groups.
-    fn commit_claimed(&mut self, _batch: i64, _claim: &Claim) -> Result<Option<Counts>> {
-        bail!("--group needs a PostgreSQL database")
-    }
     /// Wait until every transaction committed so far has landed (a sink may still be writing
     /// one when `commit` returns); returns the files that landed since the last count.
     fn sync(&mut self, _batch: i64) -> Result<Counts> {
@@ -111,6 +104,16 @@ pub trait Sink: Conn {
     fn backoff(&self, attempt: u32) -> std::time::Duration {
         crate::source::backoff(attempt)
     }
+}
+
+/// A sink a `--group` member records through: PostgreSQL's, the only database several
+/// processes load together.
+pub trait ChunkSink: Sink {
+    /// Commit the open transaction, marking `claim`'s chunk committed in it, and wait until it
+    /// lands. `None` when the chunk is no longer this member's (its lease ran out and another
+    /// member took it over): the transaction is rolled back and the other member records
+    /// those files.
+    fn commit_chunk(&mut self, batch: i64, claim: &Claim) -> Result<Option<Counts>>;
 }
 
 /// Why a database step may succeed when tried again.
@@ -165,11 +168,11 @@ const LOST_MAX_PAUSE: Duration = Duration::from_secs(5);
 /// Run a database step, retrying transient failures with exponential backoff and jitter: a busy
 /// database `retry.times` times, a lost connection until `retry.lost_for` has passed since it
 /// was lost. Each retry is logged (`database_retry`).
-pub fn retrying<T>(
-    sink: &mut dyn Sink,
+pub fn retrying<S: Sink + ?Sized, T>(
+    sink: &mut S,
     retry: Retry,
     what: &str,
-    mut step: impl FnMut(&mut dyn Sink) -> Result<T>,
+    mut step: impl FnMut(&mut S) -> Result<T>,
 ) -> Result<T> {
     let mut attempt = 0;
     let mut lost_since: Option<Instant> = None;

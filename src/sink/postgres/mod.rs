@@ -22,7 +22,7 @@ pub use connect::{ConnectError, ConnectErrorKind, RequireAuth, Settings, redact}
 pub use tls::SslMode;
 
 use super::schema::{self, Dialect};
-use super::{Claim, Sink, Transient};
+use super::{ChunkSink, Claim, Sink, Transient};
 use crate::ledger::{Counts, OnConflict, Processed, Walk};
 use crate::schema::ColType;
 use anyhow::{Context, Result, bail};
@@ -583,15 +583,6 @@ impl Sink for Postgres {
         Ok(done)
     }
 
-    fn commit_claimed(&mut self, batch: i64, claim: &Claim) -> Result<Option<Counts>> {
-        self.claim = Some(claim.clone());
-        let done = self.sync(batch);
-        self.claim = None;
-        let lost = std::mem::take(&mut self.claim_lost);
-        let done = done?;
-        Ok((!lost).then_some(done))
-    }
-
     fn abandon(&mut self) -> Result<()> {
         // Files not yet committed are not in the ledger; `resume` redoes them.
         let _ = self.settle();
@@ -624,5 +615,16 @@ impl Sink for Postgres {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         Duration::from_millis(base + u64::from(nanos) % (base / 4 + 1))
+    }
+}
+
+impl ChunkSink for Postgres {
+    fn commit_chunk(&mut self, batch: i64, claim: &Claim) -> Result<Option<Counts>> {
+        self.claim = Some(claim.clone());
+        let done = self.sync(batch);
+        self.claim = None;
+        let lost = std::mem::take(&mut self.claim_lost);
+        let done = done?;
+        Ok((!lost).then_some(done))
     }
 }

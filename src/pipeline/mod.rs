@@ -17,20 +17,24 @@
 
 use crate::error::{ErrorType, FileError};
 use crate::format::{self, Outcome, ParseOptions, Source, catalog};
-use crate::group::{CHUNK_JOBS, Group, Turn};
+mod member;
+mod writer;
+
+use crate::group::Group;
 use crate::interrupt;
-use crate::ledger::{OnConflict, Processed, Walk};
+use crate::ledger::{OnConflict, Processed};
 use crate::progress::Progress;
-use crate::sink::{self, Sink};
+use crate::sink::{self, ChunkSink, Sink};
 use crate::source::{self, Filter, Item, Job, JobSource, Streamed, WalkOptions, Walker};
 use anyhow::{Context, Result};
-use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
+use crossbeam_channel::bounded;
+use member::{Claims, MemberWriter};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use writer::{Recorder, Walked, Writer};
 
 /// Most files in one transaction: large enough that commits are a small share of the time.
 pub const FILES_PER_TX: usize = 2000;
@@ -80,12 +84,11 @@ impl Plan {
     }
 }
 
-/// Which files of the plan to process (all, the rest of a batch, its failed ones). A file the
-/// ledger already holds for the batch replaces its row.
-pub struct Scope<'a> {
-    pub filter: &'a Filter,
-    /// `--group`: this process is one member of a group; it takes the chunks it claims.
-    pub group: Option<&'a Group>,
+/// Who records the files: a run on its own, or one member of a `--group` (through a sink that
+/// commits a chunk as the group's, [`ChunkSink`]).
+pub enum Recording<'a> {
+    Alone(&'a mut dyn Sink),
+    Member(&'a mut dyn ChunkSink, &'a Group),
 }
 
 /// Jobs on their way to the workers: the walker's `seq`uence number, the group chunk they
@@ -115,15 +118,21 @@ pub enum Ended {
     Stopped,
 }
 
-/// Import the plan's files into `batch`. `Err` means the database failed: what was committed
-/// stays committed and recorded, and the batch can be resumed.
+/// Import the plan's files into `batch`. `filter`: which files of the plan to process (all,
+/// the rest of a batch, its failed ones; a file the ledger already holds for the batch
+/// replaces its row). `Err` means the database failed: what was committed stays committed and
+/// recorded, and the batch can be resumed.
 pub fn run(
     plan: &Plan,
-    scope: &Scope,
-    sink: &mut dyn Sink,
+    filter: &Filter,
+    recording: Recording,
     batch: i64,
     progress: &Progress,
 ) -> Result<Ended> {
+    let group = match &recording {
+        Recording::Alone(_) => None,
+        Recording::Member(_, group) => Some(*group),
+    };
     let (job_tx, job_rx) = bounded::<Work>(plan.workers * 2);
     let (done_tx, done_rx) = bounded::<Done>(plan.workers * 4);
     // One credit per chunk in flight: the walker takes one before sending, the writer returns it
@@ -141,7 +150,7 @@ pub fn run(
     let writer_done = AtomicBool::new(false);
     let walk_error = std::sync::Mutex::new(None::<anyhow::Error>);
     let stopped = std::thread::scope(|scope_| {
-        if let Some(group) = scope.group {
+        if let Some(group) = group {
             scope_.spawn(|| group.heartbeat());
         }
         // A second, cheap walk counts the files (ZIP members from their directories) for the
@@ -172,36 +181,29 @@ pub fn run(
                     seq += 1;
                     ok
                 };
-                // In a group: the job's index in the walk, its chunk, and whether this member
-                // claimed that chunk (when its first job came, with room in the window).
-                let (mut index, mut group_chunk, mut mine) = (0u64, 0u64, true);
+                // In a group: the chunk of the jobs gathered, and which jobs are this member's.
+                let mut claims = group.map(Claims::new);
+                let mut group_chunk = 0u64;
                 let mut emit = |mut job: Job| {
                     if interrupt::requested() {
                         cancelled.store(true, Ordering::Relaxed);
                         return false;
                     }
-                    if let Some(group) = scope.group {
-                        if index % CHUNK_JOBS == 0 {
-                            if !chunk.is_empty() && !send(std::mem::take(&mut chunk), group_chunk) {
+                    if let Some(claims) = &mut claims {
+                        if claims.starts_chunk()
+                            && !chunk.is_empty()
+                            && !send(std::mem::take(&mut chunk), group_chunk)
+                        {
+                            return false;
+                        }
+                        match claims.take(&mut job) {
+                            Ok(Some(mine)) => group_chunk = mine,
+                            Ok(None) => return true,
+                            Err(e) => {
+                                *walk_error.lock().unwrap() = Some(e);
                                 return false;
                             }
-                            group_chunk = index / CHUNK_JOBS;
-                            mine = match group.claim(group_chunk) {
-                                Ok(mine) => mine,
-                                Err(e) => {
-                                    *walk_error.lock().unwrap() = Some(e.context(format!(
-                                        "cannot claim work in group {}",
-                                        group.name
-                                    )));
-                                    return false;
-                                }
-                            };
                         }
-                        index += 1;
-                        if !mine {
-                            return true;
-                        }
-                        group.respell(&mut job.origin);
                     }
                     chunk.push(job);
                     chunk.len() < CHUNK
@@ -217,14 +219,14 @@ pub fn run(
                     Inputs::Walk => {
                         Walker {
                             opts: plan.walk.clone(),
-                            filter: scope.filter,
+                            filter,
                             emit: &mut emit,
                             warn: &mut warn,
                         }
                         .walk(&plan.inputs);
                     }
                     Inputs::Archive(archived) => {
-                        if let Err(e) = archived.walk(scope.filter, &mut emit) {
+                        if let Err(e) = archived.walk(filter, &mut emit) {
                             *walk_error.lock().unwrap() = Some(e);
                         }
                     }
@@ -249,11 +251,11 @@ pub fn run(
                         // After Ctrl-C no file starts (a slow PDF takes seconds): the queued
                         // ones are left unrecorded, for `resume`. A group member's chunks are
                         // claimed whole, so there every job of a chunk is done.
-                        if scope.group.is_none() && interrupt::requested() {
+                        if group.is_none() && interrupt::requested() {
                             cancelled.store(true, Ordering::Relaxed);
                             break;
                         }
-                        files.extend(process_job(job, plan, scope.filter));
+                        files.extend(process_job(job, plan, filter));
                     }
                     let done = Done {
                         seq,
@@ -270,26 +272,24 @@ pub fn run(
             });
             drop(done_tx);
         });
-        let writer = Writer {
-            sink,
-            batch,
-            filter: scope.filter,
-            retry: plan.db_retry(),
-            on_conflict: plan.on_conflict,
-            progress,
-            walked: &walked,
-            max_errors: plan.max_errors,
-            failed_landed: 0,
-            group: scope.group.map(|group| GroupWriter {
+        let result = match recording {
+            Recording::Alone(sink) => Writer {
+                rec: Recorder::new(sink, batch, plan, progress, &walked),
+                filter,
+                max_errors: plan.max_errors,
+            }
+            .run(done_rx, credit_rx),
+            Recording::Member(sink, group) => MemberWriter {
+                rec: Recorder::new(sink, batch, plan, progress, &walked),
                 group,
                 plan,
                 current: None,
                 cancelled: &cancelled,
-            }),
+            }
+            .run(done_rx, credit_rx),
         };
-        let result = writer.run(done_rx, credit_rx);
         writer_done.store(true, Ordering::Relaxed);
-        if let Some(group) = scope.group {
+        if let Some(group) = group {
             group.stop();
         }
         if !matches!(result, Ok(false)) {
@@ -308,364 +308,6 @@ pub fn run(
     } else {
         Ended::Completed
     })
-}
-
-/// The writer: records each job's files in walk order, committing in batches.
-struct Writer<'a> {
-    sink: &'a mut dyn Sink,
-    batch: i64,
-    filter: &'a Filter,
-    retry: sink::Retry,
-    on_conflict: OnConflict,
-    progress: &'a Progress,
-    walked: &'a Walked,
-    /// Stop taking files after this many failures.
-    max_errors: Option<u64>,
-    /// Failed files committed so far: with those that failed as they were written (a
-    /// catalog's rows, a key conflict), which the parse did not see.
-    failed_landed: u64,
-    /// `--group`: chunks committed in walk order, one transaction each.
-    group: Option<GroupWriter<'a>>,
-}
-
-/// The writer's side of a group: the chunk being recorded (and how many of its jobs came).
-struct GroupWriter<'a> {
-    group: &'a Group,
-    plan: &'a Plan,
-    current: Option<(u64, u64)>,
-    cancelled: &'a AtomicBool,
-}
-
-/// How long a member waiting for its turn sleeps between looks, at most: a look is one small
-/// query, and every millisecond slept here is a millisecond the group's commits stand still.
-const TURN_POLL_MAX: Duration = Duration::from_millis(5);
-
-/// The counting walk's progress: files found so far, and their total once counted
-/// (`u64::MAX` until then).
-struct Walked {
-    found: AtomicU64,
-    total: AtomicU64,
-}
-
-impl Default for Walked {
-    fn default() -> Walked {
-        Walked {
-            found: AtomicU64::new(0),
-            total: AtomicU64::new(u64::MAX),
-        }
-    }
-}
-
-impl Walked {
-    fn now(&self) -> Walk {
-        let total = self.total.load(Ordering::Relaxed);
-        Walk {
-            found: self.found.load(Ordering::Relaxed),
-            total: (total != u64::MAX).then_some(total),
-        }
-    }
-}
-
-impl Writer<'_> {
-    /// Record every processed file in walk order; `Ok(true)` when it stopped taking files at
-    /// `--max-errors` failures (the files after the last failure were not recorded).
-    fn run(mut self, rx: Receiver<Done>, credits: Receiver<()>) -> Result<bool> {
-        if self.group.is_some() {
-            return self.run_group(rx, credits);
-        }
-        let mut open = 0usize;
-        let mut failures = 0u64;
-        let mut enough = false;
-        let mut opened_at = Instant::now();
-        let mut next = 0u64;
-        let mut waiting: BTreeMap<u64, Vec<Processed>> = BTreeMap::new();
-        loop {
-            let received = if open == 0 {
-                rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
-            } else {
-                rx.recv_timeout(TX_MAX_AGE.saturating_sub(opened_at.elapsed()))
-            };
-            match received {
-                Ok(Done { seq, files, .. }) => {
-                    waiting.insert(seq, files);
-                    while let Some(files) = waiting.remove(&next) {
-                        for mut file in files {
-                            if let Outcome::Catalog(load) = &mut file.outcome {
-                                // The bar moves with the rows while the catalog streams.
-                                load.rows_read = self.progress.rows();
-                            }
-                            if open == 0 {
-                                self.retrying("begin a transaction", |s| s.begin())?;
-                                opened_at = Instant::now();
-                            }
-                            let replace = self.filter.replaces(&file.origin);
-                            let failed = matches!(file.outcome, Outcome::Failed(_));
-                            log_file(self.batch, &file);
-                            self.sink
-                                .record(self.batch, file, replace, self.on_conflict)?;
-                            open += 1;
-                            failures += u64::from(failed);
-                            if self.max_errors.is_some() && self.sink.wants_commit() {
-                                // A catalog failing as its rows are written counts too:
-                                // committed, and waited for, to know.
-                                self.commit()?;
-                                self.sync()?;
-                                open = 0;
-                                failures = failures.max(self.failed_landed);
-                            }
-                            if self.max_errors.is_some_and(|max| failures >= max) {
-                                enough = true;
-                                break;
-                            }
-                        }
-                        if enough {
-                            break;
-                        }
-                        let _ = credits.try_recv();
-                        next += 1;
-                        if open >= FILES_PER_TX
-                            || (open > 0
-                                && (opened_at.elapsed() >= TX_MAX_AGE || self.sink.wants_commit()))
-                        {
-                            self.commit()?;
-                            open = 0;
-                        }
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    self.commit()?;
-                    open = 0;
-                }
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-            if enough {
-                break;
-            }
-        }
-        debug_assert!(
-            enough || waiting.is_empty(),
-            "every walked job reaches the writer"
-        );
-        if open > 0 {
-            self.commit()?;
-        }
-        self.sync()?;
-        Ok(enough)
-    }
-
-    /// The writer of a group member: each chunk its own transaction, committed in walk order
-    /// once every earlier chunk is (redoing chunks whose member is gone while it waits); then,
-    /// its own chunks done, it stays until the whole group is.
-    fn run_group(mut self, rx: Receiver<Done>, credits: Receiver<()>) -> Result<bool> {
-        let mut next = 0u64;
-        // Work that came ahead of its turn: the workers go on parsing (up to the window) while
-        // this member waits for the chunks before its own to be committed.
-        let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
-        loop {
-            let Some(done) = waiting.remove(&next) else {
-                match rx.recv() {
-                    Ok(done) => {
-                        waiting.insert(done.seq, done);
-                        continue;
-                    }
-                    Err(_) => break,
-                }
-            };
-            let g = self.group.as_mut().expect("group");
-            if g.current.map(|(c, _)| c) != Some(done.chunk) {
-                self.finish_chunk()?;
-                if !self.wait_turn(done.chunk, Some((&rx, &mut waiting)))? {
-                    return Ok(false);
-                }
-                self.retrying("begin a transaction", |s| s.begin())?;
-                self.group.as_mut().expect("group").current = Some((done.chunk, 0));
-            }
-            if let Some((_, jobs)) = &mut self.group.as_mut().expect("group").current {
-                *jobs += done.jobs;
-            }
-            for mut file in done.files {
-                if let Outcome::Catalog(load) = &mut file.outcome {
-                    load.rows_read = self.progress.rows();
-                }
-                log_file(self.batch, &file);
-                self.sink
-                    .record(self.batch, file, false, self.on_conflict)?;
-            }
-            let _ = credits.try_recv();
-            next += 1;
-        }
-        self.finish_chunk()?;
-        // This member's chunks are in; the group's may not be (a member that died holds some).
-        self.wait_turn(u64::MAX, None)?;
-        Ok(false)
-    }
-
-    /// Commit the chunk being recorded, when all of its jobs came (a walk cut short by Ctrl-C
-    /// leaves it open: it is not committed, and the member lets it go).
-    fn finish_chunk(&mut self) -> Result<()> {
-        let g = self.group.as_mut().expect("group");
-        let Some((chunk, jobs)) = g.current.take() else {
-            return Ok(());
-        };
-        if jobs < g.group.chunk_len(chunk) {
-            return Ok(());
-        }
-        self.commit_chunk(chunk)
-    }
-
-    /// Commit the open transaction as chunk `chunk`; a chunk that another member took over
-    /// meanwhile is rolled back (that member records it).
-    fn commit_chunk(&mut self, chunk: u64) -> Result<()> {
-        let g = self.group.as_ref().expect("group");
-        let claim = g.group.claim_of(chunk);
-        let batch = self.batch;
-        self.sink.walked(self.walked.now());
-        match self.retrying("commit", |s| s.commit_claimed(batch, &claim))? {
-            Some(done) => self.progress.add(done),
-            None => tracing::warn!(
-                event = "chunk_taken_over",
-                batch_id = batch,
-                chunk,
-                "chunk {chunk} was taken over by another member of group {} (this member's lease ran out); its files are theirs",
-                claim.group
-            ),
-        }
-        Ok(())
-    }
-
-    /// Wait until every chunk before `chunk` is committed (`u64::MAX`: every chunk of the
-    /// group), redoing the chunks of members that are gone. False when interrupted. `work`:
-    /// the workers' channel, drained into the map meanwhile so that they keep parsing.
-    fn wait_turn(
-        &mut self,
-        chunk: u64,
-        mut work: Option<(&Receiver<Done>, &mut BTreeMap<u64, Done>)>,
-    ) -> Result<bool> {
-        let mut pause = Duration::from_micros(500);
-        loop {
-            let g = self.group.as_ref().expect("group");
-            if interrupt::requested() {
-                g.cancelled.store(true, Ordering::Relaxed);
-                return Ok(false);
-            }
-            let chunk = chunk.min(g.group.chunks);
-            match g.group.turn(chunk)? {
-                Turn::Go => return Ok(true),
-                Turn::Redo(lost) => {
-                    if !self.redo_chunk(lost)? {
-                        return Ok(false);
-                    }
-                    pause = Duration::from_micros(500);
-                }
-                Turn::Wait => {
-                    // Meanwhile, take in what the workers finish, so they keep parsing.
-                    let deadline = Instant::now() + pause;
-                    match &mut work {
-                        Some((rx, waiting)) => loop {
-                            let left = deadline.saturating_duration_since(Instant::now());
-                            match rx.recv_timeout(left) {
-                                Ok(done) => {
-                                    waiting.insert(done.seq, done);
-                                }
-                                Err(RecvTimeoutError::Timeout) => break,
-                                Err(RecvTimeoutError::Disconnected) => {
-                                    std::thread::sleep(left);
-                                    break;
-                                }
-                            }
-                        },
-                        None => std::thread::sleep(pause),
-                    }
-                    pause = (pause * 2).min(TURN_POLL_MAX);
-                }
-            }
-        }
-    }
-
-    /// Read and record chunk `chunk` here, on the writer's thread: a member that held it is
-    /// gone. Its jobs are found by walking the inputs again. Like any chunk, it is recorded
-    /// only once every chunk before it is committed (redoing those of other members that are
-    /// gone first): its documents are decided against the state one run would have had there,
-    /// whatever else was taken over meanwhile. False when interrupted while waiting.
-    fn redo_chunk(&mut self, chunk: u64) -> Result<bool> {
-        let g = self.group.as_ref().expect("group");
-        let plan = g.plan;
-        let (first, end) = (
-            chunk * CHUNK_JOBS,
-            chunk * CHUNK_JOBS + g.group.chunk_len(chunk),
-        );
-        tracing::info!(
-            event = "chunk_redone",
-            batch_id = self.batch,
-            chunk,
-            "taking over chunk {chunk} of group {} (its member's lease ran out)",
-            g.group.name
-        );
-        let mut jobs = Vec::new();
-        let mut index = 0u64;
-        let mut emit = |mut job: Job| {
-            if (first..end).contains(&index) {
-                g.group.respell(&mut job.origin);
-                jobs.push(job);
-            }
-            index += 1;
-            index < end
-        };
-        let mut warn = |_: String| {};
-        Walker {
-            opts: plan.walk.clone(),
-            filter: &Filter::All,
-            emit: &mut emit,
-            warn: &mut warn,
-        }
-        .walk(&plan.inputs);
-        // Parsed while this member still waits for the chunks before it: the claim's lease is
-        // renewed by the heartbeat meanwhile.
-        let files: Vec<Processed> = jobs
-            .into_iter()
-            .flat_map(|job| process_job(job, plan, &Filter::All))
-            .collect();
-        if !self.wait_turn(chunk, None)? {
-            return Ok(false);
-        }
-        self.retrying("begin a transaction", |s| s.begin())?;
-        for file in files {
-            log_file(self.batch, &file);
-            self.sink
-                .record(self.batch, file, false, self.on_conflict)?;
-        }
-        self.commit_chunk(chunk)?;
-        Ok(true)
-    }
-
-    /// Commit the open transaction; its files count as done only now.
-    fn commit(&mut self) -> Result<()> {
-        let batch = self.batch;
-        self.sink.walked(self.walked.now());
-        let done = self.retrying("commit", |s| s.commit(batch))?;
-        self.failed_landed += done.failed;
-        self.progress.add(done);
-        Ok(())
-    }
-
-    /// Wait until every commit so far has landed, and count its files.
-    fn sync(&mut self) -> Result<()> {
-        let batch = self.batch;
-        let done = self.retrying("commit", |s| s.sync(batch))?;
-        self.failed_landed += done.failed;
-        self.progress.add(done);
-        Ok(())
-    }
-
-    /// Run a database step, retrying transient failures (a busy database, a lost connection)
-    /// with backoff and jitter.
-    fn retrying<T>(
-        &mut self,
-        what: &str,
-        step: impl FnMut(&mut dyn Sink) -> Result<T>,
-    ) -> Result<T> {
-        sink::retrying(&mut *self.sink, self.retry, what, step)
-    }
 }
 
 /// Everything done to one job off the writer thread: read, then for each file hash, identify
