@@ -3,6 +3,9 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+// `1234567` → `1,234,567`: counts read as they do in the text summary.
+pub(super) use crate::report::thousands as count;
+
 /// HTML-escape text for an element's content or a quoted attribute value.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -15,19 +18,6 @@ pub fn esc(s: &str) -> String {
             '\'' => out.push_str("&#39;"),
             c => out.push(c),
         }
-    }
-    out
-}
-
-/// `1234567` → `1,234,567`.
-pub(super) fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
     }
     out
 }
