@@ -16,13 +16,15 @@
 
 mod header;
 pub mod rows;
-mod stream;
+mod streaming;
 pub mod tally;
 mod validate;
 pub mod xlsx;
 
 pub use header::{Header, Layout, columns, detect, missing_one, near_miss};
-pub use stream::{CHUNK_ROWS, Chunk, Data, Load, Reject, Summary, describe_rejected, read, stream};
+pub use streaming::{
+    CHUNK_ROWS, Chunk, Data, Load, Reject, Summary, describe_rejected, read, stream,
+};
 
 use crate::format::{ColType, Table, col};
 use header::normalize;

@@ -4,7 +4,7 @@
 //! row is rejected, with its line.
 
 use super::rows::{Cell as Field, Row};
-use super::stream::{Cell, Chunk, Reject};
+use super::streaming::{Cell, Chunk, Reject};
 use super::{EXTRA, FILE_ID, Header, LINE, NAME, PRICE, PRODUCT, SKU, SUPPLIER, WIDTH, shown};
 use crate::error::ErrorType;
 use crate::format::ColType;

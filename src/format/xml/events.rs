@@ -53,7 +53,7 @@ pub struct Events<'a> {
     attrs: Vec<(&'a [u8], &'a [u8])>,
     count: u32,
     /// The file's deadline, once [`Events::next`] has been given it; `None` when scanned
-    /// without one (sniffing, [`well_formed`]).
+    /// without one (sniffing, [`well_formed`](super::well_formed)).
     pub(super) deadline: Option<Instant>,
     /// The position past which [`Events::next`] checks the deadline again.
     pub(super) check_at: usize,

@@ -19,7 +19,7 @@ pub enum Event<'a> {
     Empty(Tag<'a>),
     /// `</name>`, already checked against the element it closes.
     End,
-    /// Character data as written: references are resolved by [`Text::push`].
+    /// Character data as written: references are resolved by [`Text::push`](super::Text::push).
     Text(Run<'a>),
     /// The content of a CDATA section, verbatim.
     CData(&'a str),

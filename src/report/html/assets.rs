@@ -3,7 +3,7 @@
 
 /// The page's Content-Security-Policy: nothing is loaded from anywhere; inline styles run,
 /// images only from `data:` URLs (there are none today), and of scripts only the page's own
-/// two, named by their hash: were a ledger string ever to slip past [`esc`] as a `<script>`, a
+/// two, named by their hash: were a ledger string ever to slip past [`esc`](super::esc) as a `<script>`, a
 /// browser would not run it. No form may post anywhere, no `<base>` may move the page's links.
 pub fn csp() -> &'static str {
     static CSP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
