@@ -191,14 +191,8 @@ pub fn run_group(
             .context("the batch vanished from the ledger")?;
         (info, None)
     };
-    let line = format!(
-        "{}; this member ({}): {} files, {} imported, {} duplicate, {} failed, {} unsupported; {} database round trips to coordinate",
-        summary_line(
-            &info,
-            None,
-            report_path.as_ref(),
-            &format!("group {name}: ")
-        ),
+    let member = format!(
+        "this member ({}): {} files, {} imported, {} duplicate, {} failed, {} unsupported; {} database round trips to coordinate",
         group.member,
         mine.files(),
         mine.imported,
@@ -207,14 +201,13 @@ pub fn run_group(
         mine.unsupported,
         group.round_trips.load(std::sync::atomic::Ordering::Relaxed)
     );
-    let quiet_ok = mine.failed == 0;
-    say_end(
+    say_group_completed(
         exec,
         &info,
-        BatchStatus::Completed,
-        &line,
         report_path.as_ref(),
-        quiet_ok,
+        name,
+        Some(&member),
+        mine.failed == 0,
     );
     Ok(if mine.failed > 0 {
         EXIT_FILES_FAILED
@@ -268,22 +261,32 @@ pub(super) fn close_finished_group(
         "batchimp: group {name}: every file is recorded but batch {batch} was left open (the member closing it stopped); closing it"
     );
     let (info, report_path) = close_batch(exec, sink, batch, BatchStatus::Completed)?;
-    let line = summary_line(
-        &info,
-        None,
-        report_path.as_ref(),
-        &format!("group {name}: "),
-    );
-    let quiet_ok = info.failed == 0;
-    say_end(
+    say_group_completed(
         exec,
         &info,
-        BatchStatus::Completed,
-        &line,
         report_path.as_ref(),
-        quiet_ok,
+        name,
+        None,
+        info.failed == 0,
     );
     Ok(exit_status(&info))
+}
+
+/// Say that group `name`'s batch completed: the batch's summary line, then `member` (what this
+/// member did) when there is one. `quiet_ok`: nothing needs a look, so `-q` prints nothing.
+fn say_group_completed(
+    exec: &ExecConfig,
+    info: &BatchInfo,
+    report: Option<&PathBuf>,
+    name: &str,
+    member: Option<&str>,
+    quiet_ok: bool,
+) {
+    let mut line = summary_line(info, None, report, &format!("group {name}: "));
+    if let Some(member) = member {
+        line = format!("{line}; {member}");
+    }
+    say_end(exec, info, BatchStatus::Completed, &line, report, quiet_ok);
 }
 
 /// Run the pipeline over `filter`'s share of the plan into `batch`, close the batch, notify the
