@@ -23,6 +23,7 @@ pub mod nfse;
 pub mod number;
 pub mod pdf;
 pub mod retenciones;
+pub mod sat;
 pub mod sat_metadata;
 pub mod xml;
 

@@ -253,7 +253,7 @@ fn read_line(
         }
     }
     let uuid = match &values[t.col("uuid")] {
-        Value::Text(u) if super::cfdi::is_uuid(u) => u.to_ascii_uppercase().to_string(),
+        Value::Text(u) if super::sat::is_uuid(u) => u.to_ascii_uppercase().to_string(),
         other => {
             let shown = match other {
                 Value::Text(u) => u.chars().take(60).collect::<String>(),
