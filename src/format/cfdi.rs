@@ -19,7 +19,7 @@ use super::sat::{
     stamp_attrs,
 };
 use super::xml::Tag;
-use super::{ColType, Doc, Format, ParseOptions, Sniff, Source, Table, Value, col};
+use super::{ColType, Doc, Format, ParseOptions, Parsed, Sniff, Source, Table, Value, col};
 use crate::error::FileError;
 
 use ColType::{Integer as I, Numeric as N, Text as T};
@@ -320,12 +320,7 @@ impl Format for Cfdi {
         is_sat_root(sniff, b"Comprobante", b"www.sat.gob.mx/cfd/")
     }
 
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError> {
+    fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed {
         sat::parse(sniff, src, opts, Builder::new())
     }
 }

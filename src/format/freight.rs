@@ -13,7 +13,7 @@ use super::nfe::evento::fill_missing;
 use super::nfe::nota::protocol_target;
 use super::nfe::{KeyRule, check_key};
 use super::xml::{self, Event, Text};
-use super::{Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, typed};
+use super::{Doc, Format, ParseOptions, Parsed, Row, Sniff, Source, Table, Value, typed};
 use crate::error::{ErrorType, FileError};
 
 /// A freight document kind (`cte`, `mdfe`): its tables, the root elements of its documents
@@ -53,12 +53,7 @@ impl Format for Freight {
         self.is_event(sniff).is_some()
     }
 
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError> {
+    fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed {
         let utf8 = xml::to_utf8(sniff.bytes)?;
         if self.is_event(sniff) == Some(true) {
             read_events(&utf8, src, opts, &self.events)

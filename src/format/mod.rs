@@ -33,6 +33,9 @@ use std::sync::Arc;
 
 pub use crate::schema::{AfterWrite, ColType, Column, Table, col};
 
+/// What a format's [`Format::parse`] gives: the file's documents, or why it has none.
+pub type Parsed = Result<Vec<Doc>, FileError>;
+
 /// One cell.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -355,12 +358,7 @@ pub trait Format: Sync {
     /// Whether this file is of this kind, from its content.
     fn detect(&self, sniff: &Sniff) -> bool;
     /// Parse the whole file (`sniff.bytes`) into documents; `sniff` is what `detect` saw.
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError>;
+    fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed;
 }
 
 /// Every format batchimp knows, in detection order.
@@ -373,8 +371,8 @@ pub static FORMATS: &[&dyn Format] = &[
     &cte::FORMAT,
     &mdfe::FORMAT,
     &sat_metadata::SatMetadata,
-    &pdf::Pdf,
-    &image::Image,
+    &pdf::FORMAT,
+    &image::FORMAT,
 ];
 
 /// Every table of every format, each once (PDFs and pictures share `pdf_document`), for

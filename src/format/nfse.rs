@@ -13,7 +13,8 @@
 use super::key::check_digit;
 use super::xml::{self, Event, Text};
 use super::{
-    AfterWrite, ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col, typed,
+    AfterWrite, ColType, Doc, Format, ParseOptions, Parsed, Row, Sniff, Source, Table, Value, col,
+    typed,
 };
 use crate::error::{ErrorType, FileError};
 
@@ -185,12 +186,7 @@ impl Format for Nfse {
         root(sniff).is_some()
     }
 
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError> {
+    fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed {
         let utf8 = xml::to_utf8(sniff.bytes)?;
         match root(sniff) {
             Some(Root::Event) => read_events(&utf8, src, opts),

@@ -18,7 +18,7 @@ use super::sat::{
     stamp_attrs,
 };
 use super::xml::Tag;
-use super::{ColType, Doc, Format, ParseOptions, Sniff, Source, Table, Value, col};
+use super::{ColType, Doc, Format, ParseOptions, Parsed, Sniff, Source, Table, Value, col};
 use crate::error::FileError;
 
 use ColType::{Integer as I, Numeric as N, Text as T};
@@ -160,12 +160,7 @@ impl Format for Retenciones {
         )
     }
 
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError> {
+    fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed {
         sat::parse(sniff, src, opts, Builder::new())
     }
 }

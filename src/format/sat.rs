@@ -11,7 +11,8 @@
 
 use super::xml::{self, Event, Tag};
 use super::{
-    ColType, Column, Doc, ParseOptions, Row, Sniff, Source, Table, Value, col, contains, typed,
+    ColType, Column, Doc, ParseOptions, Parsed, Row, Sniff, Source, Table, Value, col, contains,
+    typed,
 };
 use crate::error::{ErrorType, FileError};
 
@@ -292,7 +293,7 @@ pub(super) fn parse(
     src: &Source,
     opts: &ParseOptions,
     mut doc: impl Elements,
-) -> Result<Vec<Doc>, FileError> {
+) -> Parsed {
     let utf8 = xml::to_utf8(sniff.bytes)?;
     walk(&utf8, src, &mut doc)?;
     Ok(vec![doc.finish(src, opts)?])

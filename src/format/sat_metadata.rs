@@ -14,7 +14,9 @@
 //! third-party list (`Uuid~RfcACuentaTerceros~NombreACuentaTerceros`) goes to
 //! `cfdi_metadata_tercero`.
 
-use super::{AfterWrite, ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value};
+use super::{
+    AfterWrite, ColType, Doc, Format, ParseOptions, Parsed, Row, Sniff, Source, Table, Value,
+};
 use super::{col, typed};
 use crate::error::{ErrorType, FileError};
 
@@ -146,12 +148,7 @@ impl Format for SatMetadata {
         sniff.generic_kind == "text" && table_of(sniff.bytes).is_some()
     }
 
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        _opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError> {
+    fn parse(&self, sniff: &Sniff, src: &Source, _opts: &ParseOptions) -> Parsed {
         let text = String::from_utf8_lossy(body(sniff.bytes));
         let lines = split_lines(&text);
         let t = table_of(sniff.bytes).unwrap_or(&CFDI_METADATA);
