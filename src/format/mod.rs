@@ -16,6 +16,7 @@ pub mod cte;
 mod freight;
 pub mod image;
 pub mod key;
+mod leaves;
 mod link;
 pub mod mdfe;
 pub mod nfe;
@@ -109,6 +110,26 @@ pub struct Doc {
     /// Something the user should know although the document was imported (e.g. an invalid
     /// check digit accepted under `--allow-invalid-keys`). `None`: nothing to say.
     pub warning: Option<String>,
+}
+
+impl Doc {
+    /// A document of one row, `values` of `table`, its `path` and `sha256` columns filled
+    /// from `src`.
+    pub(crate) fn single(
+        key: String,
+        table: &'static Table,
+        mut values: Vec<Value>,
+        src: &Source,
+        warning: Option<String>,
+    ) -> Doc {
+        values[table.col("path")] = Value::Text(src.origin.into());
+        values[table.col("sha256")] = Value::Text(src.sha256.into());
+        Doc {
+            key,
+            rows: vec![Row { table, values }],
+            warning,
+        }
+    }
 }
 
 /// A cell of column `c` from a field's text, typed by the column; empty text is NULL. A value

@@ -14,9 +14,7 @@
 //! third-party list (`Uuid~RfcACuentaTerceros~NombreACuentaTerceros`) goes to
 //! `cfdi_metadata_tercero`.
 
-use super::{
-    AfterWrite, ColType, Doc, Format, ParseOptions, Parsed, Row, Sniff, Source, Table, Value,
-};
+use super::{AfterWrite, ColType, Doc, Format, ParseOptions, Parsed, Sniff, Source, Table, Value};
 use super::{col, typed};
 use crate::error::{ErrorType, FileError};
 
@@ -275,11 +273,5 @@ fn read_line(
     }
     values[t.col("uuid")] = Value::Text(uuid.as_str().into());
     values[t.col("line")] = Value::Int(n as i64);
-    values[t.col("path")] = Value::Text(src.origin.into());
-    values[t.col("sha256")] = Value::Text(src.sha256.into());
-    Ok(Doc {
-        key: uuid,
-        rows: vec![Row { table: t, values }],
-        warning: None,
-    })
+    Ok(Doc::single(uuid, t, values, src, None))
 }
