@@ -148,24 +148,18 @@ fn opens(parent: &[u8], name: &[u8]) -> Option<&'static Table> {
     }
 }
 
-/// Where a leaf inside `infCte` goes.
+/// Where a leaf inside `infCte` goes, besides the ones every freight layout has
+/// ([`super::freight::common_leaf`]).
 fn leaf(grand: &[u8], parent: &[u8], name: &[u8]) -> Option<Target> {
     Some(match (parent, name) {
         (b"ide", n) => match n {
-            b"mod" => h!("mod"),
-            b"serie" => h!("serie"),
             b"nCT" => h!("n_ct"),
-            b"dhEmi" => h!("dh_emi"),
-            b"tpAmb" => h!("tp_amb"),
             b"tpCTe" => h!("tp_cte"),
             b"CFOP" => h!("cfop"),
             b"natOp" => h!("nat_op"),
-            b"modal" => h!("modal"),
             b"tpServ" => h!("tp_serv"),
             b"cMunIni" => h!("c_mun_ini"),
-            b"UFIni" => h!("uf_ini"),
             b"cMunFim" => h!("c_mun_fim"),
-            b"UFFim" => h!("uf_fim"),
             _ => return None,
         },
         // `toma03` (1.0x, 2.00), `toma3` (3.00+), `toma4` (another party; `toma` = 4).
@@ -177,14 +171,6 @@ fn leaf(grand: &[u8], parent: &[u8], name: &[u8]) -> Option<Target> {
             b"xNome" => h!("toma_nome"),
             _ => return None,
         },
-        (b"emit", n) => match n {
-            b"CNPJ" => h!("emit_cnpj"),
-            b"CPF" => h!("emit_cpf"),
-            b"IE" => h!("emit_ie"),
-            b"xNome" => h!("emit_nome"),
-            _ => return None,
-        },
-        (b"enderEmit", b"UF") => h!("emit_uf"),
         (party @ (b"rem" | b"exped" | b"receb" | b"dest"), n) => {
             let c = match n {
                 b"CNPJ" => 0,

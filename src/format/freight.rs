@@ -101,9 +101,30 @@ pub(super) enum Target {
 /// Where a leaf inside a document goes, from its grandparent's, parent's and own names.
 pub(super) type LeafPlace = fn(&[u8], &[u8], &[u8]) -> Option<Target>;
 
-/// How a document kind is laid out. Its main table has the columns `chave`, `chave_valida`,
-/// `versao`, `n_prot`, `c_stat`, `dh_recbto`, `situacao`, `path` and `sha256`; its child
-/// tables start with `chave` and `n` (the row's number in its document, from 1).
+/// The column of a document's main table that a leaf every freight layout has fills: the
+/// identification's (`ide`) model, series, date, environment, modal and UFs of start and end,
+/// and the issuer's (`emit`, `enderEmit/UF`). A layout's [`Layout::leaf`] places the rest.
+pub(super) fn common_leaf(parent: &[u8], name: &[u8]) -> Option<&'static str> {
+    Some(match (parent, name) {
+        (b"ide", b"mod") => "mod",
+        (b"ide", b"serie") => "serie",
+        (b"ide", b"dhEmi") => "dh_emi",
+        (b"ide", b"tpAmb") => "tp_amb",
+        (b"ide", b"modal") => "modal",
+        (b"ide", b"UFIni") => "uf_ini",
+        (b"ide", b"UFFim") => "uf_fim",
+        (b"emit", b"CNPJ") => "emit_cnpj",
+        (b"emit", b"CPF") => "emit_cpf",
+        (b"emit", b"IE") => "emit_ie",
+        (b"emit", b"xNome") => "emit_nome",
+        (b"enderEmit", b"UF") => "emit_uf",
+        _ => return None,
+    })
+}
+
+/// How a document kind is laid out. Its main table is a `document_table!` (`chave`, `versao`,
+/// the protocol's columns...) with the columns [`common_leaf`] fills; its child tables start
+/// with `chave` and `n` (the row's number in its document, from 1).
 pub(super) struct Layout {
     pub main: &'static Table,
     /// The element that holds one document (`infCte`), and the prefix of its `Id` (`CTe`).
@@ -289,7 +310,9 @@ impl Leaves for DocReader<'_> {
         } else if self.in_doc.is_some() && !text.is_empty() {
             let parent = stack.last().copied().unwrap_or_default();
             let grand = stack.len().checked_sub(2).map_or(&b""[..], |i| stack[i]);
-            if let Some(target) = (layout.leaf)(grand, parent, name)
+            let target = (layout.leaf)(grand, parent, name)
+                .or_else(|| common_leaf(parent, name).map(|c| Target::Head(layout.main.col(c))));
+            if let Some(target) = target
                 && let Some(doc) = self.docs.last_mut()
             {
                 doc.set(layout, target, text.get().trim());

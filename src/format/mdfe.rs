@@ -118,29 +118,12 @@ const fn listed(tipo: &'static str) -> Target {
     )
 }
 
-/// Where a leaf inside `infMDFe` goes.
+/// Where a leaf inside `infMDFe` goes, besides the ones every freight layout has
+/// ([`super::freight::common_leaf`]).
 fn leaf(_grand: &[u8], parent: &[u8], name: &[u8]) -> Option<Target> {
     Some(match (parent, name) {
-        (b"ide", n) => match n {
-            b"mod" => h!("mod"),
-            b"serie" => h!("serie"),
-            b"nMDF" => h!("n_mdf"),
-            b"dhEmi" => h!("dh_emi"),
-            b"tpAmb" => h!("tp_amb"),
-            b"tpEmit" => h!("tp_emit"),
-            b"modal" => h!("modal"),
-            b"UFIni" => h!("uf_ini"),
-            b"UFFim" => h!("uf_fim"),
-            _ => return None,
-        },
-        (b"emit", n) => match n {
-            b"CNPJ" => h!("emit_cnpj"),
-            b"CPF" => h!("emit_cpf"),
-            b"IE" => h!("emit_ie"),
-            b"xNome" => h!("emit_nome"),
-            _ => return None,
-        },
-        (b"enderEmit", b"UF") => h!("emit_uf"),
+        (b"ide", b"nMDF") => h!("n_mdf"),
+        (b"ide", b"tpEmit") => h!("tp_emit"),
         (b"tot", n) => match n {
             b"qCTe" => h!("q_cte"),
             b"qNFe" => h!("q_nfe"),
