@@ -106,17 +106,23 @@ pub(super) type LeafPlace = fn(&[u8], &[u8], &[u8]) -> Option<Target>;
 /// and the issuer's (`emit`, `enderEmit/UF`). A layout's [`Layout::leaf`] places the rest.
 pub(super) fn common_leaf(parent: &[u8], name: &[u8]) -> Option<&'static str> {
     Some(match (parent, name) {
-        (b"ide", b"mod") => "mod",
-        (b"ide", b"serie") => "serie",
-        (b"ide", b"dhEmi") => "dh_emi",
-        (b"ide", b"tpAmb") => "tp_amb",
-        (b"ide", b"modal") => "modal",
-        (b"ide", b"UFIni") => "uf_ini",
-        (b"ide", b"UFFim") => "uf_fim",
-        (b"emit", b"CNPJ") => "emit_cnpj",
-        (b"emit", b"CPF") => "emit_cpf",
-        (b"emit", b"IE") => "emit_ie",
-        (b"emit", b"xNome") => "emit_nome",
+        (b"ide", n) => match n {
+            b"mod" => "mod",
+            b"serie" => "serie",
+            b"dhEmi" => "dh_emi",
+            b"tpAmb" => "tp_amb",
+            b"modal" => "modal",
+            b"UFIni" => "uf_ini",
+            b"UFFim" => "uf_fim",
+            _ => return None,
+        },
+        (b"emit", n) => match n {
+            b"CNPJ" => "emit_cnpj",
+            b"CPF" => "emit_cpf",
+            b"IE" => "emit_ie",
+            b"xNome" => "emit_nome",
+            _ => return None,
+        },
         (b"enderEmit", b"UF") => "emit_uf",
         _ => return None,
     })
