@@ -12,13 +12,15 @@
 //! CFDI without one is not a fiscal document yet and fails `cfdi_not_stamped`. A CFDI stamped
 //! twice keeps its first stamp, the one SAT's validators read, and says so in the report; a
 //! UUID that is not one fails `cfdi_invalid_uuid`, or imports flagged `uuid_valido = 0` under
-//! `--allow-invalid-keys` ([`Stamps`], which Retenciones share).
+//! `--allow-invalid-keys`. These rules, which Retenciones share, are [`super::sat`]'s.
 
-use super::xml::{self, Event, Tag};
-use super::{
-    ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col, contains, typed,
+use super::sat::{
+    self, Attrs, Elements, Head, at, attrs, check_rfc, fill, is_sat_root, related_table, row,
+    stamp_attrs,
 };
-use crate::error::{ErrorType, FileError};
+use super::xml::Tag;
+use super::{ColType, Doc, Format, ParseOptions, Parsed, Sniff, Source, Table, Value, col};
+use crate::error::FileError;
 
 use ColType::{Integer as I, Numeric as N, Text as T};
 
@@ -115,17 +117,7 @@ pub static IMPUESTO: Table = Table {
 };
 
 /// `cfdi_relacionado`: documents this one relates to (credit notes, substitutions, payments).
-pub static RELACIONADO: Table = Table {
-    name: "cfdi_relacionado",
-    columns: &[
-        col("uuid", T),
-        col("tipo_relacion", T),
-        col("uuid_relacionado", T),
-    ],
-    indexed: &["uuid", "uuid_relacionado"],
-    parent: Some(&CFDI),
-    ..Table::BASE
-};
+pub static RELACIONADO: Table = related_table("cfdi_relacionado", &CFDI);
 
 /// `cfdi_pago`: payments of a Pagos 1.0/2.0 complement, `n` counting from 1.
 pub static PAGO: Table = Table {
@@ -214,18 +206,6 @@ pub static NOMINA_LINEA: Table = Table {
     ..Table::BASE
 };
 
-/// Attribute (lower-cased local name) → column, for one kind of element.
-pub(super) type Attrs = &'static [(&'static str, usize)];
-
-/// `attrs!(TABLE: "attribute" => "column", ...)`: an [`Attrs`] whose column names are checked
-/// when compiling.
-macro_rules! attrs {
-    ($table:ident: $($attr:literal => $col:literal),* $(,)?) => {
-        &[$(($attr, const { $table.col($col) })),*]
-    };
-}
-pub(super) use attrs;
-
 static HEADER: Attrs = attrs!(CFDI:
     "version" => "version", "serie" => "serie", "folio" => "folio", "fecha" => "fecha",
     "tipodecomprobante" => "tipo_de_comprobante", "moneda" => "moneda",
@@ -250,10 +230,7 @@ static IMPUESTOS_TOTALES: Attrs = attrs!(CFDI:
     "totalimpuestostrasladados" => "total_impuestos_trasladados",
     "totalimpuestosretenidos" => "total_impuestos_retenidos",
 );
-static TIMBRE: Attrs = attrs!(CFDI:
-    "uuid" => "uuid", "fechatimbrado" => "fecha_timbrado",
-    "nocertificadosat" => "no_certificado_sat", "rfcprovcertif" => "rfc_prov_certif",
-);
+static TIMBRE: Attrs = stamp_attrs!(CFDI);
 static CONCEPTO_ATTRS: Attrs = attrs!(CONCEPTO:
     "claveprodserv" => "clave_prod_serv", "noidentificacion" => "no_identificacion",
     "cantidad" => "cantidad", "claveunidad" => "clave_unidad", "unidad" => "unidad",
@@ -291,14 +268,13 @@ static LINEA_ATTRS: Attrs = attrs!(NOMINA_LINEA:
     "importeexento" => "importe_exento", "importe" => "importe",
 );
 
+#[cfg(test)]
 const H_UUID: usize = CFDI.col("uuid");
+#[cfg(test)]
 const H_UUID_VALIDO: usize = CFDI.col("uuid_valido");
-const H_VERSION: usize = CFDI.col("version");
 const H_EMISOR_RFC: usize = CFDI.col("emisor_rfc");
 const H_EMISOR_REGIMEN: usize = CFDI.col("emisor_regimen_fiscal");
 const H_RECEPTOR_RFC: usize = CFDI.col("receptor_rfc");
-const H_PATH: usize = CFDI.col("path");
-const H_SHA256: usize = CFDI.col("sha256");
 const C_N: usize = CONCEPTO.col("n");
 const X_CONCEPTO: usize = IMPUESTO.col("concepto");
 const X_TIPO: usize = IMPUESTO.col("tipo");
@@ -344,33 +320,16 @@ impl Format for Cfdi {
         is_sat_root(sniff, b"Comprobante", b"www.sat.gob.mx/cfd/")
     }
 
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError> {
-        let utf8 = xml::to_utf8(sniff.bytes)?;
-        let mut builder = Builder::new();
-        walk(&utf8, src, &mut builder)?;
-        Ok(vec![builder.finish(src, opts)?])
+    fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed {
+        sat::parse(sniff, src, opts, Builder::new())
     }
-}
-
-/// Whether the file is an XML document of SAT's whose root's local name is `root` and which
-/// declares a namespace starting with `namespace` (without `http://`) in its first 64 KiB.
-pub(super) fn is_sat_root(sniff: &Sniff, root: &[u8], namespace: &[u8]) -> bool {
-    sniff
-        .xml_elements
-        .first()
-        .is_some_and(|r| r.as_bytes() == root)
-        && contains(&sniff.bytes[..sniff.bytes.len().min(64 * 1024)], namespace)
 }
 
 /// One CFDI being read: the header row and the child rows by table, so each table's rows reach
 /// the writer together.
 struct Builder {
-    header: Vec<Value>,
+    /// The `cfdi` row, the stamps, the first value that did not fit.
+    head: Head,
     conceptos: Vec<Vec<Value>>,
     impuestos: Vec<Vec<Value>>,
     relacionados: Vec<Vec<Value>>,
@@ -380,42 +339,6 @@ struct Builder {
     lineas: Vec<Vec<Value>>,
     /// `TipoRelacion` of the open `CfdiRelacionados`.
     tipo_relacion: Value,
-    stamps: Stamps,
-    /// The first value that did not fit its column; reported after the stamp is checked.
-    field_error: Option<FileError>,
-}
-
-/// An empty row of `table`.
-pub(super) fn row(table: &Table) -> Vec<Value> {
-    vec![Value::Null; table.columns.len()]
-}
-
-/// Fill `row` from the element's attributes named in `attrs`. A value that does not fit its
-/// column is kept in `field_error` (the first one), to be reported once the document's identity
-/// is known to be right.
-pub(super) fn fill(
-    e: &Tag,
-    table: &Table,
-    attrs: Attrs,
-    row: &mut [Value],
-    field_error: &mut Option<FileError>,
-) -> Result<(), FileError> {
-    for a in e.attributes() {
-        let a = a?;
-        let key = a.local();
-        let Some(&(_, c)) = attrs
-            .iter()
-            .find(|(name, _)| key.eq_ignore_ascii_case(name.as_bytes()))
-        else {
-            continue;
-        };
-        let v = a.value()?;
-        match typed(table, c, v.trim(), ErrorType::CfdiInvalidField) {
-            Ok(v) => row[c] = v,
-            Err(e) => drop(field_error.get_or_insert(e)),
-        }
-    }
-    Ok(())
 }
 
 /// The sum of the numeric attributes named (case-insensitively) in `names`; `None` if none is
@@ -436,15 +359,10 @@ fn sum_attrs(e: &Tag, names: &[&str]) -> Result<Option<f64>, FileError> {
     Ok(sum)
 }
 
-/// Whether the open elements are exactly `path` (local names from the root).
-pub(super) fn at(stack: &[&[u8]], path: &[&[u8]]) -> bool {
-    stack == path
-}
-
 impl Builder {
     fn new() -> Builder {
         Builder {
-            header: row(&CFDI),
+            head: Head::new(&CFDI),
             conceptos: Vec::new(),
             impuestos: Vec::new(),
             relacionados: Vec::new(),
@@ -453,8 +371,6 @@ impl Builder {
             nominas: Vec::new(),
             lineas: Vec::new(),
             tipo_relacion: Value::Null,
-            stamps: Stamps::default(),
-            field_error: None,
         }
     }
 }
@@ -463,21 +379,22 @@ impl Elements for Builder {
     fn element(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError> {
         const C: &[u8] = b"Comprobante";
         let name = e.local();
-        let err = &mut self.field_error;
+        let err = &mut self.head.field_error;
+        let header = &mut self.head.values;
         match (stack.len(), name) {
-            (0, b"Comprobante") => fill(e, &CFDI, HEADER, &mut self.header, err)?,
-            (1, b"Emisor") => fill(e, &CFDI, EMISOR, &mut self.header, err)?,
-            (1, b"Receptor") => fill(e, &CFDI, RECEPTOR, &mut self.header, err)?,
-            (1, b"Impuestos") => fill(e, &CFDI, IMPUESTOS_TOTALES, &mut self.header, err)?,
+            (0, b"Comprobante") => fill(e, &CFDI, HEADER, header, err)?,
+            (1, b"Emisor") => fill(e, &CFDI, EMISOR, header, err)?,
+            (1, b"Receptor") => fill(e, &CFDI, RECEPTOR, header, err)?,
+            (1, b"Impuestos") => fill(e, &CFDI, IMPUESTOS_TOTALES, header, err)?,
             (1, b"CfdiRelacionados") => {
                 self.tipo_relacion = e
                     .attr(b"TipoRelacion")?
                     .map_or(Value::Null, |s| Value::Text(s.into()))
             }
             (2, b"RegimenFiscal")
-                if at(stack, &[C, b"Emisor"]) && self.header[H_EMISOR_REGIMEN] == Value::Null =>
+                if at(stack, &[C, b"Emisor"]) && header[H_EMISOR_REGIMEN] == Value::Null =>
             {
-                fill(e, &CFDI, EMISOR_REGIMEN, &mut self.header, err)?
+                fill(e, &CFDI, EMISOR_REGIMEN, header, err)?
             }
             (2, b"Concepto") if at(stack, &[C, b"Conceptos"]) => {
                 let mut r = row(&CONCEPTO);
@@ -495,9 +412,9 @@ impl Elements for Builder {
             }
             // Every stamp is counted; only the first is read.
             (2, b"TimbreFiscalDigital")
-                if at(stack, &[C, b"Complemento"]) && self.stamps.first(e)? =>
+                if at(stack, &[C, b"Complemento"]) && self.head.stamps.first(e)? =>
             {
-                fill(e, &CFDI, TIMBRE, &mut self.header, err)?
+                fill(e, &CFDI, TIMBRE, header, err)?
             }
             (2, b"Nomina") if at(stack, &[C, b"Complemento"]) => {
                 let mut r = row(&NOMINA);
@@ -585,12 +502,34 @@ impl Elements for Builder {
         }
         Ok(())
     }
+
+    fn finish(self, src: &Source, opts: &ParseOptions) -> Result<Doc, FileError> {
+        let stamp = self.head.identity("CFDI", &["3.2", "3.3", "4.0"], opts)?;
+        check_rfc(&self.head.values[H_EMISOR_RFC], "issuer")?;
+        check_rfc(&self.head.values[H_RECEPTOR_RFC], "receiver")?;
+        let children = [
+            (&CONCEPTO, self.conceptos),
+            (&IMPUESTO, self.impuestos),
+            (&RELACIONADO, self.relacionados),
+            (&PAGO, self.pagos),
+            (&PAGO_DOCTO, self.doctos),
+            (&NOMINA, self.nominas),
+            (&NOMINA_LINEA, self.lineas),
+        ];
+        self.head.into_doc(stamp, src, children)
+    }
 }
 
 impl Builder {
     fn impuesto(&mut self, e: &Tag, name: &[u8], concepto: Option<i64>) -> Result<(), FileError> {
         let mut r = row(&IMPUESTO);
-        fill(e, &IMPUESTO, IMPUESTO_ATTRS, &mut r, &mut self.field_error)?;
+        fill(
+            e,
+            &IMPUESTO,
+            IMPUESTO_ATTRS,
+            &mut r,
+            &mut self.head.field_error,
+        )?;
         r[X_CONCEPTO] = concepto.map_or(Value::Null, Value::Int);
         r[X_TIPO] = Value::Text(
             if name == b"Traslado" {
@@ -602,147 +541,6 @@ impl Builder {
         );
         self.impuestos.push(r);
         Ok(())
-    }
-
-    fn finish(self, src: &Source, opts: &ParseOptions) -> Result<Doc, FileError> {
-        let mut header = self.header;
-        let version = version_of(&header[H_VERSION], "CFDI", &["3.2", "3.3", "4.0"])?;
-        let Stamp {
-            uuid,
-            valid,
-            warning,
-        } = self
-            .stamps
-            .key(&header[H_UUID], &format!("CFDI {version}"), opts)?;
-        check_rfc(&header[H_EMISOR_RFC], "issuer")?;
-        check_rfc(&header[H_RECEPTOR_RFC], "receiver")?;
-        if let Some(e) = self.field_error {
-            return Err(e);
-        }
-        header[H_UUID] = Value::Text(uuid.as_str().into());
-        header[H_UUID_VALIDO] = Value::Int(valid as i64);
-        header[H_PATH] = Value::Text(src.origin.into());
-        header[H_SHA256] = Value::Text(src.sha256.into());
-        let children = [
-            (&CONCEPTO, self.conceptos),
-            (&IMPUESTO, self.impuestos),
-            (&RELACIONADO, self.relacionados),
-            (&PAGO, self.pagos),
-            (&PAGO_DOCTO, self.doctos),
-            (&NOMINA, self.nominas),
-            (&NOMINA_LINEA, self.lineas),
-        ];
-        let rows = rows_of(&CFDI, header, &uuid, children);
-        Ok(Doc {
-            key: uuid,
-            rows,
-            warning,
-        })
-    }
-}
-
-/// A document's rows: its main row (`header`, of `table`), then each child table's rows,
-/// linked to it by its key (their first column).
-pub(super) fn rows_of<const N: usize>(
-    table: &'static Table,
-    header: Vec<Value>,
-    key: &str,
-    children: [(&'static Table, Vec<Vec<Value>>); N],
-) -> Vec<Row> {
-    let mut rows = vec![Row {
-        table,
-        values: header,
-    }];
-    for (table, table_rows) in children {
-        for mut values in table_rows {
-            values[0] = Value::Text(key.into());
-            rows.push(Row { table, values });
-        }
-    }
-    rows
-}
-
-/// The `TimbreFiscalDigital` stamps of a document (a CFDI, a Retenciones), counted as the
-/// parser meets them. The first is the document's stamp, the one SAT's validators read; the
-/// others are not read, only named in the report's warning.
-#[derive(Debug, Default)]
-pub(super) struct Stamps {
-    /// Stamp elements met, with or without a UUID.
-    count: usize,
-    /// The UUIDs of the stamps after the first, as written (empty when one has none).
-    others: Vec<String>,
-}
-
-/// A document's identity, from its first stamp.
-#[derive(Debug)]
-pub(super) struct Stamp {
-    /// The first stamp's UUID, upper-cased: the document's key.
-    pub uuid: String,
-    /// Whether it is a UUID (8-4-4-4-12 hexadecimal digits); `false` only under
-    /// `--allow-invalid-keys`.
-    pub valid: bool,
-    /// What the report says of the stamps: that there were several, that the UUID is not one.
-    /// `None`: nothing to say.
-    pub warning: Option<String>,
-}
-
-impl Stamps {
-    /// A stamp element, `e`: whether it is the first, the one to read.
-    pub(super) fn first(&mut self, e: &Tag) -> Result<bool, FileError> {
-        self.count += 1;
-        if self.count > 1 {
-            self.others.push(e.attr(b"UUID")?.unwrap_or_default());
-        }
-        Ok(self.count == 1)
-    }
-
-    /// The document's identity from `uuid`, the value read from its first stamp's `UUID`.
-    /// `what` names the document in errors (`CFDI 4.0`): `cfdi_not_stamped` without a UUID
-    /// (whatever the options), `cfdi_invalid_uuid` when it is not one, unless
-    /// `--allow-invalid-keys` lets it in.
-    pub(super) fn key(
-        &self,
-        uuid: &Value,
-        what: &str,
-        opts: &ParseOptions,
-    ) -> Result<Stamp, FileError> {
-        let uuid = match uuid {
-            Value::Text(u) => u.to_ascii_uppercase().into_string(),
-            _ => {
-                let why = if self.count > 0 {
-                    "its TimbreFiscalDigital has no UUID"
-                } else {
-                    "no TimbreFiscalDigital in Complemento"
-                };
-                return Err(FileError::new(
-                    ErrorType::CfdiNotStamped,
-                    format!("{what} not stamped by a PAC: {why}"),
-                ));
-            }
-        };
-        let mut warnings = Vec::new();
-        let valid = is_uuid(&uuid);
-        if !valid {
-            let msg = format!("stamp UUID {uuid:?} is not a UUID (8-4-4-4-12 hexadecimal digits)");
-            if !opts.allow_invalid_keys {
-                return Err(FileError::new(ErrorType::CfdiInvalidUuid, msg));
-            }
-            warnings.push(format!("{msg}; imported under --allow-invalid-keys"));
-        }
-        if self.count > 1 {
-            warnings.push(format!(
-                "several TimbreFiscalDigital stamps ({}): the first, UUID {uuid}, was imported; \
-                 the others ({}) were ignored",
-                self.count,
-                self.others.join(", ")
-            ));
-        }
-        let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
-        Ok(Stamp {
-            uuid,
-            valid,
-            warning,
-        })
     }
 }
 
@@ -764,115 +562,10 @@ fn group_of(line: &[u8]) -> &'static [u8] {
     }
 }
 
-/// A document whose data sits in attributes (a CFDI, a Retenciones), shown its elements as they
-/// open.
-pub(super) trait Elements {
-    /// An element opens (or an empty one appears) below the open elements `stack` (local names
-    /// from the root).
-    fn element(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError>;
-}
-
-/// One streaming pass over `xml`, every element shown to `doc`.
-pub(super) fn walk(xml: &str, src: &Source, doc: &mut impl Elements) -> Result<(), FileError> {
-    let mut events = xml::Events::new(xml);
-    let mut stack: Vec<&[u8]> = Vec::with_capacity(16);
-    loop {
-        match events.next(src)? {
-            Event::Start(e) => {
-                doc.element(&stack, &e)?;
-                stack.push(e.local());
-            }
-            Event::Empty(e) => doc.element(&stack, &e)?,
-            Event::End => {
-                stack.pop();
-            }
-            Event::Eof => return Ok(()),
-            // The data is in attributes; text (addenda, stray whitespace) is not read.
-            _ => {}
-        }
-    }
-}
-
-/// The document's version, `version` (its attribute's value), if it is one of `known`;
-/// `cfdi_unsupported_version` naming `what` (`CFDI`) if not.
-pub(super) fn version_of(version: &Value, what: &str, known: &[&str]) -> Result<String, FileError> {
-    match version {
-        Value::Text(v) if known.contains(&v.as_str()) => Ok(v.to_string()),
-        v => {
-            let v = match v {
-                Value::Text(v) => v.as_str(),
-                _ => "",
-            };
-            let (last, others) = known.split_last().expect("known versions");
-            Err(FileError::new(
-                ErrorType::CfdiUnsupportedVersion,
-                format!(
-                    "{what} version {v:?} (batchimp reads {} and {last})",
-                    others.join(", ")
-                ),
-            ))
-        }
-    }
-}
-
-/// `cfdi_invalid_rfc` unless `rfc`, the `who` party's (`issuer`, `receiver`), is an RFC.
-pub(super) fn check_rfc(rfc: &Value, who: &str) -> Result<(), FileError> {
-    match rfc {
-        Value::Text(rfc) if is_rfc(rfc) => Ok(()),
-        Value::Text(rfc) => Err(FileError::new(
-            ErrorType::CfdiInvalidRfc,
-            format!("{who} RFC {rfc:?} is not an RFC (3-4 letters, a yymmdd date, 3 characters)"),
-        )),
-        _ => Err(FileError::new(
-            ErrorType::CfdiInvalidRfc,
-            format!("no {who} RFC"),
-        )),
-    }
-}
-
-/// 8-4-4-4-12 hexadecimal digits.
-pub(crate) fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, &c)| match i {
-            8 | 13 | 18 | 23 => c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
-
-/// SAT's RFC shape (`t_RFC` in the CFDI schemas): 3 letters (companies) or 4 (people) from
-/// A-Z, Ñ and &; a yymmdd date; two letters or digits and a digit or `A`.
-pub fn is_rfc(s: &str) -> bool {
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len();
-    if n != 12 && n != 13 {
-        return false;
-    }
-    let (letters, rest) = chars.split_at(n - 9);
-    let (date, homoclave) = rest.split_at(6);
-    let digits = |cs: &[char]| -> Option<u32> {
-        cs.iter()
-            .try_fold(0u32, |acc, c| c.to_digit(10).map(|d| acc * 10 + d))
-    };
-    let (Some(month), Some(day), Some(_)) =
-        (digits(&date[2..4]), digits(&date[4..6]), digits(&date[..2]))
-    else {
-        return false;
-    };
-    letters
-        .iter()
-        .all(|c| c.is_ascii_uppercase() || matches!(c, 'Ñ' | '&'))
-        && (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && homoclave[..2]
-            .iter()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        && (homoclave[2].is_ascii_digit() || homoclave[2] == 'A')
-}
-
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::error::ErrorType;
     use crate::format::Outcome;
     use std::time::{Duration, Instant};
 
@@ -912,37 +605,6 @@ pub(super) mod tests {
             warning.contains("E4D3C2B1-A09F-4E8D-8C7B-6A5F4E3D2C1B"),
             "{warning}"
         );
-    }
-
-    #[test]
-    fn rfc_shapes() {
-        for ok in [
-            "AAA010101AAA",
-            "E&Ñ831019M53",
-            "XIQB891116QE4",
-            "XAXX010101000",
-        ] {
-            assert!(is_rfc(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "AAA010101AA",
-            "aaa010101AAA",
-            "AAA011301AAA",
-            "AAA010132AAA",
-            "AAA010101AAB",
-            "A1A010101AAA",
-            "AAAAA010101AAA",
-        ] {
-            assert!(!is_rfc(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn uuids() {
-        assert!(is_uuid("ED1752FE-E865-4FF2-BFE1-0F552E770DC9"));
-        assert!(!is_uuid("ED1752FE-E865-4FF2-BFE1-0F552E770DC"));
-        assert!(!is_uuid("ED1752FEXE865-4FF2-BFE1-0F552E770DC9"));
     }
 
     #[test]

@@ -8,9 +8,10 @@
 //! CT-e carries go to `cte_nfe`, so freight per NF-e is one join whichever was stored first.
 //! The reading itself is [`super::freight`]'s, shared with MDF-e.
 
-use super::freight::{EventLayout, Freight, Layout, Target};
+use super::freight::{EventLayout, Freight, Layout, Target, mark_cancelled};
 use super::nfe::KeyRule;
 use super::nfe::evento::event_table;
+use super::nfe::nota::document_table;
 use super::{AfterWrite, ColType, Table, Value, col};
 use crate::error::ErrorType;
 
@@ -25,22 +26,13 @@ pub const CTE_KEY: KeyRule = KeyRule {
 };
 
 /// Marks a CT-e `cancelada` when a homologated cancellation event (110111) for its key is
-/// stored. Run after a CT-e is written and after an event is written, so the order they arrive
-/// in (same batch or not) does not matter.
-const MARK_CANCELLED: &str = "UPDATE cte SET situacao = 'cancelada'
-    WHERE chave {keys} AND situacao IS DISTINCT FROM 'cancelada' AND EXISTS (
-        SELECT 1 FROM cte_evento e WHERE e.chave = cte.chave AND e.tp_evento = '110111'
-            AND e.c_stat IN (135, 136))";
+/// stored ([`mark_cancelled`]).
+const MARK_CANCELLED: &str = mark_cancelled!("cte");
 
 /// `cte`: one row per access key.
-pub static CTE: Table = Table {
-    name: "cte",
-    columns: &[
-        col("chave", T),
-        col("chave_valida", I),
-        col("versao", T),
-        col("mod", I),
-        col("serie", I),
+pub static CTE: Table = document_table!(
+    "cte",
+    [
         col("n_ct", I),
         col("dh_emi", T),
         col("tp_amb", I),
@@ -84,22 +76,12 @@ pub static CTE: Table = Table {
         col("v_carga", N),
         col("pro_pred", T),
         col("x_desc_serv", T),
-        col("n_prot", T),
-        col("c_stat", I),
-        col("dh_recbto", T),
-        col("situacao", T),
-        col("path", T),
-        col("sha256", T),
     ],
-    primary_key: &["chave"],
-    // A bare CTe imported first gets its protocol from the cteProc that follows.
-    enrich: &["n_prot", "c_stat", "dh_recbto", "situacao"],
-    after_write: &[AfterWrite {
+    &[AfterWrite {
         sql: MARK_CANCELLED,
         reads: "cte_evento",
-    }],
-    ..Table::BASE
-};
+    }]
+);
 
 /// `cte_componente`: the service's components (`vPrest/Comp`).
 pub static CTE_COMPONENTE: Table = Table {
@@ -166,24 +148,18 @@ fn opens(parent: &[u8], name: &[u8]) -> Option<&'static Table> {
     }
 }
 
-/// Where a leaf inside `infCte` goes.
+/// Where a leaf inside `infCte` goes, besides the ones every freight layout has
+/// ([`super::freight::common_leaf`]).
 fn leaf(grand: &[u8], parent: &[u8], name: &[u8]) -> Option<Target> {
     Some(match (parent, name) {
         (b"ide", n) => match n {
-            b"mod" => h!("mod"),
-            b"serie" => h!("serie"),
             b"nCT" => h!("n_ct"),
-            b"dhEmi" => h!("dh_emi"),
-            b"tpAmb" => h!("tp_amb"),
             b"tpCTe" => h!("tp_cte"),
             b"CFOP" => h!("cfop"),
             b"natOp" => h!("nat_op"),
-            b"modal" => h!("modal"),
             b"tpServ" => h!("tp_serv"),
             b"cMunIni" => h!("c_mun_ini"),
-            b"UFIni" => h!("uf_ini"),
             b"cMunFim" => h!("c_mun_fim"),
-            b"UFFim" => h!("uf_fim"),
             _ => return None,
         },
         // `toma03` (1.0x, 2.00), `toma3` (3.00+), `toma4` (another party; `toma` = 4).
@@ -195,14 +171,6 @@ fn leaf(grand: &[u8], parent: &[u8], name: &[u8]) -> Option<Target> {
             b"xNome" => h!("toma_nome"),
             _ => return None,
         },
-        (b"emit", n) => match n {
-            b"CNPJ" => h!("emit_cnpj"),
-            b"CPF" => h!("emit_cpf"),
-            b"IE" => h!("emit_ie"),
-            b"xNome" => h!("emit_nome"),
-            _ => return None,
-        },
-        (b"enderEmit", b"UF") => h!("emit_uf"),
         (party @ (b"rem" | b"exped" | b"receb" | b"dest"), n) => {
             let c = match n {
                 b"CNPJ" => 0,

@@ -9,12 +9,35 @@
 //! `emit/CNPJ` and `ide/toma3/toma` from CT-e OS's `toma/CNPJ`, while parts nothing is read
 //! from (signatures, addresses, modal details) cost a lookup per element.
 
+use super::leaves::{self, Leaves};
 use super::nfe::evento::fill_missing;
 use super::nfe::nota::protocol_target;
 use super::nfe::{KeyRule, check_key};
-use super::xml::{self, Event, Text};
-use super::{Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, typed};
+use super::xml::{self, Tag, Text};
+use super::{Doc, Format, ParseOptions, Parsed, Row, Sniff, Source, Table, Value, typed};
 use crate::error::{ErrorType, FileError};
+
+/// `mark_cancelled!("cte")`: the statement that marks a freight document of that table
+/// `cancelada` when a homologated cancellation event (110111) for its key is stored in its
+/// events' table (`cte_evento`). Run after a document is written and after an event is
+/// written, so the order they arrive in (same batch or not) does not matter.
+macro_rules! mark_cancelled {
+    ($table:literal) => {
+        concat!(
+            "UPDATE ",
+            $table,
+            " SET situacao = 'cancelada'
+    WHERE chave {keys} AND situacao IS DISTINCT FROM 'cancelada' AND EXISTS (
+        SELECT 1 FROM ",
+            $table,
+            "_evento e WHERE e.chave = ",
+            $table,
+            ".chave AND e.tp_evento = '110111'
+            AND e.c_stat IN (135, 136))"
+        )
+    };
+}
+pub(super) use mark_cancelled;
 
 /// A freight document kind (`cte`, `mdfe`): its tables, the root elements of its documents
 /// and of its events, and how each is laid out.
@@ -53,12 +76,7 @@ impl Format for Freight {
         self.is_event(sniff).is_some()
     }
 
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError> {
+    fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed {
         let utf8 = xml::to_utf8(sniff.bytes)?;
         if self.is_event(sniff) == Some(true) {
             read_events(&utf8, src, opts, &self.events)
@@ -83,9 +101,36 @@ pub(super) enum Target {
 /// Where a leaf inside a document goes, from its grandparent's, parent's and own names.
 pub(super) type LeafPlace = fn(&[u8], &[u8], &[u8]) -> Option<Target>;
 
-/// How a document kind is laid out. Its main table has the columns `chave`, `chave_valida`,
-/// `versao`, `n_prot`, `c_stat`, `dh_recbto`, `situacao`, `path` and `sha256`; its child
-/// tables start with `chave` and `n` (the row's number in its document, from 1).
+/// The column of a document's main table that a leaf every freight layout has fills: the
+/// identification's (`ide`) model, series, date, environment, modal and UFs of start and end,
+/// and the issuer's (`emit`, `enderEmit/UF`). A layout's [`Layout::leaf`] places the rest.
+pub(super) fn common_leaf(parent: &[u8], name: &[u8]) -> Option<&'static str> {
+    Some(match (parent, name) {
+        (b"ide", n) => match n {
+            b"mod" => "mod",
+            b"serie" => "serie",
+            b"dhEmi" => "dh_emi",
+            b"tpAmb" => "tp_amb",
+            b"modal" => "modal",
+            b"UFIni" => "uf_ini",
+            b"UFFim" => "uf_fim",
+            _ => return None,
+        },
+        (b"emit", n) => match n {
+            b"CNPJ" => "emit_cnpj",
+            b"CPF" => "emit_cpf",
+            b"IE" => "emit_ie",
+            b"xNome" => "emit_nome",
+            _ => return None,
+        },
+        (b"enderEmit", b"UF") => "emit_uf",
+        _ => return None,
+    })
+}
+
+/// How a document kind is laid out. Its main table is a `document_table!` (`chave`, `versao`,
+/// the protocol's columns...) with the columns [`common_leaf`] fills; its child tables start
+/// with `chave` and `n` (the row's number in its document, from 1).
 pub(super) struct Layout {
     pub main: &'static Table,
     /// The element that holds one document (`infCte`), and the prefix of its `Id` (`CTe`).
@@ -179,92 +224,15 @@ struct Prot {
 }
 
 /// Read the documents of a file laid out as `layout` (already UTF-8).
-fn read_docs(
-    xml: &str,
-    src: &Source,
-    opts: &ParseOptions,
-    layout: &Layout,
-) -> Result<Vec<Doc>, FileError> {
-    let mut events = xml::Events::new(xml);
-    let mut stack: Vec<&[u8]> = Vec::with_capacity(16);
-    let mut text = Text::default();
-    let mut docs: Vec<Builder> = Vec::new();
-    // The depth of the open document element, and of the open protocol.
-    let mut in_doc: Option<usize> = None;
-    let mut prot: Option<(Prot, usize)> = None;
-    loop {
-        match events.next(src)? {
-            Event::Start(e) => {
-                let name = e.local();
-                let parent = stack.last().copied().unwrap_or_default();
-                if in_doc.is_none() && prot.is_none() {
-                    if name == layout.doc {
-                        let mut header = vec![Value::Null; layout.main.columns.len()];
-                        if let Some(v) = e.attr(b"versao")? {
-                            header[layout.main.col("versao")] = Value::Text(v.into());
-                        }
-                        let id = e.attr(b"Id")?.map(|id| {
-                            id.strip_prefix(layout.id_prefix)
-                                .map(str::to_owned)
-                                .unwrap_or(id)
-                        });
-                        docs.push(Builder {
-                            header,
-                            children: Vec::new(),
-                            counts: Vec::new(),
-                            id,
-                            field_error: None,
-                        });
-                        in_doc = Some(stack.len());
-                    } else if name == b"infProt" {
-                        prot = Some((Prot::default(), stack.len()));
-                    }
-                } else if in_doc.is_some()
-                    && let Some(table) = (layout.opens)(parent, name)
-                    && let Some(doc) = docs.last_mut()
-                {
-                    let values = doc.child_row(table);
-                    doc.children.push(Row { table, values });
-                }
-                stack.push(name);
-                text.clear();
-            }
-            Event::Text(t) => text.push(t)?,
-            Event::CData(t) => text.push_verbatim(t),
-            Event::End => {
-                let name = stack.pop().expect("the scanner checks end tags");
-                let depth = stack.len();
-                if in_doc == Some(depth) {
-                    in_doc = None;
-                } else if let Some((p, at)) = &mut prot {
-                    if *at == depth {
-                        let (p, _) = prot.take().expect("open");
-                        attach(&mut docs, layout, p)?;
-                    } else if !text.is_empty() {
-                        let v = Some(text.get().trim().to_owned());
-                        match name {
-                            n if n == layout.prot_key => p.key = v,
-                            b"nProt" => p.n_prot = v,
-                            b"cStat" => p.c_stat = v,
-                            b"dhRecbto" => p.dh_recbto = v,
-                            _ => {}
-                        }
-                    }
-                } else if in_doc.is_some() && !text.is_empty() {
-                    let parent = stack.last().copied().unwrap_or_default();
-                    let grand = stack.len().checked_sub(2).map_or(&b""[..], |i| stack[i]);
-                    if let Some(target) = (layout.leaf)(grand, parent, name)
-                        && let Some(doc) = docs.last_mut()
-                    {
-                        doc.set(layout, target, text.get().trim());
-                    }
-                }
-                text.clear();
-            }
-            Event::Eof => break,
-            Event::Empty(_) => {}
-        }
-    }
+fn read_docs(xml: &str, src: &Source, opts: &ParseOptions, layout: &Layout) -> Parsed {
+    let mut reader = DocReader {
+        layout,
+        docs: Vec::new(),
+        in_doc: None,
+        prot: None,
+    };
+    leaves::walk(xml, src, &mut reader)?;
+    let docs = reader.docs;
     if docs.is_empty() {
         return Err(FileError::new(
             layout.missing_key,
@@ -277,6 +245,87 @@ fn read_docs(
     docs.into_iter()
         .map(|b| finish(b, layout, src, opts))
         .collect()
+}
+
+/// The documents of a file being read.
+struct DocReader<'l> {
+    layout: &'l Layout,
+    docs: Vec<Builder>,
+    /// The depth of the open document element, and of the open protocol.
+    in_doc: Option<usize>,
+    prot: Option<(Prot, usize)>,
+}
+
+impl Leaves for DocReader<'_> {
+    fn open(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError> {
+        let layout = self.layout;
+        let name = e.local();
+        let parent = stack.last().copied().unwrap_or_default();
+        if self.in_doc.is_none() && self.prot.is_none() {
+            if name == layout.doc {
+                let mut header = vec![Value::Null; layout.main.columns.len()];
+                if let Some(v) = e.attr(b"versao")? {
+                    header[layout.main.col("versao")] = Value::Text(v.into());
+                }
+                let id = e.attr(b"Id")?.map(|id| {
+                    id.strip_prefix(layout.id_prefix)
+                        .map(str::to_owned)
+                        .unwrap_or(id)
+                });
+                self.docs.push(Builder {
+                    header,
+                    children: Vec::new(),
+                    counts: Vec::new(),
+                    id,
+                    field_error: None,
+                });
+                self.in_doc = Some(stack.len());
+            } else if name == b"infProt" {
+                self.prot = Some((Prot::default(), stack.len()));
+            }
+        } else if self.in_doc.is_some()
+            && let Some(table) = (layout.opens)(parent, name)
+            && let Some(doc) = self.docs.last_mut()
+        {
+            let values = doc.child_row(table);
+            doc.children.push(Row { table, values });
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, stack: &[&[u8]], text: &Text) -> Result<(), FileError> {
+        let layout = self.layout;
+        let (&name, stack) = stack.split_last().expect("the scanner checks end tags");
+        let depth = stack.len();
+        if self.in_doc == Some(depth) {
+            self.in_doc = None;
+        } else if let Some((p, at)) = &mut self.prot {
+            if *at == depth {
+                let (p, _) = self.prot.take().expect("open");
+                attach(&mut self.docs, layout, p)?;
+            } else if !text.is_empty() {
+                let v = Some(text.get().trim().to_owned());
+                match name {
+                    n if n == layout.prot_key => p.key = v,
+                    b"nProt" => p.n_prot = v,
+                    b"cStat" => p.c_stat = v,
+                    b"dhRecbto" => p.dh_recbto = v,
+                    _ => {}
+                }
+            }
+        } else if self.in_doc.is_some() && !text.is_empty() {
+            let parent = stack.last().copied().unwrap_or_default();
+            let grand = stack.len().checked_sub(2).map_or(&b""[..], |i| stack[i]);
+            let target = (layout.leaf)(grand, parent, name)
+                .or_else(|| common_leaf(parent, name).map(|c| Target::Head(layout.main.col(c))));
+            if let Some(target) = target
+                && let Some(doc) = self.docs.last_mut()
+            {
+                doc.set(layout, target, text.get().trim());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Attach a protocol to the document it names, or to the only/last one when it names none.
@@ -404,75 +453,15 @@ struct Record {
 /// Read the events of a file laid out as `layout` (already UTF-8): a `procEvento*` (request
 /// and answer), a request alone or an answer alone, each one row. Only an answer carries
 /// SEFAZ's status: a request is not a fact.
-fn read_events(
-    xml: &str,
-    src: &Source,
-    opts: &ParseOptions,
-    layout: &EventLayout,
-) -> Result<Vec<Doc>, FileError> {
-    let table = layout.table;
-    let mut events = xml::Events::new(xml);
-    let mut stack: Vec<&[u8]> = Vec::with_capacity(16);
-    let mut text = Text::default();
-    let mut records: Vec<Record> = Vec::new();
-    // The open record, its depth, and the depth of its `detEvento` once open.
-    let mut open: Option<(Record, usize, Option<usize>)> = None;
-    let mut field_error: Option<FileError> = None;
-    loop {
-        match events.next(src)? {
-            Event::Start(e) => {
-                let name = e.local();
-                let parent = stack.last().copied().unwrap_or_default();
-                match &mut open {
-                    None if name == b"infEvento"
-                        && (parent == layout.request || parent == layout.answer) =>
-                    {
-                        let record = Record {
-                            answer: parent == layout.answer,
-                            values: vec![Value::Null; table.columns.len()],
-                        };
-                        open = Some((record, stack.len(), None));
-                    }
-                    Some((_, at, det @ None)) if name == b"detEvento" && stack.len() == *at + 1 => {
-                        *det = Some(stack.len());
-                    }
-                    _ => {}
-                }
-                stack.push(name);
-                text.clear();
-            }
-            Event::Text(t) => text.push(t)?,
-            Event::CData(t) => text.push_verbatim(t),
-            Event::End => {
-                let name = stack.pop().expect("the scanner checks end tags");
-                let depth = stack.len();
-                match &mut open {
-                    Some((_, at, _)) if *at == depth => {
-                        records.push(open.take().expect("open").0);
-                    }
-                    Some((record, at, det)) if !text.is_empty() => {
-                        let column = match *det {
-                            Some(d) if depth > d && !record.answer => (layout.detail)(name),
-                            _ if depth == *at + 1 => layout.column(record.answer, name),
-                            _ => None,
-                        };
-                        if let Some(column) = column {
-                            let c = table.col(column);
-                            match typed(table, c, text.get().trim(), layout.invalid_field) {
-                                Ok(v) => record.values[c] = v,
-                                Err(e) => drop(field_error.get_or_insert(e)),
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-                text.clear();
-            }
-            Event::Eof => break,
-            Event::Empty(_) => {}
-        }
-    }
-    let records = join_answers(table, records);
+fn read_events(xml: &str, src: &Source, opts: &ParseOptions, layout: &EventLayout) -> Parsed {
+    let mut reader = EventReader {
+        layout,
+        records: Vec::new(),
+        open: None,
+        field_error: None,
+    };
+    leaves::walk(xml, src, &mut reader)?;
+    let records = join_answers(layout.table, reader.records);
     if records.is_empty() {
         return Err(FileError::new(
             layout.missing_key,
@@ -483,14 +472,69 @@ fn read_events(
             ),
         ));
     }
-    let docs = records
-        .into_iter()
-        .map(|r| finish_event(r, layout, src, opts))
-        .collect::<Result<Vec<Doc>, FileError>>()?;
-    if let Some(e) = field_error {
-        return Err(e);
+    leaves::finish_all(records, reader.field_error, |r| {
+        finish_event(r, layout, src, opts)
+    })
+}
+
+/// The event records of a file being read.
+struct EventReader<'l> {
+    layout: &'l EventLayout,
+    records: Vec<Record>,
+    /// The open record, its depth, and the depth of its `detEvento` once open.
+    open: Option<(Record, usize, Option<usize>)>,
+    field_error: Option<FileError>,
+}
+
+impl Leaves for EventReader<'_> {
+    fn open(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError> {
+        let layout = self.layout;
+        let name = e.local();
+        let parent = stack.last().copied().unwrap_or_default();
+        match &mut self.open {
+            None if name == b"infEvento"
+                && (parent == layout.request || parent == layout.answer) =>
+            {
+                let record = Record {
+                    answer: parent == layout.answer,
+                    values: vec![Value::Null; layout.table.columns.len()],
+                };
+                self.open = Some((record, stack.len(), None));
+            }
+            Some((_, at, det @ None)) if name == b"detEvento" && stack.len() == *at + 1 => {
+                *det = Some(stack.len());
+            }
+            _ => {}
+        }
+        Ok(())
     }
-    Ok(docs)
+
+    fn close(&mut self, stack: &[&[u8]], text: &Text) -> Result<(), FileError> {
+        let (layout, table) = (self.layout, self.layout.table);
+        let (&name, stack) = stack.split_last().expect("the scanner checks end tags");
+        let depth = stack.len();
+        match &mut self.open {
+            Some((_, at, _)) if *at == depth => {
+                self.records.push(self.open.take().expect("open").0);
+            }
+            Some((record, at, det)) if !text.is_empty() => {
+                let column = match *det {
+                    Some(d) if depth > d && !record.answer => (layout.detail)(name),
+                    _ if depth == *at + 1 => layout.column(record.answer, name),
+                    _ => None,
+                };
+                if let Some(column) = column {
+                    let c = table.col(column);
+                    match typed(table, c, text.get().trim(), layout.invalid_field) {
+                        Ok(v) => record.values[c] = v,
+                        Err(e) => drop(self.field_error.get_or_insert(e)),
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 /// Fill each request with the answer that names it (same key, type and sequence); an answer
@@ -538,16 +582,7 @@ fn finish_event(
     // SEFAZ's event identifier.
     let key = format!("ID{tp}{chave}{seq:0w$}", w = layout.seq_digits);
     r.values[t.col("chave_valida")] = Value::Int(valid as i64);
-    r.values[t.col("path")] = Value::Text(src.origin.into());
-    r.values[t.col("sha256")] = Value::Text(src.sha256.into());
-    Ok(Doc {
-        key,
-        rows: vec![Row {
-            table: t,
-            values: r.values,
-        }],
-        warning,
-    })
+    Ok(Doc::single(key, t, r.values, src, warning))
 }
 
 #[cfg(test)]

@@ -7,9 +7,10 @@
 //! and cancellation (110111) events set its `situacao` whichever arrives first. The reading
 //! itself is [`super::freight`]'s, shared with CT-e.
 
-use super::freight::{EventLayout, Freight, Layout, Target};
+use super::freight::{EventLayout, Freight, Layout, Target, mark_cancelled};
 use super::nfe::KeyRule;
 use super::nfe::evento::event_table;
+use super::nfe::nota::document_table;
 use super::{AfterWrite, ColType, Table, col};
 use crate::error::ErrorType;
 
@@ -30,22 +31,15 @@ const MARK_CLOSED: &str = "UPDATE mdfe SET situacao = 'encerrada'
         SELECT 1 FROM mdfe_evento e WHERE e.chave = mdfe.chave AND e.tp_evento = '110112'
             AND e.c_stat IN (135, 136))";
 
-/// Marks an MDF-e `cancelada` when a homologated cancellation event is stored. Run after
-/// [`MARK_CLOSED`], so cancellation wins whatever order the events came in.
-const MARK_CANCELLED: &str = "UPDATE mdfe SET situacao = 'cancelada'
-    WHERE chave {keys} AND situacao IS DISTINCT FROM 'cancelada' AND EXISTS (
-        SELECT 1 FROM mdfe_evento e WHERE e.chave = mdfe.chave AND e.tp_evento = '110111'
-            AND e.c_stat IN (135, 136))";
+/// Marks an MDF-e `cancelada` when a homologated cancellation event is stored
+/// ([`mark_cancelled`]). Run after [`MARK_CLOSED`], so cancellation wins whatever order the
+/// events came in.
+const MARK_CANCELLED: &str = mark_cancelled!("mdfe");
 
 /// `mdfe`: one row per access key.
-pub static MDFE: Table = Table {
-    name: "mdfe",
-    columns: &[
-        col("chave", T),
-        col("chave_valida", I),
-        col("versao", T),
-        col("mod", I),
-        col("serie", I),
+pub static MDFE: Table = document_table!(
+    "mdfe",
+    [
         col("n_mdf", I),
         col("dh_emi", T),
         col("tp_amb", I),
@@ -64,16 +58,8 @@ pub static MDFE: Table = Table {
         col("v_carga", N),
         col("c_unid", T),
         col("q_carga", N),
-        col("n_prot", T),
-        col("c_stat", I),
-        col("dh_recbto", T),
-        col("situacao", T),
-        col("path", T),
-        col("sha256", T),
     ],
-    primary_key: &["chave"],
-    enrich: &["n_prot", "c_stat", "dh_recbto", "situacao"],
-    after_write: &[
+    &[
         AfterWrite {
             sql: MARK_CLOSED,
             reads: "mdfe_evento",
@@ -82,9 +68,8 @@ pub static MDFE: Table = Table {
             sql: MARK_CANCELLED,
             reads: "mdfe_evento",
         },
-    ],
-    ..Table::BASE
-};
+    ]
+);
 
 /// `mdfe_documento`: the CT-e, NF-e and MDF-e keys an MDF-e lists
 /// (`infDoc/infMunDescarga/infCTe/chCTe`, `infNFe/chNFe`, `infMDFeTransp/chMDFe`).
@@ -133,29 +118,12 @@ const fn listed(tipo: &'static str) -> Target {
     )
 }
 
-/// Where a leaf inside `infMDFe` goes.
+/// Where a leaf inside `infMDFe` goes, besides the ones every freight layout has
+/// ([`super::freight::common_leaf`]).
 fn leaf(_grand: &[u8], parent: &[u8], name: &[u8]) -> Option<Target> {
     Some(match (parent, name) {
-        (b"ide", n) => match n {
-            b"mod" => h!("mod"),
-            b"serie" => h!("serie"),
-            b"nMDF" => h!("n_mdf"),
-            b"dhEmi" => h!("dh_emi"),
-            b"tpAmb" => h!("tp_amb"),
-            b"tpEmit" => h!("tp_emit"),
-            b"modal" => h!("modal"),
-            b"UFIni" => h!("uf_ini"),
-            b"UFFim" => h!("uf_fim"),
-            _ => return None,
-        },
-        (b"emit", n) => match n {
-            b"CNPJ" => h!("emit_cnpj"),
-            b"CPF" => h!("emit_cpf"),
-            b"IE" => h!("emit_ie"),
-            b"xNome" => h!("emit_nome"),
-            _ => return None,
-        },
-        (b"enderEmit", b"UF") => h!("emit_uf"),
+        (b"ide", b"nMDF") => h!("n_mdf"),
+        (b"ide", b"tpEmit") => h!("tp_emit"),
         (b"tot", n) => match n {
             b"qCTe" => h!("q_cte"),
             b"qNFe" => h!("q_nfe"),

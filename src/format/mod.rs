@@ -16,6 +16,7 @@ pub mod cte;
 mod freight;
 pub mod image;
 pub mod key;
+mod leaves;
 mod link;
 pub mod mdfe;
 pub mod nfe;
@@ -23,6 +24,7 @@ pub mod nfse;
 pub mod number;
 pub mod pdf;
 pub mod retenciones;
+pub mod sat;
 pub mod sat_metadata;
 pub mod xml;
 
@@ -31,6 +33,9 @@ pub use compact_str::CompactString;
 use std::sync::Arc;
 
 pub use crate::schema::{AfterWrite, ColType, Column, Table, col};
+
+/// What a format's [`Format::parse`] gives: the file's documents, or why it has none.
+pub type Parsed = Result<Vec<Doc>, FileError>;
 
 /// One cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +110,26 @@ pub struct Doc {
     /// Something the user should know although the document was imported (e.g. an invalid
     /// check digit accepted under `--allow-invalid-keys`). `None`: nothing to say.
     pub warning: Option<String>,
+}
+
+impl Doc {
+    /// A document of one row, `values` of `table`, its `path` and `sha256` columns filled
+    /// from `src`.
+    pub(crate) fn single(
+        key: String,
+        table: &'static Table,
+        mut values: Vec<Value>,
+        src: &Source,
+        warning: Option<String>,
+    ) -> Doc {
+        values[table.col("path")] = Value::Text(src.origin.into());
+        values[table.col("sha256")] = Value::Text(src.sha256.into());
+        Doc {
+            key,
+            rows: vec![Row { table, values }],
+            warning,
+        }
+    }
 }
 
 /// A cell of column `c` from a field's text, typed by the column; empty text is NULL. A value
@@ -354,12 +379,7 @@ pub trait Format: Sync {
     /// Whether this file is of this kind, from its content.
     fn detect(&self, sniff: &Sniff) -> bool;
     /// Parse the whole file (`sniff.bytes`) into documents; `sniff` is what `detect` saw.
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError>;
+    fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed;
 }
 
 /// Every format batchimp knows, in detection order.
@@ -372,8 +392,8 @@ pub static FORMATS: &[&dyn Format] = &[
     &cte::FORMAT,
     &mdfe::FORMAT,
     &sat_metadata::SatMetadata,
-    &pdf::Pdf,
-    &image::Image,
+    &pdf::FORMAT,
+    &image::FORMAT,
 ];
 
 /// Every table of every format, each once (PDFs and pictures share `pdf_document`), for

@@ -11,9 +11,10 @@
 //! pass with a stack of local names, a leaf placed by the names above it.
 
 use super::key::check_digit;
-use super::xml::{self, Event, Text};
+use super::leaves::{self, Leaves};
+use super::xml::{self, Tag, Text};
 use super::{
-    AfterWrite, ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col, typed,
+    AfterWrite, ColType, Doc, Format, ParseOptions, Parsed, Sniff, Source, Table, Value, col, typed,
 };
 use crate::error::{ErrorType, FileError};
 
@@ -185,12 +186,7 @@ impl Format for Nfse {
         root(sniff).is_some()
     }
 
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError> {
+    fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed {
         let utf8 = xml::to_utf8(sniff.bytes)?;
         match root(sniff) {
             Some(Root::Event) => read_events(&utf8, src, opts),
@@ -213,13 +209,7 @@ fn leaf(path: &[&[u8]]) -> Option<(&'static str, bool)> {
             b"xLocIncid" => ("x_loc_incid", false),
             _ => return None,
         },
-        [.., b"infNFSe", b"emit", n] => match *n {
-            b"CNPJ" => ("prest_cnpj", false),
-            b"CPF" => ("prest_cpf", false),
-            b"IM" => ("prest_im", false),
-            b"xNome" => ("prest_nome", false),
-            _ => return None,
-        },
+        [.., b"infNFSe", b"emit", n] => (provider(n)?, false),
         [.., b"emit", b"enderNac", b"cMun"] => ("prest_c_mun", false),
         [.., b"emit", b"enderNac", b"UF"] => ("prest_uf", false),
         [.., b"infNFSe", b"valores", n] => match *n {
@@ -239,13 +229,7 @@ fn leaf(path: &[&[u8]]) -> Option<(&'static str, bool)> {
             b"cLocEmi" => ("c_loc_emi", false),
             _ => return None,
         },
-        [.., b"infDPS", b"prest", n] => match *n {
-            b"CNPJ" => ("prest_cnpj", true),
-            b"CPF" => ("prest_cpf", true),
-            b"IM" => ("prest_im", true),
-            b"xNome" => ("prest_nome", true),
-            _ => return None,
-        },
+        [.., b"infDPS", b"prest", n] => (provider(n)?, true),
         [.., b"prest", b"end", b"endNac", b"cMun"] => ("prest_c_mun", true),
         [.., b"infDPS", b"toma", n] => match *n {
             b"CNPJ" => ("toma_cnpj", false),
@@ -287,6 +271,18 @@ fn leaf(path: &[&[u8]]) -> Option<(&'static str, bool)> {
     Some((c, if_empty))
 }
 
+/// The column of `nfse` the provider's leaf `name` fills: the NFS-e's issuer (`emit`) and
+/// the DPS's provider (`prest`) are the same party.
+fn provider(name: &[u8]) -> Option<&'static str> {
+    Some(match name {
+        b"CNPJ" => "prest_cnpj",
+        b"CPF" => "prest_cpf",
+        b"IM" => "prest_im",
+        b"xNome" => "prest_nome",
+        _ => return None,
+    })
+}
+
 /// One NFS-e being read.
 struct Builder {
     values: Vec<Value>,
@@ -295,65 +291,15 @@ struct Builder {
 }
 
 /// Read the NFS-e of a file (already UTF-8): each `infNFSe` one document.
-fn read_docs(xml: &str, src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, FileError> {
+fn read_docs(xml: &str, src: &Source, opts: &ParseOptions) -> Parsed {
     let t = &NFSE;
-    let mut events = xml::Events::new(xml);
-    let mut stack: Vec<&[u8]> = Vec::with_capacity(16);
-    let mut text = Text::default();
-    let mut docs: Vec<Builder> = Vec::new();
-    let mut versao: Option<String> = None;
-    // The depth of the open `infNFSe`.
-    let mut in_doc: Option<usize> = None;
-    loop {
-        match events.next(src)? {
-            Event::Start(e) => {
-                let name = e.local();
-                if name == b"NFSe" {
-                    versao = e.attr(b"versao")?;
-                } else if name == b"infNFSe" && in_doc.is_none() {
-                    let mut values = vec![Value::Null; t.columns.len()];
-                    if let Some(v) = &versao {
-                        values[t.col("versao")] = Value::Text(v.as_str().into());
-                    }
-                    let id = e
-                        .attr(b"Id")?
-                        .map(|id| id.strip_prefix("NFS").map(str::to_owned).unwrap_or(id));
-                    docs.push(Builder {
-                        values,
-                        id,
-                        field_error: None,
-                    });
-                    in_doc = Some(stack.len());
-                }
-                stack.push(name);
-                text.clear();
-            }
-            Event::Text(s) => text.push(s)?,
-            Event::CData(s) => text.push_verbatim(s),
-            Event::End => {
-                if in_doc.is_some()
-                    && !text.is_empty()
-                    && let Some((column, if_empty)) = leaf(&stack)
-                    && let Some(doc) = docs.last_mut()
-                {
-                    let c = t.col(column);
-                    if !(if_empty && doc.values[c] != Value::Null) {
-                        match typed(t, c, text.get().trim(), ErrorType::NfseInvalidField) {
-                            Ok(v) => doc.values[c] = v,
-                            Err(e) => drop(doc.field_error.get_or_insert(e)),
-                        }
-                    }
-                }
-                stack.pop();
-                if in_doc == Some(stack.len()) {
-                    in_doc = None;
-                }
-                text.clear();
-            }
-            Event::Eof => break,
-            Event::Empty(_) => {}
-        }
-    }
+    let mut reader = DocReader {
+        docs: Vec::new(),
+        versao: None,
+        in_doc: None,
+    };
+    leaves::walk(xml, src, &mut reader)?;
+    let docs = reader.docs;
     if docs.is_empty() {
         return Err(FileError::new(
             ErrorType::NfseMissingKey,
@@ -378,15 +324,64 @@ fn read_docs(xml: &str, src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, F
             if let Value::Int(_) = values[t.col("c_stat")] {
                 values[t.col("situacao")] = Value::Text("autorizada".into());
             }
-            values[t.col("path")] = Value::Text(src.origin.into());
-            values[t.col("sha256")] = Value::Text(src.sha256.into());
-            Ok(Doc {
-                key,
-                rows: vec![Row { table: t, values }],
-                warning,
-            })
+            Ok(Doc::single(key, t, values, src, warning))
         })
         .collect()
+}
+
+/// The NFS-e of a file being read.
+struct DocReader {
+    docs: Vec<Builder>,
+    /// The root `NFSe`'s `versao`.
+    versao: Option<String>,
+    /// The depth of the open `infNFSe`.
+    in_doc: Option<usize>,
+}
+
+impl Leaves for DocReader {
+    fn open(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError> {
+        let t = &NFSE;
+        let name = e.local();
+        if name == b"NFSe" {
+            self.versao = e.attr(b"versao")?;
+        } else if name == b"infNFSe" && self.in_doc.is_none() {
+            let mut values = vec![Value::Null; t.columns.len()];
+            if let Some(v) = &self.versao {
+                values[t.col("versao")] = Value::Text(v.as_str().into());
+            }
+            let id = e
+                .attr(b"Id")?
+                .map(|id| id.strip_prefix("NFS").map(str::to_owned).unwrap_or(id));
+            self.docs.push(Builder {
+                values,
+                id,
+                field_error: None,
+            });
+            self.in_doc = Some(stack.len());
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, stack: &[&[u8]], text: &Text) -> Result<(), FileError> {
+        let t = &NFSE;
+        if self.in_doc.is_some()
+            && !text.is_empty()
+            && let Some((column, if_empty)) = leaf(stack)
+            && let Some(doc) = self.docs.last_mut()
+        {
+            let c = t.col(column);
+            if !(if_empty && doc.values[c] != Value::Null) {
+                match typed(t, c, text.get().trim(), ErrorType::NfseInvalidField) {
+                    Ok(v) => doc.values[c] = v,
+                    Err(e) => drop(doc.field_error.get_or_insert(e)),
+                }
+            }
+        }
+        if self.in_doc == Some(stack.len() - 1) {
+            self.in_doc = None;
+        }
+        Ok(())
+    }
 }
 
 /// Check an NFS-e access key: 50 digits whose last is the mod-11 check digit of the others
@@ -445,86 +440,85 @@ fn event_leaf(path: &[&[u8]]) -> Option<&'static str> {
 
 /// Read the events of a file (already UTF-8): each `infPedReg` one row, registered when an
 /// `evento`'s `infEvento` holds it.
-fn read_events(xml: &str, src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, FileError> {
-    let t = &NFSE_EVENTO;
-    let mut events = xml::Events::new(xml);
-    let mut stack: Vec<&[u8]> = Vec::with_capacity(16);
-    let mut text = Text::default();
-    let mut rows: Vec<Vec<Value>> = Vec::new();
-    let mut field_error: Option<FileError> = None;
-    // The depth of the open `infEvento` (a registered event) and of the open `infPedReg`.
-    let mut registered: Option<usize> = None;
-    let mut request: Option<usize> = None;
-    let mut current = vec![Value::Null; t.columns.len()];
-    loop {
-        match events.next(src)? {
-            Event::Start(e) => {
-                let name = e.local();
-                let parent = stack.last().copied().unwrap_or_default();
-                if name == b"infEvento" && parent == b"evento" && registered.is_none() {
-                    registered = Some(stack.len());
-                    current = vec![Value::Null; t.columns.len()];
-                    current[t.col("registrado")] = Value::Int(1);
-                } else if name == b"infPedReg" && request.is_none() {
-                    request = Some(stack.len());
-                    if registered.is_none() {
-                        current = vec![Value::Null; t.columns.len()];
-                    }
-                } else if request.is_some_and(|d| d + 1 == stack.len())
-                    && let Some(tp) = name.strip_prefix(b"e")
-                    && tp.len() == 6
-                    && tp.iter().all(u8::is_ascii_digit)
-                {
-                    current[t.col("tp_evento")] =
-                        Value::Text(String::from_utf8_lossy(tp).as_ref().into());
-                }
-                stack.push(name);
-                text.clear();
-            }
-            Event::Text(s) => text.push(s)?,
-            Event::CData(s) => text.push_verbatim(s),
-            Event::End => {
-                if (registered.is_some() || request.is_some())
-                    && !text.is_empty()
-                    && let Some(column) = event_leaf(&stack)
-                {
-                    let c = t.col(column);
-                    match typed(t, c, text.get().trim(), ErrorType::NfseInvalidField) {
-                        Ok(v) => current[c] = v,
-                        Err(e) => drop(field_error.get_or_insert(e)),
-                    }
-                }
-                stack.pop();
-                let depth = stack.len();
-                if request == Some(depth) {
-                    request = None;
-                    if registered.is_none() {
-                        rows.push(std::mem::take(&mut current));
-                    }
-                } else if registered == Some(depth) {
-                    registered = None;
-                    rows.push(std::mem::take(&mut current));
-                }
-                text.clear();
-            }
-            Event::Eof => break,
-            Event::Empty(_) => {}
-        }
-    }
-    if rows.is_empty() {
+fn read_events(xml: &str, src: &Source, opts: &ParseOptions) -> Parsed {
+    let mut reader = EventReader {
+        rows: Vec::new(),
+        field_error: None,
+        registered: None,
+        request: None,
+        current: vec![Value::Null; NFSE_EVENTO.columns.len()],
+    };
+    leaves::walk(xml, src, &mut reader)?;
+    if reader.rows.is_empty() {
         return Err(FileError::new(
             ErrorType::NfseMissingKey,
             "no NFS-e event (infPedReg)",
         ));
     }
-    let docs = rows
-        .into_iter()
-        .map(|values| finish_event(values, src, opts))
-        .collect::<Result<Vec<Doc>, FileError>>()?;
-    if let Some(e) = field_error {
-        return Err(e);
+    leaves::finish_all(reader.rows, reader.field_error, |values| {
+        finish_event(values, src, opts)
+    })
+}
+
+/// The events of a file being read.
+struct EventReader {
+    rows: Vec<Vec<Value>>,
+    field_error: Option<FileError>,
+    /// The depth of the open `infEvento` (a registered event) and of the open `infPedReg`.
+    registered: Option<usize>,
+    request: Option<usize>,
+    current: Vec<Value>,
+}
+
+impl Leaves for EventReader {
+    fn open(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError> {
+        let t = &NFSE_EVENTO;
+        let name = e.local();
+        let parent = stack.last().copied().unwrap_or_default();
+        if name == b"infEvento" && parent == b"evento" && self.registered.is_none() {
+            self.registered = Some(stack.len());
+            self.current = vec![Value::Null; t.columns.len()];
+            self.current[t.col("registrado")] = Value::Int(1);
+        } else if name == b"infPedReg" && self.request.is_none() {
+            self.request = Some(stack.len());
+            if self.registered.is_none() {
+                self.current = vec![Value::Null; t.columns.len()];
+            }
+        } else if self.request.is_some_and(|d| d + 1 == stack.len())
+            && let Some(tp) = name.strip_prefix(b"e")
+            && tp.len() == 6
+            && tp.iter().all(u8::is_ascii_digit)
+        {
+            self.current[t.col("tp_evento")] =
+                Value::Text(String::from_utf8_lossy(tp).as_ref().into());
+        }
+        Ok(())
     }
-    Ok(docs)
+
+    fn close(&mut self, stack: &[&[u8]], text: &Text) -> Result<(), FileError> {
+        let t = &NFSE_EVENTO;
+        if (self.registered.is_some() || self.request.is_some())
+            && !text.is_empty()
+            && let Some(column) = event_leaf(stack)
+        {
+            let c = t.col(column);
+            match typed(t, c, text.get().trim(), ErrorType::NfseInvalidField) {
+                Ok(v) => self.current[c] = v,
+                Err(e) => drop(self.field_error.get_or_insert(e)),
+            }
+        }
+        let depth = stack.len() - 1;
+        if self.request == Some(depth) {
+            self.request = None;
+            if self.registered.is_none() {
+                self.rows.push(std::mem::take(&mut self.current));
+            }
+        } else if self.registered == Some(depth) {
+            self.registered = None;
+            self.rows.push(std::mem::take(&mut self.current));
+        }
+        Ok(())
+    }
 }
 
 fn finish_event(
@@ -553,13 +547,7 @@ fn finish_event(
     // The request's identifier, without its `PRE` prefix.
     let key = format!("{chave}{tp}{n:03}");
     values[t.col("chave_valida")] = Value::Int(valid as i64);
-    values[t.col("path")] = Value::Text(src.origin.into());
-    values[t.col("sha256")] = Value::Text(src.sha256.into());
-    Ok(Doc {
-        key,
-        rows: vec![Row { table: t, values }],
-        warning,
-    })
+    Ok(Doc::single(key, t, values, src, warning))
 }
 
 #[cfg(test)]

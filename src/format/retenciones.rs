@@ -3,7 +3,7 @@
 //! abroad, digital platforms...). Its own root (`Retenciones`), namespace
 //! (`http://www.sat.gob.mx/esquemas/retencionpago/1` or `/2`) and tables.
 //!
-//! Read the way a CFDI is (with `cfdi.rs`'s helpers): one streaming pass over the attributes of
+//! Read the way a CFDI is (by [`super::sat`]'s rules): one streaming pass over the attributes of
 //! the elements known by their path from the root, local names only, attribute names matched
 //! without regard to case, so 1.0's spellings (`RFCEmisor`, `montoTotOperacion`, `Ejerc`,
 //! `NumCert`) sit beside 2.0's (`RfcE`, `MontoTotOperacion`, `Ejercicio`, `NoCertificado`).
@@ -13,12 +13,12 @@
 //! one fails `cfdi_invalid_uuid`, or imports flagged `uuid_valido = 0` under
 //! `--allow-invalid-keys`.
 
-use super::cfdi::{
-    Attrs, Elements, Stamp, Stamps, at, attrs, check_rfc, fill, is_sat_root, row, rows_of,
-    version_of, walk,
+use super::sat::{
+    self, Attrs, Elements, Head, at, attrs, check_rfc, fill, is_sat_root, related_table, row,
+    stamp_attrs,
 };
-use super::xml::{self, Tag};
-use super::{ColType, Doc, Format, ParseOptions, Sniff, Source, Table, Value, col};
+use super::xml::Tag;
+use super::{ColType, Doc, Format, ParseOptions, Parsed, Sniff, Source, Table, Value, col};
 use crate::error::FileError;
 
 use ColType::{Integer as I, Numeric as N, Text as T};
@@ -87,17 +87,7 @@ pub static IMPUESTO: Table = Table {
 
 /// `retencion_relacionado`: the earlier Retenciones a 2.0 one relates to
 /// (`CfdiRetenRelacionados`), its UUID upper-cased so it joins `retencion.uuid`.
-pub static RELACIONADO: Table = Table {
-    name: "retencion_relacionado",
-    columns: &[
-        col("uuid", T),
-        col("tipo_relacion", T),
-        col("uuid_relacionado", T),
-    ],
-    indexed: &["uuid", "uuid_relacionado"],
-    parent: Some(&RETENCION),
-    ..Table::BASE
-};
+pub static RELACIONADO: Table = related_table("retencion_relacionado", &RETENCION);
 
 static HEADER: Attrs = attrs!(RETENCION:
     "version" => "version", "folioint" => "folio_int", "fechaexp" => "fecha_exp",
@@ -129,10 +119,7 @@ static TOTALES: Attrs = attrs!(RETENCION:
     "montototexent" => "monto_tot_exent", "montototret" => "monto_tot_ret",
     "utilidadbimestral" => "utilidad_bimestral", "isrcorrespondiente" => "isr_correspondiente",
 );
-static TIMBRE: Attrs = attrs!(RETENCION:
-    "uuid" => "uuid", "fechatimbrado" => "fecha_timbrado",
-    "nocertificadosat" => "no_certificado_sat", "rfcprovcertif" => "rfc_prov_certif",
-);
+static TIMBRE: Attrs = stamp_attrs!(RETENCION);
 static IMPUESTO_ATTRS: Attrs = attrs!(IMPUESTO:
     "baseret" => "base_ret", "impuestoret" => "impuesto", "impuesto" => "impuesto",
     "montoret" => "monto_ret", "tipopagoret" => "tipo_pago_ret",
@@ -141,14 +128,11 @@ static RELACIONADO_ATTRS: Attrs = attrs!(RELACIONADO:
     "tiporelacion" => "tipo_relacion", "uuid" => "uuid_relacionado",
 );
 
-const H_UUID: usize = RETENCION.col("uuid");
+#[cfg(test)]
 const H_UUID_VALIDO: usize = RETENCION.col("uuid_valido");
-const H_VERSION: usize = RETENCION.col("version");
 const H_EMISOR_RFC: usize = RETENCION.col("emisor_rfc");
 const H_NACIONALIDAD: usize = RETENCION.col("receptor_nacionalidad");
 const H_RECEPTOR_RFC: usize = RETENCION.col("receptor_rfc");
-const H_PATH: usize = RETENCION.col("path");
-const H_SHA256: usize = RETENCION.col("sha256");
 const X_N: usize = IMPUESTO.col("n");
 const R_UUID: usize = RELACIONADO.col("uuid_relacionado");
 
@@ -176,35 +160,25 @@ impl Format for Retenciones {
         )
     }
 
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError> {
-        let utf8 = xml::to_utf8(sniff.bytes)?;
-        let mut builder = Builder::new();
-        walk(&utf8, src, &mut builder)?;
-        Ok(vec![builder.finish(src, opts)?])
+    fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed {
+        sat::parse(sniff, src, opts, Builder::new())
     }
 }
 
 /// One Retenciones being read.
 struct Builder {
-    header: Vec<Value>,
+    /// The `retencion` row, the stamps, the first value that did not fit.
+    head: Head,
     impuestos: Vec<Vec<Value>>,
     relacionados: Vec<Vec<Value>>,
-    stamps: Stamps,
-    /// The first value that did not fit its column; reported after the stamp is checked.
-    field_error: Option<FileError>,
 }
 
 impl Elements for Builder {
     fn element(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError> {
         const R: &[u8] = b"Retenciones";
         let name = e.local();
-        let err = &mut self.field_error;
-        let header = &mut self.header;
+        let err = &mut self.head.field_error;
+        let header = &mut self.head.values;
         match (stack.len(), name) {
             (0, b"Retenciones") => fill(e, &RETENCION, HEADER, header, err)?,
             (1, b"Emisor") => fill(e, &RETENCION, EMISOR, header, err)?,
@@ -237,7 +211,7 @@ impl Elements for Builder {
             }
             // Every stamp is counted; only the first is read.
             (2, b"TimbreFiscalDigital")
-                if at(stack, &[R, b"Complemento"]) && self.stamps.first(e)? =>
+                if at(stack, &[R, b"Complemento"]) && self.head.stamps.first(e)? =>
             {
                 fill(e, &RETENCION, TIMBRE, header, err)?
             }
@@ -245,51 +219,30 @@ impl Elements for Builder {
         }
         Ok(())
     }
-}
-
-impl Builder {
-    fn new() -> Builder {
-        Builder {
-            header: row(&RETENCION),
-            impuestos: Vec::new(),
-            relacionados: Vec::new(),
-            stamps: Stamps::default(),
-            field_error: None,
-        }
-    }
 
     fn finish(self, src: &Source, opts: &ParseOptions) -> Result<Doc, FileError> {
-        let mut header = self.header;
-        let version = version_of(&header[H_VERSION], "Retenciones", &["1.0", "2.0"])?;
-        let Stamp {
-            uuid,
-            valid,
-            warning,
-        } = self
-            .stamps
-            .key(&header[H_UUID], &format!("Retenciones {version}"), opts)?;
+        let stamp = self.head.identity("Retenciones", &["1.0", "2.0"], opts)?;
+        let header = &self.head.values;
         check_rfc(&header[H_EMISOR_RFC], "issuer")?;
         // A foreign receiver has no RFC (its tax id is num_reg_id_trib).
         if header[H_NACIONALIDAD] != Value::Text("Extranjero".into()) {
             check_rfc(&header[H_RECEPTOR_RFC], "receiver")?;
         }
-        if let Some(e) = self.field_error {
-            return Err(e);
-        }
-        header[H_UUID] = Value::Text(uuid.as_str().into());
-        header[H_UUID_VALIDO] = Value::Int(valid as i64);
-        header[H_PATH] = Value::Text(src.origin.into());
-        header[H_SHA256] = Value::Text(src.sha256.into());
         let children = [
             (&IMPUESTO, self.impuestos),
             (&RELACIONADO, self.relacionados),
         ];
-        let rows = rows_of(&RETENCION, header, &uuid, children);
-        Ok(Doc {
-            key: uuid,
-            rows,
-            warning,
-        })
+        self.head.into_doc(stamp, src, children)
+    }
+}
+
+impl Builder {
+    fn new() -> Builder {
+        Builder {
+            head: Head::new(&RETENCION),
+            impuestos: Vec::new(),
+            relacionados: Vec::new(),
+        }
     }
 }
 

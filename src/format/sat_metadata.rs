@@ -14,7 +14,7 @@
 //! third-party list (`Uuid~RfcACuentaTerceros~NombreACuentaTerceros`) goes to
 //! `cfdi_metadata_tercero`.
 
-use super::{AfterWrite, ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value};
+use super::{AfterWrite, ColType, Doc, Format, ParseOptions, Parsed, Sniff, Source, Table, Value};
 use super::{col, typed};
 use crate::error::{ErrorType, FileError};
 
@@ -146,12 +146,7 @@ impl Format for SatMetadata {
         sniff.generic_kind == "text" && table_of(sniff.bytes).is_some()
     }
 
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        _opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError> {
+    fn parse(&self, sniff: &Sniff, src: &Source, _opts: &ParseOptions) -> Parsed {
         let text = String::from_utf8_lossy(body(sniff.bytes));
         let lines = split_lines(&text);
         let t = table_of(sniff.bytes).unwrap_or(&CFDI_METADATA);
@@ -253,7 +248,7 @@ fn read_line(
         }
     }
     let uuid = match &values[t.col("uuid")] {
-        Value::Text(u) if super::cfdi::is_uuid(u) => u.to_ascii_uppercase().to_string(),
+        Value::Text(u) if super::sat::is_uuid(u) => u.to_ascii_uppercase().to_string(),
         other => {
             let shown = match other {
                 Value::Text(u) => u.chars().take(60).collect::<String>(),
@@ -278,11 +273,5 @@ fn read_line(
     }
     values[t.col("uuid")] = Value::Text(uuid.as_str().into());
     values[t.col("line")] = Value::Int(n as i64);
-    values[t.col("path")] = Value::Text(src.origin.into());
-    values[t.col("sha256")] = Value::Text(src.sha256.into());
-    Ok(Doc {
-        key: uuid,
-        rows: vec![Row { table: t, values }],
-        warning: None,
-    })
+    Ok(Doc::single(uuid, t, values, src, None))
 }

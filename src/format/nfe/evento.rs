@@ -8,8 +8,9 @@
 //! together all make one row. Only a homologated answer (cStat 135/136/155) makes a
 //! cancellation count: a request is not a fact.
 
-use super::super::xml::{self, Event, Text};
-use super::super::{ColType, Doc, ParseOptions, Row, Source, Table, Value, col, typed};
+use super::super::leaves::{self, Leaves};
+use super::super::xml::{Tag, Text};
+use super::super::{ColType, Doc, ParseOptions, Parsed, Source, Table, Value, col, typed};
 use super::nota::CANCELS_STORED_NFE;
 use crate::error::{ErrorType, FileError};
 
@@ -272,72 +273,67 @@ impl Record {
 }
 
 /// Parse a file of the NF-e message family (already UTF-8).
-pub fn parse(xml: &str, src: &Source, opts: &ParseOptions) -> Result<Vec<Doc>, FileError> {
-    let mut events = xml::Events::new(xml);
-    let mut stack: Vec<&[u8]> = Vec::with_capacity(16);
-    let mut text = Text::default();
-    let mut records: Vec<Record> = Vec::new();
-    // The open record and its depth in `stack`.
-    let mut open: Option<(Record, usize)> = None;
-    let mut field_error: Option<FileError> = None;
-    loop {
-        match events.next(src)? {
-            Event::Start(e) => {
-                let name = e.local();
-                if open.is_none() {
-                    let parent = stack.last().copied().unwrap_or_default();
-                    if let Some(kind) = Kind::of(parent, name) {
-                        let values = vec![Value::Null; kind.table().columns.len()];
-                        open = Some((Record { kind, values }, stack.len()));
-                    }
-                }
-                stack.push(name);
-                text.clear();
-            }
-            Event::Text(t) => text.push(t)?,
-            Event::CData(t) => text.push_verbatim(t),
-            Event::End => {
-                let name = stack.pop().expect("the scanner checks end tags");
-                let depth = stack.len();
-                if let Some((_, at)) = &open
-                    && *at == depth
-                {
-                    records.push(open.take().expect("open").0);
-                } else if let Some((record, at)) = &mut open
-                    && !text.is_empty()
-                {
-                    let parent = stack.last().copied().unwrap_or_default();
-                    let direct = depth == *at + 1;
-                    if let Some(column) = record.kind.column(direct, parent, name) {
-                        let table = record.kind.table();
-                        let c = table.col(column);
-                        match typed(table, c, text.get(), ErrorType::NfeInvalidField) {
-                            Ok(v) => record.values[c] = v,
-                            Err(e) => drop(field_error.get_or_insert(e)),
-                        }
-                    }
-                }
-                text.clear();
-            }
-            Event::Eof => break,
-            Event::Empty(_) => {}
-        }
-    }
-    let records = join_answers(records);
+pub fn parse(xml: &str, src: &Source, opts: &ParseOptions) -> Parsed {
+    let mut reader = Reader {
+        records: Vec::new(),
+        open: None,
+        field_error: None,
+    };
+    leaves::walk(xml, src, &mut reader)?;
+    let records = join_answers(reader.records);
     if records.is_empty() {
         return Err(FileError::new(
             ErrorType::NfeMissingKey,
             "no event, summary or voiding record (infEvento, resNFe, resEvento, infInut)",
         ));
     }
-    let docs = records
-        .into_iter()
-        .map(|r| finish(r, src, opts))
-        .collect::<Result<Vec<Doc>, FileError>>()?;
-    if let Some(e) = field_error {
-        return Err(e);
+    leaves::finish_all(records, reader.field_error, |r| finish(r, src, opts))
+}
+
+/// The records of a file being read.
+struct Reader {
+    records: Vec<Record>,
+    /// The open record and its depth in the stack of open elements.
+    open: Option<(Record, usize)>,
+    field_error: Option<FileError>,
+}
+
+impl Leaves for Reader {
+    fn open(&mut self, stack: &[&[u8]], e: &Tag) -> Result<(), FileError> {
+        let name = e.local();
+        if self.open.is_none() {
+            let parent = stack.last().copied().unwrap_or_default();
+            if let Some(kind) = Kind::of(parent, name) {
+                let values = vec![Value::Null; kind.table().columns.len()];
+                self.open = Some((Record { kind, values }, stack.len()));
+            }
+        }
+        Ok(())
     }
-    Ok(docs)
+
+    fn close(&mut self, stack: &[&[u8]], text: &Text) -> Result<(), FileError> {
+        let (&name, stack) = stack.split_last().expect("the scanner checks end tags");
+        let depth = stack.len();
+        if let Some((_, at)) = &self.open
+            && *at == depth
+        {
+            self.records.push(self.open.take().expect("open").0);
+        } else if let Some((record, at)) = &mut self.open
+            && !text.is_empty()
+        {
+            let parent = stack.last().copied().unwrap_or_default();
+            let direct = depth == *at + 1;
+            if let Some(column) = record.kind.column(direct, parent, name) {
+                let table = record.kind.table();
+                let c = table.col(column);
+                match typed(table, c, text.get(), ErrorType::NfeInvalidField) {
+                    Ok(v) => record.values[c] = v,
+                    Err(e) => drop(self.field_error.get_or_insert(e)),
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Fill each request with the answer that names it (same key, type and sequence); an answer
@@ -433,14 +429,5 @@ fn finish(mut r: Record, src: &Source, opts: &ParseOptions) -> Result<Doc, FileE
             format!("ID{tp}{chave}{seq:02}")
         }
     };
-    r.values[table.col("path")] = Value::Text(src.origin.into());
-    r.values[table.col("sha256")] = Value::Text(src.sha256.into());
-    Ok(Doc {
-        key,
-        rows: vec![Row {
-            table,
-            values: r.values,
-        }],
-        warning,
-    })
+    Ok(Doc::single(key, table, r.values, src, warning))
 }

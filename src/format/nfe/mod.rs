@@ -10,7 +10,7 @@ pub mod evento;
 pub mod nota;
 
 use super::xml::{self, Name};
-use super::{Doc, Format, ParseOptions, Sniff, Source, Table};
+use super::{Format, ParseOptions, Parsed, Sniff, Source, Table};
 use crate::error::{ErrorType, FileError};
 use crate::format::key::{check_digit, check_digit_ok, is_key_shape};
 
@@ -78,12 +78,7 @@ impl Format for Nfe {
         family_of(&sniff.xml_elements).is_some()
     }
 
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError> {
+    fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed {
         let utf8 = xml::to_utf8(sniff.bytes)?;
         match family_of(&sniff.xml_elements) {
             Some(Family::Message) => evento::parse(&utf8, src, opts),

@@ -32,15 +32,44 @@ pub const CANCELS_STORED_NFE: AfterWrite = AfterWrite {
     reads: "nfe",
 };
 
+/// A table of documents named by a SEFAZ access key (NF-e's, CT-e's, MDF-e's): one row per
+/// key. The key and whether its check digit is right, the layout's version, the model and
+/// series; the kind's own columns (`$own`); then its protocol's (`n_prot`, `c_stat`,
+/// `dh_recbto` and `situacao`, which a later copy fills in when the stored one had none: a bare
+/// document imported before the `*Proc` that follows it), `path` and `sha256`. `$after` are
+/// the statements run after a row is written.
+macro_rules! document_table {
+    ($name:literal, [$($own:expr),* $(,)?], $after:expr) => {{
+        use $crate::schema::{col, ColType::{Integer as I, Text as T}, Table};
+        Table {
+            name: $name,
+            columns: &[
+                col("chave", T),
+                col("chave_valida", I),
+                col("versao", T),
+                col("mod", I),
+                col("serie", I),
+                $($own,)*
+                col("n_prot", T),
+                col("c_stat", I),
+                col("dh_recbto", T),
+                col("situacao", T),
+                col("path", T),
+                col("sha256", T),
+            ],
+            primary_key: &["chave"],
+            enrich: &["n_prot", "c_stat", "dh_recbto", "situacao"],
+            after_write: $after,
+            ..Table::BASE
+        }
+    }};
+}
+pub(crate) use document_table;
+
 /// The `nfe` table: one row per access key.
-pub static NFE: Table = Table {
-    name: "nfe",
-    columns: &[
-        col("chave", T),
-        col("chave_valida", I),
-        col("versao", T),
-        col("mod", I),
-        col("serie", I),
+pub static NFE: Table = document_table!(
+    "nfe",
+    [
         col("n_nf", I),
         col("dh_emi", T),
         col("tp_nf", I),
@@ -81,22 +110,12 @@ pub static NFE: Table = Table {
         col("inf_cpl", T),
         col("qr_code", T),
         col("url_chave", T),
-        col("n_prot", T),
-        col("c_stat", I),
-        col("dh_recbto", T),
-        col("situacao", T),
-        col("path", T),
-        col("sha256", T),
     ],
-    primary_key: &["chave"],
-    // A bare NFe imported first gets its protocol from the nfeProc that follows.
-    enrich: &["n_prot", "c_stat", "dh_recbto", "situacao"],
-    after_write: &[
+    &[
         CANCELLED_BY_EARLIER_EVENT,
         crate::format::link::LINKED_BY_EARLIER_PDF,
-    ],
-    ..Table::BASE
-};
+    ]
+);
 
 /// The `nfe_item` table: one row per `det`. No key on (chave, n_item): documents exist that
 /// repeat an item number, and they are stored as written; a document is deduplicated as a whole.

@@ -26,7 +26,7 @@ pub mod read;
 pub mod scan;
 
 use super::link;
-use super::{ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col};
+use super::{ColType, Doc, Format, ParseOptions, Parsed, Row, Sniff, Source, Table, Value, col};
 use crate::error::FileError;
 pub use read::read_pdf;
 pub use scan::{Limits, PdfInfo};
@@ -122,12 +122,20 @@ pub enum Reader {
     Child,
 }
 
-/// The PDF format.
-pub struct Pdf;
+/// The format of printed documents, one `pdf_document` row each: PDFs ([`FORMAT`]) and
+/// pictures ([`super::image::FORMAT`]).
+pub struct Printed {
+    /// The kind, in the ledger and as the sniffer calls the files it claims
+    /// ([`Sniff::generic_kind`]).
+    pub kind: &'static str,
+}
 
-impl Format for Pdf {
+/// The PDF format: the files the sniffer calls `pdf`.
+pub static FORMAT: Printed = Printed { kind: "pdf" };
+
+impl Format for Printed {
     fn kind(&self) -> &'static str {
-        "pdf"
+        self.kind
     }
 
     fn tables(&self) -> &'static [&'static Table] {
@@ -136,15 +144,10 @@ impl Format for Pdf {
     }
 
     fn detect(&self, sniff: &Sniff) -> bool {
-        sniff.generic_kind == "pdf"
+        sniff.generic_kind == self.kind
     }
 
-    fn parse(
-        &self,
-        sniff: &Sniff,
-        src: &Source,
-        opts: &ParseOptions,
-    ) -> Result<Vec<Doc>, FileError> {
+    fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed {
         read_printed(sniff.bytes, src, opts)
     }
 }
