@@ -19,9 +19,10 @@ mod scangen;
 
 use batchimp::format::pdf::{self, Reader};
 use batchimp::format::{self, ParseOptions, Source};
+use batchimp::ledger::BatchStart;
 use batchimp::ledger::{Ledger, OnConflict, Processed};
 use batchimp::pipeline;
-use batchimp::sink::{BatchStart, Sink, sqlite::Sqlite};
+use batchimp::sink::{Sink, sqlite::Sqlite};
 use batchimp::source::Item;
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{Bencher, black_box};
@@ -212,7 +213,15 @@ fn writer_1000_docs(bencher: Bencher) {
         .bench_local_values(|(mut sink, batch, parsed)| {
             sink.begin().unwrap();
             for p in parsed {
-                sink.record(batch, p, false, OnConflict::Skip).unwrap();
+                sink.record(
+                    batch,
+                    p,
+                    batchimp::sink::Put {
+                        replace: false,
+                        on_conflict: OnConflict::Skip,
+                    },
+                )
+                .unwrap();
             }
             sink.commit(batch).unwrap();
         });

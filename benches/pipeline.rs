@@ -308,7 +308,8 @@ fn item_of(path: &Path) -> batchimp::source::Item {
 /// from memory, 2,000 files a transaction as the pipeline commits).
 fn part_floors(dir: &Path, db: &Path, workers: usize, runs: usize) -> Vec<Measure> {
     use batchimp::format::ParseOptions;
-    use batchimp::sink::{BatchStart, Sink};
+    use batchimp::ledger::BatchStart;
+    use batchimp::sink::Sink;
     use rayon::prelude::*;
     use sha2::Digest;
     let files = files_of(dir);
@@ -385,8 +386,15 @@ fn part_floors(dir: &Path, db: &Path, workers: usize, runs: usize) -> Vec<Measur
                     }
                     sink.begin().unwrap();
                 }
-                sink.record(batch, p, false, batchimp::ledger::OnConflict::Skip)
-                    .unwrap();
+                sink.record(
+                    batch,
+                    p,
+                    batchimp::sink::Put {
+                        replace: false,
+                        on_conflict: batchimp::ledger::OnConflict::Skip,
+                    },
+                )
+                .unwrap();
             }
             sink.commit(batch).unwrap();
             sink.sync(batch).unwrap();

@@ -37,7 +37,7 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
 /// This process, as the group's tables name it: `host:pid`.
 pub fn member_name() -> String {
-    crate::sink::this_process()
+    crate::ledger::this_process()
 }
 
 /// The inputs' listing, as every member must see it: how many jobs the walk yields and a

@@ -12,7 +12,6 @@
 
 pub use crate::format::Archive;
 use crate::format::{OTHER_KINDS, XML_KINDS};
-use crate::ledger::{Processed, Status};
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
@@ -185,16 +184,6 @@ pub fn decompress(
         }
     };
     bytes.map_err(|e| format!("is damaged: cannot decompress it ({e})"))
-}
-
-/// What a sink stores of `file`, recorded with `status`: its SHA-256, kind and compressed
-/// bytes. Only files whose documents were written or met a stored copy (`imported`,
-/// `duplicate`); the same bytes again add nothing (the SHA-256 is the table's key).
-pub fn to_store(file: &Processed, status: Status) -> Option<(&str, &'static str, &Packed)> {
-    if !matches!(status, Status::Imported | Status::Duplicate) {
-        return None;
-    }
-    Some((file.sha256.as_deref()?, file.kind?, file.original.as_ref()?))
 }
 
 /// The statement that stores one original, the same in both databases (an original stored

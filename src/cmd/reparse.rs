@@ -9,10 +9,11 @@ use super::run::execute;
 use crate::archive::{self, Archive};
 use crate::cli::ReparseArgs;
 use crate::config::{self, BatchOptions, ExecConfig};
+use crate::ledger::BatchStart;
 use crate::ledger::OnConflict;
 use crate::pipeline::{Inputs, Plan};
+use crate::sink;
 use crate::sink::originals::Reader;
-use crate::sink::{self, BatchStart};
 use crate::source::{Archived, Filter, Limits};
 use anyhow::{Result, bail};
 

@@ -71,12 +71,12 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
     };
     if let (Some(group), false) = (&args.group, retry) {
         // A group is resumed by joining it again: the chunks nobody committed are taken.
-        let start = crate::sink::BatchStart {
+        let start = crate::ledger::BatchStart {
             inputs: info.inputs.clone(),
             workers: exec.workers,
             options: info.options.clone(),
             report: info.report.clone(),
-            token: crate::sink::BatchStart::token(),
+            token: crate::ledger::BatchStart::token(),
         };
         return super::run::run_group(&exec, &plan, &start, group, crate::group::DEFAULT_LEASE);
     }

@@ -15,6 +15,45 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+/// What a batch was started with, stored so reports (and resumes) can show it.
+#[derive(Debug, Clone)]
+pub struct BatchStart {
+    pub inputs: Vec<String>,
+    pub workers: usize,
+    /// The options that change results, as JSON text.
+    pub options: String,
+    /// Where its report goes, as `batches.report` stores it (see
+    /// [`crate::ledger::ReportColumn`]); `None` for the default path.
+    pub report: Option<String>,
+    /// This start's own mark (`batches.token`): starting the batch again after an answer
+    /// lost on the way (the server restarting as it committed) finds the row it made instead
+    /// of making a second, empty one.
+    pub token: String,
+}
+
+impl BatchStart {
+    /// A token no other start shares: this process, the time, and a count within it.
+    pub fn token() -> String {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}:{nanos}:{n}", this_process())
+    }
+}
+
+/// This process among every machine's: `host:pid`.
+pub fn this_process() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
+
 /// What happened to one file. Stored as snake_case text; a public interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -388,6 +427,22 @@ pub struct Processed {
     /// The file's bytes compressed for the archive (see [`crate::archive`]), compressed on the
     /// worker; `None` when its kind is not kept (or archiving is off).
     pub original: Option<crate::archive::Packed>,
+}
+
+impl Processed {
+    /// What a sink stores of this file, recorded with `status`: its SHA-256, kind and
+    /// compressed bytes. Only files whose documents were written or met a stored copy
+    /// (`imported`, `duplicate`); the same bytes again add nothing (the SHA-256 is the
+    /// archive's key).
+    pub fn original_to_store(
+        &self,
+        status: Status,
+    ) -> Option<(&str, &'static str, &crate::archive::Packed)> {
+        if !matches!(status, Status::Imported | Status::Duplicate) {
+            return None;
+        }
+        Some((self.sha256.as_deref()?, self.kind?, self.original.as_ref()?))
+    }
 }
 
 // What the ledger says of batches and files, as the reports show it.

@@ -5,11 +5,12 @@
 
 use super::history::{self, PruneSql};
 use super::sql::{Conn, Mode, Param, Query, Row, RowExt, Tx};
-use super::{BatchFilter, BatchInfo, BatchStatus, FailureExample, FileEntry, LedgerStats};
+use super::{
+    BatchFilter, BatchInfo, BatchStart, BatchStatus, FailureExample, FileEntry, LedgerStats,
+};
 use super::{Notification, Prune, PruneCandidate, Pruned, REJECTED_SAMPLE, RejectedRow};
 use super::{ReportColumn, RowCounts, Status, Totals};
 use crate::schema::Dialect;
-use crate::sink::BatchStart;
 use crate::source::{OriginSet, Recorded};
 use anyhow::Result;
 use std::collections::{BTreeMap, HashMap};

@@ -8,7 +8,7 @@ use super::{Done, FILES_PER_TX, TX_MAX_AGE, log_file};
 use crate::format::Outcome;
 use crate::ledger::{OnConflict, Processed, Walk};
 use crate::progress::Progress;
-use crate::sink::{self, Sink};
+use crate::sink::{self, Put, Sink};
 use crate::source::Filter;
 use anyhow::Result;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -86,8 +86,14 @@ impl<'a, S: Sink + ?Sized> Recorder<'a, S> {
             load.rows_read = self.progress.rows();
         }
         log_file(self.batch, &file);
-        self.sink
-            .record(self.batch, file, replace, self.on_conflict)
+        self.sink.record(
+            self.batch,
+            file,
+            Put {
+                replace,
+                on_conflict: self.on_conflict,
+            },
+        )
     }
 
     /// Tell the sink how far the walk has got, for the batch's row at the next commit.

@@ -16,45 +16,6 @@ use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// What a batch was started with, stored so reports (and resumes) can show it.
-#[derive(Debug, Clone)]
-pub struct BatchStart {
-    pub inputs: Vec<String>,
-    pub workers: usize,
-    /// The options that change results, as JSON text.
-    pub options: String,
-    /// Where its report goes, as `batches.report` stores it (see
-    /// [`crate::ledger::ReportColumn`]); `None` for the default path.
-    pub report: Option<String>,
-    /// This start's own mark (`batches.token`): starting the batch again after an answer
-    /// lost on the way (the server restarting as it committed) finds the row it made instead
-    /// of making a second, empty one.
-    pub token: String,
-}
-
-impl BatchStart {
-    /// A token no other start shares: this process, the time, and a count within it.
-    pub fn token() -> String {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        format!("{}:{nanos}:{n}", this_process())
-    }
-}
-
-/// This process among every machine's: `host:pid`.
-pub fn this_process() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into());
-    format!("{host}:{}", std::process::id())
-}
-
 /// A database batchimp imports into: what the writer thread needs to record a batch's files.
 /// The ledger it also holds is read and written through [`Conn`] ([`Ledger`]), written once for
 /// every database.
@@ -63,17 +24,9 @@ pub trait Sink: Conn {
     fn begin(&mut self) -> Result<()>;
     /// Write one file's documents (deduplicated by key) and its ledger row in the open
     /// transaction, now or when it commits (a sink may gather a transaction's files and send
-    /// them together). `Err` is fatal to the batch (the database failed) and the open
-    /// transaction must not be committed. With `replace`, the file's earlier row in this batch
-    /// is replaced (retry of a failure, resume of a file that changed). `on_conflict` says what
-    /// to do with a document whose key is stored with other content.
-    fn record(
-        &mut self,
-        batch: i64,
-        file: Processed,
-        replace: bool,
-        on_conflict: OnConflict,
-    ) -> Result<()>;
+    /// them together), as `put` says. `Err` is fatal to the batch (the database failed) and
+    /// the open transaction must not be committed.
+    fn record(&mut self, batch: i64, file: Processed, put: Put) -> Result<()>;
     /// Commit the open transaction, with the batch's running counts; returns the statuses of
     /// the files that landed, counted. A sink may finish the commit in the background and
     /// count its files at the next `commit` or `sync`. After a transient error it may be
@@ -104,6 +57,16 @@ pub trait Sink: Conn {
     fn backoff(&self, attempt: u32) -> std::time::Duration {
         crate::source::backoff(attempt)
     }
+}
+
+/// How [`Sink::record`] records a file.
+#[derive(Debug, Clone, Copy)]
+pub struct Put {
+    /// The file's earlier row in this batch is replaced (retry of a failure, resume of a file
+    /// that changed).
+    pub replace: bool,
+    /// What a document whose key is stored with other content gets.
+    pub on_conflict: OnConflict,
 }
 
 /// A sink a `--group` member records through: PostgreSQL's, the only database several

@@ -295,13 +295,17 @@ pub trait Writes {
     /// Stream a catalog into `product`, upserting by SKU. A catalog whose bytes were imported
     /// before (other than by this file's own row of this batch when `replace`) writes nothing;
     /// one that fails half-way takes back what it wrote.
-    fn catalog(
-        &mut self,
-        batch: i64,
-        file: &Processed,
-        load: &catalog::Load,
-        replace: bool,
-    ) -> Result<CatalogWrite>;
+    fn catalog(&mut self, c: CatalogFile<'_>) -> Result<CatalogWrite>;
+}
+
+/// A catalog to write: its batch, its file and rows, and whether the file's row of this batch
+/// is being replaced.
+#[derive(Clone, Copy)]
+pub struct CatalogFile<'a> {
+    pub batch: i64,
+    pub file: &'a Processed,
+    pub load: &'a catalog::Load,
+    pub replace: bool,
 }
 
 /// Write one file's content with `w` and compose its ledger row; also the id a catalog's rows
@@ -310,9 +314,12 @@ pub fn write<'a>(
     w: &mut impl Writes,
     batch: i64,
     file: &'a Processed,
-    replace: bool,
-    on_conflict: OnConflict,
+    put: super::Put,
 ) -> Result<(FileRow<'a>, Option<i64>)> {
+    let super::Put {
+        replace,
+        on_conflict,
+    } = put;
     let mut error: Option<(ErrorType, &str)> = None;
     let mut status = Status::Failed;
     let mut result = DocsResult::default();
@@ -336,7 +343,12 @@ pub fn write<'a>(
         Outcome::Catalog(load) => {
             let started = std::time::Instant::now();
             let written = w
-                .catalog(batch, file, load, replace)
+                .catalog(CatalogFile {
+                    batch,
+                    file,
+                    load,
+                    replace,
+                })
                 .with_context(|| format!("cannot write {}", file.origin))?;
             // A catalog's rows are read while they are written: that is its time too.
             streaming = started.elapsed();

@@ -1682,20 +1682,20 @@ fn a_batch_start_repeated_makes_one_batch(db) {
     let schema = args.get(3).cloned().unwrap_or_else(|| "batchimp".into());
     let target = batchimp::sink::Target::parse(&args[1], &schema).unwrap();
     let mut sink = target.open().unwrap();
-    let start = batchimp::sink::BatchStart {
+    let start = batchimp::ledger::BatchStart {
         inputs: vec!["in".into()],
         workers: 1,
         options: "{}".into(),
         report: None,
-        token: batchimp::sink::BatchStart::token(),
+        token: batchimp::ledger::BatchStart::token(),
     };
     let first = sink.ledger().start_batch(&start).unwrap();
     if env.is_postgres() {
         assert_eq!(sink.ledger().start_batch(&start).unwrap(), first);
         assert_eq!(env.count("SELECT count(*) FROM batches"), 1);
     }
-    let other = batchimp::sink::BatchStart {
-        token: batchimp::sink::BatchStart::token(),
+    let other = batchimp::ledger::BatchStart {
+        token: batchimp::ledger::BatchStart::token(),
         ..start
     };
     assert_ne!(sink.ledger().start_batch(&other).unwrap(), first, "another start, another batch");

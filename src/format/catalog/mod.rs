@@ -14,6 +14,7 @@
 //! Reference tables that look like catalogs (SAT's product and unit codes, the NCM table) have
 //! no price column, so they are not catalogs: they are `unsupported`.
 
+mod chunk;
 mod header;
 pub mod rows;
 mod streaming;
@@ -21,10 +22,9 @@ pub mod tally;
 mod validate;
 pub mod xlsx;
 
+pub use chunk::{Chunk, Reject};
 pub use header::{Header, Layout, columns, detect, missing_one, near_miss};
-pub use streaming::{
-    CHUNK_ROWS, Chunk, Data, Load, Reject, Summary, describe_rejected, read, stream,
-};
+pub use streaming::{CHUNK_ROWS, Data, Load, Summary, describe_rejected, read, stream};
 
 use crate::format::{ColType, Table, col};
 use header::normalize;

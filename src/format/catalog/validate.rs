@@ -3,8 +3,8 @@
 //! supplier agreeing with `--supplier`, unmapped fields kept as JSON; or the typed reason the
 //! row is rejected, with its line.
 
+use super::chunk::{Cell, Chunk, Reject};
 use super::rows::{Cell as Field, Row};
-use super::streaming::{Cell, Chunk, Reject};
 use super::{EXTRA, FILE_ID, Header, LINE, NAME, PRICE, PRODUCT, SKU, SUPPLIER, WIDTH, shown};
 use crate::error::ErrorType;
 use crate::format::ColType;

@@ -22,8 +22,8 @@ pub use connect::{ConnectError, ConnectErrorKind, RequireAuth, Settings, redact}
 pub use tls::SslMode;
 
 use super::schema::{self, Dialect};
-use super::{ChunkSink, Claim, Sink, Transient};
-use crate::ledger::{Counts, OnConflict, Processed, Walk};
+use super::{ChunkSink, Claim, Put, Sink, Transient};
+use crate::ledger::{Counts, Processed, Walk};
 use crate::schema::ColType;
 use anyhow::{Context, Result, bail};
 use postgres::Client;
@@ -492,14 +492,8 @@ impl Sink for Postgres {
         Ok(())
     }
 
-    fn record(
-        &mut self,
-        _batch: i64,
-        file: Processed,
-        replace: bool,
-        on_conflict: OnConflict,
-    ) -> Result<()> {
-        let pending = tx::Pending::new(file, replace, on_conflict);
+    fn record(&mut self, _batch: i64, file: Processed, put: Put) -> Result<()> {
+        let pending = tx::Pending::new(file, put);
         self.weight += pending.weight();
         self.open.push(pending);
         Ok(())

@@ -15,8 +15,10 @@ use super::{copy, texts};
 use crate::format::catalog::tally::{self, Tally};
 use crate::format::{CellRef, Doc, Outcome, Row, Table, Value, catalog};
 use crate::ledger::{Conflict, Counts, OnConflict, Processed, Status, Walk};
+use crate::sink::Put;
 use crate::sink::schema::{self, Dialect, DocSql};
-use crate::sink::written::{self, CatalogWrite, DocsResult, FileRow, Meeting, Stored, Writes};
+use crate::sink::written::{self, CatalogFile, CatalogWrite, DocsResult, FileRow, Meeting};
+use crate::sink::written::{Stored, Writes};
 use anyhow::Result;
 use postgres::Client;
 use postgres::types::{ToSql, Type};
@@ -29,8 +31,7 @@ pub struct Pending {
     /// The file; of its documents only the main rows are kept (what deciding needs), the
     /// rest is in `copy`.
     pub file: Processed,
-    pub replace: bool,
-    pub on_conflict: OnConflict,
+    pub put: Put,
     /// Each document's rows as COPY text, per table: encoded when the file is recorded, on the
     /// pipeline's writer thread, so the thread that talks to the server only copies bytes.
     copy: Vec<DocCopy>,
@@ -40,7 +41,7 @@ pub struct Pending {
 type DocCopy = Vec<(&'static str, Vec<u8>)>;
 
 impl Pending {
-    pub fn new(mut file: Processed, replace: bool, on_conflict: OnConflict) -> Pending {
+    pub fn new(mut file: Processed, put: Put) -> Pending {
         let mut copy = Vec::new();
         if let Outcome::Docs(docs) = &mut file.outcome {
             for doc in docs.iter_mut() {
@@ -57,12 +58,7 @@ impl Pending {
                 copy.push(tables);
             }
         }
-        Pending {
-            file,
-            replace,
-            on_conflict,
-            copy,
-        }
+        Pending { file, put, copy }
     }
 
     /// About how much memory the file holds, to bound a transaction.
@@ -319,8 +315,8 @@ impl<'a> Tx<'a> {
         for p in pending {
             let batch = self.batch;
             self.current = &p.copy;
-            let (row, file_id) = written::write(self, batch, &p.file, p.replace, p.on_conflict)?;
-            if p.replace {
+            let (row, file_id) = written::write(self, batch, &p.file, p.put)?;
+            if p.put.replace {
                 self.segment.replaced.push(p.file.origin.clone());
             }
             self.counts.add(row.status);
@@ -328,7 +324,7 @@ impl<'a> Tx<'a> {
                 self.rows_rejected += rows.rows_rejected as i64;
             }
             self.file_row(&row, file_id);
-            if let Some((sha, kind, packed)) = crate::archive::to_store(&p.file, row.status) {
+            if let Some((sha, kind, packed)) = p.file.original_to_store(row.status) {
                 self.originals_bytes += packed.data.len();
                 self.originals.push((sha, kind, p.file.size as i64, packed));
             }
@@ -696,13 +692,8 @@ impl Writes for Tx<'_> {
         Ok(result)
     }
 
-    fn catalog(
-        &mut self,
-        batch: i64,
-        file: &Processed,
-        load: &catalog::Load,
-        replace: bool,
-    ) -> Result<CatalogWrite> {
+    fn catalog(&mut self, c: CatalogFile<'_>) -> Result<CatalogWrite> {
+        let (batch, file, load, replace) = (c.batch, c.file, c.load, c.replace);
         // The files before it are sent first: the duplicate check sees them.
         self.flush()?;
         if let Some(sha) = &file.sha256 {

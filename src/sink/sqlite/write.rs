@@ -176,13 +176,8 @@ impl Writes for Sqlite {
         Ok(result)
     }
 
-    fn catalog(
-        &mut self,
-        batch: i64,
-        file: &Processed,
-        load: &catalog::Load,
-        replace: bool,
-    ) -> Result<CatalogWrite> {
+    fn catalog(&mut self, c: CatalogFile<'_>) -> Result<CatalogWrite> {
+        let (batch, file, load, replace) = (c.batch, c.file, c.load, c.replace);
         if let Some(sha) = &file.sha256 {
             let earlier = self
                 .conn()
