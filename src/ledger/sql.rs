@@ -129,6 +129,10 @@ pub trait Row {
     fn int(&self, i: usize) -> Result<Option<i64>>;
     fn real(&self, i: usize) -> Result<Option<f64>>;
     fn text(&self, i: usize) -> Result<Option<String>>;
+    /// A BLOB (SQLite) or `bytea` (PostgreSQL) column.
+    fn bytes(&self, i: usize) -> Result<Option<Vec<u8>>>;
+    /// How many columns the row has.
+    fn columns(&self) -> usize;
 }
 
 /// Reading non-NULL columns, with a message naming the column that was NULL.

@@ -2,9 +2,9 @@
 //! table of an existing database, opened for reading only, and the choice of originals by key,
 //! UUID, SHA-256, batch, date or party. What is kept, and how, is [`crate::archive`]'s.
 
-use crate::schema::ColType;
+use crate::ledger::sql::{Conn, Mode, Param, Query, Row, RowExt};
+use crate::schema::{ColType, Dialect};
 use crate::sink::Target;
-use crate::sink::schema::Dialect;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
@@ -17,70 +17,41 @@ pub struct Stored {
     pub size: u64,
 }
 
-/// Reads the archive of an existing database (for `get`), never writing to it.
+/// Reads the archive of an existing database (for `get`), never writing to it: through the
+/// ledger's connection ([`Conn`]), so any database batchimp writes can be read back.
 pub struct Reader {
-    db: Db,
-}
-
-enum Db {
-    Sqlite(rusqlite::Connection),
-    Postgres(postgres::Client),
+    conn: Box<dyn Conn>,
 }
 
 /// A row of text cells (`None`: NULL).
 type Texts = Vec<Option<String>>;
 
+/// A statement written once for every database: its parameters are `$1`, `$2`... (a named
+/// parameter SQLite numbers in order of appearance) and text.
+fn query(sql: &str, params: &[&str]) -> Query {
+    Query {
+        sql: sql.to_owned(),
+        params: params
+            .iter()
+            .map(|p| Param::Text(Some((*p).to_owned())))
+            .collect(),
+    }
+}
+
 impl Reader {
     /// Open `target` for reading; a missing SQLite file is an error.
     pub fn open(target: &Target) -> Result<Reader> {
-        let db = match target {
-            Target::Sqlite(path) => {
-                if !path.exists() {
-                    bail!(
-                        "no database at {} (import something first, or pass --db)",
-                        path.display()
-                    );
-                }
-                // Read-only, and immutable in a folder it cannot write (an auditor's copy).
-                let conn = crate::sink::sqlite::open_for_reading(path)
-                    .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
-                Db::Sqlite(conn)
-            }
-            Target::Postgres(pg) => {
-                let mut client = pg.settings.connect()?;
-                client.batch_execute(&format!("SET search_path TO \"{}\"", pg.schema))?;
-                Db::Postgres(client)
-            }
-        };
-        Ok(Reader { db })
+        Ok(Reader {
+            conn: target.open_reader()?,
+        })
     }
 
-    /// A query's rows, every cell as text. The SQL is written once for both databases:
-    /// parameters are `$1`, `$2`... (a named parameter SQLite numbers in order of appearance)
-    /// and text; columns that are not text are cast to it.
+    /// A query's rows, every cell as text (columns that are not text are cast to it).
     fn texts(&mut self, sql: &str, params: &[&str]) -> Result<Vec<Texts>> {
-        match &mut self.db {
-            Db::Sqlite(conn) => {
-                let mut stmt = conn.prepare(sql)?;
-                let n = stmt.column_count();
-                let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
-                    (0..n).map(|i| r.get::<_, Option<String>>(i)).collect()
-                })?;
-                Ok(rows.collect::<rusqlite::Result<_>>()?)
-            }
-            Db::Postgres(client) => {
-                let typed: Vec<(&(dyn postgres::types::ToSql + Sync), postgres::types::Type)> =
-                    params
-                        .iter()
-                        .map(|p| (p as _, postgres::types::Type::TEXT))
-                        .collect();
-                let rows = client.query_typed(sql, &typed)?;
-                Ok(rows
-                    .iter()
-                    .map(|r| (0..r.len()).map(|i| r.get(i)).collect())
-                    .collect())
-            }
-        }
+        let q = query(sql, params);
+        self.conn.with(Mode::Read, |tx| {
+            tx.all(&q, |r| (0..r.columns()).map(|i| r.text(i)).collect())
+        })
     }
 
     /// Whether the database has an archive table at all (a database made before it has not).
@@ -90,9 +61,9 @@ impl Reader {
 
     /// The tables the database has (one made by an older batchimp lacks the newer kinds').
     fn tables(&mut self) -> Result<Tables> {
-        let sql = match self.db {
-            Db::Sqlite(_) => "SELECT name FROM sqlite_master WHERE type = 'table'",
-            Db::Postgres(_) => {
+        let sql = match self.dialect() {
+            Dialect::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table'",
+            Dialect::Postgres => {
                 "SELECT table_name::text FROM information_schema.tables
                  WHERE table_schema = current_schema()"
             }
@@ -169,20 +140,19 @@ impl Reader {
     /// The original bytes of `sha256`, decompressed and checked against their digest.
     pub fn bytes(&mut self, sha256: &str) -> Result<Vec<u8>> {
         let sql = "SELECT codec, dictionary, size, data FROM originals WHERE sha256 = $1";
-        let (codec, dictionary, size, data): (String, Option<String>, i64, Vec<u8>) =
-            match &mut self.db {
-                Db::Sqlite(conn) => conn
-                    .query_row(sql, [sha256], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                    })
-                    .with_context(|| format!("no original {sha256} in the database"))?,
-                Db::Postgres(client) => {
-                    let row = client
-                        .query_typed_opt(sql, &[(&sha256, postgres::types::Type::TEXT)])?
-                        .with_context(|| format!("no original {sha256} in the database"))?;
-                    (row.get(0), row.get(1), row.get(2), row.get(3))
-                }
-            };
+        let q = query(sql, &[sha256]);
+        let found = self.conn.with(Mode::Read, |tx| {
+            tx.first(&q, |r| {
+                Ok((
+                    r.text_of(0)?,
+                    r.text(1)?,
+                    r.int_of(2)?,
+                    r.bytes(3)?.unwrap_or_default(),
+                ))
+            })
+        })?;
+        let (codec, dictionary, size, data) =
+            found.with_context(|| format!("no original {sha256} in the database"))?;
         unpack(sha256, &codec, dictionary.as_deref(), size, &data)
     }
 
@@ -295,74 +265,44 @@ impl Reader {
     }
 
     fn dialect(&self) -> Dialect {
-        match self.db {
-            Db::Sqlite(_) => Dialect::Sqlite,
-            Db::Postgres(_) => Dialect::Postgres,
-        }
+        self.conn.dialect()
     }
 
     /// The rows of `sql` (whose columns are those of [`Packed`], in order) handed to `f` one
-    /// at a time until it returns false: SQLite steps through its rows, PostgreSQL fetches a
-    /// portal a few hundred rows at a time, so memory stays flat however many there are.
+    /// at a time until it returns false, as the database sends them: memory stays flat
+    /// however many there are.
     fn stream(
         &mut self,
         sql: &str,
         params: &[String],
         f: &mut dyn FnMut(Packed) -> Result<bool>,
     ) -> Result<()> {
-        match &mut self.db {
-            Db::Sqlite(conn) => {
-                let mut stmt = conn.prepare(sql)?;
-                let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
-                while let Some(r) = rows.next()? {
-                    let packed = Packed {
-                        sha256: r.get(0)?,
-                        kind: r.get(1)?,
-                        key: r.get(2)?,
-                        origin: r.get(3)?,
-                        codec: r.get(4)?,
-                        dictionary: r.get(5)?,
-                        size: r.get(6)?,
-                        data: r.get(7)?,
-                    };
-                    if !f(packed)? {
-                        break;
-                    }
+        let params: Vec<&str> = params.iter().map(String::as_str).collect();
+        let q = query(sql, &params);
+        let mut more = true;
+        self.conn.transaction(Mode::Snapshot, &mut |tx| {
+            tx.query(&q, &mut |r| {
+                if more {
+                    more = f(packed(r)?)?;
                 }
-            }
-            Db::Postgres(client) => {
-                let types = vec![postgres::types::Type::TEXT; params.len()];
-                let mut tx = client.transaction()?;
-                let stmt = tx.prepare_typed(sql, &types)?;
-                let values: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                    params.iter().map(|p| p as _).collect();
-                let portal = tx.bind(&stmt, &values)?;
-                'rows: loop {
-                    let rows = tx.query_portal(&portal, PORTAL_ROWS)?;
-                    for r in &rows {
-                        let packed = Packed {
-                            sha256: r.get(0),
-                            kind: r.get(1),
-                            key: r.get(2),
-                            origin: r.get(3),
-                            codec: r.get(4),
-                            dictionary: r.get(5),
-                            size: r.get(6),
-                            data: r.get(7),
-                        };
-                        if !f(packed)? {
-                            break 'rows;
-                        }
-                    }
-                    if rows.len() < PORTAL_ROWS as usize {
-                        break;
-                    }
-                }
-                tx.commit()?;
-            }
-        }
-        Ok(())
+                Ok(())
+            })
+        })
     }
+}
+
+/// An original as a row of [`Reader::stream`]'s queries has it.
+fn packed(r: &dyn Row) -> Result<Packed> {
+    Ok(Packed {
+        sha256: r.text_of(0)?,
+        kind: r.text_of(1)?,
+        key: r.text(2)?,
+        origin: r.text(3)?,
+        codec: r.text_of(4)?,
+        dictionary: r.text(5)?,
+        size: r.int_of(6)?,
+        data: r.bytes(7)?.unwrap_or_default(),
+    })
 }
 
 /// ` AND kind IN ('nfe', 'cfdi')` for `column` and `kinds` (nothing when empty): kinds come
@@ -410,9 +350,6 @@ impl Packed {
         })
     }
 }
-
-/// Rows a PostgreSQL export fetches at a time: a few MB of originals.
-const PORTAL_ROWS: i32 = 256;
 
 /// An original's bytes from its stored form, checked against their SHA-256.
 fn unpack(

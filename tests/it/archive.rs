@@ -515,3 +515,50 @@ db_test! {
         assert_eq!(names(&["--not-cancelled", "--kind", "nfse"]).len(), 1);
     }
 }
+
+/// A SQLite database another batchimp version wrote (its schema version differs) is read by
+/// `get`, `report` and `stats` as the next run would read it: brought up to date where it can
+/// be written, its originals and ledger intact.
+#[test]
+fn another_version_s_database_is_read_after_its_upgrade() {
+    let env = Env::new();
+    let nfe = fixture("nfe/nfce-model65.xml");
+    let run = env.run(&[&nfe]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let key = run.file("nfce-model65.xml")["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let batch = run.report()["batch_id"].as_i64().unwrap().to_string();
+    let older = || {
+        env.conn().pragma_update(None, "user_version", 1).unwrap();
+    };
+
+    older();
+    let got = env.on_db(&["get", &key]);
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert!(got.stdout == std::fs::read(&nfe).unwrap());
+    assert_ne!(env.count("PRAGMA user_version"), 1, "upgraded");
+
+    older();
+    let report = env.on_db(&["report", &batch, "--json"]);
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(report["totals"]["by_status"]["imported"], 1, "{report}");
+
+    older();
+    let stats = env.on_db(&["stats", "--json"]);
+    assert!(
+        stats.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stats.stderr)
+    );
+}

@@ -33,6 +33,14 @@ impl Row for postgres::Row {
     fn text(&self, i: usize) -> Result<Option<String>> {
         Ok(self.try_get(i)?)
     }
+
+    fn bytes(&self, i: usize) -> Result<Option<Vec<u8>>> {
+        Ok(self.try_get(i)?)
+    }
+
+    fn columns(&self) -> usize {
+        self.len()
+    }
 }
 
 /// The connection inside an open transaction.

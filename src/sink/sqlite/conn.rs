@@ -25,6 +25,12 @@ impl Row for rusqlite::Row<'_> {
     fn text(&self, i: usize) -> Result<Option<String>> {
         Ok(self.get(i)?)
     }
+    fn bytes(&self, i: usize) -> Result<Option<Vec<u8>>> {
+        Ok(self.get(i)?)
+    }
+    fn columns(&self) -> usize {
+        self.as_ref().column_count()
+    }
 }
 
 /// The sink's connection, lent to the ledger's statements.

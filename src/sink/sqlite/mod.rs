@@ -9,8 +9,8 @@ mod held;
 mod write;
 
 use super::schema::{self, Dialect, DocSql};
-use super::written::{self, CatalogWrite, DocsResult, Meeting, Stored, Writes};
-use super::{Sink, Transient};
+use super::written::{self, CatalogFile, CatalogWrite, DocsResult, Meeting, Stored, Writes};
+use super::{Put, Sink, Transient};
 use crate::format::catalog::tally::{self, Tally};
 use crate::format::{self, CellRef, Value, catalog};
 use crate::ledger::{Conflict, Counts, OnConflict, Processed, Status, Walk};
@@ -90,9 +90,10 @@ impl Sqlite {
         Sqlite::with_connection(conn, Path::new(":memory:"))
     }
 
-    /// The database at `path` for reading only (`report`, `list`, `stats` on an auditor's
-    /// read-only copy): nothing is written, not even a schema upgrade, and nothing is made
-    /// beside it.
+    /// The database at `path` for reading only (`report`, `list`, `stats`, `get` on an
+    /// auditor's read-only copy): nothing is written and nothing is made beside it, unless
+    /// another batchimp version wrote it and it can be written (its schema is then brought up
+    /// to date, as the next run would).
     pub fn open_reader(path: &Path) -> Result<Sqlite> {
         let conn = open_for_reading(path)
             .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
@@ -103,11 +104,16 @@ impl Sqlite {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .with_context(|| format!("cannot read SQLite database {}", path.display()))?;
         if current != schema::version(&Dialect::Sqlite.ddl()) {
-            anyhow::bail!(
-                "SQLite database {} was written by another batchimp version, and it cannot be \
-                 upgraded where it is (it is read-only): open a writable copy",
-                path.display()
-            );
+            // Another batchimp's database: brought up to date where it can be written (as
+            // the next run would), refused where it cannot.
+            drop(db);
+            return Sqlite::open(path).map_err(|_| {
+                anyhow::anyhow!(
+                    "SQLite database {} was written by another batchimp version, and it cannot \
+                     be upgraded where it is (it is read-only): open a writable copy",
+                    path.display()
+                )
+            });
         }
         Ok(db)
     }
@@ -293,15 +299,9 @@ impl Sink for Sqlite {
         Ok(())
     }
 
-    fn record(
-        &mut self,
-        batch: i64,
-        file: Processed,
-        replace: bool,
-        on_conflict: OnConflict,
-    ) -> Result<()> {
-        let (row, file_id) = written::write(self, batch, &file, replace, on_conflict)?;
-        if replace {
+    fn record(&mut self, batch: i64, file: Processed, put: Put) -> Result<()> {
+        let (row, file_id) = written::write(self, batch, &file, put)?;
+        if put.replace {
             self.conn()
                 .prepare_cached(
                     "DELETE FROM rejected_rows WHERE file_id IN
@@ -335,7 +335,7 @@ impl Sink for Sqlite {
         if let Some(rows) = row.rows {
             self.pending_rows_rejected += rows.rows_rejected as i64;
         }
-        if let Some((sha, kind, packed)) = crate::archive::to_store(&file, row.status) {
+        if let Some((sha, kind, packed)) = file.original_to_store(row.status) {
             let size = file.size as i64;
             self.conn()
                 .prepare_cached(crate::archive::INSERT)?
