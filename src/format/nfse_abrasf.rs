@@ -895,6 +895,26 @@ mod tests {
     }
 
     #[test]
+    fn a_providers_own_namespaces_and_prefixes_are_read_alike() {
+        // GINFES's answer: ABRASF 1.00's names in its own namespaces, two prefixes.
+        let ginfes = "<ns3:ConsultarNfseResposta \
+            xmlns:ns3=\"http://www.ginfes.com.br/servico_consultar_nfse_resposta_v03.xsd\" \
+            xmlns:ns4=\"http://www.ginfes.com.br/tipos_v03.xsd\"><ns3:ListaNfse><ns3:CompNfse>\
+            <ns4:Nfse><ns4:InfNfse Id=\"n1\"><ns4:Numero>7</ns4:Numero>\
+            <ns4:Servico><ns4:Valores><ns4:ValorServicos>120.50</ns4:ValorServicos>\
+            </ns4:Valores></ns4:Servico><ns4:PrestadorServico><ns4:IdentificacaoPrestador>\
+            <ns4:Cnpj>12345678000195</ns4:Cnpj></ns4:IdentificacaoPrestador>\
+            </ns4:PrestadorServico><ns4:OrgaoGerador><ns4:CodigoMunicipio>3548500\
+            </ns4:CodigoMunicipio></ns4:OrgaoGerador></ns4:InfNfse></ns4:Nfse></ns3:CompNfse>\
+            </ns3:ListaNfse></ns3:ConsultarNfseResposta>";
+        let (kind, docs) = outcome(ginfes);
+        assert_eq!(kind, Some(KIND));
+        let docs = docs.unwrap();
+        assert_eq!(docs[0].key, "3548500-12345678000195-7");
+        assert_eq!(cell(&docs[0], "v_servicos"), &Value::Num(120.5));
+    }
+
+    #[test]
     fn national_nfse_is_not_taken() {
         let national = "<NFSe xmlns=\"http://www.sped.fazenda.gov.br/nfse\"><infNFSe/></NFSe>";
         assert_eq!(outcome_kind(national), Some("nfse"));
