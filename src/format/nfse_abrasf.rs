@@ -22,7 +22,8 @@
 
 use super::xml::{self, Event, Text};
 use super::{
-    AfterWrite, ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col, typed,
+    AfterWrite, ColType, Doc, Format, ParseOptions, Row, Sniff, Source, Table, Value, col,
+    contains, typed,
 };
 use crate::error::{ErrorType, FileError};
 
@@ -154,11 +155,6 @@ const ANSWERS: [&[u8]; 6] = [
     b"Substituir",
 ];
 
-/// Whether `needle` occurs in `haystack`.
-fn has(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
-}
-
 impl Format for NfseAbrasf {
     fn kind(&self) -> &'static str {
         KIND
@@ -177,8 +173,8 @@ impl Format for NfseAbrasf {
             // An answer is a document when it lists one: one holding only its messages
             // (`ListaMensagemRetorno`) stays `unsupported`.
             [root, ..] if ANSWERS.iter().any(|a| root.starts_with(a)) => {
-                has(sniff.bytes, b"CompNfse")
-                    || (root.starts_with(b"Cancelar") && has(sniff.bytes, b"Confirmacao"))
+                contains(sniff.bytes, b"CompNfse")
+                    || (root.starts_with(b"Cancelar") && contains(sniff.bytes, b"Confirmacao"))
             }
             _ => false,
         }
