@@ -54,8 +54,8 @@ static FILES: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
     )
 });
 
-/// CT-e, CT-e OS, MDF-e and NFS-e, documents and events: batchimp's fixtures and the public
-/// samples.
+/// CT-e, CT-e OS, MDF-e and NFS-e (national and municipal ABRASF), documents and events:
+/// batchimp's fixtures and the public samples.
 static FREIGHT: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
     load(
         &[
@@ -119,8 +119,9 @@ fn freight_names() -> Vec<&'static str> {
     FREIGHT.iter().map(|(n, _)| n.as_str()).collect()
 }
 
-/// Sniff and parse one CT-e, CT-e OS, MDF-e or NFS-e file (or one of their events), as the
-/// workers do; counted in documents, so divan reports documents per second for each kind.
+/// Sniff and parse one CT-e, CT-e OS, MDF-e or NFS-e file (national or ABRASF; or one of their
+/// events or cancellations), as the workers do; counted in documents, so divan reports
+/// documents per second for each kind (`-- read_freight abrasf` for the ABRASF files alone).
 #[divan::bench(args = freight_names())]
 fn read_freight(bencher: Bencher, name: &str) {
     let bytes = &FREIGHT.iter().find(|(n, _)| n == name).unwrap().1;

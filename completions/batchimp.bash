@@ -321,7 +321,7 @@ _batchimp() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "nfe cfdi retenciones cte mdfe nfse pdf image" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "nfe cfdi retenciones cte mdfe nfse nfse_abrasf pdf image" -- "${cur}"))
                     return 0
                     ;;
                 --batch)
@@ -765,7 +765,7 @@ _batchimp() {
             fi
             case "${prev}" in
                 --kind)
-                    COMPREPLY=($(compgen -W "nfe cfdi retenciones cte mdfe nfse pdf image" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "nfe cfdi retenciones cte mdfe nfse nfse_abrasf pdf image" -- "${cur}"))
                     return 0
                     ;;
                 --db)

@@ -193,6 +193,7 @@ retenciones\t''
 cte\t''
 mdfe\t''
 nfse\t''
+nfse_abrasf\t''
 pdf\t''
 image\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand export" -l batch -d 'Only originals imported (or met again) by this batch' -r
@@ -217,6 +218,7 @@ retenciones\t''
 cte\t''
 mdfe\t''
 nfse\t''
+nfse_abrasf\t''
 pdf\t''
 image\t''"
 complete -c batchimp -n "__fish_batchimp_using_subcommand reparse" -l db -d 'The database: a SQLite file (created on first use) or a PostgreSQL URL' -r

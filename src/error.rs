@@ -144,6 +144,17 @@ pub enum ErrorType {
     SatMetadataFieldCount,
     /// SAT metadata none of whose lines is valid.
     SatMetadataNoValidRows,
+    /// A municipal (ABRASF) NFS-e without what identifies it: its number (`InfNfse/Numero`),
+    /// its municipality (`OrgaoGerador/CodigoMunicipio`, else the provider's address's) or its
+    /// provider's CNPJ, CPF or inscrição municipal; a cancellation without them; or a file
+    /// holding neither an NFS-e nor a confirmed cancellation.
+    NfseAbrasfMissingKey,
+    /// A municipal (ABRASF) NFS-e identified by a municipality code that is not 7 digits, a
+    /// provider's CNPJ that is not 14 digits or CPF that is not 11, or a number below zero.
+    NfseAbrasfInvalidKey,
+    /// A municipal (ABRASF) NFS-e value that does not fit its column (a letter in an amount,
+    /// say).
+    NfseAbrasfInvalidField,
 }
 
 impl ErrorType {
@@ -210,6 +221,9 @@ impl ErrorType {
             ErrorType::SatMetadataInvalidField => "sat_metadata_invalid_field",
             ErrorType::SatMetadataFieldCount => "sat_metadata_field_count",
             ErrorType::SatMetadataNoValidRows => "sat_metadata_no_valid_rows",
+            ErrorType::NfseAbrasfMissingKey => "nfse_abrasf_missing_key",
+            ErrorType::NfseAbrasfInvalidKey => "nfse_abrasf_invalid_key",
+            ErrorType::NfseAbrasfInvalidField => "nfse_abrasf_invalid_field",
         }
     }
 }

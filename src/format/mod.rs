@@ -21,6 +21,7 @@ mod link;
 pub mod mdfe;
 pub mod nfe;
 pub mod nfse;
+pub mod nfse_abrasf;
 pub mod number;
 pub mod pdf;
 pub mod retenciones;
@@ -268,7 +269,15 @@ pub enum Archive {
 }
 
 /// The kinds whose originals `--archive xml` keeps (a new fiscal XML format adds its kind here).
-pub const XML_KINDS: [&str; 6] = ["nfe", "cfdi", "retenciones", "cte", "mdfe", "nfse"];
+pub const XML_KINDS: [&str; 7] = [
+    "nfe",
+    "cfdi",
+    "retenciones",
+    "cte",
+    "mdfe",
+    "nfse",
+    "nfse_abrasf",
+];
 /// The kinds `--archive all` keeps besides.
 pub const OTHER_KINDS: [&str; 2] = ["pdf", "image"];
 
@@ -386,6 +395,7 @@ pub trait Format: Sync {
 pub static FORMATS: &[&dyn Format] = &[
     // Before NF-e: an NFS-e event's root is `evento` too (told apart by its namespace).
     &nfse::Nfse,
+    &nfse_abrasf::NfseAbrasf,
     &nfe::Nfe,
     &cfdi::Cfdi,
     &retenciones::Retenciones,

@@ -461,6 +461,15 @@ const DOCUMENTS: &[Documents] = &[
         events: Some("nfse_evento"),
         cancelled: Some("situacao = 'cancelada'"),
     },
+    // A municipal (ABRASF) NFS-e: the same parties; its cancellation, keyed alike.
+    Documents {
+        table: "nfse_abrasf",
+        key: "chave",
+        issuers: &["prest_cnpj", "prest_cpf"],
+        receivers: &["toma_cnpj", "toma_cpf"],
+        events: Some("nfse_abrasf_cancelamento"),
+        cancelled: Some("situacao = 'cancelada'"),
+    },
 ];
 
 impl Documents {

@@ -17,7 +17,8 @@ fn every_original_comes_back(env: &Env, dirs: &[String]) -> usize {
     for f in run.report()["files"].as_array().expect("files") {
         let kind = f["kind"].as_str().unwrap_or("");
         let status = f["status"].as_str().unwrap();
-        if !["nfe", "cfdi", "retenciones", "cte", "mdfe", "nfse"].contains(&kind)
+        // The kinds `--archive xml`, the default, keeps.
+        if !batchimp::format::XML_KINDS.contains(&kind)
             || !["imported", "duplicate"].contains(&status)
         {
             continue;
@@ -132,6 +133,21 @@ db_test! {
         assert_eq!(unknown.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&unknown.stderr).contains("no document"));
     }
+}
+
+/// `export -o party.zip` with `args`, which must succeed; the ZIP's entries, by name.
+fn exported(env: &Env, args: &[&str]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let zip = env.path("party.zip");
+    let zip_arg = zip.display().to_string();
+    let mut all = vec!["export", "-o", &zip_arg];
+    all.extend(args);
+    let out = env.on_db(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    zip_entries(&zip)
 }
 
 /// The entries of a ZIP, by name.
@@ -492,15 +508,7 @@ db_test! {
         let run = env.run(&[&nfse, &fixture("nfse/evento-cancelamento-nfse.xml")]);
         assert_eq!(run.code(), 0, "{}", run.stderr());
         let key = run.file("nfse-v1.01-retencoes.xml")["key"].as_str().unwrap().to_owned();
-        let names = |args: &[&str]| {
-            let zip = env.path("party.zip");
-            let zip_arg = zip.display().to_string();
-            let mut all = vec!["export", "-o", &zip_arg];
-            all.extend(args);
-            let out = env.on_db(&all);
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            zip_entries(&zip)
-        };
+        let names = |args: &[&str]| exported(&env, args);
         for args in [
             &["--issuer", "12345678000195"][..],
             &["--receiver", "49929194000284", "--kind", "nfse"][..],
@@ -561,4 +569,41 @@ fn another_version_s_database_is_read_after_its_upgrade() {
         "{}",
         String::from_utf8_lossy(&stats.stderr)
     );
+}
+
+db_test! {
+    /// A municipal (ABRASF) NFS-e's original is kept and got by its key, and exported by its
+    /// provider (CNPJ or CPF) and its taker, and by `--cancelled` with the file of its
+    /// cancellation.
+    fn nfse_abrasf_originals_by_key_provider_and_taker(db) {
+        let env = Env::on(db);
+        let list = fixture("nfse/abrasf-v2.02-lista-prefixo.xml");
+        let cancel = fixture("nfse/abrasf-cancelar-resposta.xml");
+        let bh = fixture("public/nfse-abrasf-v1.00-consultarlote-bh-nfse-java.xml");
+        let run = env.run(&[&list, &cancel, &bh]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        assert_eq!(env.count("SELECT count(*) FROM originals WHERE kind = 'nfse_abrasf'"), 3);
+        // By its key.
+        let out = env.path("bh.xml");
+        let got = env.on_db(&["get", "3106200-99999999000191-200900000000428", "-o", out.to_str().unwrap()]);
+        assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+        assert!(std::fs::read(&out).unwrap() == std::fs::read(&bh).unwrap());
+
+        let names = |args: &[&str]| exported(&env, args).into_keys().collect::<Vec<String>>();
+        let list_entry = "4106902-11222333000181-1501+4106902-52998224725-77.xml";
+        let cancel_entry = "4106902-11222333000181-1501-cancelamento.xml";
+        for args in [
+            &["--issuer", "11222333000181"][..],
+            &["--receiver", "49929194000284", "--kind", "nfse_abrasf"][..],
+            &["--cancelled", "--kind", "nfse_abrasf"][..],
+        ] {
+            assert_eq!(names(args), [list_entry, cancel_entry, "manifest.csv"], "{args:?}");
+        }
+        // The provider of NFS-e 77, by its CPF: the list, not the cancellation of 1501.
+        assert_eq!(names(&["--issuer", "52998224725"]), [list_entry, "manifest.csv"]);
+        assert_eq!(
+            names(&["--not-cancelled", "--kind", "nfse_abrasf"]),
+            ["3106200-99999999000191-200900000000428.xml", "manifest.csv"]
+        );
+    }
 }

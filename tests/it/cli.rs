@@ -15,11 +15,11 @@ fn report_summary_list_and_missing_batches(db) {
         "latest by default: {text}"
     );
     assert!(
-        text.contains("149: 69 imported, 7 duplicate, 69 failed, 4 unsupported"),
+        text.contains("161: 75 imported, 7 duplicate, 75 failed, 4 unsupported"),
         "{text}"
     );
     assert!(text.contains("failures by error type:"), "{text}");
-    assert!(text.contains("  xml_truncated (5)"), "{text}");
+    assert!(text.contains("  xml_truncated (6)"), "{text}");
     assert!(
         text.contains("broken-truncated.xml: XML ends early"),
         "{text}"

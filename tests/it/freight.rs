@@ -73,8 +73,9 @@ fn public_ct_e_samples_field_by_field(db) {
     let env = Env::on(db);
     let run = env.run(&[&fixture("public")]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    // The CT-e and MDF-e samples, the NFS-e and the SAT metadata (a file and a ZIP of two).
-    assert_eq!(run.total("imported"), 13, "every sample: {}", run.stderr());
+    // The CT-e and MDF-e samples, the NFS-e (national and ABRASF) and the SAT metadata (a file
+    // and a ZIP of two).
+    assert_eq!(run.total("imported"), 17, "every sample: {}", run.stderr());
     assert_eq!(run.file("cte-v3.00-cteProc-sped-da.xml")["kind"], "cte");
     assert_eq!(run.file("mdfe-v1.00-sped-mdfe.xml")["kind"], "mdfe");
 

@@ -28,6 +28,7 @@ mod html;
 mod logs;
 mod nfe;
 mod nfse;
+mod nfse_abrasf;
 mod notify;
 mod pdf;
 mod pdfgen;

@@ -62,6 +62,18 @@ const FIXTURE_OUTCOMES: &str = "
     nfse/nfse-v1.01-retencoes.xml                     imported    -
     public/nfse-v1.00-prestador-cpf-nfse-php.xml      imported    -
     public/nfse-v1.01-autorizada-nfsen-php-sdk.xml    imported    -
+    nfse/abrasf-cancelar-resposta.xml                 imported    -
+    nfse/abrasf-v2.02-lista-prefixo.xml               imported    -
+    nfse/broken-abrasf-cancelamento-sem-numero.xml    failed      nfse_abrasf_missing_key
+    nfse/broken-abrasf-municipio-invalido.xml         failed      nfse_abrasf_invalid_key
+    nfse/broken-abrasf-sem-numero.xml                 failed      nfse_abrasf_missing_key
+    nfse/broken-abrasf-sem-prestador.xml              failed      nfse_abrasf_missing_key
+    nfse/broken-abrasf-truncado.xml                   failed      xml_truncated
+    nfse/broken-abrasf-valor-invalido.xml             failed      nfse_abrasf_invalid_field
+    public/nfse-abrasf-v1-cancelada-acbr.xml          imported    -
+    public/nfse-abrasf-v1.00-consultarlote-bh-nfse-java.xml imported -
+    public/nfse-abrasf-v1.00-gerarnfse-poa-nfse-java.xml imported  -
+    public/nfse-abrasf-v2.04-cancelada-acbr.xml       imported    -
     sat/broken-metadata-sem-linhas-validas.txt        failed      sat_metadata_no_valid_rows
     sat/metadata-recibidos-2026-10.txt                imported    -
     public/sat-metadata-sat-ws-descarga-masiva.txt    imported    -
@@ -198,13 +210,13 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         }
     }
     let totals = &run.report()["totals"];
-    assert_eq!(totals["files"], 149);
+    assert_eq!(totals["files"], 161);
     // Two hostile ZIPs hold documents the clean ZIP holds too: the first in walk order wins.
-    assert_eq!(run.total("imported"), 70);
+    assert_eq!(run.total("imported"), 76);
     assert_eq!(run.total("duplicate"), 6);
-    assert_eq!(run.total("failed"), 69);
+    assert_eq!(run.total("failed"), 75);
     assert_eq!(run.total("unsupported"), 4);
-    assert_eq!(totals["by_error_type"]["xml_truncated"], 5);
+    assert_eq!(totals["by_error_type"]["xml_truncated"], 6);
     assert_eq!(totals["by_error_type"]["zip_bomb"], 13);
     assert_eq!(totals["by_error_type"]["nfe_bad_check_digit"], 2);
 
@@ -222,7 +234,7 @@ fn every_fixture_gets_its_status_and_error_type(db) {
     );
     assert_eq!(
         env.count("SELECT count(*) FROM files WHERE status = 'imported'"),
-        70
+        76
     );
     // SAT metadata: the public samples' 7 lines and batchimp's 3; it cancels one CFDI.
     assert_eq!(env.count("SELECT count(*) FROM cfdi_metadata"), 10);
@@ -232,8 +244,15 @@ fn every_fixture_gets_its_status_and_error_type(db) {
         env.count("SELECT count(*) FROM nfse WHERE situacao = 'cancelada'"),
         1
     );
+    // Municipal (ABRASF): the four public samples and batchimp's two of a list; three
+    // cancelled (two by their CompNfse, one by a cancellation answer).
+    assert_eq!(env.count("SELECT count(*) FROM nfse_abrasf"), 6);
     assert_eq!(
-        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 69"),
+        env.count("SELECT count(*) FROM nfse_abrasf WHERE situacao = 'cancelada'"),
+        3
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM batches WHERE status = 'completed' AND failed = 75"),
         1
     );
 }
@@ -1234,6 +1253,16 @@ fn the_documented_queries_run_on_both_databases(db) {
     ));
     assert_eq!(cancelled.len(), 2, "{cancelled:?}");
     assert!(cancelled.iter().all(|r| r[2].as_deref() == Some("309.5")));
+    let municipal = env.rows(&documented(
+        "docs/tables.md",
+        "SELECT n.chave, n.numero, n.v_servicos, c.dh_cancelamento
+         FROM nfse_abrasf n JOIN nfse_abrasf_cancelamento c ON c.chave = n.chave
+         ORDER BY c.dh_cancelamento",
+    ));
+    // ACBr's two samples (cancelled in their CompNfse, the same day), then batchimp's 1501.
+    assert_eq!(municipal.len(), 3, "{municipal:?}");
+    assert_eq!(municipal[2][0].as_deref(), Some("4106902-11222333000181-1501"));
+    assert_eq!(municipal[2][3].as_deref(), Some("2026-09-15T10:00:00"));
     let mut paid = env.rows(&documented(
         "docs/tables.md",
         "SELECT c.uuid, c.total, sum(d.imp_pagado) AS pagado, min(d.imp_saldo_insoluto) AS saldo
