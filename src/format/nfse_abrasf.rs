@@ -191,9 +191,37 @@ impl Format for NfseAbrasf {
     }
 }
 
+/// A provider's identification leaf (`Cnpj` in 1.00, `CpfCnpj/Cnpj` or `CpfCnpj/Cpf` in 2.0x,
+/// `InscricaoMunicipal`): its column, as the NFS-e names the provider, or filling an empty one
+/// as its declaration does (2.0x; 2.04 names it there only).
+fn provider_leaf(path: &[&[u8]]) -> Option<(&'static str, bool)> {
+    for depth in [1, 2] {
+        let Some(split) = path.len().checked_sub(depth) else {
+            continue;
+        };
+        let (parent, id) = path.split_at(split);
+        let fill_only = match parent {
+            [.., b"PrestadorServico", b"IdentificacaoPrestador"] => false,
+            [.., b"InfDeclaracaoPrestacaoServico", b"Prestador"] => true,
+            _ => continue,
+        };
+        let column = match id {
+            [b"Cnpj"] | [b"CpfCnpj", b"Cnpj"] => "prest_cnpj",
+            [b"CpfCnpj", b"Cpf"] => "prest_cpf",
+            [b"InscricaoMunicipal"] => "prest_im",
+            _ => continue,
+        };
+        return Some((column, fill_only));
+    }
+    None
+}
+
 /// Where a leaf of `InfNfse` goes: its column, and whether it only fills an empty one (what
 /// the provider declared, after what the NFS-e itself says).
 fn leaf(path: &[&[u8]]) -> Option<(&'static str, bool)> {
+    if let Some(provider) = provider_leaf(path) {
+        return Some(provider);
+    }
     let set = |c| Some((c, false));
     let if_empty = |c| Some((c, true));
     match path {
@@ -266,50 +294,6 @@ fn leaf(path: &[&[u8]]) -> Option<(&'static str, bool)> {
             b"ExigibilidadeISS" => set("exigibilidade_iss"),
             _ => None,
         },
-        // The provider as the NFS-e names it (1.00: `Cnpj`; 2.01, 2.02: `CpfCnpj`), then as
-        // its declaration does (2.0x; 2.04 names it there only).
-        [.., b"PrestadorServico", b"IdentificacaoPrestador", b"Cnpj"]
-        | [
-            ..,
-            b"PrestadorServico",
-            b"IdentificacaoPrestador",
-            b"CpfCnpj",
-            b"Cnpj",
-        ] => set("prest_cnpj"),
-        [
-            ..,
-            b"PrestadorServico",
-            b"IdentificacaoPrestador",
-            b"CpfCnpj",
-            b"Cpf",
-        ] => set("prest_cpf"),
-        [
-            ..,
-            b"PrestadorServico",
-            b"IdentificacaoPrestador",
-            b"InscricaoMunicipal",
-        ] => set("prest_im"),
-        [.., b"InfDeclaracaoPrestacaoServico", b"Prestador", b"Cnpj"]
-        | [
-            ..,
-            b"InfDeclaracaoPrestacaoServico",
-            b"Prestador",
-            b"CpfCnpj",
-            b"Cnpj",
-        ] => if_empty("prest_cnpj"),
-        [
-            ..,
-            b"InfDeclaracaoPrestacaoServico",
-            b"Prestador",
-            b"CpfCnpj",
-            b"Cpf",
-        ] => if_empty("prest_cpf"),
-        [
-            ..,
-            b"InfDeclaracaoPrestacaoServico",
-            b"Prestador",
-            b"InscricaoMunicipal",
-        ] => if_empty("prest_im"),
         [.., b"PrestadorServico", n] => match *n {
             b"RazaoSocial" => set("prest_nome"),
             b"NomeFantasia" => set("prest_nome_fantasia"),
