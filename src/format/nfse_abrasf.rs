@@ -108,7 +108,8 @@ pub static NFSE_ABRASF: Table = Table {
         col("sha256", T),
     ],
     primary_key: &["chave"],
-    indexed: &["prest_cnpj", "toma_cnpj"],
+    // A municipal provider may be a person: `export --issuer CPF` finds it by its index too.
+    indexed: &["prest_cnpj", "prest_cpf", "toma_cnpj"],
     after_write: &[AfterWrite {
         sql: MARK_CANCELLED,
         reads: "nfse_abrasf_cancelamento",

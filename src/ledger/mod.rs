@@ -87,17 +87,7 @@ impl Status {
 }
 
 /// What happens to a document whose key is already in the database with other content.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnConflict {
     /// Keep the stored copy; the file is a `duplicate` (`different`). A copy that only adds
@@ -112,7 +102,6 @@ pub enum OnConflict {
     /// version's parser may read more, or read it better); one stored from other bytes is
     /// met as under `skip`. Not an option of `run` (a file met again with the same bytes
     /// there is a duplicate, and costs no write).
-    #[value(skip)]
     Reparse,
 }
 
@@ -136,7 +125,7 @@ impl Conflict {
 
 /// A batch's life: `running` until it ends `completed` (every file accounted for), `failed` (a
 /// fatal error stopped it) or `cancelled` (interrupted by the user).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchStatus {
     /// Still importing, or stopped without a trace (killed): `batchimp resume` finishes it.
     Running,

@@ -17,6 +17,12 @@ impl Ident {
         Ok(Ident(name.to_owned()))
     }
 
+    /// A name already checked where it was given (`--schema`, see `PgTarget::parse`): letters,
+    /// digits and `_`, at most 63 of them.
+    pub(super) fn quoted_unchecked(name: &str) -> Ident {
+        Ident(name.to_owned())
+    }
+
     /// `schema.name`, both quoted.
     pub fn table(&self, name: &str) -> Qualified {
         Qualified {

@@ -60,6 +60,11 @@ impl PgTarget {
         })
     }
 
+    /// The schema as SQL names it: quoted by its own `Display`.
+    pub fn schema_ident(&self) -> ident::Ident {
+        ident::Ident::quoted_unchecked(&self.schema)
+    }
+
     /// The command-line arguments that name this database again: the URL without its
     /// password, and `--schema` when it is not the default.
     pub fn display_args(&self) -> String {
@@ -231,7 +236,7 @@ impl Postgres {
         let mut db = Postgres {
             target: target.clone(),
             client: Some(client),
-            sql: Arc::new(tx::Statements::new(&target.schema)),
+            sql: Arc::new(tx::Statements::new(&target.schema_ident())),
             open: Vec::new(),
             weight: 0,
             in_flight: None,
@@ -282,6 +287,7 @@ impl Postgres {
         let ddl = Dialect::Postgres.ddl();
         let version = schema::version(&ddl);
         let schema = self.target.schema.clone();
+        let quoted = self.target.schema_ident();
         let client = self.client()?;
         let mut tx = client.transaction()?;
         if at_version(&mut tx, &schema, version)? {
@@ -303,7 +309,7 @@ impl Postgres {
             )?
             .get(0);
         if !has_schema {
-            tx.batch_execute(&format!("CREATE SCHEMA \"{schema}\""))?;
+            tx.batch_execute(&format!("CREATE SCHEMA {quoted}"))?;
         }
         // Tables whose primary key changed since an earlier batchimp made them are rebuilt.
         let mut rekey = String::new();
@@ -325,7 +331,7 @@ impl Postgres {
             }
         }
         let mut sql = format!(
-            "SET LOCAL search_path TO \"{schema}\";
+            "SET LOCAL search_path TO {quoted};
              CREATE TABLE IF NOT EXISTS schema_version (version bigint NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now());\n{ddl}"
         );
@@ -438,7 +444,8 @@ fn at_version(tx: &mut postgres::Transaction, schema: &str, version: i64) -> Res
     let current: Option<i64> = tx
         .query_typed_one(
             &format!(
-                "SELECT max(version) FROM \"{schema}\".schema_version WHERE version = $1::bigint"
+                "SELECT max(version) FROM {} WHERE version = $1::bigint",
+                ident::Ident::quoted_unchecked(schema).table("schema_version")
             ),
             &[(&version.to_string(), Type::TEXT)],
         )?
@@ -516,18 +523,20 @@ impl Sink for Postgres {
         if let Some((commits, counts, pending)) = self.unknown.take() {
             // The last COMMIT's answer was lost: the ledger says whether it landed. In a group,
             // other members commit into the batch too: its chunk's state says.
-            let schema = &self.target.schema;
+            let schema = self.target.schema_ident();
             let (sql, params) = match &self.claim {
                 None => (
                     format!(
-                        "SELECT commits >= $2::bigint FROM \"{schema}\".batches WHERE id = $1::bigint"
+                        "SELECT commits >= $2::bigint FROM {} WHERE id = $1::bigint",
+                        schema.table("batches")
                     ),
                     vec![Some(batch.to_string()), Some(commits.to_string())],
                 ),
                 Some(claim) => (
                     format!(
-                        "SELECT count(*) = 1 FROM \"{schema}\".group_chunks WHERE group_name = $1
-                            AND chunk = $2::bigint AND member = $3 AND state = 'committed'"
+                        "SELECT count(*) = 1 FROM {} WHERE group_name = $1
+                            AND chunk = $2::bigint AND member = $3 AND state = 'committed'",
+                        schema.table("group_chunks")
                     ),
                     vec![
                         Some(claim.group.clone()),

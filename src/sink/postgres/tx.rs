@@ -112,11 +112,11 @@ pub struct Statements {
 }
 
 impl Statements {
-    pub fn new(schema: &str) -> Statements {
+    pub fn new(schema: &super::ident::Ident) -> Statements {
         let mut s = Statements {
-            begin: format!("BEGIN; SET LOCAL search_path TO \"{schema}\""),
+            begin: format!("BEGIN; SET LOCAL search_path TO {schema}"),
             snapshot: format!(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path TO \"{schema}\""
+                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path TO {schema}"
             ),
             docs: HashMap::new(),
             lookups: HashMap::new(),

@@ -8,6 +8,8 @@ use crate::time::When;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod values;
+
 /// `batchimp --version`: the version and the git commit it was built from.
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
