@@ -485,3 +485,35 @@ impl Seek for SharedFile {
         Ok(self.pos)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_member_names() {
+        for bad in [
+            "../x.xml",
+            "a/../../x.xml",
+            "/etc/passwd",
+            "C:\\x.xml",
+            "a\\..\\b",
+            "a\0b",
+        ] {
+            assert_eq!(
+                bad_name(bad).map(|e| e.error_type),
+                Some(ErrorType::ZipBadName),
+                "{bad:?}"
+            );
+        }
+        for good in ["a.xml", "2026/10/a.xml", "a..b.xml", "..a.xml"] {
+            assert!(bad_name(good).is_none(), "{good:?}");
+        }
+        // Unsafe names are listed (to be reported) even when they look hidden.
+        for listed_anyway in ["..\\..\\x.xml", ".h/../../x.xml", ".h\\..\\x.xml"] {
+            assert!(listed(listed_anyway, false), "{listed_anyway:?}");
+        }
+        assert!(!listed(".h/x.xml", false));
+        assert!(!listed("..a.xml", false));
+    }
+}
