@@ -493,33 +493,25 @@ impl<'c> Ledger<'c> {
     ) -> Result<()> {
         let d = self.d;
         let origin = origin_bytewise(d);
-        let first = self.q(
-            &format!(
-                "SELECT {FILE_COLUMNS} FROM files WHERE batch_id = {{}}
-                 ORDER BY {origin}, id LIMIT {PAGE}"
-            ),
-            vec![batch.into()],
-        );
-        // After the last row of a page: `origin >= x` finds the place by the index that leads
-        // with (batch_id, origin).
-        let next = |last: &(String, i64)| {
-            Query::new(
-                d,
-                &format!(
-                    "SELECT {FILE_COLUMNS} FROM files WHERE batch_id = {{}} AND {origin} >= {{}}
-                        AND ({origin} > {{}} OR id > {{}})
-                     ORDER BY {origin}, id LIMIT {PAGE}"
+        // The page after `after` (origin, id), the first without: `origin >= x` finds the
+        // place by the index that leads with (batch_id, origin).
+        let page_after = |after: Option<(String, i64)>| {
+            let (cond, mut params) = match after {
+                None => (String::new(), Vec::new()),
+                Some((path, id)) => (
+                    format!(" AND {origin} >= {{}} AND ({origin} > {{}} OR id > {{}})"),
+                    vec![path.clone().into(), path.into(), id.into()],
                 ),
-                vec![
-                    batch.into(),
-                    last.0.clone().into(),
-                    last.0.clone().into(),
-                    last.1.into(),
-                ],
-            )
+            };
+            params.insert(0, batch.into());
+            let sql = format!(
+                "SELECT {FILE_COLUMNS} FROM files WHERE batch_id = {{}}{cond}
+                 ORDER BY {origin}, id LIMIT {PAGE}"
+            );
+            Query::new(d, &sql, params)
         };
         self.conn.transaction(Mode::Snapshot, &mut |tx| {
-            let mut q = first.clone();
+            let mut q = page_after(None);
             loop {
                 let page = tx.all(&q, file_entry)?;
                 let Some((last_id, last)) = page.last() else {
@@ -536,7 +528,7 @@ impl<'c> Ledger<'c> {
                 if !full {
                     return Ok(());
                 }
-                q = next(&after);
+                q = page_after(Some(after));
             }
         })
     }

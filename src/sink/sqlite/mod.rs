@@ -263,6 +263,15 @@ impl Sqlite {
         self.db.borrow_owner()
     }
 
+    /// Forget what the transaction that just ended held; returns its counts.
+    fn end_transaction(&mut self) -> Counts {
+        self.counted = false;
+        self.failed_writing = false;
+        self.pending_removed = Counts::default();
+        self.pending_rows_rejected = 0;
+        std::mem::take(&mut self.pending)
+    }
+
     /// Add the open transaction's counts (less the rows it replaced) to the batch row, and
     /// count the transaction.
     fn add_counts(&mut self, batch: i64) -> Result<()> {
@@ -365,11 +374,7 @@ impl Sink for Sqlite {
             self.counted = true;
         }
         self.conn().execute_batch("COMMIT")?;
-        self.counted = false;
-        self.failed_writing = false;
-        self.pending_removed = Counts::default();
-        self.pending_rows_rejected = 0;
-        Ok(std::mem::take(&mut self.pending))
+        Ok(self.end_transaction())
     }
 
     fn abandon(&mut self) -> Result<()> {
@@ -377,11 +382,7 @@ impl Sink for Sqlite {
         if !self.conn().is_autocommit() {
             self.conn().execute_batch("ROLLBACK")?;
         }
-        self.pending = Counts::default();
-        self.pending_removed = Counts::default();
-        self.pending_rows_rejected = 0;
-        self.counted = false;
-        self.failed_writing = false;
+        self.end_transaction();
         Ok(())
     }
 
