@@ -419,11 +419,14 @@ fn check(db: &Path, m: &nfe_gen::Manifest, what: &str) {
     );
 }
 
-/// The archive of originals in a SQLite database: originals, bytes stored, raw bytes.
+/// The archive of originals in a SQLite database: originals, bytes stored (theirs and their
+/// shared parts'), raw bytes.
 fn archive_size(db: &Path) -> (u64, u64, u64) {
     let conn = rusqlite::Connection::open(db).expect("db");
     conn.query_row(
-        "SELECT count(*), COALESCE(sum(length(data)), 0), COALESCE(sum(size), 0) FROM originals",
+        "SELECT count(*), COALESCE(sum(length(data)), 0)
+            + (SELECT COALESCE(sum(length(data)), 0) FROM original_parts),
+            COALESCE(sum(size), 0) FROM originals",
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )

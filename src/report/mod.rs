@@ -354,7 +354,7 @@ pub struct StatsReport {
 pub struct ArchiveStats {
     /// Originals stored (distinct files, by SHA-256).
     pub originals: u64,
-    /// Their bytes as stored, compressed.
+    /// Their bytes as stored, compressed, with the parts they share (see [`crate::archive`]).
     pub stored_bytes: u64,
     /// Their bytes before compression.
     pub raw_bytes: u64,

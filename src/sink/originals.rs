@@ -4,9 +4,10 @@
 
 use crate::ledger::sql::{Conn, Mode, Param, Query, Row, RowExt};
 use crate::schema::{ColType, Dialect};
-use crate::sink::Target;
+use crate::sink::{Target, schema};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
+use std::rc::Rc;
 
 /// An original as stored.
 #[derive(Debug, Clone)]
@@ -139,21 +140,15 @@ impl Reader {
 
     /// The original bytes of `sha256`, decompressed and checked against their digest.
     pub fn bytes(&mut self, sha256: &str) -> Result<Vec<u8>> {
-        let sql = "SELECT codec, dictionary, size, data FROM originals WHERE sha256 = $1";
-        let q = query(sql, &[sha256]);
-        let found = self.conn.with(Mode::Read, |tx| {
-            tx.first(&q, |r| {
-                Ok((
-                    r.text_of(0)?,
-                    r.text(1)?,
-                    r.int_of(2)?,
-                    r.bytes(3)?.unwrap_or_default(),
-                ))
-            })
+        let sql = "SELECT o.sha256, o.kind, NULL, NULL, o.codec, o.dictionary, o.size, o.data,
+                o.shared FROM originals o WHERE o.sha256 = $1";
+        let mut found = None;
+        self.stream(sql, &[sha256.to_owned()], &mut |packed| {
+            found = Some(packed);
+            Ok(false)
         })?;
-        let (codec, dictionary, size, data) =
-            found.with_context(|| format!("no original {sha256} in the database"))?;
-        unpack(sha256, &codec, dictionary.as_deref(), size, &data)
+        let found = found.with_context(|| format!("no original {sha256} in the database"))?;
+        Ok(found.unpack()?.bytes)
     }
 
     /// Every original `filter` keeps, decompressed and checked, in the order of their entry
@@ -192,7 +187,7 @@ impl Reader {
             .collect();
         let sql = format!(
             "SELECT o.sha256, o.kind, f.key, COALESCE(f.origin, {paths}), o.codec, o.dictionary,
-                o.size, o.data
+                o.size, o.data, o.shared
              FROM originals o
              LEFT JOIN (SELECT sha256, min(id) AS id FROM files
                  WHERE status IN ('imported', 'duplicate') AND origin NOT LIKE '{prefix}%'
@@ -237,7 +232,18 @@ impl Reader {
                 CAST(COALESCE(sum(size), 0) AS TEXT) FROM originals",
         )?;
         let [originals, stored, raw] = n;
-        Ok(crate::report::ArchiveStats::new(originals, stored, raw))
+        // The shared parts are stored bytes of the archive too.
+        let [parts] = match self.tables()?.contains(schema::ORIGINAL_PARTS.name) {
+            true => self.numbers(
+                "SELECT CAST(COALESCE(sum(length(data)), 0) AS TEXT) FROM original_parts",
+            )?,
+            false => [0],
+        };
+        Ok(crate::report::ArchiveStats::new(
+            originals,
+            stored + parts,
+            raw,
+        ))
     }
 
     /// How many originals of `kinds` (every kind when empty) are stored.
@@ -270,7 +276,8 @@ impl Reader {
 
     /// The rows of `sql` (whose columns are those of [`Packed`], in order) handed to `f` one
     /// at a time until it returns false, as the database sends them: memory stays flat
-    /// however many there are.
+    /// however many there are. The archive's shared parts are read first, in the same
+    /// snapshot: one a thousand documents of an issuer carry, read once.
     fn stream(
         &mut self,
         sql: &str,
@@ -278,12 +285,28 @@ impl Reader {
         f: &mut dyn FnMut(Packed) -> Result<bool>,
     ) -> Result<()> {
         let params: Vec<&str> = params.iter().map(String::as_str).collect();
-        let q = query(sql, &params);
+        let has_parts = self.tables()?.contains(schema::ORIGINAL_PARTS.name);
+        // A database an older batchimp made has neither the parts nor the column that places
+        // them: none of its originals has any.
+        let sql = match has_parts {
+            true => sql.to_owned(),
+            false => sql.replace("o.shared", "NULL"),
+        };
+        let q = query(&sql, &params);
+        let all_parts = query("SELECT sha256, data FROM original_parts", &[]);
         let mut more = true;
         self.conn.transaction(Mode::Snapshot, &mut |tx| {
+            let mut parts = crate::archive::Parts::default();
+            if has_parts {
+                tx.query(&all_parts, &mut |r| {
+                    parts.insert(r.text_of(0)?, r.bytes(1)?.unwrap_or_default());
+                    Ok(())
+                })?;
+            }
+            let parts = Rc::new(parts);
             tx.query(&q, &mut |r| {
                 if more {
-                    more = f(packed(r)?)?;
+                    more = f(packed(r, &parts)?)?;
                 }
                 Ok(())
             })
@@ -292,7 +315,7 @@ impl Reader {
 }
 
 /// An original as a row of [`Reader::stream`]'s queries has it.
-fn packed(r: &dyn Row) -> Result<Packed> {
+fn packed(r: &dyn Row, parts: &Rc<crate::archive::Parts>) -> Result<Packed> {
     Ok(Packed {
         sha256: r.text_of(0)?,
         kind: r.text_of(1)?,
@@ -302,6 +325,8 @@ fn packed(r: &dyn Row) -> Result<Packed> {
         dictionary: r.text(5)?,
         size: r.int_of(6)?,
         data: r.bytes(7)?.unwrap_or_default(),
+        shared: r.text(8)?,
+        parts: Rc::clone(parts),
     })
 }
 
@@ -328,19 +353,23 @@ pub struct Packed {
     /// Bytes before compression.
     pub size: i64,
     data: Vec<u8>,
+    shared: Option<String>,
+    /// The archive's shared parts, which `shared` may name.
+    parts: Rc<crate::archive::Parts>,
 }
 
 impl Packed {
     /// The original decompressed and checked against its SHA-256; `Err` when it is damaged
     /// or stored in a form this batchimp cannot read.
     pub fn unpack(self) -> Result<Original> {
-        let bytes = unpack(
-            &self.sha256,
-            &self.codec,
-            self.dictionary.as_deref(),
-            self.size,
-            &self.data,
-        )?;
+        let stored = crate::archive::Stored {
+            codec: &self.codec,
+            dictionary: self.dictionary.as_deref(),
+            size: self.size.max(0) as usize,
+            data: &self.data,
+            shared: self.shared.as_deref(),
+        };
+        let bytes = unpack(&self.sha256, stored, &self.parts)?;
         Ok(Original {
             sha256: self.sha256,
             kind: self.kind,
@@ -354,15 +383,13 @@ impl Packed {
 /// An original's bytes from its stored form, checked against their SHA-256.
 fn unpack(
     sha256: &str,
-    codec: &str,
-    dictionary: Option<&str>,
-    size: i64,
-    data: &[u8],
+    stored: crate::archive::Stored<'_>,
+    parts: &crate::archive::Parts,
 ) -> Result<Vec<u8>> {
-    let bytes = crate::archive::decompress(codec, dictionary, size.max(0) as usize, data)
+    let bytes = crate::archive::decompress(stored, parts)
         .map_err(|why| anyhow::anyhow!("original {sha256} {why}"))?;
     let digest = format!("{:x}", Sha256::digest(&bytes));
-    if digest != sha256 || bytes.len() as i64 != size {
+    if digest != sha256 || bytes.len() != stored.size {
         bail!("original {sha256} is damaged: its bytes do not match their SHA-256");
     }
     Ok(bytes)
@@ -586,7 +613,8 @@ impl Filter {
             format!(" WHERE {}", chosen.join(" AND "))
         };
         let sql = format!(
-            "SELECT o.sha256, o.kind, f.key, f.origin, o.codec, o.dictionary, o.size, o.data
+            "SELECT o.sha256, o.kind, f.key, f.origin, o.codec, o.dictionary, o.size, o.data,
+                o.shared
              FROM originals o
              JOIN (SELECT sha256, min(id) AS id FROM files WHERE {} GROUP BY sha256) first
                 ON first.sha256 = o.sha256

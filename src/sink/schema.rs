@@ -184,6 +184,23 @@ pub static ORIGINALS: Table = Table {
         col("codec", T).required(),
         col("dictionary", T),
         col("data", ColType::Bytes).required(),
+        // Where the parts taken out before compressing go back (codec `zstd-shared`):
+        // `offset:sha256` of `original_parts`, by a space; NULL: none.
+        col("shared", T),
+    ],
+    primary_key: &["sha256"],
+    ..Table::BASE
+};
+
+/// `original_parts`: what many originals hold alike (an issuer's certificate), stored once
+/// by the SHA-256 of its bytes, which are kept as they were (see [`crate::archive`]). Kept by
+/// `prune`, like the originals.
+pub static ORIGINAL_PARTS: Table = Table {
+    name: "original_parts",
+    columns: &[
+        col("sha256", T).required(),
+        col("size", I).required(),
+        col("data", ColType::Bytes).required(),
     ],
     primary_key: &["sha256"],
     ..Table::BASE
@@ -197,6 +214,7 @@ pub static LEDGER: &[&Table] = &[
     &BATCH_GROUPS,
     &GROUP_CHUNKS,
     &ORIGINALS,
+    &ORIGINAL_PARTS,
 ];
 
 /// Indexes earlier versions made that are gone now.

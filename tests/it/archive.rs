@@ -60,6 +60,14 @@ db_test! {
         dirs.push(fixture("retenciones"));
         let checked = every_original_comes_back(&env, &dirs);
         assert!(checked >= 50, "{checked} originals checked");
+        // Their issuers' certificates, in signatures and in CFDI's `Certificado`, were stored
+        // apart, and all came back.
+        for kind in ["nfe", "cfdi"] {
+            let shared = format!(
+                "SELECT count(*) FROM originals WHERE kind = '{kind}' AND codec = 'zstd-shared'"
+            );
+            assert!(env.count(&shared) >= 5, "{kind}");
+        }
     }
 }
 
@@ -605,5 +613,77 @@ db_test! {
             names(&["--not-cancelled", "--kind", "nfse_abrasf"]),
             ["3106200-99999999000191-200900000000428.xml", "manifest.csv"]
         );
+    }
+}
+
+/// `xml` signed with `certificate`: an XML signature holding it, before the document's end.
+fn signed(xml: &str, end: &str, certificate: &str) -> String {
+    let signature = format!(
+        "<Signature xmlns=\"http://www.w3.org/2000/09/xmldsig#\"><SignatureValue>c2lnbmVk\
+         </SignatureValue><KeyInfo><X509Data><X509Certificate>{certificate}</X509Certificate>\
+         </X509Data></KeyInfo></Signature>{end}"
+    );
+    assert!(xml.contains(end));
+    xml.replacen(end, &signature, 1)
+}
+
+db_test! {
+    /// An issuer's certificate, which each of its signed documents carries whole, is stored
+    /// once for all of them; every original still comes back byte for byte (from `get`,
+    /// `export` and `reparse`), `stats` counts the part's bytes, and a part gone is damage
+    /// named in one line, never other bytes.
+    fn an_issuer_s_certificate_is_stored_once(db) {
+        let env = Env::on(db);
+        let certificate: String = (0..1700u32)
+            .map(|i| b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(i * 7919 % 64) as usize] as char)
+            .collect();
+        let dir = env.path("signed");
+        std::fs::create_dir_all(&dir).unwrap();
+        let read = |f: &str| std::fs::read_to_string(fixture(f)).unwrap();
+        let files = [
+            ("a.xml", signed(&read("nfe/nfe-v4-authorized.xml"), "</NFe>", &certificate)),
+            ("b.xml", signed(&read("nfe/nfce-model65.xml"), "</NFe>", &certificate)),
+            // The same certificate wrapped in lines, as some signers write it: other bytes.
+            ("c.xml", signed(&read("nfe/nfe-foreign-buyer.xml"), "</NFe>",
+                &certificate.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\n"))),
+        ];
+        for (name, xml) in &files {
+            std::fs::write(dir.join(name), xml).unwrap();
+        }
+        let run = env.run(&[&dir.display().to_string()]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        assert_eq!(env.count("SELECT count(*) FROM originals WHERE codec = 'zstd-shared'"), 3);
+        assert_eq!(env.count("SELECT count(*) FROM original_parts"), 2);
+        // Each original is stored without it: smaller than the certificate alone.
+        assert_eq!(env.count("SELECT count(*) FROM originals WHERE length(data) > 1000"), 0);
+
+        let out = env.path("out.xml");
+        for (name, xml) in &files {
+            let sha = run.file(name)["sha256"].as_str().unwrap().to_owned();
+            let got = env.on_db(&["get", &sha, "-o", &out.display().to_string()]);
+            assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+            assert!(std::fs::read(&out).unwrap() == xml.as_bytes(), "{name} differs");
+        }
+        let zip = exported(&env, &[]);
+        assert_eq!(zip.values().filter(|b| files.iter().any(|(_, x)| x.as_bytes() == b.as_slice())).count(), 3);
+
+        let stats = env.on_db(&["stats", "--json"]);
+        let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+        let parts = env.count("SELECT sum(length(data)) FROM original_parts");
+        let originals = env.count("SELECT sum(length(data)) FROM originals");
+        assert_eq!(stats["archive"]["stored_bytes"].as_i64(), Some(parts + originals), "{stats}");
+
+        env.rows("UPDATE nfe SET emit_nome = NULL");
+        let (reparsed, _) = reparse(&env, &[]);
+        assert!(reparsed.status.success(), "{}", String::from_utf8_lossy(&reparsed.stderr));
+        assert_eq!(env.count("SELECT count(*) FROM nfe WHERE emit_nome IS NULL"), 0);
+
+        env.rows("DELETE FROM original_parts");
+        let sha = run.file("a.xml")["sha256"].as_str().unwrap().to_owned();
+        let got = env.on_db(&["get", &sha]);
+        assert_eq!(got.status.code(), Some(2));
+        assert!(got.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&got.stderr);
+        assert!(stderr.contains("damaged") && stderr.contains("not stored"), "{stderr}");
     }
 }

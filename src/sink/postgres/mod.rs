@@ -28,7 +28,7 @@ use crate::schema::ColType;
 use anyhow::{Context, Result, bail};
 use postgres::Client;
 use postgres::types::{ToSql, Type};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A PostgreSQL database and the schema batchimp's tables are in.
@@ -102,6 +102,9 @@ pub struct Postgres {
     /// transaction is in flight (its thread has it).
     client: Option<Client>,
     sql: Arc<tx::Statements>,
+    /// The archive's shared parts the database holds, shared with the transaction's thread,
+    /// which stores new ones before it begins.
+    parts: Arc<Mutex<crate::archive::Known>>,
     /// The open transaction's files, in walk order.
     open: Vec<tx::Pending>,
     weight: usize,
@@ -159,14 +162,14 @@ fn claim_params(claim: &Claim, counts: &Counts) -> [String; 8] {
 fn send(
     mut client: Client,
     sql: &tx::Statements,
+    parts: &Mutex<crate::archive::Known>,
     batch: i64,
     walk: Walk,
     pending: Vec<tx::Pending>,
     claim: Option<Claim>,
 ) -> Sent {
-    let written = client
-        .batch_execute(&sql.begin)
-        .map_err(anyhow::Error::from)
+    let written = tx::store_parts(&mut client, sql, parts, &pending)
+        .and_then(|()| Ok(client.batch_execute(&sql.begin)?))
         .and_then(|()| {
             let mut tx = tx::Tx::new(&mut client, sql, batch, walk);
             let commits = tx.write_all(&pending)?;
@@ -237,6 +240,7 @@ impl Postgres {
             target: target.clone(),
             client: Some(client),
             sql: Arc::new(tx::Statements::new(&target.schema_ident())),
+            parts: Default::default(),
             open: Vec::new(),
             weight: 0,
             in_flight: None,
@@ -563,12 +567,13 @@ impl Sink for Postgres {
             let pending = std::mem::take(&mut self.open);
             self.weight = 0;
             let sql = Arc::clone(&self.sql);
+            let parts = Arc::clone(&self.parts);
             let walk = self.walk;
             let thread = std::thread::Builder::new()
                 .name("batchimp-postgres".into())
                 .spawn({
                     let claim = self.claim.clone();
-                    move || send(client, &sql, batch, walk, pending, claim)
+                    move || send(client, &sql, &parts, batch, walk, pending, claim)
                 })
                 .context("cannot start the database thread")?;
             self.in_flight = Some(thread);

@@ -109,12 +109,21 @@ pub struct Statements {
     upsert: String,
     /// What `product` holds for each staged row's key (see [`lookup_product_sql`]).
     lookup_product: String,
+    /// The archive's new shared parts, stored outside a transaction (see [`store_parts`]):
+    /// its table named with the schema, which no search path gives there.
+    store_parts: String,
 }
 
 impl Statements {
     pub fn new(schema: &super::ident::Ident) -> Statements {
         let mut s = Statements {
             begin: format!("BEGIN; SET LOCAL search_path TO {schema}"),
+            store_parts: format!(
+                "INSERT INTO {} (sha256, size, data)
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[])
+                 ON CONFLICT (sha256) DO NOTHING",
+                schema.table(schema::ORIGINAL_PARTS.name)
+            ),
             snapshot: format!(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path TO {schema}"
             ),
@@ -132,8 +141,9 @@ impl Statements {
             let hooks = t.after_write.iter();
             let rendered = hooks.map(|h| (h.reads, h.render("= ANY($1::text[])")));
             s.hooks.insert(t.name, rendered.collect());
-            // The archive's `originals` is keyed by sha256 too, but holds no documents.
-            if !t.primary_key.is_empty() && t.has("sha256") && t.name != schema::ORIGINALS.name {
+            // The archive's tables are keyed by sha256 too, but hold no documents.
+            let ledger = schema::LEDGER.iter().any(|l| l.name == t.name);
+            if !t.primary_key.is_empty() && t.has("sha256") && !ledger {
                 s.docs.insert(t.name, DocSql::new(t, Dialect::Postgres));
                 s.lookups.insert(t.name, lookup_sql(t));
             }
@@ -537,20 +547,22 @@ impl<'a> Tx<'a> {
         let sizes: Vec<i64> = originals.iter().map(|o| o.2).collect();
         let dictionaries: Vec<Option<&str>> = originals.iter().map(|o| o.3.dictionary).collect();
         let data: Vec<&[u8]> = originals.iter().map(|o| o.3.data.as_slice()).collect();
-        let codec = crate::archive::CODEC;
+        let codecs: Vec<&str> = originals.iter().map(|o| o.3.codec()).collect();
+        let shared: Vec<Option<String>> = originals.iter().map(|o| o.3.shared()).collect();
         self.client.query_typed(
-            "INSERT INTO originals (sha256, kind, size, codec, dictionary, data)
-             SELECT s, k, z, $4, t, d
-             FROM unnest($1::text[], $2::text[], $3::bigint[], $5::text[], $6::bytea[])
-                AS u(s, k, z, t, d)
+            "INSERT INTO originals (sha256, kind, size, codec, dictionary, data, shared)
+             SELECT s, k, z, c, t, d, p
+             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                $6::bytea[], $7::text[]) AS u(s, k, z, c, t, d, p)
              ON CONFLICT (sha256) DO NOTHING",
             &[
                 (&shas, Type::TEXT_ARRAY),
                 (&kinds, Type::TEXT_ARRAY),
                 (&sizes, Type::INT8_ARRAY),
-                (&codec, Type::TEXT),
+                (&codecs, Type::TEXT_ARRAY),
                 (&dictionaries, Type::TEXT_ARRAY),
                 (&data, Type::BYTEA_ARRAY),
+                (&shared, Type::TEXT_ARRAY),
             ],
         )?;
         Ok(())
@@ -797,4 +809,45 @@ impl Writes for Tx<'_> {
             }
         })
     }
+}
+
+/// Store the shared parts of `pending`'s originals that `known` does not hold yet, in a
+/// statement of their own before the transaction begins: a part is only bytes by their
+/// SHA-256, which any original may use once it is stored, so it needs no rollback with the
+/// files (one whose files fail is stored for the next). Sent in order of SHA-256, so that
+/// members of a group storing the same parts at once wait for one another, never in a circle.
+pub fn store_parts(
+    client: &mut Client,
+    sql: &Statements,
+    known: &std::sync::Mutex<crate::archive::Known>,
+    pending: &[Pending],
+) -> Result<()> {
+    let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
+    let mut parts: Vec<&crate::archive::Part> = pending
+        .iter()
+        .filter_map(|p| p.file.original.as_ref())
+        .flat_map(|packed| &packed.parts)
+        .filter(|part| known.is_new(part))
+        .collect();
+    if parts.is_empty() {
+        return Ok(());
+    }
+    parts.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+    let shas: Vec<&str> = parts.iter().map(|p| p.sha256.as_str()).collect();
+    let sizes: Vec<i64> = parts.iter().map(|p| p.bytes.len() as i64).collect();
+    let data: Vec<&[u8]> = parts.iter().map(|p| p.bytes.as_slice()).collect();
+    let stored = client.query_typed(
+        &sql.store_parts,
+        &[
+            (&shas, Type::TEXT_ARRAY),
+            (&sizes, Type::INT8_ARRAY),
+            (&data, Type::BYTEA_ARRAY),
+        ],
+    );
+    match stored {
+        Ok(_) => known.committed(),
+        Err(_) => known.rolled_back(),
+    }
+    stored?;
+    Ok(())
 }

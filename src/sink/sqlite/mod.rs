@@ -45,6 +45,8 @@ pub struct Sqlite {
     /// Whether the open transaction holds a file that failed as it was written (a catalog's
     /// rows, a key conflict): committed at once, so `--max-errors` counts it.
     failed_writing: bool,
+    /// The archive's shared parts the database holds, or the open transaction stores.
+    parts: crate::archive::Known,
 }
 
 impl Sqlite {
@@ -131,6 +133,7 @@ impl Sqlite {
             hooks: HashMap::new(),
             walk: Walk::default(),
             failed_writing: false,
+            parts: Default::default(),
         }
     }
 
@@ -345,6 +348,14 @@ impl Sink for Sqlite {
             self.pending_rows_rejected += rows.rows_rejected as i64;
         }
         if let Some((sha, kind, packed)) = file.original_to_store(row.status) {
+            for part in &packed.parts {
+                if self.parts.is_new(part) {
+                    let size = part.bytes.len() as i64;
+                    self.conn()
+                        .prepare_cached(crate::archive::INSERT_PART)?
+                        .execute(params![part.sha256, size, part.bytes])?;
+                }
+            }
             let size = file.size as i64;
             self.conn()
                 .prepare_cached(crate::archive::INSERT)?
@@ -352,9 +363,10 @@ impl Sink for Sqlite {
                     sha,
                     kind,
                     size,
-                    crate::archive::CODEC,
+                    packed.codec(),
                     packed.dictionary,
-                    packed.data
+                    packed.data,
+                    packed.shared(),
                 ])?;
         }
         Ok(())
@@ -374,11 +386,13 @@ impl Sink for Sqlite {
             self.counted = true;
         }
         self.conn().execute_batch("COMMIT")?;
+        self.parts.committed();
         Ok(self.end_transaction())
     }
 
     fn abandon(&mut self) -> Result<()> {
         // What the open transaction held was not committed.
+        self.parts.rolled_back();
         if !self.conn().is_autocommit() {
             self.conn().execute_batch("ROLLBACK")?;
         }
