@@ -358,8 +358,8 @@ pub fn man_sections(subcommand: Option<&str>) -> String {
 Every file imported, or a duplicate or unsupported by policy.
 .TP
 .B 1
-Some files failed (or catalog rows were rejected); everything else is committed and the
-report names the failures.
+Some files failed (or catalog rows or SAT metadata lines were rejected); everything else is
+committed and the report names the failures.
 .TP
 .B 2
 A usage error or a fatal error (the database, an unwritable report).

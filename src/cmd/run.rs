@@ -292,7 +292,7 @@ fn say_group_completed(
 
 /// Run the pipeline over `filter`'s share of the plan into `batch`, close the batch, notify the
 /// webhook, write its report and say how it went. The exit status: 0, 1 (some files failed or
-/// catalog rows were rejected), 130 (interrupted); `Err` (exit 2) when the database failed. The
+/// rows were rejected), 130 (interrupted); `Err` (exit 2) when the database failed. The
 /// webhook never changes it.
 pub fn execute(
     exec: &ExecConfig,
@@ -508,7 +508,8 @@ fn say_end(
     }
 }
 
-/// 1 when a file failed or a catalog row was rejected: something needs a look.
+/// 1 when a file failed or a row (a catalog's, a SAT metadata line) was rejected: something
+/// needs a look.
 fn exit_status(info: &BatchInfo) -> u8 {
     if info.failed > 0 || info.rows_rejected > 0 {
         EXIT_FILES_FAILED
@@ -519,7 +520,8 @@ fn exit_status(info: &BatchInfo) -> u8 {
 
 /// `batchimp: batch 3 completed: ...`, `what` said before `batch` (`dry run, nothing
 /// written: `, `group NAME: `).
-/// `rows`: the batch's catalog rows, said when a catalog was read (`None`: not said).
+/// `rows`: the batch's rows (catalogs', SAT metadata lines), said when a file of rows was read
+/// (`None`: not said).
 fn summary_line(
     info: &BatchInfo,
     rows: Option<&RowCounts>,
@@ -548,7 +550,7 @@ fn summary_line(
     );
     if let Some(r) = rows.filter(|r| r.rows > 0) {
         line.push_str(&format!(
-            "; catalog rows: {} created, {} updated, {} unchanged",
+            "; rows: {} created, {} updated, {} unchanged",
             r.rows_created, r.rows_updated, r.rows_unchanged
         ));
         if r.rows_duplicate_in_file > 0 {
@@ -556,7 +558,7 @@ fn summary_line(
         }
     }
     if info.rows_rejected > 0 {
-        let rejected = counted(info.rows_rejected, "catalog row");
+        let rejected = counted(info.rows_rejected, "row");
         line.push_str(&format!("; {rejected} rejected"));
     }
     if let Some(path) = report {

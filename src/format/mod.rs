@@ -241,6 +241,8 @@ pub fn unaccent(c: char) -> char {
 #[derive(Debug)]
 pub enum Outcome {
     Docs(Vec<Doc>),
+    /// A file of lines, each a record kept or rejected on its own (SAT metadata).
+    Lines(Lines),
     /// A product catalog, streamed into the database by the writer (see `format::catalog`).
     Catalog(catalog::Load),
     /// No format reads it; for XML, what it is (its root element and namespace), recorded as
@@ -250,6 +252,43 @@ pub enum Outcome {
     /// reason as its warning.
     Skipped(String),
     Failed(FileError),
+}
+
+impl Outcome {
+    /// The documents to write, of a file of documents or of lines.
+    pub fn docs(&self) -> Option<&[Doc]> {
+        match self {
+            Outcome::Docs(docs) | Outcome::Lines(Lines { docs, .. }) => Some(docs),
+            _ => None,
+        }
+    }
+
+    /// The same, to change.
+    pub fn docs_mut(&mut self) -> Option<&mut Vec<Doc>> {
+        match self {
+            Outcome::Docs(docs) | Outcome::Lines(Lines { docs, .. }) => Some(docs),
+            _ => None,
+        }
+    }
+}
+
+/// A file of lines, each a record of its own: the documents of the lines kept, and the lines
+/// rejected, which the writer records in `rejected_rows` as it does a catalog's rows. Its ledger
+/// row counts its lines ([`crate::ledger::RowCounts`]).
+#[derive(Debug)]
+pub struct Lines {
+    pub docs: Vec<Doc>,
+    pub rejected: Vec<Reject>,
+}
+
+/// A line or row left out of its file: a catalog's row that failed validation, a SAT metadata
+/// line that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub line: u64,
+    pub error_type: crate::error::ErrorType,
+    /// What is wrong, starting with the line: `line 7: price is not a number: "12,50"`.
+    pub message: String,
 }
 
 /// Which originals a batch keeps.
@@ -389,6 +428,19 @@ pub trait Format: Sync {
     fn detect(&self, sniff: &Sniff) -> bool;
     /// Parse the whole file (`sniff.bytes`) into documents; `sniff` is what `detect` saw.
     fn parse(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Parsed;
+    /// What [`read`] makes of the file: [`Format::parse`]'s documents, once each of their
+    /// values fits its column ([`fits`]). A format whose file is a list of records, each kept
+    /// or rejected on its own, gives [`Outcome::Lines`] instead.
+    fn outcome(&self, sniff: &Sniff, src: &Source, opts: &ParseOptions) -> Outcome {
+        let docs = self.parse(sniff, src, opts).and_then(|docs| {
+            docs.iter().try_for_each(fits)?;
+            Ok(docs)
+        });
+        match docs {
+            Ok(docs) => Outcome::Docs(docs),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
 }
 
 /// Every format batchimp knows, in detection order.
@@ -539,11 +591,7 @@ pub fn read(bytes: &[u8], src: &Source, opts: &ParseOptions) -> (Option<&'static
         let what = (sniff.generic_kind == "xml").then(|| unsupported_xml(bytes));
         return (Some(sniff.generic_kind), Outcome::Unsupported(what));
     };
-    let outcome = match f.parse(&sniff, src, opts).and_then(fit_their_columns) {
-        Ok(docs) => Outcome::Docs(docs),
-        Err(e) => Outcome::Failed(e),
-    };
-    (Some(f.kind()), outcome)
+    (Some(f.kind()), f.outcome(&sniff, src, opts))
 }
 
 /// What an XML file no format reads is: `unsupported XML: <retConsSitNFe> in
@@ -572,11 +620,12 @@ fn unsupported_xml(bytes: &[u8]) -> String {
     }
 }
 
-/// The documents, or `value_too_long` when a value of theirs is too long for its indexed
-/// column ([`Table::check_length`]). One check for every format, driven by the tables'
-/// definitions, before any database sees the rows: a format's parser cannot forget it.
-fn fit_their_columns(docs: Vec<Doc>) -> Result<Vec<Doc>, FileError> {
-    for row in docs.iter().flat_map(|d| &d.rows) {
+/// `value_too_long` when a value of the document is too long for its indexed column
+/// ([`Table::check_length`]). One check for every format, driven by the tables' definitions,
+/// before any database sees the rows: [`Format::outcome`] makes it of every document (a
+/// format of lines, of each line's, rejecting the line).
+pub fn fits(doc: &Doc) -> Result<(), FileError> {
+    for row in &doc.rows {
         for (c, value) in row.values.iter().enumerate() {
             match value {
                 Value::Text(s) => row.table.check_length(c, s)?,
@@ -585,7 +634,7 @@ fn fit_their_columns(docs: Vec<Doc>) -> Result<Vec<Doc>, FileError> {
             }
         }
     }
-    Ok(docs)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,13 +9,14 @@
 //! UUID was cancelled (`Estatus` 0) updates its status and date (the table's `enrich`), and a
 //! cancelled UUID marks the stored CFDI `cancelado` with its date, whichever arrives first.
 //! A line that cannot be read (a UUID that is not one, a field count other than the header's,
-//! an amount that is not a number) is left out and named, with its line number and error
-//! type, in the file's warning; a file with no line to keep fails. The package's separate
-//! third-party list (`Uuid~RfcACuentaTerceros~NombreACuentaTerceros`) goes to
+//! an amount that is not a number, a value too long for its column) is left out and recorded,
+//! with its line number and error type, in `rejected_rows`, as a catalog's rejected rows are
+//! (the file's warning names the first few); a file with no line to keep fails. The package's
+//! separate third-party list (`Uuid~RfcACuentaTerceros~NombreACuentaTerceros`) goes to
 //! `cfdi_metadata_tercero`.
 
-use super::{AfterWrite, ColType, Doc, Format, ParseOptions, Parsed, Sniff, Source, Table, Value};
-use super::{col, typed};
+use super::{AfterWrite, ColType, Doc, Format, Lines, Outcome, ParseOptions, Parsed, Reject};
+use super::{Sniff, Source, Table, Value, col, typed};
 use crate::error::{ErrorType, FileError};
 
 use ColType::{Integer as I, Numeric as N, Text as T};
@@ -147,62 +148,82 @@ impl Format for SatMetadata {
     }
 
     fn parse(&self, sniff: &Sniff, src: &Source, _opts: &ParseOptions) -> Parsed {
-        let text = String::from_utf8_lossy(body(sniff.bytes));
-        let lines = split_lines(&text);
-        let t = table_of(sniff.bytes).unwrap_or(&CFDI_METADATA);
-        let mut lines = lines.into_iter().enumerate();
-        let Some((_, header)) = lines.next() else {
-            return Err(no_valid_rows(0));
-        };
-        // Each field's column; `None`: a column batchimp does not read.
-        let columns: Vec<Option<usize>> = header
-            .split('~')
-            .map(|h| {
-                let h = h.trim().to_ascii_lowercase();
-                HEADER
-                    .iter()
-                    .find(|(n, c)| *n == h && t.has(c))
-                    .map(|(_, c)| t.col(c))
-            })
-            .collect();
-        let mut docs = Vec::new();
-        let mut rejected: Vec<(usize, FileError)> = Vec::new();
-        for (i, line) in lines {
-            if i % 4096 == 0 {
-                src.check_deadline()?;
-            }
-            if line.trim().is_empty() {
-                continue;
-            }
-            match read_line(t, &line, i + 1, &columns, src) {
-                Ok(doc) => docs.push(doc),
-                Err(e) => rejected.push((i + 1, e)),
-            }
-        }
-        if docs.is_empty() {
-            return Err(no_valid_rows(rejected.len()));
-        }
-        if !rejected.is_empty() {
-            let mut named: Vec<String> = rejected
-                .iter()
-                .take(NAMED)
-                .map(|(n, e)| format!("line {n}: {e}"))
-                .collect();
-            if rejected.len() > NAMED {
-                named.push(format!("and {} more", rejected.len() - NAMED));
-            }
-            let warning = format!(
-                "{} of {} lines rejected: {}",
-                rejected.len(),
-                rejected.len() + docs.len(),
-                named.join("; ")
-            );
-            if let Some(first) = docs.first_mut() {
-                first.warning = Some(warning);
-            }
-        }
-        Ok(docs)
+        read(sniff, src).map(|lines| lines.docs)
     }
+
+    fn outcome(&self, sniff: &Sniff, src: &Source, _opts: &ParseOptions) -> Outcome {
+        match read(sniff, src) {
+            Ok(lines) => Outcome::Lines(lines),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
+/// The file's lines: the documents of those kept, and those rejected.
+fn read(sniff: &Sniff, src: &Source) -> Result<Lines, FileError> {
+    let text = String::from_utf8_lossy(body(sniff.bytes));
+    let lines = split_lines(&text);
+    let t = table_of(sniff.bytes).unwrap_or(&CFDI_METADATA);
+    let mut lines = lines.into_iter().enumerate();
+    let Some((_, header)) = lines.next() else {
+        return Err(no_valid_rows(0));
+    };
+    // Each field's column; `None`: a column batchimp does not read.
+    let columns: Vec<Option<usize>> = header
+        .split('~')
+        .map(|h| {
+            let h = h.trim().to_ascii_lowercase();
+            HEADER
+                .iter()
+                .find(|(n, c)| *n == h && t.has(c))
+                .map(|(_, c)| t.col(c))
+        })
+        .collect();
+    let mut docs = Vec::new();
+    let mut rejected: Vec<(usize, FileError)> = Vec::new();
+    for (i, line) in lines {
+        if i % 4096 == 0 {
+            src.check_deadline()?;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        match read_line(t, &line, i + 1, &columns, src) {
+            Ok(doc) => docs.push(doc),
+            Err(e) => rejected.push((i + 1, e)),
+        }
+    }
+    if docs.is_empty() {
+        return Err(no_valid_rows(rejected.len()));
+    }
+    if !rejected.is_empty() {
+        let mut named: Vec<String> = rejected
+            .iter()
+            .take(NAMED)
+            .map(|(n, e)| format!("line {n}: {e}"))
+            .collect();
+        if rejected.len() > NAMED {
+            named.push(format!("and {} more", rejected.len() - NAMED));
+        }
+        let warning = format!(
+            "{} of {} lines rejected: {}; see rejected_rows",
+            rejected.len(),
+            rejected.len() + docs.len(),
+            named.join("; ")
+        );
+        if let Some(first) = docs.first_mut() {
+            first.warning = Some(warning);
+        }
+    }
+    let rejected = rejected
+        .into_iter()
+        .map(|(n, e)| Reject {
+            line: n as u64,
+            error_type: e.error_type,
+            message: format!("line {n}: {}", e.message),
+        })
+        .collect();
+    Ok(Lines { docs, rejected })
 }
 
 fn no_valid_rows(rejected: usize) -> FileError {
@@ -273,5 +294,76 @@ fn read_line(
     }
     values[t.col("uuid")] = Value::Text(uuid.as_str().into());
     values[t.col("line")] = Value::Int(n as i64);
-    Ok(Doc::single(uuid, t, values, src, None))
+    let doc = Doc::single(uuid, t, values, src, None);
+    // A value too long for its column rejects its line, not the file.
+    super::fits(&doc)?;
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// What `text` reads as.
+    fn outcome(text: &str) -> Outcome {
+        let sniff = crate::format::sniff(text.as_bytes()).unwrap();
+        let src = Source {
+            origin: "m.txt",
+            sha256: "0",
+            deadline: Instant::now() + Duration::from_secs(60),
+        };
+        SatMetadata.outcome(&sniff, &src, &ParseOptions::default())
+    }
+
+    #[test]
+    fn bad_lines_are_rejected_by_line_and_the_good_ones_kept() {
+        let header = "Uuid~RfcEmisor~NombreEmisor~Monto";
+        let long = "X".repeat(2000);
+        let text = format!(
+            "{header}\n\
+             9b1f0c7e-3a52-4d8e-9f10-2c4b6a8d0e11~EKU9003173C9~ESCUELA~10.00\n\
+             AAAAAAAA-1111-4222-8333-444444444444~EKU9003173C9\n\
+             \n\
+             BBBBBBBB-1111-4222-8333-444444444444~{long}~ESCUELA~1.00\n\
+             CCCCCCCC-1111-4222-8333-444444444444~EKU9003173C9~ESCUELA~12,50\n"
+        );
+        let Outcome::Lines(lines) = outcome(&text) else {
+            panic!("not lines");
+        };
+        let keys: Vec<&str> = lines.docs.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(keys, ["9B1F0C7E-3A52-4D8E-9F10-2C4B6A8D0E11"]);
+        let rejected: Vec<(u64, &str)> = lines
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.error_type.as_str()))
+            .collect();
+        assert_eq!(
+            rejected,
+            [
+                (3, "sat_metadata_field_count"),
+                (5, "value_too_long"),
+                (6, "sat_metadata_invalid_field"),
+            ]
+        );
+        assert_eq!(
+            lines.rejected[0].message,
+            "line 3: 2 fields, the header has 4"
+        );
+        let warning = lines.docs[0].warning.as_deref().unwrap();
+        assert!(
+            warning.starts_with("3 of 4 lines rejected: line 3: "),
+            "{warning}"
+        );
+        assert!(warning.ends_with("; see rejected_rows"), "{warning}");
+    }
+
+    #[test]
+    fn a_file_without_a_good_line_fails() {
+        let text = "Uuid~RfcEmisor\nno-es-un-uuid~EKU9003173C9\n";
+        let Outcome::Failed(e) = outcome(text) else {
+            panic!("not failed");
+        };
+        assert_eq!(e.error_type, ErrorType::SatMetadataNoValidRows);
+    }
 }

@@ -465,7 +465,7 @@ pub struct BatchInfo {
     pub duplicate: u64,
     pub failed: u64,
     pub unsupported: u64,
-    /// Catalog rows rejected by validation, over every file of the batch.
+    /// Rows rejected (a catalog's, SAT metadata lines), over every file of the batch.
     pub rows_rejected: u64,
     /// Files an earlier batch recorded unchanged (same path, size and modification time):
     /// neither read nor recorded by this one, and not in `files`.
@@ -622,7 +622,7 @@ pub struct Totals {
     pub by_error_type: BTreeMap<String, u64>,
     /// Imported files whose document met a stored copy: `enriched`, `replaced`.
     pub by_conflict: BTreeMap<String, u64>,
-    /// Catalog rows, over every catalog of the batch.
+    /// Rows, over every file of rows (catalog, SAT metadata) of the batch.
     #[serde(flatten)]
     pub rows: RowCounts,
     /// The batch's imported PDFs whose document (NF-e, CC-e, CFDI) is stored now, and those
@@ -661,10 +661,11 @@ impl Totals {
     }
 }
 
-/// A catalog's rows, or their sums over a batch. Each valid row (`rows`) is exactly one of
-/// `rows_created`, `rows_updated` (a field changed), `rows_unchanged` (identical to the stored
-/// product) and `rows_duplicate_in_file` (a later row of its file has its key and replaces it);
-/// `rows_rejected` failed validation. Columns of `files` by the same names.
+/// A catalog's rows, or a SAT metadata file's lines, or their sums over a batch. Each valid row
+/// (`rows`) is exactly one of `rows_created`, `rows_updated` (a field changed, or a metadata
+/// line's document was enriched or replaced), `rows_unchanged` (identical to the stored product,
+/// or a duplicate) and `rows_duplicate_in_file` (a later row of its file has its key and replaces
+/// it); `rows_rejected` failed validation. Columns of `files` by the same names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RowCounts {
     pub rows: u64,
@@ -769,10 +770,10 @@ pub struct FileEntry {
     pub keys: Vec<String>,
     /// Transient errors (an interrupted read) overcome by retrying.
     pub retries: u32,
-    /// For an imported catalog: its rows and what became of them.
+    /// For an imported catalog or SAT metadata file: its rows and what became of them.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub rows: Option<RowCounts>,
-    /// For a catalog: the rows rejected by validation and those a later row of the file
+    /// For a catalog or SAT metadata file: the rows rejected and those a later row of the file
     /// replaced (`catalog_duplicate_in_file`), by line: the first [`REJECTED_SAMPLE`] of them
     /// (the counts are in `rows`; every row is in the `rejected_rows` table).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -797,7 +798,7 @@ pub struct FileEntry {
 /// stay whole, and the `rejected_rows` table keeps every row.
 pub const REJECTED_SAMPLE: usize = 1000;
 
-/// A catalog row that failed validation.
+/// A catalog row or SAT metadata line that was rejected.
 #[derive(Debug, Clone, Serialize)]
 pub struct RejectedRow {
     pub line: u64,

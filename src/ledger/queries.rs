@@ -534,7 +534,7 @@ impl<'c> Ledger<'c> {
     }
 }
 
-/// A catalog file's rejected rows: how many of each error type, and the first
+/// A file's rejected rows: how many of each error type, and the first
 /// [`REJECTED_SAMPLE`] by line.
 fn add_rejected(d: Dialect, tx: &mut dyn Tx, id: i64, entry: &mut FileEntry) -> Result<()> {
     let by_type = Query::new(

@@ -443,7 +443,7 @@ pub fn process(item: Item, opts: &ParseOptions, timeout: Duration) -> Processed 
                 (None, Outcome::Failed(e))
             });
             let outcome = match outcome {
-                Outcome::Docs(_) if start.elapsed() > timeout => {
+                Outcome::Docs(_) | Outcome::Lines(_) if start.elapsed() > timeout => {
                     Outcome::Failed(src.timeout_error())
                 }
                 o => o,

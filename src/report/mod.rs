@@ -115,7 +115,7 @@ pub fn write_group(out: &mut dyn Write, g: &GroupReport) -> Result<()> {
 /// How many failures per error type and slow files the human summary shows.
 const SHOW_FAILURES: usize = 5;
 const SHOW_SLOWEST: usize = 5;
-/// Catalogs whose row counts the text report lists.
+/// Files of rows (catalogs, SAT metadata) whose row counts the text report lists.
 const SHOW_CATALOGS: usize = 20;
 
 /// The human summary of `batchimp report`.
@@ -216,7 +216,11 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Conn, batch: &BatchInfo
         }
     }
     if !catalogs.is_empty() {
-        writeln!(out, "\ncatalogs: {}", totals.rows.describe())?;
+        writeln!(
+            out,
+            "\nrows (catalogs, SAT metadata): {}",
+            totals.rows.describe()
+        )?;
         for (path, rows) in &catalogs {
             writeln!(out, "  {}: {}", escape(path), rows.describe())?;
         }
@@ -228,7 +232,7 @@ pub fn write_summary(out: &mut dyn Write, sink: &mut dyn Conn, batch: &BatchInfo
     if listed > 0 {
         writeln!(
             out,
-            "\ncatalog rows rejected: {}, replaced by a later row of their file: {}",
+            "\nrows rejected: {}, replaced by a later row of their file: {}",
             totals.rows.rows_rejected, totals.rows.rows_duplicate_in_file
         )?;
         for r in &rejected {
@@ -477,7 +481,11 @@ pub fn write_stats(out: &mut dyn Write, report: &StatsReport) -> Result<()> {
         thousands(a.raw_bytes)
     )?;
     if totals.rows.rows + totals.rows.rows_rejected > 0 {
-        writeln!(out, "\ncatalogs: {}", totals.rows.describe())?;
+        writeln!(
+            out,
+            "\nrows (catalogs, SAT metadata): {}",
+            totals.rows.describe()
+        )?;
     }
     let reasons = &report.stats.failure_reasons;
     if !reasons.is_empty() {

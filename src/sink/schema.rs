@@ -78,7 +78,8 @@ pub static FILES: Table = Table {
         col("mtime", I),
         col("key", T),
         col("conflict", T),
-        // A catalog's rows, and what became of them (ledger::RowCounts).
+        // A catalog's rows or a SAT metadata file's lines, and what became of them
+        // (ledger::RowCounts).
         col("rows", I),
         col("rows_rejected", I),
         col("rows_created", I),
@@ -109,7 +110,8 @@ pub static FILES: Table = Table {
 };
 
 /// `rejected_rows`: catalog rows that failed validation, or that a later row of their file
-/// replaced (`catalog_duplicate_in_file`); `file_id` is their file's `files.id`.
+/// replaced (`catalog_duplicate_in_file`), and SAT metadata lines that could not be read;
+/// `file_id` is their file's `files.id`.
 pub static REJECTED_ROWS: Table = Table {
     name: "rejected_rows",
     columns: &[

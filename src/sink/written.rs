@@ -2,7 +2,7 @@
 //! document met a stored copy of itself, and the file's ledger row.
 
 use crate::error::{ErrorType, FileError};
-use crate::format::{CellRef, Doc, Outcome, Row, Value, catalog};
+use crate::format::{CellRef, Doc, Lines, Outcome, Reject, Row, Value, catalog};
 use crate::ledger::{Conflict, OnConflict, Processed, RowCounts, Status};
 use crate::sink::schema::FILES;
 use anyhow::{Context, Result};
@@ -13,6 +13,10 @@ use std::time::Duration;
 pub struct DocsResult {
     /// Documents written (new, enriched or replaced).
     pub imported: usize,
+    /// Of those, the enriched or replaced.
+    pub updated: usize,
+    /// Documents that met a stored copy and left it as it was (duplicates).
+    pub unchanged: usize,
     /// The first duplicate: `identical` or `different`.
     pub duplicate: Option<&'static str>,
     /// The first enriched or replaced document.
@@ -39,6 +43,7 @@ impl DocsResult {
         match (conflict, meeting) {
             (Some(c), _) => {
                 self.imported += 1;
+                self.updated += 1;
                 self.conflict.get_or_insert(c);
                 self.duplicate_of.get_or_insert(stored.path);
             }
@@ -47,12 +52,14 @@ impl DocsResult {
                 self.key_conflict
                     .get_or_insert_with(|| key_conflict(table, &doc.key, stored.path.as_deref()));
             }
-            (None, _) if self.duplicate.is_none() => {
-                let identical = meeting == (Meeting::Duplicate { identical: true });
-                self.duplicate = Some(if identical { "identical" } else { "different" });
-                self.duplicate_of.get_or_insert(stored.path);
+            (None, _) => {
+                self.unchanged += 1;
+                if self.duplicate.is_none() {
+                    let identical = meeting == (Meeting::Duplicate { identical: true });
+                    self.duplicate = Some(if identical { "identical" } else { "different" });
+                    self.duplicate_of.get_or_insert(stored.path);
+                }
             }
-            (None, _) => {}
         }
     }
 }
@@ -161,6 +168,19 @@ pub fn row_counts(summary: &catalog::Summary) -> RowCounts {
     }
 }
 
+/// A file of lines' counts: its lines kept, by what became of their documents, and those
+/// rejected.
+pub fn line_counts(result: &DocsResult, rejected: usize) -> RowCounts {
+    RowCounts {
+        rows: (result.imported + result.unchanged) as u64,
+        rows_rejected: rejected as u64,
+        rows_created: (result.imported - result.updated) as u64,
+        rows_updated: result.updated as u64,
+        rows_unchanged: result.unchanged as u64,
+        rows_duplicate_in_file: 0,
+    }
+}
+
 /// One row of the `files` table.
 pub struct FileRow<'a> {
     pub batch: i64,
@@ -176,7 +196,7 @@ pub struct FileRow<'a> {
     pub duration_ms: f64,
     pub key: Option<String>,
     pub conflict: Option<&'static str>,
-    /// A catalog's rows and what became of them.
+    /// A catalog's rows, or a file of lines', and what became of them.
     pub rows: Option<RowCounts>,
     /// A catalog's decimal separator (`comma`, `point`, `mixed`).
     pub decimal_separator: Option<&'static str>,
@@ -296,6 +316,9 @@ pub trait Writes {
     /// before (other than by this file's own row of this batch when `replace`) writes nothing;
     /// one that fails half-way takes back what it wrote.
     fn catalog(&mut self, c: CatalogFile<'_>) -> Result<CatalogWrite>;
+    /// Record a file's rejected lines in `rejected_rows`, pointing to the id its ledger row
+    /// must get, which this chooses and returns.
+    fn rejected(&mut self, file: &Processed, rejected: &[Reject]) -> Result<i64>;
 }
 
 /// A catalog to write: its batch, its file and rows, and whether the file's row of this batch
@@ -308,8 +331,9 @@ pub struct CatalogFile<'a> {
     pub replace: bool,
 }
 
-/// Write one file's content with `w` and compose its ledger row; also the id a catalog's rows
-/// point to, which its ledger row must get. `Err`: the database failed.
+/// Write one file's content with `w` and compose its ledger row; also the id a catalog's rows,
+/// or a file's rejected lines, point to, which its ledger row must get. `Err`: the database
+/// failed.
 pub fn write<'a>(
     w: &mut impl Writes,
     batch: i64,
@@ -325,7 +349,8 @@ pub fn write<'a>(
     let mut result = DocsResult::default();
     let mut key = None;
     let key_conflict;
-    // For a catalog: the id its rows point to, its row counts, time spent writing.
+    // For a catalog or a file of lines: the id its rejected rows point to (and a catalog's
+    // rows), its row counts; for a catalog, time spent writing.
     let mut file_id = None;
     let mut rows = None;
     let mut streaming = Duration::ZERO;
@@ -378,7 +403,7 @@ pub fn write<'a>(
                 }
             }
         }
-        Outcome::Docs(docs) => {
+        Outcome::Docs(docs) | Outcome::Lines(Lines { docs, .. }) => {
             let keys: Vec<&str> = docs.iter().map(|d| d.key.as_str()).collect();
             key = Some(keys.join(","));
             result = w
@@ -394,6 +419,16 @@ pub fn write<'a>(
                 } else {
                     Status::Duplicate
                 };
+                // A file of lines: its lines counted, its rejected ones recorded.
+                if let Outcome::Lines(Lines { rejected, .. }) = &file.outcome {
+                    rows = Some(line_counts(&result, rejected.len()));
+                    if !rejected.is_empty() {
+                        let id = w
+                            .rejected(file, rejected)
+                            .with_context(|| format!("cannot write {}", file.origin))?;
+                        file_id = Some(id);
+                    }
+                }
             }
         }
     }

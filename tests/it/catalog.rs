@@ -11,7 +11,7 @@ fn catalogs_are_upserted_by_sku_and_bad_rows_rejected_with_their_line(db) {
     let run = env.run(&[&fixture("catalog")]);
     assert_eq!(run.code(), 1, "rows were rejected: {}", run.stderr());
     assert!(
-        run.stderr().contains("; 3 catalog rows rejected"),
+        run.stderr().contains("; 3 rows rejected"),
         "{}",
         run.stderr()
     );
@@ -138,7 +138,7 @@ fn catalogs_are_upserted_by_sku_and_bad_rows_rejected_with_their_line(db) {
 
     let out = env.on_db(&["report"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("catalog rows rejected: 3"), "{text}");
+    assert!(text.contains("\nrows rejected: 3"), "{text}");
     assert!(
         text.contains("produtos-2026-10.csv: line 6: sku is empty"),
         "{text}"

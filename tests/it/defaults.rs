@@ -404,7 +404,7 @@ fn the_summary_line_shows_a_catalogs_created_and_updated_rows() {
         let out = env.on_db(&["run", csv.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{err}");
-        assert!(err.contains(&format!("; catalog rows: {said}")), "{err}");
+        assert!(err.contains(&format!("; rows: {said}")), "{err}");
     }
 }
 

@@ -8,8 +8,8 @@ use crate::testdata;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Thousands of NF-e (duplicates, resends, broken files, a ZIP), two catalogs and the CFDI
-/// fixtures, in one folder; the number of files.
+/// Thousands of NF-e (duplicates, resends, broken files, a ZIP), two catalogs, the CFDI
+/// fixtures and SAT metadata with rejected lines, in one folder; the number of files.
 fn inputs(data: &Env) -> (String, u64) {
     let dir = data.path("carga");
     let mut files = u64::from(testdata::dataset(&dir, 3000));
@@ -20,6 +20,14 @@ fn inputs(data: &Env) -> (String, u64) {
         std::fs::copy(entry.path(), cfdi.join(entry.file_name())).unwrap();
         files += 1;
     }
+    let sat = dir.join("sat");
+    std::fs::create_dir_all(&sat).unwrap();
+    std::fs::copy(
+        fixture("sat/metadata-recibidos-2026-10.txt"),
+        sat.join("metadata.txt"),
+    )
+    .unwrap();
+    files += 1;
     (dir.display().to_string(), files)
 }
 
@@ -105,6 +113,14 @@ fn three_members_load_like_one_run() {
     assert!(failed_somewhere, "the broken files failed in some member");
     assert_same(&expected, &snapshot(&env), "three members against one run");
     assert_once(&env, files);
+    // A member records a SAT metadata file's rejected lines as a catalog's rows.
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM rejected_rows r JOIN files f ON f.id = r.file_id
+             WHERE f.kind = 'sat_metadata' AND f.rows_rejected = 3"
+        ),
+        3
+    );
 
     // The group as one load: its members' parts add up to the batch; exit 1 (files failed).
     let (code, report) = group_report(&env);

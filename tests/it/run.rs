@@ -1288,8 +1288,9 @@ fn the_documented_queries_run_on_both_databases(db) {
         "SELECT line, error_type, error FROM rejected_rows ORDER BY file_id, line",
     );
     let rejected = env.column("SELECT line FROM rejected_rows ORDER BY file_id, line");
-    // The CSV catalog's three, then the supplier workbook's rows 10, 15 and 21.
-    assert_eq!(rejected, ["6", "7", "9", "10", "15", "21"]);
+    // The CSV catalog's three, the SAT metadata's lines 4, 5 and 6, then the supplier
+    // workbook's rows 10, 15 and 21.
+    assert_eq!(rejected, ["6", "7", "9", "4", "5", "6", "10", "15", "21"]);
     // The DANFEs whose NF-e is missing (the fixture DANFE prints a key no fixture NF-e has),
     // and the NF-e with no DANFE.
     let orphans = env.rows(&documented(

@@ -93,9 +93,46 @@ fn sat_metadata_rejects_bad_lines_and_cancels_cfdi_either_order(db) {
         "line 4: sat_metadata_invalid_uuid",
         "line 5: sat_metadata_field_count",
         "line 6: sat_metadata_invalid_field: cfdi_metadata.monto",
+        "; see rejected_rows",
     ] {
         assert!(warning.contains(part), "{part}: {warning}");
     }
+    // The rejected lines are rows of `rejected_rows`, counted as a catalog's are.
+    let counts = ["rows", "rows_rejected", "rows_created", "rows_updated", "rows_unchanged"]
+        .map(|c| f[c].as_u64());
+    assert_eq!(counts, [Some(3), Some(3), Some(3), Some(0), Some(0)], "{f}");
+    let listed: Vec<(u64, &str)> = f["rejected_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["error_type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, [
+        (4, "sat_metadata_invalid_uuid"),
+        (5, "sat_metadata_field_count"),
+        (6, "sat_metadata_invalid_field"),
+    ]);
+    assert_eq!(f["rejected_rows_by_error_type"]["sat_metadata_field_count"], 1, "{f}");
+    assert_eq!(run.report()["totals"]["rows_rejected"], 3);
+    assert_eq!(env.count("SELECT rows_rejected FROM batches WHERE id = 2"), 3, "the batch row too");
+    let origin = fixture("sat/metadata-recibidos-2026-10.txt");
+    assert_eq!(
+        env.rows("SELECT r.line, r.error_type, r.error FROM rejected_rows r
+                  JOIN files f ON f.id = r.file_id WHERE f.kind = 'sat_metadata' ORDER BY r.line"),
+        [
+            [s("4"), s("sat_metadata_invalid_uuid"),
+             Some(format!("{origin}: line 4: cfdi_metadata.uuid is not a UUID: \"no-es-un-uuid\""))],
+            [s("5"), s("sat_metadata_field_count"),
+             Some(format!("{origin}: line 5: 3 fields, the header has 14"))],
+            [s("6"), s("sat_metadata_invalid_field"),
+             Some(format!("{origin}: line 6: cfdi_metadata.monto is not a number: \"12,50\""))],
+        ]
+    );
+    // The text report lists them as it lists a catalog's.
+    let out = env.on_db(&["report", "2"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("rows rejected: 3,"), "{text}");
+    assert!(text.contains("line 5: 3 fields, the header has 14"), "{text}");
     let broken = run.file("broken-metadata-sem-linhas-validas.txt");
     assert_eq!(broken["error_type"], "sat_metadata_no_valid_rows", "{broken}");
     assert_eq!(env.count("SELECT count(*) FROM cfdi_metadata"), 3);
@@ -134,8 +171,9 @@ fn sat_metadata_rejects_bad_lines_and_cancels_cfdi_either_order(db) {
         ("45C5C344-DA01-497A-9271-5AA3852EE6AE_01.txt", "sat/metadata-recibidos-2026-10.txt"),
     ]);
     let run = env.run(&[&zip]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.code(), 1, "rejected lines need a look: {}", run.stderr());
     assert_eq!(run.file("_01.txt")["kind"], "sat_metadata");
+    assert_eq!(run.file("_01.txt")["rows_rejected"], 3);
     let run = env.run(&[&fixture("cfdi/cfdi40-ingreso.xml"), &fixture("cfdi/cfdi33-ingreso.xml")]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(
@@ -161,5 +199,39 @@ fn sat_metadata_rejects_bad_lines_and_cancels_cfdi_either_order(db) {
             .unwrap();
         assert_eq!(bytes, fs::read(fixture(file)).unwrap(), "{flag}");
     }
+}
+}
+
+db_test! {
+fn resuming_a_changed_metadata_file_replaces_its_rejected_lines(db) {
+    let env = Env::on(db);
+    let dir = env.path("in");
+    fs::create_dir_all(&dir).unwrap();
+    let text = fs::read_to_string(fixture("sat/metadata-recibidos-2026-10.txt")).unwrap();
+    fs::write(dir.join("m.txt"), &text).unwrap();
+    let run = env.run(&["in"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert_eq!(run.file("m.txt")["rows_rejected"], 3);
+    assert_eq!(env.count("SELECT count(*) FROM rejected_rows"), 3);
+
+    // Two of the bad lines removed (another size: resume redoes the file); the bad amount is
+    // line 4 now.
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    let fixed: Vec<&str> = [&lines[..3], &lines[5..]].concat();
+    fs::write(dir.join("m.txt"), fixed.join("\r\n")).unwrap();
+    let out = env.on_db(&["resume", "1", "-q"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(env.count("SELECT count(*) FROM files WHERE origin = 'in/m.txt'"), 1, "its row replaced");
+    assert_eq!(
+        env.rows("SELECT r.line, r.error_type FROM rejected_rows r JOIN files f ON f.id = r.file_id"),
+        [[s("4"), s("sat_metadata_invalid_field")]],
+        "the replaced row's rejected lines are gone"
+    );
+    assert_eq!(
+        env.rows("SELECT rows, rows_rejected FROM files WHERE origin = 'in/m.txt'"),
+        [[s("3"), s("1")]]
+    );
+    assert_eq!(env.count("SELECT rows_rejected FROM batches WHERE id = 1"), 1);
+    assert_eq!(env.count("SELECT count(*) FROM cfdi_metadata"), 3);
 }
 }

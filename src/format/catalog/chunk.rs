@@ -2,17 +2,10 @@
 //! [`super::CHUNK_ROWS`], their cells in two flat buffers, with the rows rejected among them.
 
 use super::{LINE, WIDTH};
-use crate::error::ErrorType;
 use crate::format::CellRef;
 
 /// A row that failed validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reject {
-    pub line: u64,
-    pub error_type: ErrorType,
-    /// What is wrong, starting with the line: `line 7: price is not a number: "12,50"`.
-    pub message: String,
-}
+pub use crate::format::Reject;
 
 /// Rows validated since the last chunk, and the rows rejected among them. The rows' cells are
 /// kept in two flat buffers (no allocation per field), and chunks are handed back to the

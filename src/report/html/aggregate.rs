@@ -38,8 +38,9 @@ pub struct Aggregate {
     /// The first [`SHOW_FAILED`] failed files, by path.
     pub(super) failed: Vec<Failed>,
     pub(super) failed_total: u64,
-    /// Catalog rows rejected or replaced, by error type (every row, not the files' samples).
+    /// Rows rejected or replaced, by error type (every row, not the files' samples).
     pub(super) rejected_rows: BTreeMap<String, u64>,
+    /// Files of rows: catalogs, SAT metadata.
     pub(super) catalogs: u64,
 }
 

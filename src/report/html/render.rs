@@ -161,7 +161,7 @@ fn catalog_rows(s: &mut String, totals: &Totals, agg: &Aggregate) {
     }
     let _ = write!(
         s,
-        r#"<section id="catalog"><h2>Catalog rows</h2><p>{} catalog(s) imported.</p><table><tbody>"#,
+        r#"<section id="catalog"><h2>Rows of catalogs and SAT metadata</h2><p>{} file(s) of rows imported.</p><table><tbody>"#,
         count(agg.catalogs)
     );
     for (name, n) in [

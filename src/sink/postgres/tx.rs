@@ -13,7 +13,7 @@
 
 use super::{copy, texts};
 use crate::format::catalog::tally::{self, Tally};
-use crate::format::{CellRef, Doc, Outcome, Row, Table, Value, catalog};
+use crate::format::{CellRef, Doc, Outcome, Reject, Row, Table, Value, catalog};
 use crate::ledger::{Conflict, Counts, OnConflict, Processed, Status, Walk};
 use crate::sink::Put;
 use crate::sink::schema::{self, Dialect, DocSql};
@@ -43,7 +43,7 @@ type DocCopy = Vec<(&'static str, Vec<u8>)>;
 impl Pending {
     pub fn new(mut file: Processed, put: Put) -> Pending {
         let mut copy = Vec::new();
-        if let Outcome::Docs(docs) = &mut file.outcome {
+        if let Some(docs) = file.outcome.docs_mut() {
             for doc in docs.iter_mut() {
                 let mut tables: DocCopy = Vec::new();
                 for row in &doc.rows {
@@ -67,17 +67,21 @@ impl Pending {
             Value::Text(s) => s.len(),
             _ => 0,
         };
-        let rows: usize = match &self.file.outcome {
-            Outcome::Docs(docs) => docs
+        let rows: usize = match self.file.outcome.docs() {
+            Some(docs) => docs
                 .iter()
                 .flat_map(|d| &d.rows)
                 .map(|r| 64 + r.values.len() * 32 + r.values.iter().map(text).sum::<usize>())
                 .sum(),
-            _ => 256 + self.file.origin.len(),
+            None => 256 + self.file.origin.len(),
+        };
+        let rejected: usize = match &self.file.outcome {
+            Outcome::Lines(lines) => lines.rejected.iter().map(|r| 64 + r.message.len()).sum(),
+            _ => 0,
         };
         let copy: usize = self.copy.iter().flatten().map(|(_, b)| 32 + b.len()).sum();
         let original = self.file.original.as_ref().map_or(0, |o| o.data.len());
-        rows + copy + original
+        rows + rejected + copy + original
     }
 }
 
@@ -235,6 +239,18 @@ fn upsert_sql(t: &Table) -> String {
     )
 }
 
+/// A row of `rejected_rows` as COPY text: `r`, of the file `file_id`, found in `origin`.
+fn rejected_row(buf: &mut Vec<u8>, file_id: i64, origin: &str, r: &Reject) {
+    let error = format!("{origin}: {}", r.message);
+    let cells = [
+        CellRef::Int(file_id),
+        CellRef::Int(r.line as i64),
+        CellRef::Text(r.error_type.as_str()),
+        CellRef::Text(&error),
+    ];
+    copy::row(buf, cells);
+}
+
 /// A document key as the lookups and the buffers name it: its table and key values.
 fn entry_key(table: &str, values: impl Iterator<Item = Option<String>>) -> String {
     let mut k = String::from(table);
@@ -374,7 +390,7 @@ impl<'a> Tx<'a> {
     fn lookup(&mut self, pending: &[Pending]) -> Result<()> {
         let mut keys: BTreeMap<&'static str, Vec<Vec<String>>> = BTreeMap::new();
         for p in pending {
-            let Outcome::Docs(docs) = &p.file.outcome else {
+            let Some(docs) = p.file.outcome.docs() else {
                 continue;
             };
             for main in docs.iter().filter_map(|d| d.rows.first()) {
@@ -525,6 +541,12 @@ impl<'a> Tx<'a> {
         }
         self.client.query_typed(&sql.delete, &texts(&key))?;
         Ok(())
+    }
+
+    /// The id the next ledger row gets, taken from its sequence.
+    fn next_file_id(&mut self) -> Result<i64> {
+        let sql = "SELECT nextval(pg_get_serial_sequence('files', 'id'))";
+        Ok(self.client.query_typed_one(sql, &[])?.get(0))
     }
 
     /// A file's ledger row into the buffers.
@@ -726,10 +748,7 @@ impl Writes for Tx<'_> {
                 return Ok(CatalogWrite::Duplicate(row.get(0)));
             }
         }
-        let file_id: i64 = self
-            .client
-            .query_typed_one("SELECT nextval(pg_get_serial_sequence('files', 'id'))", &[])?
-            .get(0);
+        let file_id = self.next_file_id()?;
         self.client.batch_execute(&format!(
             "SAVEPOINT catalog;
              CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE product) ON COMMIT DROP"
@@ -780,14 +799,7 @@ impl Writes for Tx<'_> {
             if !chunk.rejects.is_empty() || !repeats.is_empty() {
                 rejects.clear();
                 for r in chunk.rejects.iter().chain(&repeats) {
-                    let error = format!("{origin}: {}", r.message);
-                    let cells = [
-                        CellRef::Int(file_id),
-                        CellRef::Int(r.line as i64),
-                        CellRef::Text(r.error_type.as_str()),
-                        CellRef::Text(&error),
-                    ];
-                    copy::row(&mut rejects, cells);
+                    rejected_row(&mut rejects, file_id, origin, r);
                 }
                 let mut w = client.copy_in(copy_rejects)?;
                 w.write_all(&rejects)?;
@@ -808,6 +820,19 @@ impl Writes for Tx<'_> {
                 CatalogWrite::Failed(e)
             }
         })
+    }
+
+    fn rejected(&mut self, file: &Processed, rejected: &[Reject]) -> Result<i64> {
+        let file_id = self.next_file_id()?;
+        let buf = self
+            .segment
+            .rows
+            .entry(schema::REJECTED_ROWS.name)
+            .or_default();
+        for r in rejected {
+            rejected_row(buf, file_id, &file.origin, r);
+        }
+        Ok(file_id)
     }
 }
 

@@ -33,7 +33,7 @@ pub struct Sqlite {
     /// Rows replaced (retry, resume of a changed file) in the open transaction, by their old
     /// status, taken off at commit.
     pending_removed: Counts,
-    /// Catalog rows rejected in the open transaction, less those of replaced rows.
+    /// Rows rejected in the open transaction, less those of replaced rows.
     pending_rows_rejected: i64,
     /// Whether the open transaction's counts are in the batch row already (a commit that
     /// failed busy and is tried again must not add them twice).

@@ -78,6 +78,34 @@ impl Sqlite {
         Ok(changed)
     }
 
+    /// The id the next ledger row gets: the file's own until commit (the writer lock and the
+    /// open transaction see to it).
+    fn next_file_id(&self) -> Result<i64> {
+        let sql = "SELECT coalesce(max(id), 0) + 1 FROM files";
+        Ok(self.conn().query_row(sql, [], |r| r.get(0))?)
+    }
+
+    /// Rows of `rejected_rows` of the file `file_id`, found in `origin`.
+    fn insert_rejected<'r>(
+        &self,
+        file_id: i64,
+        origin: &str,
+        rejects: impl IntoIterator<Item = &'r format::Reject>,
+    ) -> Result<()> {
+        let mut insert = self.conn().prepare_cached(
+            "INSERT INTO rejected_rows (file_id, line, error_type, error) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for r in rejects {
+            insert.execute(params![
+                file_id,
+                r.line as i64,
+                r.error_type.as_str(),
+                format!("{origin}: {}", r.message)
+            ])?;
+        }
+        Ok(())
+    }
+
     /// Fill the stored copy's empty enrich columns from `row`; whether it changed.
     fn enrich(&mut self, row: &format::Row) -> Result<bool> {
         let sql = &self.docs[row.table.name];
@@ -192,12 +220,7 @@ impl Writes for Sqlite {
                 return Ok(CatalogWrite::Duplicate(origin));
             }
         }
-        // The writer lock and the open transaction make this id the file's own until commit.
-        let file_id: i64 =
-            self.conn()
-                .query_row("SELECT coalesce(max(id), 0) + 1 FROM files", [], |r| {
-                    r.get(0)
-                })?;
+        let file_id = self.next_file_id()?;
         self.conn().execute_batch("SAVEPOINT catalog")?;
         let origin = &file.origin;
         let row_word = load.header.layout.row_word();
@@ -228,17 +251,7 @@ impl Writes for Sqlite {
             drop(met);
             tally.created += (changed - updates) as u64;
             self.conn().execute_batch(&format!("DELETE FROM {MET}"))?;
-            let mut reject = self.conn().prepare_cached(
-                "INSERT INTO rejected_rows (file_id, line, error_type, error) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for r in chunk.rejects.iter().chain(&repeats) {
-                reject.execute(params![
-                    file_id,
-                    r.line as i64,
-                    r.error_type.as_str(),
-                    format!("{origin}: {}", r.message)
-                ])?;
-            }
+            self.insert_rejected(file_id, origin, chunk.rejects.iter().chain(&repeats))?;
             anyhow::Ok(())
         })?;
         self.conn()
@@ -255,6 +268,12 @@ impl Writes for Sqlite {
                 CatalogWrite::Failed(e)
             }
         })
+    }
+
+    fn rejected(&mut self, file: &Processed, rejected: &[format::Reject]) -> Result<i64> {
+        let file_id = self.next_file_id()?;
+        self.insert_rejected(file_id, &file.origin, rejected)?;
+        Ok(file_id)
     }
 }
 
