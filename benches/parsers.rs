@@ -125,6 +125,20 @@ fn freight_names() -> Vec<&'static str> {
 #[divan::bench(args = freight_names())]
 fn read_freight(bencher: Bencher, name: &str) {
     let bytes = &FREIGHT.iter().find(|(n, _)| n == name).unwrap().1;
+    read_counted(bencher, name, bytes, |outcome| match outcome {
+        format::Outcome::Docs(docs) => Some(docs.len()),
+        _ => None,
+    });
+}
+
+/// Sniff and read `bytes` as the workers do, counted in what `count` finds in the outcome (a
+/// file it finds nothing in is a bug of the bench's inputs).
+fn read_counted(
+    bencher: Bencher,
+    name: &str,
+    bytes: &[u8],
+    count: fn(&format::Outcome) -> Option<usize>,
+) {
     let opts = ParseOptions::default();
     let read = || {
         let src = Source {
@@ -134,13 +148,47 @@ fn read_freight(bencher: Bencher, name: &str) {
         };
         format::read(black_box(bytes), &src, &opts)
     };
-    let docs = match read().1 {
-        format::Outcome::Docs(docs) => docs.len(),
-        other => panic!("{name}: {other:?}"),
-    };
+    let outcome = read().1;
+    let n = count(&outcome).unwrap_or_else(|| panic!("{name}: {outcome:?}"));
     bencher
-        .counter(ItemsCount::new(docs))
+        .counter(ItemsCount::new(n))
         .bench(|| black_box(read()));
+}
+
+/// SAT's metadata files (Descarga Masiva), batchimp's and the public samples.
+static SAT_METADATA: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["fixtures/sat", "fixtures/public"] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        paths.sort();
+        for p in paths {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.starts_with("broken") && name.ends_with(".txt") {
+                files.push((format!("{dir}/{name}"), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    files
+});
+
+fn sat_metadata_names() -> Vec<&'static str> {
+    SAT_METADATA.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+/// Sniff and read one SAT metadata file, as the workers do; counted in lines (kept or
+/// rejected), so divan reports lines per second.
+#[divan::bench(args = sat_metadata_names())]
+fn read_sat_metadata(bencher: Bencher, name: &str) {
+    let bytes = &SAT_METADATA.iter().find(|(n, _)| n == name).unwrap().1;
+    read_counted(bencher, name, bytes, |outcome| match outcome {
+        format::Outcome::Lines(lines) => Some(lines.docs.len() + lines.rejected.len()),
+        _ => None,
+    });
 }
 
 /// SHA-256 of a typical 14 KB NF-e.

@@ -145,6 +145,12 @@ pub fn compress(archive: Archive, kind: Option<&str>, bytes: &[u8]) -> Option<Pa
         }
     };
     with_compressor(dictionary, |c| c.compress(rest.as_deref().unwrap_or(bytes)))
+        .map(|mut data| {
+            // zstd asked for room for the worst case, the file's size: a file waiting for
+            // its transaction holds only what it needs.
+            data.shrink_to_fit();
+            data
+        })
         .map(|data| Packed {
             data,
             dictionary: dictionary.map(|i| DICTIONARIES[i].name),
