@@ -30,6 +30,11 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
+/// batchimp's own allocator (`src/main.rs`): the parsers measured here allocate as they do in
+/// the binary.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     // The PDF reader child is this executable started with `__read-pdf`, as it is batchimp.
     if let Some(code) = pdf::child::serve_if_asked() {

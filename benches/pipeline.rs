@@ -44,6 +44,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// batchimp's own allocator (`src/main.rs`): what this bench measures in its own process (the
+/// parts, the floors) then allocates as the binary does.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     count: u64,
     /// Rows of the product catalog (default: ten per NF-e, so a million at 100,000).

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// What [`snapshot`] reads: per table, a query written alike for both databases, and whether
 /// its rows are sorted here (nfe_item: rows of one item may tie on every key column, and
 /// SQLite's `rowid` has no portable equivalent).
-const SNAPSHOT: [(&str, bool); 10] = [
+const SNAPSHOT: [(&str, bool); 11] = [
     ("SELECT * FROM nfe ORDER BY chave", false),
     (
         "SELECT * FROM nfe_evento ORDER BY chave, tp_evento, n_seq_evento",
@@ -45,7 +45,12 @@ const SNAPSHOT: [(&str, bool); 10] = [
     ),
     // The archive: the same originals whatever the interruptions and members.
     (
-        "SELECT sha256, kind, size, codec FROM originals ORDER BY sha256",
+        "SELECT sha256, kind, size, codec, shared FROM originals ORDER BY sha256",
+        false,
+    ),
+    // Each certificate once, whoever stored it first.
+    (
+        "SELECT sha256, size FROM original_parts ORDER BY sha256",
         false,
     ),
 ];
