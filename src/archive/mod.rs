@@ -137,12 +137,12 @@ pub fn compress(archive: Archive, kind: Option<&str>, bytes: &[u8]) -> Option<Pa
     } else {
         Vec::new()
     };
-    let (rest, parts) = match spans.is_empty() {
-        true => (None, Vec::new()),
-        false => {
-            let (rest, parts) = shared::split(bytes, &spans);
-            (Some(rest), parts)
-        }
+    // A file with nothing to share is compressed as it is, not copied first.
+    let (rest, parts) = if spans.is_empty() {
+        (None, Vec::new())
+    } else {
+        let (rest, parts) = shared::split(bytes, &spans);
+        (Some(rest), parts)
     };
     with_compressor(dictionary, |c| c.compress(rest.as_deref().unwrap_or(bytes)))
         .map(|mut data| {

@@ -169,8 +169,7 @@ fn digest(part: &[u8]) -> String {
     let tail = (part.len(), tail);
     MET.with(|met| {
         let mut met = met.borrow_mut();
-        if let Some((bytes, sha)) = met.get(&tail).filter(|(bytes, _)| bytes == part) {
-            debug_assert_eq!(bytes.as_slice(), part);
+        if let Some((_, sha)) = met.get(&tail).filter(|(bytes, _)| bytes == part) {
             return sha.clone();
         }
         let sha = format!("{:x}", Sha256::digest(part));
@@ -192,7 +191,7 @@ pub fn column(parts: &[Part]) -> Option<String> {
 }
 
 /// Where each part goes, from a `shared` column: (offset, SHA-256), in order.
-pub fn places(column: &str) -> Result<Vec<(usize, &str)>, String> {
+fn places(column: &str) -> Result<Vec<(usize, &str)>, String> {
     column
         .split_ascii_whitespace()
         .map(|entry| {
@@ -214,14 +213,6 @@ pub struct Parts(HashMap<String, Vec<u8>>);
 impl Parts {
     pub fn insert(&mut self, sha256: String, bytes: Vec<u8>) {
         self.0.insert(sha256, bytes);
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     /// The original from `rest` (what was compressed) and the parts `column` places in it.

@@ -222,7 +222,8 @@ impl Reader {
     /// The archive's size: originals, bytes stored (compressed) and raw. A database made
     /// before the archive has none.
     pub fn size(&mut self) -> Result<crate::report::ArchiveStats> {
-        if !self.has_table()? {
+        let tables = self.tables()?;
+        if !tables.contains(schema::ORIGINALS.name) {
             return Ok(crate::report::ArchiveStats::new(0, 0, 0));
         }
         // length() reads the stored size without the blob (SQLite's record header,
@@ -233,7 +234,7 @@ impl Reader {
         )?;
         let [originals, stored, raw] = n;
         // The shared parts are stored bytes of the archive too.
-        let [parts] = match self.tables()?.contains(schema::ORIGINAL_PARTS.name) {
+        let [parts] = match tables.contains(schema::ORIGINAL_PARTS.name) {
             true => self.numbers(
                 "SELECT CAST(COALESCE(sum(length(data)), 0) AS TEXT) FROM original_parts",
             )?,
