@@ -80,6 +80,20 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
         };
         return super::run::run_group(&exec, &plan, &start, group, crate::group::DEFAULT_LEASE);
     }
+    match (retry, info.status.as_str()) {
+        (true, "completed") => {}
+        (true, status) => {
+            bail!("batch {batch} is {status}; resume it before retrying its failures")
+        }
+        (false, "completed") => {}
+        (false, _) if exec.quiet => {}
+        (false, status) => eprintln!("batchimp: resuming batch {batch} ({status})"),
+    }
+    // A complete batch stays complete while it is checked; anything else runs again, reopened
+    // before its ledger is read (see `Ledger::reopen_batch`).
+    if retry || info.status != "completed" {
+        sink.ledger().reopen_batch(batch)?;
+    }
     let filter = if retry {
         let failed = sink.ledger().failed_origins(batch)?;
         if failed.is_empty() {
@@ -92,19 +106,6 @@ fn reprocess(args: ResumeArgs, retry: bool) -> Result<u8> {
             verify: args.verify,
         }
     };
-    match (retry, info.status.as_str()) {
-        (true, "completed") => {}
-        (true, status) => {
-            bail!("batch {batch} is {status}; resume it before retrying its failures")
-        }
-        (false, "completed") => {}
-        (false, _) if exec.quiet => {}
-        (false, status) => eprintln!("batchimp: resuming batch {batch} ({status})"),
-    }
-    // A complete batch stays complete while it is checked; anything else runs again.
-    if retry || info.status != "completed" {
-        sink.ledger().reopen_batch(batch)?;
-    }
     execute(&exec, &plan, sink.as_mut(), batch, &filter)
 }
 

@@ -77,11 +77,12 @@ pub fn run(args: RunArgs) -> Result<u8> {
                 exec.report = ReportDest::from_column(info.report.as_deref());
                 check_report(&exec)?;
             }
+            // Reopened before its ledger is read: see `Ledger::reopen_batch`.
+            sink.ledger().reopen_batch(batch)?;
             let filter = Filter::Except {
                 recorded: sink.ledger().recorded_origins(Some(batch), args.verify)?,
                 verify: args.verify,
             };
-            sink.ledger().reopen_batch(batch)?;
             return execute(&exec, &plan, sink.as_mut(), batch, &filter);
         }
     }

@@ -233,6 +233,11 @@ impl<'c> Ledger<'c> {
 
     /// Mark a batch `running` again (resume, retry); the notification of its last end is
     /// cleared, a new end is coming; the time it ran so far is banked.
+    ///
+    /// Called before the batch's ledger is read for a resume or a retry. On PostgreSQL this
+    /// update waits for the batch row, which every writer's commit updates and holds until its
+    /// COMMIT lands: a run killed after it sent a COMMIT leaves the server committing it, and
+    /// a ledger read before that commit landed would miss its files and import them again.
     pub fn reopen_batch(&mut self, batch: i64) -> Result<()> {
         let banked = self.batch(batch)?.map_or(0.0, |b| b.banked_seconds());
         let q = self.q(

@@ -198,6 +198,19 @@ impl Env {
 
     /// A query's rows, every cell as text (see [`sqlite_text`]); `Err` when the query fails
     /// (no such table yet, say).
+    /// A client of this environment's PostgreSQL schema (its search path set), for a test
+    /// that holds a transaction open beside a run.
+    pub fn pg_client(&self) -> postgres::Client {
+        let (Some((_, schema)), Db::Postgres(server)) = (&self.pg, self.kind) else {
+            panic!("pg_client() is PostgreSQL's");
+        };
+        let mut client = server.client("batchimp");
+        client
+            .batch_execute(&format!("SET search_path TO \"{schema}\""))
+            .unwrap();
+        client
+    }
+
     pub fn try_rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
         match &self.pg {
             None => {

@@ -255,6 +255,72 @@ fn kill_9_at_random_points_then_resume_matches_an_uninterrupted_run(db) {
 }
 }
 
+/// A run killed after it sent a transaction's COMMIT leaves the server committing it after
+/// the client is gone. A resume that read the ledger before that commit landed would import
+/// the transaction's files a second time. The test plays the killed run's backend itself: a
+/// transaction that took the batch row (as a writer's commit does) and records one more file,
+/// committed only once the resume has started.
+#[test]
+fn a_resume_waits_for_the_killed_run_s_last_commit_on_postgresql() {
+    let Some(db) = crate::helpers::Db::postgres() else {
+        return;
+    };
+    resume_after_a_late_commit(db, &["run", "--resume"]);
+    resume_after_a_late_commit(db, &["resume", "latest"]);
+}
+
+/// See [`a_resume_waits_for_the_killed_run_s_last_commit_on_postgresql`]: `resume` is the
+/// command that resumes (`run` gets the folder after it).
+fn resume_after_a_late_commit(db: crate::helpers::Db, resume: &[&str]) {
+    let env = Env::on(db);
+    let input = crate::helpers::folder(
+        &env,
+        "notas",
+        &[
+            "nfe/nfe-v4-authorized.xml",
+            "nfe/nfe-foreign-buyer.xml",
+            "nfe/nfce-model65.xml",
+        ],
+    );
+    let run = env.run(&[&input]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    // The batch as a killed run leaves it: still running, its last file not yet recorded; that
+    // file's row waits in a transaction holding the batch row, as the killed run's does.
+    let mut setup = env.pg_client();
+    setup
+        .batch_execute(
+            "CREATE TABLE held AS SELECT * FROM files WHERE origin LIKE '%nfe-v4-authorized.xml';
+             DELETE FROM files WHERE origin LIKE '%nfe-v4-authorized.xml';
+             UPDATE batches SET status = 'running', files = files - 1, imported = imported - 1",
+        )
+        .unwrap();
+    let mut killed = env.pg_client();
+    let mut last = killed.transaction().unwrap();
+    last.batch_execute(
+        "UPDATE batches SET commits = commits + 1; INSERT INTO files SELECT * FROM held",
+    )
+    .unwrap();
+    let mut args = resume.to_vec();
+    if resume[0] == "run" {
+        args.insert(1, &input);
+    }
+    let resume = spawn(&env, &args);
+    // The resume has read what it needs by now, unless it waits for the batch row.
+    std::thread::sleep(Duration::from_millis(1500));
+    last.commit().unwrap();
+    let out = resume.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let twice = env.rows("SELECT origin, count(*) FROM files GROUP BY origin HAVING count(*) > 1");
+    assert!(twice.is_empty(), "files recorded twice: {twice:?}");
+    assert_eq!(env.count("SELECT count(*) FROM files"), 3);
+    assert_eq!(batch_status(&env).as_deref(), Some("completed"));
+}
+
 /// A load of 3,000 NF-e (in the first workspace) run once uninterrupted (the second), and
 /// again, running, in the third: returned once it has committed 100 files, for a test to
 /// interrupt.
