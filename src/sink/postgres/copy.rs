@@ -21,9 +21,7 @@ pub fn row<'a>(buf: &mut Vec<u8>, cells: impl IntoIterator<Item = CellRef<'a>>) 
 pub fn cell_into(buf: &mut Vec<u8>, cell: CellRef<'_>) {
     match cell {
         CellRef::Null => buf.extend_from_slice(b"\\N"),
-        CellRef::Int(i) => {
-            let _ = write!(buf, "{i}");
-        }
+        CellRef::Int(i) => int(buf, i),
         CellRef::Num(f) => decimal(buf, f),
         CellRef::Decimal(_, digits) => buf.extend_from_slice(digits.as_bytes()),
         CellRef::Text(s) => text(buf, s),
@@ -36,24 +34,37 @@ pub fn cell_into(buf: &mut Vec<u8>, cell: CellRef<'_>) {
 fn decimal(buf: &mut Vec<u8>, f: f64) {
     const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
     for (scale, &p) in POW10.iter().enumerate() {
-        let n = (f * p).round();
-        if n.abs() >= 9_007_199_254_740_992.0 {
+        let x = f * p;
+        if x.abs() >= 9_007_199_254_740_992.0 {
             break;
         }
-        if n / p == f {
-            let n = n as i64;
-            let (int, frac) = (n / p as i64, (n % p as i64).unsigned_abs());
-            if n < 0 && int == 0 {
+        // To the nearest integer by a truncating cast (`f64::round` is a library call on
+        // baseline x86-64). A value that rounds wrong fails the check below and goes on to
+        // the next scale, or to `Display`: the digits are never wrong.
+        let n = (x + 0.5f64.copysign(x)) as i64;
+        if n as f64 / p == f {
+            let (whole, frac) = (n / p as i64, (n % p as i64).unsigned_abs());
+            if n < 0 && whole == 0 {
                 buf.push(b'-');
             }
-            let _ = write!(buf, "{int}");
+            int(buf, whole);
             if scale > 0 {
-                let _ = write!(buf, ".{frac:0scale$}");
+                // The fraction's digits, zeros in front included: `frac` < 10^scale.
+                let mut digits = itoa::Buffer::new();
+                let digits = digits.format(frac).as_bytes();
+                buf.push(b'.');
+                buf.resize(buf.len() + scale - digits.len(), b'0');
+                buf.extend_from_slice(digits);
             }
             return;
         }
     }
     let _ = write!(buf, "{f}");
+}
+
+/// An integer's digits, without `fmt`'s machinery (the writer prints millions of them).
+fn int(buf: &mut Vec<u8>, i: i64) {
+    buf.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
 }
 
 /// Text, escaped: backslash, tab, newline and carriage return. A NUL, which PostgreSQL's text
