@@ -21,6 +21,9 @@ const DB_SUFFIXES: [&str; 5] = ["", "-wal", "-shm", "-journal", ".lock"];
 pub struct OwnFiles {
     /// Exact files: the database and its companions, `--report FILE`, `--log-file`.
     files: Vec<PathBuf>,
+    /// Their file names, compared with every walked file's (taken once: a path's name is
+    /// parsed from its end on every call).
+    names: Vec<OsString>,
     /// Where default reports (`batchimp-report-<batch>.json`, `batchimp-dry-run-report.json`)
     /// are written; `None` when no folder could be resolved.
     reports: Option<PathBuf>,
@@ -49,6 +52,10 @@ impl OwnFiles {
         files.extend(report.and_then(resolve));
         files.extend(log.and_then(resolve));
         OwnFiles {
+            names: files
+                .iter()
+                .filter_map(|f| f.file_name().map(ToOwned::to_owned))
+                .collect(),
             files,
             reports: canonical_dir(report_dir),
             skipped: Mutex::default(),
@@ -61,7 +68,7 @@ impl OwnFiles {
         let Some(name) = path.file_name() else {
             return false;
         };
-        let by_name = self.files.iter().any(|f| f.file_name() == Some(name));
+        let by_name = self.names.iter().any(|n| n == name);
         let report_name = is_report_name(name);
         if !by_name && !report_name {
             return false;

@@ -200,7 +200,10 @@ impl Walker<'_> {
     /// A file the walk found (`meta`: its stat, `None` if that failed): an archive to open, a
     /// file to read, or a failure for what is not a regular file.
     fn found(&mut self, path: &Path, is_file: bool, meta: Option<&std::fs::Metadata>) -> bool {
-        let origin = path.display().to_string();
+        // A UTF-8 path as it is, without `Display`'s lossy decoding (the same text for it).
+        let origin = path
+            .to_str()
+            .map_or_else(|| path.display().to_string(), str::to_owned);
         let size = meta.map_or(0, |m| m.len());
         let mtime = meta.and_then(|m| m.modified().ok()).and_then(nanos);
         if self.opts.own.skips(path) {
