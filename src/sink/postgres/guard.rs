@@ -584,6 +584,9 @@ struct ClockState {
     /// Connecting still (the message names connect_timeout).
     connecting: bool,
     stopped: bool,
+    /// The watcher waits with no deadline (no answer owed, or no limit): only a change can
+    /// give it one.
+    idle: bool,
 }
 
 impl Clock {
@@ -597,6 +600,7 @@ impl Clock {
                 expired: None,
                 connecting: true,
                 stopped: false,
+                idle: false,
             }),
             changed: Condvar::new(),
         });
@@ -626,6 +630,7 @@ impl Clock {
                 Some(limit) if state.owed > 0 => Some((state.last_progress + limit, limit)),
                 _ => None,
             };
+            state.idle = due.is_none();
             state = match due {
                 None => self.changed.wait(state).unwrap_or_else(|e| e.into_inner()),
                 Some((at, limit)) => {
@@ -659,9 +664,11 @@ impl Clock {
         Some(refused(io::ErrorKind::TimedOut, why))
     }
 
+    /// A byte went either way. The deadline only moves later, so the watcher is not woken: it
+    /// finds the new time when its wait for the old deadline ends (a COPY of megabytes would
+    /// otherwise wake it at every write).
     fn progress(&self) {
         self.lock().last_progress = Instant::now();
-        self.changed.notify_one();
     }
 
     fn wake_with(&self, waker: &Waker) {
@@ -678,20 +685,29 @@ impl Clock {
             state.last_progress = Instant::now();
         }
         state.owed += 1;
+        // A watcher already waiting for a deadline finds this one when its wait ends.
+        let idle = state.idle && state.limit.is_some();
         drop(state);
-        self.changed.notify_one();
+        if idle {
+            self.changed.notify_one();
+        }
     }
 
     /// A ReadyForQuery came; the first one ends connecting, and `--db-timeout` applies.
     fn answered(&self, round_trip: Option<Duration>) {
         let mut state = self.lock();
-        if state.connecting {
+        let connected = state.connecting;
+        if connected {
             state.connecting = false;
             state.limit = round_trip;
         }
         state.owed = state.owed.saturating_sub(1);
         drop(state);
-        self.changed.notify_one();
+        // The limit changed (it may be shorter now); otherwise nothing the watcher waits for
+        // came sooner (no answer owed: it finds that when its wait ends).
+        if connected {
+            self.changed.notify_one();
+        }
     }
 
     fn stop(&self) {
