@@ -71,6 +71,15 @@ fn int(buf: &mut Vec<u8>, i: i64) {
 /// cannot hold, is dropped.
 fn text(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
+    // Most text has nothing to escape: one pass the compiler vectorises (no early exit, so
+    // it can), then one copy.
+    let special = bytes
+        .iter()
+        .fold(false, |seen, &b| seen | (b == b'\\') | (b < b' '));
+    if !special {
+        buf.extend_from_slice(bytes);
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escaped: &[u8] = match b {
