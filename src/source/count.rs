@@ -21,10 +21,10 @@ pub fn count(
             if !keep_going() {
                 return None;
             }
-            if entry.file_type().is_dir() || opts.own.skips(entry.path()) {
+            if entry.file_type().is_dir() || opts.own.skips(entry.path(), entry.file_name()) {
                 continue;
             }
-            let n = if named_zip(entry.path()) {
+            let n = if named_zip(Path::new(entry.file_name())) {
                 zip_members(entry.path(), opts.hidden).unwrap_or(1)
             } else {
                 1

@@ -7,8 +7,46 @@ use super::*;
 
 /// Origins the ledger holds for a batch, keyed by a 128-bit hash (16 bytes per file however long
 /// its path, with no realistic chance of a collision), with what was recorded about each.
+///
+/// The hash is SipHash-1-3 under keys drawn for this set, in one pass over the origin; the map
+/// then takes its low 64 bits as they are (hashing a hash again is work for nothing, and with
+/// secret keys no file name can be chosen to crowd one bucket).
+pub struct OriginSet {
+    keys: (u64, u64),
+    map: HashMap<u128, Recorded, std::hash::BuildHasherDefault<Low64>>,
+}
+
+impl Default for OriginSet {
+    fn default() -> OriginSet {
+        use std::hash::BuildHasher;
+        let random = std::collections::hash_map::RandomState::new();
+        OriginSet {
+            keys: (random.hash_one(1u8), random.hash_one(2u8)),
+            map: HashMap::default(),
+        }
+    }
+}
+
+/// A map hasher for keys that are hashes already: their low 64 bits.
 #[derive(Default)]
-pub struct OriginSet(HashMap<u128, Recorded>);
+struct Low64(u64);
+
+impl Hasher for Low64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `u128` keys; any other key still gets every byte mixed in.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
+}
 
 /// What the ledger says about a recorded file.
 #[derive(Debug, Clone, Default)]
@@ -23,27 +61,25 @@ pub struct Recorded {
 impl OriginSet {
     /// The key of an origin as the ledger stores it (cut when it is very long, see
     /// [`crate::ledger::stored_origin`]): a walked origin finds the row recorded for it.
-    fn key(origin: &str) -> u128 {
+    fn key(&self, origin: &str) -> u128 {
+        use siphasher::sip128::Hasher128;
         let origin = crate::ledger::stored_origin(origin);
-        let half = |salt: u8| {
-            let mut h = DefaultHasher::new();
-            salt.hash(&mut h);
-            origin.hash(&mut h);
-            h.finish()
-        };
-        (u128::from(half(1)) << 64) | u128::from(half(2))
+        let mut h = siphasher::sip128::SipHasher13::new_with_keys(self.keys.0, self.keys.1);
+        h.write(origin.as_bytes());
+        h.finish128().as_u128()
     }
 
     pub fn insert(&mut self, origin: &str, recorded: Recorded) {
-        self.0.insert(OriginSet::key(origin), recorded);
+        let key = self.key(origin);
+        self.map.insert(key, recorded);
     }
 
     pub fn get(&self, origin: &str) -> Option<&Recorded> {
-        self.0.get(&OriginSet::key(origin))
+        self.map.get(&self.key(origin))
     }
 
     pub fn contains(&self, origin: &str) -> bool {
-        self.0.contains_key(&OriginSet::key(origin))
+        self.map.contains_key(&self.key(origin))
     }
 }
 

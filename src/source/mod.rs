@@ -35,7 +35,7 @@ use crate::error::{ErrorType, FileError};
 use crate::format::catalog;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::fs::File;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::Hasher;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::os::unix::fs::MetadataExt;

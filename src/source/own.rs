@@ -63,11 +63,9 @@ impl OwnFiles {
         }
     }
 
-    /// Whether `path`, a file a walk found, is one of batchimp's own (remembered, to be said).
-    pub fn skips(&self, path: &Path) -> bool {
-        let Some(name) = path.file_name() else {
-            return false;
-        };
+    /// Whether `path`, a file a walk found (`name`: its file name, as the walk has it), is one
+    /// of batchimp's own (remembered, to be said).
+    pub fn skips(&self, path: &Path, name: &std::ffi::OsStr) -> bool {
         let by_name = self.names.iter().any(|n| n == name);
         let report_name = is_report_name(name);
         if !by_name && !report_name {

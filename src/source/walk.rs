@@ -157,7 +157,7 @@ impl Walker<'_> {
                 continue;
             }
             let meta = meta.or_else(|| entry.metadata().ok());
-            if !self.found(entry.path(), ft.is_file(), meta.as_ref()) {
+            if !self.found(entry.path(), entry.file_name(), ft.is_file(), meta.as_ref()) {
                 return false;
             }
         }
@@ -192,21 +192,27 @@ impl Walker<'_> {
         let ok = files
             .iter()
             .zip(&metas)
-            .all(|(entry, meta)| self.found(entry.path(), true, meta.as_ref()));
+            .all(|(entry, meta)| self.found(entry.path(), entry.file_name(), true, meta.as_ref()));
         files.clear();
         ok
     }
 
     /// A file the walk found (`meta`: its stat, `None` if that failed): an archive to open, a
     /// file to read, or a failure for what is not a regular file.
-    fn found(&mut self, path: &Path, is_file: bool, meta: Option<&std::fs::Metadata>) -> bool {
+    fn found(
+        &mut self,
+        path: &Path,
+        name: &std::ffi::OsStr,
+        is_file: bool,
+        meta: Option<&std::fs::Metadata>,
+    ) -> bool {
         // A UTF-8 path as it is, without `Display`'s lossy decoding (the same text for it).
         let origin = path
             .to_str()
             .map_or_else(|| path.display().to_string(), str::to_owned);
         let size = meta.map_or(0, |m| m.len());
         let mtime = meta.and_then(|m| m.modified().ok()).and_then(nanos);
-        if self.opts.own.skips(path) {
+        if self.opts.own.skips(path, name) {
             true
         } else if !is_file {
             let error = FileError::new(
@@ -214,7 +220,7 @@ impl Walker<'_> {
                 "not a regular file (a FIFO, socket or device); not read",
             );
             self.send(origin, size, mtime, JobSource::Failed(error))
-        } else if looks_like_archive(path, size, self.opts.limits.max_file_size) {
+        } else if looks_like_archive(path, name, size, self.opts.limits.max_file_size) {
             self.archive(origin, size, path)
         } else {
             self.send(origin, size, mtime, JobSource::File(path.to_owned()))
@@ -493,9 +499,11 @@ pub(super) fn walk_dir(
 /// Archives are fanned out by the walker when they say they are ZIPs (`.zip`), or when they are
 /// too large to be read whole and start like one. Any other ZIP is found by its content when a
 /// worker reads it.
-fn looks_like_archive(path: &Path, size: u64, max_file_size: u64) -> bool {
-    named_zip(path)
-        || (size > max_file_size && starts_with_zip_magic(path) && !named_workbook(path))
+fn looks_like_archive(path: &Path, name: &std::ffi::OsStr, size: u64, max_file_size: u64) -> bool {
+    // By the name alone: a whole path is parsed from its end for its extension.
+    let named = Path::new(name);
+    named_zip(named)
+        || (size > max_file_size && starts_with_zip_magic(path) && !named_workbook(named))
 }
 
 /// A workbook is a ZIP too, but a document: it is never walked, whatever its size.
