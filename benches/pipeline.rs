@@ -134,6 +134,16 @@ fn wall(measures: &[Measure], name: &str) -> Option<f64> {
         .map(|m| m.wall.as_secs_f64())
 }
 
+/// Median CPU time, in seconds, of the first measure whose name starts with `name`, when it
+/// was measured.
+fn cpu(measures: &[Measure], name: &str) -> Option<f64> {
+    measures
+        .iter()
+        .find(|m| m.what.starts_with(name))
+        .and_then(|m| m.cpu)
+        .map(|c| c.as_secs_f64())
+}
+
 /// A kind of thread, and its seconds on a core, waiting for one, and idle.
 type ThreadRow = (String, [f64; 3]);
 
@@ -495,15 +505,12 @@ fn archive_table((originals, stored, raw): &(u64, u64, u64), rows: &[Measure]) {
     println!("| originals kept | {originals} |");
     println!("| raw bytes a document | {:.0} |", *raw as f64 / n);
     println!("| stored bytes a document | {:.0} |", *stored as f64 / n);
-    let cpu = |name: &str| {
-        rows.iter()
-            .find(|r| r.what == name)
-            .and_then(|r| r.cpu)
-            .map(|c| c.as_secs_f64())
-    };
     let (with, without) = (
-        cpu("batchimp run FOLDER --no-report (archiving originals, the default)"),
-        cpu("batchimp run FOLDER --no-archive --no-report"),
+        cpu(
+            rows,
+            "batchimp run FOLDER --no-report (archiving originals, the default)",
+        ),
+        cpu(rows, "batchimp run FOLDER --no-archive --no-report"),
     );
     if let (Some(w), Some(wo)) = (with, without) {
         println!("| CPU of the folder run with / without | {w:.2} s / {wo:.2} s |");
@@ -723,12 +730,8 @@ fn main() {
         );
     }
     let t = |name: &str| wall(&rows, name);
-    let cpu = |name: &str| {
-        rows.iter()
-            .find(|r| r.what.starts_with(name))
-            .and_then(|r| r.cpu)
-            .map(|c| c.as_secs_f64())
-    };
+    let c = |name: &str| cpu(&rows, name);
+    let run_cpu = c("batchimp run FOLDER --no-archive --no-report");
     let (folder_s, zip_s, resume_s, report_s) = (
         t("batchimp run FOLDER --no-archive --no-report").unwrap(),
         t("batchimp run ZIP").unwrap(),
@@ -736,16 +739,15 @@ fn main() {
         t("batchimp report").unwrap(),
     );
     let (parse_cpu, writer_cpu, floor_cpu) = (
-        cpu("part: read, hash and parse").unwrap(),
-        cpu("part: write the parsed rows").unwrap(),
-        cpu("floor: the writer's").unwrap(),
+        c("part: read, hash and parse").unwrap(),
+        c("part: write the parsed rows").unwrap(),
+        c("floor: the writer's").unwrap(),
     );
     let parts_cpu = parse_cpu + writer_cpu;
     println!(
         "\nCPU seconds: the folder run {}; its parts: parse {parse_cpu:.2} (on {workers} threads) + \
          writer {writer_cpu:.2} = {parts_cpu:.2}; the writer floor {floor_cpu:.2}",
-        cpu("batchimp run FOLDER --no-archive --no-report")
-            .map_or("-".into(), |c| format!("{c:.2}")),
+        run_cpu.map_or("-".into(), |c| format!("{c:.2}")),
     );
     println!("\n| target (issue 33) | measured | met |");
     println!("| --- | --- | --- |");
@@ -755,7 +757,7 @@ fn main() {
             if ok { "yes" } else { "no" }
         )
     };
-    if let Some(run_cpu) = cpu("batchimp run FOLDER --no-archive --no-report") {
+    if let Some(run_cpu) = run_cpu {
         line(
             "folder CPU / (parse part CPU + writer part CPU)",
             run_cpu / parts_cpu,

@@ -224,18 +224,14 @@ impl Env {
                     .map_err(|e| e.to_string())?;
                 rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
             }
-            Some((_, schema)) => {
-                let Db::Postgres(server) = self.kind else {
-                    unreachable!()
-                };
-                let mut client = server.client("batchimp");
-                let sql = format!("SET search_path TO \"{schema}\"; {sql}");
-                let messages = client
-                    .simple_query(&sql)
-                    .map_err(|e| match e.as_db_error() {
-                        Some(db) => format!("{e}: {}", db.message()),
-                        None => e.to_string(),
-                    })?;
+            Some(_) => {
+                let messages =
+                    self.pg_client()
+                        .simple_query(sql)
+                        .map_err(|e| match e.as_db_error() {
+                            Some(db) => format!("{e}: {}", db.message()),
+                            None => e.to_string(),
+                        })?;
                 Ok(messages
                     .iter()
                     .filter_map(|m| match m {
