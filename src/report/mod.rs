@@ -65,10 +65,15 @@ pub fn write_json(
     writeln!(out, "  \"totals\": {},", j(&totals)?)?;
     write!(out, "  \"files\": [")?;
     let mut first = true;
+    // Each entry is serialized into one buffer and written whole: serde_json writes a line in
+    // dozens of small pieces, each a call through `dyn Write` when made to `out`.
+    let mut line = Vec::with_capacity(1024);
     sink.ledger().for_each_file(batch.batch_id, &mut |entry| {
-        out.write_all(if first { b"\n    " } else { b",\n    " })?;
+        line.clear();
+        line.extend_from_slice(if first { b"\n    " } else { b",\n    " });
         first = false;
-        serde_json::to_writer(&mut *out, &entry)?;
+        serde_json::to_writer(&mut line, &entry)?;
+        out.write_all(&line)?;
         Ok(())
     })?;
     writeln!(out, "{}]", if first { "" } else { "\n  " })?;
