@@ -24,7 +24,7 @@ pub fn count(
             if entry.file_type().is_dir() || opts.own.skips(entry.path(), entry.file_name()) {
                 continue;
             }
-            let n = if named_zip(Path::new(entry.file_name())) {
+            let n = if named_zip(entry.file_name()) {
                 zip_members(entry.path(), opts.hidden).unwrap_or(1)
             } else {
                 1

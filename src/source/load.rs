@@ -399,7 +399,7 @@ pub(super) fn bad_name(name: &str) -> Option<FileError> {
     })
 }
 
-pub(super) fn is_hidden(name: &std::ffi::OsStr) -> bool {
+pub(super) fn is_hidden(name: &OsStr) -> bool {
     name.as_encoded_bytes().first() == Some(&b'.')
 }
 

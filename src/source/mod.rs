@@ -34,6 +34,7 @@ use walk::{named_zip, walk_dir};
 use crate::error::{ErrorType, FileError};
 use crate::format::catalog;
 use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::hash::Hasher;
 use std::io::{self, Read, Seek, SeekFrom};

@@ -8,7 +8,7 @@
 //! where they are, so a `batchimp.db` in another folder is imported like any file.
 
 use std::collections::BTreeSet;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -65,7 +65,7 @@ impl OwnFiles {
 
     /// Whether `path`, a file a walk found (`name`: its file name, as the walk has it), is one
     /// of batchimp's own (remembered, to be said).
-    pub fn skips(&self, path: &Path, name: &std::ffi::OsStr) -> bool {
+    pub fn skips(&self, path: &Path, name: &OsStr) -> bool {
         let by_name = self.names.iter().any(|n| n == name);
         let report_name = is_report_name(name);
         if !by_name && !report_name {
@@ -97,7 +97,7 @@ impl OwnFiles {
 /// The default reports' names: `batchimp-report-<database>-<batch>.json` and
 /// `batchimp-dry-run-report-<database>.json`, and those of earlier versions
 /// (`batchimp-report-<batch>.json`, `batchimp-dry-run-report.json`).
-fn is_report_name(name: &std::ffi::OsStr) -> bool {
+fn is_report_name(name: &OsStr) -> bool {
     let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
         return false;
     };

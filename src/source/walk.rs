@@ -202,7 +202,7 @@ impl Walker<'_> {
     fn found(
         &mut self,
         path: &Path,
-        name: &std::ffi::OsStr,
+        name: &OsStr,
         is_file: bool,
         meta: Option<&std::fs::Metadata>,
     ) -> bool {
@@ -499,21 +499,23 @@ pub(super) fn walk_dir(
 /// Archives are fanned out by the walker when they say they are ZIPs (`.zip`), or when they are
 /// too large to be read whole and start like one. Any other ZIP is found by its content when a
 /// worker reads it.
-fn looks_like_archive(path: &Path, name: &std::ffi::OsStr, size: u64, max_file_size: u64) -> bool {
-    // By the name alone: a whole path is parsed from its end for its extension.
-    let named = Path::new(name);
-    named_zip(named)
-        || (size > max_file_size && starts_with_zip_magic(path) && !named_workbook(named))
+fn looks_like_archive(path: &Path, name: &OsStr, size: u64, max_file_size: u64) -> bool {
+    named_zip(name)
+        || (size > max_file_size && starts_with_zip_magic(path) && !named_workbook(name))
 }
 
-/// A workbook is a ZIP too, but a document: it is never walked, whatever its size.
-fn named_workbook(path: &Path) -> bool {
-    path.extension()
+/// A workbook is a ZIP too, but a document: it is never walked, whatever its size. `name` is
+/// the file's name, as the walk has it (a whole path would be parsed from its end again).
+fn named_workbook(name: &OsStr) -> bool {
+    Path::new(name)
+        .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("xlsx") || e.eq_ignore_ascii_case("xlsm"))
 }
 
-pub(super) fn named_zip(path: &Path) -> bool {
-    path.extension()
+/// A file named as a ZIP (`name`: its file name).
+pub(super) fn named_zip(name: &OsStr) -> bool {
+    Path::new(name)
+        .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
 }
 
